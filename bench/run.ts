@@ -1,0 +1,17 @@
+/**
+ * `npm run bench [-- PREFIX...]`: runs every registered benchmark (or those whose name starts with a
+ * PREFIX) and prints one JSON line per result.
+ */
+import type { Benchmark } from './harness.js';
+import { benchmarks as dlms } from './dlms-decode.js';
+
+const all: Benchmark[] = [...dlms];
+const prefixes = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const selected = prefixes.length ? all.filter((b) => prefixes.some((p) => b.name.startsWith(p))) : all;
+if (selected.length === 0) {
+  process.stderr.write(`no benchmark matches ${prefixes.join(', ')}; known: ${all.map((b) => b.name).join(', ')}\n`);
+  process.exit(2);
+}
+for (const b of selected) {
+  for (const r of await b.run()) process.stdout.write(JSON.stringify(r) + '\n');
+}

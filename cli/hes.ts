@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+/** `hes` — the command-line entry point. Each sub-command lives in its own module under cli/. */
+const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
+  decode: { summary: 'decode a DLMS frame or APDU given as hex (HDLC, wrapper or bare APDU)', load: () => import('./decode.js') },
+  start: { summary: 'start the HES', load: () => import('./start.js') },
+};
+
+function usage(): string {
+  const lines = ['usage: hes <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', 'hes <command> --help shows the options of a command.');
+  return lines.join('\n');
+}
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || name === '--help' || name === '-h' || name === 'help') {
+  process.stdout.write(usage() + '\n');
+  process.exit(name ? 0 : 2);
+}
+const command = commands[name];
+if (!command) {
+  process.stderr.write(`hes: unknown command "${name}"\n${usage()}\n`);
+  process.exit(2);
+}
+const mod = await command.load();
+process.exitCode = await mod.main(rest);
