@@ -17,7 +17,7 @@ import type { Reader } from '../../../axdr/reader.js';
 import type { Writer } from '../../../axdr/writer.js';
 import { checkInt } from '../../acse/ber.js';
 import { decodeConformance, encodeConformance } from './conformance.js';
-import { expectTag, readPresence } from './common.js';
+import { expectTag, readPresence } from '../common.js';
 
 export const INITIATE_RESPONSE_TAG = 0x08;
 
