@@ -4,7 +4,7 @@
  */
 import { isDlmsError } from '../decoders/dlms/errors.js';
 import { parseHexInput, translate, type Framing, type TranslateOptions } from '../decoders/dlms/translator.js';
-import { option, parseArgs, readStdin, UsageError } from './args.js';
+import { parseArgs } from 'node:util';
 
 const help = `usage: hes decode [options] [HEX ...]   (or hex on stdin)
 
@@ -21,6 +21,14 @@ options:
   --compact                     one-line JSON
 `;
 
+class UsageError extends Error {}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function key(hex: string | undefined, name: string, length: number): Uint8Array | undefined {
   if (hex === undefined) return undefined;
   const b = parseHexInput(hex);
@@ -30,28 +38,44 @@ function key(hex: string | undefined, name: string, length: number): Uint8Array 
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    const args = parseArgs(argv, ['framing', 'block-cipher-key', 'auth-key', 'dedicated-key', 'system-title']);
-    if (args.flags.has('help')) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          framing: { type: 'string' },
+          'block-cipher-key': { type: 'string' },
+          'auth-key': { type: 'string' },
+          'dedicated-key': { type: 'string' },
+          'system-title': { type: 'string' },
+          compact: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
       process.stdout.write(help);
       return 0;
     }
-    const unknown = [...args.flags].filter((f) => f !== 'compact');
-    if (unknown.length) throw new UsageError(`unknown option --${unknown[0]}`);
-    const framing = option(args, 'framing');
+    const framing = values.framing;
     if (framing !== undefined && !['hdlc', 'wrapper', 'apdu'].includes(framing)) throw new UsageError('--framing must be hdlc, wrapper or apdu');
     const opts: TranslateOptions = {};
     if (framing) opts.framing = framing as Framing;
-    const bck = key(option(args, 'block-cipher-key'), 'block-cipher-key', 16);
-    const ak = key(option(args, 'auth-key'), 'auth-key', 16);
-    const dk = key(option(args, 'dedicated-key'), 'dedicated-key', 16);
-    const st = key(option(args, 'system-title'), 'system-title', 8);
+    const bck = key(values['block-cipher-key'], 'block-cipher-key', 16);
+    const ak = key(values['auth-key'], 'auth-key', 16);
+    const dk = key(values['dedicated-key'], 'dedicated-key', 16);
+    const st = key(values['system-title'], 'system-title', 8);
     if (bck) opts.blockCipherKey = bck;
     if (ak) opts.authenticationKey = ak;
     if (dk) opts.dedicatedKey = dk;
     if (st) opts.systemTitle = st;
-    const text = args.positionals.length ? args.positionals.join(' ') : await readStdin();
+    const text = positionals.length ? positionals.join(' ') : await readStdin();
     const result = translate(parseHexInput(text), opts);
-    process.stdout.write(JSON.stringify(result, null, args.flags.has('compact') ? undefined : 2) + '\n');
+    process.stdout.write(JSON.stringify(result, null, values.compact ? undefined : 2) + '\n');
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

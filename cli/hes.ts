@@ -2,7 +2,10 @@
 /** `hes` — the command-line entry point. Each sub-command lives in its own module under cli/. */
 const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
   decode: { summary: 'decode a DLMS frame or APDU given as hex (HDLC, wrapper or bare APDU)', load: () => import('./decode.js') },
-  start: { summary: 'start the HES', load: () => import('./start.js') },
+  start: { summary: 'start the HES (API with the embedded registry by default)', load: () => import('./start.js') },
+  db: { summary: 'create or upgrade the registry database (hes db init)', load: () => import('./db.js') },
+  user: { summary: 'create a user or reset its password (hes user set NAME)', load: () => import('./user.js') },
+  devices: { summary: 'import/export devices as XLSX or the JSON configuration of a project', load: () => import('./devices.js') },
 };
 
 function usage(): string {

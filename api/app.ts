@@ -1,0 +1,85 @@
+/**
+ * The HES REST API: Fastify with JSON-schema validation that also drives the OpenAPI document (/docs,
+ * /docs/json), coded JSON errors, /health, /ready, /metrics, and every resource under /api/v1.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Counter, Histogram, Registry as Metrics, collectDefaultMetrics } from 'prom-client';
+import type { HesConfig } from '../config/index.js';
+import type { Db } from '../registry/db.js';
+import type { SecretBox } from '../registry/crypto.js';
+import { authRoutes, installAccessCheck } from './auth.js';
+import { handleError, errorSchema } from './http.js';
+import { resourceRoutes } from './resources.js';
+import { adminRoutes } from './admin.js';
+import { transferRoutes } from './transfer.js';
+
+export interface AppOptions {
+  db: Db;
+  box: SecretBox;
+  config: Pick<HesConfig, 'accessTokenTtl' | 'refreshTokenTtl' | 'loginMaxFailures' | 'loginLockSeconds' | 'logLevel'>;
+  version?: string;
+}
+
+/** Never log credentials: these request parts are redacted by the logger. */
+const redact = ['req.headers.authorization', 'req.headers.cookie', 'req.body.password', 'req.body.currentPassword', 'req.body.newPassword', 'req.body.refreshToken'];
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.config.logLevel === 'silent' ? false : { level: opts.config.logLevel, redact },
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
+    bodyLimit: 64 * 1024 * 1024,
+    trustProxy: false,
+  });
+  app.decorate('registry', { db: opts.db, box: opts.box });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+
+  const metrics = new Metrics();
+  collectDefaultMetrics({ register: metrics, prefix: 'hes_' });
+  const requests = new Counter({ name: 'hes_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [metrics] });
+  const latency = new Histogram({ name: 'hes_http_request_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], registers: [metrics] });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: req.method, route, status: reply.statusCode });
+    latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'HES API', version: opts.version ?? '0.1.0', description: 'Head-End System registry and control API. Sign in at POST /api/v1/auth/login and send `Authorization: Bearer <accessToken>`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addSchema({ $id: 'Error', ...errorSchema });
+
+  let ready = false;
+  app.get('/health', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Liveness' } }, () => ({ status: 'ok' }));
+  app.get('/ready', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Readiness: the registry answers' } }, async (_req, reply) => {
+    try {
+      await opts.db.query('SELECT 1');
+      return { status: ready ? 'ready' : 'starting', engine: opts.db.engine };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+  app.get('/metrics', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Prometheus metrics', hide: true } }, async (_req, reply) =>
+    reply.type(metrics.contentType).send(await metrics.metrics()));
+
+  await app.register(async (v1) => {
+    installAccessCheck(v1);
+    await authRoutes(v1, opts.config);
+    adminRoutes(v1);
+    resourceRoutes(v1);
+    transferRoutes(v1);
+  }, { prefix: '/api/v1' });
+
+  app.addHook('onReady', async () => {
+    ready = true;
+  });
+  return app;
+}

@@ -1,0 +1,121 @@
+/** Shared API plumbing: route configuration, the request's identity, coded errors, list/ETag helpers. */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { RegistryError } from '../registry/errors.js';
+import type { Db } from '../registry/db.js';
+import type { SecretBox } from '../registry/crypto.js';
+import { recordEvent, type GeneralEvent, type SecurityEvent } from '../registry/events.js';
+
+/**
+ * Every route declares who may call it: 'public', 'authenticated' (any signed-in user), or the
+ * permissions (all required) of seed 003 appendix 2. Routes with a :projectId parameter also require
+ * membership of that project; `projectAdmin` routes also admit holders of Manage.Projects.
+ */
+export interface RouteAccess {
+  access: 'public' | 'authenticated' | string[];
+  /** Reachable while the account must still change its password (seed: default accounts). */
+  allowWhilePasswordExpired?: boolean;
+  projectAdmin?: boolean;
+}
+
+export interface Identity {
+  userId: string;
+  username: string;
+  sessionId: string | null;
+  m2m: boolean;
+  permissions: Set<string>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess['access'];
+    allowWhilePasswordExpired?: boolean;
+    projectAdmin?: boolean;
+  }
+  interface FastifyRequest {
+    identity?: Identity;
+  }
+  interface FastifyInstance {
+    registry: { db: Db; box: SecretBox };
+  }
+}
+
+export const ApiError = RegistryError;
+
+export const errorSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object', required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+    },
+  },
+} as const;
+
+export function sendError(reply: FastifyReply, status: number, code: string, message: string, field?: string): FastifyReply {
+  return reply.code(status).type('application/json').send({ error: field ? { code, message, field } : { code, message } });
+}
+
+/** Turns Ajv's first error into a dotted field name: body.settings.port, querystring.limit, params.id. */
+export function validationField(err: FastifyError): string {
+  const v = err.validation?.[0] as { instancePath?: string; params?: Record<string, unknown> } | undefined;
+  const parts = (v?.instancePath ?? '').split('/').filter(Boolean);
+  const missing = v?.params?.missingProperty ?? v?.params?.additionalProperty;
+  if (typeof missing === 'string') parts.push(missing);
+  return [err.validationContext ?? 'body', ...parts].join('.');
+}
+
+export function handleError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err.validation) {
+    const field = validationField(err);
+    const v = err.validation[0] as { params?: Record<string, unknown> };
+    const detail = v.params?.additionalProperty ? 'is not an accepted field' : (err.validation[0]?.message ?? 'is invalid');
+    return sendError(reply, 400, 'VALIDATION_ERROR', `${field} ${detail}`, field);
+  }
+  if (err instanceof RegistryError) return sendError(reply, err.status, err.code, err.message, err.field);
+  if (err.statusCode && err.statusCode < 500) {
+    return sendError(reply, err.statusCode, err.code ?? 'BAD_REQUEST', err.message);
+  }
+  req.log.error({ err }, 'request failed');
+  return sendError(reply, 500, 'INTERNAL', 'internal error');
+}
+
+/** The version a client saw, from If-Match ("3" or W/"3"); undefined when absent. */
+export function ifMatch(req: FastifyRequest): number | undefined {
+  const h = req.headers['if-match'];
+  if (h === undefined) return undefined;
+  const m = /^(?:W\/)?"(\d+)"$/.exec(String(h).trim());
+  if (!m) throw new RegistryError('VALIDATION_ERROR', 'headers.if-match must be an ETag such as "3"', 400, 'headers.if-match');
+  return Number(m[1]);
+}
+
+export function setEtag(reply: FastifyReply, row: { version?: unknown }): void {
+  if (typeof row.version === 'number') reply.header('etag', `"${row.version}"`);
+}
+
+export function listQuerySchema(sortable: string[], filters: Record<string, object> = {}): object {
+  return {
+    type: 'object', additionalProperties: false,
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+      offset: { type: 'integer', minimum: 0, default: 0 },
+      sort: { type: 'string', enum: sortable },
+      order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+      ...filters,
+    },
+  };
+}
+
+export const uuid = { type: 'string', format: 'uuid' } as const;
+
+export async function audit(
+  req: FastifyRequest, category: 'general' | 'security', code: GeneralEvent | SecurityEvent, params: Record<string, unknown> = {},
+  projectId?: string | null, level: 'info' | 'warning' = 'info',
+): Promise<void> {
+  await recordEvent(req.server.registry.db, {
+    category, code, level, projectId, userId: req.identity?.userId, username: req.identity?.username, ip: req.ip, params,
+  });
+}
+
+export function projectIdOf(req: FastifyRequest): string {
+  return (req.params as { projectId: string }).projectId;
+}

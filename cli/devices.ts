@@ -1,0 +1,83 @@
+/**
+ * `hes devices import|export|template|config-export|config-import`: the XLSX and JSON transfer utilities
+ * of the API, run directly against the registry by an administrator.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { openRegistry } from '../registry/open.js';
+import { exportDevices, importDevices, template } from '../registry/device-xlsx.js';
+import { exportConfig, importConfig } from '../registry/config-json.js';
+import { recordEvent } from '../registry/events.js';
+import { RegistryError } from '../registry/errors.js';
+import { parse, configFrom, registryHelp } from './options.js';
+
+const usage = [
+  'usage: hes devices <action> --project ID [options]',
+  '  template FILE.xlsx            write the import template',
+  '  import FILE.xlsx [--update]   import devices; on bad cells writes FILE.errors.xlsx and imports nothing',
+  '  export FILE.xlsx              export devices with a TCP channel and a DLMS protocol',
+  '  config-export FILE.json       full configuration (seed 003 appendix 1)',
+  '  config-import FILE.json       import a full configuration',
+  ...registryHelp, '',
+].join('\n');
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { project: { type: 'string' }, update: { type: 'boolean' } });
+  const [action, file] = positionals;
+  if (values.help || !action || !file) {
+    process.stdout.write(usage);
+    return values.help ? 0 : 2;
+  }
+  if (action === 'template') {
+    writeFileSync(file, await template());
+    return 0;
+  }
+  const projectId = values.project as string | undefined;
+  if (!projectId) {
+    process.stderr.write('hes devices: --project ID is required\n');
+    return 2;
+  }
+  const { db, box } = await openRegistry(configFrom(values));
+  const audit = (params: Record<string, unknown>) => recordEvent(db, { category: 'general', code: 'SET_DEVICE_IMPORT', projectId, username: 'cli', params });
+  try {
+    switch (action) {
+      case 'import': {
+        const r = await importDevices(db, box, projectId, readFileSync(file), {
+          update: !!values.update, onProgress: (done, total) => process.stderr.write(`\rimported ${done}/${total}`),
+        });
+        if (!r.ok) {
+          const out = file.replace(/\.xlsx$/i, '') + '.errors.xlsx';
+          writeFileSync(out, r.errorWorkbook!);
+          for (const e of r.errors.slice(0, 20)) process.stderr.write(`row ${e.row}, column ${e.column}: ${e.message}\n`);
+          process.stderr.write(`${r.errors.length} bad cell(s), nothing imported; marked workbook: ${out}\n`);
+          return 1;
+        }
+        await audit({ update: !!values.update, rows: r.rows, created: r.created, updated: r.updated });
+        process.stdout.write(`\n${JSON.stringify({ created: r.created, updated: r.updated })}\n`);
+        return 0;
+      }
+      case 'export':
+        writeFileSync(file, await exportDevices(db, box, projectId));
+        return 0;
+      case 'config-export':
+        writeFileSync(file, JSON.stringify(await exportConfig(db, box, projectId), null, 2) + '\n');
+        return 0;
+      case 'config-import': {
+        const counts = await importConfig(db, box, projectId, JSON.parse(readFileSync(file, 'utf8')));
+        await audit({ format: 'json', ...counts });
+        process.stdout.write(JSON.stringify(counts) + '\n');
+        return 0;
+      }
+      default:
+        process.stderr.write(usage);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof RegistryError) {
+      process.stderr.write(`hes devices: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await db.close();
+  }
+}

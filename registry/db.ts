@@ -1,0 +1,104 @@
+/**
+ * The registry's only door to SQL: one tiny interface implemented over PGlite (embedded, WASM) and over
+ * node-postgres (server). Every repository is written against `Db`, so both engines run the same SQL.
+ */
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+export type Row = Record<string, unknown>;
+
+export interface Db {
+  readonly engine: 'pglite' | 'postgres';
+  /** One statement with $n parameters. */
+  query<T = Row>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }>;
+  /** Several statements, no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Runs `fn` in a transaction; a throw rolls back. Nested calls reuse the outer transaction. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** int8 and numeric as JS numbers on both engines (PGlite already does; pg returns strings). */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export async function openDb(opts: { databaseUrl?: string; pgliteDir?: string }): Promise<Db> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl);
+  if (opts.pgliteDir) mkdirSync(opts.pgliteDir, { recursive: true });
+  const lite = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
+  await lite.waitReady;
+  return wrapPglite(lite);
+}
+
+type LiteLike = Pick<PGlite, 'query' | 'exec'>;
+
+function wrapPglite(lite: PGlite): Db {
+  const over = (conn: LiteLike, inTx: boolean): Db => ({
+    engine: 'pglite',
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      const r = await conn.query<T>(sql, params as unknown[]);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+    async exec(sql: string) {
+      await conn.exec(sql);
+    },
+    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      if (inTx) return fn(this);
+      return lite.transaction((tx) => fn(over(tx, true)));
+    },
+    async close() {
+      if (!inTx) await lite.close();
+    },
+  });
+  return over(lite, false);
+}
+
+async function openPostgres(url: string): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, types: pgTypes, max: 10 });
+  // Fail loudly and early when the server is unreachable.
+  (await pool.connect()).release();
+  const overClient = (client: pg.PoolClient): Db => ({
+    engine: 'postgres',
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      const r = await client.query(sql, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+    transaction<T>(fn: (tx: Db) => Promise<T>) {
+      return fn(this);
+    },
+    async close() {},
+  });
+  return {
+    engine: 'postgres',
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      const r = await pool.query(sql, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async transaction<T>(fn: (tx: Db) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(overClient(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,357 @@
+/**
+ * XLSX device import/export (seed 003 §2.2.34–35, table 6): TCP channels, DLMS protocols, CE207/CE307/
+ * CE208/CE308 devices. Every cell is validated first; the import is all-or-nothing, and on failure an
+ * error workbook marks each bad cell (red fill, a note with the reason, and an "Ошибка" column per row).
+ * Import-with-update identifies channels, protocols and groups by name and devices by serial + type.
+ */
+import { Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import type { Db } from './db.js';
+import type { SecretBox } from './crypto.js';
+import { ProtocolStore, channelSettings } from './project-data.js';
+import { PROTOCOL_SETTINGS, withDefaults } from './settings.js';
+
+export const COLUMNS = [
+  { key: 'channelName', ru: 'канал связи имя', en: 'channel name' },
+  { key: 'channelType', ru: 'канал связи тип', en: 'channel type' },
+  { key: 'ip', ru: 'адрес ip', en: 'ip address' },
+  { key: 'port', ru: 'порт ip', en: 'ip port' },
+  { key: 'protocolName', ru: 'протокол имя', en: 'protocol name' },
+  { key: 'protocolType', ru: 'протокол тип', en: 'protocol type' },
+  { key: 'protocolAddress', ru: 'протокол адрес', en: 'protocol address' },
+  { key: 'protocolPassword', ru: 'протокол пароль', en: 'protocol password' },
+  { key: 'protocolTimeout', ru: 'протокол тайм аут', en: 'protocol timeout' },
+  { key: 'groupName', ru: 'группа имя', en: 'group name' },
+  { key: 'deviceType', ru: 'тип устройства', en: 'device type' },
+  { key: 'serialNumber', ru: 'серийный номер устройства', en: 'device serial number' },
+] as const;
+type Key = (typeof COLUMNS)[number]['key'];
+
+export interface ImportRow {
+  channelName: string; ip: string; port: number; protocolName: string; protocolAddress: number; protocolPassword: string;
+  protocolTimeout: number; groupName: string; deviceType: string; serialNumber: string;
+}
+
+export interface CellError {
+  /** 1-based worksheet row and column. */
+  row: number;
+  column: number;
+  message: string;
+}
+
+export interface ImportResult {
+  ok: boolean;
+  rows: number;
+  created: { devices: number; channels: number; protocols: number; groups: number; commLines: number };
+  updated: { devices: number; channels: number; protocols: number };
+  errors: CellError[];
+  /** The marked workbook when !ok. */
+  errorWorkbook?: Buffer;
+}
+
+const TYPES = ['CE207', 'CE307', 'CE208', 'CE308'];
+
+/** Cyrillic С/Е and "SE" spellings of the seed ("se208") become CE208. */
+export function normalizeDeviceType(text: string): string {
+  return text.trim().replace(/[Сс]/g, 'C').replace(/[Ее]/g, 'E').toUpperCase().replace(/^SE/, 'CE');
+}
+
+function cellText(v: ExcelJS.CellValue | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') {
+    if (v instanceof Date) return v.toISOString();
+    if ('richText' in v) return v.richText.map((r) => r.text).join('');
+    if ('text' in v) return String(v.text);
+    if ('result' in v) return String(v.result ?? '');
+    return '';
+  }
+  return String(v);
+}
+
+export async function template(): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('Devices');
+  ws.addRow(COLUMNS.map((c) => c.ru));
+  ws.getRow(1).font = { bold: true };
+  ws.columns.forEach((c) => (c.width = 22));
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/** Reads the first worksheet as text cells (streaming, so large files do not build a full object model). */
+async function readSheet(xlsx: Buffer): Promise<string[][]> {
+  const rows: string[][] = [];
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(xlsx), { worksheets: 'emit', sharedStrings: 'cache', styles: 'ignore', hyperlinks: 'ignore' });
+  for await (const sheet of reader) {
+    for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
+      const values = row.values as ExcelJS.CellValue[];
+      const cells: string[] = [];
+      for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]).trim());
+      rows[row.number - 1] = cells;
+    }
+    break; // only the first worksheet counts
+  }
+  for (let i = 0; i < rows.length; i++) rows[i] ??= [];
+  return rows;
+}
+
+const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function intIn(text: string, min: number, max: number): number | string {
+  if (!/^\d+$/.test(text)) return `must be a whole number from ${min} to ${max}`;
+  const n = Number(text);
+  return n < min || n > max ? `must be from ${min} to ${max}` : n;
+}
+
+/** Validates the sheet; returns rows (when no errors) and every cell error. */
+export function validate(sheet: string[][]): { rows: ImportRow[]; errors: CellError[]; columnOf: Record<Key, number> } {
+  const errors: CellError[] = [];
+  const header = (sheet[0] ?? []).map((h) => h.toLowerCase().replace(/\s+/g, ' '));
+  const columnOf = {} as Record<Key, number>;
+  COLUMNS.forEach((c, i) => {
+    const at = header.findIndex((h) => h === c.ru || h === c.en);
+    columnOf[c.key] = at >= 0 ? at : i;
+    if (at < 0) errors.push({ row: 1, column: i + 1, message: `missing column "${c.ru}"` });
+  });
+  if (errors.length) return { rows: [], errors, columnOf };
+  let last = sheet.length;
+  while (last > 1 && sheet[last - 1].every((c) => !c)) last--;
+  const rows: ImportRow[] = [];
+  const seen = new Map<string, number>();
+  const channels = new Map<string, { row: number; type: string; ip: string; port: string }>();
+  const protocols = new Map<string, { row: number; type: string; address: string; password: string; timeout: string }>();
+  for (let r = 1; r < last; r++) {
+    const cells = sheet[r];
+    const get = (k: Key) => cells[columnOf[k]] ?? '';
+    const bad = (k: Key, message: string) => errors.push({ row: r + 1, column: columnOf[k] + 1, message });
+    if (cells.every((c) => !c)) {
+      errors.push({ row: r + 1, column: 1, message: 'empty row inside the data' });
+      continue;
+    }
+    for (const k of ['channelName', 'protocolName', 'protocolPassword', 'groupName', 'serialNumber'] as const) {
+      const v = get(k);
+      if (v.length < 1 || v.length > 100) bad(k, 'must have 1 to 100 characters');
+    }
+    if (!/^tcp(\/ip)?$/i.test(get('channelType'))) bad('channelType', 'must be TCP');
+    if (!/^dlms$/i.test(get('protocolType'))) bad('protocolType', 'must be DLMS');
+    if (!ipv4.test(get('ip'))) bad('ip', 'must be an IPv4 address such as 10.0.0.1');
+    const port = intIn(get('port'), 1, 65535);
+    if (typeof port === 'string') bad('port', port);
+    const address = intIn(get('protocolAddress'), 0, 65535);
+    if (typeof address === 'string') bad('protocolAddress', address);
+    const timeout = intIn(get('protocolTimeout'), 1, 65535);
+    if (typeof timeout === 'string') bad('protocolTimeout', timeout);
+    const type = normalizeDeviceType(get('deviceType'));
+    if (!TYPES.includes(type)) bad('deviceType', `must be one of ${TYPES.join(', ')}`);
+    const deviceKey = `${get('serialNumber')}\u0000${type}`;
+    const dup = seen.get(deviceKey);
+    if (dup !== undefined) bad('serialNumber', `the same device is already in row ${dup}`);
+    else seen.set(deviceKey, r + 1);
+    // Rows naming the same channel or protocol must describe it the same way.
+    const ch = { row: r + 1, type: get('channelType').toUpperCase(), ip: get('ip'), port: get('port') };
+    const prevCh = channels.get(get('channelName').toLowerCase());
+    if (!prevCh) channels.set(get('channelName').toLowerCase(), ch);
+    else {
+      const same = `must be the same in every row of channel "${get('channelName')}" (see row ${prevCh.row})`;
+      if (prevCh.ip !== ch.ip) bad('ip', same);
+      if (prevCh.port !== ch.port) bad('port', same);
+    }
+    const pr = { row: r + 1, type: get('protocolType'), address: get('protocolAddress'), password: get('protocolPassword'), timeout: get('protocolTimeout') };
+    const prevPr = protocols.get(get('protocolName').toLowerCase());
+    if (!prevPr) protocols.set(get('protocolName').toLowerCase(), pr);
+    else {
+      const same = `must be the same in every row of protocol "${get('protocolName')}" (see row ${prevPr.row})`;
+      if (prevPr.address !== pr.address) bad('protocolAddress', same);
+      if (prevPr.password !== pr.password) bad('protocolPassword', same);
+      if (prevPr.timeout !== pr.timeout) bad('protocolTimeout', same);
+    }
+    rows.push({
+      channelName: get('channelName'), ip: get('ip'), port: port as number, protocolName: get('protocolName'), protocolAddress: address as number,
+      protocolPassword: get('protocolPassword'), protocolTimeout: timeout as number, groupName: get('groupName'), deviceType: type, serialNumber: get('serialNumber'),
+    });
+  }
+  if (last <= 1) errors.push({ row: 2, column: 1, message: 'the file has no devices' });
+  return { rows, errors, columnOf };
+}
+
+/** The uploaded sheet with each bad cell filled red, its reason as a note, and all reasons of a row in an extra column. */
+export async function errorWorkbook(sheet: string[][], errors: CellError[]): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('Ошибки импорта');
+  const width = Math.max(COLUMNS.length, ...sheet.map((r) => r.length));
+  const errCol = width + 1;
+  for (const cells of sheet) ws.addRow(cells.length ? cells : ['']);
+  if (!sheet.length) ws.addRow(COLUMNS.map((c) => c.ru));
+  ws.getCell(1, errCol).value = 'Ошибка';
+  ws.getCell(1, errCol).font = { bold: true };
+  const byRow = new Map<number, string[]>();
+  for (const e of errors) {
+    const cell = ws.getCell(e.row, e.column);
+    cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFF9999' } };
+    cell.note = cell.note ? `${String(cell.note)}; ${e.message}` : e.message;
+    const header = COLUMNS[e.column - 1]?.ru ?? `column ${e.column}`;
+    byRow.set(e.row, [...(byRow.get(e.row) ?? []), `${header}: ${e.message}`]);
+  }
+  for (const [row, messages] of byRow) ws.getCell(row === 1 ? 2 : row, errCol).value = messages.join('; ');
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+interface Named { id: string; name: string }
+
+/**
+ * Imports devices of one project. Without `update`, only new devices are accepted; existing channels and
+ * protocols are reused when the file describes them identically. With `update`, existing channels,
+ * protocols, group membership and comm lines are changed to what the file says.
+ */
+export async function importDevices(
+  db: Db, box: SecretBox, projectId: string, xlsx: Buffer,
+  opts: { update: boolean; onProgress?: (done: number, total: number) => void },
+): Promise<ImportResult> {
+  const sheet = await readSheet(xlsx);
+  const { rows, errors, columnOf } = validate(sheet);
+  const result: ImportResult = {
+    ok: false, rows: rows.length, errors,
+    created: { devices: 0, channels: 0, protocols: 0, groups: 0, commLines: 0 }, updated: { devices: 0, channels: 0, protocols: 0 },
+  };
+  const fail = async () => ({ ...result, ok: false, errorWorkbook: await errorWorkbook(sheet, errors) });
+  if (errors.length) return fail();
+
+  // Conflicts with what the project already holds, checked before writing anything.
+  const channels = new Map((await db.query<Named & { kind: string; settings: Record<string, unknown> }>('SELECT id, name, kind, settings FROM channels WHERE project_id = $1', [projectId])).rows.map((c) => [c.name.toLowerCase(), c]));
+  const protocolRows = (await db.query<Named & { kind: string; settings: Record<string, unknown>; secretsEnc: string | null }>(
+    'SELECT id, name, kind, settings, secrets_enc AS "secretsEnc" FROM protocols WHERE project_id = $1', [projectId])).rows;
+  const store = new ProtocolStore(db, box);
+  const protocols = new Map(protocolRows.map((p) => [p.name.toLowerCase(), p]));
+  const devices = new Map((await db.query<{ id: string; serial_number: string; type: string; group_id: string }>(
+    'SELECT id, serial_number, type, group_id FROM devices WHERE project_id = $1 AND serial_number = ANY($2::text[])', [projectId, rows.map((r) => r.serialNumber)])).rows
+    .map((d) => [`${d.serial_number}\u0000${d.type}`, d]));
+  rows.forEach((r, i) => {
+    const at = (k: Key, message: string) => errors.push({ row: i + 2, column: columnOf[k] + 1, message });
+    const ch = channels.get(r.channelName.toLowerCase());
+    if (ch && ch.kind !== 'TCP') at('channelName', `channel "${ch.name}" exists and is not a TCP channel`);
+    else if (ch && !opts.update && (ch.settings.host !== r.ip || ch.settings.port !== r.port)) at('channelName', 'a channel with this name exists with other settings; use import with update');
+    const pr = protocols.get(r.protocolName.toLowerCase());
+    if (pr && pr.kind !== 'DLMS') at('protocolName', `protocol "${pr.name}" exists and is not DLMS`);
+    else if (pr && !opts.update && (pr.settings.physicalServer !== r.protocolAddress || pr.settings.waitTime !== r.protocolTimeout || store.secrets(pr).password !== r.protocolPassword)) {
+      at('protocolName', 'a protocol with this name exists with other settings; use import with update');
+    }
+    if (!opts.update && devices.has(`${r.serialNumber}\u0000${r.deviceType}`)) at('serialNumber', 'the device already exists; use import with update');
+  });
+  if (errors.length) return fail();
+
+  await db.transaction(async (tx) => {
+    const txStore = new ProtocolStore(tx, box);
+    const groups = new Map((await tx.query<Named>('SELECT id, name FROM device_groups WHERE project_id = $1', [projectId])).rows.map((g) => [g.name.toLowerCase(), g.id]));
+    const groupId = async (name: string) => {
+      let id = groups.get(name.toLowerCase());
+      if (!id) {
+        id = (await tx.query<{ id: string }>('INSERT INTO device_groups (project_id, name) VALUES ($1, $2) RETURNING id', [projectId, name])).rows[0].id;
+        groups.set(name.toLowerCase(), id);
+        result.created.groups++;
+      }
+      return id;
+    };
+    const channelId = new Map<string, string>();
+    const protocolId = new Map<string, string>();
+    for (const r of rows) {
+      const ck = r.channelName.toLowerCase();
+      if (!channelId.has(ck)) {
+        const settings = channelSettings('TCP', { host: r.ip, port: r.port });
+        const cur = channels.get(ck);
+        if (!cur) {
+          channelId.set(ck, (await tx.query<{ id: string }>(`INSERT INTO channels (project_id, name, kind, settings) VALUES ($1, $2, 'TCP', $3) RETURNING id`, [projectId, r.channelName, JSON.stringify(settings)])).rows[0].id);
+          result.created.channels++;
+        } else {
+          if (cur.settings.host !== r.ip || cur.settings.port !== r.port) {
+            await tx.query('UPDATE channels SET settings = settings || $2::jsonb, version = version + 1 WHERE id = $1', [cur.id, JSON.stringify({ host: r.ip, port: r.port })]);
+            result.updated.channels++;
+          }
+          channelId.set(ck, cur.id);
+        }
+      }
+      const pk = r.protocolName.toLowerCase();
+      if (!protocolId.has(pk)) {
+        const settings = { physicalServer: r.protocolAddress, waitTime: r.protocolTimeout, password: r.protocolPassword };
+        const cur = protocols.get(pk);
+        if (!cur) {
+          protocolId.set(pk, String((await txStore.create(projectId, { name: r.protocolName, kind: 'DLMS', settings })).id));
+          result.created.protocols++;
+        } else {
+          if (cur.settings.physicalServer !== r.protocolAddress || cur.settings.waitTime !== r.protocolTimeout || store.secrets(cur).password !== r.protocolPassword) {
+            const { password: _p, ...plain } = cur.settings;
+            await txStore.update(projectId, cur.id, { settings: { ...plain, ...settings } });
+            result.updated.protocols++;
+          }
+          protocolId.set(pk, cur.id);
+        }
+      }
+    }
+    const fresh: ImportRow[] = [];
+    for (const r of rows) {
+      const d = devices.get(`${r.serialNumber}\u0000${r.deviceType}`);
+      if (!d) {
+        fresh.push(r);
+        continue;
+      }
+      const gid = await groupId(r.groupName);
+      await tx.query('UPDATE devices SET group_id = $2, version = version + 1 WHERE id = $1 AND group_id <> $2', [d.id, gid]);
+      const line = await tx.query(
+        `UPDATE comm_lines l SET channel_id = $2, protocol_id = $3, version = l.version + 1 FROM channels c, protocols p
+         WHERE l.device_id = $1 AND c.id = l.channel_id AND c.kind = 'TCP' AND p.id = l.protocol_id AND p.kind = 'DLMS'`,
+        [d.id, channelId.get(r.channelName.toLowerCase()), protocolId.get(r.protocolName.toLowerCase())],
+      );
+      if (!line.rowCount) await insertLines(tx, projectId, [{ deviceId: d.id, row: r }], channelId, protocolId);
+      result.updated.devices++;
+    }
+    for (const r of fresh) await groupId(r.groupName);
+    const chunk = 5000;
+    for (let i = 0; i < fresh.length; i += chunk) {
+      const part = fresh.slice(i, i + chunk);
+      const ins = await tx.query<{ id: string }>(
+        `INSERT INTO devices (project_id, serial_number, type, group_id, source)
+         SELECT $1, s, t, g, 'IMPORTED' FROM unnest($2::text[], $3::text[], $4::uuid[]) WITH ORDINALITY AS x(s, t, g, n) ORDER BY n RETURNING id`,
+        [projectId, part.map((r) => r.serialNumber), part.map((r) => r.deviceType), part.map((r) => groups.get(r.groupName.toLowerCase()))],
+      );
+      await insertLines(tx, projectId, part.map((row, k) => ({ deviceId: ins.rows[k].id, row })), channelId, protocolId);
+      result.created.devices += part.length;
+      result.created.commLines += part.length;
+      opts.onProgress?.(i + part.length, fresh.length);
+    }
+  });
+  return { ...result, ok: true };
+}
+
+async function insertLines(db: Db, projectId: string, lines: { deviceId: string; row: ImportRow }[], channelId: Map<string, string>, protocolId: Map<string, string>) {
+  await db.query(
+    `INSERT INTO comm_lines (project_id, device_id, channel_id, protocol_id, profile_id, protocol_map)
+     SELECT $1, d, c, p, 'DL_CE_' || substr(t, 3), 'PROTO_MAP_SPODES_' || t || '_V10' FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[]) AS x(d, c, p, t)`,
+    [projectId, lines.map((l) => l.deviceId), lines.map((l) => channelId.get(l.row.channelName.toLowerCase())),
+      lines.map((l) => protocolId.get(l.row.protocolName.toLowerCase())), lines.map((l) => l.row.deviceType)],
+  );
+}
+
+/** Devices with a TCP + DLMS comm line, in the import layout (seed 003: export feeds import-with-update). */
+export async function exportDevices(db: Db, box: SecretBox, projectId: string): Promise<Buffer> {
+  const store = new ProtocolStore(db, box);
+  const r = await db.query<{ channel: string; cs: { host: string; port: number }; pid: string; protocol: string; ps: Record<string, unknown>; secrets: string | null; grp: string; type: string; serial: string }>(
+    `SELECT c.name AS channel, c.settings AS cs, p.id AS pid, p.name AS protocol, p.settings AS ps, p.secrets_enc AS secrets, g.name AS grp, d.type, d.serial_number AS serial
+     FROM devices d JOIN comm_lines l ON l.device_id = d.id JOIN channels c ON c.id = l.channel_id AND c.kind = 'TCP'
+     JOIN protocols p ON p.id = l.protocol_id AND p.kind = 'DLMS' JOIN device_groups g ON g.id = d.group_id
+     WHERE d.project_id = $1 AND d.type = ANY($2::text[]) ORDER BY d.serial_number, d.type, l.priority`,
+    [projectId, TYPES],
+  );
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('Devices');
+  ws.addRow(COLUMNS.map((c) => c.ru));
+  ws.getRow(1).font = { bold: true };
+  const passwords = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const x of r.rows) {
+    if (seen.has(x.serial + '\u0000' + x.type)) continue; // one row per device: its first TCP/DLMS line
+    seen.add(x.serial + '\u0000' + x.type);
+    if (!passwords.has(x.pid)) passwords.set(x.pid, store.secrets({ id: x.pid, secretsEnc: x.secrets }).password ?? '');
+    const ps = withDefaults(PROTOCOL_SETTINGS.DLMS, x.ps);
+    ws.addRow([x.channel, 'TCP', x.cs.host, x.cs.port, x.protocol, 'DLMS', ps.physicalServer, passwords.get(x.pid), ps.waitTime, x.grp, x.type, x.serial]);
+  }
+  ws.columns.forEach((c) => (c.width = 22));
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}

@@ -1,0 +1,43 @@
+/** General (seed 003 table 4) and security (table 5) events, with the acting user and IP. */
+import type { Db } from './db.js';
+
+/** Table 4, plus SET_PROJECT_*, SET_CHANNEL_*, SET_PROTOCOL_*, SET_COMMLINE_*, SET_SECURITY_KEY_*, SET_DEVICE_IMPORT, SET_CENC_AMR_USER_REMOVED (our additions, so every change is audited). */
+export type GeneralEvent =
+  | 'SET_DEVICE_ADD' | 'SET_DEVICE_UPDATE' | 'SET_DEVICE_REMOVE' | 'SET_DEVICE_IMPORT'
+  | 'SET_DEVICE_GROUP_ADD' | 'SET_DEVICE_GROUP_UPDATE' | 'SET_DEVICE_GROUP_REMOVE'
+  | 'SET_CENC_DEVICE_CONNECTED' | 'SET_CENC_DEVICE_DISCONNECTED' | 'SET_CENC_DEVICE_ACCESS_START' | 'SET_CENC_DEVICE_ACCESS_FINISH'
+  | 'SET_CENC_AMR_USER_ADDED' | 'SET_CENC_AMR_USER_UPDATE_NAME' | 'SET_CENC_AMR_USER_UPDATE_PASSWORD' | 'SET_CENC_AMR_USER_REMOVED'
+  | 'SET_MEASUREMENT_ARCHIVE_ADD' | 'SET_MEASUREMENT_ARCHIVE_UPDATE' | 'SET_MEASUREMENT_ARCHIVE_REMOVE'
+  | 'SET_STATE_ARCHIVE_ADD' | 'SET_STATE_ARCHIVE_UPDATE' | 'SET_STATE_ARCHIVE_REMOVE'
+  | 'SET_EVENT_ARCHIVE_ADD' | 'SET_EVENT_ARCHIVE_UPDATE' | 'SET_EVENT_ARCHIVE_REMOVE'
+  | 'SET_PROJECT_ADD' | 'SET_PROJECT_UPDATE' | 'SET_PROJECT_REMOVE'
+  | 'SET_CHANNEL_ADD' | 'SET_CHANNEL_UPDATE' | 'SET_CHANNEL_REMOVE'
+  | 'SET_PROTOCOL_ADD' | 'SET_PROTOCOL_UPDATE' | 'SET_PROTOCOL_REMOVE'
+  | 'SET_COMMLINE_ADD' | 'SET_COMMLINE_UPDATE' | 'SET_COMMLINE_REMOVE'
+  | 'SET_SECURITY_KEY_ADD' | 'SET_SECURITY_KEY_UPDATE' | 'SET_SECURITY_KEY_REMOVE';
+
+/** Table 5, plus SSET_LOGIN_FAILED (shown as "failed login attempt" in seed 003 figure 58) and session/token codes. */
+export type SecurityEvent =
+  | 'SSET_LOGIN' | 'SSET_LOGOUT' | 'SSET_LOGIN_FAILED' | 'SSET_PASSWORD_CHANGE' | 'SSET_CONFIGURATION_CHANGE'
+  | 'SSET_USER_ADD' | 'SSET_USER_UPDATE' | 'SSET_USER_UPDATE_ROLE' | 'SSET_USER_UPDATE_ENABLED' | 'SSET_USER_REMOVE'
+  | 'SSET_ROLE_ADD' | 'SSET_ROLE_UPDATE' | 'SSET_ROLE_REMOVE'
+  | 'SSET_SESSION_REVOKE' | 'SSET_API_TOKEN_ADD' | 'SSET_API_TOKEN_REVOKE' | 'SSET_PROJECT_MEMBER_ADD' | 'SSET_PROJECT_MEMBER_REMOVE';
+
+export interface EventRecord {
+  category: 'general' | 'security';
+  code: GeneralEvent | SecurityEvent;
+  level?: 'info' | 'warning' | 'error';
+  projectId?: string | null;
+  userId?: string | null;
+  username?: string | null;
+  ip?: string | null;
+  /** Never put secrets here. */
+  params?: Record<string, unknown>;
+}
+
+export async function recordEvent(db: Db, e: EventRecord): Promise<void> {
+  await db.query(
+    'INSERT INTO events (category, code, level, project_id, user_id, username, ip, params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+    [e.category, e.code, e.level ?? 'info', e.projectId ?? null, e.userId ?? null, e.username ?? null, e.ip ?? null, JSON.stringify(e.params ?? {})],
+  );
+}

@@ -1,0 +1,97 @@
+/**
+ * Typed settings per channel kind and protocol kind, as JSON Schema: the API validates with them and
+ * publishes them in the OpenAPI document. Secret protocol fields are listed in PROTOCOL_SECRETS; they are
+ * stored encrypted, never in the plain `settings` column, and never returned by the API.
+ */
+const host = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:_-]+$' };
+const port = { type: 'integer', minimum: 1, maximum: 65535 };
+const hex = (bytes: number) => ({ type: 'string', pattern: `^[0-9A-Fa-f]{${bytes * 2}}$` });
+
+export const CHANNEL_KINDS = ['TCP', 'CENC', 'UNB', 'LORAWAN', 'SERIAL'] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
+export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
+  TCP: {
+    type: 'object', additionalProperties: false, required: ['host', 'port'],
+    properties: { host, port, use7E1: { type: 'boolean', default: false } },
+  },
+  CENC: {
+    type: 'object', additionalProperties: false, required: ['identifyBy', 'identifier'],
+    properties: {
+      identifyBy: { type: 'string', enum: ['serial', 'imei'] },
+      identifier: { type: 'string', minLength: 1, maxLength: 64 },
+    },
+  },
+  UNB: {
+    type: 'object', additionalProperties: false, required: ['baseStationId'],
+    properties: { baseStationId: { type: 'string', minLength: 1, maxLength: 64 } },
+  },
+  LORAWAN: {
+    type: 'object', additionalProperties: false, required: ['devEui', 'applicationId'],
+    properties: {
+      devEui: hex(8), applicationId: { type: 'string', minLength: 1, maxLength: 64 },
+      fPort: { type: 'integer', minimum: 1, maximum: 223, default: 2 },
+      confirmed: { type: 'boolean', default: false },
+    },
+  },
+  SERIAL: {
+    type: 'object', additionalProperties: false, required: ['host', 'port'],
+    properties: {
+      host, port,
+      interface: { type: 'string', enum: ['RS232', 'RS485'], default: 'RS485' },
+      baudRate: { type: 'integer', enum: [300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200], default: 9600 },
+      dataBits: { type: 'integer', enum: [7, 8], default: 8 },
+      parity: { type: 'string', enum: ['none', 'even', 'odd'], default: 'none' },
+      stopBits: { type: 'integer', enum: [1, 2], default: 1 },
+    },
+  },
+};
+
+export const PROTOCOL_KINDS = ['DLMS', 'SMP_M'] as const;
+export type ProtocolKind = (typeof PROTOCOL_KINDS)[number];
+
+export const PROTOCOL_SECRETS = ['password', 'authenticationKey', 'encryptionKey', 'masterKey'] as const;
+
+/** DLMS settings of BRIEF §4 / seed 003 table 3; defaults are the table's TCP/IP column. */
+export const PROTOCOL_SETTINGS: Record<ProtocolKind, object> = {
+  DLMS: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      authentication: { type: 'string', enum: ['none', 'low', 'high'], default: 'high' },
+      clientAddress: { type: 'integer', enum: [16, 32, 48], default: 48 },
+      logicalServer: { type: 'integer', minimum: 0, maximum: 16383, default: 1 },
+      physicalServer: { type: 'integer', minimum: 0, maximum: 65535, default: 16 },
+      serverAddressLength: { type: 'integer', enum: [0, 1, 2, 4], default: 0 },
+      resendCount: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
+      waitTime: { type: 'integer', minimum: 1, maximum: 65535, default: 5, description: 'seconds' },
+      maxPduTx: { type: 'integer', minimum: 32, maximum: 2030, default: 256 },
+      maxPduRx: { type: 'integer', minimum: 32, maximum: 2030, default: 256 },
+      securitySuite: { type: 'integer', enum: [0], default: 0 },
+      systemTitle: hex(8),
+      password: { type: ['string', 'null'], minLength: 1, maxLength: 100, writeOnly: true },
+      authenticationKey: { anyOf: [hex(16), { type: 'null' }], writeOnly: true },
+      encryptionKey: { anyOf: [hex(16), { type: 'null' }], writeOnly: true },
+      masterKey: { anyOf: [hex(16), { type: 'null' }], writeOnly: true },
+    },
+  },
+  SMP_M: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      resendCount: { type: 'integer', minimum: 0, maximum: 10, default: 3 },
+      waitTime: { type: 'integer', minimum: 1, maximum: 65535, default: 30, description: 'seconds' },
+    },
+  },
+};
+
+export const DEVICE_TYPES = ['CE207', 'CE307', 'CE208', 'CE308', 'CE510', 'UNIVERSAL'] as const;
+export const DEVICE_STATUSES = ['IN_USE', 'STOCK', 'REMOVED'] as const;
+export const DEVICE_SOURCES = ['MANUAL', 'IMPORTED', 'SELF_REGISTERED'] as const;
+export const KEY_KINDS = ['DLMS_GUEK', 'DLMS_GAK', 'DLMS_MASTER', 'DLMS_DEDICATED', 'XTEA_UPLINK', 'XTEA_DOWNLINK'] as const;
+
+/** Fills schema defaults into a settings object (what Ajv's useDefaults does for nested if/then branches). */
+export function withDefaults(schema: object, settings: Record<string, unknown>): Record<string, unknown> {
+  const props = (schema as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
+  const out = { ...settings };
+  for (const [k, p] of Object.entries(props)) if (out[k] === undefined && p.default !== undefined) out[k] = p.default;
+  return out;
+}
