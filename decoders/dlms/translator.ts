@@ -94,8 +94,8 @@ class Translator {
   hdlc(input: Uint8Array): void {
     const assembler = new HdlcFrameAssembler();
     const items = assembler.push(input);
-    // Segments of one APDU, per sender (client and server may interleave in a capture).
-    const pending = new Map<string, Uint8Array[]>();
+    // Segments of one APDU, per source→destination pair (client and server may interleave in a capture).
+    const pending = new Map<string, { direction: Direction; parts: Uint8Array[] }>();
     let found = 0;
     for (const item of items) {
       if (item.kind === 'skipped') {
@@ -118,18 +118,19 @@ class Translator {
       else if (f.info.length > 0) frameJson.info = toHex(f.info);
       this.frames.push(frameJson);
       if (f.type !== 'I' && f.type !== 'UI') continue;
-      const key = `${direction}`;
-      const parts = pending.get(key) ?? [];
-      parts.push(f.info);
+      const key = `${addressKey(f.source)}>${addressKey(f.destination)}`;
+      // Only the first segment carries the LLC header that tells the direction; the rest inherit it.
+      const entry = pending.get(key) ?? { direction, parts: [] };
+      entry.parts.push(f.info);
       if (f.segmented) {
-        pending.set(key, parts);
+        pending.set(key, entry);
         continue;
       }
       pending.delete(key);
-      this.apdu(stripLlcIfPresent(concat(parts)), direction);
+      this.apdu(stripLlcIfPresent(concat(entry.parts)), entry.direction);
     }
-    for (const [direction, parts] of pending) {
-      this.frames.push({ incomplete: `segmented APDU from ${direction} without its last segment`, bytes: concat(parts).length });
+    for (const [key, entry] of pending) {
+      this.frames.push({ incomplete: `segmented APDU ${key} without its last segment`, bytes: concat(entry.parts).length });
     }
     if (found === 0) throw new DlmsError('DLMS_ERR_HDLC_FORMAT', 'no complete HDLC frame in the input', 0);
   }
@@ -267,6 +268,10 @@ function concat(parts: Uint8Array[]): Uint8Array {
 function stripLlcIfPresent(info: Uint8Array): Uint8Array {
   if (info.length >= 3 && info[0] === 0xe6 && (info[1] === 0xe6 || info[1] === 0xe7) && info[2] === 0x00) return info.subarray(3);
   return info;
+}
+
+function addressKey(a: HdlcAddress): string {
+  return a.physical === undefined ? `${a.logical}` : `${a.logical}:${a.physical}`;
 }
 
 function addressJson(a: HdlcAddress): Record<string, number> {
