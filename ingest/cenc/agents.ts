@@ -1,0 +1,172 @@
+/**
+ * AMR agents: named, authenticated programs (AdminTools, another HES, ...) that open a transparent session
+ * to a meter held by CENC. An agent sees the devices of the groups it was granted and the devices in no
+ * group; an agent with extended rights sees every device (seed 003 §2.2.18). Group changes apply to
+ * sessions opened afterwards.
+ *
+ * The agent port speaks a line protocol, then becomes a transparent pipe:
+ *   agent → LOGIN <name> <password>\n        ← OK\n | ERR authentication failed\n (closed)
+ *   agent → OPEN <serial | IMEI | device id>\n ← OK <device id>\n | ERR <reason>\n
+ *   after OK: bytes both ways unchanged (the agent speaks DLMS itself) until the agent closes; the meter's
+ *   connection is then given back to CENC. One agent session per meter at a time, queued behind HES sessions.
+ */
+import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { promisify } from 'node:util';
+import type { ByteTransport } from '../transport/transport.js';
+import type { DeviceDirectory, DeviceIdentity, DeviceRecord } from './directory.js';
+import type { CencServer } from './server.js';
+
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+
+export interface AmrAgent {
+  name: string;
+  /** "scrypt$<salt hex>$<hash hex>" from hashAgentPassword. */
+  passwordHash: string;
+  groupIds: string[];
+  /** Extended rights: every device. */
+  extended: boolean;
+}
+
+export async function hashAgentPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  return `scrypt$${salt.toString('hex')}$${(await scrypt(password, salt, 32)).toString('hex')}`;
+}
+
+async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const got = await scrypt(password, Buffer.from(salt, 'hex'), 32);
+  const want = Buffer.from(hash, 'hex');
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** The access rule: extended agents see all; others the devices of their groups and those in no group. */
+export function agentMaySee(agent: AmrAgent, device: DeviceRecord): boolean {
+  return agent.extended || device.groupIds.length === 0 || device.groupIds.some((g) => agent.groupIds.includes(g));
+}
+
+export interface AgentServerOptions {
+  cenc: CencServer;
+  directory: DeviceDirectory;
+  /** Current agents by name (read at each login, so edits apply to new sessions). */
+  agents: () => ReadonlyMap<string, AmrAgent>;
+  port: number;
+  host?: string;
+}
+
+const MAX_LINE = 256;
+
+export class AmrAgentServer {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly o: AgentServerOptions) {}
+
+  async start(): Promise<number> {
+    const server = createServer((s) => this.accept(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.port, this.o.host ?? '0.0.0.0', () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    if (this.server) await new Promise((r) => this.server!.close(r));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.setNoDelay(true);
+    let text = '';
+    let agent: AmrAgent | undefined;
+    let busy = false;
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('latin1');
+      if (text.length > MAX_LINE) return void this.refuse(socket, 'line too long');
+      if (busy) return;
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      const line = text.slice(0, nl).replace(/\r$/, '');
+      text = text.slice(nl + 1);
+      busy = true;
+      void this.command(socket, line, agent)
+        .then((r) => {
+          busy = false;
+          if (r.agent) agent = r.agent;
+          if (r.meter) {
+            socket.off('data', onData);
+            this.pipe(socket, r.meter, text);
+          } else if (text.includes('\n')) onData(Buffer.alloc(0));
+        })
+        .catch(() => this.refuse(socket, 'internal error'));
+    };
+    socket.on('data', onData);
+  }
+
+  private async command(socket: Socket, line: string, agent: AmrAgent | undefined): Promise<{ agent?: AmrAgent; meter?: ByteTransport }> {
+    const [verb, ...args] = line.split(' ');
+    if (verb === 'LOGIN' && args.length === 2) {
+      const a = this.o.agents().get(args[0]!);
+      if (!a || !(await verifyPassword(args[1]!, a.passwordHash))) {
+        this.refuse(socket, 'authentication failed');
+        return {};
+      }
+      socket.write('OK\n');
+      return { agent: a };
+    }
+    if (verb === 'OPEN' && args.length === 1) {
+      if (!agent) {
+        this.refuse(socket, 'LOGIN first');
+        return {};
+      }
+      const device = await this.findDevice(args[0]!);
+      const held = device && this.o.cenc.connected(device.deviceId);
+      if (!device || !held) {
+        socket.write('ERR not connected\n');
+        return {};
+      }
+      if (!agentMaySee(agent, device)) {
+        socket.write('ERR access denied\n');
+        return {};
+      }
+      const meter = await this.o.cenc.lease(device.deviceId);
+      if (socket.destroyed) {
+        meter.close();
+        return {};
+      }
+      socket.write(`OK ${device.deviceId}\n`);
+      return { meter };
+    }
+    socket.write('ERR unknown command\n');
+    return {};
+  }
+
+  private async findDevice(text: string): Promise<DeviceRecord | undefined> {
+    const held = this.o.cenc.connected(text);
+    if (held) return (await this.o.directory.get(text)) ?? held.device;
+    const kinds: DeviceIdentity['kind'][] = /^\d{15}$/.test(text) ? ['imei', 'serial'] : ['serial', 'logical-device-name'];
+    for (const kind of kinds) {
+      const d = await this.o.directory.find({ kind, value: text });
+      if (d) return d;
+    }
+    return undefined;
+  }
+
+  /** Transparent mode: the agent's bytes to the meter and back, until either side ends. */
+  private pipe(socket: Socket, meter: ByteTransport, rest: string): void {
+    meter.attach({ onData: (c) => socket.write(c), onClose: () => socket.end() });
+    socket.on('data', (c: Buffer) => meter.write([c]));
+    socket.on('close', () => meter.close());
+    if (rest) meter.write([Buffer.from(rest, 'latin1')]);
+  }
+
+  private refuse(socket: Socket, reason: string): void {
+    socket.end(`ERR ${reason}\n`);
+  }
+}

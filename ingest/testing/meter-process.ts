@@ -1,0 +1,45 @@
+/**
+ * The test meter in its own process, for benchmarks (the meter side must not share the HES's event loop):
+ *   node --import tsx ingest/testing/meter-process.ts [--framing wrapper|hdlc]   → prints {"port":N}, serves until stdin closes
+ *   node --import tsx ingest/testing/meter-process.ts --dial HOST:PORT --count N  → opens N connections that
+ *     identify as "SN:BENCH-<i>" (CENC held-connection benchmark), prints {"open":N}, holds them until stdin closes
+ */
+import { connect, type Socket } from 'node:net';
+import { parseArgs } from 'node:util';
+import { TestMeter } from './test-meter.js';
+
+const { values } = parseArgs({ options: { framing: { type: 'string' }, dial: { type: 'string' }, count: { type: 'string' }, offset: { type: 'string' } } });
+const framing = values.framing === 'hdlc' ? 'hdlc' : 'wrapper';
+
+async function dial(target: string, count: number, offset: number): Promise<Socket[]> {
+  const [host, port] = target.split(':');
+  const sockets: Socket[] = [];
+  let i = 0;
+  const opener = async (): Promise<void> => {
+    while (i < count) {
+      const n = offset + i++;
+      const s = connect({ host: host!, port: Number(port) });
+      s.on('error', () => undefined);
+      await new Promise<void>((resolve) => {
+        s.once('connect', () => {
+          s.write(`SN:BENCH-${n}\n`);
+          resolve();
+        });
+        s.once('error', () => resolve());
+      });
+      sockets.push(s);
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, opener));
+  return sockets;
+}
+
+if (values.dial) {
+  const sockets = await dial(values.dial, Number(values.count ?? 1000), Number(values.offset ?? 0));
+  process.stdout.write(JSON.stringify({ open: sockets.filter((s) => !s.destroyed).length }) + '\n');
+} else {
+  const m = await TestMeter.start({ settings: { framing } });
+  process.stdout.write(JSON.stringify({ port: m.port }) + '\n');
+}
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));

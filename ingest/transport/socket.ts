@@ -1,0 +1,69 @@
+/** A ByteTransport over a net.Socket, and the TCP client connector for HES-initiated sessions. */
+import { connect, type Socket } from 'node:net';
+import type { ByteTransport, TransportReceiver } from './transport.js';
+
+export class SocketTransport implements ByteTransport {
+  readonly remote: string;
+  private receiver: TransportReceiver | undefined;
+  private _closed = false;
+
+  constructor(readonly socket: Socket) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receiver?.onData(chunk));
+    socket.on('error', () => undefined); // 'close' follows and carries the news
+    socket.on('close', (hadError) => {
+      this._closed = true;
+      this.receiver?.onClose(hadError ? 'connection reset' : 'connection closed by the peer');
+    });
+  }
+
+  get closed(): boolean {
+    return this._closed || this.socket.destroyed;
+  }
+
+  write(frames: readonly Uint8Array[]): void {
+    if (this.closed || frames.length === 0) return;
+    if (frames.length === 1) {
+      this.socket.write(frames[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const f of frames) this.socket.write(f);
+    this.socket.uncork();
+  }
+
+  attach(r: TransportReceiver): void {
+    this.receiver = r;
+  }
+
+  close(): void {
+    if (this._closed) return;
+    this._closed = true;
+    this.socket.destroy();
+  }
+}
+
+export class ConnectError extends Error {
+  override readonly name = 'ConnectError';
+}
+
+/** Open a TCP connection to a meter (or its modem); rejects with ConnectError after `timeoutMs`. */
+export function connectTcp(host: string, port: number, timeoutMs = 10_000): Promise<SocketTransport> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ConnectError(`no TCP connection to ${host}:${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(new SocketTransport(socket));
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new ConnectError(`could not connect to ${host}:${port}: ${e.code ?? e.message}`));
+    });
+  });
+}
