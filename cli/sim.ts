@@ -5,12 +5,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_FLEET, Fleet, type FleetConfig, type SecurityMode } from '../sim/fleet.js';
+import { DEFAULT_FLEET, Fleet, type FleetConfig, type PushKind, type SecurityMode } from '../sim/fleet.js';
+import { PushScheduler, pushToDestination } from '../sim/push.js';
 import { builtinProfiles } from '../sim/profiles/profile.js';
 import { describeAddress } from '../sim/transport/addressing.js';
 import { ClientSap } from '../sim/transport/session.js';
 import { startTcp, startUdp, type RunningTransport } from '../sim/transport/tcp.js';
-import { startInitiated } from '../sim/transport/initiated.js';
+import { startInitiated, type InitiatedFleet } from '../sim/transport/initiated.js';
 
 const help = `usage: hes sim [options]
 
@@ -28,6 +29,9 @@ options:
   --transport tcp|udp|initiated   HES-initiated TCP (default), UDP wrapper, or meters dialling out
   --hes HOST:PORT          initiated: where meters connect to
   --announce id|push|both  initiated: identification packet and/or DataNotification (default both)
+  --push KINDS             scheduled / event pushes, comma-separated: daily, interval, alarm (default none)
+  --push-to HOST:PORT      where HES-initiated meters push (Push Setup destination; default ${DEFAULT_FLEET.pushDestination});
+                           meter-initiated meters push on their own connection
   --port-per-meter         one TCP port per meter instead of one shared port
   --host H                 listen address (default 127.0.0.1)
   --state FILE             invocation counters kept across restarts (default sim-state.json)
@@ -63,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
         transport: { type: 'string' },
         hes: { type: 'string' },
         announce: { type: 'string' },
+        push: { type: 'string' },
+        'push-to': { type: 'string' },
         'port-per-meter': { type: 'boolean' },
         host: { type: 'string' },
         state: { type: 'string' },
@@ -103,6 +109,8 @@ export async function main(argv: string[]): Promise<number> {
   if (values.transport) c.transport = values.transport as SimConfig['transport'];
   if (values.hes) c.hes = values.hes;
   if (values.announce) c.announce = values.announce as SimConfig['announce'];
+  if (values.push) c.pushes = values.push === 'none' ? [] : (values.push.split(',') as PushKind[]);
+  if (values['push-to']) c.pushDestination = values['push-to'];
   if (values['port-per-meter']) c.portPerMeter = true;
   if (values.host) c.host = values.host;
   if (values.state) c.stateFile = values.state;
@@ -112,6 +120,8 @@ export async function main(argv: string[]): Promise<number> {
     (!['none', 'low', 'high-gmac'].includes(c.security) && '--security') ||
     (!['tcp', 'udp', 'initiated'].includes(c.transport) && '--transport') ||
     (!(Number.isInteger(c.meters) && c.meters > 0) && '--meters') ||
+    ((c.pushes ?? []).some((k) => !['daily', 'interval', 'alarm'].includes(k)) && '--push daily,interval,alarm') ||
+    (!/^[^:]+:\d+$/.test(c.pushDestination) && '--push-to HOST:PORT') ||
     (!(Number.isInteger(c.port) && c.port >= 0 && c.port < 65536) && '--port') ||
     (c.transport === 'initiated' && !/^[^:]+:\d+$/.test(c.hes ?? '') && '--hes HOST:PORT');
   if (bad) {
@@ -127,12 +137,12 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let transport: RunningTransport | undefined;
-  let stopInitiated: (() => void) | undefined;
+  let initiated: InitiatedFleet | undefined;
   const addressOf = (i: number): string =>
     c.transport === 'initiated' ? `dials ${c.hes}` : c.portPerMeter ? `${c.host}:${c.port + i}` : `${c.host}:${c.port} ${i === 0 ? 'default address or ' : ''}${describeAddress(c.framing, i)}`;
   if (c.transport === 'initiated') {
     const [host, port] = c.hes!.split(':');
-    stopInitiated = startInitiated({ fleet, framing: c.framing, host: host!, port: Number(port), announce: c.announce }).close;
+    initiated = startInitiated({ fleet, framing: c.framing, host: host!, port: Number(port), announce: c.announce });
   } else if (c.transport === 'udp') {
     transport = await startUdp({ fleet, host: c.host, port: c.port });
   } else {
@@ -154,13 +164,19 @@ export async function main(argv: string[]): Promise<number> {
   lines.push(`all meters with their addresses and keys: ${c.keysFile}`);
   process.stdout.write(lines.join('\n') + '\n');
 
+  const pushes = c.pushes?.length
+    ? new PushScheduler({ fleet, kinds: c.pushes, deliver: initiated ? (p) => void initiated.push(p.index, p.setup) : (p) => void pushToDestination(fleet, p) })
+    : undefined;
+  pushes?.start();
+  if (pushes) process.stdout.write(`pushes: ${c.pushes!.join(', ')} ${initiated ? 'on each meter’s connection' : `to ${c.pushDestination}`}\n`);
   const saver = setInterval(() => fleet.saveState(), 10_000);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   clearInterval(saver);
-  stopInitiated?.();
+  pushes?.stop();
+  initiated?.close();
   await transport?.close();
   fleet.saveState();
   return 0;

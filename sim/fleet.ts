@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { faultsFor, type FaultRule, type MeterFaults } from './faults.js';
-import { buildMeter, newMeterState, type Meter, type MeterState } from './meter.js';
+import { buildMeter, newMeterState, type Meter, type MeterState, type RuntimeEvent } from './meter.js';
 import { systemTitleOf } from './objects/control.js';
 import { ObjectTable } from './objects/index.js';
 import { loadProfile, type CompiledProfile } from './profiles/profile.js';
@@ -27,7 +27,11 @@ export interface FleetConfig {
   stateFile?: string;
   /** Where Push Setup says pushes go ("host:port"). */
   pushDestination: string;
+  /** Scheduled and event pushes the meters send (sim/push.ts); none by default. */
+  pushes?: PushKind[];
 }
+
+export type PushKind = 'daily' | 'interval' | 'alarm';
 
 export const DEFAULT_FLEET: FleetConfig = {
   meters: 10,
@@ -63,6 +67,10 @@ export class Fleet {
   /** The meter's own invocation counter (what its next ciphered APDU carries), per meter. */
   readonly counters: Uint32Array;
   private readonly states = new Map<number, MeterState>();
+  /** Meters in use by open sessions (one meter seen by two connections is one meter). */
+  private readonly live = new Map<number, { meter: Meter; users: number }>();
+  /** Told of run-time events (relay switched, ...) of any meter: the push scheduler's alarms. */
+  onRuntimeEvent: ((index: number, e: RuntimeEvent) => void) | undefined;
   private readonly firstSerial: bigint;
   private readonly historyStartDay: number;
   readonly startedAt: number;
@@ -125,16 +133,35 @@ export class Fleet {
     return { ...k, password: k.password.split('').reverse().join('') + '9', blockCipherKey: derive(seed, k.serial, 'EK'), authenticationKey: derive(seed, k.serial, 'AK') };
   }
 
+  /** The meter as it is now: the one an open session uses, else built from its serial and kept state. */
   meter(index: number): Meter {
+    const live = this.live.get(index);
+    if (live) return live.meter;
     if (!(index >= 0 && index < this.size)) throw new Error(`no meter ${index} in a fleet of ${this.size}`);
     const f = this.faults(index);
-    return buildMeter(
+    const m = buildMeter(
       index,
       this.serial(index),
       this.profile,
       { historyStartDay: this.historyStartDay, clockDriftPpm: f.clockDriftPpm, driftEpochMs: this.startedAt, outagesPerDay: f.outagesPerDay, relayLocked: f.relayLocked },
       this.states.get(index) ?? newMeterState(),
     );
+    m.onEvent = (e) => this.onRuntimeEvent?.(index, e);
+    return m;
+  }
+
+  /** A meter for a session; `leave` when the session ends. */
+  acquire(index: number): Meter {
+    let l = this.live.get(index);
+    if (!l) this.live.set(index, (l = { meter: this.meter(index), users: 0 }));
+    l.users++;
+    return l.meter;
+  }
+
+  leave(m: Meter): void {
+    this.release(m);
+    const l = this.live.get(m.index);
+    if (l?.meter === m && --l.users <= 0) this.live.delete(m.index);
   }
 
   /** Keeps what a session changed in the meter; an unchanged meter keeps nothing. */

@@ -73,6 +73,8 @@ export interface Meter {
   phaseShares: readonly number[];
   options: MeterOptions;
   state: MeterState;
+  /** Told of every run-time event (alarm pushes); set by the fleet. */
+  onEvent?: (e: RuntimeEvent) => void;
 }
 
 function between(seed: number, key: number, [lo, hi]: readonly [number, number]): number {

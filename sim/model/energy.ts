@@ -7,8 +7,9 @@
  *   S    the daily shape (weekday / weekend, 0..100), M the meter's multiplier,
  *   F(d) a day factor 65..135 (season + noise),
  *   G(L) = ⌊u(L) · 30 · M · min(S(L), S(L+1))⌋ noise that telescopes: over a run of slots only its
- *        two ends remain, so the cumulative energy since the start of history is a sum over days,
- *        not over slots (and e(L) ≥ M·S(L)·(F − 30) ≥ 0).
+ *        two ends remain (and e(L) ≥ M·S(L)·(F − 30) ≥ 0). G is 0 at the last slot of each tariff run
+ *        and of each day, so over a whole day each tariff's noise cancels: the cumulative energy since
+ *        the start of history is one product per day and tariff, M·F(d)·ΣS, with no noise term.
  * Power outages (a fault) remove whole local hours: their slots count 0.
  * Registers are ⌊cumulative / 1000⌋ Wh per tariff, the total is the sum of the tariffs, so a register
  * difference between two instants equals the sum of the profile intervals between them exactly.
@@ -77,6 +78,10 @@ export class TariffSchedule {
   readonly slotTariff = new Uint8Array(SLOTS_PER_DAY);
   /** Maximal runs [from, to) of one tariff within the day. */
   readonly runs: { from: number; to: number; tariff: number }[] = [];
+  /** 1 at the last slot of a run (and of the day): the noise G is 0 there. */
+  readonly runEnd = new Uint8Array(SLOTS_PER_DAY);
+  /** ΣS per tariff (index 1..4) over a whole day, per shape and day type [weekday, weekend]. */
+  readonly daySums = {} as Record<ShapeName, readonly [Float64Array, Float64Array]>;
 
   constructor(readonly zones: readonly TariffZone[]) {
     const starts = zones.map((z) => {
@@ -96,7 +101,16 @@ export class TariffSchedule {
       let e = s;
       while (e < SLOTS_PER_DAY && this.slotTariff[e] === this.slotTariff[s]) e++;
       this.runs.push({ from: s, to: e, tariff: this.slotTariff[s]! });
+      this.runEnd[e - 1] = 1;
       s = e;
+    }
+    for (const name of Object.keys(SHAPES) as ShapeName[]) {
+      const sums = [0, 1].map((type) => {
+        const out = new Float64Array(5);
+        for (let i = 0; i < SLOTS_PER_DAY; i++) out[this.slotTariff[i]!]! += SHAPES[name][type]![i]!;
+        return out;
+      });
+      this.daySums[name] = [sums[0]!, sums[1]!];
     }
   }
 }
@@ -138,14 +152,28 @@ function shapeAt(c: ChannelLoad, slot: number): number {
   return SHAPES[c.shape][dayType(day)][slot - day * SLOTS_PER_DAY]!;
 }
 
-function dayFactor(c: ChannelLoad, day: number): number {
-  const season = Math.cos((2 * Math.PI * (day - 15)) / 365.25); // +1 mid-January
-  const s = c.shape === 'solar' ? -season : season;
-  return 100 + Math.round(25 * s) + Math.floor(unit(c.seed, day, 1) * 21) - 10;
+/** round(25·cos(season)) per day: +1 mid-January; the same for the whole fleet, so cached (1970…2079). */
+const SEASON = new Int8Array(40_000).fill(-128);
+
+function season(day: number): number {
+  const cached = day >= 0 && day < SEASON.length ? SEASON[day]! : -128;
+  if (cached !== -128) return cached;
+  const v = Math.round(25 * Math.cos((2 * Math.PI * (day - 15)) / 365.25));
+  if (day >= 0 && day < SEASON.length) SEASON[day] = v;
+  return v;
 }
 
-function noise(c: ChannelLoad, slot: number): number {
-  const cap = Math.min(shapeAt(c, slot), shapeAt(c, slot + 1));
+function dayFactor(c: ChannelLoad, day: number): number {
+  const s = season(day);
+  return 100 + (c.shape === 'solar' ? -s : s) + Math.floor(unit(c.seed, day, 1) * 21) - 10;
+}
+
+function noise(m: LoadModel, c: ChannelLoad, slot: number): number {
+  const day = Math.floor(slot / SLOTS_PER_DAY);
+  const s = slot - day * SLOTS_PER_DAY;
+  if (m.tariffs.runEnd[s]) return 0;
+  const row = SHAPES[c.shape][dayType(day)];
+  const cap = Math.min(row[s]!, row[s + 1]!); // s < 95: the next slot is the same day
   return Math.floor(unit(c.seed, slot, 2) * 30 * c.multiplier * cap);
 }
 
@@ -166,16 +194,16 @@ export function inOutage(m: LoadModel, slot: number): boolean {
 }
 
 /** Energy of local slot L on a channel, mWh, ignoring outages and the start of history. */
-function rawSlotEnergy(c: ChannelLoad, slot: number): number {
+function rawSlotEnergy(m: LoadModel, c: ChannelLoad, slot: number): number {
   if (c.multiplier === 0) return 0;
   const day = Math.floor(slot / SLOTS_PER_DAY);
-  return c.multiplier * dayFactor(c, day) * shapeAt(c, slot) + noise(c, slot) - noise(c, slot - 1);
+  return c.multiplier * dayFactor(c, day) * shapeAt(c, slot) + noise(m, c, slot) - noise(m, c, slot - 1);
 }
 
 /** Energy of local slot L on channel `ch` (index into CHANNELS), mWh. */
 export function slotEnergy(m: LoadModel, ch: number, slot: number): number {
   if (slot < m.startSlot || inOutage(m, slot)) return 0;
-  return rawSlotEnergy(m.channels[ch]!, slot);
+  return rawSlotEnergy(m, m.channels[ch]!, slot);
 }
 
 /**
@@ -188,21 +216,27 @@ export function cumulativeBefore(m: LoadModel, ch: number, slot: number, out = n
   if (c.multiplier === 0 || slot <= m.startSlot) return out;
   const firstDay = Math.floor(m.startSlot / SLOTS_PER_DAY);
   const lastDay = Math.floor((slot - 1) / SLOTS_PER_DAY);
+  const sums = m.tariffs.daySums[c.shape];
   for (let day = firstDay; day <= lastDay; day++) {
     const base = day * SLOTS_PER_DAY;
     const lo = Math.max(m.startSlot, base) - base;
     const hi = Math.min(slot, base + SLOTS_PER_DAY) - base;
-    const p = PREFIX[c.shape][dayType(day)];
     const f = c.multiplier * dayFactor(c, day);
-    for (const r of m.tariffs.runs) {
-      const a = Math.max(r.from, lo);
-      const b = Math.min(r.to, hi);
-      if (a >= b) continue;
-      out[r.tariff]! += f * (p[b]! - p[a]!) + noise(c, base + b - 1) - noise(c, base + a - 1);
+    if (lo === 0 && hi === SLOTS_PER_DAY) {
+      const daySum = sums[dayType(day)];
+      for (let k = 1; k <= 4; k++) out[k]! += f * daySum[k]!; // the noise of a whole day cancels per tariff
+    } else {
+      const p = PREFIX[c.shape][dayType(day)];
+      for (const r of m.tariffs.runs) {
+        const a = Math.max(r.from, lo);
+        const b = Math.min(r.to, hi);
+        if (a >= b) continue;
+        out[r.tariff]! += f * (p[b]! - p[a]!) + noise(m, c, base + b - 1) - noise(m, c, base + a - 1);
+      }
     }
     const o = outageOf(m, day);
     if (o) {
-      for (let s = Math.max(o[0], lo); s < Math.min(o[1], hi); s++) out[m.tariffs.slotTariff[s]!]! -= rawSlotEnergy(c, base + s);
+      for (let s = Math.max(o[0], lo); s < Math.min(o[1], hi); s++) out[m.tariffs.slotTariff[s]!]! -= rawSlotEnergy(m, c, base + s);
     }
   }
   return out;
@@ -234,6 +268,12 @@ export function registersAt(m: LoadModel, ch: number, utcMs: number, offsetsWh: 
 export class EnergyCursor {
   private readonly cum: Float64Array;
   slot: number;
+  /** Per-day values of the slot walk: the day, M·F(day), its shape row and outage, G of the previous slot. */
+  private day = NaN;
+  private f = 0;
+  private row: Int32Array = SHAPES.consumption[0];
+  private outage: readonly [number, number] | null = null;
+  private prevNoise = 0;
 
   constructor(
     private readonly m: LoadModel,
@@ -246,9 +286,26 @@ export class EnergyCursor {
 
   /** Advances to the boundary at `slot` (≥ the current one). */
   advanceTo(slot: number): void {
+    const m = this.m;
+    const c = m.channels[this.ch]!;
+    if (c.multiplier === 0 || slot <= this.slot) return void (this.slot = Math.max(this.slot, slot));
+    if (this.slot < m.startSlot) this.slot = Math.min(slot, m.startSlot);
+    const tariffs = m.tariffs;
     for (; this.slot < slot; this.slot++) {
-      const e = slotEnergy(this.m, this.ch, this.slot);
-      if (e) this.cum[this.m.tariffs.slotTariff[this.slot - Math.floor(this.slot / SLOTS_PER_DAY) * SLOTS_PER_DAY]!]! += e;
+      const L = this.slot;
+      const day = Math.floor(L / SLOTS_PER_DAY);
+      const s = L - day * SLOTS_PER_DAY;
+      if (day !== this.day) {
+        this.day = day;
+        this.f = c.multiplier * dayFactor(c, day);
+        this.row = SHAPES[c.shape][dayType(day)];
+        this.outage = outageOf(m, day);
+        this.prevNoise = noise(m, c, L - 1);
+      }
+      const g = tariffs.runEnd[s] ? 0 : Math.floor(unit(c.seed, L, 2) * 30 * c.multiplier * Math.min(this.row[s]!, this.row[s + 1]!));
+      const o = this.outage;
+      if (o === null || s < o[0] || s >= o[1]) this.cum[tariffs.slotTariff[s]!]! += this.f * this.row[s]! + g - this.prevNoise;
+      this.prevNoise = g;
     }
   }
 

@@ -55,6 +55,16 @@ export function journalEvents(m: Meter, jIndex: number, nowMs: number): JournalE
   return collected.length > j.entries ? collected.slice(collected.length - j.entries) : collected;
 }
 
+/** The generated events of journal `jIndex` in [fromMs, toMs), oldest first (run-time events not included). */
+export function generatedEventsBetween(m: Meter, jIndex: number, fromMs: number, toMs: number): JournalEvent[] {
+  const j = m.profile.journals[jIndex]!;
+  const shift = m.load.utcOffsetMinutes * 60_000;
+  const historyStartMs = Math.floor(m.load.startSlot / SLOTS_PER_DAY) * DAY_MS - shift;
+  const out: JournalEvent[] = [];
+  for (let d = Math.floor((fromMs + shift) / DAY_MS); d <= Math.floor((toMs - 1 + shift) / DAY_MS); d++) eventsOfDay(m, j, jIndex, d, out);
+  return out.filter((e) => e.timeMs >= fromMs && e.timeMs < toMs && e.timeMs >= historyStartMs).sort((a, b) => a.timeMs - b.timeMs || a.code - b.code);
+}
+
 /** Names of the journals a run-time event goes to, by preference. */
 export const RUNTIME_JOURNALS = {
   relay: ['relay state', 'power control', 'external impacts', 'standard'],
@@ -66,5 +76,8 @@ export const RUNTIME_JOURNALS = {
 export function raiseEvent(m: Meter, kind: keyof typeof RUNTIME_JOURNALS, timeMs: number, code: number): void {
   const names = m.profile.journals.map((j) => j.name);
   const journal = RUNTIME_JOURNALS[kind].find((n) => names.includes(n));
-  if (journal) m.state.events.push({ journal, timeMs, code });
+  if (!journal) return;
+  const e = { journal, timeMs, code };
+  m.state.events.push(e);
+  m.onEvent?.(e);
 }

@@ -1,7 +1,7 @@
 /**
  * Objects the HES commands: Disconnect Control (70) with the relay locks of seed 003 §2.2.10, Image
  * Transfer (18) with its state machine, and the configuration objects whose attributes are kept as
- * written (Activity Calendar 20, Special Days 11, Limiter 71, Push Setup 40, Security Setup 64).
+ * written (Activity Calendar 20, Special Days 11, Limiter 71, Security Setup 64; Push Setup 40 in push.ts).
  */
 import { dateTimeFromUtcMs } from '../../decoders/dlms/axdr/datetime.js';
 import type { CosemDateTime, DlmsData } from '../../decoders/dlms/axdr/types.js';
@@ -21,7 +21,6 @@ import {
   markBlockTransferred,
   nextControlState,
   outputStateOf,
-  pushSetupAttributes,
   securitySetupAttributes,
   securitySetupMethods,
   specialDaysAttributes,
@@ -30,7 +29,6 @@ import {
   type Limiter,
   type Member,
   type Members,
-  type PushSetup,
   type SecuritySetup,
   type SpecialDay,
   type SpecialDaysTable,
@@ -195,7 +193,7 @@ export function imageTransfer(obis: string): ObjectHandler {
  * An object whose attributes are stored as written: reads give the written value or the profile's
  * default; a SET is checked against the class's typed view before it is kept.
  */
-function storedObject<T>(
+export function storedObject<T>(
   classId: number,
   obis: string,
   members: Members<T>,
@@ -256,13 +254,13 @@ function storedObject<T>(
   };
 }
 
-interface Store {
+export interface Store {
   read(ctx: ObjectContext, attr: number): DlmsData | undefined;
   write(ctx: ObjectContext, attr: number, value: DlmsData): void;
 }
 
-const UNSPECIFIED: CosemDateTime = { year: 0xffff, month: 0xff, dayOfMonth: 0xff, dayOfWeek: 0xff, hour: 0xff, minute: 0xff, second: 0xff, hundredths: 0xff, deviation: -0x8000, clockStatus: 0xff };
-const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const UNSPECIFIED: CosemDateTime = { year: 0xffff, month: 0xff, dayOfMonth: 0xff, dayOfWeek: 0xff, hour: 0xff, minute: 0xff, second: 0xff, hundredths: 0xff, deviation: -0x8000, clockStatus: 0xff };
+export const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 const TARIFF_SCRIPT = '0.0.10.0.100.255';
 
 export function activityCalendar(p: CompiledProfile): ObjectHandler {
@@ -333,48 +331,6 @@ export function limiter(p: CompiledProfile): ObjectHandler {
     },
   };
   return storedObject(ClassId.limiter, obis, limiterAttributes, () => defaults, [2, 3, 4, 5, 6, 7, 8, 9, 11]);
-}
-
-/** Where pushes go (set by the fleet from its meter-initiated settings). */
-export interface PushTarget {
-  destination: string;
-}
-
-export function pushSetup(p: CompiledProfile, target: PushTarget): ObjectHandler {
-  const obis = p.objects.pushSetup;
-  const defaults: PushSetup = {
-    logicalName: obis,
-    pushObjectList: [
-      { classId: ClassId.data, logicalName: p.objects.logicalDeviceName, attributeIndex: 2, dataIndex: 0 },
-      { classId: ClassId.clock, logicalName: p.objects.clock, attributeIndex: 2, dataIndex: 0 },
-    ],
-    sendDestinationAndMethod: { transportService: 0, destination: ascii(target.destination), message: 0 },
-    communicationWindow: [],
-    randomisationStartInterval: 0,
-    numberOfRetries: 3,
-    repetitionDelay: 30,
-    portReference: '0.0.0.0.0.0',
-    pushClientSap: 102,
-    pushProtectionParameters: [],
-    pushOperationMethod: 0,
-    confirmationParameters: { type: 'null-data' },
-    lastConfirmationDateTime: UNSPECIFIED,
-  };
-  const members = {
-    logicalName: pushSetupAttributes.logicalName,
-    pushObjectList: pushSetupAttributes.pushObjectList,
-    sendDestinationAndMethod: pushSetupAttributes.sendDestinationAndMethod,
-    communicationWindow: pushSetupAttributes.communicationWindow,
-    randomisationStartInterval: pushSetupAttributes.randomisationStartInterval,
-    numberOfRetries: pushSetupAttributes.numberOfRetries,
-    repetitionDelay: pushSetupAttributes.repetitionDelay,
-  } as unknown as Members<PushSetup>; // version 0 object: attributes 1..7 only
-  return storedObject(ClassId.pushSetup, obis, members, () => defaults, [2, 3, 4, 5, 6, 7], [1], (ctx, _m, params) => {
-    if (params.type !== 'integer' || params.value !== 0) return ACTION_BAD_TYPE;
-    if (!ctx.session.push) return { result: ActionResult.temporaryFailure };
-    ctx.session.push();
-    return ACTION_OK;
-  });
 }
 
 /** Server system title: manufacturer id + 5 bytes of the serial (as a real meter derives it). */

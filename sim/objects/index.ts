@@ -7,13 +7,14 @@ import { ActionResult, DataAccessResult, type CosemAttributeDescriptor, type Cos
 import { associationLnAttributes, classSpec, ClassId, AttributeAccessMode, MethodAccessMode, type ObjectListEntry } from '../../decoders/dlms/cosem/index.js';
 import { parseObis } from '../../decoders/dlms/obis.js';
 import type { CompiledProfile } from '../profiles/profile.js';
-import { activityCalendar, disconnectControl, imageTransfer, limiter, pushSetup, securitySetup, specialDays, type PushTarget } from './control.js';
+import { activityCalendar, disconnectControl, imageTransfer, limiter, securitySetup, specialDays } from './control.js';
+import { pushSetupObject, pushSetupSpecs, type PushSetupSpec, type PushTarget } from './push.js';
 import { clockObject, dataObjects, energyRegisters, instantaneousRegisters, logicalNameOf } from './measurements.js';
 import { eventCodeObjects, profileObjects } from './profile-generic.js';
 import { NO_ATTRIBUTE, data, failure, type ActionOutcome, type CosemServerObjects, type ObjectContext, type ObjectHandler } from './types.js';
 
 export type { ActionOutcome, CosemServerObjects, ObjectContext, ObjectHandler, SessionInfo } from './types.js';
-export type { PushTarget } from './control.js';
+export { pushBody, type PushSetupSpec, type PushTarget, type PushTrigger } from './push.js';
 
 const ASSOCIATION_VERSION = 2; // access modes as enums (versions 0–2), the form most clients expect
 
@@ -24,12 +25,15 @@ function keyOf(classId: number, ln: Uint8Array): string {
 export class ObjectTable {
   readonly byKey = new Map<string, ObjectHandler>();
   readonly objectList: DlmsData;
+  /** The Push Setup objects and what triggers each. */
+  readonly pushSetups: PushSetupSpec[];
 
   constructor(
     readonly profile: CompiledProfile,
     push: PushTarget,
   ) {
     const p = profile;
+    this.pushSetups = pushSetupSpecs(p);
     const handlers: ObjectHandler[] = [
       associationObject(p.objects.association, this),
       clockObject(p.objects.clock),
@@ -43,7 +47,7 @@ export class ObjectTable {
       activityCalendar(p),
       specialDays(p),
       limiter(p),
-      pushSetup(p, push),
+      ...this.pushSetups.map((s) => pushSetupObject(s, push)),
       securitySetup(p),
     ];
     for (const h of handlers) {

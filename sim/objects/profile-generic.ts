@@ -11,7 +11,7 @@ import type { DlmsData } from '../../decoders/dlms/axdr/types.js';
 import { ActionResult, DataAccessResult, parseProfileAccess, type SelectiveAccess } from '../../decoders/dlms/apdu/index.js';
 import { ClassId, codecs, encodeCaptureObject, encodeCaptureObjects, SortMethod, type CaptureObject } from '../../decoders/dlms/cosem/index.js';
 import { parseObis } from '../../decoders/dlms/obis.js';
-import { EnergyCursor, SLOTS_PER_DAY, inOutage, localSlotOf, utcOfSlot } from '../model/energy.js';
+import { EnergyCursor, SLOT_MS, SLOTS_PER_DAY, localSlotOf, outageOf, utcOfSlot } from '../model/energy.js';
 import { journalEvents } from '../model/events.js';
 import type { Meter } from '../meter.js';
 import { energyObis, parseColumn, type CompiledProfile } from '../profiles/profile.js';
@@ -27,9 +27,48 @@ interface RowSource {
   capturePeriod: number;
   entries: number;
   /** UTC ms of every row kept at `nowMs`, oldest first. */
-  times(m: Meter, nowMs: number): number[];
+  times(m: Meter, nowMs: number): RowTimes;
   /** Values of the rows at `times` (ascending, a subset of times()), without the clock column. */
   values(m: Meter, times: number[], nowMs: number): DlmsData[][];
+}
+
+/** Row times, oldest first: only the rows a request selects are listed. */
+interface RowTimes {
+  readonly length: number;
+  /** Rows [start, end) (0-based). */
+  slice(start: number, end: number): number[];
+  /** Rows with from ≤ time ≤ to. */
+  between(fromMs: number, toMs: number): number[];
+}
+
+class TimeList implements RowTimes {
+  constructor(private readonly list: number[]) {}
+  get length(): number {
+    return this.list.length;
+  }
+  slice(start: number, end: number): number[] {
+    return this.list.slice(start, end);
+  }
+  between(fromMs: number, toMs: number): number[] {
+    return this.list.filter((t) => t >= fromMs && t <= toMs);
+  }
+}
+
+/** Evenly spaced rows (a load profile without missing intervals): nothing listed until asked. */
+class TimeSeries implements RowTimes {
+  constructor(
+    private readonly first: number,
+    private readonly step: number,
+    readonly length: number,
+  ) {}
+  slice(start: number, end: number): number[] {
+    const out: number[] = [];
+    for (let i = Math.max(0, start); i < Math.min(end, this.length); i++) out.push(this.first + i * this.step);
+    return out;
+  }
+  between(fromMs: number, toMs: number): number[] {
+    return this.slice(Math.ceil((fromMs - this.first) / this.step), Math.floor((toMs - this.first) / this.step) + 1);
+  }
 }
 
 function clockColumn(p: CompiledProfile): CaptureObject {
@@ -45,29 +84,60 @@ const u32 = (v: number): DlmsData => ({ type: 'double-long-unsigned', value: v }
 /** Register values at each instant of `times` (ascending, on slot boundaries) for the given columns. */
 function registerRows(m: Meter, columns: readonly [number, number][], times: number[], deltaSlots: number): DlmsData[][] {
   const scale = 10 ** m.profile.energyScaler;
-  const cursors = new Map<number, EnergyCursor>();
+  const cursors: (EnergyCursor | undefined)[] = [];
   const rows: DlmsData[][] = [];
   for (const t of times) {
     const slot = localSlotOf(m.load, t);
     const row: DlmsData[] = [];
     for (const [ch, k] of columns) {
-      let c = cursors.get(ch);
-      if (!c) cursors.set(ch, (c = new EnergyCursor(m.load, ch, slot - deltaSlots)));
+      const c = (cursors[ch] ??= new EnergyCursor(m.load, ch, slot - deltaSlots));
+      const offsets = m.offsetsWh[ch]!;
       let v: number;
       if (deltaSlots > 0) {
         c.advanceTo(slot - deltaSlots);
-        const before = c.registerWh(k, m.offsetsWh[ch]!);
+        const before = c.registerWh(k, offsets);
         c.advanceTo(slot);
-        v = c.registerWh(k, m.offsetsWh[ch]!) - before;
+        v = c.registerWh(k, offsets) - before;
       } else {
         c.advanceTo(slot);
-        v = c.registerWh(k, m.offsetsWh[ch]!);
+        v = c.registerWh(k, offsets);
       }
       row.push(u32(Math.round(v / scale)));
     }
     rows.push(row);
   }
   return rows;
+}
+
+/**
+ * The clock column of rows: octet-string(12) date-times (year, month, day, weekday, hour, minute, second,
+ * hundredths, deviation, status) in one buffer. Each local day is encoded once; its rows patch hour,
+ * minute and second.
+ */
+function rowStamps(m: Meter, times: number[]): DlmsData[] {
+  const all = new Uint8Array(times.length * 12);
+  const shift = m.profile.utcOffsetMinutes * 60_000;
+  const out: DlmsData[] = [];
+  let day = NaN;
+  let head: Uint8Array = all;
+  for (let r = 0; r < times.length; r++) {
+    const t = times[r]!;
+    const local = t + shift;
+    const d = Math.floor(local / DAY_MS);
+    const b = all.subarray(r * 12, r * 12 + 12);
+    if (d !== day) {
+      day = d;
+      head = (codecs.dateTime.encode(meterDateTime(m, d * DAY_MS - shift), 'time') as { value: Uint8Array }).value;
+    }
+    b.set(head);
+    const ms = local - d * DAY_MS;
+    b[5] = Math.floor(ms / 3_600_000);
+    b[6] = Math.floor(ms / 60_000) % 60;
+    b[7] = Math.floor(ms / 1000) % 60;
+    b[8] = Math.floor(ms / 10) % 100;
+    out.push({ type: 'octet-string', value: b });
+  }
+  return out;
 }
 
 function loadProfile(p: CompiledProfile, i: number): RowSource {
@@ -84,9 +154,19 @@ function loadProfile(p: CompiledProfile, i: number): RowSource {
     times(m, nowMs) {
       const last = Math.floor(localSlotOf(m.load, nowMs) / k) * k;
       const first = Math.max(Math.ceil((m.load.startSlot + k) / k) * k, last - (spec.entries - 1) * k);
+      const shift = m.load.utcOffsetMinutes / 15;
+      if (!m.load.outages) return new TimeSeries((first - shift) * SLOT_MS, k * SLOT_MS, Math.max(0, (last - first) / k + 1));
       const out: number[] = [];
-      for (let b = first; b <= last; b += k) if (!inOutage(m.load, b - 1)) out.push(utcOfSlot(m.load, b));
-      return out;
+      // a row is missing when the interval it closes ends in an outage (one outage look-up per day)
+      let day = NaN;
+      let o: readonly [number, number] | null = null;
+      for (let b = first; b <= last; b += k) {
+        const d = Math.floor((b - 1) / SLOTS_PER_DAY);
+        if (d !== day) o = outageOf(m.load, (day = d));
+        const s = b - 1 - d * SLOTS_PER_DAY;
+        if (o === null || s < o[0] || s >= o[1]) out.push((b - shift) * SLOT_MS);
+      }
+      return new TimeList(out);
     },
     values: (m, times) => registerRows(m, columns, times, spec.values === 'delta' ? k : 0),
   };
@@ -112,7 +192,7 @@ function billingProfile(p: CompiledProfile, i: number): RowSource {
         if (spec.kind === 'monthly' && civilOfDay(d).d !== 1) continue;
         out.push(utcOfSlot(m.load, d * SLOTS_PER_DAY));
       }
-      return out.reverse();
+      return new TimeList(out.reverse());
     },
     values: (m, times) => registerRows(m, columns, times, 0),
   };
@@ -124,7 +204,7 @@ function journal(p: CompiledProfile, i: number): RowSource {
     captureObjects: [clockColumn(p), { classId: ClassId.data, logicalName: parseObis(spec.codeObis), attributeIndex: 2, dataIndex: 0 }],
     capturePeriod: 0,
     entries: spec.entries,
-    times: (m, nowMs) => journalEvents(m, i, nowMs).map((e) => e.timeMs),
+    times: (m, nowMs) => new TimeList(journalEvents(m, i, nowMs).map((e) => e.timeMs)),
     values(m, times, nowMs) {
       const byTime = journalEvents(m, i, nowMs);
       let j = 0;
@@ -141,7 +221,7 @@ function sameColumn(a: CaptureObject, b: CaptureObject): boolean {
 }
 
 /** Row times and column indexes a selective access picks, or a Data-Access-Result code. */
-function select(src: RowSource, m: Meter, times: number[], access: SelectiveAccess): { times: number[]; columns: number[] } | number {
+function select(src: RowSource, m: Meter, times: RowTimes, access: SelectiveAccess): { times: number[]; columns: number[] } | number {
   const all = src.captureObjects.map((_, i) => i);
   let parsed;
   try {
@@ -163,7 +243,7 @@ function select(src: RowSource, m: Meter, times: number[], access: SelectiveAcce
     if (from === null || to === null) return DataAccessResult.otherReason;
     const columns = r.selectedValues.length ? r.selectedValues.map((s) => src.captureObjects.findIndex((c) => sameColumn(c, s))) : all;
     if (columns.some((c) => c < 0)) return DataAccessResult.otherReason;
-    return { times: times.filter((t) => t >= from && t <= to), columns };
+    return { times: times.between(from, to), columns };
   }
   if ('entry' in parsed) {
     const e = parsed.entry;
@@ -191,12 +271,13 @@ function profileObject(p: CompiledProfile, obis: string, src: RowSource): Object
           return data(logicalNameOf(obis));
         case 2: {
           const all = src.times(m, ctx.nowMs);
-          const sel = access ? select(src, m, all, access) : { times: all, columns: src.captureObjects.map((_, i) => i) };
+          const sel = access ? select(src, m, all, access) : { times: all.slice(0, all.length), columns: src.captureObjects.map((_, i) => i) };
           if (typeof sel === 'number') return failure(sel);
           const values = src.values(m, sel.times, ctx.nowMs);
-          const rows: DlmsData[] = sel.times.map((t, r) => {
-            const full: DlmsData[] = [codecs.dateTime.encode(meterDateTime(m, t), 'time'), ...values[r]!];
-            return { type: 'structure', value: sel.columns.map((c) => full[c]!) };
+          const stamps = sel.columns.includes(0) ? rowStamps(m, sel.times) : [];
+          const rows: DlmsData[] = sel.times.map((_, r) => {
+            const v = values[r]!;
+            return { type: 'structure', value: sel.columns.map((c) => (c === 0 ? stamps[r]! : v[c - 1]!)) };
           });
           return data({ type: 'array', value: rows });
         }

@@ -31,8 +31,8 @@ export interface SessionInfo {
   invocationCounter: number;
   /** key_transfer of Security Setup: unwrap and install the keys (the transport owns them). */
   transferKeys?(keys: { keyId: number; data: Uint8Array }[]): ActionOutcome;
-  /** Push Setup's push method: send the push object list now (the transport decides how). */
-  push?(): void;
+  /** Push Setup's push method: send that Push Setup's push object list now (the transport decides how). */
+  push?(setupObis: string): void;
 }
 
 /** What an object sees of the meter while answering one request. */

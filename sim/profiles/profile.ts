@@ -61,6 +61,12 @@ export interface RelaySpec {
   lockObis?: string;
 }
 
+/** Journal events a meter pushes as alarms: every event of the journal, or only the listed codes. */
+export interface AlarmSpec {
+  journal: string;
+  codes?: number[];
+}
+
 export interface DeviceProfile {
   name: string;
   description: string;
@@ -98,6 +104,8 @@ export interface DeviceProfile {
   billing: BillingProfileSpec[];
   journals: JournalSpec[];
   relays: RelaySpec[];
+  /** Alarm pushes (default: the power journal); run-time events (relay switched) of these journals too. */
+  alarms?: AlarmSpec[];
 }
 
 export interface CompiledProfile extends DeviceProfile {
@@ -136,6 +144,7 @@ export function compileProfile(p: DeviceProfile): CompiledProfile {
     if (l.values === 'delta' && !p.intervalEnergy) throw new Error(`${p.name}: delta profile ${l.obis} needs intervalEnergy objects`);
   }
   for (const c of [...p.loadProfiles, ...p.billing].flatMap((x) => x.columns)) parseColumn(c);
+  for (const a of p.alarms ?? []) if (!p.journals.some((j) => j.name === a.journal)) throw new Error(`${p.name}: alarm journal ${a.journal} is not a journal of the profile`);
   if (p.utcOffsetMinutes % 15 !== 0) throw new Error(`${p.name}: utcOffsetMinutes must be a multiple of 15`);
   return { ...p, tariffSchedule: new TariffSchedule(p.tariffs) };
 }

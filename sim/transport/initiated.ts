@@ -40,6 +40,8 @@ export interface InitiatedFleet {
   readonly connected: number;
   /** Power loss: last gasp, then the connection drops and returns after `offMs`. */
   lastGasp(index: number, offMs?: number): void;
+  /** Sends a Push Setup's DataNotification on the meter's connection (false: not connected). */
+  push(index: number, setupObis: string): boolean;
   close(): void;
 }
 
@@ -93,6 +95,9 @@ export function startInitiated(o: InitiatedOptions): InitiatedFleet {
       link.session.notify({ type: 'structure', value: [{ type: 'visible-string', value: o.fleet.serial(index) }, { type: 'enum', value: 1 }] });
       link.socket.end();
       setTimeout(() => dial(index), offMs).unref();
+    },
+    push(index, setupObis) {
+      return links.get(index)?.session?.push(setupObis) ?? false;
     },
     close() {
       stopped = true;

@@ -9,11 +9,11 @@ import { ActionResult, encodeApdu } from '../../decoders/dlms/apdu/index.js';
 import { encodeWpdu } from '../../decoders/dlms/wrapper/wpdu.js';
 import { DlmsServerConnection, type Framing, type ServerAssociation } from '../../decoders/dlms/connection/index.js';
 import { unwrapKey } from '../../decoders/dlms/security/index.js';
-import { parseObis } from '../../decoders/dlms/obis.js';
 import type { MeterFaults } from '../faults.js';
+import { unit } from '../model/hash.js';
 import type { Fleet, MeterKeys } from '../fleet.js';
 import type { Meter } from '../meter.js';
-import { MeterObjects, type SessionInfo } from '../objects/index.js';
+import { MeterObjects, pushBody, type SessionInfo } from '../objects/index.js';
 import { meterDateTime } from '../objects/measurements.js';
 import { meterTime } from '../meter.js';
 
@@ -68,7 +68,7 @@ export class MeterSession {
   ) {
     const keys = fleet.meterKeys(index);
     this.faults = fleet.faults(index);
-    this.meter = fleet.meter(index);
+    this.meter = fleet.acquire(index);
     this.server = new DlmsServerConnection(
       {
         framing: address.framing,
@@ -97,7 +97,7 @@ export class MeterSession {
         }
         return { result: ActionResult.success }; // accepted; the fleet's derived keys stay authoritative
       },
-      push: () => this.push(),
+      push: (setup) => this.push(setup),
     };
     this.objects = new MeterObjects(fleet.table, { meter: this.meter, nowMs: fleet.now(), session: this.info });
   }
@@ -108,15 +108,10 @@ export class MeterSession {
     this.pump();
   }
 
-  /** A DataNotification with the push object list (logical device name and clock). */
-  push(): void {
+  /** A DataNotification with the push object list of a Push Setup (default: the on-connection one). */
+  push(setupObis = this.fleet.profile.objects.pushSetup): boolean {
     this.objects.ctx.nowMs = this.fleet.now();
-    const p = this.fleet.profile.objects;
-    const read = (classId: number, obis: string): DlmsData => {
-      const r = this.objects.get({ classId, instanceId: parseObis(obis), attributeId: 2 });
-      return r.type === 'data' ? r.value : { type: 'null-data' };
-    };
-    this.notify({ type: 'structure', value: [read(1, p.logicalDeviceName), read(8, p.clock)] });
+    return this.notify(pushBody(this.objects, setupObis));
   }
 
   /**
@@ -182,18 +177,22 @@ export class MeterSession {
     if (this.faults.disconnectAfterRequests > 0 && this.requests >= this.faults.disconnectAfterRequests) this.close();
   }
 
+  /** Frames written in this session: link faults draw from a hash of (meter, frame number), so a run repeats. */
+  private frames = 0;
+
   private flush(): void {
     const out = this.server.takeOutgoing();
     if (out.length === 0 || this.faults.silent) return;
     const f = this.faults;
     for (const frame of out) {
-      if (f.dropRate > 0 && Math.random() < f.dropRate) continue;
+      const n = this.frames++;
+      if (f.dropRate > 0 && unit(this.meter.seed, n, 97) < f.dropRate) continue;
       let bytes = frame;
-      if (f.corruptRate > 0 && Math.random() < f.corruptRate) {
+      if (f.corruptRate > 0 && unit(this.meter.seed, n, 98) < f.corruptRate) {
         bytes = frame.slice();
-        bytes[Math.floor(Math.random() * bytes.length)]! ^= 0x5a;
+        bytes[Math.floor(unit(this.meter.seed, n, 99) * bytes.length)]! ^= 0x5a;
       }
-      const delay = f.latencyMs + f.jitterMs * Math.random();
+      const delay = f.latencyMs + f.jitterMs * unit(this.meter.seed, n, 100);
       if (delay > 0) setTimeout(() => !this.closed && this.io.write(bytes), delay);
       else this.io.write(bytes);
     }
@@ -209,6 +208,7 @@ export class MeterSession {
     if (this.closed) return;
     this.closed = true;
     this.persist();
+    this.fleet.leave(this.meter);
     this.io.close();
   }
 }

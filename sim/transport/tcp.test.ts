@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
 import { dateTimeToUtcMs } from '../../decoders/dlms/axdr/datetime.js';
-import { DlmsClientConnection, type ClientEvent, type ConnectionSettingsInit } from '../../decoders/dlms/connection/index.js';
-import { ActionResult, rangeAccess, type SelectiveAccess } from '../../decoders/dlms/apdu/index.js';
+import type { ConnectionSettingsInit } from '../../decoders/dlms/connection/index.js';
+import { ActionResult, rangeAccess } from '../../decoders/dlms/apdu/index.js';
 import { clockAttributes, compileRowLayout, decodeCaptureObjects, profileRowsFromData, registerAttributes } from '../../decoders/dlms/cosem/index.js';
 import type { DlmsData } from '../../decoders/dlms/axdr/types.js';
 import { parseObis } from '../../decoders/dlms/obis.js';
@@ -12,57 +10,9 @@ import { DEFAULT_FLEET, Fleet } from '../fleet.js';
 import { HDLC_PHYSICAL_BASE, WPORT_BASE } from './addressing.js';
 import { ClientSap } from './session.js';
 import { startTcp } from './tcp.js';
+import { dial, open } from './testkit.js';
 
 const NOW = Date.UTC(2025, 2, 10, 9, 34, 56);
-
-class Driver {
-  private events: ClientEvent[] = [];
-  private wake: (() => void) | undefined;
-  constructor(
-    readonly socket: Socket,
-    readonly client: DlmsClientConnection,
-  ) {
-    socket.on('data', (d) => {
-      client.receiveData(new Uint8Array(d));
-      this.flush();
-    });
-  }
-  flush(): void {
-    for (const b of this.client.takeOutgoing()) this.socket.write(b);
-    for (let e = this.client.nextEvent(); e; e = this.client.nextEvent()) this.events.push(e);
-    this.wake?.();
-  }
-  async until(types: ClientEvent['type'][]): Promise<ClientEvent> {
-    this.flush();
-    for (let i = 0; i < 200; i++) {
-      const at = this.events.findIndex((e) => types.includes(e.type));
-      if (at >= 0) return this.events.splice(at, 1)[0]!;
-      await new Promise<void>((r) => {
-        this.wake = r;
-        setTimeout(r, 50);
-      });
-    }
-    throw new Error(`no ${types.join('/')} event; got ${JSON.stringify(this.events.map((e) => e.type))}`);
-  }
-  async get(classId: number, obis: string, attributeId: number, access?: SelectiveAccess): Promise<DlmsData> {
-    this.client.get({ classId, instanceId: parseObis(obis), attributeId }, access);
-    const e = await this.until(['get-response']);
-    assert.ok(e.type === 'get-response' && e.result.type === 'data', JSON.stringify(e));
-    return (e as { result: { value: DlmsData } }).result.value;
-  }
-}
-
-async function open(port: number, settings: ConnectionSettingsInit): Promise<Driver> {
-  const socket = connect(port, '127.0.0.1');
-  await new Promise((r) => socket.once('connect', r));
-  const d = new Driver(socket, new DlmsClientConnection(settings, { random: (n) => new Uint8Array(randomBytes(n)) }));
-  d.client.connect();
-  await d.until(['link-connected']);
-  d.client.associate();
-  const a = await d.until(['associated', 'association-rejected', 'authentication-failed']);
-  assert.equal(a.type, 'associated', JSON.stringify(a));
-  return d;
-}
 
 for (const framing of ['hdlc', 'wrapper'] as const) {
   test(`${framing}: no auth, LLS and HLS-GMAC sessions read clock, registers and a load profile by range`, async () => {
@@ -135,21 +85,13 @@ test('a meter with wrong keys refuses HLS', async () => {
   const tcp = await startTcp({ fleet, framing: 'wrapper', port: 0 });
   try {
     const k = fleet.keys(0);
-    const socket = connect(tcp.ports[0]!, '127.0.0.1');
-    await new Promise((r) => socket.once('connect', r));
-    const d = new Driver(
-      socket,
-      new DlmsClientConnection(
-        { framing: 'wrapper', clientAddress: 48, authentication: 'high-gmac', securityPolicy: 'authenticated-and-encrypted', keys: { blockCipherKey: k.blockCipherKey, authenticationKey: k.authenticationKey }, systemTitle: new TextEncoder().encode('HES00001'), serverSystemTitle: k.systemTitle },
-        { random: (n) => new Uint8Array(randomBytes(n)) },
-      ),
-    );
+    const d = await dial(tcp.ports[0]!, { framing: 'wrapper', clientAddress: 48, authentication: 'high-gmac', securityPolicy: 'authenticated-and-encrypted', keys: { blockCipherKey: k.blockCipherKey, authenticationKey: k.authenticationKey }, systemTitle: new TextEncoder().encode('HES00001'), serverSystemTitle: k.systemTitle });
     d.client.connect();
     await d.until(['link-connected']);
     d.client.associate();
     const e = await d.until(['associated', 'association-rejected', 'authentication-failed', 'error']);
     assert.notEqual(e.type, 'associated');
-    socket.destroy();
+    d.socket.destroy();
   } finally {
     await tcp.close();
   }
