@@ -13,6 +13,7 @@ import { EXCEPTION_RESPONSE_FIXTURES } from './xdlms/exception-response/fixtures
 import { GBT_FIXTURES } from './xdlms/general-block-transfer/fixtures.js';
 import { GET_FIXTURES } from './xdlms/get/fixtures.js';
 import { SET_FIXTURES } from './xdlms/set/fixtures.js';
+import { assertDlmsError } from '../testkit.js';
 
 const ALL_FIXTURES: [string, string][] = Object.entries({
   ...GET_FIXTURES,
@@ -24,16 +25,6 @@ const ALL_FIXTURES: [string, string][] = Object.entries({
   ...CONFIRMED_SERVICE_ERROR_FIXTURES,
   ...GBT_FIXTURES,
 }).map(([k, v]) => [k, v]);
-
-function throwsDlms(f: () => unknown, code: string, offset?: number, message?: RegExp): void {
-  assert.throws(f, (e) => {
-    assert.ok(e instanceof DlmsError, `not a DlmsError: ${String(e)}`);
-    assert.equal(e.code, code);
-    if (offset !== undefined) assert.equal(e.offset, offset);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 /** Decoding must either succeed or throw a DlmsError, never anything else. */
 function decodesOrDlmsError(b: Uint8Array): void {
@@ -75,34 +66,34 @@ describe('decodeApdu dispatch', () => {
 
   it('refuses ciphered APDUs, telling to decipher first', () => {
     for (const tag of [0xc8, 0xcc, 0xd0, 0xd7, 0x21, 0x28, 0xdb, 0xdc, 0xdd, 0xdf]) {
-      throwsDlms(() => decodeApdu(Uint8Array.of(tag, 0x00, 0x00)), 'DLMS_ERR_TAG', 0, /ciphered.*decipher it first/);
+      assertDlmsError(() => decodeApdu(Uint8Array.of(tag, 0x00, 0x00)), 'DLMS_ERR_TAG', 0, /ciphered.*decipher it first/);
     }
-    throwsDlms(() => decodeApdu(Uint8Array.of(ApduTag.gloGetResponse, 0x00)), 'DLMS_ERR_TAG', 0, /^glo-get-response \(0xCC\)/);
+    assertDlmsError(() => decodeApdu(Uint8Array.of(ApduTag.gloGetResponse, 0x00)), 'DLMS_ERR_TAG', 0, /^glo-get-response \(0xCC\)/);
   });
 
   it('refuses unknown and unsupported tags at offset 0', () => {
-    throwsDlms(() => decodeApdu(Uint8Array.of(0x99, 0x01)), 'DLMS_ERR_TAG', 0, /unknown APDU tag 0x99/);
-    throwsDlms(() => decodeApdu(Uint8Array.of(ApduTag.readRequest, 0x01)), 'DLMS_ERR_TAG', 0, /readRequest.*not supported/);
-    throwsDlms(() => decodeApdu(new Uint8Array(0)), 'DLMS_ERR_TRUNCATED', 0);
+    assertDlmsError(() => decodeApdu(Uint8Array.of(0x99, 0x01)), 'DLMS_ERR_TAG', 0, /unknown APDU tag 0x99/);
+    assertDlmsError(() => decodeApdu(Uint8Array.of(ApduTag.readRequest, 0x01)), 'DLMS_ERR_TAG', 0, /readRequest.*not supported/);
+    assertDlmsError(() => decodeApdu(new Uint8Array(0)), 'DLMS_ERR_TRUNCATED', 0);
   });
 
   it('reports unknown choices with their offsets', () => {
-    throwsDlms(() => decodeApdu(fromHex('C0 04 C1 00 00 00 01')), 'DLMS_ERR_TAG', 1, /Get-Request choice 4/);
-    throwsDlms(() => decodeApdu(fromHex('C4 01 C1 02 00')), 'DLMS_ERR_TAG', 3, /Get-Data-Result choice 2/);
-    throwsDlms(() => decodeApdu(fromHex('C4 02 C1 00 00 00 00 01 05 00')), 'DLMS_ERR_TAG', 8, /DataBlock-G result/);
-    throwsDlms(() => decodeApdu(fromHex('C4 00 C1 00')), 'DLMS_ERR_TAG', 1);
-    throwsDlms(() => decodeApdu(fromHex('C1 06 C1 00')), 'DLMS_ERR_TAG', 1, /Set-Request/);
-    throwsDlms(() => decodeApdu(fromHex('C5 06 C1 00')), 'DLMS_ERR_TAG', 1, /Set-Response/);
-    throwsDlms(() => decodeApdu(fromHex('C3 07 C1 00')), 'DLMS_ERR_TAG', 1, /Action-Request/);
-    throwsDlms(() => decodeApdu(fromHex('C7 05 C1 00')), 'DLMS_ERR_TAG', 1, /Action-Response/);
-    throwsDlms(() => decodeApdu(fromHex('C7 01 C1 00 01 07 00')), 'DLMS_ERR_TAG', 5, /Get-Data-Result/);
+    assertDlmsError(() => decodeApdu(fromHex('C0 04 C1 00 00 00 01')), 'DLMS_ERR_TAG', 1, /Get-Request choice 4/);
+    assertDlmsError(() => decodeApdu(fromHex('C4 01 C1 02 00')), 'DLMS_ERR_TAG', 3, /Get-Data-Result choice 2/);
+    assertDlmsError(() => decodeApdu(fromHex('C4 02 C1 00 00 00 00 01 05 00')), 'DLMS_ERR_TAG', 8, /DataBlock-G result/);
+    assertDlmsError(() => decodeApdu(fromHex('C4 00 C1 00')), 'DLMS_ERR_TAG', 1);
+    assertDlmsError(() => decodeApdu(fromHex('C1 06 C1 00')), 'DLMS_ERR_TAG', 1, /Set-Request/);
+    assertDlmsError(() => decodeApdu(fromHex('C5 06 C1 00')), 'DLMS_ERR_TAG', 1, /Set-Response/);
+    assertDlmsError(() => decodeApdu(fromHex('C3 07 C1 00')), 'DLMS_ERR_TAG', 1, /Action-Request/);
+    assertDlmsError(() => decodeApdu(fromHex('C7 05 C1 00')), 'DLMS_ERR_TAG', 1, /Action-Response/);
+    assertDlmsError(() => decodeApdu(fromHex('C7 01 C1 00 01 07 00')), 'DLMS_ERR_TAG', 5, /Get-Data-Result/);
   });
 
   it('rejects a bad presence flag, trailing bytes and lengths beyond the input', () => {
-    throwsDlms(() => decodeApdu(fromHex('C0 01 C1 00 08 00 00 01 00 00 FF 02 02')), 'DLMS_ERR_VALUE', 12);
-    throwsDlms(() => decodeApdu(fromHex('C0 01 C1 00 08 00 00 01 00 00 FF 02 00 00')), 'DLMS_ERR_TRAILING', 13);
-    throwsDlms(() => decodeApdu(fromHex('E0 81 00 01 00 00 84 7F FF FF FF 00')), 'DLMS_ERR_LENGTH', 6);
-    throwsDlms(() => decodeApdu(fromHex('C0 03 C1 84 7F FF FF FF')), 'DLMS_ERR_LENGTH', 3);
+    assertDlmsError(() => decodeApdu(fromHex('C0 01 C1 00 08 00 00 01 00 00 FF 02 02')), 'DLMS_ERR_VALUE', 12);
+    assertDlmsError(() => decodeApdu(fromHex('C0 01 C1 00 08 00 00 01 00 00 FF 02 00 00')), 'DLMS_ERR_TRAILING', 13);
+    assertDlmsError(() => decodeApdu(fromHex('E0 81 00 01 00 00 84 7F FF FF FF 00')), 'DLMS_ERR_LENGTH', 6);
+    assertDlmsError(() => decodeApdu(fromHex('C0 03 C1 84 7F FF FF FF')), 'DLMS_ERR_LENGTH', 3);
   });
 
   it('throws only DlmsError when a fixture is cut at any byte', () => {
@@ -138,11 +129,11 @@ describe('decodeApdu dispatch', () => {
 
   it('refuses to encode values that do not fit their fields', () => {
     const attribute = { classId: 8, instanceId: new Uint8Array(5), attributeId: 2 };
-    throwsDlms(() => encodeApdu({ type: 'get-request-normal', invokeIdAndPriority: 0xc1, attribute }), 'DLMS_ERR_ENCODE');
+    assertDlmsError(() => encodeApdu({ type: 'get-request-normal', invokeIdAndPriority: 0xc1, attribute }), 'DLMS_ERR_ENCODE');
     const big = { classId: 0x10000, instanceId: new Uint8Array(6), attributeId: 2 };
-    throwsDlms(() => encodeApdu({ type: 'get-request-normal', invokeIdAndPriority: 0xc1, attribute: big }), 'DLMS_ERR_ENCODE');
-    throwsDlms(() => encodeApdu({ type: 'get-request-next', invokeIdAndPriority: 0x100, blockNumber: 1 }), 'DLMS_ERR_ENCODE');
-    throwsDlms(() => encodeApdu({ type: 'confirmed-service-error', service: 0, error: 0, value: 0 }), 'DLMS_ERR_ENCODE');
+    assertDlmsError(() => encodeApdu({ type: 'get-request-normal', invokeIdAndPriority: 0xc1, attribute: big }), 'DLMS_ERR_ENCODE');
+    assertDlmsError(() => encodeApdu({ type: 'get-request-next', invokeIdAndPriority: 0x100, blockNumber: 1 }), 'DLMS_ERR_ENCODE');
+    assertDlmsError(() => encodeApdu({ type: 'confirmed-service-error', service: 0, error: 0, value: 0 }), 'DLMS_ERR_ENCODE');
   });
 });
 

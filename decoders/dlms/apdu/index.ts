@@ -12,11 +12,11 @@ import { Writer } from '../axdr/writer.js';
 import { DlmsError } from '../errors.js';
 import { formatObis } from '../obis.js';
 import { type AcseApdu, decodeAare, decodeAarq, decodeRlre, decodeRlrq, encodeAare, encodeAarq, encodeRlre, encodeRlrq } from './acse/index.js';
-import { cipheredTagName, isCipheredTag } from '../security/tags.js';
+import { cipheredTagName, hex2, isCipheredTag } from '../security/tags.js';
 import { ApduTag, apduTagName } from './tags.js';
 import { type ActionRequest, decodeActionRequest, encodeActionRequest } from './xdlms/action/request.js';
 import { type ActionResponse, type ActionResponseItem, decodeActionResponse, encodeActionResponse } from './xdlms/action/response.js';
-import { type CosemAttributeDescriptor, type CosemMethodDescriptor, type DataBlockSA, type GetDataResult, hex2 } from './xdlms/common.js';
+import { type CosemAttributeDescriptor, type CosemMethodDescriptor, type DataBlockSA, type GetDataResult } from './xdlms/common.js';
 import {
   type ConfirmedServiceError,
   decodeConfirmedServiceError,
@@ -110,10 +110,10 @@ export function decodeApduFrom(r: Reader): Apdu {
       return decodeRlre(r);
   }
   if (isCipheredTag(tag)) {
-    throw new DlmsError('DLMS_ERR_TAG', `${cipheredTagName(tag)} (0x${hex2(tag)}) is a ciphered APDU: decipher it first`, at);
+    throw new DlmsError('DLMS_ERR_TAG', `${cipheredTagName(tag)} (${hex2(tag)}) is a ciphered APDU: decipher it first`, at);
   }
   const name = apduTagName(tag);
-  throw new DlmsError('DLMS_ERR_TAG', name ? `${name} (0x${hex2(tag)}) is not supported` : `unknown APDU tag 0x${hex2(tag)}`, at);
+  throw new DlmsError('DLMS_ERR_TAG', name ? `${name} (${hex2(tag)}) is not supported` : `unknown APDU tag ${hex2(tag)}`, at);
 }
 
 /** Decodes a whole buffer holding one plaintext APDU; trailing bytes are DLMS_ERR_TRAILING. */

@@ -6,15 +6,7 @@ import { fromHex, toHex } from './writer.js';
 import { MAX_DEPTH, dataTag, dataToJson, dataToNumber, dataTypeName, decodeData, decodeDataBytes, encodeDataBytes } from './data.js';
 import type { CosemDateTime, DlmsData, TypeDescription } from './types.js';
 import { DlmsError } from '../errors.js';
-
-function throwsDlms(fn: () => unknown, code: string, offset?: number): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof DlmsError, `expected DlmsError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (offset !== undefined) assert.equal(e.offset, offset, e.message);
-    return true;
-  });
-}
+import { assertDlmsError } from '../testkit.js';
 
 function roundTrip(v: DlmsData): void {
   const bytes = encodeDataBytes(v);
@@ -210,40 +202,40 @@ describe('A-XDR fixed encodings', () => {
 });
 
 describe('A-XDR decoding errors', () => {
-  it('unknown tag', () => throwsDlms(() => decodeDataBytes(fromHex('02 01 08')), 'DLMS_ERR_TAG', 2));
-  it('truncated fixed-size value', () => throwsDlms(() => decodeDataBytes(fromHex('06 00 01 86')), 'DLMS_ERR_TRUNCATED', 1));
-  it('truncated date-time', () => throwsDlms(() => decodeDataBytes(fromHex('19 07 E6 01 01 FF 00 00')), 'DLMS_ERR_TRUNCATED', 1));
-  it('octet-string longer than the input', () => throwsDlms(() => decodeDataBytes(fromHex('09 10 01 02')), 'DLMS_ERR_LENGTH', 1));
+  it('unknown tag', () => assertDlmsError(() => decodeDataBytes(fromHex('02 01 08')), 'DLMS_ERR_TAG', 2));
+  it('truncated fixed-size value', () => assertDlmsError(() => decodeDataBytes(fromHex('06 00 01 86')), 'DLMS_ERR_TRUNCATED', 1));
+  it('truncated date-time', () => assertDlmsError(() => decodeDataBytes(fromHex('19 07 E6 01 01 FF 00 00')), 'DLMS_ERR_TRUNCATED', 1));
+  it('octet-string longer than the input', () => assertDlmsError(() => decodeDataBytes(fromHex('09 10 01 02')), 'DLMS_ERR_LENGTH', 1));
   it('array count larger than the bytes left, before allocating', () => {
-    throwsDlms(() => decodeDataBytes(fromHex('01 84 7F FF FF FF 00')), 'DLMS_ERR_LENGTH', 1);
-    throwsDlms(() => decodeDataBytes(fromHex('02 05 00 00')), 'DLMS_ERR_LENGTH', 1);
+    assertDlmsError(() => decodeDataBytes(fromHex('01 84 7F FF FF FF 00')), 'DLMS_ERR_LENGTH', 1);
+    assertDlmsError(() => decodeDataBytes(fromHex('02 05 00 00')), 'DLMS_ERR_LENGTH', 1);
   });
-  it('bit-string bit count larger than the bytes left', () => throwsDlms(() => decodeDataBytes(fromHex('04 84 FF FF FF FF 00')), 'DLMS_ERR_LENGTH', 1));
-  it('invalid length form', () => throwsDlms(() => decodeDataBytes(fromHex('09 85 00 00 00 00 01')), 'DLMS_ERR_LENGTH', 1));
-  it('a structure whose element is cut short', () => throwsDlms(() => decodeDataBytes(fromHex('02 02 11 01 12 00')), 'DLMS_ERR_TRUNCATED', 5));
-  it('trailing bytes', () => throwsDlms(() => decodeDataBytes(fromHex('11 01 00')), 'DLMS_ERR_TRAILING', 2));
-  it('empty input', () => throwsDlms(() => decodeDataBytes(new Uint8Array(0)), 'DLMS_ERR_TRUNCATED', 0));
-  it('invalid UTF-8', () => throwsDlms(() => decodeDataBytes(fromHex('0C 02 C3 28')), 'DLMS_ERR_VALUE', 2));
-  it('bcd with a non-decimal digit', () => throwsDlms(() => decodeDataBytes(fromHex('0D 1A')), 'DLMS_ERR_VALUE', 1));
+  it('bit-string bit count larger than the bytes left', () => assertDlmsError(() => decodeDataBytes(fromHex('04 84 FF FF FF FF 00')), 'DLMS_ERR_LENGTH', 1));
+  it('invalid length form', () => assertDlmsError(() => decodeDataBytes(fromHex('09 85 00 00 00 00 01')), 'DLMS_ERR_LENGTH', 1));
+  it('a structure whose element is cut short', () => assertDlmsError(() => decodeDataBytes(fromHex('02 02 11 01 12 00')), 'DLMS_ERR_TRUNCATED', 5));
+  it('trailing bytes', () => assertDlmsError(() => decodeDataBytes(fromHex('11 01 00')), 'DLMS_ERR_TRAILING', 2));
+  it('empty input', () => assertDlmsError(() => decodeDataBytes(new Uint8Array(0)), 'DLMS_ERR_TRUNCATED', 0));
+  it('invalid UTF-8', () => assertDlmsError(() => decodeDataBytes(fromHex('0C 02 C3 28')), 'DLMS_ERR_VALUE', 2));
+  it('bcd with a non-decimal digit', () => assertDlmsError(() => decodeDataBytes(fromHex('0D 1A')), 'DLMS_ERR_VALUE', 1));
   it(`nesting: ${MAX_DEPTH} containers decode, one more fails`, () => {
     const nested = (n: number) => fromHex('01 01 '.repeat(n) + '00');
     assert.equal(decodeDataBytes(nested(MAX_DEPTH)).type, 'array');
-    throwsDlms(() => decodeDataBytes(nested(MAX_DEPTH + 1)), 'DLMS_ERR_DEPTH', MAX_DEPTH * 2);
-    throwsDlms(() => decodeDataBytes(fromHex('02 01 '.repeat(10_000) + '00')), 'DLMS_ERR_DEPTH', MAX_DEPTH * 2);
+    assertDlmsError(() => decodeDataBytes(nested(MAX_DEPTH + 1)), 'DLMS_ERR_DEPTH', MAX_DEPTH * 2);
+    assertDlmsError(() => decodeDataBytes(fromHex('02 01 '.repeat(10_000) + '00')), 'DLMS_ERR_DEPTH', MAX_DEPTH * 2);
   });
-  it('compact-array: contents length beyond the input', () => throwsDlms(() => decodeDataBytes(fromHex('13 11 05 01 02')), 'DLMS_ERR_LENGTH', 2));
-  it('compact-array: contents not a whole number of elements', () => throwsDlms(() => decodeDataBytes(fromHex('13 12 03 00 01 00')), 'DLMS_ERR_TRUNCATED', 5));
+  it('compact-array: contents length beyond the input', () => assertDlmsError(() => decodeDataBytes(fromHex('13 11 05 01 02')), 'DLMS_ERR_LENGTH', 2));
+  it('compact-array: contents not a whole number of elements', () => assertDlmsError(() => decodeDataBytes(fromHex('13 12 03 00 01 00')), 'DLMS_ERR_TRUNCATED', 5));
   it('compact-array: element types without content bytes are refused', () => {
-    throwsDlms(() => decodeDataBytes(fromHex('13 00 01 00')), 'DLMS_ERR_VALUE', 2);
-    throwsDlms(() => decodeDataBytes(fromHex('13 01 FF FF 00 01 00')), 'DLMS_ERR_VALUE', 5);
+    assertDlmsError(() => decodeDataBytes(fromHex('13 00 01 00')), 'DLMS_ERR_VALUE', 2);
+    assertDlmsError(() => decodeDataBytes(fromHex('13 01 FF FF 00 01 00')), 'DLMS_ERR_VALUE', 5);
     assert.deepEqual(decodeDataBytes(fromHex('13 00 00')), { type: 'compact-array', description: { type: 'null-data' }, value: [] });
   });
   it('compact-array: nested compact-array and unknown types in the description', () => {
-    throwsDlms(() => decodeDataBytes(fromHex('13 13 00')), 'DLMS_ERR_TAG', 1);
-    throwsDlms(() => decodeDataBytes(fromHex('13 08 00')), 'DLMS_ERR_TAG', 1);
+    assertDlmsError(() => decodeDataBytes(fromHex('13 13 00')), 'DLMS_ERR_TAG', 1);
+    assertDlmsError(() => decodeDataBytes(fromHex('13 08 00')), 'DLMS_ERR_TAG', 1);
   });
   it('compact-array: description nesting is limited', () => {
-    throwsDlms(() => decodeDataBytes(fromHex('13 ' + '01 00 01 '.repeat(40) + '11 00')), 'DLMS_ERR_DEPTH');
+    assertDlmsError(() => decodeDataBytes(fromHex('13 ' + '01 00 01 '.repeat(40) + '11 00')), 'DLMS_ERR_DEPTH');
   });
   it('never throws anything but DlmsError on random input', () => {
     fc.assert(
@@ -288,12 +280,12 @@ describe('A-XDR encoding errors', () => {
     { type: 'compact-array', description: { type: 'null-data' }, value: [{ type: 'null-data' }] },
   ];
   for (const v of bad) {
-    it(`${v.type} ${JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? String(x) : x))}`, () => throwsDlms(() => encodeDataBytes(v), 'DLMS_ERR_ENCODE'));
+    it(`${v.type} ${JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? String(x) : x))}`, () => assertDlmsError(() => encodeDataBytes(v), 'DLMS_ERR_ENCODE'));
   }
   it('too deep to decode again', () => {
     let v: DlmsData = { type: 'null-data' };
     for (let i = 0; i <= MAX_DEPTH; i++) v = { type: 'structure', value: [v] };
-    throwsDlms(() => encodeDataBytes(v), 'DLMS_ERR_DEPTH');
+    assertDlmsError(() => encodeDataBytes(v), 'DLMS_ERR_DEPTH');
   });
 });
 

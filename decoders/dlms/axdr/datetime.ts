@@ -165,19 +165,31 @@ export function isValidDateTime(dt: CosemDateTime): boolean {
  * date/time fields, out-of-range values, no deviation and no default). Unspecified hundredths count as 0.
  */
 export function dateTimeToUtcMs(dt: CosemDateTime, opts?: DateTimeOptions): number | null {
-  const { year, month, dayOfMonth, hour, minute, second } = dt;
-  if (year === 0xffff || month < 1 || month > 12 || dayOfMonth < 1 || dayOfMonth > daysInMonth(year, month)) return null;
-  if (hour > 23 || minute > 59 || second > 59) return null;
-  const hs = dt.hundredths === 0xff ? 0 : dt.hundredths;
-  if (hs > 99) return null;
+  const local = civilDay(dt.year, dt.month, dt.dayOfMonth) * 86400000 + timeOfDayMs(dt.hour, dt.minute, dt.second, dt.hundredths);
+  if (Number.isNaN(local)) return null;
   let dev = dt.deviation;
   if (dev === DEVIATION_NOT_SPECIFIED) {
     if (opts?.defaultDeviation === undefined) return null;
     dev = opts.defaultDeviation;
   }
   if (opts?.deviationSign === 'inverted') dev = -dev;
-  const local = ((daysFromCivil(year, month, dayOfMonth) * 24 + hour) * 60 + minute) * 60000 + second * 1000 + hs * 10;
   return local + dev * 60000;
+}
+
+/**
+ * Days since 1970-01-01 of a specified date that exists, else NaN. With timeOfDayMs, the rules of
+ * dateTimeToUtcMs for decoders that read fields straight from bytes (cosem/profile-generic.ts).
+ */
+export function civilDay(year: number, month: number, dayOfMonth: number): number {
+  if (year === YEAR_NOT_SPECIFIED || month < 1 || month > 12 || dayOfMonth < 1 || dayOfMonth > daysInMonth(year, month)) return NaN;
+  return daysFromCivil(year, month, dayOfMonth);
+}
+
+/** Milliseconds since midnight of in-range time fields (hundredths 0xFF counts as 0), else NaN. */
+export function timeOfDayMs(hour: number, minute: number, second: number, hundredths: number): number {
+  const hs = hundredths === NOT_SPECIFIED ? 0 : hundredths;
+  if (hour > 23 || minute > 59 || second > 59 || hs > 99) return NaN;
+  return ((hour * 60 + minute) * 60 + second) * 1000 + hs * 10;
 }
 
 /**

@@ -39,11 +39,23 @@ import { exceptionServiceErrorName, exceptionStateErrorName } from '../apdu/xdlm
 import { encodeInitiateRequest, type InitiateRequest, type InitiateResponse } from '../apdu/xdlms/initiate/index.js';
 import { DlmsError } from '../errors.js';
 import type { HdlcParameters } from '../hdlc/params.js';
-import { generateChallenge, hlsGmacResponse, llsAuthenticationValue, verifyHlsGmacResponse, type ReplayGuardState } from '../security/index.js';
-import { accessOutcome, associationResultName, blockRoom, diagnosticName, DLMS_VERSION, REPLY_TO_HLS, splitBlocks, type AccessOutcome } from './common.js';
+import { generateChallenge, hlsGmacResponse, llsAuthenticationValue, verifyHlsGmacResponse } from '../security/index.js';
+import {
+  accessOutcome,
+  associationResultName,
+  blockRoom,
+  ConnectionEndpoint,
+  diagnosticName,
+  DLMS_VERSION,
+  maxApduSize,
+  REPLY_TO_HLS,
+  requireHlsRandom,
+  splitBlocks,
+  type AccessOutcome,
+} from './common.js';
 import { FramingLayer, type FramingEvent } from './framing.js';
 import { CIPHERING_OVERHEAD, CipheringSession } from './session.js';
-import { hdlcServerAddress, resolveSettings, type ConnectionSettings, type ConnectionSettingsInit } from './settings.js';
+import { hdlcServerAddress, resolveSettings, type ConnectionSettingsInit } from './settings.js';
 
 export type ClientState =
   | 'disconnected'
@@ -88,14 +100,9 @@ type Pending =
   | { kind: 'set'; invokeId: number; blocks: Uint8Array[]; sent: number }
   | { kind: 'action'; invokeId: number; hls: boolean };
 
-export class DlmsClientConnection {
-  readonly settings: ConnectionSettings;
+export class DlmsClientConnection extends ConnectionEndpoint<ClientEvent> {
   private _state: ClientState = 'disconnected';
-  private readonly framing: FramingLayer;
-  private readonly session: CipheringSession;
   private readonly gbt = new GbtReassembler();
-  private readonly outbox: Uint8Array[] = [];
-  private readonly events: ClientEvent[] = [];
   private pending: Pending | undefined;
   private lastInvokeId = 0;
   private ctos: Uint8Array | undefined;
@@ -105,10 +112,9 @@ export class DlmsClientConnection {
     settings: ConnectionSettingsInit = {},
     private readonly options: ClientOptions = {},
   ) {
-    this.settings = resolveSettings(settings);
-    const s = this.settings;
-    if (s.authentication === 'high-gmac' && !options.random) throw new DlmsError('DLMS_ERR_VALUE', 'HLS needs a random source for the challenge');
-    this.framing = new FramingLayer({
+    const s = resolveSettings(settings);
+    requireHlsRandom(s.authentication, options.random);
+    const framing = new FramingLayer({
       framing: s.framing,
       role: 'client',
       clientAddress: s.clientAddress,
@@ -116,28 +122,19 @@ export class DlmsClientConnection {
       ...(s.hdlc ? { hdlc: s.hdlc } : {}),
       ownWPort: s.clientWPort ?? s.clientAddress,
       peerWPort: s.serverWPort ?? s.serverLogicalAddress,
-      maxApduSize: s.maxReceivePduSize + 64, // room for the ciphering envelope around a full PDU
+      maxApduSize: maxApduSize(s),
     });
-    this.session = new CipheringSession(s.systemTitle, {
+    const session = new CipheringSession(s.systemTitle, {
       policy: s.securityPolicy,
       ...(s.keys ? { keys: s.keys } : {}),
       invocationCounter: s.invocationCounter,
       ...(s.replayGuard ? { replayGuard: s.replayGuard } : {}),
     });
+    super(s, framing, session);
   }
 
   get state(): ClientState {
     return this._state;
-  }
-
-  /** The value the next ciphered APDU will carry: persist it. */
-  get invocationCounter(): number {
-    return this.session.counter.value;
-  }
-
-  /** The server's last accepted counters: persist them with the invocation counter. */
-  replayGuardState(): ReplayGuardState {
-    return this.session.replayGuard.exportState();
   }
 
   /** The InitiateResponse of the current association. */
@@ -154,21 +151,11 @@ export class DlmsClientConnection {
     return this.pending?.invokeId;
   }
 
-  takeOutgoing(): Uint8Array[] {
-    return this.outbox.splice(0);
-  }
-
-  nextEvent(): ClientEvent | undefined {
-    return this.events.shift();
-  }
-
   /** Open the link: SNRM with the HDLC proposal (wrapper / none: connected at once). */
   connect(): void {
     this.require('connect', 'disconnected');
     this._state = 'link-connecting';
-    const events: FramingEvent[] = [];
-    this.write(this.framing.connect(events));
-    this.onFraming(events);
+    this.framed((events) => this.framing.connect(events));
   }
 
   /** Send the AARQ (LLS password, or HLS-GMAC challenge; ciphered InitiateRequest under a security policy). */
@@ -275,9 +262,7 @@ export class DlmsClientConnection {
     if (this._state === 'disconnected') return;
     this._state = 'disconnecting';
     this.pending = undefined;
-    const events: FramingEvent[] = [];
-    this.write(this.framing.disconnect(events));
-    this.onFraming(events);
+    this.framed((events) => this.framing.disconnect(events));
   }
 
   /** Frames to write again after the caller's response timer expired (the same ones: no new counter). */
@@ -291,43 +276,18 @@ export class DlmsClientConnection {
     this.gbt.reset();
   }
 
-  receiveData(chunk: Uint8Array): void {
-    const events: FramingEvent[] = [];
-    this.write(this.framing.receive(chunk, events));
-    this.onFraming(events);
-  }
-
   // ---- framing ----
 
-  private onFraming(events: FramingEvent[]): void {
-    for (const e of events) {
-      switch (e.type) {
-        case 'link-connected':
-          if (this._state === 'link-connecting') this._state = 'link-connected';
-          this.events.push(e.hdlc ? { type: 'link-connected', hdlc: e.hdlc } : { type: 'link-connected' });
-          break;
-        case 'link-disconnected':
-          this._state = 'disconnected';
-          this.pending = undefined;
-          this._negotiated = undefined;
-          this.events.push({ type: 'link-disconnected', reason: e.reason });
-          break;
-        case 'link-error':
-          this.events.push({ type: 'error', error: e.error });
-          break;
-        case 'apdu':
-          this.receiveApdu(e.apdu, false);
-          break;
-      }
+  protected onLink(e: Extract<FramingEvent, { type: 'link-connected' | 'link-disconnected' }>): void {
+    if (e.type === 'link-connected') {
+      if (this._state === 'link-connecting') this._state = 'link-connected';
+      this.events.push(e.hdlc ? { type: 'link-connected', hdlc: e.hdlc } : { type: 'link-connected' });
+      return;
     }
-  }
-
-  private write(frames: Uint8Array[]): void {
-    for (const f of frames) this.outbox.push(f);
-  }
-
-  private send(apdu: Uint8Array): void {
-    this.write(this.framing.send(apdu));
+    this._state = 'disconnected';
+    this.pending = undefined;
+    this._negotiated = undefined;
+    this.events.push({ type: 'link-disconnected', reason: e.reason });
   }
 
   /** xDLMS request: ciphered per policy once the association is being authenticated or established. */
@@ -341,12 +301,7 @@ export class DlmsClientConnection {
 
   // ---- receiving ----
 
-  private fail(e: unknown): void {
-    if (!(e instanceof DlmsError)) throw e;
-    this.events.push({ type: 'error', error: e });
-  }
-
-  private receiveApdu(bytes: Uint8Array, fromGbt: boolean): void {
+  protected receiveApdu(bytes: Uint8Array, fromGbt = false): void {
     let apdu: Apdu;
     let ciphered = false;
     try {

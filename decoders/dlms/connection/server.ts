@@ -32,15 +32,14 @@ import { ExceptionServiceError, ExceptionStateError } from '../apdu/xdlms/except
 import { encodeInitiateResponse, VaaName, type InitiateRequest, type InitiateResponse } from '../apdu/xdlms/initiate/index.js';
 import { DlmsError } from '../errors.js';
 import type { HdlcParameters } from '../hdlc/params.js';
-import { hlsGmacResponse, llsAuthenticationValue, verifyHlsGmacResponse, verifyLlsPassword, type ReplayGuardState } from '../security/index.js';
-import { blockRoom, diagnosticName, DLMS_VERSION, isReplyToHls, splitBlocks } from './common.js';
+import { hlsGmacResponse, llsAuthenticationValue, verifyHlsGmacResponse, verifyLlsPassword } from '../security/index.js';
+import { blockRoom, ConnectionEndpoint, diagnosticName, DLMS_VERSION, isReplyToHls, maxApduSize, requireHlsRandom, splitBlocks } from './common.js';
 import { FramingLayer, type FramingEvent } from './framing.js';
 import { CIPHERING_OVERHEAD, CipheringSession } from './session.js';
 import {
   hdlcServerAddress,
   resolveSettings,
   type Authentication,
-  type ConnectionSettings,
   type ConnectionSettingsInit,
   type SecurityPolicy,
   type SuiteZeroKeys,
@@ -108,14 +107,9 @@ interface Current {
   stoc?: Uint8Array;
 }
 
-export class DlmsServerConnection {
-  readonly settings: ConnectionSettings;
+export class DlmsServerConnection extends ConnectionEndpoint<ServerEvent> {
   readonly associations: readonly ServerAssociation[];
   private _state: ServerState;
-  private readonly framing: FramingLayer;
-  private readonly session: CipheringSession;
-  private readonly outbox: Uint8Array[] = [];
-  private readonly events: ServerEvent[] = [];
   private readonly waiting = new Map<number, Waiting>();
   private current: Current | undefined;
   private longGet: LongGet | undefined;
@@ -127,78 +121,47 @@ export class DlmsServerConnection {
     private readonly options: ServerOptions = {},
   ) {
     const { associations, ...rest } = init;
-    this.settings = resolveSettings(rest);
-    this.associations = associations;
+    const s = resolveSettings(rest);
     for (const a of associations) {
       // the client-side checks hold per association: keys for ciphering / HLS, a password for LLS
-      resolveSettings({ ...rest, ...a, keys: a.keys, systemTitle: this.settings.systemTitle });
-      if (a.authentication === 'high-gmac' && !options.random) throw new DlmsError('DLMS_ERR_VALUE', 'HLS needs a random source for the challenge');
+      resolveSettings({ ...rest, ...a, keys: a.keys, systemTitle: s.systemTitle });
+      requireHlsRandom(a.authentication, options.random);
     }
-    const s = this.settings;
-    this.framing = new FramingLayer({
+    const framing = new FramingLayer({
       framing: s.framing,
       role: 'server',
       serverAddress: hdlcServerAddress(s),
       ...(s.hdlc ? { hdlc: s.hdlc } : {}),
       ownWPort: s.serverWPort ?? s.serverLogicalAddress,
-      maxApduSize: s.maxReceivePduSize + 64,
+      maxApduSize: maxApduSize(s),
     });
-    this._state = s.framing === 'hdlc' ? 'disconnected' : 'link-connected';
-    this.session = new CipheringSession(s.systemTitle, {
+    const session = new CipheringSession(s.systemTitle, {
       policy: 'none',
       invocationCounter: s.invocationCounter,
       ...(s.replayGuard ? { replayGuard: s.replayGuard } : {}),
     });
+    super(s, framing, session);
+    this.associations = associations;
+    this._state = s.framing === 'hdlc' ? 'disconnected' : 'link-connected';
   }
 
   get state(): ServerState {
     return this._state;
   }
 
-  /** The value the server's next ciphered APDU carries: persist it. */
-  get invocationCounter(): number {
-    return this.session.counter.value;
-  }
-
-  replayGuardState(): ReplayGuardState {
-    return this.session.replayGuard.exportState();
-  }
-
-  takeOutgoing(): Uint8Array[] {
-    return this.outbox.splice(0);
-  }
-
-  nextEvent(): ServerEvent | undefined {
-    return this.events.shift();
-  }
-
-  receiveData(chunk: Uint8Array): void {
-    const events: FramingEvent[] = [];
-    this.write(this.framing.receive(chunk, events));
-    for (const e of events) {
-      switch (e.type) {
-        case 'link-connected':
-          this.dropAssociation();
-          this._state = 'link-connected';
-          this.events.push({
-            type: 'link-connected',
-            ...(this.framing.peerAddress !== undefined ? { clientAddress: this.framing.peerAddress } : {}),
-            ...(e.hdlc ? { hdlc: e.hdlc } : {}),
-          });
-          break;
-        case 'link-disconnected':
-          this.dropAssociation();
-          this._state = 'disconnected';
-          this.events.push({ type: 'link-disconnected', reason: e.reason });
-          break;
-        case 'link-error':
-          this.events.push({ type: 'error', error: e.error });
-          break;
-        case 'apdu':
-          this.receiveApdu(e.apdu);
-          break;
-      }
+  protected onLink(e: Extract<FramingEvent, { type: 'link-connected' | 'link-disconnected' }>): void {
+    this.dropAssociation();
+    if (e.type === 'link-disconnected') {
+      this._state = 'disconnected';
+      this.events.push({ type: 'link-disconnected', reason: e.reason });
+      return;
     }
+    this._state = 'link-connected';
+    this.events.push({
+      type: 'link-connected',
+      ...(this.framing.peerAddress !== undefined ? { clientAddress: this.framing.peerAddress } : {}),
+      ...(e.hdlc ? { hdlc: e.hdlc } : {}),
+    });
   }
 
   /** Answer a get-request (blocks when the response exceeds the client's max receive PDU size). */
@@ -259,8 +222,8 @@ export class DlmsServerConnection {
 
   // ---- receiving ----
 
-  private receiveApdu(bytes: Uint8Array): void {
-    if (bytes.length > this.settings.maxReceivePduSize + 64) {
+  protected receiveApdu(bytes: Uint8Array): void {
+    if (bytes.length > maxApduSize(this.settings)) {
       return this.exception(ExceptionServiceError.pduTooLong, ExceptionStateError.serviceNotAllowed);
     }
     const tag = bytes[0];
@@ -610,19 +573,6 @@ export class DlmsServerConnection {
 
   private exception(serviceError: number, stateError: number): void {
     this.send(encodeApdu({ type: 'exception-response', stateError, serviceError }));
-  }
-
-  private send(apdu: Uint8Array): void {
-    this.write(this.framing.send(apdu));
-  }
-
-  private write(frames: Uint8Array[]): void {
-    for (const f of frames) this.outbox.push(f);
-  }
-
-  private fail(e: unknown): void {
-    if (!(e instanceof DlmsError)) throw e;
-    this.events.push({ type: 'error', error: e });
   }
 
   private requireLink(what: string): void {

@@ -26,7 +26,11 @@
  *
  * access_mode: versions 0–2 enumerate modes (below); version 3 makes it a bit map (AccessBits).
  */
+import { Reader } from '../axdr/reader.js';
 import type { BitString } from '../axdr/types.js';
+import { Writer } from '../axdr/writer.js';
+import { checkOidArcs, readOidArcs, writeOidContent } from '../apdu/acse/ber.js';
+import { dlmsNameId } from '../apdu/acse/names.js';
 import {
   array,
   attributes,
@@ -39,6 +43,7 @@ import {
   methods,
   nullable,
   octetString,
+  rethrow,
   structureOf,
   struct,
   u16,
@@ -48,6 +53,7 @@ import {
   type Codec,
 } from './codec.js';
 import { ClassId } from './classes.js';
+import { SecurityPolicyBits } from './security-setup.js';
 
 /** access_mode of attributes in Association LN versions 0–2 (0–3 only in version 0). */
 export const AttributeAccessMode = {
@@ -63,17 +69,11 @@ export const AttributeAccessMode = {
 /** access_mode of methods in versions 1–2 (version 0: boolean). */
 export const MethodAccessMode = { noAccess: 0, access: 1, authenticatedAccess: 2 } as const;
 
-/** Version 3 access_mode bits; for methods bit 0 means access and bit 1 is unused. */
-export const AccessBits = {
-  read: 0x01,
-  write: 0x02,
-  authenticatedRequest: 0x04,
-  encryptedRequest: 0x08,
-  digitallySignedRequest: 0x10,
-  authenticatedResponse: 0x20,
-  encryptedResponse: 0x40,
-  digitallySignedResponse: 0x80,
-} as const;
+/**
+ * Version 3 access_mode bits; for methods bit 0 means access and bit 1 is unused. Bits 2–7 are those of
+ * the Security setup security_policy.
+ */
+export const AccessBits = { read: 0x01, write: 0x02, ...SecurityPolicyBits } as const;
 
 /** Whether an attribute access_mode allows reading, for an Association LN of `version`. */
 export function canRead(mode: number, version: number): boolean {
@@ -145,72 +145,34 @@ export interface ObjectName {
 
 const ARC_TYPES = ['unsigned', 'unsigned', 'long-unsigned', 'unsigned', 'unsigned', 'unsigned', 'unsigned'] as const;
 
-function decodeOid(b: Uint8Array, what: string): number[] {
-  if (b.length === 0) throw valueError(what, 'empty object identifier');
-  const arcs: number[] = [];
-  let v = 0;
-  let len = 0;
-  for (let i = 0; i < b.length; i++) {
-    const x = b[i]!;
-    if (len === 0 && x === 0x80) throw valueError(what, `sub-identifier with a leading 0x80 at byte ${i}`);
-    if (++len > 4) throw valueError(what, `sub-identifier longer than 4 bytes at byte ${i}`);
-    v = v * 128 + (x & 0x7f);
-    if (x & 0x80) continue;
-    if (arcs.length === 0) arcs.push(v < 40 ? 0 : v < 80 ? 1 : 2, v < 80 ? v % 40 : v - 80);
-    else arcs.push(v);
-    v = 0;
-    len = 0;
-  }
-  if (len !== 0) throw valueError(what, 'object identifier ends inside a sub-identifier');
-  return arcs;
-}
-
-function encodeOid(arcs: readonly number[], what: string): Uint8Array {
-  const [a0, a1] = arcs;
-  if (arcs.length < 2 || a0 === undefined || a1 === undefined || a0 > 2 || (a0 < 2 && a1 >= 40)) throw valueError(what, `invalid arcs ${arcs.join('.')}`);
-  const subs = [a0 * 40 + a1, ...arcs.slice(2)];
-  const out: number[] = [];
-  for (const s of subs) {
-    if (!Number.isInteger(s) || s < 0 || s > 0x0fffffff) throw valueError(what, `arc ${s} out of range`);
-    const groups: number[] = [];
-    let x = s;
-    do {
-      groups.unshift(x & 0x7f);
-      x = Math.floor(x / 128);
-    } while (x > 0);
-    for (let i = 0; i < groups.length; i++) out.push(groups[i]! | (i < groups.length - 1 ? 0x80 : 0));
-  }
-  return Uint8Array.from(out);
-}
-
 export const objectName: Codec<ObjectName> = {
   decode(d, what) {
-    if (d.type === 'octet-string') return { arcs: decodeOid(d.value, what), encoding: 'octet-string' };
+    if (d.type === 'octet-string') return { arcs: rethrow(what, () => readOidArcs(new Reader(d.value), 'object identifier')), encoding: 'octet-string' };
     const el = structureOf(d, what, 7);
     return { arcs: el.map((e, i) => int(ARC_TYPES[i]!).decode(e, `${what}[${i}]`)), encoding: 'structure' };
   },
   encode(v, what) {
-    if (v.encoding === 'octet-string') return { type: 'octet-string', value: encodeOid(v.arcs, what) };
+    if (v.encoding === 'octet-string') return { type: 'octet-string', value: rethrow(what, () => encodeOid(v.arcs)) };
     if (v.arcs.length !== 7) throw valueError(what, `structure form needs 7 arcs, got ${v.arcs.length}`);
     return { type: 'structure', value: v.arcs.map((a, i) => int(ARC_TYPES[i]!).encode(a, `${what}[${i}]`)) };
   },
 };
 
-const DLMS_UA = [2, 16, 756, 5, 8] as const;
-
-function dlmsArc(name: ObjectName, kind: number): number | undefined {
-  const a = name.arcs;
-  return a.length === 7 && DLMS_UA.every((x, i) => a[i] === x) && a[5] === kind ? a[6] : undefined;
+function encodeOid(arcs: readonly number[]): Uint8Array {
+  checkOidArcs(arcs, 'object identifier');
+  const w = new Writer(16);
+  writeOidContent(w, arcs);
+  return w.toBytes();
 }
 
-/** application context id (1 LN, 2 SN, 3 LN with ciphering, 4 SN with ciphering) or undefined. */
+/** application context id (1 LN, 2 SN, 3 LN with ciphering, 4 SN with ciphering; names in apdu/acse/names.ts) or undefined. */
 export function applicationContextId(name: ObjectName): number | undefined {
-  return dlmsArc(name, 1);
+  return dlmsNameId(name.arcs, 'application-context');
 }
 
-/** authentication mechanism id (0 none, 1 LLS, 2..7 HLS; 5 = GMAC) or undefined. */
+/** authentication mechanism id (0 none, 1 LLS, 2..7 HLS; 5 = GMAC; names in apdu/acse/names.ts) or undefined. */
 export function mechanismId(name: ObjectName): number | undefined {
-  return dlmsArc(name, 2);
+  return dlmsNameId(name.arcs, 'mechanism');
 }
 
 export interface AssociatedPartners {

@@ -21,15 +21,7 @@ import {
   rangeDescriptor,
 } from './profile-generic.js';
 import { HOURLY_PROFILE_24 } from './profile-generic.fixtures.js';
-
-function throwsDlms(fn: () => unknown, code: string, offset?: number): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof DlmsError, `expected DlmsError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (offset !== undefined) assert.equal(e.offset, offset, e.message);
-    return true;
-  });
-}
+import { assertDlmsError } from '../testkit.js';
 
 const clock: CaptureObject = { classId: 8, logicalName: parseObis('0.0.1.0.0.255'), attributeIndex: 2, dataIndex: 0 };
 const register = (obis: string): CaptureObject => ({ classId: 3, logicalName: parseObis(obis), attributeIndex: 2, dataIndex: 0 });
@@ -66,7 +58,7 @@ describe('capture objects', () => {
   });
   it('rejects malformed definitions', () => {
     for (const hex of ['02 00', '01 01 02 03 12 00 08 09 06 00 00 01 00 00 FF 0F 02', '01 01 02 04 12 00 08 09 05 00 00 01 00 00 0F 02 12 00 00', '01 01 02 04 11 08 09 06 00 00 01 00 00 FF 0F 02 12 00 00']) {
-      throwsDlms(() => decodeCaptureObjects(decodeDataBytes(fromHex(hex))), 'DLMS_ERR_VALUE');
+      assertDlmsError(() => decodeCaptureObjects(decodeDataBytes(fromHex(hex))), 'DLMS_ERR_VALUE');
     }
   });
   it('selective access parameters', () => {
@@ -185,17 +177,17 @@ describe('Profile Generic buffer: variations', () => {
 describe('Profile Generic buffer: shape errors', () => {
   const layout = compileRowLayout([clock, register('1.0.1.8.0.255')], { defaultDeviation: 0 });
   const row = '02 02 09 0C 07E8 01 01 01 00 00 00 00 8000 00 06 00 00 00 01';
-  it('not an array', () => throwsDlms(() => decodeProfileBuffer(layout, fromHex('02 00')), 'DLMS_ERR_TAG', 0));
-  it('row not a structure', () => throwsDlms(() => decodeProfileBuffer(layout, fromHex(`01 02 ${row} 01 02 00 00`)), 'DLMS_ERR_TAG', 23));
-  it('row with the wrong number of columns', () => throwsDlms(() => decodeProfileBuffer(layout, fromHex(`01 02 ${row} 02 03 00 00 00`)), 'DLMS_ERR_VALUE', 24));
-  it('row count larger than the bytes can hold', () => throwsDlms(() => decodeProfileBuffer(layout, fromHex(`01 83 FF FF FF ${row}`)), 'DLMS_ERR_LENGTH', 1));
-  it('truncated value', () => throwsDlms(() => decodeProfileBuffer(layout, fromHex(`01 02 ${row} 02 02 00 06 00 00`)), 'DLMS_ERR_TRUNCATED', 27));
-  it('truncated date-time', () => throwsDlms(() => decodeProfileBuffer(layout, fromHex('01 01 02 02 09 0C 07 E8 01 01 00 06 00 00 00 01')), 'DLMS_ERR_TRUNCATED', 6));
-  it('trailing bytes', () => throwsDlms(() => decodeProfileBuffer(layout, fromHex(`01 01 ${row} 00`)), 'DLMS_ERR_TRAILING', 23));
-  it('bad cell inside a skipped value', () => throwsDlms(() => decodeProfileBuffer(layout, fromHex('01 01 02 02 00 0C 02 C3 28')), 'DLMS_ERR_VALUE', 7));
-  it('invalid bcd', () => throwsDlms(() => decodeProfileBuffer(layout, fromHex('01 01 02 02 00 0D AA')), 'DLMS_ERR_VALUE', 6));
+  it('not an array', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex('02 00')), 'DLMS_ERR_TAG', 0));
+  it('row not a structure', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex(`01 02 ${row} 01 02 00 00`)), 'DLMS_ERR_TAG', 23));
+  it('row with the wrong number of columns', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex(`01 02 ${row} 02 03 00 00 00`)), 'DLMS_ERR_VALUE', 24));
+  it('row count larger than the bytes can hold', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex(`01 83 FF FF FF ${row}`)), 'DLMS_ERR_LENGTH', 1));
+  it('truncated value', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex(`01 02 ${row} 02 02 00 06 00 00`)), 'DLMS_ERR_TRUNCATED', 27));
+  it('truncated date-time', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex('01 01 02 02 09 0C 07 E8 01 01 00 06 00 00 00 01')), 'DLMS_ERR_TRUNCATED', 6));
+  it('trailing bytes', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex(`01 01 ${row} 00`)), 'DLMS_ERR_TRAILING', 23));
+  it('bad cell inside a skipped value', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex('01 01 02 02 00 0C 02 C3 28')), 'DLMS_ERR_VALUE', 7));
+  it('invalid bcd', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex('01 01 02 02 00 0D AA')), 'DLMS_ERR_VALUE', 6));
   it('generic path: row shape mismatch', () => {
-    throwsDlms(() => profileRowsFromData(decodeDataBytes(fromHex('01 01 02 01 00')), layout), 'DLMS_ERR_VALUE');
+    assertDlmsError(() => profileRowsFromData(decodeDataBytes(fromHex('01 01 02 01 00')), layout), 'DLMS_ERR_VALUE');
   });
   it('never throws anything but DlmsError on random bytes', () => {
     fc.assert(

@@ -24,7 +24,7 @@
 import { DlmsError } from '../errors.js';
 import { Reader } from '../axdr/reader.js';
 import { dataToNumber, decodeData } from '../axdr/data.js';
-import { daysInMonth, daysFromCivil, decodeDateTime, dateTimeToUtcMs, DEVIATION_NOT_SPECIFIED } from '../axdr/datetime.js';
+import { civilDay, decodeDateTime, dateTimeToUtcMs, DEVIATION_NOT_SPECIFIED, timeOfDayMs } from '../axdr/datetime.js';
 import { DataTag, type CosemDateTime, type DlmsData } from '../axdr/types.js';
 import { applyScaler, type ScalerUnit } from '../units.js';
 
@@ -320,30 +320,20 @@ export function decodeProfileBuffer(layout: RowLayout, b: Uint8Array, start = 0,
           if (t === DataTag.dateTime || (p < end && b[p] === 12)) {
             if (t === DataTag.octetString) p++;
             if (p + 12 > end) throw truncated('date-time', p, end, 12);
-            // Inline date-time → UTC ms; same rules as dateTimeToUtcMs.
+            // The date-time straight from the bytes (no CosemDateTime per row), by dateTimeToUtcMs's rules.
             const year = (b[p]! << 8) | b[p + 1]!;
             const month = b[p + 2]!;
             const day = b[p + 3]!;
-            const hour = b[p + 5]!;
-            const minute = b[p + 6]!;
-            const second = b[p + 7]!;
-            let hs = b[p + 8]!;
             let dev = (((b[p + 9]! << 8) | b[p + 10]!) << 16) >> 16;
+            if (dev === DEVIATION_NOT_SPECIFIED) dev = defaultDeviation;
+            const key = year * 65536 + month * 256 + day;
+            if (key !== dayKey) {
+              dayKey = key;
+              dayMs = civilDay(year, month, day) * 86400000;
+            }
+            x = dayMs + timeOfDayMs(b[p + 5]!, b[p + 6]!, b[p + 7]!, b[p + 8]!) + deviationSign * dev * 60000;
             dtStatus = b[p + 11]!;
             p += 12;
-            if (hs === 0xff) hs = 0;
-            if (dev === DEVIATION_NOT_SPECIFIED) dev = defaultDeviation;
-            x = NaN;
-            if (hour <= 23 && minute <= 59 && second <= 59 && hs <= 99 && dev === dev) {
-              const key = year * 65536 + month * 256 + day;
-              if (key !== dayKey) {
-                if (year !== 0xffff && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)) {
-                  dayKey = key;
-                  dayMs = daysFromCivil(year, month, day) * 86400000;
-                } else dayKey = -2;
-              }
-              if (dayKey === key) x = dayMs + ((hour * 60 + minute) * 60 + second) * 1000 + hs * 10 + deviationSign * dev * 60000;
-            }
             break;
           }
           p = skipData(r, at);

@@ -1,19 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DlmsError } from '../errors.js';
 import { fromHex, toHex } from '../axdr/writer.js';
 import { crc16x25 } from './crc.js';
 import { decodeFrame, encodeFrame, type HdlcAddress, type HdlcFrameType } from './frame.js';
 import { FOUR_BYTE_SESSION, GURUX_SN_SESSION, JDLMS_FRAMES, TWO_BYTE_SESSION } from './fixtures.js';
-
-function throwsDlms(fn: () => unknown, code: string, offset: number): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof DlmsError, String(e));
-    assert.equal(e.code, code);
-    assert.equal(e.offset, offset);
-    return true;
-  });
-}
+import { assertDlmsError } from '../testkit.js';
 
 /** Flag-to-flag frame from the bytes between format and FCS, with a correct FCS (no HCS). */
 function rawFrame(body: number[]): Uint8Array {
@@ -117,31 +108,31 @@ test('decode errors carry codes and offsets', () => {
   const good = GURUX_SN_SESSION.aarq;
   const fcsBad = good.slice();
   fcsBad[fcsBad.length - 2]! ^= 0xff;
-  throwsDlms(() => decodeFrame(fcsBad), 'DLMS_ERR_HDLC_FCS', good.length - 3);
+  assertDlmsError(() => decodeFrame(fcsBad), 'DLMS_ERR_HDLC_FCS', good.length - 3);
 
   const hcsBad = good.slice();
   hcsBad[6]! ^= 0x01;
-  throwsDlms(() => decodeFrame(hcsBad), 'DLMS_ERR_HDLC_HCS', 6);
+  assertDlmsError(() => decodeFrame(hcsBad), 'DLMS_ERR_HDLC_HCS', 6);
 
   const infoBad = good.slice();
   infoBad[20]! ^= 0x01;
-  throwsDlms(() => decodeFrame(infoBad), 'DLMS_ERR_HDLC_FCS', good.length - 3);
+  assertDlmsError(() => decodeFrame(infoBad), 'DLMS_ERR_HDLC_FCS', good.length - 3);
 
   const typeBad = good.slice();
   typeBad[1] = 0xb0;
-  throwsDlms(() => decodeFrame(typeBad), 'DLMS_ERR_HDLC_FORMAT', 1);
+  assertDlmsError(() => decodeFrame(typeBad), 'DLMS_ERR_HDLC_FORMAT', 1);
 
-  throwsDlms(() => decodeFrame(good, 0, good.length - 1), 'DLMS_ERR_HDLC_FORMAT', good.length - 2); // no closing flag
+  assertDlmsError(() => decodeFrame(good, 0, good.length - 1), 'DLMS_ERR_HDLC_FORMAT', good.length - 2); // no closing flag
   const cut = Uint8Array.from([...good.subarray(0, 20), 0x7e]);
-  throwsDlms(() => decodeFrame(cut), 'DLMS_ERR_TRUNCATED', 1);
+  assertDlmsError(() => decodeFrame(cut), 'DLMS_ERR_TRUNCATED', 1);
   const longer = Uint8Array.from([...good.subarray(0, good.length - 1), 0x00, 0x7e]);
-  throwsDlms(() => decodeFrame(longer), 'DLMS_ERR_HDLC_FORMAT', 1);
-  throwsDlms(() => decodeFrame(fromHex('7E A0 7E')), 'DLMS_ERR_TRUNCATED', 1);
+  assertDlmsError(() => decodeFrame(longer), 'DLMS_ERR_HDLC_FORMAT', 1);
+  assertDlmsError(() => decodeFrame(fromHex('7E A0 7E')), 'DLMS_ERR_TRUNCATED', 1);
 
-  throwsDlms(() => decodeFrame(rawFrame([0x02, 0x04, 0x06, 0x08, 0x21, 0x93])), 'DLMS_ERR_HDLC_FORMAT', 3); // no extension bit in 4 bytes
-  throwsDlms(() => decodeFrame(rawFrame([0x02, 0x04, 0x07, 0x21, 0x93])), 'DLMS_ERR_HDLC_FORMAT', 3); // 3-byte address
-  throwsDlms(() => decodeFrame(rawFrame([0x03, 0x21, 0x09])), 'DLMS_ERR_HDLC_FORMAT', 5); // REJ is not used
-  throwsDlms(() => decodeFrame(rawFrame([0x03, 0x21, 0x93, 0x00])), 'DLMS_ERR_TRUNCATED', 6); // 1 byte where HCS + info expected
+  assertDlmsError(() => decodeFrame(rawFrame([0x02, 0x04, 0x06, 0x08, 0x21, 0x93])), 'DLMS_ERR_HDLC_FORMAT', 3); // no extension bit in 4 bytes
+  assertDlmsError(() => decodeFrame(rawFrame([0x02, 0x04, 0x07, 0x21, 0x93])), 'DLMS_ERR_HDLC_FORMAT', 3); // 3-byte address
+  assertDlmsError(() => decodeFrame(rawFrame([0x03, 0x21, 0x09])), 'DLMS_ERR_HDLC_FORMAT', 5); // REJ is not used
+  assertDlmsError(() => decodeFrame(rawFrame([0x03, 0x21, 0x93, 0x00])), 'DLMS_ERR_TRUNCATED', 6); // 1 byte where HCS + info expected
 });
 
 test('encode rejects what the format cannot carry', () => {

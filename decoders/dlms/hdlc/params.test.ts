@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DlmsError } from '../errors.js';
 import { fromHex, toHex } from '../axdr/writer.js';
 import { decodeFrame } from './frame.js';
 import { decodeHdlcParameters, encodeHdlcParameters, HDLC_DEFAULT_PARAMETERS, negotiateHdlcParameters } from './params.js';
 import { FOUR_BYTE_SESSION, GURUX_LN_SESSION, GURUX_SN_SESSION, TWO_BYTE_SESSION } from './fixtures.js';
-
-function throwsDlms(fn: () => unknown, code: string, offset: number): void {
-  assert.throws(fn, (e: unknown) => e instanceof DlmsError && e.code === code && e.offset === offset);
-}
+import { assertDlmsError } from '../testkit.js';
 
 test('published UA parameters decode (pastebin.com/Vvs6PqXK, 7HTFDmEv, gist knogi/d64dec10…)', () => {
   assert.deepEqual(decodeHdlcParameters(decodeFrame(GURUX_SN_SESSION.ua).info), { maxInfoTx: 128, maxInfoRx: 62, windowTx: 1, windowRx: 1 });
@@ -59,13 +55,13 @@ test('negotiation: each direction takes the smaller of transmit and the peer rec
 });
 
 test('parameter errors carry codes and offsets', () => {
-  throwsDlms(() => decodeHdlcParameters(fromHex('82 80 00')), 'DLMS_ERR_HDLC_FORMAT', 0);
-  throwsDlms(() => decodeHdlcParameters(fromHex('81 80 09 05 01 80')), 'DLMS_ERR_LENGTH', 2);
-  throwsDlms(() => decodeHdlcParameters(fromHex('81 80 05 05 03 00 00 80')), 'DLMS_ERR_HDLC_FORMAT', 4);
-  throwsDlms(() => decodeHdlcParameters(fromHex('81 80 04 05 04 00 00')), 'DLMS_ERR_LENGTH', 4);
-  throwsDlms(() => decodeHdlcParameters(fromHex('81 80 03 07 01 08')), 'DLMS_ERR_VALUE', 5);
-  throwsDlms(() => decodeHdlcParameters(fromHex('81 80 03 05 01 00')), 'DLMS_ERR_VALUE', 5);
-  throwsDlms(() => decodeHdlcParameters(fromHex('81 80')), 'DLMS_ERR_TRUNCATED', 2);
+  assertDlmsError(() => decodeHdlcParameters(fromHex('82 80 00')), 'DLMS_ERR_HDLC_FORMAT', 0);
+  assertDlmsError(() => decodeHdlcParameters(fromHex('81 80 09 05 01 80')), 'DLMS_ERR_LENGTH', 2);
+  assertDlmsError(() => decodeHdlcParameters(fromHex('81 80 05 05 03 00 00 80')), 'DLMS_ERR_HDLC_FORMAT', 4);
+  assertDlmsError(() => decodeHdlcParameters(fromHex('81 80 04 05 04 00 00')), 'DLMS_ERR_LENGTH', 4);
+  assertDlmsError(() => decodeHdlcParameters(fromHex('81 80 03 07 01 08')), 'DLMS_ERR_VALUE', 5);
+  assertDlmsError(() => decodeHdlcParameters(fromHex('81 80 03 05 01 00')), 'DLMS_ERR_VALUE', 5);
+  assertDlmsError(() => decodeHdlcParameters(fromHex('81 80')), 'DLMS_ERR_TRUNCATED', 2);
   assert.throws(() => encodeHdlcParameters({ windowTx: 8 }), { code: 'DLMS_ERR_ENCODE' });
   assert.throws(() => encodeHdlcParameters({ maxInfoRx: 0 }), { code: 'DLMS_ERR_ENCODE' });
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DlmsError, type DlmsErrorCode } from '../errors.js';
+import { DlmsError } from '../errors.js';
 import { fromHex, toHex } from '../axdr/writer.js';
 import {
   decipherApdu,
@@ -15,6 +15,7 @@ import {
   type SecurityKeys,
 } from './index.js';
 import { GLO_INITIATE_REQUEST, TABLE_40 } from './service-ciphered/fixtures.js';
+import { assertDlmsError } from '../testkit.js';
 
 const SERVER_TITLE = fromHex(TABLE_40.systemTitle);
 const CLIENT_TITLE = fromHex('4D4D4D0000000001');
@@ -28,19 +29,6 @@ const KEYS: SecurityKeys = {
 };
 const MODES: Protection[] = ['authentication', 'encryption', 'authenticated-encryption'];
 const PLAIN = fromHex(TABLE_40.plain);
-
-function throwsDlms(fn: () => unknown, code: DlmsErrorCode, offset?: number): DlmsError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof DlmsError, `expected DlmsError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  if (offset !== undefined) assert.equal(caught.offset, offset, caught.message);
-  return caught;
-}
 
 /** Only a DlmsError may come out of deciphering any input. */
 function onlyDlmsErrors(fn: () => unknown): void {
@@ -109,7 +97,7 @@ test('round trip: every service tag x key x protection mode picks the right ciph
 
 test('general-glo-ciphering and general-ded-ciphering carry the sender system title', () => {
   const dataNotification = fromHex('0F0000000100090102'); // no service-specific tag exists for it
-  throwsDlms(() => encipher(dataNotification), 'DLMS_ERR_ENCODE');
+  assertDlmsError(() => encipher(dataNotification), 'DLMS_ERR_ENCODE');
   for (const [key, tag] of [['global-unicast', 0xdb], ['global-broadcast', 0xdb], ['dedicated', 0xdc]] as const) {
     for (const protection of MODES) {
       const ciphered = encipher(dataNotification, { envelope: 'general', key, protection, systemTitle: CLIENT_TITLE });
@@ -119,7 +107,7 @@ test('general-glo-ciphering and general-ded-ciphering carry the sender system ti
       assert.deepEqual(out.apdu, dataNotification);
       assert.deepEqual(out.systemTitle, CLIENT_TITLE);
       assert.equal(out.key, key);
-      throwsDlms(() => decipher(ciphered, { systemTitle: SERVER_TITLE }), 'DLMS_ERR_SECURITY', 0);
+      assertDlmsError(() => decipher(ciphered, { systemTitle: SERVER_TITLE }), 'DLMS_ERR_SECURITY', 0);
     }
   }
 });
@@ -142,24 +130,24 @@ test('general-ciphering: pre-shared, identified, wrapped keys; agreed-key refuse
       assert.deepEqual(out.apdu, PLAIN, `${key} ${protection}`);
       assert.equal(out.key, key);
       assert.deepEqual(out.systemTitle, SERVER_TITLE);
-      throwsDlms(() => decipher(ciphered, { systemTitle: undefined, ownSystemTitle: SERVER_TITLE }), 'DLMS_ERR_SECURITY');
+      assertDlmsError(() => decipher(ciphered, { systemTitle: undefined, ownSystemTitle: SERVER_TITLE }), 'DLMS_ERR_SECURITY');
     }
   }
   const agreed = { ...GC, keyInfo: { type: 'agreed-key' as const, keyParameters: Uint8Array.of(1), keyCipheredData: new Uint8Array(128) } };
-  assert.match(throwsDlms(() => encipher(PLAIN, { envelope: agreed }), 'DLMS_ERR_SECURITY').message, /agreed-key/);
-  throwsDlms(() => encipher(PLAIN, { envelope: GC, keys: { ...KEYS, presharedKey: undefined } }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => encipher(PLAIN, { envelope: agreed }), 'DLMS_ERR_SECURITY', undefined, /agreed-key/);
+  assertDlmsError(() => encipher(PLAIN, { envelope: GC, keys: { ...KEYS, presharedKey: undefined } }), 'DLMS_ERR_SECURITY');
 });
 
 test('general-ciphering: the header fields are authenticated, the wrapped key is integrity checked', () => {
   const ciphered = encipher(PLAIN, { envelope: GC, protection: 'authenticated-encryption' });
   const tampered = ciphered.slice();
   tampered[2] ^= 0x01; // a transaction-id byte: not encrypted, but in the AAD
-  assert.match(throwsDlms(() => decipher(tampered, { systemTitle: undefined }), 'DLMS_ERR_SECURITY').message, /authentication tag mismatch/);
+  assertDlmsError(() => decipher(tampered, { systemTitle: undefined }), 'DLMS_ERR_SECURITY', undefined, /authentication tag mismatch/);
   const wrapped = encipher(PLAIN, { envelope: { ...GC, keyInfo: { type: 'wrapped-key', kekId: 0, keyCipheredData: wrapKey(KEYS.masterKey!, KEYS.presharedKey!) } } });
   // DD | 3 x (08 | 8 bytes) | 00 | 00 | 01 present | 01 wrapped-key | 00 kek-id | 18 | key-ciphered-data
   assert.equal(wrapped[33], 24);
   wrapped[33 + 5] ^= 0x40;
-  assert.match(throwsDlms(() => decipher(wrapped, { systemTitle: undefined }), 'DLMS_ERR_SECURITY').message, /unwrap/);
+  assertDlmsError(() => decipher(wrapped, { systemTitle: undefined }), 'DLMS_ERR_SECURITY', undefined, /unwrap/);
 });
 
 /** Each envelope in each authenticated mode, with the offset of its security control byte. */
@@ -211,21 +199,21 @@ test('tamper: every single-bit flip is refused, and from the security header on 
 test('wrong keys and unusable key material are DLMS_ERR_SECURITY, never a crypto exception', () => {
   const ae = fromHex(TABLE_40.authenticatedEncryption);
   const other = fromHex('FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF');
-  assert.match(throwsDlms(() => decipher(ae, { keys: { ...KEYS, globalUnicastKey: other } }), 'DLMS_ERR_SECURITY', 20).message, /tag mismatch/);
-  throwsDlms(() => decipher(ae, { keys: { ...KEYS, authenticationKey: other } }), 'DLMS_ERR_SECURITY');
-  throwsDlms(() => decipher(fromHex(TABLE_40.authentication), { keys: { ...KEYS, authenticationKey: other } }), 'DLMS_ERR_SECURITY');
-  throwsDlms(() => decipher(ae, { systemTitle: CLIENT_TITLE }), 'DLMS_ERR_SECURITY');
-  assert.match(throwsDlms(() => decipher(ae, { keys: { ...KEYS, authenticationKey: undefined } }), 'DLMS_ERR_SECURITY').message, /authentication key/);
-  assert.match(throwsDlms(() => decipher(ae, { keys: { ...KEYS, globalUnicastKey: fromHex('0001') } }), 'DLMS_ERR_SECURITY').message, /16-byte/);
-  assert.match(throwsDlms(() => decipher(ae, { keys: { authenticationKey: KEYS.authenticationKey } }), 'DLMS_ERR_SECURITY').message, /no global-unicast key/);
-  assert.match(throwsDlms(() => decipher(ae, { systemTitle: fromHex('0102') }), 'DLMS_ERR_SECURITY').message, /system title/);
-  assert.match(throwsDlms(() => decipher(ae, { systemTitle: undefined }), 'DLMS_ERR_SECURITY', 0).message, /peer system title/);
-  throwsDlms(() => encipher(PLAIN, { keys: { ...KEYS, dedicatedKey: undefined }, key: 'dedicated' }), 'DLMS_ERR_SECURITY');
-  throwsDlms(() => encipher(PLAIN, { systemTitle: fromHex('01') }), 'DLMS_ERR_SECURITY');
-  throwsDlms(() => encipher(PLAIN, { suite: 3 }), 'DLMS_ERR_SECURITY');
-  throwsDlms(() => encipher(PLAIN, { invocationCounter: 2 ** 32 }), 'DLMS_ERR_ENCODE');
-  throwsDlms(() => encipher(PLAIN, { invocationCounter: -1 }), 'DLMS_ERR_ENCODE');
-  throwsDlms(() => encipher(new Uint8Array(0)), 'DLMS_ERR_ENCODE');
+  assertDlmsError(() => decipher(ae, { keys: { ...KEYS, globalUnicastKey: other } }), 'DLMS_ERR_SECURITY', 20, /tag mismatch/);
+  assertDlmsError(() => decipher(ae, { keys: { ...KEYS, authenticationKey: other } }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => decipher(fromHex(TABLE_40.authentication), { keys: { ...KEYS, authenticationKey: other } }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => decipher(ae, { systemTitle: CLIENT_TITLE }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => decipher(ae, { keys: { ...KEYS, authenticationKey: undefined } }), 'DLMS_ERR_SECURITY', undefined, /authentication key/);
+  assertDlmsError(() => decipher(ae, { keys: { ...KEYS, globalUnicastKey: fromHex('0001') } }), 'DLMS_ERR_SECURITY', undefined, /16-byte/);
+  assertDlmsError(() => decipher(ae, { keys: { authenticationKey: KEYS.authenticationKey } }), 'DLMS_ERR_SECURITY', undefined, /no global-unicast key/);
+  assertDlmsError(() => decipher(ae, { systemTitle: fromHex('0102') }), 'DLMS_ERR_SECURITY', undefined, /system title/);
+  assertDlmsError(() => decipher(ae, { systemTitle: undefined }), 'DLMS_ERR_SECURITY', 0, /peer system title/);
+  assertDlmsError(() => encipher(PLAIN, { keys: { ...KEYS, dedicatedKey: undefined }, key: 'dedicated' }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => encipher(PLAIN, { systemTitle: fromHex('01') }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => encipher(PLAIN, { suite: 3 }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => encipher(PLAIN, { invocationCounter: 2 ** 32 }), 'DLMS_ERR_ENCODE');
+  assertDlmsError(() => encipher(PLAIN, { invocationCounter: -1 }), 'DLMS_ERR_ENCODE');
+  assertDlmsError(() => encipher(new Uint8Array(0)), 'DLMS_ERR_ENCODE');
 });
 
 test('security suite 2 uses AES-GCM-256 with 32-byte keys', () => {
@@ -233,14 +221,14 @@ test('security suite 2 uses AES-GCM-256 with 32-byte keys', () => {
   const ciphered = encipher(PLAIN, { keys, suite: 2 });
   assert.equal(decodeSecurityControl(ciphered[2]!).suite, 2);
   assert.deepEqual(decipher(ciphered, { keys }).apdu, PLAIN);
-  throwsDlms(() => decipher(ciphered), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => decipher(ciphered), 'DLMS_ERR_SECURITY');
 });
 
 test('required protection: a stripped authentication bit is refused by default', () => {
   const encryptionOnly = fromHex(TABLE_40.encryption);
-  assert.match(throwsDlms(() => decipherApdu(encryptionOnly, { keys: KEYS, systemTitle: SERVER_TITLE }), 'DLMS_ERR_SECURITY', 2).message, /less protection/);
+  assertDlmsError(() => decipherApdu(encryptionOnly, { keys: KEYS, systemTitle: SERVER_TITLE }), 'DLMS_ERR_SECURITY', 2, /less protection/);
   assert.deepEqual(decipherApdu(encryptionOnly, { keys: KEYS, systemTitle: SERVER_TITLE, required: 'encryption' }).apdu, PLAIN);
-  throwsDlms(() => decipher(fromHex(TABLE_40.authentication), { required: 'authenticated-encryption' }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => decipher(fromHex(TABLE_40.authentication), { required: 'authenticated-encryption' }), 'DLMS_ERR_SECURITY');
   assert.deepEqual(decipher(fromHex(TABLE_40.authenticatedEncryption), { required: 'authenticated-encryption' }).apdu, PLAIN);
 });
 
@@ -249,26 +237,26 @@ test('replay guard: a counter is accepted once, and only after the APDU proved a
   const first = encipher(PLAIN, { invocationCounter: 10 });
   const second = encipher(PLAIN, { invocationCounter: 11 });
   decipher(first, { replayGuard: guard });
-  throwsDlms(() => decipher(first, { replayGuard: guard }), 'DLMS_ERR_REPLAY');
+  assertDlmsError(() => decipher(first, { replayGuard: guard }), 'DLMS_ERR_REPLAY');
   // A forged APDU with a high counter must not move the guard.
   const forged = encipher(PLAIN, { invocationCounter: 1000 });
   forged[forged.length - 1] ^= 1;
-  throwsDlms(() => decipher(forged, { replayGuard: guard }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => decipher(forged, { replayGuard: guard }), 'DLMS_ERR_SECURITY');
   assert.equal(decipher(second, { replayGuard: guard }).invocationCounter, 11);
   assert.equal(guard.last(SERVER_TITLE, 'global-unicast'), 11);
   // Counters are per key: the dedicated key starts afresh.
   decipher(encipher(PLAIN, { invocationCounter: 1, key: 'dedicated' }), { replayGuard: guard });
-  throwsDlms(() => decipher(first, { replayGuard: new ReplayGuard(guard.exportState()) }), 'DLMS_ERR_REPLAY');
+  assertDlmsError(() => decipher(first, { replayGuard: new ReplayGuard(guard.exportState()) }), 'DLMS_ERR_REPLAY');
 });
 
 test('a ciphered tag must carry its own service; other tags are refused', () => {
   const ciphered = encipher(PLAIN);
   const asSet = ciphered.slice();
   asSet[0] = 0xc9; // glo-set-request around a get-request
-  throwsDlms(() => decipher(asSet), 'DLMS_ERR_TAG', 7);
-  throwsDlms(() => decipher(PLAIN), 'DLMS_ERR_TAG', 0);
-  throwsDlms(() => decipher(fromHex('DF0000000000000000')), 'DLMS_ERR_SECURITY', 0);
-  throwsDlms(() => decipher(Uint8Array.of(...ciphered, 0)), 'DLMS_ERR_TRAILING', ciphered.length);
+  assertDlmsError(() => decipher(asSet), 'DLMS_ERR_TAG', 7);
+  assertDlmsError(() => decipher(PLAIN), 'DLMS_ERR_TAG', 0);
+  assertDlmsError(() => decipher(fromHex('DF0000000000000000')), 'DLMS_ERR_SECURITY', 0);
+  assertDlmsError(() => decipher(Uint8Array.of(...ciphered, 0)), 'DLMS_ERR_TRAILING', ciphered.length);
 });
 
 test('truncated inputs throw only DlmsError', () => {
@@ -278,9 +266,9 @@ test('truncated inputs throw only DlmsError', () => {
       assert.throws(() => decipher(ciphered.subarray(0, n), { systemTitle: ciphered[0] === 0xdb || ciphered[0] === 0xdd ? undefined : SERVER_TITLE }), DlmsError, `prefix ${n} of ${toHex(ciphered)}`);
     }
   }
-  throwsDlms(() => decipher(fromHex('C800')), 'DLMS_ERR_TRUNCATED', 2);
-  throwsDlms(() => decipher(fromHex('C8021001')), 'DLMS_ERR_TRUNCATED', 2);
-  throwsDlms(() => decipher(fromHex('C8061001234567C0')), 'DLMS_ERR_TRUNCATED', 7);
+  assertDlmsError(() => decipher(fromHex('C800')), 'DLMS_ERR_TRUNCATED', 2);
+  assertDlmsError(() => decipher(fromHex('C8021001')), 'DLMS_ERR_TRUNCATED', 2);
+  assertDlmsError(() => decipher(fromHex('C8061001234567C0')), 'DLMS_ERR_TRUNCATED', 7);
 });
 
 test('fuzz: random and mutated inputs throw only DlmsError', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DlmsError, type DlmsErrorCode } from '../errors.js';
+import { DlmsError } from '../errors.js';
 import { Reader } from '../axdr/reader.js';
 import { Writer, fromHex, toHex } from '../axdr/writer.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { TABLE_41_GENERAL_CIPHERING } from './general-ciphering/fixtures.js';
 import { CAPTURED_GENERAL_GLO_CIPHERING } from './general-glo-ciphering/fixtures.js';
 import { TABLE_40 } from './service-ciphered/fixtures.js';
+import { assertDlmsError } from '../testkit.js';
 
 function decodeAll(hex: string): CipheredApdu {
   const r = new Reader(fromHex(hex));
@@ -29,10 +30,6 @@ function reencode(v: CipheredApdu): string {
   const w = new Writer(16);
   encodeCipheredApdu(w, v);
   return toHex(w.finish());
-}
-
-function throwsDlms(fn: () => unknown, code: DlmsErrorCode, offset: number): void {
-  assert.throws(fn, (e: unknown) => e instanceof DlmsError && e.code === code && e.offset === offset);
 }
 
 test('ciphered tags match the Green Book XDLMS-APDU CHOICE', () => {
@@ -143,19 +140,19 @@ test('general-signing envelope and key-info choices round trip', () => {
 });
 
 test('malformed envelopes: codes and offsets', () => {
-  throwsDlms(() => decodeAll('C0'), 'DLMS_ERR_TAG', 0);
-  throwsDlms(() => decodeAll(''), 'DLMS_ERR_TRUNCATED', 0);
-  throwsDlms(() => decodeAll('C81E30'), 'DLMS_ERR_LENGTH', 1);
-  throwsDlms(() => decodeAll('C885'), 'DLMS_ERR_LENGTH', 1);
-  throwsDlms(() => decodeAll('DB7F4D4D'), 'DLMS_ERR_LENGTH', 1);
-  throwsDlms(() => decodeAll('DB024D4D'), 'DLMS_ERR_TRUNCATED', 4);
+  assertDlmsError(() => decodeAll('C0'), 'DLMS_ERR_TAG', 0);
+  assertDlmsError(() => decodeAll(''), 'DLMS_ERR_TRUNCATED', 0);
+  assertDlmsError(() => decodeAll('C81E30'), 'DLMS_ERR_LENGTH', 1);
+  assertDlmsError(() => decodeAll('C885'), 'DLMS_ERR_LENGTH', 1);
+  assertDlmsError(() => decodeAll('DB7F4D4D'), 'DLMS_ERR_LENGTH', 1);
+  assertDlmsError(() => decodeAll('DB024D4D'), 'DLMS_ERR_TRUNCATED', 4);
   // DD | 01 01 transaction-id | 01 02 originator | 01 03 recipient | 00 date-time | 00 other-information
   const header = 'DD010101020103' + '0000';
-  throwsDlms(() => decodeAll(header), 'DLMS_ERR_TRUNCATED', 9);
-  throwsDlms(() => decodeAll(header + '02'), 'DLMS_ERR_VALUE', 9);
-  throwsDlms(() => decodeAll(header + '0105'), 'DLMS_ERR_TAG', 10);
-  throwsDlms(() => decodeAll(header + '00' + '05AA'), 'DLMS_ERR_LENGTH', 10);
-  throwsDlms(() => decodeAll('DF' + header.slice(2) + '00'), 'DLMS_ERR_TRUNCATED', 10);
+  assertDlmsError(() => decodeAll(header), 'DLMS_ERR_TRUNCATED', 9);
+  assertDlmsError(() => decodeAll(header + '02'), 'DLMS_ERR_VALUE', 9);
+  assertDlmsError(() => decodeAll(header + '0105'), 'DLMS_ERR_TAG', 10);
+  assertDlmsError(() => decodeAll(header + '00' + '05AA'), 'DLMS_ERR_LENGTH', 10);
+  assertDlmsError(() => decodeAll('DF' + header.slice(2) + '00'), 'DLMS_ERR_TRUNCATED', 10);
   const full = fromHex(TABLE_41_GENERAL_CIPHERING);
   for (let n = 0; n < full.length; n++) {
     assert.throws(() => decodeAll(toHex(full.subarray(0, n))), DlmsError);

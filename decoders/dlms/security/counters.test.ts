@@ -1,15 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DlmsError, type DlmsErrorCode } from '../errors.js';
 import { fromHex } from '../axdr/writer.js';
 import { InvocationCounter, MAX_INVOCATION_COUNTER, ReplayGuard } from './counters.js';
+import { assertDlmsError } from '../testkit.js';
 
 const METER_A = fromHex('4D4D4D0000BC614E');
 const METER_B = fromHex('4D4D4D0000000001');
-
-function throwsCode(fn: () => unknown, code: DlmsErrorCode): void {
-  assert.throws(fn, (e: unknown) => e instanceof DlmsError && e.code === code);
-}
 
 test('sender counter increases, persists and refuses to wrap', () => {
   const c = new InvocationCounter();
@@ -21,17 +17,17 @@ test('sender counter increases, persists and refuses to wrap', () => {
   assert.equal(restored.next(), 2);
   const last = new InvocationCounter({ next: MAX_INVOCATION_COUNTER });
   assert.equal(last.next(), 0xffffffff);
-  throwsCode(() => last.next(), 'DLMS_ERR_SECURITY');
-  throwsCode(() => last.next(), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => last.next(), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => last.next(), 'DLMS_ERR_SECURITY');
   assert.deepEqual(last.exportState(), { next: 2 ** 32 });
-  for (const bad of [-1, 1.5, 2 ** 32 + 1, Number.NaN]) throwsCode(() => new InvocationCounter({ next: bad }), 'DLMS_ERR_VALUE');
+  for (const bad of [-1, 1.5, 2 ** 32 + 1, Number.NaN]) assertDlmsError(() => new InvocationCounter({ next: bad }), 'DLMS_ERR_VALUE');
 });
 
 test('replay guard accepts only strictly increasing counters per peer and key', () => {
   const g = new ReplayGuard();
   g.accept(METER_A, 'global-unicast', 5);
-  throwsCode(() => g.accept(METER_A, 'global-unicast', 5), 'DLMS_ERR_REPLAY');
-  throwsCode(() => g.check(METER_A, 'global-unicast', 4), 'DLMS_ERR_REPLAY');
+  assertDlmsError(() => g.accept(METER_A, 'global-unicast', 5), 'DLMS_ERR_REPLAY');
+  assertDlmsError(() => g.check(METER_A, 'global-unicast', 4), 'DLMS_ERR_REPLAY');
   g.accept(METER_A, 'global-unicast', 6);
   // Another key of the same peer, and another peer, have their own counters.
   g.accept(METER_A, 'dedicated', 0);
@@ -39,7 +35,7 @@ test('replay guard accepts only strictly increasing counters per peer and key', 
   assert.equal(g.last(METER_A, 'global-unicast'), 6);
   assert.equal(g.last(METER_B, 'dedicated'), undefined);
   g.accept(METER_A, 'global-unicast', MAX_INVOCATION_COUNTER);
-  throwsCode(() => g.accept(METER_A, 'global-unicast', MAX_INVOCATION_COUNTER), 'DLMS_ERR_REPLAY');
+  assertDlmsError(() => g.accept(METER_A, 'global-unicast', MAX_INVOCATION_COUNTER), 'DLMS_ERR_REPLAY');
   // A renewed key starts afresh.
   g.reset(METER_A, 'global-unicast');
   g.accept(METER_A, 'global-unicast', 0);
@@ -57,7 +53,7 @@ test('replay guard state is exported and imported, and checked on import', () =>
     ],
   });
   const restored = new ReplayGuard(state);
-  throwsCode(() => restored.accept(METER_A, 'global-unicast', 41), 'DLMS_ERR_REPLAY');
+  assertDlmsError(() => restored.accept(METER_A, 'global-unicast', 41), 'DLMS_ERR_REPLAY');
   restored.accept(METER_A, 'global-unicast', 42);
   for (const bad of [
     {},
@@ -66,6 +62,6 @@ test('replay guard state is exported and imported, and checked on import', () =>
     { entries: [{ systemTitle: '4D4D4D0000BC614E', key: 'global-unicast', last: 2 ** 32 }] },
     { entries: [null] },
   ]) {
-    throwsCode(() => new ReplayGuard(bad as never), 'DLMS_ERR_VALUE');
+    assertDlmsError(() => new ReplayGuard(bad as never), 'DLMS_ERR_VALUE');
   }
 });

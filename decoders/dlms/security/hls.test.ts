@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DlmsError, type DlmsErrorCode } from '../errors.js';
 import { fromHex, toHex } from '../axdr/writer.js';
 import {
   generateChallenge,
@@ -11,6 +10,7 @@ import {
   verifyLlsPassword,
   type HlsContext,
 } from './index.js';
+import { assertDlmsError } from '../testkit.js';
 
 /**
  * Green Book (DLMS UA 1000-2) Table 43, "HLS example with GMAC" (ed. 7 Amendment 2 Table 18),
@@ -25,10 +25,6 @@ const CTOS = new TextEncoder().encode('K56iVagY'); // 4B35366956616759
 const STOC = new TextEncoder().encode('P6wRJ21F'); // 503677524A323146
 const F_STOC = '10000000011A52FE7DD3E72748973C1E28';
 const F_CTOS = '1001234567FE1466AFB3DBCD4F9389E2B7';
-
-function throwsCode(fn: () => unknown, code: DlmsErrorCode): void {
-  assert.throws(fn, (e: unknown) => e instanceof DlmsError && e.code === code);
-}
 
 test('Green Book Table 43: f(StoC) by the client and f(CtoS) by the server', () => {
   assert.equal(toHex(CTOS), '4B35366956616759');
@@ -48,15 +44,15 @@ test('HLS-GMAC verification refuses every altered answer, wrong keys and wrong c
   for (let i = 0; i < good.length; i++) {
     const bad = good.slice();
     bad[i] ^= 0x01;
-    throwsCode(() => verifyHlsGmacResponse(bad, CTOS, p), 'DLMS_ERR_SECURITY');
+    assertDlmsError(() => verifyHlsGmacResponse(bad, CTOS, p), 'DLMS_ERR_SECURITY');
   }
-  throwsCode(() => verifyHlsGmacResponse(good, STOC, p), 'DLMS_ERR_SECURITY');
-  throwsCode(() => verifyHlsGmacResponse(good, CTOS, { ...p, systemTitle: CLIENT_TITLE }), 'DLMS_ERR_SECURITY');
-  throwsCode(() => verifyHlsGmacResponse(good, CTOS, { ...p, authenticationKey: EK }), 'DLMS_ERR_SECURITY');
-  throwsCode(() => verifyHlsGmacResponse(good.subarray(0, 16), CTOS, p), 'DLMS_ERR_SECURITY');
-  throwsCode(() => verifyHlsGmacResponse(new Uint8Array(0), CTOS, p), 'DLMS_ERR_SECURITY');
-  throwsCode(() => verifyHlsGmacResponse(good, CTOS, { ...p, encryptionKey: fromHex('00') }), 'DLMS_ERR_SECURITY');
-  throwsCode(() => hlsGmacResponse(CTOS, { ...p, invocationCounter: 2 ** 32 }), 'DLMS_ERR_ENCODE');
+  assertDlmsError(() => verifyHlsGmacResponse(good, STOC, p), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => verifyHlsGmacResponse(good, CTOS, { ...p, systemTitle: CLIENT_TITLE }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => verifyHlsGmacResponse(good, CTOS, { ...p, authenticationKey: EK }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => verifyHlsGmacResponse(good.subarray(0, 16), CTOS, p), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => verifyHlsGmacResponse(new Uint8Array(0), CTOS, p), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => verifyHlsGmacResponse(good, CTOS, { ...p, encryptionKey: fromHex('00') }), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => hlsGmacResponse(CTOS, { ...p, invocationCounter: 2 ** 32 }), 'DLMS_ERR_ENCODE');
 });
 
 test('the mechanism hook runs both passes of the exchange', () => {
@@ -68,7 +64,7 @@ test('the mechanism hook runs both passes of the exchange', () => {
   assert.deepEqual(hlsGmac.verify(fStoC, STOC, server), { invocationCounter: 1 });
   const fCtoS = hlsGmac.respond(CTOS, server);
   assert.deepEqual(hlsGmac.verify(fCtoS, CTOS, client), { invocationCounter: 0x01234567 });
-  throwsCode(() => hlsGmac.verify(fCtoS, CTOS, server), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => hlsGmac.verify(fCtoS, CTOS, server), 'DLMS_ERR_SECURITY');
 });
 
 test('challenges come from the given random source, 8 to 64 octets', () => {
@@ -81,8 +77,8 @@ test('challenges come from the given random source, 8 to 64 octets', () => {
   assert.equal(generateChallenge(source, 8).length, 8);
   assert.equal(generateChallenge(source, 64).length, 64);
   assert.equal(calls, 3);
-  for (const bad of [7, 65, 0, 8.5]) throwsCode(() => generateChallenge(source, bad), 'DLMS_ERR_VALUE');
-  throwsCode(() => generateChallenge(() => new Uint8Array(4), 8), 'DLMS_ERR_VALUE');
+  for (const bad of [7, 65, 0, 8.5]) assertDlmsError(() => generateChallenge(source, bad), 'DLMS_ERR_VALUE');
+  assertDlmsError(() => generateChallenge(() => new Uint8Array(4), 8), 'DLMS_ERR_VALUE');
 });
 
 test('LLS: the password is the authentication value, checked without early exit', () => {

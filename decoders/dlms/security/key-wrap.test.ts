@@ -1,12 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DlmsError, type DlmsErrorCode } from '../errors.js';
 import { fromHex, toHex } from '../axdr/writer.js';
 import { unwrapKey, wrapKey } from './key-wrap.js';
-
-function throwsCode(fn: () => unknown, code: DlmsErrorCode): void {
-  assert.throws(fn, (e: unknown) => e instanceof DlmsError && e.code === code);
-}
+import { assertDlmsError } from '../testkit.js';
 
 // RFC 3394 section 4 test vectors (https://www.rfc-editor.org/rfc/rfc3394#section-4).
 const VECTORS = [
@@ -37,12 +33,12 @@ test('unwrap refuses altered data and a wrong KEK; bad lengths are refused up fr
   for (let i = 0; i < w.length; i++) {
     const bad = w.slice();
     bad[i] ^= 0x80;
-    throwsCode(() => unwrapKey(fromHex(kek), bad), 'DLMS_ERR_SECURITY');
+    assertDlmsError(() => unwrapKey(fromHex(kek), bad), 'DLMS_ERR_SECURITY');
   }
-  throwsCode(() => unwrapKey(fromHex('FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF'), w), 'DLMS_ERR_SECURITY');
-  throwsCode(() => unwrapKey(fromHex(kek), w.subarray(0, 20)), 'DLMS_ERR_SECURITY');
-  throwsCode(() => unwrapKey(fromHex(kek), w.subarray(0, 16)), 'DLMS_ERR_SECURITY');
-  throwsCode(() => unwrapKey(fromHex('0001'), w), 'DLMS_ERR_SECURITY');
-  throwsCode(() => wrapKey(fromHex(kek), fromHex('0011223344556677')), 'DLMS_ERR_ENCODE');
-  throwsCode(() => wrapKey(fromHex(kek), new Uint8Array(20)), 'DLMS_ERR_ENCODE');
+  assertDlmsError(() => unwrapKey(fromHex('FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF'), w), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => unwrapKey(fromHex(kek), w.subarray(0, 20)), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => unwrapKey(fromHex(kek), w.subarray(0, 16)), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => unwrapKey(fromHex('0001'), w), 'DLMS_ERR_SECURITY');
+  assertDlmsError(() => wrapKey(fromHex(kek), fromHex('0011223344556677')), 'DLMS_ERR_ENCODE');
+  assertDlmsError(() => wrapKey(fromHex(kek), new Uint8Array(20)), 'DLMS_ERR_ENCODE');
 });

@@ -102,6 +102,7 @@ export function cipheredTagName(tag: number): string | undefined {
   return BY_CIPHERED.get(tag)?.name ?? GENERAL_NAMES.get(tag);
 }
 
+/** A byte as it reads in error messages: 0xC8. */
 export function hex2(tag: number): string {
   return `0x${tag.toString(16).padStart(2, '0').toUpperCase()}`;
 }

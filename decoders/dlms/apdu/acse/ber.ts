@@ -10,6 +10,7 @@ import { DlmsError } from '../../errors.js';
 import { Reader } from '../../axdr/reader.js';
 import type { Writer } from '../../axdr/writer.js';
 import type { BitString } from '../../axdr/types.js';
+import { hex2 } from '../../security/tags.js';
 
 export const BerTag = {
   integer: 0x02,
@@ -18,15 +19,11 @@ export const BerTag = {
   objectIdentifier: 0x06,
 } as const;
 
-function hex(b: number): string {
-  return `0x${b.toString(16).padStart(2, '0').toUpperCase()}`;
-}
-
 /** Reads `tag` and a length at r.pos; returns a reader over the content and moves r past it. */
 export function openElement(r: Reader, tag: number, what: string): Reader {
   const at = r.pos;
   const got = r.u8(`${what} tag`);
-  if (got !== tag) throw new DlmsError('DLMS_ERR_TAG', `${what}: expected tag ${hex(tag)}, got ${hex(got)}`, at);
+  if (got !== tag) throw new DlmsError('DLMS_ERR_TAG', `${what}: expected tag ${hex2(tag)}, got ${hex2(got)}`, at);
   return openContent(r, what);
 }
 
@@ -65,11 +62,13 @@ export function readBitString(c: Reader, what: string): BitString {
   return { length: bytes.length * 8 - unused, bytes };
 }
 
-/** OBJECT IDENTIFIER content as dotted text ("2.16.756.5.8.1.1"). */
-export function readOid(c: Reader, what: string): string {
+/**
+ * OBJECT IDENTIFIER content as its arcs (X.690 §8.19). Also the octet-string form of the Association LN
+ * application_context_name and authentication_mechanism_name attributes (cosem/association-ln.ts).
+ */
+export function readOidArcs(c: Reader, what: string): number[] {
   if (c.remaining === 0) throw new DlmsError('DLMS_ERR_LENGTH', `${what}: empty OBJECT IDENTIFIER`, c.pos);
-  let text = '';
-  let first = true;
+  const arcs: number[] = [];
   while (c.remaining > 0) {
     const at = c.pos;
     let v = 0;
@@ -79,16 +78,21 @@ export function readOid(c: Reader, what: string): string {
       v = v * 128 + (b & 0x7f);
       if (v > 2 ** 45) throw new DlmsError('DLMS_ERR_VALUE', `${what}: sub-identifier too large`, at);
       if ((b & 0x80) === 0) break;
-      b = c.u8(`${what} sub-identifier continuation`);
+      if (c.remaining === 0) throw new DlmsError('DLMS_ERR_TRUNCATED', `${what}: OBJECT IDENTIFIER ends inside a sub-identifier`, c.pos);
+      b = c.u8(what);
     }
-    if (first) {
+    if (arcs.length === 0) {
       // The first sub-identifier packs the first two arcs as X * 40 + Y (X.690 §8.19.4).
       const x = v < 40 ? 0 : v < 80 ? 1 : 2;
-      text = `${x}.${v - 40 * x}`;
-      first = false;
-    } else text += `.${v}`;
+      arcs.push(x, v - 40 * x);
+    } else arcs.push(v);
   }
-  return text;
+  return arcs;
+}
+
+/** OBJECT IDENTIFIER content as dotted text ("2.16.756.5.8.1.1"). */
+export function readOid(c: Reader, what: string): string {
+  return readOidArcs(c, what).join('.');
 }
 
 /** GraphicString content as text, one character per byte (ISO 8859-1), so any bytes round-trip. */
@@ -151,20 +155,28 @@ export function writeBitString(w: Writer, tag: number, bs: BitString, what: stri
 
 export function writeOid(w: Writer, tag: number, oid: string, what: string): void {
   const arcs = oid.split('.').map((a) => (/^\d+$/.test(a) ? Number(a) : NaN));
+  checkOidArcs(arcs, what, oid);
+  writeElement(w, tag, (w) => writeOidContent(w, arcs));
+}
+
+/** Throws DLMS_ERR_ENCODE unless `arcs` can be written as an OBJECT IDENTIFIER. */
+export function checkOidArcs(arcs: readonly number[], what: string, shown = arcs.join('.')): void {
   const [x, y] = arcs;
   if (
     arcs.length < 2 ||
-    arcs.some((a) => !Number.isSafeInteger(a) || a > 2 ** 45) ||
+    arcs.some((a) => !Number.isSafeInteger(a) || a < 0 || a > 2 ** 45) ||
     x! > 2 ||
     (x! < 2 && y! >= 40) ||
     y! > 2 ** 45 - 80
   ) {
-    throw new DlmsError('DLMS_ERR_ENCODE', `${what}: invalid OBJECT IDENTIFIER "${oid}"`);
+    throw new DlmsError('DLMS_ERR_ENCODE', `${what}: invalid OBJECT IDENTIFIER "${shown}"`);
   }
-  writeElement(w, tag, (w) => {
-    writeSubIdentifier(w, x! * 40 + y!);
-    for (let i = 2; i < arcs.length; i++) writeSubIdentifier(w, arcs[i]!);
-  });
+}
+
+/** OBJECT IDENTIFIER content (no tag, no length) of arcs that passed checkOidArcs. */
+export function writeOidContent(w: Writer, arcs: readonly number[]): void {
+  writeSubIdentifier(w, arcs[0]! * 40 + arcs[1]!);
+  for (let i = 2; i < arcs.length; i++) writeSubIdentifier(w, arcs[i]!);
 }
 
 function writeSubIdentifier(w: Writer, v: number): void {

@@ -34,21 +34,30 @@ const MECHANISM_IDS = {
 export type ApplicationContext = keyof typeof APPLICATION_CONTEXT_IDS;
 export type AuthenticationMechanism = keyof typeof MECHANISM_IDS;
 
-const DLMS_UA = '2.16.756.5.8';
+const DLMS_UA_ARCS = [2, 16, 756, 5, 8] as const;
+const DLMS_UA = DLMS_UA_ARCS.join('.');
+
+/** The arc after DLMS-UA that says which kind of name follows. */
+const NAME_KIND_ARC = { 'application-context': 1, mechanism: 2 } as const;
 
 function byOid<Name extends string>(arc: number, ids: Record<Name, number>): ReadonlyMap<string, Name> {
   return new Map((Object.entries(ids) as [Name, number][]).map(([name, id]) => [`${DLMS_UA}.${arc}.${id}`, name]));
 }
 
-const APPLICATION_CONTEXT_BY_OID = byOid(1, APPLICATION_CONTEXT_IDS);
-const MECHANISM_BY_OID = byOid(2, MECHANISM_IDS);
+const APPLICATION_CONTEXT_BY_OID = byOid(NAME_KIND_ARC['application-context'], APPLICATION_CONTEXT_IDS);
+const MECHANISM_BY_OID = byOid(NAME_KIND_ARC.mechanism, MECHANISM_IDS);
 
 export function applicationContextName(name: ApplicationContext): NamedOid<ApplicationContext> {
-  return { oid: `${DLMS_UA}.1.${APPLICATION_CONTEXT_IDS[name]}`, name };
+  return { oid: `${DLMS_UA}.${NAME_KIND_ARC['application-context']}.${APPLICATION_CONTEXT_IDS[name]}`, name };
 }
 
 export function mechanismName(name: AuthenticationMechanism): NamedOid<AuthenticationMechanism> {
-  return { oid: `${DLMS_UA}.2.${MECHANISM_IDS[name]}`, name };
+  return { oid: `${DLMS_UA}.${NAME_KIND_ARC.mechanism}.${MECHANISM_IDS[name]}`, name };
+}
+
+/** context_id or mechanism_id of a DLMS UA name given as arcs, or undefined when `arcs` is not one of that kind. */
+export function dlmsNameId(arcs: readonly number[], kind: keyof typeof NAME_KIND_ARC): number | undefined {
+  return arcs.length === 7 && DLMS_UA_ARCS.every((x, i) => arcs[i] === x) && arcs[5] === NAME_KIND_ARC[kind] ? arcs[6] : undefined;
 }
 
 export function namedApplicationContext(oid: string): NamedOid<ApplicationContext> {

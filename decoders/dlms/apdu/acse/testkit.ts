@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DlmsError, type DlmsErrorCode } from '../../errors.js';
+import { DlmsError } from '../../errors.js';
 import { Reader } from '../../axdr/reader.js';
 import { Writer, fromHex } from '../../axdr/writer.js';
 import type { BitString } from '../../axdr/types.js';
@@ -16,6 +16,8 @@ import type { Aarq } from './aarq/aarq.js';
 import type { Aare } from './aare/aare.js';
 import type { Rlrq } from './rlrq/rlrq.js';
 import type { Rlre } from './rlre/rlre.js';
+
+export { assertDlmsError } from '../../testkit.js';
 
 export type Decode<T> = (r: Reader) => T;
 export type Encode<T> = (w: Writer, v: T) => void;
@@ -32,15 +34,6 @@ export function encodeToBytes<T>(encode: Encode<T>, v: T): Uint8Array {
   const w = new Writer(16);
   encode(w, v);
   return w.toBytes();
-}
-
-export function assertDlmsError(fn: () => unknown, code: DlmsErrorCode, offset?: number): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof DlmsError, `expected a DlmsError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (offset !== undefined) assert.equal(e.offset, offset, e.message);
-    return true;
-  });
 }
 
 /** Decoding must succeed or throw a DlmsError; anything else is a codec bug. */

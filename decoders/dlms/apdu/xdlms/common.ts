@@ -24,6 +24,7 @@ import type { Reader } from '../../axdr/reader.js';
 import type { DlmsData } from '../../axdr/types.js';
 import type { Writer } from '../../axdr/writer.js';
 import { DlmsError } from '../../errors.js';
+import { hex2 } from '../../security/tags.js';
 
 export interface CosemAttributeDescriptor {
   classId: number;
@@ -63,7 +64,7 @@ export function expectTag(r: Reader, tag: number, what: string): void {
   const at = r.pos;
   const t = r.u8(`${what} tag`);
   if (t !== tag) {
-    throw new DlmsError('DLMS_ERR_TAG', `expected ${what} tag 0x${hex2(tag)}, got 0x${hex2(t)}`, at);
+    throw new DlmsError('DLMS_ERR_TAG', `expected ${what} tag ${hex2(tag)}, got ${hex2(t)}`, at);
   }
 }
 
@@ -71,8 +72,13 @@ export function unknownChoice(what: string, choice: number, at: number): DlmsErr
   return new DlmsError('DLMS_ERR_TAG', `unknown ${what} choice ${choice}`, at);
 }
 
-export function hex2(b: number): string {
-  return b.toString(16).padStart(2, '0').toUpperCase();
+/**
+ * The standard's name of a code from a named-code table (`objectUndefined` → "object-undefined");
+ * a code the table lacks (vendor-specific, newer edition) reads "unknown-<n>".
+ */
+export function codeNames(table: Readonly<Record<string, number>>): (code: number) => string {
+  const names = new Map(Object.entries(table).map(([name, code]) => [code, name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())]));
+  return (code) => names.get(code) ?? `unknown-${code}`;
 }
 
 /** An A-XDR OPTIONAL presence byte: 0 or 1, anything else is garbage. */

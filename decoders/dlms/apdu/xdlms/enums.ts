@@ -4,9 +4,10 @@
  * Result codes are ENUMERATED, not CHOICEs: a meter answering with a code missing from these lists
  * (vendor-specific or from a newer edition) is still decoded; its name reads "unknown-<n>".
  */
+import { codeNames } from './common.js';
 
-/** Data-Access-Result ::= ENUMERATED (GET, SET, and the return data of ACTION). */
-export const DataAccessResult = {
+/** The codes Data-Access-Result and Action-Result share. */
+const COMMON_RESULTS = {
   success: 0,
   hardwareFault: 1,
   temporaryFailure: 2,
@@ -17,51 +18,27 @@ export const DataAccessResult = {
   typeUnmatched: 12,
   scopeOfAccessViolated: 13,
   dataBlockUnavailable: 14,
+  otherReason: 250,
+} as const;
+
+/** Data-Access-Result ::= ENUMERATED (GET, SET, and the return data of ACTION). */
+export const DataAccessResult = {
+  ...COMMON_RESULTS,
   longGetAborted: 15,
   noLongGetInProgress: 16,
   longSetAborted: 17,
   noLongSetInProgress: 18,
   dataBlockNumberInvalid: 19,
-  otherReason: 250,
 } as const;
 
 /** Action-Result ::= ENUMERATED */
-export const ActionResult = {
-  success: 0,
-  hardwareFault: 1,
-  temporaryFailure: 2,
-  readWriteDenied: 3,
-  objectUndefined: 4,
-  objectClassInconsistent: 9,
-  objectUnavailable: 11,
-  typeUnmatched: 12,
-  scopeOfAccessViolated: 13,
-  dataBlockUnavailable: 14,
-  longActionAborted: 15,
-  noLongActionInProgress: 16,
-  otherReason: 250,
-} as const;
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-}
-
-function namesOf(e: Record<string, number>): ReadonlyMap<number, string> {
-  return new Map(Object.entries(e).map(([name, code]) => [code, kebab(name)]));
-}
-
-const DATA_ACCESS_RESULT_NAMES = namesOf(DataAccessResult);
-const ACTION_RESULT_NAMES = namesOf(ActionResult);
+export const ActionResult = { ...COMMON_RESULTS, longActionAborted: 15, noLongActionInProgress: 16 } as const;
 
 /** The standard's name of a data-access-result code, e.g. 4 → "object-undefined". */
-export function dataAccessResultName(code: number): string {
-  return DATA_ACCESS_RESULT_NAMES.get(code) ?? `unknown-${code}`;
-}
+export const dataAccessResultName: (code: number) => string = codeNames(DataAccessResult);
 
 /** The standard's name of an action-result code, e.g. 0 → "success". */
-export function actionResultName(code: number): string {
-  return ACTION_RESULT_NAMES.get(code) ?? `unknown-${code}`;
-}
+export const actionResultName: (code: number) => string = codeNames(ActionResult);
 
 /**
  * Invoke-Id-And-Priority ::= Unsigned8. Bits 0-3 invoke-id, bits 4-5 reserved, bit 6 service-class

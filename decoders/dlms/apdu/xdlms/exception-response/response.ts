@@ -20,7 +20,7 @@ import type { Reader } from '../../../axdr/reader.js';
 import type { Writer } from '../../../axdr/writer.js';
 import { DlmsError } from '../../../errors.js';
 import { ApduTag } from '../../tags.js';
-import { checkUnsigned, expectTag, unknownChoice } from '../common.js';
+import { checkUnsigned, codeNames, expectTag, unknownChoice } from '../common.js';
 
 export const ExceptionStateError = {
   serviceNotAllowed: 1,
@@ -36,24 +36,9 @@ export const ExceptionServiceError = {
   invocationCounterError: 6,
 } as const;
 
-const STATE_ERROR_NAMES = ['', 'service-not-allowed', 'service-unknown'];
-const SERVICE_ERROR_NAMES = [
-  '',
-  'operation-not-possible',
-  'service-not-supported',
-  'other-reason',
-  'pdu-too-long',
-  'deciphering-error',
-  'invocation-counter-error',
-];
+export const exceptionStateErrorName: (code: number) => string = codeNames(ExceptionStateError);
 
-export function exceptionStateErrorName(code: number): string {
-  return STATE_ERROR_NAMES[code] || `unknown-${code}`;
-}
-
-export function exceptionServiceErrorName(code: number): string {
-  return SERVICE_ERROR_NAMES[code] || `unknown-${code}`;
-}
+export const exceptionServiceErrorName: (code: number) => string = codeNames(ExceptionServiceError);
 
 export interface ExceptionResponse {
   type: 'exception-response';
