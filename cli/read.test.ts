@@ -1,9 +1,13 @@
-/** `hes read` as a child process against the test meter on 127.0.0.1: output and exit codes. */
+/** `hes read` as a child process against the fleet simulator (sim/, IDIS profile) on 127.0.0.1: output and exit codes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { toHex } from '../decoders/dlms/axdr/writer.js';
-import { CLIENT_TITLE, PROFILE_DAY_MS, TEST_KEYS, TestMeter } from '../ingest/testing/test-meter.js';
+import { HES_TITLE, startSimMeters, type SimMeters } from '../ingest/testing/sim-meters.js';
+
+/** The meters' clock is fixed, so the day read is known. */
+const NOW = Date.UTC(2025, 2, 10, 9, 34, 56);
+const DAY = Date.UTC(2025, 2, 9);
 
 interface Run {
   code: number;
@@ -20,38 +24,48 @@ function hesRead(args: string[]): Promise<Run> {
   });
 }
 
-const HLS = ['--client', '1', '--auth', 'high-gmac', '--block-cipher-key', toHex(TEST_KEYS.blockCipherKey), '--auth-key', toHex(TEST_KEYS.authenticationKey), '--system-title', toHex(CLIENT_TITLE)];
-
-for (const framing of ['hdlc', 'wrapper'] as const) {
-  for (const [name, sec] of [
-    ['none', ['--client', '16']],
-    ['LLS', ['--client', '32', '--auth', 'low', '--password', '12345678']],
-    ['HLS-GMAC + suite 0', HLS],
-  ] as const) {
-    test(`hes read, ${framing}, ${name}: clock, register, a profile by range`, async () => {
-      const m = await TestMeter.start({ settings: { framing } });
-      try {
-        const from = new Date(PROFILE_DAY_MS).toISOString();
-        const to = new Date(PROFILE_DAY_MS + 3_600_000).toISOString();
-        const r = await hesRead(['--host', '127.0.0.1', '--port', String(m.port), '--framing', framing, ...sec, '--get', '0.0.1.0.0.255:8:2', '--get', '1.0.1.8.0.255:3:2', '--get', '1.0.99.1.0.255:7:2', '--from', from, '--to', to]);
-        assert.equal(r.code, 0, r.stderr);
-        const results = r.out.results as { ok: boolean; value: Record<string, unknown> }[];
-        assert.equal(results[0]!.value.utc, new Date(PROFILE_DAY_MS + 86_400_000).toISOString());
-        assert.deepEqual(results[1]!.value, { value: 123456.7, unit: 'Wh' });
-        const rows = results[2]!.value.rows as { time: string; values: number[] }[];
-        assert.equal(rows.length, 5);
-        assert.equal(rows[4]!.time, to);
-      } finally {
-        await m.stop();
-      }
-    });
+async function withSim<T>(framing: 'hdlc' | 'wrapper', fn: (sim: SimMeters) => Promise<T>): Promise<T> {
+  const sim = await startSimMeters({ framing, fleet: { meters: 2, profile: 'idis' }, now: () => NOW });
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.close();
   }
 }
 
-test('hes read exit codes: usage 2, connection 3, association 4, data 5; --trace and --action', async () => {
-  const m = await TestMeter.start({ settings: { framing: 'wrapper' } });
-  try {
-    const base = ['--host', '127.0.0.1', '--port', String(m.port), '--framing', 'wrapper'];
+/** Meter 0 answers the default addressing (HDLC logical 1, wrapper wPort 1), as a lone meter does. */
+function security(sim: SimMeters): Record<'none' | 'LLS' | 'HLS-GMAC + suite 0', string[]> {
+  const k = sim.fleet.keys(0);
+  return {
+    none: ['--client', '16'],
+    LLS: ['--client', '32', '--auth', 'low', '--password', k.password],
+    'HLS-GMAC + suite 0': ['--client', '48', '--auth', 'high-gmac', '--block-cipher-key', toHex(k.blockCipherKey), '--auth-key', toHex(k.authenticationKey), '--system-title', toHex(HES_TITLE)],
+  };
+}
+
+for (const framing of ['hdlc', 'wrapper'] as const) {
+  for (const name of ['none', 'LLS', 'HLS-GMAC + suite 0'] as const) {
+    test(`hes read, ${framing}, ${name}: clock, register, a profile by range`, () =>
+      withSim(framing, async (sim) => {
+        const from = new Date(DAY).toISOString();
+        const to = new Date(DAY + 3_600_000).toISOString();
+        const r = await hesRead(['--host', '127.0.0.1', '--port', String(sim.port), '--framing', framing, ...security(sim)[name], '--get', '0.0.1.0.0.255:8:2', '--get', '1.0.1.8.0.255:3:2', '--get', '1.0.99.1.0.255:7:2', '--from', from, '--to', to]);
+        assert.equal(r.code, 0, r.stderr);
+        const results = r.out.results as { ok: boolean; value: Record<string, unknown> }[];
+        assert.equal(results[0]!.value.utc, new Date(NOW).toISOString());
+        assert.equal(results[1]!.value.unit, 'Wh');
+        assert.equal(typeof results[1]!.value.value, 'number');
+        const rows = results[2]!.value.rows as { time: string; values: number[] }[];
+        assert.equal(rows.length, 5);
+        assert.equal(rows[0]!.time, from);
+        assert.equal(rows[4]!.time, to);
+      }));
+  }
+}
+
+test('hes read exit codes: usage 2, connection 3, association 4, data 5; --trace and --action', () =>
+  withSim('wrapper', async (sim) => {
+    const base = ['--host', '127.0.0.1', '--port', String(sim.port), '--framing', 'wrapper'];
     assert.equal((await hesRead(['--host', '127.0.0.1'])).code, 2);
     assert.equal((await hesRead([...base, '--get', 'nonsense'])).code, 2);
     const closed = await hesRead(['--host', '127.0.0.1', '--port', '1', '--get', '0.0.1.0.0.255:8:2']);
@@ -63,12 +77,9 @@ test('hes read exit codes: usage 2, connection 3, association 4, data 5; --trace
     const data = await hesRead([...base, '--get', '1.0.99.99.0.255:3:2']);
     assert.equal(data.code, 5);
     assert.match((data.out.results as { error: string }[])[0]!.error, /object not found/);
-    const act = await hesRead([...base, ...HLS, '--action', '0.0.96.3.10.255:70:1', '--get', '0.0.96.3.10.255:70:2', '--trace']);
+    const act = await hesRead([...base, ...security(sim)['HLS-GMAC + suite 0'], '--action', '0.0.96.3.10.255:70:1', '--get', '0.0.96.3.10.255:70:2', '--trace']);
     assert.equal(act.code, 0, act.stderr);
     assert.deepEqual((act.out.results as { value: unknown }[])[1]!.value, { data: { boolean: false } });
     const lines = act.out.exchangeLog as string[];
     assert.ok(lines.some((l) => l.includes('action-request-normal #') && l.includes('70/0.0.96.3.10.255 method 1')), lines.join('\n'));
-  } finally {
-    await m.stop();
-  }
-});
+  }));

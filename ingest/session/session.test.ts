@@ -1,7 +1,10 @@
 /**
- * The session engine over real sockets on 127.0.0.1 against the test meter: every security level, both
- * framings, block transfer, selective access, ACTIONs, resends and timeouts with injected faults, counters.
- * Keys are the Green Book / Gurux example values (EK 000102..0F, AK D0D1..DF).
+ * The session engine over real sockets on 127.0.0.1. Against the fleet simulator (sim/, IDIS profile): every
+ * security level with the keys the fleet exported, both framings, selective access, ACTIONs, SET, a silent and a
+ * slow meter, a meter holding other keys, counters. Against the small test meter (ingest/testing) what the
+ * simulator cannot do: HLS-GMAC without ciphering, a buffer ending with an empty block, requests lost on demand,
+ * one client per port, and the exchange log's masking of plain HLS responses. Test meter keys are the Green Book /
+ * Gurux example values (EK 000102..0F, AK D0D1..DF).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,17 +12,24 @@ import { toHex } from '../../decoders/dlms/axdr/writer.js';
 import { parseObis } from '../../decoders/dlms/obis.js';
 import type { ConnectionSettingsInit } from '../../decoders/dlms/connection/index.js';
 import { attr } from '../../decoders/dlms/connection/testkit.js';
+import type { FleetConfig } from '../../sim/fleet.js';
 import { ExchangeLog } from '../exchange-log/log.js';
 import { connectTcp, ConnectError } from '../transport/socket.js';
 import { MemoryRawFrameSink } from '../transport/frames.js';
-import { CLIENT_TITLE, LOAD_PROFILE, PROFILE_DAY_MS, TEST_KEYS, TestMeter, type TestMeterOptions } from '../testing/test-meter.js';
+import { simSettings, startSimMeters, type SimMeters, type SimSecurity } from '../testing/sim-meters.js';
+import { CLIENT_TITLE, LOAD_PROFILE, TEST_KEYS, TestMeter, type TestMeterOptions } from '../testing/test-meter.js';
 import { MemoryInvocationCounterStore } from './counters.js';
 import { SessionError } from './errors.js';
 import { runSession } from './run.js';
 import { DlmsSession, type SessionOptions } from './session.js';
 
 const ENERGY = attr(3, '1.0.1.8.0.255', 2);
+const RELAY_STATE = attr(70, '0.0.96.3.10.255', 2);
 const DISCONNECTOR = { classId: 70, instanceId: parseObis('0.0.96.3.10.255'), methodId: 1 };
+
+/** The simulated meters' clock: fixed, so that the day read is known. */
+const NOW = Date.UTC(2025, 2, 10, 9, 34, 56);
+const DAY = Date.UTC(2025, 2, 9);
 
 const PUBLIC: ConnectionSettingsInit = { framing: 'wrapper', clientAddress: 16 };
 const LLS: ConnectionSettingsInit = { framing: 'wrapper', clientAddress: 32, authentication: 'low', password: '12345678' };
@@ -32,6 +42,15 @@ const HLS: ConnectionSettingsInit = {
   systemTitle: CLIENT_TITLE,
 };
 
+async function withSim<T>(framing: 'hdlc' | 'wrapper', fn: (s: SimMeters) => Promise<T>, fleet: Partial<FleetConfig> = {}): Promise<T> {
+  const sim = await startSimMeters({ framing, fleet: { meters: 4, profile: 'idis', ...fleet }, now: () => NOW });
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.close();
+  }
+}
+
 async function withMeter<T>(o: TestMeterOptions, fn: (m: TestMeter) => Promise<T>): Promise<T> {
   const m = await TestMeter.start(o);
   try {
@@ -41,38 +60,44 @@ async function withMeter<T>(o: TestMeterOptions, fn: (m: TestMeter) => Promise<T
   }
 }
 
-async function open(m: TestMeter, settings: ConnectionSettingsInit, o: SessionOptions = {}): Promise<DlmsSession> {
+async function open(m: { port: number }, settings: ConnectionSettingsInit, o: SessionOptions = {}): Promise<DlmsSession> {
   return DlmsSession.open(await connectTcp('127.0.0.1', m.port), settings, { waitTimeMs: 1000, ...o });
 }
 
-async function readAll(m: TestMeter, settings: ConnectionSettingsInit): Promise<void> {
-  const s = await open(m, settings);
+/** Clock, the A+ register with its unit, one day of the 15-minute load profile by range (cumulative A+ .. R-). */
+async function readAll(sim: SimMeters, settings: ConnectionSettingsInit): Promise<void> {
+  const s = await open(sim, settings);
   const clock = await s.readClock();
-  assert.equal(clock.utc, new Date(PROFILE_DAY_MS + 86_400_000).toISOString());
-  assert.deepEqual(await s.readValue(ENERGY), { value: 123456.7, unit: 'Wh' });
-  const day = await s.readProfile(LOAD_PROFILE, { fromMs: PROFILE_DAY_MS, toMs: PROFILE_DAY_MS + 86_400_000 });
+  assert.equal(clock.utc, new Date(NOW).toISOString());
+  const energy = (await s.readValue(ENERGY)) as { value: number; unit: string };
+  assert.equal(energy.unit, 'Wh');
+  assert.ok(energy.value > 0, JSON.stringify(energy));
+  const day = await s.readProfile(LOAD_PROFILE, { fromMs: DAY, toMs: DAY + 86_400_000 - 900_000 });
   assert.equal(day.rows.length, 96);
   assert.deepEqual(day.columns[0], { object: '3/1.0.1.8.0.255/2', unit: 'Wh' });
-  assert.equal(day.rows[95]!.timestamp, PROFILE_DAY_MS + 95 * 900_000);
-  assert.equal(day.rows[95]!.values[0], (100_000 + 95 * 7) / 10);
+  day.rows.forEach((r, i) => assert.equal(r.timestamp, DAY + i * 900_000));
+  const aPlus = day.rows.map((r) => r.values[0]!);
+  assert.ok(aPlus.every((v, i) => i === 0 || v >= aPlus[i - 1]!), 'cumulative A+ never decreases');
+  assert.ok(aPlus[95]! <= energy.value, 'yesterday ends at or below the register now');
   await s.close();
 }
 
 for (const framing of ['wrapper', 'hdlc'] as const) {
-  for (const [name, settings] of [
-    ['no security', PUBLIC],
-    ['LLS', LLS],
-    ['HLS-GMAC + authenticated encryption', HLS],
-  ] as const) {
-    test(`${framing}, ${name}: clock, register with unit, one day of profile by range`, () =>
-      withMeter({ settings: { framing } }, (m) => readAll(m, { ...settings, framing })));
+  for (const security of ['none', 'low', 'high-gmac'] as const satisfies readonly SimSecurity[]) {
+    test(`simulator, ${framing}, ${security}: clock, register with unit, one day of profile by range`, () =>
+      withSim(framing, (sim) => readAll(sim, simSettings(sim.fleet, 1, framing, security))));
   }
 }
 
-test('HLS-GMAC without ciphering (client 48) and a 2-byte HDLC server address', () =>
-  withMeter({ settings: { framing: 'hdlc', serverAddressSize: 2, serverPhysicalAddress: 17 } }, (m) =>
-    readAll(m, { framing: 'hdlc', clientAddress: 48, authentication: 'high-gmac', keys: TEST_KEYS, systemTitle: CLIENT_TITLE, serverAddressSize: 2, serverPhysicalAddress: 17 }),
-  ),
+test('simulator, HDLC with a 2-byte server address (physical 17 = meter 1) and 256-byte PDUs: the profile in blocks', () =>
+  withSim('hdlc', (sim) => readAll(sim, { ...simSettings(sim.fleet, 1, 'hdlc', 'high-gmac'), serverAddressSize: 2, serverPhysicalAddress: 17, maxReceivePduSize: 256 })));
+
+test('HLS-GMAC without ciphering (client 48; the simulator offers HLS only with ciphering)', () =>
+  withMeter({ settings: { framing: 'hdlc' } }, async (m) => {
+    const s = await open(m, { framing: 'hdlc', clientAddress: 48, authentication: 'high-gmac', keys: TEST_KEYS, systemTitle: CLIENT_TITLE });
+    assert.equal((await s.readProfile(LOAD_PROFILE)).rows.length, 96);
+    await s.close();
+  }),
 );
 
 test('block transfer: small PDUs both ways, a buffer ending with an empty block', () =>
@@ -84,10 +109,10 @@ test('block transfer: small PDUs both ways, a buffer ending with an empty block'
   }),
 );
 
-test('selective access by range returns only the rows in range', () =>
-  withMeter({}, async (m) => {
-    const s = await open(m, PUBLIC);
-    const fromMs = PROFILE_DAY_MS + 3_600_000;
+test('simulator: selective access by range returns only the rows in range, both ends included', () =>
+  withSim('wrapper', async (sim) => {
+    const s = await open(sim, simSettings(sim.fleet, 2, 'wrapper', 'none'));
+    const fromMs = DAY + 3_600_000;
     const r = await s.readProfile(LOAD_PROFILE, { fromMs, toMs: fromMs + 3_600_000 });
     assert.deepEqual(
       r.rows.map((x) => x.timestamp),
@@ -97,26 +122,33 @@ test('selective access by range returns only the rows in range', () =>
   }),
 );
 
-test('ACTION remote_disconnect, SET, and "object not found" without ending the session', () =>
-  withMeter({}, async (m) => {
-    const s = await open(m, HLS);
-    assert.equal(await s.action(DISCONNECTOR), null);
-    assert.deepEqual(m.table.get(attr(70, '0.0.96.3.10.255', 2)), { type: 'boolean', value: false });
-    await s.writeClock(PROFILE_DAY_MS);
-    assert.equal((await s.readClock()).utc, new Date(PROFILE_DAY_MS).toISOString());
+test('simulator: ACTION remote_disconnect, SET clock, and "object not found" without ending the session', () =>
+  withSim('wrapper', async (sim) => {
+    const s = await open(sim, simSettings(sim.fleet, 3, 'wrapper', 'high-gmac'));
+    assert.deepEqual(await s.get(RELAY_STATE), { type: 'boolean', value: true });
+    assert.equal(await s.action(DISCONNECTOR, { type: 'integer', value: 0 }), null);
+    assert.deepEqual(await s.get(RELAY_STATE), { type: 'boolean', value: false });
+    await s.writeClock(DAY);
+    assert.equal((await s.readClock()).utc, new Date(DAY).toISOString());
     await assert.rejects(s.get(attr(3, '1.0.99.99.0.255', 2)), (e: SessionError) => e.phase === 'data' && /object not found/.test(e.message) && !e.fatal);
-    await assert.rejects(s.action({ ...DISCONNECTOR, methodId: 9 }), /object not found/);
+    await assert.rejects(s.action({ ...DISCONNECTOR, methodId: 9 }), (e: SessionError) => e.phase === 'data' && !e.fatal);
     assert.equal((await s.readClock()).clockStatus, 0);
     await s.close();
   }),
 );
 
-test('authentication failed: wrong LLS password, wrong HLS key', () =>
-  withMeter({}, async (m) => {
-    await assert.rejects(open(m, { ...LLS, password: 'wrong' }), (e: SessionError) => e.phase === 'associate' && e.reason === 'authentication-failed' && /authentication failed/.test(e.message));
-    const bad = { ...TEST_KEYS, authenticationKey: new Uint8Array(16) };
-    await assert.rejects(open(m, { ...HLS, securityPolicy: 'none', clientAddress: 48, keys: bad }), (e: SessionError) => e.reason === 'authentication-failed');
-  }),
+test('simulator: authentication failed with a wrong LLS password, a wrong HLS key, and at a meter holding other keys', () =>
+  withSim(
+    'wrapper',
+    async (sim) => {
+      const lls = simSettings(sim.fleet, 0, 'wrapper', 'low');
+      await assert.rejects(open(sim, { ...lls, password: 'wrong' }), (e: SessionError) => e.phase === 'associate' && e.reason === 'authentication-failed' && /authentication failed/.test(e.message));
+      const hls = simSettings(sim.fleet, 0, 'wrapper', 'high-gmac');
+      await assert.rejects(open(sim, { ...hls, keys: { ...hls.keys!, authenticationKey: new Uint8Array(16) } }), (e: SessionError) => e.phase === 'associate');
+      await assert.rejects(open(sim, simSettings(sim.fleet, 1, 'wrapper', 'low')), (e: SessionError) => e.reason === 'authentication-failed');
+    },
+    { faults: [{ serials: ['30800002'], wrongKeys: true }] },
+  ),
 );
 
 test('a lost request is resent after the wait time; a silent meter gives "timeout after N resends"', () =>
@@ -131,25 +163,29 @@ test('a lost request is resent after the wait time; a silent meter gives "timeou
   }),
 );
 
-test('HDLC: no UA to SNRM → "could not start a session"; delayed answers within the wait time still succeed', () =>
-  withMeter({ settings: { framing: 'hdlc' }, faults: { silent: true } }, async (m) => {
-    await assert.rejects(open(m, { ...PUBLIC, framing: 'hdlc' }, { waitTimeMs: 50, resendCount: 1 }), (e: SessionError) => e.phase === 'connect' && /could not start a session: timeout after 1 resends/.test(e.message));
-    m.faults = { delayMs: 30 };
-    await readAll(m, { ...PUBLIC, framing: 'hdlc' });
-  }),
+test('simulator, HDLC: a silent meter gives "could not start a session"; a slow one (30 ms) within the wait time still reads', () =>
+  withSim(
+    'hdlc',
+    async (sim) => {
+      await assert.rejects(open(sim, simSettings(sim.fleet, 0, 'hdlc', 'none'), { waitTimeMs: 50, resendCount: 1 }), (e: SessionError) => e.phase === 'connect' && /could not start a session: timeout after 1 resends/.test(e.message));
+      await readAll(sim, simSettings(sim.fleet, 1, 'hdlc', 'none'));
+    },
+    { faults: [{ serials: ['30800001'], silent: true }, { serials: ['30800002'], latencyMs: 30 }] },
+  ),
 );
 
-test('invocation counters persist per device and key across sessions', () =>
-  withMeter({}, async (m) => {
+test('simulator: invocation counters persist per device and key across sessions', () =>
+  withSim('wrapper', async (sim) => {
     const store = new MemoryInvocationCounterStore();
     const counters = { store, deviceId: 'dev-1' };
-    const s1 = await open(m, HLS, { counters });
+    const settings = simSettings(sim.fleet, 0, 'wrapper', 'high-gmac');
+    const s1 = await open(sim, settings, { counters });
     await s1.readClock();
     await s1.close();
     const [[key, first]] = [...store.states];
-    assert.match(key!, /^dev-1\/1:[0-9a-f]{16}$/);
+    assert.match(key!, /^dev-1\/48:[0-9a-f]{16}$/);
     assert.ok(first!.invocationCounter >= 3, `counter ${first!.invocationCounter}`);
-    const s2 = await open(m, HLS, { counters });
+    const s2 = await open(sim, settings, { counters });
     assert.ok(s2.invocationCounter > first!.invocationCounter);
     await s2.close();
     assert.ok(store.states.get(key!)!.invocationCounter > first!.invocationCounter);

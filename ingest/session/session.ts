@@ -103,6 +103,7 @@ export class DlmsSession {
   private readonly splitter: FrameSplitter | undefined;
   private waiter: Waiter | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private armed = false;
   private lost: string | undefined;
   private closed = false;
 
@@ -270,13 +271,14 @@ export class DlmsSession {
   // ---- steps ----
 
   private async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.o.log) return fn();
     const startedAt = Date.now();
     try {
       const v = await fn();
-      this.o.log?.step({ name, startedAt, durationMs: Date.now() - startedAt, ok: true });
+      this.o.log.step({ name, startedAt, durationMs: Date.now() - startedAt, ok: true });
       return v;
     } catch (e) {
-      this.o.log?.step({ name, startedAt, durationMs: Date.now() - startedAt, ok: false, error: (e as Error).message });
+      this.o.log.step({ name, startedAt, durationMs: Date.now() - startedAt, ok: false, error: (e as Error).message });
       throw e;
     }
   }
@@ -358,20 +360,23 @@ export class DlmsSession {
     });
   }
 
+  /**
+   * One timer per session, restarted by refresh() (a cleared timer cannot be refreshed, so an answer only
+   * disarms it: a late expiry without a waiter is ignored); closing the session clears it.
+   */
   private arm(): void {
+    this.armed = true;
     if (this.timer) this.timer.refresh();
     else this.timer = setTimeout(() => this.onTimeout(), this.waitTimeMs);
   }
 
   private disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.armed = false;
   }
 
   private onTimeout(): void {
-    this.timer = undefined;
     const w = this.waiter;
-    if (!w) return;
+    if (!this.armed || !w) return;
     if (w.resends < this.resendCount) {
       w.resends++;
       this.connection.resend();
@@ -397,6 +402,7 @@ export class DlmsSession {
   private onClose(reason: string): void {
     this.lost = reason;
     this.disarm();
+    clearTimeout(this.timer);
     const w = this.waiter;
     this.waiter = undefined;
     w?.reject(new SessionError(w.phase, w.phase === 'connect' ? `could not start a session: ${reason}` : `connection lost: ${reason}`, 'closed'));
@@ -463,6 +469,7 @@ export class DlmsSession {
   private closeTransport(): void {
     this.closed = true;
     this.disarm();
+    clearTimeout(this.timer);
     this.transport.close();
   }
 }

@@ -1,14 +1,19 @@
 /**
- * The test meter in its own process, for benchmarks (the meter side must not share the HES's event loop):
- *   node --import tsx ingest/testing/meter-process.ts [--framing wrapper|hdlc]   → prints {"port":N}, serves until stdin closes
+ * Meters in their own process, for benchmarks (the meter side must not share the HES's event loop):
+ *   node --import tsx ingest/testing/meter-process.ts [--framing wrapper|hdlc] [--meters N] [--profile P]
+ *     → a simulator fleet (sim/, every security level) on a free port; prints {"port":N}; each line read on
+ *       stdin is answered with {"cpuUs":N} (CPU used so far); serves until stdin closes
  *   node --import tsx ingest/testing/meter-process.ts --dial HOST:PORT --count N  → opens N connections that
  *     identify as "SN:BENCH-<i>" (CENC held-connection benchmark), prints {"open":N}, holds them until stdin closes
  */
 import { connect, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { TestMeter } from './test-meter.js';
+import { startSimMeters } from './sim-meters.js';
 
-const { values } = parseArgs({ options: { framing: { type: 'string' }, dial: { type: 'string' }, count: { type: 'string' }, offset: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { framing: { type: 'string' }, meters: { type: 'string' }, profile: { type: 'string' }, dial: { type: 'string' }, count: { type: 'string' }, offset: { type: 'string' } },
+});
 const framing = values.framing === 'hdlc' ? 'hdlc' : 'wrapper';
 
 async function dial(target: string, count: number, offset: number): Promise<Socket[]> {
@@ -38,8 +43,13 @@ if (values.dial) {
   const sockets = await dial(values.dial, Number(values.count ?? 1000), Number(values.offset ?? 0));
   process.stdout.write(JSON.stringify({ open: sockets.filter((s) => !s.destroyed).length }) + '\n');
 } else {
-  const m = await TestMeter.start({ settings: { framing } });
+  const fleet = { meters: Number(values.meters ?? 1000), ...(values.profile ? { profile: values.profile } : {}) };
+  const m = await startSimMeters({ framing, fleet });
   process.stdout.write(JSON.stringify({ port: m.port }) + '\n');
+  createInterface({ input: process.stdin }).on('line', () => {
+    const u = process.cpuUsage();
+    process.stdout.write(JSON.stringify({ cpuUs: u.user + u.system }) + '\n');
+  });
 }
 process.stdin.resume();
 process.stdin.on('end', () => process.exit(0));

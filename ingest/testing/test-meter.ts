@@ -1,8 +1,9 @@
 /**
- * A small meter over real sockets for the connector tests and the session benchmark until the fleet
- * simulator (sim/) is ready: the codec's DlmsServerConnection answers the protocol, the connection testkit's
- * SimulatedMeter answers GET / SET / ACTION from a table. Faults are injected per server: drop or delay
- * frames either way, accept one client per port, stay silent.
+ * A small meter over real sockets for what the fleet simulator (sim/, see sim-meters.ts) cannot do: faults
+ * injected on demand per server (drop or delay frames either way, accept one client per port, stay silent),
+ * HLS-GMAC without ciphering, a buffer ending with an empty block, and the CENC tests' meter-initiated sockets.
+ * The codec's DlmsServerConnection answers the protocol, the connection testkit's SimulatedMeter answers
+ * GET / SET / ACTION from a table.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';

@@ -7,8 +7,12 @@ export class SocketTransport implements ByteTransport {
   private receiver: TransportReceiver | undefined;
   private _closed = false;
 
-  constructor(readonly socket: Socket) {
-    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  /** `remote` when the caller knows it (a dialled address): asking the socket costs a system call per side. */
+  constructor(
+    readonly socket: Socket,
+    remote?: string,
+  ) {
+    this.remote = remote ?? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receiver?.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows and carries the news
@@ -59,7 +63,7 @@ export function connectTcp(host: string, port: number, timeoutMs = 10_000): Prom
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
-      resolve(new SocketTransport(socket));
+      resolve(new SocketTransport(socket, `${host}:${port}`));
     });
     socket.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
