@@ -186,7 +186,7 @@ export function adminRoutes(app: FastifyInstance): void {
       [req.identity!.userId],
     );
     const n = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM project_members WHERE user_id = $1', [req.identity!.userId]);
-    return { items: r.rows, total: n.rows[0].n, limit, offset };
+    return { items: r.rows, total: n.rows[0].n, totalExact: true, hasMore: offset + r.rows.length < n.rows[0].n, limit, offset };
   });
   app.post('/projects', { config: { access: ['Create.Projects'] }, schema: { tags: ['projects'], summary: 'Create a project (with its default group; you become a member)', body: obj(projectBody, ['name']) } },
     async (req, reply) => {

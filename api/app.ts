@@ -14,6 +14,7 @@ import { handleError, errorSchema } from './http.js';
 import { resourceRoutes } from './resources.js';
 import { adminRoutes } from './admin.js';
 import { transferRoutes } from './transfer.js';
+import { collectionRoutes } from './collection.js';
 
 export interface AppOptions {
   db: Db;
@@ -76,6 +77,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     adminRoutes(v1);
     resourceRoutes(v1);
     transferRoutes(v1);
+    collectionRoutes(v1);
   }, { prefix: '/api/v1' });
 
   app.addHook('onReady', async () => {

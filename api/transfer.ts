@@ -1,15 +1,19 @@
 /** Device import/export: XLSX template, import (with update), export; JSON full configuration (seed 003 appendix 1). */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Row } from '../registry/db.js';
-import { exportDevices, importDevices, template } from '../registry/device-xlsx.js';
+import { exportDevices, importDevices, template, type ImportProgress, type ImportResult } from '../registry/device-xlsx.js';
 import { exportConfig, importConfig } from '../registry/config-json.js';
-import { audit, projectIdOf } from './http.js';
+import { RegistryError } from '../registry/errors.js';
+import { audit, projectIdOf, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
+import { ERRORS_SHOWN, ImportJobs, type ImportJob } from './import-jobs.js';
+import { importInvalidSchema, importJobSchema, importSummarySchema } from './schemas.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 export function transferRoutes(app: FastifyInstance): void {
   const { db, box } = app.registry;
+  // The upload is kept as one buffer (a 100,000-device file is ~6 MB): it is read twice when bad cells are marked.
   app.addContentTypeParser([XLSX, 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.get('/projects/:projectId/devices/import-template', {
@@ -17,23 +21,39 @@ export function transferRoutes(app: FastifyInstance): void {
     schema: { tags: ['import/export'], summary: 'XLSX template with the 12 columns of seed 003 table 6', params: projectParams },
   }, async (_req, reply) => reply.type(XLSX).header('content-disposition', 'attachment; filename="devices-template.xlsx"').send(await template()));
 
+  /** Runs an import; a file exceljs cannot read is UNREADABLE_FILE (400), registry errors propagate. */
+  const runImport = async (req: FastifyRequest, update: boolean, onProgress?: (p: Readonly<ImportProgress>) => void): Promise<ImportResult> => {
+    if (!Buffer.isBuffer(req.body)) throw new RegistryError('UNSUPPORTED_MEDIA_TYPE', `send the file as ${XLSX}`, 415, 'body');
+    let phase = 'reading';
+    try {
+      return await importDevices(db, box, projectIdOf(req), req.body, {
+        update,
+        onProgress: (p) => {
+          phase = p.phase;
+          onProgress?.(p);
+        },
+      });
+    } catch (e) {
+      if (phase !== 'reading') throw e;
+      req.log.warn({ err: e }, 'unreadable import file');
+      throw new RegistryError('UNREADABLE_FILE', 'the file is not a readable XLSX workbook', 400, 'body');
+    }
+  };
+  const imported = (req: FastifyRequest, update: boolean, result: ImportResult) =>
+    audit(req, 'general', 'SET_DEVICE_IMPORT', { update, rows: result.rows, created: result.created, updated: result.updated }, projectIdOf(req));
+  const importAccess = ['Write.Devices', 'Write.ChannelSettings', 'Write.ProtocolSettings', 'Write.DeviceCommline'];
+  const updateQuery = { type: 'object', additionalProperties: false, properties: { update: { type: 'boolean', default: false } } };
+
   app.post('/projects/:projectId/devices/import', {
-    config: { access: ['Write.Devices', 'Write.ChannelSettings', 'Write.ProtocolSettings', 'Write.DeviceCommline'] },
+    config: { access: importAccess },
     schema: {
-      tags: ['import/export'], params: projectParams,
-      summary: 'Import devices from XLSX (body: the file). All or nothing: on any bad cell, 422 with the workbook marking every bad cell',
-      querystring: { type: 'object', additionalProperties: false, properties: { update: { type: 'boolean', default: false } } },
+      tags: ['import/export'], params: projectParams, querystring: updateQuery,
+      summary: 'Import devices from XLSX (body: the file) and answer when done. All or nothing: on any bad cell, 422 with the workbook marking every bad cell',
+      response: { 200: importSummarySchema, 422: importInvalidSchema },
     },
   }, async (req, reply) => {
-    if (!Buffer.isBuffer(req.body)) return reply.code(415).send({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: `send the file as ${XLSX}`, field: 'body' } });
     const { update } = req.query as { update: boolean };
-    let result;
-    try {
-      result = await importDevices(db, box, projectIdOf(req), req.body, { update });
-    } catch (e) {
-      req.log.warn({ err: e }, 'unreadable import file');
-      return reply.code(400).send({ error: { code: 'UNREADABLE_FILE', message: 'the file is not a readable XLSX workbook', field: 'body' } });
-    }
+    const result = await runImport(req, update);
     if (!result.ok) {
       const accept = String(req.headers.accept ?? '');
       if (accept.includes(XLSX)) {
@@ -44,9 +64,56 @@ export function transferRoutes(app: FastifyInstance): void {
         errors: result.errors, errorWorkbook: result.errorWorkbook?.toString('base64'),
       });
     }
-    await audit(req, 'general', 'SET_DEVICE_IMPORT', { update, rows: result.rows, created: result.created, updated: result.updated }, projectIdOf(req));
-    const { errorWorkbook: _w, ...summary } = result;
-    return summary;
+    await imported(req, update, result);
+    return result;
+  });
+
+  const jobs = new ImportJobs();
+  app.addHook('onClose', () => jobs.settle());
+  const jobParams = { type: 'object', required: ['projectId', 'jobId'], properties: { projectId: uuid, jobId: uuid } } as const;
+  const present = (job: ImportJob) => {
+    const { errorWorkbook: marked, ...rest } = job;
+    return marked ? { ...rest, errorWorkbookUrl: `/api/v1/projects/${job.projectId}/devices/import-jobs/${job.id}/error-workbook` } : rest;
+  };
+
+  app.post('/projects/:projectId/devices/import-jobs', {
+    config: { access: importAccess },
+    schema: {
+      tags: ['import/export'], params: projectParams, querystring: updateQuery,
+      summary: 'Start importing devices from XLSX (body: the file) in the background; answers 202 with the job to poll. One running import per project (409 IMPORT_RUNNING)',
+      response: { 202: importJobSchema },
+    },
+  }, async (req, reply) => {
+    if (!Buffer.isBuffer(req.body)) throw new RegistryError('UNSUPPORTED_MEDIA_TYPE', `send the file as ${XLSX}`, 415, 'body');
+    const { update } = req.query as { update: boolean };
+    const job = jobs.start(projectIdOf(req), update, async (j) => {
+      const result = await runImport(req, update, (p) => (j.progress = { ...p }));
+      if (result.ok) {
+        await imported(req, update, result);
+        j.result = { rows: result.rows, created: result.created, updated: result.updated };
+        j.state = 'succeeded';
+      } else {
+        j.errorCount = result.errors.length;
+        j.errors = result.errors.slice(0, ERRORS_SHOWN);
+        j.errorWorkbook = result.errorWorkbook;
+        j.state = 'invalid';
+      }
+    });
+    return reply.code(202).header('location', `/api/v1/projects/${job.projectId}/devices/import-jobs/${job.id}`).send(present(job));
+  });
+
+  app.get('/projects/:projectId/devices/import-jobs/:jobId', {
+    config: { access: importAccess },
+    schema: { tags: ['import/export'], params: jobParams, summary: 'Progress and outcome of an import job (kept for an hour after it ends)', response: { 200: importJobSchema } },
+  }, (req) => present(jobs.get(projectIdOf(req), (req.params as { jobId: string }).jobId)));
+
+  app.get('/projects/:projectId/devices/import-jobs/:jobId/error-workbook', {
+    config: { access: importAccess },
+    schema: { tags: ['import/export'], params: jobParams, summary: 'The uploaded workbook with every bad cell marked (jobs in state "invalid")' },
+  }, async (req, reply) => {
+    const job = jobs.get(projectIdOf(req), (req.params as { jobId: string }).jobId);
+    if (!job.errorWorkbook) throw new RegistryError('NOT_FOUND', 'this import job has no error workbook', 404);
+    return reply.type(XLSX).header('content-disposition', 'attachment; filename="import-errors.xlsx"').send(job.errorWorkbook);
   });
 
   app.get('/projects/:projectId/devices/export', {

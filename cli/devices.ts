@@ -42,7 +42,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (action) {
       case 'import': {
         const r = await importDevices(db, box, projectId, readFileSync(file), {
-          update: !!values.update, onProgress: (done, total) => process.stderr.write(`\rimported ${done}/${total}`),
+          update: !!values.update,
+          onProgress: (p) => process.stderr.write(p.phase === 'writing' ? `\rimported ${p.devicesWritten}/${p.devicesToWrite}` : `\r${p.phase}: ${p.rowsRead} rows`),
         });
         if (!r.ok) {
           const out = file.replace(/\.xlsx$/i, '') + '.errors.xlsx';

@@ -40,10 +40,17 @@ export interface ListQuery {
 
 export interface Page<T> {
   items: T[];
+  /** Exact up to EXACT_COUNT_LIMIT matching rows; beyond, the planner's estimate (totalExact false). */
   total: number;
+  totalExact: boolean;
+  /** More rows follow this page. */
+  hasMore: boolean;
   limit: number;
   offset: number;
 }
+
+/** Counting a million matching rows costs more than reading the page: lists count exactly up to this many. */
+export const EXACT_COUNT_LIMIT = 10_000;
 
 const quoteId = (c: string) => `"${c}"`;
 
@@ -89,14 +96,20 @@ export async function list(db: Db, spec: TableSpec, projectId: string | null, q:
   const offset = Math.max(q.offset ?? 0, 0);
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+  const from = `FROM ${spec.table} ${whereSql}`;
   const [rows, count] = await Promise.all([
-    db.query(
-      `SELECT ${selectList(spec)} FROM ${spec.table} ${whereSql} ORDER BY ${quoteId(sortField.column)} ${dir}, id ${dir} LIMIT ${limit} OFFSET ${offset}`,
-      params,
-    ),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${spec.table} ${whereSql}`, params),
+    db.query(`SELECT ${selectList(spec)} ${from} ORDER BY ${quoteId(sortField.column)} ${dir}, id ${dir} LIMIT ${limit + 1} OFFSET ${offset}`, params),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 ${from} LIMIT ${EXACT_COUNT_LIMIT + 1}) s`, params),
   ]);
-  return { items: rows.rows, total: count.rows[0].n, limit, offset };
+  const hasMore = rows.rows.length > limit;
+  const items = hasMore ? rows.rows.slice(0, limit) : rows.rows;
+  let total = count.rows[0].n;
+  const totalExact = total <= EXACT_COUNT_LIMIT;
+  if (!totalExact) {
+    const plan = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) SELECT 1 ${from}`, params);
+    total = Math.max(EXACT_COUNT_LIMIT + 1, offset + items.length + (hasMore ? 1 : 0), Math.round(plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']));
+  }
+  return { items, total, totalExact, hasMore, limit, offset };
 }
 
 export async function get(db: Db, spec: TableSpec, projectId: string | null, id: string): Promise<Row> {

@@ -60,6 +60,9 @@ function wrapPglite(lite: PGlite): Db {
 
 async function openPostgres(url: string): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, types: pgTypes, max: 10 });
+  // An idle client whose connection the server ends (restart, database dropped) emits 'error' on the
+  // pool; unhandled, that would kill the process. The pool drops that client and opens a new one.
+  pool.on('error', (e) => process.emitWarning(`PostgreSQL idle client closed: ${e.message}`));
   // Fail loudly and early when the server is unreachable.
   (await pool.connect()).release();
   const overClient = (client: pg.PoolClient): Db => ({

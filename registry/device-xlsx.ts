@@ -4,7 +4,8 @@
  * error workbook marks each bad cell (red fill, a note with the reason, and an "Ошибка" column per row).
  * Import-with-update identifies channels, protocols and groups by name and devices by serial + type.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import ExcelJS from 'exceljs';
 import type { Db } from './db.js';
 import type { SecretBox } from './crypto.js';
@@ -28,6 +29,8 @@ export const COLUMNS = [
 type Key = (typeof COLUMNS)[number]['key'];
 
 export interface ImportRow {
+  /** Worksheet row (1-based). */
+  row: number;
   channelName: string; ip: string; port: number; protocolName: string; protocolAddress: number; protocolPassword: string;
   protocolTimeout: number; groupName: string; deviceType: string; serialNumber: string;
 }
@@ -77,21 +80,18 @@ export async function template(): Promise<Buffer> {
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
-/** Reads the first worksheet as text cells (streaming, so large files do not build a full object model). */
-async function readSheet(xlsx: Buffer): Promise<string[][]> {
-  const rows: string[][] = [];
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(xlsx), { worksheets: 'emit', sharedStrings: 'cache', styles: 'ignore', hyperlinks: 'ignore' });
+/** Streams the first worksheet as trimmed text cells, one row at a time (exceljs' streaming reader: no object model of the workbook). */
+async function* sheetRows(xlsx: Buffer): AsyncGenerator<{ number: number; cells: string[] }> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([xlsx]), { worksheets: 'emit', sharedStrings: 'cache', styles: 'ignore', hyperlinks: 'ignore' });
   for await (const sheet of reader) {
     for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
       const values = row.values as ExcelJS.CellValue[];
       const cells: string[] = [];
       for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]).trim());
-      rows[row.number - 1] = cells;
+      yield { number: row.number, cells };
     }
     break; // only the first worksheet counts
   }
-  for (let i = 0; i < rows.length; i++) rows[i] ??= [];
-  return rows;
 }
 
 const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -102,31 +102,57 @@ function intIn(text: string, min: number, max: number): number | string {
   return n < min || n > max ? `must be from ${min} to ${max}` : n;
 }
 
-/** Validates the sheet; returns rows (when no errors) and every cell error. */
-export function validate(sheet: string[][]): { rows: ImportRow[]; errors: CellError[]; columnOf: Record<Key, number> } {
-  const errors: CellError[] = [];
-  const header = (sheet[0] ?? []).map((h) => h.toLowerCase().replace(/\s+/g, ' '));
-  const columnOf = {} as Record<Key, number>;
-  COLUMNS.forEach((c, i) => {
-    const at = header.findIndex((h) => h === c.ru || h === c.en);
-    columnOf[c.key] = at >= 0 ? at : i;
-    if (at < 0) errors.push({ row: 1, column: i + 1, message: `missing column "${c.ru}"` });
-  });
-  if (errors.length) return { rows: [], errors, columnOf };
-  let last = sheet.length;
-  while (last > 1 && sheet[last - 1].every((c) => !c)) last--;
-  const rows: ImportRow[] = [];
-  const seen = new Map<string, number>();
-  const channels = new Map<string, { row: number; type: string; ip: string; port: string }>();
-  const protocols = new Map<string, { row: number; type: string; address: string; password: string; timeout: string }>();
-  for (let r = 1; r < last; r++) {
-    const cells = sheet[r];
-    const get = (k: Key) => cells[columnOf[k]] ?? '';
-    const bad = (k: Key, message: string) => errors.push({ row: r + 1, column: columnOf[k] + 1, message });
+/**
+ * Validates rows as they stream in (row 1 is the header): keeps the parsed rows and every cell error,
+ * never the sheet itself. Empty rows count as errors only when a data row follows them.
+ */
+export class SheetValidator {
+  readonly rows: ImportRow[] = [];
+  readonly errors: CellError[] = [];
+  readonly columnOf = {} as Record<Key, number>;
+  /** Cells in the widest row: the error workbook puts its reason column after them. */
+  width: number = COLUMNS.length;
+  private header?: boolean;
+  private lastRow = 1;
+  private emptyRows: number[] = [];
+  private readonly seen = new Map<string, number>();
+  private readonly channels = new Map<string, { row: number; ip: string; port: string }>();
+  private readonly protocols = new Map<string, { row: number; address: string; password: string; timeout: string }>();
+
+  add(number: number, cells: string[]): void {
+    this.width = Math.max(this.width, cells.length);
+    if (this.header === undefined) this.readHeader(number === 1 ? cells : []);
+    if (number === 1 || !this.header) return;
+    for (let r = this.lastRow + 1; r < number; r++) this.emptyRows.push(r);
+    this.lastRow = number;
     if (cells.every((c) => !c)) {
-      errors.push({ row: r + 1, column: 1, message: 'empty row inside the data' });
-      continue;
+      this.emptyRows.push(number);
+      return;
     }
+    for (const r of this.emptyRows) this.errors.push({ row: r, column: 1, message: 'empty row inside the data' });
+    this.emptyRows = [];
+    this.readRow(number, cells);
+  }
+
+  /** Call after the last row. */
+  finish(): void {
+    if (this.header === undefined) this.readHeader([]);
+    if (this.header && !this.rows.length) this.errors.push({ row: 2, column: 1, message: 'the file has no devices' });
+  }
+
+  private readHeader(cells: string[]): void {
+    const header = cells.map((h) => h.toLowerCase().replace(/\s+/g, ' '));
+    COLUMNS.forEach((c, i) => {
+      const at = header.findIndex((h) => h === c.ru || h === c.en);
+      this.columnOf[c.key] = at >= 0 ? at : i;
+      if (at < 0) this.errors.push({ row: 1, column: i + 1, message: `missing column "${c.ru}"` });
+    });
+    this.header = !this.errors.length;
+  }
+
+  private readRow(row: number, cells: string[]): void {
+    const get = (k: Key) => cells[this.columnOf[k]] ?? '';
+    const bad = (k: Key, message: string) => this.errors.push({ row, column: this.columnOf[k] + 1, message });
     for (const k of ['channelName', 'protocolName', 'protocolPassword', 'groupName', 'serialNumber'] as const) {
       const v = get(k);
       if (v.length < 1 || v.length > 100) bad(k, 'must have 1 to 100 characters');
@@ -143,76 +169,121 @@ export function validate(sheet: string[][]): { rows: ImportRow[]; errors: CellEr
     const type = normalizeDeviceType(get('deviceType'));
     if (!TYPES.includes(type)) bad('deviceType', `must be one of ${TYPES.join(', ')}`);
     const deviceKey = `${get('serialNumber')}\u0000${type}`;
-    const dup = seen.get(deviceKey);
+    const dup = this.seen.get(deviceKey);
     if (dup !== undefined) bad('serialNumber', `the same device is already in row ${dup}`);
-    else seen.set(deviceKey, r + 1);
+    else this.seen.set(deviceKey, row);
     // Rows naming the same channel or protocol must describe it the same way.
-    const ch = { row: r + 1, type: get('channelType').toUpperCase(), ip: get('ip'), port: get('port') };
-    const prevCh = channels.get(get('channelName').toLowerCase());
-    if (!prevCh) channels.set(get('channelName').toLowerCase(), ch);
+    const ch = { row, ip: get('ip'), port: get('port') };
+    const prevCh = this.channels.get(get('channelName').toLowerCase());
+    if (!prevCh) this.channels.set(get('channelName').toLowerCase(), ch);
     else {
       const same = `must be the same in every row of channel "${get('channelName')}" (see row ${prevCh.row})`;
       if (prevCh.ip !== ch.ip) bad('ip', same);
       if (prevCh.port !== ch.port) bad('port', same);
     }
-    const pr = { row: r + 1, type: get('protocolType'), address: get('protocolAddress'), password: get('protocolPassword'), timeout: get('protocolTimeout') };
-    const prevPr = protocols.get(get('protocolName').toLowerCase());
-    if (!prevPr) protocols.set(get('protocolName').toLowerCase(), pr);
+    const pr = { row, address: get('protocolAddress'), password: get('protocolPassword'), timeout: get('protocolTimeout') };
+    const prevPr = this.protocols.get(get('protocolName').toLowerCase());
+    if (!prevPr) this.protocols.set(get('protocolName').toLowerCase(), pr);
     else {
       const same = `must be the same in every row of protocol "${get('protocolName')}" (see row ${prevPr.row})`;
       if (prevPr.address !== pr.address) bad('protocolAddress', same);
       if (prevPr.password !== pr.password) bad('protocolPassword', same);
       if (prevPr.timeout !== pr.timeout) bad('protocolTimeout', same);
     }
-    rows.push({
-      channelName: get('channelName'), ip: get('ip'), port: port as number, protocolName: get('protocolName'), protocolAddress: address as number,
+    this.rows.push({
+      row, channelName: get('channelName'), ip: get('ip'), port: port as number, protocolName: get('protocolName'), protocolAddress: address as number,
       protocolPassword: get('protocolPassword'), protocolTimeout: timeout as number, groupName: get('groupName'), deviceType: type, serialNumber: get('serialNumber'),
     });
   }
-  if (last <= 1) errors.push({ row: 2, column: 1, message: 'the file has no devices' });
-  return { rows, errors, columnOf };
 }
 
-/** The uploaded sheet with each bad cell filled red, its reason as a note, and all reasons of a row in an extra column. */
-export async function errorWorkbook(sheet: string[][], errors: CellError[]): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+/**
+ * The uploaded sheet with each bad cell filled red, its reason as a note, and all reasons of a row in an
+ * extra column after `width` cells. Reads the upload a second time and writes with exceljs' streaming
+ * writer, so a 100,000-row file with a few bad cells never becomes an in-memory workbook.
+ */
+export async function errorWorkbook(xlsx: Buffer, errors: CellError[], width: number): Promise<Buffer> {
+  const out = new PassThrough();
+  const bytes = buffer(out);
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   const ws = wb.addWorksheet('Ошибки импорта');
-  const width = Math.max(COLUMNS.length, ...sheet.map((r) => r.length));
   const errCol = width + 1;
-  for (const cells of sheet) ws.addRow(cells.length ? cells : ['']);
-  if (!sheet.length) ws.addRow(COLUMNS.map((c) => c.ru));
-  ws.getCell(1, errCol).value = 'Ошибка';
-  ws.getCell(1, errCol).font = { bold: true };
-  const byRow = new Map<number, string[]>();
-  for (const e of errors) {
-    const cell = ws.getCell(e.row, e.column);
-    cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFF9999' } };
-    cell.note = cell.note ? `${String(cell.note)}; ${e.message}` : e.message;
-    const header = COLUMNS[e.column - 1]?.ru ?? `column ${e.column}`;
-    byRow.set(e.row, [...(byRow.get(e.row) ?? []), `${header}: ${e.message}`]);
-  }
-  for (const [row, messages] of byRow) ws.getCell(row === 1 ? 2 : row, errCol).value = messages.join('; ');
-  return Buffer.from(await wb.xlsx.writeBuffer());
+  const byRow = new Map<number, CellError[]>();
+  for (const e of errors) byRow.set(e.row, [...(byRow.get(e.row) ?? []), e]);
+  const reasons = (row: number) => (byRow.get(row) ?? []).map((e) => `${COLUMNS[e.column - 1]?.ru ?? `column ${e.column}`}: ${e.message}`);
+  let next = 1;
+  const write = (number: number, cells: string[]) => {
+    const row = ws.getRow(number);
+    cells.forEach((v, i) => {
+      if (v) row.getCell(i + 1).value = v;
+    });
+    for (const e of byRow.get(number) ?? []) {
+      const cell = row.getCell(e.column);
+      cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFF9999' } };
+      cell.note = cell.note ? `${String(cell.note)}; ${e.message}` : e.message;
+    }
+    // Header problems are explained in the first data row's reason column.
+    const text = number === 1 ? 'Ошибка' : [...(number === 2 ? reasons(1) : []), ...reasons(number)].join('; ');
+    if (text) row.getCell(errCol).value = text;
+    if (number === 1) row.getCell(errCol).font = { bold: true };
+    row.commit();
+    next = number + 1;
+  };
+  for await (const { number, cells } of sheetRows(xlsx)) write(number, number === 1 || cells.length ? cells : ['']);
+  if (next === 1) write(1, COLUMNS.map((c) => c.ru));
+  if (next === 2 && byRow.has(1)) write(2, []);
+  ws.commit();
+  await wb.commit();
+  return bytes;
 }
 
 interface Named { id: string; name: string }
 
+export type ImportPhase = 'reading' | 'checking' | 'writing' | 'marking' | 'done';
+
+/** Where an import is: rows read (and validated) from the file, then devices written (new ones, in chunks). */
+export interface ImportProgress {
+  phase: ImportPhase;
+  rowsRead: number;
+  devicesWritten: number;
+  devicesToWrite: number;
+}
+
 /**
  * Imports devices of one project. Without `update`, only new devices are accepted; existing channels and
  * protocols are reused when the file describes them identically. With `update`, existing channels,
- * protocols, group membership and comm lines are changed to what the file says.
+ * protocols, group membership and comm lines are changed to what the file says. `onProgress` hears every
+ * phase change, every 1,000 rows read and every chunk written.
  */
 export async function importDevices(
   db: Db, box: SecretBox, projectId: string, xlsx: Buffer,
-  opts: { update: boolean; onProgress?: (done: number, total: number) => void },
+  opts: { update: boolean; onProgress?: (p: Readonly<ImportProgress>) => void },
 ): Promise<ImportResult> {
-  const sheet = await readSheet(xlsx);
-  const { rows, errors, columnOf } = validate(sheet);
+  const progress: ImportProgress = { phase: 'reading', rowsRead: 0, devicesWritten: 0, devicesToWrite: 0 };
+  const report = (change: Partial<ImportProgress>) => {
+    Object.assign(progress, change);
+    opts.onProgress?.(progress);
+  };
+  report({});
+  const check = new SheetValidator();
+  let read = 0;
+  for await (const { number, cells } of sheetRows(xlsx)) {
+    check.add(number, cells);
+    if (number > 1 && ++read % 1000 === 0) report({ rowsRead: read });
+  }
+  check.finish();
+  const { rows, errors, columnOf } = check;
+  report({ phase: 'checking', rowsRead: rows.length });
   const result: ImportResult = {
     ok: false, rows: rows.length, errors,
     created: { devices: 0, channels: 0, protocols: 0, groups: 0, commLines: 0 }, updated: { devices: 0, channels: 0, protocols: 0 },
   };
-  const fail = async () => ({ ...result, ok: false, errorWorkbook: await errorWorkbook(sheet, errors) });
+  const fail = async () => {
+    report({ phase: 'marking' });
+    const marked = await errorWorkbook(xlsx, errors, check.width);
+    report({ phase: 'done' });
+    return { ...result, ok: false, errorWorkbook: marked };
+  };
   if (errors.length) return fail();
 
   // Conflicts with what the project already holds, checked before writing anything.
@@ -224,8 +295,8 @@ export async function importDevices(
   const devices = new Map((await db.query<{ id: string; serial_number: string; type: string; group_id: string }>(
     'SELECT id, serial_number, type, group_id FROM devices WHERE project_id = $1 AND serial_number = ANY($2::text[])', [projectId, rows.map((r) => r.serialNumber)])).rows
     .map((d) => [`${d.serial_number}\u0000${d.type}`, d]));
-  rows.forEach((r, i) => {
-    const at = (k: Key, message: string) => errors.push({ row: i + 2, column: columnOf[k] + 1, message });
+  for (const r of rows) {
+    const at = (k: Key, message: string) => errors.push({ row: r.row, column: columnOf[k] + 1, message });
     const ch = channels.get(r.channelName.toLowerCase());
     if (ch && ch.kind !== 'TCP') at('channelName', `channel "${ch.name}" exists and is not a TCP channel`);
     else if (ch && !opts.update && (ch.settings.host !== r.ip || ch.settings.port !== r.port)) at('channelName', 'a channel with this name exists with other settings; use import with update');
@@ -235,9 +306,10 @@ export async function importDevices(
       at('protocolName', 'a protocol with this name exists with other settings; use import with update');
     }
     if (!opts.update && devices.has(`${r.serialNumber}\u0000${r.deviceType}`)) at('serialNumber', 'the device already exists; use import with update');
-  });
+  }
   if (errors.length) return fail();
 
+  report({ phase: 'writing', devicesToWrite: rows.filter((r) => !devices.has(`${r.serialNumber}\u0000${r.deviceType}`)).length });
   await db.transaction(async (tx) => {
     const txStore = new ProtocolStore(tx, box);
     const groups = new Map((await tx.query<Named>('SELECT id, name FROM device_groups WHERE project_id = $1', [projectId])).rows.map((g) => [g.name.toLowerCase(), g.id]));
@@ -314,9 +386,10 @@ export async function importDevices(
       await insertLines(tx, projectId, part.map((row, k) => ({ deviceId: ins.rows[k].id, row })), channelId, protocolId);
       result.created.devices += part.length;
       result.created.commLines += part.length;
-      opts.onProgress?.(i + part.length, fresh.length);
+      report({ devicesWritten: i + part.length });
     }
   });
+  report({ phase: 'done' });
   return { ...result, ok: true };
 }
 

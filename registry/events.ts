@@ -1,7 +1,7 @@
 /** General (seed 003 table 4) and security (table 5) events, with the acting user and IP. */
 import type { Db } from './db.js';
 
-/** Table 4, plus SET_PROJECT_*, SET_CHANNEL_*, SET_PROTOCOL_*, SET_COMMLINE_*, SET_SECURITY_KEY_*, SET_DEVICE_IMPORT, SET_CENC_AMR_USER_REMOVED (our additions, so every change is audited). */
+/** Table 4, plus SET_PROJECT_*, SET_CHANNEL_*, SET_PROTOCOL_*, SET_COMMLINE_*, SET_SECURITY_KEY_*, SET_DEVICE_IMPORT, SET_CENC_AMR_USER_REMOVED, SET_TASK_*, SET_CONTROL_SETTINGS_UPDATE (our additions, so every change is audited). */
 export type GeneralEvent =
   | 'SET_DEVICE_ADD' | 'SET_DEVICE_UPDATE' | 'SET_DEVICE_REMOVE' | 'SET_DEVICE_IMPORT'
   | 'SET_DEVICE_GROUP_ADD' | 'SET_DEVICE_GROUP_UPDATE' | 'SET_DEVICE_GROUP_REMOVE'
@@ -14,7 +14,9 @@ export type GeneralEvent =
   | 'SET_CHANNEL_ADD' | 'SET_CHANNEL_UPDATE' | 'SET_CHANNEL_REMOVE'
   | 'SET_PROTOCOL_ADD' | 'SET_PROTOCOL_UPDATE' | 'SET_PROTOCOL_REMOVE'
   | 'SET_COMMLINE_ADD' | 'SET_COMMLINE_UPDATE' | 'SET_COMMLINE_REMOVE'
-  | 'SET_SECURITY_KEY_ADD' | 'SET_SECURITY_KEY_UPDATE' | 'SET_SECURITY_KEY_REMOVE';
+  | 'SET_SECURITY_KEY_ADD' | 'SET_SECURITY_KEY_UPDATE' | 'SET_SECURITY_KEY_REMOVE'
+  | 'SET_TASK_ADD' | 'SET_TASK_UPDATE' | 'SET_TASK_REMOVE' | 'SET_TASK_SCHEDULE' | 'SET_TASK_LAUNCH' | 'SET_TASK_CANCEL'
+  | 'SET_TASK_APPROVE' | 'SET_TASK_REJECT' | 'SET_CONTROL_SETTINGS_UPDATE';
 
 /** Table 5, plus SSET_LOGIN_FAILED (shown as "failed login attempt" in seed 003 figure 58) and session/token codes. */
 export type SecurityEvent =

@@ -3,7 +3,7 @@
 import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 
-const roots = ['cli', 'config', 'decoders', 'ingest', 'workers', 'sinks', 'bus', 'registry', 'api', 'schemas', 'sim', 'bench'];
+const roots = ['cli', 'config', 'decoders', 'ingest', 'workers', 'sinks', 'bus', 'registry', 'api', 'schemas', 'sim', 'scheduler', 'bench'];
 const kept = new Set(['.sql', '.avsc', '.json', '.hex', '.txt', '.xml', '.xlsx', '.c', '.csv', '.bin', '.html', '.css']);
 
 function walk(dir) {

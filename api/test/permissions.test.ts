@@ -17,6 +17,9 @@ const manageDevices = [A, O, P]; // device list, groups, channels, protocols: Re
 const cenc = [A, P]; // CENC: Administrator only (PM is administrator without the admin panel)
 const events = [A, O, P]; // Host / events: Admin and Operator RWV; User not accessed
 const projectsRead = [A, O, U, P];
+const tasksRead = [A, O, P]; // collection and control: Operator Read
+const tasksWrite = [A, P];
+const relayControl = [A, O, P, M];
 
 const crud = (path: string, read: string[], write: string[]) => ({
   [`GET ${path}`]: read, [`POST ${path}`]: write,
@@ -56,7 +59,23 @@ const expected: Record<string, string[]> = {
   ...crud(`${p}/security-keys`, manageDevices, manageDevices),
   ...crud(`${p}/amr-agents`, cenc, cenc),
   [`GET ${p}/devices/import-template`]: readDevices, [`POST ${p}/devices/import`]: manageDevices,
+  [`POST ${p}/devices/import-jobs`]: manageDevices, [`GET ${p}/devices/import-jobs/{jobId}`]: manageDevices,
+  [`GET ${p}/devices/import-jobs/{jobId}/error-workbook`]: manageDevices,
   [`GET ${p}/devices/export`]: manageDevices, [`GET ${p}/config`]: manageDevices, [`POST ${p}/config`]: manageDevices,
+  // Collection and control / tasks and other tasks: Administrator Read/Write/Delete, Operator Read (PM as admin).
+  [`GET ${p}/tasks`]: tasksRead, [`POST ${p}/tasks`]: tasksWrite, [`GET ${p}/tasks/{taskId}`]: tasksRead,
+  [`PATCH ${p}/tasks/{taskId}`]: tasksWrite, [`DELETE ${p}/tasks/{taskId}`]: tasksWrite, [`POST ${p}/tasks/{taskId}/copy`]: tasksWrite,
+  [`PUT ${p}/tasks/{taskId}/schedule`]: tasksWrite, [`POST ${p}/tasks/{taskId}/run`]: tasksWrite,
+  [`GET ${p}/tasks/{taskId}/launches`]: tasksRead, [`GET ${p}/launches/{launchId}`]: tasksRead, [`POST ${p}/launches/{launchId}/cancel`]: tasksWrite,
+  [`GET ${p}/launches/{launchId}/devices`]: tasksRead, [`GET ${p}/launches/{launchId}/devices/{deviceId}/log`]: tasksRead,
+  [`GET ${p}/other-tasks`]: tasksRead, [`POST ${p}/other-tasks`]: tasksWrite,
+  [`POST ${p}/schedule-preview`]: tasksRead,
+  // Devices / relay control: Administrator and Operator; M2M by Execute.ESB.Device.Control. Tariffs and limits: Operator only views.
+  [`POST ${p}/commands/control`]: relayControl, [`POST ${p}/tasks/{taskId}/approve`]: relayControl, [`POST ${p}/tasks/{taskId}/reject`]: relayControl,
+  [`POST ${p}/commands/configure`]: tasksWrite,
+  // Devices / device data (command history): View for every role of table 1.
+  [`GET ${p}/devices/{deviceId}/commands`]: readDevices,
+  [`GET ${p}/control-settings`]: tasksRead, [`PUT ${p}/control-settings`]: adminOnly,
 };
 
 /** Route keys of the OpenAPI document, the item id parameter written as {id} for the generic resources. */

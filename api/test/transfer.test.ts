@@ -3,7 +3,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
 import { ENGINES } from '../../registry/testing.js';
-import { COLUMNS } from '../../registry/device-xlsx.js';
+import { COLUMNS, importDevices } from '../../registry/device-xlsx.js';
+import { createProject } from '../../registry/project-data.js';
 import { startHarness, type Harness } from './harness.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -153,6 +154,61 @@ for (const engine of ENGINES) {
       broken.Channels[0].Settings = JSON.stringify({ CHAN_TYPE_TCP_OP_IP_ADDRESS: '1.2.3.4', CHAN_TYPE_TCP_OP_IP_PORT: '99999' });
       const bad = await h.call('Operator', { method: 'POST', url: `${base}/config`, payload: broken });
       assert.deepEqual([bad.statusCode, bad.json().error.field], [400, 'body.Channels[0].Settings.port']);
+    });
+
+    it('runs a large import as a job: 202, progress by phase, the result; an invalid file leaves its marked workbook on the job', async () => {
+      const rows = Array.from({ length: 2500 }, (_, i) => ['job channel', 'TCP', '10.9.9.9', 4059, 'job protocol', 'DLMS', 16, 'pw123456', 30, 'job group', 'CE208', `J${String(i).padStart(6, '0')}`]);
+      const file = await workbook(rows);
+      // What onProgress hears: rows read per 1,000, then checking, writing per 5,000-device chunk, done.
+      const seen: string[] = [];
+      const elsewhere = String((await createProject(h.t.db, { name: 'progress' }, null)).id);
+      await importDevices(h.t.db, h.box, elsewhere, file, { update: false, onProgress: (p) => seen.push(`${p.phase} ${p.rowsRead} ${p.devicesWritten}/${p.devicesToWrite}`) });
+      assert.deepEqual(seen, ['reading 0 0/0', 'reading 1000 0/0', 'reading 2000 0/0', 'checking 2500 0/0', 'writing 2500 0/2500', 'writing 2500 2500/2500', 'done 2500 2500/2500']);
+
+      const poll = async (url: string) => {
+        for (let i = 0; i < 1000; i++) {
+          const r = await h.call('Operator', { method: 'GET', url });
+          assert.equal(r.statusCode, 200, r.body);
+          if (r.json().state !== 'running') return r.json();
+          await new Promise((res) => setTimeout(res, 10));
+        }
+        throw new Error('the job did not finish');
+      };
+      const start = await h.call('Operator', { method: 'POST', url: `${base}/devices/import-jobs`, headers: { 'content-type': XLSX }, payload: file });
+      assert.equal(start.statusCode, 202, start.body);
+      assert.deepEqual([start.json().state, start.json().progress.phase], ['running', 'reading']);
+      assert.equal(start.headers.location, `${base}/devices/import-jobs/${start.json().id}`);
+      const done = await poll(String(start.headers.location));
+      assert.equal(done.state, 'succeeded');
+      assert.deepEqual(done.progress, { phase: 'done', rowsRead: 2500, devicesWritten: 2500, devicesToWrite: 2500 });
+      assert.deepEqual(done.result.created, { devices: 2500, channels: 1, protocols: 1, groups: 1, commLines: 2500 });
+      const imported = await h.t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM devices WHERE project_id = $1 AND serial_number LIKE 'J%'`, [h.projectId]);
+      assert.equal(imported.rows[0].n, 2500);
+      const noMarks = await h.call('Operator', { method: 'GET', url: `${start.headers.location}/error-workbook` });
+      assert.equal(noMarks.statusCode, 404);
+
+      // The same file again: every device exists, so the job ends invalid with the first 1,000 errors listed.
+      const again = await h.call('Operator', { method: 'POST', url: `${base}/devices/import-jobs`, headers: { 'content-type': XLSX }, payload: file });
+      const invalid = await poll(String(again.headers.location));
+      assert.deepEqual([invalid.state, invalid.errorCount, invalid.errors.length], ['invalid', 2500, 1000]);
+      assert.deepEqual(invalid.errors[0], { row: 2, column: 12, message: 'the device already exists; use import with update' });
+      assert.equal(invalid.errorWorkbookUrl, `${again.headers.location}/error-workbook`);
+      const marked = await h.call('Operator', { method: 'GET', url: invalid.errorWorkbookUrl });
+      assert.equal(marked.headers['content-type'], XLSX);
+      const ws = await readSheet(marked.rawPayload);
+      assert.equal(ws.rowCount, 2501);
+      assert.match(String(ws.getCell('L2501').note), /already exists/);
+      assert.equal(ws.getCell('A2501').note, undefined);
+
+      // Another project's members cannot see the job; an unreadable file fails the job with its reason.
+      const other = (await h.call('Administrator', { method: 'POST', url: '/api/v1/projects', payload: { name: 'Jobs elsewhere' } })).json();
+      const foreign = await h.call('Administrator', { method: 'GET', url: `/api/v1/projects/${other.id}/devices/import-jobs/${start.json().id}` });
+      assert.deepEqual([foreign.statusCode, foreign.json().error.code], [404, 'NOT_FOUND']);
+      const junk = await h.call('Operator', { method: 'POST', url: `${base}/devices/import-jobs`, headers: { 'content-type': XLSX }, payload: Buffer.from('not a zip') });
+      const failed = await poll(String(junk.headers.location));
+      assert.deepEqual([failed.state, failed.error.code], ['failed', 'UNREADABLE_FILE']);
+      const json = await h.call('Operator', { method: 'POST', url: `${base}/devices/import-jobs`, payload: {} });
+      assert.deepEqual([json.statusCode, json.json().error.code], [415, 'UNSUPPORTED_MEDIA_TYPE']);
     });
   });
 }

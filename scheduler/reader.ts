@@ -1,0 +1,100 @@
+/**
+ * The narrow interfaces the scheduler executes launches through. The session engine (ingest/session)
+ * implements DeviceReader — one session to one device over one comm line — and the pipeline implements
+ * ReadingSink; ingest/channels' ChannelScheduler satisfies SessionGate as it is. Tests use the fakes in
+ * scheduler/testing.ts.
+ */
+import type { CommandItem, Depth, MeasurementItem } from './content.js';
+
+export interface DeviceTarget {
+  id: string;
+  projectId: string;
+  serialNumber: string;
+  type: string;
+}
+
+/** A comm line as the scheduler orders and hands it to the reader. */
+export interface CommLineRef {
+  id: string;
+  channelId: string;
+  channelKind: string;
+  exclusive: boolean;
+  protocolId: string;
+  profileId: string | null;
+  protocolMap: string;
+  address: string;
+  priority: number;
+  attempts: number;
+}
+
+export interface TimeRange {
+  fromMs: number;
+  toMs: number;
+}
+
+/** One thing to read in a session: an archive over a range, the event journals, or a state archive. */
+export type CollectItem =
+  | { kind: 'measurement'; item: MeasurementItem; range?: TimeRange }
+  | { kind: 'events'; journals: string[]; depth?: Depth; range?: TimeRange }
+  | { kind: 'state'; archive: string };
+
+/** A collected value handed to the pipeline (the reader fills device/archive context). */
+export interface CollectedRecord {
+  /** OBIS or state/event code. */
+  code: string;
+  /** e.g. "A+ T1"; absent for events and states. */
+  tag?: string;
+  deviceTimeMs?: number;
+  value: unknown;
+}
+
+export interface CollectOutcome {
+  /** 'unsupported': the device lacks this object (the launch result becomes partial, not error). */
+  status: 'ok' | 'unsupported' | 'error';
+  records: CollectedRecord[];
+  note?: string;
+}
+
+/** A command's answer from the device. `reason` carries what operators must see as such. */
+export interface ControlOutcome {
+  ok: boolean;
+  value?: unknown;
+  note?: string;
+  reason?: 'relay-absent' | 'locked' | 'unsupported' | 'refused' | 'error';
+}
+
+/** Device-level functions a session performs; `clock-write` is the sync step after the drift check. */
+export type ControlRequest = CommandItem | { function: 'clock-write'; params: { utcMs: number } };
+
+/** An open session to one device over one comm line. */
+export interface DeviceLink {
+  collect(item: CollectItem): Promise<CollectOutcome>;
+  control(request: ControlRequest): Promise<ControlOutcome>;
+  /** Releases the association and closes the transport; returns the exchange log as text. */
+  close(): Promise<string>;
+}
+
+/** Why a link could not be opened; the scheduler falls back to the next comm line. */
+export class LinkError extends Error {
+  override readonly name = 'LinkError';
+  constructor(message: string, readonly exchangeLog = '') {
+    super(message);
+  }
+}
+
+export interface DeviceReader {
+  /** Opens a session (connect + associate, with the comm line's attempts); throws LinkError on failure. */
+  open(device: DeviceTarget, line: CommLineRef, signal: AbortSignal): Promise<DeviceLink>;
+}
+
+export interface ReadingSink {
+  write(device: DeviceTarget, item: CollectItem, records: CollectedRecord[]): Promise<void>;
+}
+
+/** Channel limits and throttles: runs `fn` when the channel admits another session. Priority 1 = most urgent. */
+export interface SessionGate {
+  run<T>(request: { channelId: string; exclusive?: boolean; priority?: number }, fn: () => Promise<T>): Promise<T>;
+}
+
+/** A gate without limits (a single process reading a handful of meters, and tests). */
+export const openGate: SessionGate = { run: (_req, fn) => fn() };

@@ -1,0 +1,475 @@
+/**
+ * The scheduler role: fires due tasks into launches, claims launches, and runs them device by device
+ * through the DeviceReader. Everything it decides is in PostgreSQL, so any number of instances may run:
+ *   - a firing is a launch row unique on (task, scheduled_at), created in the same transaction that moves
+ *     the task's persisted next_fire_at forward, with the task row locked (FOR UPDATE SKIP LOCKED); firings
+ *     missed while no scheduler ran collapse into one launch at the latest missed time;
+ *   - a launch is claimed with a row lock and kept by a heartbeat; a launch whose heartbeat went stale
+ *     (crashed instance) is claimed again and continues with the devices that have no result yet;
+ *   - cancellation (by user, or by the next scheduled launch) is a column every heartbeat reads.
+ * Devices are read over their enabled comm lines in priority order (higher first), falling back to the
+ * next line when a session cannot be opened; rounds of retries follow the task's retry count and delay,
+ * or repeat until success ("poll until success") until cancelled.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../registry/db.js';
+import { nextFire, parseCron } from './schedule.js';
+import { depthStart, type CommandItem, type TaskContent } from './content.js';
+import {
+  LinkError, openGate, type CollectItem, type CommLineRef, type DeviceLink, type DeviceReader, type DeviceTarget, type ReadingSink, type SessionGate,
+} from './reader.js';
+
+export interface SchedulerOptions {
+  db: Db;
+  reader: DeviceReader;
+  sink: ReadingSink;
+  gate?: SessionGate;
+  /** Unique per process; shown in claimed_by. */
+  instanceId?: string;
+  now?: () => number;
+  /** How often due tasks and pending launches are looked for. */
+  pollMs?: number;
+  heartbeatMs?: number;
+  /** A running launch whose heartbeat is older than this is taken over. */
+  leaseMs?: number;
+  /** Launches run at once by this instance. */
+  launchConcurrency?: number;
+  /** Devices read at once per launch (the gate still applies channel limits). */
+  deviceConcurrency?: number;
+  /** Milliseconds per second of a task's retry delay (tests shrink it). */
+  delayUnitMs?: number;
+}
+
+export type DeviceResult = 'success' | 'partial' | 'error' | 'absent' | 'cancelled';
+export type LaunchResult = 'absent' | 'error' | 'partial' | 'success' | 'cancelled-by-schedule' | 'cancelled-by-user';
+
+interface ClaimedLaunch {
+  id: string;
+  taskId: string;
+  projectId: string;
+  trigger: 'schedule' | 'manual' | 'one-off';
+  scheduledAt: Date | null;
+  userId: string | null;
+  username: string | null;
+}
+
+interface TaskRow {
+  content: TaskContent;
+  deviceIds: string[];
+  groupIds: string[];
+  priority: number;
+  retries: number;
+  retryDelaySeconds: number;
+  pollUntilSuccess: boolean;
+  initiator: 'console' | 'api' | 'iec';
+  clockMaxDrift: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The launch's result from its devices' results (seed 003 §2.2.23): any error wins, then partial. */
+export function launchResult(results: readonly string[]): LaunchResult {
+  const done = results.filter((r) => r !== 'absent' && r !== 'cancelled');
+  if (!done.length) return 'absent';
+  if (done.includes('error')) return 'error';
+  if (done.includes('partial')) return 'partial';
+  return 'success';
+}
+
+class Cancelled extends Error {}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Cancelled());
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new Cancelled());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class Scheduler {
+  readonly instanceId: string;
+  readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId'>> & { gate: SessionGate };
+  readonly #running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+
+  constructor(o: SchedulerOptions) {
+    this.instanceId = o.instanceId ?? `scheduler-${randomUUID().slice(0, 8)}`;
+    this.#o = {
+      db: o.db, reader: o.reader, sink: o.sink, gate: o.gate ?? openGate, now: o.now ?? Date.now,
+      pollMs: o.pollMs ?? 1000, heartbeatMs: o.heartbeatMs ?? 5000, leaseMs: o.leaseMs ?? 30_000,
+      launchConcurrency: o.launchConcurrency ?? 4, deviceConcurrency: o.deviceConcurrency ?? 64, delayUnitMs: o.delayUnitMs ?? 1000,
+    };
+  }
+
+  get runningLaunches(): number {
+    return this.#running.size;
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.tick(), this.#o.pollMs);
+    void this.tick();
+  }
+
+  /**
+   * Stops polling and, unless `wait`, aborts the launches in progress and hands them back (pending) so
+   * that another instance — or this one after a restart — continues them at once.
+   */
+  async stop(opts: { wait?: boolean } = {}): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#ticking;
+    if (!opts.wait) for (const r of this.#running.values()) r.abort.abort(new Cancelled('stopping'));
+    await Promise.all([...this.#running.values()].map((r) => r.done));
+  }
+
+  /** Abandons in-flight work without touching the database, as a crash would (tests). */
+  crash(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const r of this.#running.values()) r.abort.abort(new Cancelled('crash'));
+  }
+
+  /** One round: fire due tasks, then claim launches up to the concurrency. */
+  tick(): Promise<void> {
+    this.#ticking ??= (async () => {
+      try {
+        await this.fireDue();
+        while (this.#running.size < this.#o.launchConcurrency) {
+          const l = await this.claimNext();
+          if (!l) break;
+          this.#spawn(l);
+        }
+      } finally {
+        this.#ticking = undefined;
+      }
+    })();
+    return this.#ticking;
+  }
+
+  /** Runs ticks until no launch is pending and this instance runs none (tests, one-shot use). */
+  async drain(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      await this.tick();
+      await Promise.all([...this.#running.values()].map((r) => r.done));
+      const r = await this.#o.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_launches WHERE state = 'pending'`);
+      if (!r.rows[0].n && !this.#running.size) return;
+      if (Date.now() > until) throw new Error(`drain: ${r.rows[0].n} launches still pending`);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  }
+
+  /** Creates the launches of every task whose next firing is due; returns how many were created. */
+  async fireDue(): Promise<number> {
+    const now = this.#o.now();
+    return this.#o.db.transaction(async (tx) => {
+      const due = await tx.query<{ id: string; projectId: string; cron: string; nextFireAt: Date; priority: number; approval: string; timeZone: string }>(
+        `SELECT t.id, t.project_id AS "projectId", t.schedule_cron AS cron, t.next_fire_at AS "nextFireAt", t.priority, t.approval, p.time_zone AS "timeZone"
+         FROM collection_tasks t JOIN projects p ON p.id = t.project_id
+         WHERE t.schedule_enabled AND t.next_fire_at <= $1::timestamptz
+         ORDER BY t.next_fire_at LIMIT 100 FOR UPDATE OF t SKIP LOCKED`,
+        [iso(now)],
+      );
+      let created = 0;
+      for (const t of due.rows) {
+        // Firings missed while no scheduler ran collapse into the latest one: one launch, its depth counted from there.
+        const cron = parseCron(t.cron);
+        let firing = new Date(t.nextFireAt).getTime();
+        for (let n = nextFire(cron, t.timeZone, firing), i = 0; n !== undefined && n <= now && i < 100_000; n = nextFire(cron, t.timeZone, n), i++) firing = n;
+        if (t.approval === 'not-required' || t.approval === 'approved') {
+          // A new scheduled launch cancels the task's launch still waiting or running (seed 003 §2.2.22).
+          await tx.query(
+            `UPDATE task_launches SET state = 'finished', result = 'cancelled-by-schedule', finished_at = $2::timestamptz
+             WHERE task_id = $1 AND state = 'pending'`,
+            [t.id, iso(now)],
+          );
+          await tx.query(`UPDATE task_launches SET cancel_requested = 'schedule' WHERE task_id = $1 AND state = 'running' AND cancel_requested IS NULL`, [t.id]);
+          const ins = await tx.query(
+            `INSERT INTO task_launches (project_id, task_id, scheduled_at, trigger, priority) VALUES ($1, $2, $3::timestamptz, 'schedule', $4)
+             ON CONFLICT (task_id, scheduled_at) DO NOTHING`,
+            [t.projectId, t.id, iso(firing), t.priority],
+          );
+          created += ins.rowCount;
+        }
+        const next = nextFire(cron, t.timeZone, Math.max(now, firing));
+        await tx.query('UPDATE collection_tasks SET next_fire_at = $2::timestamptz WHERE id = $1', [t.id, next === undefined ? null : iso(next)]);
+      }
+      return created;
+    });
+  }
+
+  /** Claims the most urgent pending launch, or a running one whose owner stopped beating. */
+  async claimNext(): Promise<ClaimedLaunch | undefined> {
+    const now = this.#o.now();
+    const r = await this.#o.db.transaction((tx) => tx.query<ClaimedLaunch>(
+      `UPDATE task_launches SET state = 'running', claimed_by = $1, heartbeat_at = $2::timestamptz, started_at = coalesce(started_at, $2::timestamptz)
+       WHERE id = (
+         SELECT id FROM task_launches
+         WHERE state = 'pending' OR (state = 'running' AND heartbeat_at < $3::timestamptz)
+         ORDER BY priority DESC, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, task_id AS "taskId", project_id AS "projectId", trigger, scheduled_at AS "scheduledAt", user_id AS "userId", username`,
+      [this.instanceId, iso(now), iso(now - this.#o.leaseMs)],
+    ));
+    return r.rows[0];
+  }
+
+  #spawn(l: ClaimedLaunch): void {
+    const abort = new AbortController();
+    const done = this.#run(l, abort).finally(() => this.#running.delete(l.id));
+    this.#running.set(l.id, { abort, done });
+  }
+
+  /** Runs one claimed launch to its end (or until cancelled, stopped, or taken over). */
+  async #run(l: ClaimedLaunch, abort: AbortController): Promise<void> {
+    const { db } = this.#o;
+    let cancelledBy: 'user' | 'schedule' | undefined;
+    let lost = false;
+    const beat = setInterval(() => {
+      void db.query<{ cancel: string | null }>(
+        `UPDATE task_launches SET heartbeat_at = $3::timestamptz WHERE id = $1 AND claimed_by = $2 AND state = 'running' RETURNING cancel_requested AS cancel`,
+        [l.id, this.instanceId, iso(this.#o.now())],
+      ).then((r) => {
+        if (!r.rows.length) lost = true;
+        else if (r.rows[0].cancel) cancelledBy = r.rows[0].cancel as 'user' | 'schedule';
+        if (lost || cancelledBy) abort.abort(new Cancelled());
+      }, () => undefined);
+    }, this.#o.heartbeatMs);
+    try {
+      const task = await this.#task(l);
+      if (!task) return; // the task was deleted with its launches
+      await db.query(
+        `INSERT INTO launch_devices (launch_id, device_id)
+         SELECT $1, d.id FROM devices d
+         WHERE d.project_id = $2 AND d.enabled AND d.status = 'IN_USE' AND (d.id = ANY($3::uuid[]) OR d.group_id = ANY($4::uuid[]))
+         ON CONFLICT DO NOTHING`,
+        [l.id, l.projectId, task.deviceIds, task.groupIds],
+      );
+      const pending = await db.query<DeviceTarget>(
+        `SELECT d.id, d.project_id AS "projectId", d.serial_number AS "serialNumber", d.type
+         FROM launch_devices ld JOIN devices d ON d.id = ld.device_id WHERE ld.launch_id = $1 AND ld.result = 'pending' ORDER BY d.serial_number`,
+        [l.id],
+      );
+      const queue = [...pending.rows];
+      const worker = async () => {
+        for (let d = queue.shift(); d && !abort.signal.aborted; d = queue.shift()) await this.#device(l, task, d, abort.signal);
+      };
+      await Promise.all(Array.from({ length: Math.min(this.#o.deviceConcurrency, queue.length) }, worker));
+      // A last look: a cancel that arrived after the last heartbeat still counts.
+      const c = await db.query<{ cancel: string | null; owner: string | null }>(
+        'SELECT cancel_requested AS cancel, claimed_by AS owner FROM task_launches WHERE id = $1', [l.id],
+      );
+      if (c.rows[0]?.owner !== this.instanceId) lost = true;
+      cancelledBy ??= (c.rows[0]?.cancel ?? undefined) as 'user' | 'schedule' | undefined;
+      if (lost) return;
+      if (abort.signal.aborted && !cancelledBy) {
+        // Stopping: hand the launch back untouched (devices without a result are read by the next owner).
+        if ((abort.signal.reason as Error)?.message === 'stopping') {
+          await db.query(`UPDATE task_launches SET state = 'pending', claimed_by = NULL WHERE id = $1 AND claimed_by = $2`, [l.id, this.instanceId]);
+        }
+        return;
+      }
+      const now = iso(this.#o.now());
+      if (cancelledBy) {
+        await db.query(`UPDATE launch_devices SET result = 'cancelled', finished_at = $2::timestamptz WHERE launch_id = $1 AND result = 'pending'`, [l.id, now]);
+      }
+      const rs = await db.query<{ result: string }>('SELECT result FROM launch_devices WHERE launch_id = $1', [l.id]);
+      const result: LaunchResult = cancelledBy === 'user' ? 'cancelled-by-user' : cancelledBy === 'schedule' ? 'cancelled-by-schedule' : launchResult(rs.rows.map((r) => r.result));
+      await db.query(
+        `UPDATE task_launches SET state = 'finished', result = $3, finished_at = $4::timestamptz WHERE id = $1 AND claimed_by = $2`,
+        [l.id, this.instanceId, result, now],
+      );
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async #task(l: ClaimedLaunch): Promise<TaskRow | undefined> {
+    const r = await this.#o.db.query<TaskRow>(
+      `SELECT t.content, t.device_ids AS "deviceIds", t.group_ids AS "groupIds", t.priority, t.retries, t.retry_delay_seconds AS "retryDelaySeconds",
+              t.poll_until_success AS "pollUntilSuccess", t.initiator, coalesce(cs.clock_max_drift_seconds, 300) AS "clockMaxDrift"
+       FROM collection_tasks t LEFT JOIN control_settings cs ON cs.project_id = t.project_id WHERE t.id = $1`,
+      [l.taskId],
+    );
+    const t = r.rows[0];
+    if (t && typeof t.content === 'string') t.content = JSON.parse(t.content) as TaskContent;
+    return t;
+  }
+
+  /** Reads one device: rounds of retries, each trying the comm lines in priority order. */
+  async #device(l: ClaimedLaunch, task: TaskRow, device: DeviceTarget, signal: AbortSignal): Promise<void> {
+    const { db } = this.#o;
+    const startedAt = iso(this.#o.now());
+    const lines = await db.query<CommLineRef>(
+      `SELECT cl.id, cl.channel_id AS "channelId", c.kind AS "channelKind", c.exclusive, cl.protocol_id AS "protocolId", cl.profile_id AS "profileId",
+              cl.protocol_map AS "protocolMap", cl.address, cl.priority, cl.attempts
+       FROM comm_lines cl JOIN channels c ON c.id = cl.channel_id WHERE cl.device_id = $1 AND cl.enabled ORDER BY cl.priority DESC, cl.id`,
+      [device.id],
+    );
+    const save = (result: DeviceResult, note: string, attempts: number, lineId: string | null, log: string) => db.query(
+      `UPDATE launch_devices SET result = $3, note = $4, attempts = $5, comm_line_id = $6, started_at = $7::timestamptz, finished_at = $8::timestamptz, exchange_log = $9
+       WHERE launch_id = $1 AND device_id = $2`,
+      [l.id, device.id, result, note, attempts, lineId, startedAt, iso(this.#o.now()), log],
+    );
+    if (!lines.rows.length) {
+      await save('absent', 'no enabled comm line', 0, null, '');
+      return;
+    }
+    const logs: string[] = [];
+    let round = 0;
+    let last: { result: DeviceResult; note: string; lineId: string | null } = { result: 'error', note: '', lineId: null };
+    let final = false;
+    try {
+      for (;;) {
+        round++;
+        const notes: string[] = [];
+        last = { result: 'error', note: '', lineId: null };
+        for (const line of lines.rows) {
+          const header = `--- attempt ${round}, comm line ${line.id} (${line.channelKind}, priority ${line.priority}) ---`;
+          const r = await this.#o.gate.run(
+            { channelId: line.channelId, exclusive: line.exclusive, priority: 1000 - task.priority },
+            () => this.#session(l, task, device, line, signal),
+          );
+          logs.push(header, r.log);
+          if (r.linkFailed) {
+            notes.push(r.note);
+            continue; // fall back to the next comm line
+          }
+          last = { result: r.result, note: r.note, lineId: line.id };
+          final = r.final === true;
+          break;
+        }
+        if (!last.lineId) last.note = notes.join('; ');
+        if (last.result !== 'error' || final || (!task.pollUntilSuccess && round > task.retries)) break;
+        await sleep(task.retryDelaySeconds * this.#o.delayUnitMs, signal);
+      }
+    } catch (e) {
+      // Cancelled: the launch marks what has no result; stopped: the device stays pending for the next owner.
+      if (e instanceof Cancelled) return;
+      throw e;
+    }
+    await save(last.result, last.note, round, last.lineId, logs.join('\n'));
+  }
+
+  /** One session over one comm line: the task's collection items, then its commands. */
+  async #session(
+    l: ClaimedLaunch, task: TaskRow, device: DeviceTarget, line: CommLineRef, signal: AbortSignal,
+  ): Promise<{ linkFailed: boolean; result: DeviceResult; note: string; log: string; final?: boolean }> {
+    if (signal.aborted) throw new Cancelled();
+    let link: DeviceLink;
+    try {
+      link = await this.#o.reader.open(device, line, signal);
+    } catch (e) {
+      if (!(e instanceof LinkError)) throw e;
+      return { linkFailed: true, result: 'error', note: e.message, log: e.exchangeLog };
+    }
+    const notes: string[] = [];
+    let errors = 0, unsupported = 0, refused = false;
+    let log = '';
+    try {
+      for (const item of this.#items(l, task.content)) {
+        if (signal.aborted) throw new Cancelled();
+        const out = await link.collect(item);
+        if (out.records.length) await this.#o.sink.write(device, item, out.records);
+        if (out.status === 'error') errors++;
+        if (out.status === 'unsupported') unsupported++;
+        if (out.status !== 'ok') notes.push(`${itemName(item)}: ${out.note ?? out.status}`);
+      }
+      const commands = task.content.commands ?? [];
+      for (let step = 0; step < commands.length; step++) {
+        if (signal.aborted) throw new Cancelled();
+        const c = await this.#command(l, task, device, link, step, commands[step]);
+        if (c.state === 'error') {
+          if (c.partial) unsupported++;
+          else errors++;
+          refused ||= c.refused === true;
+          notes.push(`${commands[step].function}: ${c.note}`);
+        }
+      }
+    } finally {
+      log = await link.close().catch((e: Error) => `close failed: ${e.message}`);
+    }
+    const result: DeviceResult = errors ? 'error' : unsupported ? 'partial' : 'success';
+    // A refusal by policy or by the hardware lock does not change on retry.
+    return { linkFailed: false, result, note: notes.join('; '), log, final: refused };
+  }
+
+  #items(l: ClaimedLaunch, content: TaskContent): CollectItem[] {
+    // Depth counts back from the firing time (or now), so a late or repeated launch reads the same window.
+    const end = l.scheduledAt ? new Date(l.scheduledAt).getTime() : this.#o.now();
+    const items: CollectItem[] = [];
+    for (const m of content.measurements ?? []) items.push({ kind: 'measurement', item: m, range: m.depth ? { fromMs: depthStart(m.depth, end), toMs: end } : undefined });
+    if (content.events) {
+      const e = content.events;
+      items.push({ kind: 'events', journals: e.journals ?? [], depth: e.depth, range: e.depth ? { fromMs: depthStart(e.depth, end), toMs: end } : undefined });
+    }
+    for (const s of content.states ?? []) items.push({ kind: 'state', archive: s });
+    return items;
+  }
+
+  /** Executes one command and records it in the device's command history (one row per launch, device and step). */
+  async #command(
+    l: ClaimedLaunch, task: TaskRow, device: DeviceTarget, link: DeviceLink, step: number, cmd: CommandItem,
+  ): Promise<{ state: 'done' | 'error'; note: string; partial?: boolean; refused?: boolean }> {
+    const { db } = this.#o;
+    const launchType = l.trigger === 'schedule' ? 'schedule' : task.initiator === 'console' ? 'user' : task.initiator;
+    await db.query(
+      `INSERT INTO device_commands (project_id, device_id, launch_id, step, function, params, user_id, username, launch_type, state, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', $10::timestamptz)
+       ON CONFLICT (launch_id, device_id, step) DO UPDATE SET state = 'running', started_at = EXCLUDED.started_at, finished_at = NULL`,
+      [l.projectId, device.id, l.id, step, cmd.function, JSON.stringify(cmd.params ?? {}), l.userId, l.username, launchType, iso(this.#o.now())],
+    );
+    const out = await executeCommand(link, cmd, task.clockMaxDrift, this.#o.now());
+    await db.query(
+      `UPDATE device_commands SET state = $4, result = $5, note = $6, finished_at = $7::timestamptz WHERE launch_id = $1 AND device_id = $2 AND step = $3`,
+      [l.id, device.id, step, out.state, JSON.stringify(out.value ?? null), out.note, iso(this.#o.now())],
+    );
+    return out;
+  }
+}
+
+function itemName(i: CollectItem): string {
+  return i.kind === 'measurement' ? i.item.archive : i.kind === 'events' ? 'events' : i.archive;
+}
+
+/**
+ * A command's meaning on top of the link: relays report their hardware-lock state (seed 003 §2.2.10: 0 =
+ * remote control allowed, 1–3 = locked) and "relay absent" as such; clock sync first reads the clock and
+ * refuses a drift above the maximum unless forced (a large drift may mean tampering or a wrong zone).
+ */
+export async function executeCommand(
+  link: DeviceLink, cmd: CommandItem, defaultMaxDrift: number, nowMs: number,
+): Promise<{ state: 'done' | 'error'; value?: unknown; note: string; partial?: boolean; refused?: boolean }> {
+  if (cmd.function === 'clock-sync') {
+    const read = await link.control({ function: 'clock-read' });
+    if (!read.ok) return { state: 'error', note: read.note ?? 'clock read failed' };
+    const deviceMs = (read.value as { utcMs: number }).utcMs;
+    const drift = Math.round((deviceMs - nowMs) / 1000);
+    const max = Number(cmd.params?.maxDriftSeconds ?? defaultMaxDrift);
+    if (Math.abs(drift) > max && cmd.params?.force !== true) {
+      return { state: 'error', value: { driftSeconds: drift }, note: `clock drift ${drift} s exceeds the maximum ${max} s (force to sync anyway)`, refused: true };
+    }
+    const w = await link.control({ function: 'clock-write', params: { utcMs: nowMs } });
+    return w.ok ? { state: 'done', value: { driftSeconds: drift }, note: '' } : { state: 'error', value: { driftSeconds: drift }, note: w.note ?? 'clock write failed' };
+  }
+  const out = await link.control(cmd);
+  if (out.ok) return { state: 'done', value: out.value ?? null, note: out.note ?? '' };
+  switch (out.reason) {
+    case 'relay-absent':
+      return { state: 'error', value: { relay: '-' }, note: 'relay absent', partial: true };
+    case 'unsupported':
+      return { state: 'error', value: out.value, note: out.note ?? 'not supported by the device', partial: true };
+    case 'locked':
+      return { state: 'error', value: out.value, note: `relay locked by hardware (lock state ${(out.value as { lockState?: number })?.lockState ?? '?'})`, refused: true };
+    default:
+      return { state: 'error', value: out.value, note: out.note ?? 'command failed' };
+  }
+}
