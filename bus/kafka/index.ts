@@ -1,0 +1,179 @@
+/**
+ * The bus on Kafka (kafkajs). Producers place a device's messages by its key with the Java-compatible
+ * murmur2 partitioner, so both buses agree on partitions. Consumers process fetched batches in slices of
+ * `maxBatchMessages` and commit each slice's offset explicitly after the handler resolved (autoCommit
+ * off). Back-pressure: `send` resolves only once the brokers acknowledged (acks=-1), and a consumer
+ * fetches again only after its handler finished.
+ */
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaConfig, type Producer } from 'kafkajs';
+import type { BatchHandler, Bus, BusConsumer, BusProducer, ConsumerOptions, TopicSpec } from '../types.js';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId?: string;
+  /** kafkajs supports gzip natively; snappy/lz4/zstd need a codec registered with kafkajs. */
+  compression?: 'none' | 'gzip';
+  /** Consumer group session timeout: how long a dead consumer holds its partitions (kafkajs default 30 s). */
+  sessionTimeoutMs?: number;
+  /** Replication factor used when this bus creates topics. */
+  replicationFactor?: number;
+  kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
+}
+
+export class KafkaBus implements Bus {
+  private readonly kafka: Kafka;
+  private admin: Admin | undefined;
+  private readonly open = new Set<{ disconnect(): Promise<void> }>();
+
+  constructor(private readonly options: KafkaBusOptions) {
+    this.kafka = new Kafka({ logLevel: logLevel.ERROR, ...options.kafka, brokers: options.brokers, clientId: options.clientId ?? 'hes' });
+  }
+
+  /** Creates the topics that do not exist yet through the admin API. */
+  async createTopics(topics: TopicSpec[]): Promise<void> {
+    const admin = await this.adminClient();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: this.options.replicationFactor ?? -1 })),
+    });
+  }
+
+  async producer(): Promise<BusProducer> {
+    const producer: Producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    this.open.add(producer);
+    const compression = this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    return {
+      send: async (topic, messages) => {
+        await producer.send({
+          topic,
+          acks: -1,
+          compression,
+          messages: messages.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
+        });
+      },
+      close: async () => {
+        this.open.delete(producer);
+        await producer.disconnect();
+      },
+    };
+  }
+
+  async consumer(options: ConsumerOptions): Promise<BusConsumer> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 4 << 20,
+      maxBytes: 32 << 20,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 5)),
+    });
+    await consumer.connect();
+    for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: true });
+    this.open.add(consumer);
+    return new KafkaConsumer(consumer, options, await this.adminClient(), () => this.open.delete(consumer));
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.open]) await c.disconnect();
+    this.open.clear();
+    await this.admin?.disconnect();
+    this.admin = undefined;
+  }
+
+  private async adminClient(): Promise<Admin> {
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    return this.admin;
+  }
+}
+
+class KafkaConsumer implements BusConsumer {
+  private finish: ((e?: unknown) => void) | undefined;
+  private stopping = false;
+  /** The batch being handled and committed; stop() lets it complete so a handled slice is never left uncommitted. */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: ConsumerOptions,
+    private readonly admin: Admin,
+    private readonly onClose: () => void,
+  ) {}
+
+  async run(handler: BatchHandler): Promise<void> {
+    const slice = this.options.maxBatchMessages ?? 500;
+    const done = new Promise<void>((resolve, reject) => {
+      this.finish = (e?: unknown) => (e === undefined ? resolve() : reject(e));
+    });
+    let failed = false;
+    const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+      const all = batch.messages;
+      for (let i = 0; i < all.length && !failed && !this.stopping && isRunning() && !isStale(); i += slice) {
+        const part = all.slice(i, i + slice);
+        const messages = part.map((m) => ({ key: m.key ?? null, value: m.value ?? Buffer.alloc(0), timestamp: Number(m.timestamp), offset: Number(m.offset) }));
+        try {
+          await handler({ topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark) });
+        } catch (e) {
+          failed = true;
+          this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+          void this.shutdown(e);
+          return;
+        }
+        const last = part[part.length - 1]!.offset;
+        resolveOffset(last);
+        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+        await heartbeat();
+      }
+    };
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 1,
+      eachBatch: async (payload) => {
+        let settle!: () => void;
+        const tracked = new Promise<void>((r) => (settle = r));
+        this.inFlight.add(tracked);
+        try {
+          await eachBatch(payload);
+        } finally {
+          this.inFlight.delete(tracked);
+          settle();
+        }
+      },
+    });
+    return done;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.inFlight]);
+    await this.shutdown();
+  }
+
+  async lag(): Promise<number> {
+    let lag = 0;
+    for (const topic of this.options.topics) {
+      const [ends, committed] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] })]);
+      const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+      for (const e of ends) {
+        const c = done.get(e.partition) ?? -1;
+        lag += Number(e.high) - (c < 0 ? Number(e.low) : c);
+      }
+    }
+    return lag;
+  }
+
+  private async shutdown(error?: unknown): Promise<void> {
+    const finish = this.finish;
+    this.finish = undefined;
+    await this.consumer.disconnect();
+    this.onClose();
+    finish?.(error);
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Avro schemas of the bus topics and their TypeScript shapes. The `.avsc` files beside this module are
+ * the source of truth (registered with the schema registry); the interfaces mirror them.
+ */
+import { readFileSync } from 'node:fs';
+import avsc from 'avsc';
+
+export const Topics = {
+  rawFrames: 'hes.frames.raw',
+  readings: 'hes.readings',
+  events: 'hes.events',
+  commandResults: 'hes.command-results',
+  deadLetters: 'hes.dead-letters',
+} as const;
+
+export type SchemaName = 'raw-frame' | 'reading' | 'device-event' | 'command-result' | 'dead-letter';
+
+/** The schema text of `name`.avsc, as registered. */
+export function schemaText(name: SchemaName): string {
+  return readFileSync(new URL(`./${name}.avsc`, import.meta.url), 'utf8');
+}
+
+export function avroType(name: SchemaName): avsc.Type {
+  return avsc.Type.forSchema(JSON.parse(schemaText(name)) as avsc.Schema);
+}
+
+export interface CaptureObject {
+  classId: number;
+  obis: string;
+  attribute: number;
+  dataIndex: number;
+  scaler: number;
+  unit: string;
+  readingType: string | null;
+  tariff: number;
+}
+
+export interface DecodingContext {
+  archive: string;
+  retentionDays: number;
+  deviceTzMinutes: number | null;
+  source: 'POLL' | 'PUSH' | 'IMPORT' | 'MANUAL';
+  captureObjects: CaptureObject[];
+}
+
+export interface RawFrame {
+  frameId: string;
+  wire: Buffer;
+  framing: 'HDLC' | 'WRAPPER' | 'APDU' | 'SMPM' | 'LORAWAN';
+  direction: 'UPLINK' | 'DOWNLINK';
+  deviceId: number | null;
+  commLineId: number | null;
+  connector: string;
+  receivedAt: number;
+  sessionId: string | null;
+  context: DecodingContext | null;
+}
+
+export interface Reading {
+  deviceId: number;
+  archive: string;
+  obis: string;
+  readingType: string;
+  tariff: number;
+  timestamp: number;
+  value: number;
+  unit: string;
+  quality: number;
+  deviceStatus: number;
+  deviceTzMinutes: number;
+  serverTime: number;
+  serverTz: string;
+  source: string;
+  collectedAt: number;
+}
+
+export interface DeviceEvent {
+  deviceId: number;
+  journal: string;
+  eventCode: number;
+  timestamp: number;
+  deviceTzMinutes: number;
+  serverTime: number;
+  source: string;
+  parameters: Record<string, string>;
+}
+
+export interface CommandResult {
+  commandId: string;
+  deviceId: number;
+  command: string;
+  status: 'SUCCESS' | 'PARTIAL' | 'ERROR' | 'PENDING' | 'CANCELLED';
+  initiator: string;
+  startedAt: number;
+  finishedAt: number | null;
+  result: string | null;
+  error: string | null;
+}
+
+export interface DeadLetter {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: Buffer | null;
+  message: Buffer;
+  stage: 'envelope' | 'decode' | 'sink';
+  reason: string;
+  errorCode: string | null;
+  errorOffset: number | null;
+  failedAt: number;
+}
+
+/** Quality flag bits of a reading (BRIEF §4 measurement tags). */
+export const Quality = {
+  dataPresent: 1,
+  timeNormal: 2,
+  estimated: 4,
+  edited: 8,
+} as const;

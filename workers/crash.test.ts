@@ -1,0 +1,90 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EmbeddedBus } from '../bus/embedded/index.js';
+import { deviceKey } from '../bus/types.js';
+import { ChdbEngine } from '../sinks/clickhouse/engine.js';
+import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
+import { Topics, type RawFrame } from '../schemas/avro/index.js';
+import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from './testing.js';
+
+const DEVICES = 10;
+let dir: string;
+before(() => (dir = mkdtempSync(join(tmpdir(), 'hes-crash-'))));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const child = fileURLToPath(new URL(`./pipeline-child.fixture${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+async function publishDays(days: number[]): Promise<void> {
+  const bus = new EmbeddedBus({ dir: join(dir, 'bus'), fsync: 'always' });
+  const serde = await AvroSerde.create<RawFrame>(new LocalSchemaStore(join(dir, 'schemas.json')), Topics.rawFrames, 'raw-frame');
+  const producer = await bus.producer();
+  for (const day of days) {
+    await producer.send(Topics.rawFrames, Array.from({ length: DEVICES }, (_, i) => ({ key: deviceKey(i + 1), value: serde.encode(loadProfileFrame(i + 1, dayStart(day))) })));
+  }
+  await bus.close();
+}
+
+/** Starts the pipeline process; `killWhen` sees its output and returns true to SIGKILL it. */
+async function runChild(pauseAt: number, exitAt: number, killWhen?: (output: string) => boolean): Promise<{ signal: string | null; output: string }> {
+  const p = spawn(process.execPath, [...process.execArgv, child, dir, String(pauseAt), String(exitAt)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  p.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+    if (killWhen?.(output)) p.kill('SIGKILL');
+  });
+  const poll = killWhen ? setInterval(() => killWhen(output) && p.kill('SIGKILL'), 50) : undefined;
+  const [code, signal] = (await once(p, 'exit')) as [number | null, string | null];
+  clearInterval(poll);
+  if (!signal) assert.equal(code, 0, output);
+  return { signal, output };
+}
+
+async function countReadings(): Promise<{ rows: number; final: number; keys: number }> {
+  const engine = new ChdbEngine(join(dir, 'ch'));
+  try {
+    const [r] = await engine.query<Record<string, number>>(
+      'SELECT count() AS rows, uniqExact(device_id, obis, ts) AS keys, (SELECT count() FROM readings FINAL) AS final FROM readings',
+    );
+    return { rows: Number(r!.rows), final: Number(r!.final), keys: Number(r!.keys) };
+  } finally {
+    await engine.close();
+  }
+}
+
+function committedFrames(): number {
+  try {
+    const offsets = JSON.parse(readFileSync(join(dir, 'bus', 'groups', 'hes-pipeline.json'), 'utf8')) as Record<string, Record<string, number>>;
+    return Object.values(offsets[Topics.rawFrames] ?? {}).reduce((a, b) => a + b, 0);
+  } catch {
+    return 0;
+  }
+}
+
+test('SIGKILL between the ClickHouse insert and the offset commit: the replayed batch is not stored twice', async () => {
+  await publishDays([1, 2, 3]);
+  const total = DEVICES * 3 * READINGS_PER_FRAME;
+  const killed = await runChild(3, 0, (out) => /^stored 3 /m.test(out));
+  assert.equal(killed.signal, 'SIGKILL');
+  const replayedToken = /^stored 3 (\S+)/m.exec(killed.output)![1]!;
+  const restarted = await runChild(0, total);
+  assert.match(restarted.output, new RegExp(`^stored 1 ${replayedToken.replace(/[/.]/g, '\\$&')}$`, 'm'), 'the first batch after restart is the uncommitted one');
+  assert.deepEqual(await countReadings(), { rows: total, final: total, keys: total });
+});
+
+test('SIGKILL after the commit: nothing is replayed; new frames published while down are stored once', async () => {
+  await publishDays([4]);
+  const total = DEVICES * 4 * READINGS_PER_FRAME;
+  const killed = await runChild(0, 0, () => committedFrames() === DEVICES * 4);
+  assert.equal(killed.signal, 'SIGKILL');
+  await publishDays([5]);
+  const restarted = await runChild(0, total + DEVICES * READINGS_PER_FRAME);
+  const consumed = [...restarted.output.matchAll(/^stored \d+ \S+\/(\d+)-(\d+)$/gm)].reduce((a, m) => a + Number(m[2]) - Number(m[1]) + 1, 0);
+  assert.equal(consumed, DEVICES, 'only the frames of the new day are consumed');
+  assert.deepEqual(await countReadings(), { rows: total + DEVICES * READINGS_PER_FRAME, final: total + DEVICES * READINGS_PER_FRAME, keys: total + DEVICES * READINGS_PER_FRAME });
+});

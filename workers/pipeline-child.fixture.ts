@@ -1,0 +1,40 @@
+// Test fixture (not a test): the embedded pipeline as its own process, for the crash tests.
+// argv: dataDir pauseAtBatch exitAtReadings. Prints "stored <n> <token>" after each stored batch; at
+// batch `pauseAtBatch` it blocks between insert and commit so the parent can SIGKILL it there. Exits
+// once `exitAtReadings` readings are in ClickHouse (0 = run until killed).
+import { join } from 'node:path';
+import { EmbeddedBus } from '../bus/embedded/index.js';
+import { ChdbEngine } from '../sinks/clickhouse/engine.js';
+import { migrate } from '../sinks/clickhouse/migrate.js';
+import { LocalSchemaStore } from '../schemas/registry/index.js';
+import { DecoderPool } from './pool.js';
+import { Pipeline } from './pipeline.js';
+
+const [dir, pauseAt, exitAt] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];
+const bus = new EmbeddedBus({ dir: join(dir, 'bus'), fsync: 'always' });
+const engine = new ChdbEngine(join(dir, 'ch'));
+await migrate(engine);
+const pool = new DecoderPool({ threads: 2 });
+let stored = 0;
+const pipeline = new Pipeline({
+  bus,
+  engine,
+  pool,
+  schemas: new LocalSchemaStore(join(dir, 'schemas.json')),
+  maxBatchFrames: 5,
+  concurrency: 1,
+  afterStore: async (_batch, token) => {
+    stored++;
+    process.stdout.write(`stored ${stored} ${token}\n`);
+    if (stored === pauseAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+    if (exitAt > 0) {
+      const [{ n }] = (await engine.query<{ n: number }>('SELECT count() AS n FROM readings FINAL')) as [{ n: number }];
+      if (Number(n) >= exitAt) void pipeline.stop();
+    }
+  },
+});
+await pipeline.run();
+await pool.close();
+await engine.close();
+await bus.close();
+process.stdout.write('done\n');

@@ -1,0 +1,126 @@
+/**
+ * The data plane between bus and ClickHouse: consume raw frames by batch, decode them in the pool,
+ * insert the readings as one Native block, send undecodable frames to the dead-letter topic, and only
+ * then let the bus commit. Each insert carries a deduplication token made of the batch's offset range,
+ * so a batch replayed after a crash (stored, not yet committed) is dropped by ClickHouse; the table's
+ * ReplacingMergeTree key collapses whatever else arrives twice (re-reads of the same interval).
+ */
+import type { Batch, Bus, BusConsumer, BusProducer } from '../bus/types.js';
+import { AvroSerde, wireSchemaId, type SchemaStore } from '../schemas/registry/index.js';
+import { Topics, type DeadLetter } from '../schemas/avro/index.js';
+import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
+import type { DecoderPool } from './pool.js';
+import { PipelineMetrics } from './metrics.js';
+
+export interface PipelineOptions {
+  bus: Bus;
+  engine: ClickHouseEngine;
+  schemas: SchemaStore;
+  pool: DecoderPool;
+  metrics?: PipelineMetrics;
+  groupId?: string;
+  /** Frames per decode task and insert: 260 daily 15-minute profiles × 4 registers ≈ 100k readings. */
+  maxBatchFrames?: number;
+  /** Partitions processed at once (decode of one overlaps the insert of another). */
+  concurrency?: number;
+  /** Called after a batch is stored and before its offsets are committed. */
+  afterStore?: (batch: Batch, token: string) => void | Promise<void>;
+}
+
+export class Pipeline {
+  readonly metrics: PipelineMetrics;
+  private consumer: BusConsumer | undefined;
+  private deadLetters!: BusProducer;
+  private deadLetterSerde!: AvroSerde<DeadLetter>;
+  private readonly writerSchemas: Record<number, string> = {};
+
+  constructor(private readonly options: PipelineOptions) {
+    this.metrics = options.metrics ?? new PipelineMetrics();
+  }
+
+  /** Consumes until `stop()`; rejects when a batch cannot be stored (it stays uncommitted on the bus). */
+  async run(): Promise<void> {
+    const { bus } = this.options;
+    this.deadLetterSerde = await AvroSerde.create<DeadLetter>(this.options.schemas, Topics.deadLetters, 'dead-letter');
+    this.deadLetters = await bus.producer();
+    this.consumer = await bus.consumer({
+      groupId: this.options.groupId ?? 'hes-pipeline',
+      topics: [Topics.rawFrames],
+      maxBatchMessages: this.options.maxBatchFrames ?? 260,
+      concurrency: this.options.concurrency ?? 2,
+    });
+    try {
+      await this.consumer.run((batch) => this.handle(batch));
+    } finally {
+      await this.deadLetters.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+  }
+
+  private async handle(batch: Batch): Promise<void> {
+    const { messages } = batch;
+    const m = this.metrics;
+    m.framesIn.inc(messages.length);
+    m.batchFrames.observe(messages.length);
+    await this.loadWriterSchemas(messages.map((x) => x.value));
+    const result = await this.options.pool.decode(
+      messages.map((x) => x.value),
+      this.writerSchemas,
+      Math.floor(Date.now() / 1000),
+    );
+    const first = messages[0]!.offset;
+    const last = messages[messages.length - 1]!.offset;
+    const token = `${batch.topic}/${batch.partition}/${first}-${last}`;
+    if (result.readings > 0) {
+      const stopTimer = m.insertSeconds.startTimer();
+      await this.options.engine.insertNative('readings', result.block, { insert_deduplication_token: token, optimize_on_insert: 0 });
+      stopTimer();
+      m.readingsOut.inc(result.readings);
+      m.batchReadings.observe(result.readings);
+    }
+    if (result.failures.length) {
+      const now = Date.now();
+      await this.deadLetters.send(
+        Topics.deadLetters,
+        result.failures.map((f) => {
+          const original = messages[f.index]!;
+          m.decodeErrors.inc({ stage: f.stage });
+          return {
+            key: original.key,
+            value: this.deadLetterSerde.encode({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: original.offset,
+              key: original.key,
+              message: original.value,
+              stage: f.stage,
+              reason: f.reason,
+              errorCode: f.errorCode,
+              errorOffset: f.errorOffset,
+              failedAt: now,
+            }),
+          };
+        }),
+      );
+    }
+    m.lag.set(Math.max(0, batch.highWatermark - last - 1));
+    await this.options.afterStore?.(batch, token);
+  }
+
+  private async loadWriterSchemas(values: Buffer[]): Promise<void> {
+    for (const v of values) {
+      if (v.length < 5 || v[0] !== 0) continue;
+      const id = wireSchemaId(v);
+      if (this.writerSchemas[id] === undefined) {
+        try {
+          this.writerSchemas[id] = await this.options.schemas.schema(id);
+        } catch {
+          // unknown id: the worker reports the message as an envelope failure
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The decoder pool: piscina worker threads running decode-worker.ts, one task per batch of frames.
+ * Size defaults to the CPU count. The worker file is resolved beside this module, so it runs as
+ * compiled JS from dist/ and as TypeScript under the tsx loader (which worker threads inherit).
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { DecodeResult, DecodeTask } from './decode-worker.js';
+
+export interface DecoderPoolOptions {
+  threads?: number;
+}
+
+export class DecoderPool {
+  private readonly piscina: Piscina<DecodeTask, DecodeResult>;
+
+  constructor(options: DecoderPoolOptions = {}) {
+    const threads = options.threads ?? availableParallelism();
+    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    this.piscina = new Piscina({ filename: new URL(`./decode-worker${ext}`, import.meta.url).href, minThreads: threads, maxThreads: threads });
+  }
+
+  get threads(): number {
+    return this.piscina.maxThreads;
+  }
+
+  /** Decodes a batch of bus message values; the packed buffer is transferred to the worker. */
+  decode(values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number): Promise<DecodeResult> {
+    let total = 0;
+    for (const v of values) total += v.length;
+    const buffer = new ArrayBuffer(total);
+    const bytes = new Uint8Array(buffer);
+    const bounds = new Uint32Array(values.length * 2);
+    let p = 0;
+    values.forEach((v, i) => {
+      bytes.set(v, p);
+      bounds[2 * i] = p;
+      p += v.length;
+      bounds[2 * i + 1] = p;
+    });
+    const task: DecodeTask = { buffer, bounds, writerSchemas, collectedAtSec };
+    return this.piscina.run(task, { transferList: [buffer, bounds.buffer] });
+  }
+
+  close(): Promise<void> {
+    return this.piscina.destroy();
+  }
+}
