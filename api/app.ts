@@ -15,6 +15,7 @@ import { resourceRoutes } from './resources.js';
 import { adminRoutes } from './admin.js';
 import { transferRoutes } from './transfer.js';
 import { collectionRoutes } from './collection.js';
+import { dataRoutes } from './data.js';
 
 export interface AppOptions {
   db: Db;
@@ -78,6 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     resourceRoutes(v1);
     transferRoutes(v1);
     collectionRoutes(v1);
+    dataRoutes(v1);
   }, { prefix: '/api/v1' });
 
   app.addHook('onReady', async () => {

@@ -75,6 +75,8 @@ const expected: Record<string, string[]> = {
   [`POST ${p}/commands/configure`]: tasksWrite,
   // Devices / device data (command history): View for every role of table 1.
   [`GET ${p}/devices/{deviceId}/commands`]: readDevices,
+  // Device data / archives: Read.Datastore (every role of table 1 that reads archives).
+  [`GET ${p}/devices/{deviceId}/measurements`]: readDevices,
   [`GET ${p}/control-settings`]: tasksRead, [`PUT ${p}/control-settings`]: adminOnly,
 };
 
