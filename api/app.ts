@@ -9,6 +9,7 @@ import { Counter, Histogram, Registry as Metrics, collectDefaultMetrics } from '
 import type { HesConfig } from '../config/index.js';
 import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
+import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import { authRoutes, installAccessCheck } from './auth.js';
 import { handleError, errorSchema } from './http.js';
 import { resourceRoutes } from './resources.js';
@@ -22,6 +23,8 @@ export interface AppOptions {
   box: SecretBox;
   config: Pick<HesConfig, 'accessTokenTtl' | 'refreshTokenTtl' | 'loginMaxFailures' | 'loginLockSeconds' | 'logLevel'>;
   version?: string;
+  /** Readings and events store for the data routes (hes start passes the pipeline's engine). */
+  clickhouse?: ClickHouseEngine;
 }
 
 /** Never log credentials: these request parts are redacted by the logger. */
@@ -35,6 +38,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     trustProxy: false,
   });
   app.decorate('registry', { db: opts.db, box: opts.box });
+  app.decorate('warehouse', opts.clickhouse);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 

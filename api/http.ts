@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '../registry/errors.js';
 import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
+import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import { recordEvent, type GeneralEvent, type SecurityEvent } from '../registry/events.js';
 
 /**
@@ -36,6 +37,8 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     registry: { db: Db; box: SecretBox };
+    /** The ClickHouse store of readings and events; absent when the API runs without the data plane. */
+    warehouse: ClickHouseEngine | undefined;
   }
 }
 
