@@ -6,14 +6,17 @@
  *                  15-minute load profile by range (96 rows), RLRQ, close; each session to the next meter, with
  *                  its own keys. Also the CPU time per session of each side (robust when the machine is shared).
  *   sessions.held  meter-initiated connections held by one CENC node: connections identified and held, and
- *                  the RSS of the HES process per connection; the file-descriptor limit (`ulimit -n`) of this
- *                  machine caps the count, the RSS is extrapolated to 100,000 and labelled so.
- * The meters (or dialers) run in a child process, so the measured rate includes their CPU on the same 2 cores.
+ *                  the RSS one more held connection costs in the HES process; the open-file limit of the
+ *                  process caps the count, the RSS is extrapolated to 100,000 and labelled so.
+ * The meters (or dialers) run in child processes, so the measured rate includes their CPU on the same 2 cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { ConnectionSettingsInit } from '../decoders/dlms/connection/index.js';
 import { decodeCaptureObjects } from '../decoders/dlms/cosem/profile-generic.js';
 import { parseObis } from '../decoders/dlms/obis.js';
@@ -26,7 +29,9 @@ import { connectTcp } from '../ingest/transport/socket.js';
 import { Fleet } from '../sim/fleet.js';
 import type { Benchmark, BenchResult } from './harness.js';
 
-const script = new URL('../ingest/testing/meter-process.ts', import.meta.url).pathname;
+// built (dist/bench/sessions.js) the child runs the built meter process; from source (tsx) the .ts one
+const built = import.meta.url.endsWith('.js');
+const script = new URL(`../ingest/testing/meter-process.${built ? 'js' : 'ts'}`, import.meta.url).pathname;
 
 interface Child {
   proc: ChildProcess;
@@ -36,24 +41,27 @@ interface Child {
 
 async function child(args: string[]): Promise<Child> {
   const flags = process.env.HES_BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? []; // e.g. "--cpu-prof" to profile the meters
-  const proc = spawn(process.execPath, [...flags, '--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...flags, ...(built ? [] : ['--import', 'tsx']), script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! });
   const [line] = (await once(lines, 'line')) as [string];
   return { proc, lines, first: JSON.parse(line) as Record<string, number> };
 }
 
-/** CPU time the child has used so far (µs). */
-async function childCpu(c: Child): Promise<number> {
+/** CPU time the child has used so far (µs), and the kernel's part of it. */
+async function childCpu(c: Child): Promise<{ cpuUs: number; systemUs: number }> {
   const answer = once(c.lines, 'line');
   c.proc.stdin!.write('cpu\n');
   const [line] = (await answer) as [string];
-  return (JSON.parse(line) as { cpuUs: number }).cpuUs;
+  return JSON.parse(line) as { cpuUs: number; systemUs: number };
 }
 
 function stop(proc: ChildProcess): Promise<unknown> {
   proc.stdin!.end();
   return once(proc, 'exit');
 }
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const SIM_METERS = 1000;
 const LOAD_PROFILE = '1.0.99.1.0.255';
@@ -113,7 +121,9 @@ async function readSessions(seconds: number, concurrency: number, processes: num
   await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const meterCpu = (await Promise.all(children.map(childCpu))).reduce((sum, us, i) => sum + us - meterCpu0[i]!, 0);
+  const meterCpu1 = await Promise.all(children.map(childCpu));
+  const meterCpu = meterCpu1.reduce((sum, u, i) => sum + u.cpuUs - meterCpu0[i]!.cpuUs, 0);
+  const meterSystem = meterCpu1.reduce((sum, u, i) => sum + u.systemUs - meterCpu0[i]!.systemUs, 0);
   await Promise.all(children.map((c) => stop(c.proc)));
   const perSession = (us: number): number => (done ? Math.round(us / done) : 0);
   return [
@@ -128,7 +138,9 @@ async function readSessions(seconds: number, concurrency: number, processes: num
       ...(failed ? { lastError } : {}),
       rowsPerSession: done ? rows / done : 0,
       hesCpuUsPerSession: perSession(cpu.user + cpu.system),
+      hesSystemUsPerSession: perSession(cpu.system),
       meterCpuUsPerSession: perSession(meterCpu),
+      meterSystemUsPerSession: perSession(meterSystem),
       loadAverage: Number(loadavg()[0]!.toFixed(2)),
       security: 'HLS-GMAC + suite 0 authenticated-and-encrypted',
       framing: 'wrapper',
@@ -136,33 +148,77 @@ async function readSessions(seconds: number, concurrency: number, processes: num
   ];
 }
 
+/** The soft limit on open files of this process (Linux), which caps the connections one process holds. */
+function openFileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Memory after full collections (young-generation garbage is not per-connection memory). */
+function settled(): NodeJS.MemoryUsage {
+  gc();
+  gc();
+  return process.memoryUsage();
+}
+
+/**
+ * Dials `target` connections in two halves, each from its own dialer process (its own descriptor limit), and
+ * measures RSS after each: the slope between them is the memory one more held connection costs, free of what
+ * a first connection storm costs once (heap pages, young generation, code).
+ */
 async function heldConnections(target: number): Promise<BenchResult[]> {
   const directory = new MemoryDeviceDirectory();
   const cenc = new CencServer({ listeners: [{ protocol: 'tcp', port: 0, host: '127.0.0.1', framing: 'wrapper', projectId: 'bench' }], directory, identificationTimeoutMs: 120_000 });
   await cenc.start();
-  global.gc?.();
-  const rss0 = process.memoryUsage().rss;
+  const m0 = settled();
   const t0 = performance.now();
-  const dialer = await child(['--dial', `127.0.0.1:${cenc.ports()[0]}`, '--count', String(target)]);
-  const deadline = Date.now() + 120_000;
-  while (cenc.connectionCount < dialer.first.open! && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const dialers: Child[] = [];
+  const m: NodeJS.MemoryUsage[] = [];
+  const half = Math.floor(target / 2);
+  for (const [offset, count] of [
+    [0, half],
+    [half, target - half],
+  ] as const) {
+    const d = await child(['--dial', `127.0.0.1:${cenc.ports()[0]}`, '--count', String(count), '--offset', String(offset)]);
+    dialers.push(d);
+    const expected = dialers.reduce((n, x) => n + x.first.open!, 0);
+    const deadline = Date.now() + 120_000;
+    while (cenc.connectionCount < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    m.push(settled());
+  }
   const secs = (performance.now() - t0) / 1000;
-  global.gc?.();
   const held = cenc.connectionCount;
-  const rss = process.memoryUsage().rss;
-  const perConnection = (rss - rss0) / Math.max(1, held);
-  await stop(dialer.proc);
+  const firstHalf = dialers[0]!.first.open!;
+  const slope = (k: 'rss' | 'heapUsed'): number => (m[1]![k] - m[0]![k]) / Math.max(1, held - firstHalf);
+  const marginal = slope('rss');
+  const average = (m[1]!.rss - m0.rss) / Math.max(1, held);
+  await Promise.all(dialers.map((d) => stop(d.proc)));
   await cenc.stop();
+  const limit = openFileLimit();
   return [
-    { name: 'sessions.held.connections', value: held, unit: 'connections', target, fdLimitNote: 'ulimit -n caps one process (hard limit here 20000, not raisable in this container)', identifiedPerSec: Math.round(held / secs) },
-    { name: 'sessions.held.rss_per_connection', value: Math.round(perConnection), unit: 'bytes' },
-    { name: 'sessions.held.rss_at_100k_extrapolated', value: Math.round((rss0 + perConnection * 100_000) / 2 ** 20), unit: 'MiB', measuredRssMiB: Math.round(rss / 2 ** 20) },
+    {
+      name: 'sessions.held.connections',
+      value: held,
+      unit: 'connections',
+      target,
+      openFileLimit: limit ?? null,
+      boundedBy: `one descriptor per connection in the HES process: RLIMIT_NOFILE ${limit ?? '?'} (ulimit -Hn; not raisable in this container)`,
+      identifiedPerSec: Math.round(held / secs),
+    },
+    // the RSS slope moves with the heap's page steps; the JS heap used per connection is the steadier figure
+    { name: 'sessions.held.rss_per_connection', value: Math.round(marginal), unit: 'bytes', measuredBetween: [firstHalf, held], averageFromStart: Math.round(average), heapUsedPerConnection: Math.round(slope('heapUsed')) },
+    { name: 'sessions.held.rss_at_100k_extrapolated', value: Math.round((m[1]!.rss + marginal * (100_000 - held)) / 2 ** 20), unit: 'MiB', measuredRssMiB: Math.round(m[1]!.rss / 2 ** 20) },
   ];
 }
 
 export const benchmarks: Benchmark[] = [
   { name: 'sessions.read', run: () => readSessions(Number(process.env.HES_BENCH_SECONDS ?? 5), Number(process.env.HES_BENCH_CONCURRENCY ?? 64), Number(process.env.HES_BENCH_METERS ?? 1)) },
-  { name: 'sessions.held', run: () => heldConnections(Number(process.env.HES_BENCH_HELD ?? 19_000)) },
+  // as many as the descriptor limit allows, less room for the listener, pipes and the process's own files
+  { name: 'sessions.held', run: () => heldConnections(Number(process.env.HES_BENCH_HELD ?? Math.max(1000, (openFileLimit() ?? 20_000) - 100))) },
 ];
 
 // `node --import tsx bench/sessions.ts [PREFIX]` runs these alone, without the other suites

@@ -22,6 +22,16 @@ test('keys derive from the master seed and serial; export lists every meter', ()
   assert.equal(a.indexOfSerial('30800004'), -1);
 });
 
+test('kept keys are the derived ones, also after older meters were dropped from the cache', () => {
+  const a = new Fleet({ ...DEFAULT_FLEET, meters: 6000 });
+  const first = structuredClone(a.keys(5));
+  for (let i = 0; i < 6000; i++) a.keys(i); // more meters than are kept: meter 5 is derived again
+  const fresh = new Fleet({ ...DEFAULT_FLEET, meters: 6000 });
+  assert.deepEqual(a.keys(5), first);
+  assert.deepEqual(a.keys(5999), fresh.keys(5999));
+  assert.equal(a.keys(5999), a.keys(5999)); // kept: the same object
+});
+
 test('invocation counters survive a restart through the state file', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'sim-')), 'state.json');
   const a = new Fleet({ ...DEFAULT_FLEET, meters: 3, stateFile: file });

@@ -59,6 +59,9 @@ function derive(seed: string, serial: string, what: string): Uint8Array {
   return new Uint8Array(createHmac('sha256', seed).update(`${serial}/${what}`).digest().subarray(0, 16));
 }
 
+/** Meters whose derived keys are kept (≈ 300 bytes each). */
+const KEY_CACHE_LIMIT = 4096;
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
 
 export class Fleet {
@@ -67,6 +70,7 @@ export class Fleet {
   /** The meter's own invocation counter (what its next ciphered APDU carries), per meter. */
   readonly counters: Uint32Array;
   private readonly states = new Map<number, MeterState>();
+  private readonly keyCache = new Map<number, MeterKeys>();
   /** Meters in use by open sessions (one meter seen by two connections is one meter). */
   private readonly live = new Map<number, { meter: Meter; users: number }>();
   /** Told of run-time events (relay switched, ...) of any meter: the push scheduler's alarms. */
@@ -110,8 +114,19 @@ export class Fleet {
     return faultsFor(this.config.faults, this.serial(index));
   }
 
-  /** The keys the HES should hold for the meter (what `exportKeys` writes). */
+  /** The keys the HES should hold for the meter (what `exportKeys` writes). Shared: do not modify. */
   keys(index: number): MeterKeys {
+    // four HMACs per meter, asked by every session: the meters seen last are kept (first in, first out)
+    let k = this.keyCache.get(index);
+    if (!k) {
+      k = this.deriveKeys(index);
+      this.keyCache.set(index, k);
+      if (this.keyCache.size > KEY_CACHE_LIMIT) this.keyCache.delete(this.keyCache.keys().next().value!);
+    }
+    return k;
+  }
+
+  private deriveKeys(index: number): MeterKeys {
     const serial = this.serial(index);
     const seed = this.config.masterSeed;
     const password = String(parseInt(hex(derive(seed, serial, 'LLS')).slice(0, 8), 16) % 100_000_000).padStart(8, '0');

@@ -263,3 +263,14 @@ test('AMR agents: authentication, group-restricted access, a transparent DLMS se
       await server.stop();
     }
   }));
+
+test('the in-memory directory keeps the latest events, oldest dropped', async () => {
+  const d = new MemoryDeviceDirectory(20);
+  for (let i = 0; i < 100; i++) await d.recordEvent({ type: 'connected', at: i, remote: 'tcp:x', port: 1 });
+  assert.ok(d.events.length >= 20 && d.events.length <= 22, `${d.events.length} events kept`);
+  assert.equal(d.events.at(-1)!.at, 99);
+  assert.deepEqual(
+    d.events.map((e) => e.at),
+    Array.from({ length: d.events.length }, (_, i) => 100 - d.events.length + i),
+  );
+});

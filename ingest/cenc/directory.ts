@@ -48,9 +48,12 @@ const identityKey = (i: DeviceIdentity): string => `${i.kind}:${i.kind === 'syst
 
 export class MemoryDeviceDirectory implements DeviceDirectory {
   readonly devices = new Map<string, DeviceRecord>();
+  /** The latest events, oldest first: a process without a registry runs for months. */
   readonly events: DeviceEvent[] = [];
   private readonly byIdentity = new Map<string, string>();
   private nextId = 1;
+
+  constructor(private readonly eventLimit = 10_000) {}
 
   /** Add a known device with the identities it may present. */
   add(record: Omit<DeviceRecord, 'source' | 'type'> & Partial<Pick<DeviceRecord, 'source' | 'type'>>, identities: DeviceIdentity[]): DeviceRecord {
@@ -86,6 +89,8 @@ export class MemoryDeviceDirectory implements DeviceDirectory {
 
   recordEvent(e: DeviceEvent): Promise<void> {
     this.events.push(e);
+    // trimmed by a tenth at a time, so that the copy is rare
+    if (this.events.length > this.eventLimit + Math.ceil(this.eventLimit / 10)) this.events.splice(0, this.events.length - this.eventLimit);
     return Promise.resolve();
   }
 }

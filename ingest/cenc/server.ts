@@ -8,13 +8,13 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ConnectionSettingsInit } from '../../decoders/dlms/connection/index.js';
-import { PushReceiver } from '../push/receiver.js';
+import { PushReceiver, type PushContext, type PushHandlers } from '../push/receiver.js';
 import type { InvocationCounterStore } from '../session/counters.js';
 import { SessionError } from '../session/errors.js';
 import { runSession, type Operation, type RunOptions, type SessionResult } from '../session/run.js';
 import type { RawFrame, RawFrameSink } from '../transport/frames.js';
 import { HeldConnection } from '../transport/held.js';
-import { SocketTransport } from '../transport/socket.js';
+import { SocketTransport, type CloseWatcher } from '../transport/socket.js';
 import type { ByteTransport, TransportReceiver } from '../transport/transport.js';
 import type { DeviceDirectory, DeviceEventType, DeviceIdentity, DeviceRecord } from './directory.js';
 import { identifyPacket, type Identification } from './identify.js';
@@ -57,18 +57,58 @@ export interface HeldMeter {
 interface Bound {
   l: CencListener;
   port: number;
+  /** "cenc:<port>", the channel of its connections' frames and sessions. */
+  channel: string;
   tcp?: Server;
   udp?: UdpSocket;
   peers?: Map<string, UdpPeer>;
+}
+
+/**
+ * One held connection: what `connected()` tells, the context its pushes are published with, and the watcher
+ * of its transport, in one object (tens of thousands are held; no closures per connection).
+ */
+class Held implements HeldMeter, PushContext, CloseWatcher {
+  readonly framing: 'wrapper' | 'hdlc';
+  readonly channel: string;
+  readonly deviceId: string;
+  readonly projectId: string;
+  readonly port: number;
+  readonly since = Date.now();
+  readonly connection: HeldConnection;
+
+  constructor(
+    private readonly server: CencServer,
+    b: Bound,
+    t: ByteTransport,
+    readonly remote: string,
+    readonly device: DeviceRecord,
+    readonly identity: DeviceIdentity,
+    receivers: PushHandlers<Held>,
+    sink: RawFrameSink | undefined,
+  ) {
+    this.framing = b.l.framing;
+    this.channel = b.channel;
+    this.port = b.port;
+    this.deviceId = device.deviceId;
+    this.projectId = device.projectId;
+    this.connection = new HeldConnection(t, new PushReceiver<Held>(this, sink, receivers));
+  }
+
+  transportClosed(): void {
+    this.server.gone(this);
+  }
 }
 
 const MAX_IDENTIFICATION_BYTES = 4096;
 
 export class CencServer {
   private readonly bound: Bound[] = [];
-  private readonly held = new Map<string, HeldMeter>();
+  private readonly held = new Map<string, Held>();
   private sweeper: NodeJS.Timeout | undefined;
   private pending = 0;
+  /** Shared by every held connection's push receiver. */
+  private readonly receivers: PushHandlers<Held> = { onLastGasp: (identity, h) => void this.event('last-gasp', h.port, h.remote, h.device, identity) };
 
   constructor(private readonly o: CencOptions) {}
 
@@ -113,7 +153,7 @@ export class CencServer {
   /** Run a session over the meter's held connection. */
   runSession(deviceId: string, settings: ConnectionSettingsInit, operations: readonly Operation[], options: RunOptions = {}): Promise<SessionResult> {
     const h = this.held.get(deviceId);
-    const context = { deviceId, ...(h ? { projectId: h.device.projectId, channel: `cenc:${h.port}` } : {}) };
+    const context = { deviceId, ...(h ? { projectId: h.projectId, channel: h.channel } : {}) };
     return runSession(() => this.lease(deviceId), settings, operations, {
       ...options,
       context,
@@ -126,12 +166,13 @@ export class CencServer {
 
   private listenTcp(l: CencListener): Promise<Bound> {
     const server = createServer((s) => this.acceptTcp(b, s));
-    const b: Bound = { l, port: 0, tcp: server };
+    const b: Bound = { l, port: 0, channel: '', tcp: server };
     server.maxConnections = this.o.maxConnections ?? Infinity;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port: l.port, host: l.host ?? '0.0.0.0', backlog: 4096 }, () => {
         b.port = (server.address() as AddressInfo).port;
+        b.channel = `cenc:${b.port}`;
         resolve(b);
       });
     });
@@ -144,7 +185,7 @@ export class CencServer {
     const remote = `tcp:${t.remote}`;
     let buffered = new Uint8Array(0);
     const timer = setTimeout(() => {
-      void this.event('unidentified', b, remote, undefined, undefined, 'no identification in time');
+      void this.event('unidentified', b.port, remote, undefined, undefined, 'no identification in time');
       t.close();
     }, this.o.identificationTimeoutMs ?? 30_000);
     t.attach({
@@ -154,7 +195,7 @@ export class CencServer {
         if (!id) {
           if (buffered.length > MAX_IDENTIFICATION_BYTES) {
             clearTimeout(timer);
-            void this.event('unidentified', b, remote, undefined, undefined, 'first bytes are no identification');
+            void this.event('unidentified', b.port, remote, undefined, undefined, 'first bytes are no identification');
             t.close();
           }
           return;
@@ -170,12 +211,13 @@ export class CencServer {
 
   private listenUdp(l: CencListener): Promise<Bound> {
     const udp = createSocket('udp4');
-    const b: Bound = { l, port: 0, udp, peers: new Map() };
+    const b: Bound = { l, port: 0, channel: '', udp, peers: new Map() };
     udp.on('message', (msg, rinfo) => this.datagram(b, msg, rinfo));
     return new Promise((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(l.port, l.host ?? '0.0.0.0', () => {
         b.port = udp.address().port;
+        b.channel = `cenc:${b.port}`;
         resolve(b);
       });
     });
@@ -191,7 +233,7 @@ export class CencServer {
     const id = identifyPacket(msg, b.l.framing);
     const remote = `udp:${key}`;
     if (!id) {
-      void this.event('unidentified', b, remote, undefined, undefined, 'datagram from an unknown peer holds no identification');
+      void this.event('unidentified', b.port, remote, undefined, undefined, 'datagram from an unknown peer holds no identification');
       return;
     }
     const p = new UdpPeer(b.udp!, r.address, r.port, () => b.peers!.delete(key));
@@ -216,7 +258,7 @@ export class CencServer {
     t.attach({ onData: (c) => early.push(Uint8Array.from(c)), onClose: () => undefined });
     if (id.kind === 'last-gasp') {
       const device = await this.o.directory.find(id.identity);
-      await this.event('last-gasp', b, remote, device, id.identity);
+      await this.event('last-gasp', b.port, remote, device, id.identity);
       t.close();
       return;
     }
@@ -230,48 +272,62 @@ export class CencServer {
       device = await this.o.directory.find(id.identity);
       if (!device && b.l.projectId !== undefined) {
         device = await this.o.directory.register(id.identity, b.l.projectId);
-        await this.event('registered', b, remote, device, id.identity);
+        await this.event('registered', b.port, remote, device, id.identity);
       }
     } finally {
       this.pending--;
     }
     if (!device || t.closed) {
-      if (!device) await this.event('unbound', b, remote, undefined, id.identity, `no device and no project bound to port ${b.port}`);
+      if (!device) await this.event('unbound', b.port, remote, undefined, id.identity, `no device and no project bound to port ${b.port}`);
       t.close();
       return;
     }
     const old = this.held.get(device.deviceId);
     if (old) old.connection.transport.close(); // the modem reconnected: the old socket is dead
-    const ctx = { framing: b.l.framing, remote, channel: `cenc:${b.port}`, deviceId: device.deviceId, projectId: device.projectId };
-    const dev = device;
-    const receiver = new PushReceiver(ctx, this.o.sink, { onLastGasp: (g) => void this.event('last-gasp', b, remote, dev, g) });
-    const meter: HeldMeter = { device, identity: id.identity, remote, port: b.port, since: Date.now(), connection: new HeldConnection(t, receiver) };
-    this.held.set(device.deviceId, meter);
-    const onGone = (): void => {
-      if (this.held.get(dev.deviceId) !== meter) return;
-      this.held.delete(dev.deviceId);
-      void this.event('disconnected', b, remote, dev, id.identity);
-    };
-    if (t instanceof SocketTransport) t.socket.once('close', onGone);
-    else if (t instanceof UdpPeer) t.onGone = onGone;
-    await this.event('connected', b, remote, device, id.identity);
-    if (id.kind === 'notification') this.publish(ctx, first);
-    else if (id.rest.length) receiver.onData(id.rest);
-    for (const c of early) receiver.onData(c);
-    if (t.closed) onGone();
+    // the held connection is built apart from this function, whose context keeps the first bytes alive
+    const h = this.hold(b, t, remote, device, id.identity);
+    await this.event('connected', b.port, remote, device, id.identity);
+    if (id.kind === 'notification') this.publish(h, first);
+    else if (id.rest.length) h.connection.idle.onData(id.rest);
+    for (const c of early) h.connection.idle.onData(c);
+    if (t.closed) this.gone(h);
   }
 
-  private publish(ctx: { framing: 'wrapper' | 'hdlc'; remote: string; channel: string; deviceId: string; projectId: string }, bytes: Uint8Array): void {
-    const f: RawFrame = { direction: 'rx', bytes, receivedAt: Date.now(), kind: 'unsolicited', ...ctx };
+  private hold(b: Bound, t: ByteTransport, remote: string, device: DeviceRecord, identity: DeviceIdentity): Held {
+    const h = new Held(this, b, t, remote, device, identity, this.receivers, this.o.sink);
+    this.held.set(device.deviceId, h);
+    if (t instanceof SocketTransport || t instanceof UdpPeer) t.watcher = h;
+    return h;
+  }
+
+  /** @internal the transport of a held connection is gone. */
+  gone(h: Held): void {
+    if (this.held.get(h.deviceId) !== h) return;
+    this.held.delete(h.deviceId);
+    void this.event('disconnected', h.port, h.remote, h.device, h.identity);
+  }
+
+  private publish(h: Held, bytes: Uint8Array): void {
+    const f: RawFrame = {
+      direction: 'rx',
+      bytes,
+      receivedAt: Date.now(),
+      kind: 'unsolicited',
+      framing: h.framing,
+      remote: h.remote,
+      channel: h.channel,
+      deviceId: h.deviceId,
+      projectId: h.projectId,
+    };
     this.o.sink?.publish(f);
   }
 
-  private event(type: DeviceEventType, b: Bound, remote: string, device: DeviceRecord | undefined, identity: DeviceIdentity | undefined, detail?: string): Promise<void> {
+  private event(type: DeviceEventType, port: number, remote: string, device: DeviceRecord | undefined, identity: DeviceIdentity | undefined, detail?: string): Promise<void> {
     return this.o.directory.recordEvent({
       type,
       at: Date.now(),
       remote,
-      port: b.port,
+      port,
       ...(device ? { deviceId: device.deviceId } : {}),
       ...(identity ? { identity } : {}),
       ...(detail ? { detail } : {}),
@@ -283,7 +339,7 @@ export class CencServer {
 class UdpPeer implements ByteTransport {
   readonly remote: string;
   lastSeen = Date.now();
-  onGone: (() => void) | undefined;
+  watcher: CloseWatcher | undefined;
   private receiver: TransportReceiver | undefined;
   private _closed = false;
 
@@ -319,6 +375,6 @@ class UdpPeer implements ByteTransport {
     this._closed = true;
     this.forget();
     this.receiver?.onClose('closed');
-    this.onGone?.();
+    this.watcher?.transportClosed();
   }
 }

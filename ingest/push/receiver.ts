@@ -18,25 +18,26 @@ export interface PushContext {
   projectId?: string;
 }
 
-export interface PushHandlers {
-  onLastGasp?(identity: DeviceIdentity): void;
-  onClose?(reason: string): void;
+/** Called with the receiver's context, so that one handler object serves every connection. */
+export interface PushHandlers<C extends PushContext = PushContext> {
+  onLastGasp?(identity: DeviceIdentity, ctx: C): void;
+  onClose?(reason: string, ctx: C): void;
 }
 
 /** The idle receiver of a held connection (and of a push-only listener). */
-export class PushReceiver implements TransportReceiver {
+export class PushReceiver<C extends PushContext = PushContext> implements TransportReceiver {
   private splitter: FrameSplitter | undefined; // created on the first push: most held connections stay silent
 
   constructor(
-    private readonly ctx: PushContext,
+    private readonly ctx: C,
     private readonly sink: RawFrameSink | undefined,
-    private readonly handlers: PushHandlers = {},
+    private readonly handlers: PushHandlers<C> = {},
   ) {}
 
   onData(chunk: Uint8Array): void {
     const gasp = lastGasp(chunk);
     if (gasp) {
-      this.handlers.onLastGasp?.(gasp);
+      this.handlers.onLastGasp?.(gasp, this.ctx);
       return;
     }
     if (!this.sink) return;
@@ -51,6 +52,6 @@ export class PushReceiver implements TransportReceiver {
   }
 
   onClose(reason: string): void {
-    this.handlers.onClose?.(reason);
+    this.handlers.onClose?.(reason, this.ctx);
   }
 }

@@ -2,7 +2,7 @@
  * Meters in their own process, for benchmarks (the meter side must not share the HES's event loop):
  *   node --import tsx ingest/testing/meter-process.ts [--framing wrapper|hdlc] [--meters N] [--profile P]
  *     → a simulator fleet (sim/, every security level) on a free port; prints {"port":N}; each line read on
- *       stdin is answered with {"cpuUs":N} (CPU used so far); serves until stdin closes
+ *       stdin is answered with {"cpuUs":N,"systemUs":N} (CPU used so far, and the kernel's part of it); serves until stdin closes
  *   node --import tsx ingest/testing/meter-process.ts --dial HOST:PORT --count N  → opens N connections that
  *     identify as "SN:BENCH-<i>" (CENC held-connection benchmark), prints {"open":N}, holds them until stdin closes
  */
@@ -48,7 +48,7 @@ if (values.dial) {
   process.stdout.write(JSON.stringify({ port: m.port }) + '\n');
   createInterface({ input: process.stdin }).on('line', () => {
     const u = process.cpuUsage();
-    process.stdout.write(JSON.stringify({ cpuUs: u.user + u.system }) + '\n');
+    process.stdout.write(JSON.stringify({ cpuUs: u.user + u.system, systemUs: u.system }) + '\n');
   });
 }
 process.stdin.resume();

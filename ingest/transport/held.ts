@@ -7,11 +7,12 @@ import type { ByteTransport, TransportReceiver } from './transport.js';
 
 export class HeldConnection {
   private active: Lease | undefined;
-  private readonly waiting: ((l: Lease) => void)[] = [];
+  private waiting: ((l: Lease) => void)[] | undefined; // made when a second lease waits: most connections idle
 
   constructor(
     readonly transport: ByteTransport,
-    private readonly idle: TransportReceiver,
+    /** Gets the bytes between leases. */
+    readonly idle: TransportReceiver,
   ) {
     transport.attach(idle);
   }
@@ -25,7 +26,7 @@ export class HeldConnection {
     return new Promise((resolve) => {
       const grant = (l: Lease): void => resolve(l);
       if (!this.active) grant((this.active = new Lease(this)));
-      else this.waiting.push(grant);
+      else (this.waiting ??= []).push(grant);
     });
   }
 
@@ -34,7 +35,7 @@ export class HeldConnection {
     if (this.active !== l) return;
     this.transport.attach(this.idle);
     this.active = undefined;
-    const next = this.waiting.shift();
+    const next = this.waiting?.shift();
     if (next) next((this.active = new Lease(this)));
   }
 }

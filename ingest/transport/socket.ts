@@ -2,8 +2,27 @@
 import { connect, type Socket } from 'node:net';
 import type { ByteTransport, TransportReceiver } from './transport.js';
 
+/** Told once when the socket is gone, after the receiver (CENC forgets the held connection). */
+export interface CloseWatcher {
+  transportClosed(): void;
+}
+
+const TRANSPORT = Symbol('transport');
+type Owned = Socket & { [TRANSPORT]: SocketTransport };
+
+// One set of listener functions for all sockets (the transport hangs on the socket): a held connection costs
+// no closures of its own.
+function onSocketData(this: Owned, chunk: Buffer): void {
+  this[TRANSPORT].received(chunk);
+}
+function onSocketError(): void {} // 'close' follows and carries the news
+function onSocketClose(this: Owned, hadError: boolean): void {
+  this[TRANSPORT].socketClosed(hadError);
+}
+
 export class SocketTransport implements ByteTransport {
   readonly remote: string;
+  watcher: CloseWatcher | undefined;
   private receiver: TransportReceiver | undefined;
   private _closed = false;
 
@@ -13,13 +32,11 @@ export class SocketTransport implements ByteTransport {
     remote?: string,
   ) {
     this.remote = remote ?? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    (socket as Owned)[TRANSPORT] = this;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.receiver?.onData(chunk));
-    socket.on('error', () => undefined); // 'close' follows and carries the news
-    socket.on('close', (hadError) => {
-      this._closed = true;
-      this.receiver?.onClose(hadError ? 'connection reset' : 'connection closed by the peer');
-    });
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
   }
 
   get closed(): boolean {
@@ -45,6 +62,18 @@ export class SocketTransport implements ByteTransport {
     if (this._closed) return;
     this._closed = true;
     this.socket.destroy();
+  }
+
+  /** @internal */
+  received(chunk: Buffer): void {
+    this.receiver?.onData(chunk);
+  }
+
+  /** @internal */
+  socketClosed(hadError: boolean): void {
+    this._closed = true;
+    this.receiver?.onClose(hadError ? 'connection reset' : 'connection closed by the peer');
+    this.watcher?.transportClosed();
   }
 }
 

@@ -72,6 +72,26 @@ for (const outages of [0, 0.3]) {
   });
 }
 
+test('cumulative energy is the same whatever order instants are asked in (cached day sums)', () => {
+  for (const outages of [0, 0.3]) {
+    const m = model(outages);
+    const days = 200;
+    const prefix = [0, 1, 2, 3].map((ch) => {
+      const rows = [new Float64Array(5)];
+      for (let s = m.startSlot; s < m.startSlot + days * SLOTS_PER_DAY; s++) {
+        const next = rows.at(-1)!.slice();
+        next[m.tariffs.slotTariff[s % SLOTS_PER_DAY]!]! += slotEnergy(m, ch, s);
+        rows.push(next);
+      }
+      return rows;
+    });
+    // forward, far back, far forward (past the 31-day move), within a day, back again
+    for (const offset of [5000, 100, 19_000, 19_003, 3, 96 * 150 + 7, 96 * 40, 0, 1, 96 * 199 + 95]) {
+      for (const ch of [0, 1, 2, 3]) assert.deepEqual([...cumulativeBefore(m, ch, m.startSlot + offset)], [...prefix[ch]![offset]!], `channel ${ch} slot +${offset}`);
+    }
+  }
+});
+
 test('registers: total = sum of tariffs, monotonic, and equal to the cursor at boundaries', () => {
   const m = model(0.2);
   const offsets = [0, 1000, 2000, 3000, 0];

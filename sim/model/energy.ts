@@ -206,39 +206,73 @@ export function slotEnergy(m: LoadModel, ch: number, slot: number): number {
   return rawSlotEnergy(m, m.channels[ch]!, slot);
 }
 
+/** Adds the energy per tariff of channel `c` over the day-relative slots [lo, hi) of local day `day`. */
+function addDay(m: LoadModel, c: ChannelLoad, day: number, lo: number, hi: number, out: Float64Array): void {
+  const base = day * SLOTS_PER_DAY;
+  const f = c.multiplier * dayFactor(c, day);
+  if (lo === 0 && hi === SLOTS_PER_DAY) {
+    const daySum = m.tariffs.daySums[c.shape][dayType(day)];
+    for (let k = 1; k <= 4; k++) out[k]! += f * daySum[k]!; // the noise of a whole day cancels per tariff
+  } else {
+    const p = PREFIX[c.shape][dayType(day)];
+    for (const r of m.tariffs.runs) {
+      const a = Math.max(r.from, lo);
+      const b = Math.min(r.to, hi);
+      if (a >= b) continue;
+      out[r.tariff]! += f * (p[b]! - p[a]!) + noise(m, c, base + b - 1) - noise(m, c, base + a - 1);
+    }
+  }
+  const o = outageOf(m, day);
+  if (o) {
+    for (let s = Math.max(o[0], lo); s < Math.min(o[1], hi); s++) out[m.tariffs.slotTariff[s]!]! -= rawSlotEnergy(m, c, base + s);
+  }
+}
+
+/**
+ * Cumulative energy per tariff from the start of history to the start of a local day, per channel: history is
+ * one step per day (≈ 700 hash draws per channel after two years), asked again by every session of a meter.
+ * Meters are rebuilt per session, so entries are keyed by what the sum depends on. Bounded (first in, first
+ * out); the values are exact integers, so a cached sum equals a recomputed one.
+ */
+const DAY_SUMS_LIMIT = 16_384;
+const daySumCache = new WeakMap<TariffSchedule, Map<string, { day: number; cum: Float64Array }>>();
+
+/** Adds whole days [firstDay, day) of channel `c` to `out` (out[1..4]). */
+function addDaysBefore(m: LoadModel, c: ChannelLoad, day: number, out: Float64Array): void {
+  const firstDay = Math.floor(m.startSlot / SLOTS_PER_DAY);
+  const lo = m.startSlot - firstDay * SLOTS_PER_DAY;
+  let byKey = daySumCache.get(m.tariffs);
+  if (!byKey) daySumCache.set(m.tariffs, (byKey = new Map()));
+  const key = `${c.seed}/${c.multiplier}/${c.shape}/${m.startSlot}/${m.outages ? `${m.outages.seed}/${m.outages.perDay}` : '-'}`;
+  let e = byKey.get(key);
+  if (!e || e.day > day) {
+    // from the start of history; kept at the earliest day asked, so later days only add a few days to it
+    const cum = new Float64Array(5);
+    for (let d = firstDay; d < day; d++) addDay(m, c, d, d === firstDay ? lo : 0, SLOTS_PER_DAY, cum);
+    e = { day: Math.max(day, firstDay), cum };
+    byKey.delete(key);
+    byKey.set(key, e);
+    if (byKey.size > DAY_SUMS_LIMIT) byKey.delete(byKey.keys().next().value!);
+  } else if (day - e.day > 31) {
+    for (; e.day < day; e.day++) addDay(m, c, e.day, e.day === firstDay ? lo : 0, SLOTS_PER_DAY, e.cum); // a long-running fleet: move on
+  }
+  for (let k = 1; k <= 4; k++) out[k]! += e.cum[k]!;
+  for (let d = e.day; d < day; d++) addDay(m, c, d, d === firstDay ? lo : 0, SLOTS_PER_DAY, out);
+}
+
 /**
  * Cumulative energy per tariff (out[1..4], mWh; out[0] unused) of channel `ch` over the slots
- * [startSlot, slot). Cost: one step per day of history.
+ * [startSlot, slot). Whole days come from the cache above; the day of `slot` costs one step per tariff run.
  */
 export function cumulativeBefore(m: LoadModel, ch: number, slot: number, out = new Float64Array(5)): Float64Array {
   out.fill(0);
   const c = m.channels[ch]!;
   if (c.multiplier === 0 || slot <= m.startSlot) return out;
-  const firstDay = Math.floor(m.startSlot / SLOTS_PER_DAY);
-  const lastDay = Math.floor((slot - 1) / SLOTS_PER_DAY);
-  const sums = m.tariffs.daySums[c.shape];
-  for (let day = firstDay; day <= lastDay; day++) {
-    const base = day * SLOTS_PER_DAY;
-    const lo = Math.max(m.startSlot, base) - base;
-    const hi = Math.min(slot, base + SLOTS_PER_DAY) - base;
-    const f = c.multiplier * dayFactor(c, day);
-    if (lo === 0 && hi === SLOTS_PER_DAY) {
-      const daySum = sums[dayType(day)];
-      for (let k = 1; k <= 4; k++) out[k]! += f * daySum[k]!; // the noise of a whole day cancels per tariff
-    } else {
-      const p = PREFIX[c.shape][dayType(day)];
-      for (const r of m.tariffs.runs) {
-        const a = Math.max(r.from, lo);
-        const b = Math.min(r.to, hi);
-        if (a >= b) continue;
-        out[r.tariff]! += f * (p[b]! - p[a]!) + noise(m, c, base + b - 1) - noise(m, c, base + a - 1);
-      }
-    }
-    const o = outageOf(m, day);
-    if (o) {
-      for (let s = Math.max(o[0], lo); s < Math.min(o[1], hi); s++) out[m.tariffs.slotTariff[s]!]! -= rawSlotEnergy(m, c, base + s);
-    }
-  }
+  const day = Math.floor(slot / SLOTS_PER_DAY);
+  addDaysBefore(m, c, day, out);
+  const base = day * SLOTS_PER_DAY;
+  const lo = Math.max(m.startSlot, base) - base;
+  if (slot > base + lo) addDay(m, c, day, lo, slot - base, out);
   return out;
 }
 

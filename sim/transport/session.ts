@@ -46,6 +46,8 @@ export interface MeterAddress {
   serverWPort?: number;
 }
 
+const RANDOM = { random: (n: number): Uint8Array => randomBytes(n) };
+
 export interface SessionIo {
   write(bytes: Uint8Array): void;
   close(): void;
@@ -81,7 +83,7 @@ export class MeterSession {
         maxReceivePduSize: 1024,
         associations: associationsFor(fleet.config.security, keys),
       },
-      { random: (n) => new Uint8Array(randomBytes(n)) },
+      RANDOM,
     );
     this.info = {
       clientSap: 0,

@@ -35,12 +35,15 @@ function attach(socket: Socket, o: TcpOptions, count: { n: number }, fixedIndex?
   socket.on('data', (chunk: Buffer) => {
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     if (session) return session.receive(bytes);
-    const joined = new Uint8Array(pending.length + bytes.length);
-    joined.set(pending);
-    joined.set(bytes, pending.length);
+    let joined = bytes;
+    if (pending.length) {
+      joined = new Uint8Array(pending.length + bytes.length);
+      joined.set(pending);
+      joined.set(bytes, pending.length);
+    }
     const r = resolveMeter(o.framing, joined, o.fleet.size, fixedIndex);
     if (r === 'need-more') {
-      pending = joined;
+      pending = joined.slice(); // the socket's chunk is not ours to keep
       return;
     }
     if (r === 'unknown') return void socket.destroy();

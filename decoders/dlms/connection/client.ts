@@ -102,7 +102,7 @@ type Pending =
 
 export class DlmsClientConnection extends ConnectionEndpoint<ClientEvent> {
   private _state: ClientState = 'disconnected';
-  private readonly gbt = new GbtReassembler();
+  private gbt: GbtReassembler | undefined; // made when a meter first uses general-block-transfer
   private pending: Pending | undefined;
   private lastInvokeId = 0;
   private ctos: Uint8Array | undefined;
@@ -273,7 +273,7 @@ export class DlmsClientConnection extends ConnectionEndpoint<ClientEvent> {
   /** Forget the outstanding request (the caller gave up on it, e.g. after its timer and retries). */
   abandonRequest(): void {
     this.pending = undefined;
-    this.gbt.reset();
+    this.gbt?.reset();
   }
 
   // ---- framing ----
@@ -334,7 +334,7 @@ export class DlmsClientConnection extends ConnectionEndpoint<ClientEvent> {
         return;
       case 'general-block-transfer': {
         if (fromGbt) throw new DlmsError('DLMS_ERR_VALUE', 'general-block-transfer nested in general-block-transfer');
-        const p = this.gbt.push(a);
+        const p = (this.gbt ??= new GbtReassembler()).push(a);
         if (p.apdu) return this.receiveApdu(p.apdu, true);
         if (p.needAck) {
           this.send(encodeApdu({ type: 'general-block-transfer', lastBlock: false, streaming: false, window: 1, blockNumber: 1, blockNumberAck: p.ack, blockData: new Uint8Array(0) }));

@@ -10,7 +10,7 @@
  * Long GET answers are cut into GET-Response-With-Datablock sized to the client's max receive PDU and served
  * on GET-Request-Next; SET datablocks are put together before the application sees the request.
  */
-import { decodeDataBytes, encodeDataBytes } from '../axdr/data.js';
+import { decodeDataBytes } from '../axdr/data.js';
 import type { CosemDateTime, DlmsData } from '../axdr/types.js';
 import { Writer } from '../axdr/writer.js';
 import { AcseServiceUserDiagnostic, type Aare, type Aarq } from '../apdu/acse/index.js';
@@ -37,6 +37,7 @@ import { blockRoom, ConnectionEndpoint, diagnosticName, DLMS_VERSION, isReplyToH
 import { FramingLayer, type FramingEvent } from './framing.js';
 import { CIPHERING_OVERHEAD, CipheringSession } from './session.js';
 import {
+  checkSecurity,
   hdlcServerAddress,
   resolveSettings,
   type Authentication,
@@ -107,6 +108,9 @@ interface Current {
   stoc?: Uint8Array;
 }
 
+/** Offset of the Data in an encoded Get-Response-Normal carrying data. */
+const GET_RESPONSE_NORMAL_DATA_AT = 4;
+
 export class DlmsServerConnection extends ConnectionEndpoint<ServerEvent> {
   readonly associations: readonly ServerAssociation[];
   private _state: ServerState;
@@ -124,7 +128,7 @@ export class DlmsServerConnection extends ConnectionEndpoint<ServerEvent> {
     const s = resolveSettings(rest);
     for (const a of associations) {
       // the client-side checks hold per association: keys for ciphering / HLS, a password for LLS
-      resolveSettings({ ...rest, ...a, keys: a.keys, systemTitle: s.systemTitle });
+      checkSecurity({ ...a, systemTitle: s.systemTitle });
       requireHlsRandom(a.authentication, options.random);
     }
     const framing = new FramingLayer({
@@ -170,7 +174,8 @@ export class DlmsServerConnection extends ConnectionEndpoint<ServerEvent> {
     const normal = encodeApdu({ type: 'get-response-normal', invokeIdAndPriority: w.iid, result });
     if (!this.needsBlocks(normal.length)) return this.reply(normal, w.dedicated);
     if (result.type !== 'data') return this.reply(normal, w.dedicated);
-    this.startLongGet(invokeId, w, encodeDataBytes(result.value));
+    // the Data is encoded once: get-response (C4), normal (01), invoke-id-and-priority, data choice (00), Data
+    this.startLongGet(invokeId, w, normal.subarray(GET_RESPONSE_NORMAL_DATA_AT));
   }
 
   respondGetWithList(invokeId: number, results: GetDataResult[]): void {

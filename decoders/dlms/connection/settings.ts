@@ -119,11 +119,9 @@ function checkBytes(b: Uint8Array | undefined, n: number, what: string): void {
   if (b !== undefined && b.length !== n) throw new DlmsError('DLMS_ERR_VALUE', `${what} must be ${n} bytes, got ${b.length}`);
 }
 
-/** Defaults filled in and the combination checked (what ciphering and HLS need is present). */
-export function resolveSettings(init: ConnectionSettingsInit = {}): ConnectionSettings {
-  const s: ConnectionSettings = { ...DEFAULT_SETTINGS, ...init, quirks: { ...DEFAULT_QUIRKS, ...init.quirks } };
+/** What ciphering and authentication need is present and well-formed (a client's settings, a server's association). */
+export function checkSecurity(s: Pick<ConnectionSettings, 'securityPolicy' | 'authentication' | 'keys' | 'systemTitle' | 'password'>): void {
   checkBytes(s.systemTitle, 8, 'system title');
-  checkBytes(s.serverSystemTitle, 8, 'server system title');
   checkBytes(s.keys?.blockCipherKey, 16, 'block cipher key');
   checkBytes(s.keys?.authenticationKey, 16, 'authentication key');
   checkBytes(s.keys?.dedicatedKey, 16, 'dedicated key');
@@ -132,6 +130,13 @@ export function resolveSettings(init: ConnectionSettingsInit = {}): ConnectionSe
     if (!s.systemTitle) throw new DlmsError('DLMS_ERR_VALUE', 'ciphering and HLS need the own system title');
   }
   if (s.authentication === 'low' && s.password === undefined) throw new DlmsError('DLMS_ERR_VALUE', 'LLS needs a password');
+}
+
+/** Defaults filled in and the combination checked (what ciphering and HLS need is present). */
+export function resolveSettings(init: ConnectionSettingsInit = {}): ConnectionSettings {
+  const s: ConnectionSettings = { ...DEFAULT_SETTINGS, ...init, quirks: { ...DEFAULT_QUIRKS, ...init.quirks } };
+  checkBytes(s.serverSystemTitle, 8, 'server system title');
+  checkSecurity(s);
   if (!Number.isInteger(s.maxReceivePduSize) || s.maxReceivePduSize < 12 || s.maxReceivePduSize > 0xffff) {
     throw new DlmsError('DLMS_ERR_VALUE', `max receive PDU size ${s.maxReceivePduSize} is not in 12..65535`);
   }

@@ -60,6 +60,11 @@ export interface ReplayGuardState {
   entries: ReplayGuardEntry[];
 }
 
+/** Map key of a peer's key: system title as upper-case hex, '/', key name (the form exportState splits). */
+function entryId(systemTitle: Uint8Array, key: string): string {
+  return `${toHex(systemTitle)}/${key}`;
+}
+
 /** The receiver's last accepted counters, per peer system title and key. */
 export class ReplayGuard {
   readonly #last = new Map<string, number>();
@@ -76,26 +81,32 @@ export class ReplayGuard {
 
   /** Throws DLMS_ERR_REPLAY unless `counter` is greater than the last one accepted. */
   check(systemTitle: Uint8Array, key: string, counter: number): void {
-    const last = this.#last.get(`${toHex(systemTitle)}/${key}`);
-    if (last !== undefined && counter <= last) {
-      throw new DlmsError('DLMS_ERR_REPLAY', `invocation counter ${counter} from ${toHex(systemTitle)} (${key} key) is not greater than ${last}`);
-    }
+    this.#checkId(entryId(systemTitle, key), counter);
   }
 
   /** Checks, then records `counter` as the last accepted one. Call only once the APDU is authentic. */
   accept(systemTitle: Uint8Array, key: string, counter: number): void {
-    this.check(systemTitle, key, counter);
-    this.#last.set(`${toHex(systemTitle)}/${key}`, checkCounter(counter, MAX_INVOCATION_COUNTER, 'invocation counter'));
+    const id = entryId(systemTitle, key);
+    this.#checkId(id, counter);
+    this.#last.set(id, checkCounter(counter, MAX_INVOCATION_COUNTER, 'invocation counter'));
+  }
+
+  #checkId(id: string, counter: number): void {
+    const last = this.#last.get(id);
+    if (last !== undefined && counter <= last) {
+      const slash = id.indexOf('/');
+      throw new DlmsError('DLMS_ERR_REPLAY', `invocation counter ${counter} from ${id.slice(0, slash)} (${id.slice(slash + 1)} key) is not greater than ${last}`);
+    }
   }
 
   /** The last accepted counter, if any. */
   last(systemTitle: Uint8Array, key: string): number | undefined {
-    return this.#last.get(`${toHex(systemTitle)}/${key}`);
+    return this.#last.get(entryId(systemTitle, key));
   }
 
   /** Forgets a peer's counter for one key (after that key was renewed). */
   reset(systemTitle: Uint8Array, key: string): void {
-    this.#last.delete(`${toHex(systemTitle)}/${key}`);
+    this.#last.delete(entryId(systemTitle, key));
   }
 
   exportState(): ReplayGuardState {

@@ -72,18 +72,20 @@ function checkMaterial(sc: number, p: UnprotectParams, at: number): void {
   }
 }
 
-function initializationVector(systemTitle: Uint8Array, ic: number, counterBlock: boolean): Uint8Array {
-  const iv = new Uint8Array(counterBlock ? 16 : 12);
+// IV and AAD live only for one node:crypto call: Buffer.allocUnsafe takes them from Node's shared pool instead
+// of a new ArrayBuffer each (every byte is written below).
+function initializationVector(systemTitle: Uint8Array, ic: number, counterBlock: boolean): Buffer {
+  const iv = Buffer.allocUnsafe(counterBlock ? 16 : 12);
   iv.set(systemTitle, 0);
-  new DataView(iv.buffer).setUint32(8, ic >>> 0, false);
+  iv.writeUInt32BE(ic >>> 0, 8);
   // AES-CTR starting where GCM encrypts: inc32(J0) with J0 = IV || 00000001.
-  if (counterBlock) iv[15] = 2;
+  if (counterBlock) iv.writeUInt32BE(2, 12);
   return iv;
 }
 
-function additionalData(sc: number, ak: Uint8Array, extra: Uint8Array | undefined, apdu?: Uint8Array): Uint8Array {
+function additionalData(sc: number, ak: Uint8Array, extra: Uint8Array | undefined, apdu?: Uint8Array): Buffer {
   const extraLength = extra?.length ?? 0;
-  const a = new Uint8Array(1 + ak.length + extraLength + (apdu?.length ?? 0));
+  const a = Buffer.allocUnsafe(1 + ak.length + extraLength + (apdu?.length ?? 0));
   a[0] = sc;
   a.set(ak, 1);
   if (extra) a.set(extra, 1 + ak.length);
@@ -94,7 +96,7 @@ function additionalData(sc: number, ak: Uint8Array, extra: Uint8Array | undefine
 const gcmAlgorithm = (key: Uint8Array): CipherGCMTypes => (key.length === 32 ? 'aes-256-gcm' : 'aes-128-gcm');
 const ctrAlgorithm = (key: Uint8Array): string => (key.length === 32 ? 'aes-256-ctr' : 'aes-128-ctr');
 
-function gmac(key: Uint8Array, iv: Uint8Array, aad: Uint8Array): Buffer {
+function gmac(key: Uint8Array, iv: Buffer, aad: Buffer): Buffer {
   const c = createCipheriv(gcmAlgorithm(key), key, iv, { authTagLength: TAG_LENGTH });
   c.setAAD(aad);
   c.final();
@@ -103,7 +105,9 @@ function gmac(key: Uint8Array, iv: Uint8Array, aad: Uint8Array): Buffer {
 
 function ctr(key: Uint8Array, systemTitle: Uint8Array, ic: number, data: Uint8Array): Buffer {
   const c = createCipheriv(ctrAlgorithm(key), key, initializationVector(systemTitle, ic, true));
-  return Buffer.concat([c.update(data), c.final()]);
+  const out = c.update(data);
+  c.final(); // a stream mode: nothing held back
+  return out;
 }
 
 function view(b: Buffer): Uint8Array {
