@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedBus } from '../bus/embedded/index.js';
+import { KafkaBus } from '../bus/kafka/index.js';
+import { startMockCluster } from '../bus/kafka/mock-cluster.js';
 import { deviceKey } from '../bus/types.js';
 import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
@@ -30,9 +32,13 @@ async function publishDays(days: number[]): Promise<void> {
   await bus.close();
 }
 
-/** Starts the pipeline process; `killWhen` sees its output and returns true to SIGKILL it. */
-async function runChild(pauseAt: number, exitAt: number, killWhen?: (output: string) => boolean): Promise<{ signal: string | null; output: string }> {
-  const p = spawn(process.execPath, [...process.execArgv, child, dir, String(pauseAt), String(exitAt)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Starts the pipeline process (on the embedded bus, or on Kafka with `brokers`); `killWhen` sees its
+ * output and returns true to SIGKILL it.
+ */
+async function runChild(pauseAt: number, exitAt: number, killWhen?: (output: string) => boolean, brokers?: string[]): Promise<{ signal: string | null; output: string }> {
+  const args = [...process.execArgv, child, brokers ? join(dir, 'kafka') : dir, String(pauseAt), String(exitAt), ...(brokers ? [brokers.join(',')] : [])];
+  const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   p.stdout.on('data', (d: Buffer) => {
     output += d.toString();
@@ -45,8 +51,8 @@ async function runChild(pauseAt: number, exitAt: number, killWhen?: (output: str
   return { signal, output };
 }
 
-async function countReadings(): Promise<{ rows: number; final: number; keys: number }> {
-  const engine = new ChdbEngine(join(dir, 'ch'));
+async function countReadings(under = dir): Promise<{ rows: number; final: number; keys: number }> {
+  const engine = new ChdbEngine(join(under, 'ch'));
   try {
     const [r] = await engine.query<Record<string, number>>(
       'SELECT count() AS rows, uniqExact(device_id, obis, ts) AS keys, (SELECT count() FROM readings FINAL) AS final FROM readings',
@@ -87,4 +93,27 @@ test('SIGKILL after the commit: nothing is replayed; new frames published while 
   const consumed = [...restarted.output.matchAll(/^stored \d+ \S+\/(\d+)-(\d+)$/gm)].reduce((a, m) => a + Number(m[2]) - Number(m[1]) + 1, 0);
   assert.equal(consumed, DEVICES, 'only the frames of the new day are consumed');
   assert.deepEqual(await countReadings(), { rows: total + DEVICES * READINGS_PER_FRAME, final: total + DEVICES * READINGS_PER_FRAME, keys: total + DEVICES * READINGS_PER_FRAME });
+});
+
+test('Kafka: SIGKILL between the ClickHouse insert and the offset commit; after restart every reading is stored once', async () => {
+  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 2 }, { name: Topics.deadLetters, partitions: 1 }]);
+  const bus = new KafkaBus({ brokers: cluster.brokers });
+  try {
+    const serde = await AvroSerde.create<RawFrame>(new LocalSchemaStore(join(dir, 'kafka', 'schemas.json')), Topics.rawFrames, 'raw-frame');
+    const producer = await bus.producer();
+    for (const day of [1, 2, 3]) {
+      await producer.send(Topics.rawFrames, Array.from({ length: DEVICES }, (_, i) => ({ key: deviceKey(i + 1), value: serde.encode(loadProfileFrame(i + 1, dayStart(day))) })));
+    }
+    await producer.close();
+    const total = DEVICES * 3 * READINGS_PER_FRAME;
+    const killed = await runChild(3, 0, (out) => /^stored 3 /m.test(out), cluster.brokers);
+    assert.equal(killed.signal, 'SIGKILL');
+    const replayedToken = /^stored 3 (\S+)/m.exec(killed.output)![1]!;
+    const restarted = await runChild(0, total, undefined, cluster.brokers);
+    assert.match(restarted.output, new RegExp(`^stored \\d+ ${replayedToken.replace(/[/.]/g, '\\$&')}$`, 'm'), 'the uncommitted batch is consumed again');
+    assert.deepEqual(await countReadings(join(dir, 'kafka')), { rows: total, final: total, keys: total });
+  } finally {
+    await bus.close();
+    await cluster.stop();
+  }
 });

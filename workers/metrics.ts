@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export class PipelineMetrics {
   readonly framesIn: Counter;
   readonly readingsOut: Counter;
+  readonly eventsOut: Counter;
+  readonly readingsPublished: Counter;
   readonly decodeErrors: Counter<'stage'>;
   readonly batchFrames: Histogram;
   readonly batchReadings: Histogram;
@@ -14,6 +16,8 @@ export class PipelineMetrics {
     const registers = [registry];
     this.framesIn = new Counter({ name: 'hes_pipeline_frames_in_total', help: 'Raw frames taken from the bus', registers });
     this.readingsOut = new Counter({ name: 'hes_pipeline_readings_out_total', help: 'Readings stored in ClickHouse', registers });
+    this.eventsOut = new Counter({ name: 'hes_pipeline_events_out_total', help: 'Journal entries stored in ClickHouse', registers });
+    this.readingsPublished = new Counter({ name: 'hes_pipeline_readings_published_total', help: 'Readings sent to the hes.readings topic', registers });
     this.decodeErrors = new Counter({ name: 'hes_pipeline_decode_errors_total', help: 'Messages sent to the dead-letter topic', labelNames: ['stage'], registers });
     this.batchFrames = new Histogram({ name: 'hes_pipeline_batch_frames', help: 'Frames per batch', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500], registers });
     this.batchReadings = new Histogram({ name: 'hes_pipeline_batch_readings', help: 'Readings per insert', buckets: [100, 1000, 10_000, 50_000, 100_000, 250_000, 1_000_000], registers });

@@ -1,17 +1,20 @@
-// Test fixture (not a test): the embedded pipeline as its own process, for the crash tests.
-// argv: dataDir pauseAtBatch exitAtReadings. Prints "stored <n> <token>" after each stored batch; at
+// Test fixture (not a test): the pipeline as its own process, for the crash tests.
+// argv: dataDir pauseAtBatch exitAtReadings [kafkaBrokers]: the embedded bus under dataDir, or Kafka
+// when brokers are given (chDB under dataDir either way). Prints "stored <n> <token>" after each stored batch; at
 // batch `pauseAtBatch` it blocks between insert and commit so the parent can SIGKILL it there. Exits
 // once `exitAtReadings` readings are in ClickHouse (0 = run until killed).
 import { join } from 'node:path';
 import { EmbeddedBus } from '../bus/embedded/index.js';
+import { KafkaBus } from '../bus/kafka/index.js';
 import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { LocalSchemaStore } from '../schemas/registry/index.js';
 import { DecoderPool } from './pool.js';
 import { Pipeline } from './pipeline.js';
 
-const [dir, pauseAt, exitAt] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];
-const bus = new EmbeddedBus({ dir: join(dir, 'bus'), fsync: 'always' });
+const [dir, pauseAt, exitAt, brokers] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4]), process.argv[5]];
+// A short session: after a SIGKILL the group hands the partitions on once the dead member times out.
+const bus = brokers ? new KafkaBus({ brokers: brokers.split(','), sessionTimeoutMs: 6000 }) : new EmbeddedBus({ dir: join(dir, 'bus'), fsync: 'always' });
 const engine = new ChdbEngine(join(dir, 'ch'));
 await migrate(engine);
 const pool = new DecoderPool({ threads: 2 });

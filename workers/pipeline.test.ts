@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedBus } from '../bus/embedded/index.js';
@@ -11,7 +11,7 @@ import { ChdbEngine, ServerEngine, type ClickHouseEngine } from '../sinks/clickh
 import { startChdbHttpEndpoint, type ChdbHttpEndpoint } from '../sinks/clickhouse/http-endpoint.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { AvroSerde, LocalSchemaStore, type SchemaStore } from '../schemas/registry/index.js';
-import { Topics, type DeadLetter, type RawFrame } from '../schemas/avro/index.js';
+import { Topics, type DeadLetter, type RawFrame, type Reading } from '../schemas/avro/index.js';
 import { DecoderPool } from './pool.js';
 import { Pipeline } from './pipeline.js';
 import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from './testing.js';
@@ -96,6 +96,37 @@ async function assertExactlyOnce(engine: ClickHouseEngine): Promise<void> {
   assert.equal(new Date(`${String(first!.ts)}Z`).getTime(), dayStart(DAYS), 'first interval of the oldest day, UTC');
 }
 
+/** Reads `hes.readings` until `expected` messages came (or 60 s passed) and checks them against the table. */
+async function assertPublishedReadings(bus: Bus, store: SchemaStore, engine: ClickHouseEngine): Promise<void> {
+  const serde = await AvroSerde.create<Reading>(store, Topics.readings, 'reading');
+  const readings: Reading[] = [];
+  const keys = new Set<string>();
+  const consumer = await bus.consumer({ groupId: 'mdm', topics: [Topics.readings], maxBatchMessages: 5000 });
+  const timeout = setTimeout(() => void consumer.stop(), 60_000);
+  await consumer.run(async (b) => {
+    for (const m of b.messages) {
+      const r = await serde.decode(m.value);
+      assert.equal(m.key?.toString(), String(r.deviceId), 'keyed by device');
+      readings.push(r);
+      keys.add(`${r.deviceId}/${r.obis}/${r.timestamp}`);
+    }
+    if (readings.length >= EXPECTED) void consumer.stop();
+  });
+  clearTimeout(timeout);
+  assert.equal(readings.length, EXPECTED);
+  assert.equal(keys.size, EXPECTED, 'every stored reading once');
+  const sample = readings.find((r) => r.deviceId === 5 && r.obis === '1.0.3.8.0.255')!;
+  const [row] = await engine.query<Record<string, unknown>>(
+    "SELECT value, unit, reading_type, quality, device_tz, toUnixTimestamp(collected_at) AS collected FROM readings WHERE device_id = 5 AND obis = '1.0.3.8.0.255' AND ts = toDateTime({ts:UInt32}, 'UTC')",
+    { ts: sample.timestamp / 1000 },
+  );
+  assert.deepEqual(
+    { value: sample.value, unit: sample.unit, readingType: sample.readingType, quality: sample.quality, tz: sample.deviceTzMinutes, collectedAt: sample.collectedAt, archive: sample.archive, source: sample.source },
+    { value: Number(row!.value), unit: row!.unit, readingType: row!.reading_type, quality: Number(row!.quality), tz: Number(row!.device_tz), collectedAt: Number(row!.collected) * 1000, archive: 'profile-15min', source: 'POLL' },
+  );
+  assert.equal(sample.serverTime, loadProfileFrame(5, sample.timestamp - (sample.timestamp % 86_400_000)).receivedAt, 'serverTime is when the frame was received');
+}
+
 function assertDeadLetters(letters: DeadLetter[]): void {
   const byKey = new Map(letters.map((l) => [l.key?.toString(), l]));
   assert.equal(letters.length, 3, JSON.stringify(letters.map((l) => l.reason)));
@@ -116,9 +147,10 @@ test('embedded: frames on the durable log → pool → chDB exactly once; bad fr
   try {
     await migrate(engine);
     await publish(bus, store);
-    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 7 });
+    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 7, publishReadings: true });
     assertDeadLetters(await runUntilStored(pipeline, engine, bus, store, 3));
     await assertExactlyOnce(engine);
+    await assertPublishedReadings(bus, store, engine);
     assert.equal((await pipeline.metrics.registry.getSingleMetric('hes_pipeline_readings_out_total')!.get()).values[0]!.value, EXPECTED);
     // Replaying the whole topic with a fresh group inserts the same batches: the dedup tokens drop them.
     const replay = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 7, groupId: 'replay' });
@@ -136,6 +168,7 @@ test('Kafka: frames on the mock cluster → pool → @clickhouse/client → chDB
   cluster = await startMockCluster([
     { name: Topics.rawFrames, partitions: 4 },
     { name: Topics.deadLetters, partitions: 1 },
+    { name: Topics.readings, partitions: 4 },
   ]);
   const chdb = new ChdbEngine(join(dir, 'kafka-ch'));
   endpoint = await startChdbHttpEndpoint(chdb.session);
@@ -143,13 +176,15 @@ test('Kafka: frames on the mock cluster → pool → @clickhouse/client → chDB
   const bus = new KafkaBus({ brokers: cluster.brokers, sessionTimeoutMs: 6000 });
   const store = new LocalSchemaStore(join(dir, 'kafka-schemas.json'));
   try {
-    await bus.createTopics([{ name: Topics.rawFrames, partitions: 4 }, { name: Topics.deadLetters, partitions: 1 }]);
-    assert.deepEqual(await migrate(engine), ['001_readings.sql']);
+    await bus.createTopics([{ name: Topics.rawFrames, partitions: 4 }, { name: Topics.deadLetters, partitions: 1 }, { name: Topics.readings, partitions: 4 }]);
+    const migrations = readdirSync(new URL('../schemas/clickhouse/', import.meta.url)).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+    assert.deepEqual(await migrate(engine), migrations);
     assert.deepEqual(await migrate(engine), [], 'migrations apply once');
     await publish(bus, store);
-    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 10 });
+    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 10, publishReadings: true });
     assertDeadLetters(await runUntilStored(pipeline, engine, bus, store, 3));
     await assertExactlyOnce(engine);
+    await assertPublishedReadings(bus, store, engine);
   } finally {
     await bus.close();
     await engine.close();

@@ -1,16 +1,21 @@
 /**
  * The data plane between bus and ClickHouse: consume raw frames by batch, decode them in the pool,
- * insert the readings as one Native block, send undecodable frames to the dead-letter topic, and only
- * then let the bus commit. Each insert carries a deduplication token made of the batch's offset range,
- * so a batch replayed after a crash (stored, not yet committed) is dropped by ClickHouse; the table's
- * ReplacingMergeTree key collapses whatever else arrives twice (re-reads of the same interval).
+ * insert the readings as one Native block (and journal entries into `events`), send undecodable frames
+ * to the dead-letter topic, and only then let the bus commit. Each insert carries a deduplication token
+ * made of the batch's offset range, so a batch replayed after a crash (stored, not yet committed) is
+ * dropped by ClickHouse; the tables' ReplacingMergeTree keys collapse whatever else arrives twice
+ * (re-reads of the same interval).
  */
-import type { Batch, Bus, BusConsumer, BusProducer } from '../bus/types.js';
+import { deviceKey, type Batch, type Bus, type BusConsumer, type BusMessage, type BusProducer } from '../bus/types.js';
 import { AvroSerde, wireSchemaId, type SchemaStore } from '../schemas/registry/index.js';
-import { Topics, type DeadLetter } from '../schemas/avro/index.js';
+import { Topics, type DeadLetter, type Reading } from '../schemas/avro/index.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import type { DecoderPool } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
+import type { ReadingMessages } from './reading-messages.js';
+
+const DEFAULT_BATCH_FRAMES = 2600;
+const PUBLISH_CHUNK = 5000;
 
 export interface PipelineOptions {
   bus: Bus;
@@ -19,10 +24,19 @@ export interface PipelineOptions {
   pool: DecoderPool;
   metrics?: PipelineMetrics;
   groupId?: string;
-  /** Frames per decode task and insert: 260 daily 15-minute profiles × 4 registers ≈ 100k readings. */
+  /**
+   * Frames per decode task and insert (default 2600: daily 15-minute profiles × 4 registers ≈ 1M readings,
+   * one ClickHouse part per insert; smaller parts cost more in background merges than in the insert).
+   */
   maxBatchFrames?: number;
   /** Partitions processed at once (decode of one overlaps the insert of another). */
   concurrency?: number;
+  /**
+   * Publish every stored reading to `hes.readings` (Avro, reading.avsc) for MDM consumers, after the
+   * ClickHouse insert and before the commit: at least once (a batch replayed after a crash is published
+   * again). Default off.
+   */
+  publishReadings?: boolean;
   /** Called after a batch is stored and before its offsets are committed. */
   afterStore?: (batch: Batch, token: string) => void | Promise<void>;
 }
@@ -30,7 +44,8 @@ export interface PipelineOptions {
 export class Pipeline {
   readonly metrics: PipelineMetrics;
   private consumer: BusConsumer | undefined;
-  private deadLetters!: BusProducer;
+  private producer!: BusProducer;
+  private readingsSchemaId: number | undefined;
   private deadLetterSerde!: AvroSerde<DeadLetter>;
   private readonly writerSchemas: Record<number, string> = {};
 
@@ -38,21 +53,26 @@ export class Pipeline {
     this.metrics = options.metrics ?? new PipelineMetrics();
   }
 
+  get batchFrames(): number {
+    return this.options.maxBatchFrames ?? DEFAULT_BATCH_FRAMES;
+  }
+
   /** Consumes until `stop()`; rejects when a batch cannot be stored (it stays uncommitted on the bus). */
   async run(): Promise<void> {
     const { bus } = this.options;
     this.deadLetterSerde = await AvroSerde.create<DeadLetter>(this.options.schemas, Topics.deadLetters, 'dead-letter');
-    this.deadLetters = await bus.producer();
+    if (this.options.publishReadings) this.readingsSchemaId = (await AvroSerde.create<Reading>(this.options.schemas, Topics.readings, 'reading')).id;
+    this.producer = await bus.producer();
     this.consumer = await bus.consumer({
       groupId: this.options.groupId ?? 'hes-pipeline',
       topics: [Topics.rawFrames],
-      maxBatchMessages: this.options.maxBatchFrames ?? 260,
+      maxBatchMessages: this.batchFrames,
       concurrency: this.options.concurrency ?? 2,
     });
     try {
       await this.consumer.run((batch) => this.handle(batch));
     } finally {
-      await this.deadLetters.close();
+      await this.producer.close();
     }
   }
 
@@ -70,6 +90,7 @@ export class Pipeline {
       messages.map((x) => x.value),
       this.writerSchemas,
       Math.floor(Date.now() / 1000),
+      this.readingsSchemaId,
     );
     const first = messages[0]!.offset;
     const last = messages[messages.length - 1]!.offset;
@@ -81,9 +102,15 @@ export class Pipeline {
       m.readingsOut.inc(result.readings);
       m.batchReadings.observe(result.readings);
     }
+    if (result.eventCount > 0) {
+      // Journal entries are few: JSON rows, deduplicated by the same token (tokens are kept per table).
+      await this.options.engine.exec(`INSERT INTO events SETTINGS insert_deduplication_token = '${token}' FORMAT JSONEachRow\n${result.events}`);
+      m.eventsOut.inc(result.eventCount);
+    }
+    if (result.readingMessages) await this.publish(result.readingMessages);
     if (result.failures.length) {
       const now = Date.now();
-      await this.deadLetters.send(
+      await this.producer.send(
         Topics.deadLetters,
         result.failures.map((f) => {
           const original = messages[f.index]!;
@@ -108,6 +135,23 @@ export class Pipeline {
     }
     m.lag.set(Math.max(0, batch.highWatermark - last - 1));
     await this.options.afterStore?.(batch, token);
+  }
+
+  /** Sends a batch's readings in requests of PUBLISH_CHUNK messages (Kafka's default limit is 1 MB). */
+  private async publish({ data, bounds, deviceIds }: ReadingMessages): Promise<void> {
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    let key = deviceKey(deviceIds[0] ?? 0);
+    for (let start = 0; start < deviceIds.length; start += PUBLISH_CHUNK) {
+      const end = Math.min(deviceIds.length, start + PUBLISH_CHUNK);
+      const chunk: BusMessage[] = new Array(end - start);
+      for (let i = start; i < end; i++) {
+        // A frame's readings are consecutive: one key per device run.
+        if (i > 0 && deviceIds[i] !== deviceIds[i - 1]) key = deviceKey(deviceIds[i]!);
+        chunk[i - start] = { key, value: bytes.subarray(bounds[i]!, bounds[i + 1]!) };
+      }
+      await this.producer.send(Topics.readings, chunk);
+      this.metrics.readingsPublished.inc(end - start);
+    }
   }
 
   private async loadWriterSchemas(values: Buffer[]): Promise<void> {

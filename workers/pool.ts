@@ -24,8 +24,11 @@ export class DecoderPool {
     return this.piscina.maxThreads;
   }
 
-  /** Decodes a batch of bus message values; the packed buffer is transferred to the worker. */
-  decode(values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number): Promise<DecodeResult> {
+  /**
+   * Decodes a batch of bus message values; the packed buffer is transferred to the worker. With
+   * `readingsSchemaId` the readings also come back as `hes.readings` messages.
+   */
+  decode(values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number, readingsSchemaId?: number): Promise<DecodeResult> {
     let total = 0;
     for (const v of values) total += v.length;
     const buffer = new ArrayBuffer(total);
@@ -38,7 +41,7 @@ export class DecoderPool {
       p += v.length;
       bounds[2 * i + 1] = p;
     });
-    const task: DecodeTask = { buffer, bounds, writerSchemas, collectedAtSec };
+    const task: DecodeTask = { buffer, bounds, writerSchemas, collectedAtSec, ...(readingsSchemaId === undefined ? {} : { readingsSchemaId }) };
     return this.piscina.run(task, { transferList: [buffer, bounds.buffer] });
   }
 

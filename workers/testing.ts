@@ -5,7 +5,10 @@
  * decode benchmark (bench/dlms-decode.ts).
  */
 import { encodeDateTime, dateTimeFromUtcMs } from '../decoders/dlms/axdr/datetime.js';
-import type { CaptureObject, DecodingContext, RawFrame } from '../schemas/avro/index.js';
+import { applyScaler } from '../decoders/dlms/units.js';
+import { avroType, type CaptureObject, type DecodingContext, type RawFrame } from '../schemas/avro/index.js';
+import { FrameDecoder, type EventRow } from './decode-frame.js';
+import type { ReadingsBlock } from './readings-block.js';
 
 const register = (obis: string, unit: string, code: string): CaptureObject => ({ classId: 3, obis, attribute: 2, dataIndex: 0, scaler: 0, unit, readingType: code, tariff: 0 });
 
@@ -100,4 +103,53 @@ export function loadProfileFrame(deviceId: number, dayStartMs: number): RawFrame
 /** Midnight UTC `daysAgo` days before now: recent enough for every retention TTL. */
 export function dayStart(daysAgo: number): number {
   return (Math.floor(Date.now() / 86_400_000) - daysAgo) * 86_400_000;
+}
+
+/** One reading as the decoder added it to a block, text columns resolved (tests). */
+export interface DecodedReading {
+  deviceId: number;
+  archive: string;
+  obis: string;
+  tariff: number;
+  ts: number;
+  raw: number;
+  scaler: number;
+  unit: string;
+  quality: number;
+  deviceTz: number;
+  source: string;
+  retentionDays: number;
+  /** raw × 10^scaler */
+  value: number;
+}
+
+/**
+ * Decodes frames as the pool does — each through the Avro raw-frame schema first, so the context must
+ * encode — and returns the readings and journal entries (tests of the readers that publish frames).
+ */
+export function decodeFrames(frames: RawFrame[], collectedAtSec = Math.floor(Date.now() / 1000)): { readings: DecodedReading[]; events: EventRow[] } {
+  const type = avroType('raw-frame');
+  const texts = new Map<string, string[]>();
+  const readings: DecodedReading[] = [];
+  // Records what the decoder adds instead of building a Native block.
+  const block = {
+    textId(column: string, value: string): number {
+      const list = texts.get(column) ?? [];
+      texts.set(column, list);
+      const i = list.indexOf(value);
+      return i >= 0 ? i : list.push(value) - 1;
+    },
+    add(deviceId: number, archive: number, obis: number, _readingType: number, tariff: number, ts: number, raw: number, scaler: number, unit: number,
+      quality: number, _status: number, deviceTz: number, source: number, _collectedAt: number, retentionDays: number): void {
+      const text = (c: string, i: number) => texts.get(c)![i]!;
+      readings.push({
+        deviceId, archive: text('archive', archive), obis: text('obis', obis), tariff, ts, raw, scaler, unit: text('unit', unit), quality, deviceTz,
+        source: text('source', source), retentionDays, value: applyScaler(raw, scaler),
+      });
+    },
+  };
+  const decoder = new FrameDecoder();
+  const events: EventRow[] = [];
+  for (const f of frames) decoder.decode(type.fromBuffer(type.toBuffer(f)) as RawFrame, block as unknown as ReadingsBlock, collectedAtSec, events);
+  return { readings, events };
 }

@@ -70,6 +70,32 @@ test('keyed messages keep per-key order; a group commits and resumes after its l
   }
 });
 
+test('a consumer that caught up gets what is appended later to the same partition', { timeout: 20_000 }, async () => {
+  const dir = tmp();
+  try {
+    const bus = new EmbeddedBus({ dir, defaultPartitions: 1 });
+    const producer = await bus.producer();
+    const c = await bus.consumer({ groupId: 'g', topics: ['t'] });
+    const seen: string[] = [];
+    let more = () => {};
+    const done = c.run(async (b) => {
+      seen.push(...b.messages.map((m) => m.value.toString()));
+      more();
+      if (seen.length === 3) await c.stop();
+    });
+    for (const v of ['a', 'b', 'c']) {
+      const taken = new Promise<void>((r) => (more = r));
+      await producer.send('t', [msg('k', v)]);
+      await taken;
+    }
+    await done;
+    assert.deepEqual(seen, ['a', 'b', 'c']);
+    await bus.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a failed handler commits nothing: the batch is delivered again', async () => {
   const dir = tmp();
   try {

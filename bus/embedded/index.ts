@@ -13,7 +13,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { partitionOf, type BatchHandler, type Bus, type BusConsumer, type BusMessage, type BusProducer, type ConsumerOptions, type TopicSpec } from '../types.js';
-import { PartitionLog, type FsyncPolicy, type LogOptions } from './log.js';
+import { fsyncInBackground, PartitionLog, type FsyncPolicy, type LogOptions } from './log.js';
 
 export interface EmbeddedBusOptions {
   dir: string;
@@ -35,6 +35,7 @@ interface Topic {
 export class EmbeddedBus implements Bus {
   private readonly topics = new Map<string, Topic>();
   private readonly groups = new Set<string>();
+  private readonly unsyncedCommits = new Set<string>();
   private readonly logOptions: LogOptions;
   private readonly timer: NodeJS.Timeout;
   private roundRobin = 0;
@@ -75,6 +76,7 @@ export class EmbeddedBus implements Bus {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.syncCommits();
     for (const t of this.topics.values()) {
       for (const p of t.partitions) p.close();
       for (const w of t.waiters) w();
@@ -91,7 +93,14 @@ export class EmbeddedBus implements Bus {
     if (n === 1) t.partitions[0]!.append(messages, now);
     else {
       const byPartition: BusMessage[][] = Array.from({ length: n }, () => []);
-      for (const m of messages) byPartition[partitionOf(m.key, n, this.roundRobin++)]!.push(m);
+      let lastKey: Buffer | null = null;
+      let last = 0;
+      for (const m of messages) {
+        // Runs of one device's messages (a frame's readings) share their key object: hash it once.
+        if (m.key === null || m.key !== lastKey) last = partitionOf(m.key, n, this.roundRobin++);
+        lastKey = m.key;
+        byPartition[last]!.push(m);
+      }
       for (let p = 0; p < n; p++) if (byPartition[p]!.length) t.partitions[p]!.append(byPartition[p]!, now);
     }
     for (const w of t.waiters) w();
@@ -135,18 +144,36 @@ export class EmbeddedBus implements Bus {
     }
   }
 
+  /**
+   * Commits by atomic rename, so a crashed process finds the old or the new offsets, never a torn file.
+   * With fsync 'interval' the file reaches the disk with the next housekeeping tick rather than on every
+   * commit (a synchronous fsync per batch stalls the event loop): a power loss may then bring back an
+   * older commit, which only replays batches the sink's deduplication drops.
+   */
   writeCommitted(groupId: string, offsets: Record<string, Record<string, number>>): void {
-    atomicWrite(join(this.options.dir, 'groups', `${groupId}.json`), JSON.stringify(offsets), this.logOptions.fsync !== 'never');
+    const path = join(this.options.dir, 'groups', `${groupId}.json`);
+    atomicWrite(path, JSON.stringify(offsets), this.logOptions.fsync === 'always');
+    if (this.logOptions.fsync === 'interval') this.unsyncedCommits.add(path);
   }
 
   private housekeeping(): void {
     const now = Date.now();
+    this.syncCommits(true);
     for (const t of this.topics.values()) {
       for (const p of t.partitions) {
-        if (this.logOptions.fsync === 'interval') p.sync();
+        if (this.logOptions.fsync === 'interval') p.syncInBackground();
         p.applyRetention(now);
       }
     }
+  }
+
+  /** Offsets written since the last tick reach the disk (in the background while running, at once on close). */
+  private syncCommits(background = false): void {
+    for (const path of this.unsyncedCommits) {
+      if (background) fsyncInBackground(path, () => this.unsyncedCommits.add(path));
+      else fsyncFile(path);
+    }
+    this.unsyncedCommits.clear();
   }
 }
 
@@ -238,14 +265,19 @@ class Semaphore {
   }
 }
 
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function atomicWrite(path: string, text: string, durable: boolean): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, text);
-  if (durable) {
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-  }
+  if (durable) fsyncFile(tmp);
   renameSync(tmp, path);
 }
 

@@ -9,7 +9,7 @@
  * loses only what was not yet acknowledged. A sparse index (every INDEX_EVERY records) finds a position
  * from an offset without scanning a whole segment.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, fstatSync, fsync, open, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { BusMessage, ConsumedMessage } from '../types.js';
@@ -111,6 +111,18 @@ export class PartitionLog {
     this.dirty = false;
   }
 
+  /**
+   * fsync off the event loop (policy 'interval'): a synchronous fsync of a second's appends blocks every
+   * producer and consumer of the process for as long as the disk takes. It goes through a descriptor of
+   * its own (fsync flushes the file, whichever descriptor asks), so a segment roll or close meanwhile
+   * does not race it. On failure the log stays dirty: the next tick, or the close, tries again.
+   */
+  syncInBackground(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    fsyncInBackground(this.segments[this.segments.length - 1]!.path, () => (this.dirty = true));
+  }
+
   /** Up to `max` messages from `offset` (clamped to the log start). */
   read(offset: number, max: number): ConsumedMessage[] {
     if (offset < this.startOffset) offset = this.startOffset;
@@ -121,6 +133,8 @@ export class PartitionLog {
     while (out.length < max && s < this.segments.length) {
       const seg = this.segments[s]!;
       if (position >= seg.size) {
+        // The end of the last segment stays the cursor: the next append continues there.
+        if (s === this.segments.length - 1) break;
         s++;
         position = 0;
         continue;
@@ -253,6 +267,17 @@ export class PartitionLog {
     while (i > 0 && seg.offsets[i]! > offset) i--;
     return i >= 0 && seg.offsets[i]! <= offset ? { segment: s, position: seg.positions[i]! } : { segment: s, position: 0 };
   }
+}
+
+/** fsync(2) of `path` on libuv's thread pool; `failed` runs when it could not be done. */
+export function fsyncInBackground(path: string, failed: () => void): void {
+  open(path, 'r', (e, fd) => {
+    if (e) return failed();
+    fsync(fd, (e2) => {
+      close(fd, () => {});
+      if (e2) failed();
+    });
+  });
 }
 
 function parse(chunk: Buffer, p: number, len: number): ConsumedMessage {

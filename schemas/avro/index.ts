@@ -33,6 +33,8 @@ export interface CaptureObject {
   unit: string;
   readingType: string | null;
   tariff: number;
+  /** false: parsed but not stored (a tag the task did not ask for); absent in frames of older writers = true. */
+  store?: boolean;
 }
 
 export interface DecodingContext {
@@ -41,6 +43,10 @@ export interface DecodingContext {
   deviceTzMinutes: number | null;
   source: 'POLL' | 'PUSH' | 'IMPORT' | 'MANUAL';
   captureObjects: CaptureObject[];
+  /** The buffer is this event journal: rows become events (absent = null). */
+  journal?: string | null;
+  /** Name of the table of the journal's event codes (decoders/dlms/cosem/event-codes.ts). */
+  eventCodes?: string | null;
 }
 
 export interface RawFrame {

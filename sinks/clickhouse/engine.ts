@@ -4,7 +4,8 @@
  * as bytes so neither path parses or re-encodes rows in JavaScript.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -48,7 +49,8 @@ export class ChdbEngine implements ClickHouseEngine {
 
   constructor(path: string) {
     this.session = new Session(path);
-    // Native blocks reach the engine through a file: chDB's buffer inserts accept text formats only.
+    // Native blocks reach the engine through a file in memory: chDB's public buffer insert accepts text
+    // formats only (its internal raw-insert entry point truncates large binary payloads).
     this.spool = join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), `hes-chdb-${process.pid}-${randomUUID().slice(0, 8)}`);
     mkdirSync(this.spool, { recursive: true });
   }
@@ -66,11 +68,13 @@ export class ChdbEngine implements ClickHouseEngine {
 
   async insertNative(table: string, block: Uint8Array, settings?: Settings): Promise<void> {
     const file = join(this.spool, `${randomUUID()}.native`);
-    writeFileSync(file, block);
+    // Asynchronous: a block is megabytes, and a synchronous write would stall the event loop
+    // (bus reads, other partitions' inserts) for milliseconds.
+    await writeFile(file, block);
     try {
       await this.session.queryAsync(`INSERT INTO ${identifier(table)} FROM INFILE '${file}'${settingsClause(settings)} FORMAT Native`);
     } finally {
-      rmSync(file, { force: true });
+      await rm(file, { force: true });
     }
   }
 

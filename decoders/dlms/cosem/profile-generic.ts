@@ -378,7 +378,8 @@ export interface ProfileRow {
   values: (number | null)[];
 }
 
-function dateTimeOf(d: DlmsData): CosemDateTime | null {
+/** The date-time of a cell sent as date-time or as octet-string(12), else null. */
+export function dateTimeOf(d: DlmsData): CosemDateTime | null {
   if (d.type === 'date-time') return d.value;
   if (d.type === 'octet-string' && d.value.length === 12) return decodeDateTime(d.value);
   return null;
