@@ -11,11 +11,14 @@ import { checkPasswordRule, passwordProblemText, PASSWORD_MAX } from '../registr
 import { createProject } from '../registry/project-data.js';
 import { audit, ifMatch, listQuerySchema, projectIdOf, sendError, setEtag, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
+import { all, download, noContent, page, ref } from './schemas.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 100 };
 const obj = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', additionalProperties: false, properties, required });
 const idParams = (key: string, schema: object = uuid) => ({ type: 'object', required: [key], properties: { [key]: schema } });
 const sortable = (spec: crud.TableSpec) => Object.entries(spec.fields).filter(([, f]) => f.sortable).map(([n]) => n);
+const okAs = (name: string, description?: string) => ({ 200: ref(name, description) });
+const deleted = { 204: noContent };
 const listArgs = (req: FastifyRequest) => {
   const { limit, offset, sort, order, ...filters } = req.query as Record<string, unknown>;
   return { limit: limit as number, offset: offset as number, sort: sort as string | undefined, order: order as 'asc' | 'desc', filters };
@@ -30,9 +33,9 @@ export function adminRoutes(app: FastifyInstance): void {
     email: { type: 'string', maxLength: 200 }, roleId: uuid, enabled: { type: 'boolean' }, m2m: { type: 'boolean' },
     password: { type: 'string', maxLength: PASSWORD_MAX * 4, writeOnly: true }, mustChangePassword: { type: 'boolean' },
   };
-  app.get('/users', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], querystring: listQuerySchema(sortable(userSpec), { username: { type: 'string' }, roleId: uuid, enabled: { type: 'boolean' }, m2m: { type: 'boolean' } }) } },
+  app.get('/users', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], querystring: listQuerySchema(sortable(userSpec), { username: { type: 'string' }, roleId: uuid, enabled: { type: 'boolean' }, m2m: { type: 'boolean' } }), response: { 200: page('User') } } },
     (req) => crud.list(db, userSpec, null, listArgs(req)));
-  app.post('/users', { config: { access: ['Write.Users'] }, schema: { tags: ['users'], summary: 'Create a user (M2M users get API tokens instead of a password)', body: obj(userBody, ['username', 'roleId']) } },
+  app.post('/users', { config: { access: ['Write.Users'] }, schema: { tags: ['users'], summary: 'Create a user (M2M users get API tokens instead of a password)', body: obj(userBody, ['username', 'roleId']), response: { 201: ref('User') } } },
     async (req, reply) => {
       const b = req.body as Row;
       let passwordHash: string | null = null;
@@ -47,13 +50,13 @@ export function adminRoutes(app: FastifyInstance): void {
       setEtag(reply, row);
       return reply.code(201).send(row);
     });
-  app.get('/users/:userId', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], params: idParams('userId') } }, async (req, reply) => {
+  app.get('/users/:userId', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], params: idParams('userId'), response: okAs('User') } }, async (req, reply) => {
     const row = await crud.get(db, userSpec, null, (req.params as { userId: string }).userId);
     setEtag(reply, row);
     return row;
   });
   const { password: _p, mustChangePassword: _m, username: _u, m2m: _m2m, ...userPatch } = userBody;
-  app.patch('/users/:userId', { config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: idParams('userId'), body: { ...obj(userPatch), minProperties: 1 } } }, async (req, reply) => {
+  app.patch('/users/:userId', { config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: idParams('userId'), body: { ...obj(userPatch), minProperties: 1 }, response: okAs('User') } }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
     const b = req.body as Row;
     if (userId === req.identity!.userId && (b.enabled === false || b.roleId !== undefined)) {
@@ -70,7 +73,7 @@ export function adminRoutes(app: FastifyInstance): void {
     setEtag(reply, row);
     return row;
   });
-  app.delete('/users/:userId', { config: { access: ['Delete.Users'] }, schema: { tags: ['users'], params: idParams('userId') } }, async (req, reply) => {
+  app.delete('/users/:userId', { config: { access: ['Delete.Users'] }, schema: { tags: ['users'], params: idParams('userId'), response: deleted } }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
     if (userId === req.identity!.userId) return sendError(reply, 409, 'SELF_LOCKOUT', 'you cannot delete yourself', 'params.userId');
     const row = await crud.remove(db, userSpec, null, userId, ifMatch(req));
@@ -79,7 +82,7 @@ export function adminRoutes(app: FastifyInstance): void {
   });
   app.post('/users/:userId/password', {
     config: { access: ['Write.Users'] },
-    schema: { tags: ['users'], summary: 'Reset a user\'s password (they must change it at next login unless mustChangePassword is false)', params: idParams('userId'), body: obj({ password: userBody.password, mustChangePassword: { type: 'boolean' } }, ['password']) },
+    schema: { tags: ['users'], summary: 'Reset a user\'s password (they must change it at next login unless mustChangePassword is false)', params: idParams('userId'), body: obj({ password: userBody.password, mustChangePassword: { type: 'boolean' } }, ['password']), response: { 204: { ...noContent, description: 'Reset; the user\'s sessions are ended' } } },
   }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
     const b = req.body as { password: string; mustChangePassword?: boolean };
@@ -88,21 +91,23 @@ export function adminRoutes(app: FastifyInstance): void {
     await audit(req, 'security', 'SSET_PASSWORD_CHANGE', { userId, by: 'administrator' });
     return reply.code(204).send();
   });
-  app.get('/users/:userId/sessions', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], params: idParams('userId') } },
+  app.get('/users/:userId/sessions', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], params: idParams('userId'), response: { 200: all('Session') } } },
     async (req) => ({ items: await listSessions(db, (req.params as { userId: string }).userId) }));
   app.delete('/users/:userId/sessions/:sessionId', {
-    config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: { type: 'object', required: ['userId', 'sessionId'], properties: { userId: uuid, sessionId: uuid } } },
+    config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: { type: 'object', required: ['userId', 'sessionId'], properties: { userId: uuid, sessionId: uuid } }, response: deleted },
   }, async (req, reply) => {
     const { userId, sessionId } = req.params as { userId: string; sessionId: string };
     await revokeSession(db, userId, sessionId);
     await audit(req, 'security', 'SSET_SESSION_REVOKE', { userId, sessionId });
     return reply.code(204).send();
   });
-  app.get('/users/:userId/tokens', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], params: idParams('userId') } },
+  app.get('/users/:userId/tokens', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], params: idParams('userId'), response: { 200: all('ApiToken') } } },
     async (req) => ({ items: await listApiTokens(db, (req.params as { userId: string }).userId) }));
   app.post('/users/:userId/tokens', {
     config: { access: ['Write.Users'] },
-    schema: { tags: ['users'], summary: 'Issue an API token for an M2M account; the token is shown only in this answer', params: idParams('userId'), body: obj({ name }, ['name']) },
+    schema: { tags: ['users'], summary: 'Issue an API token for an M2M account; the token is shown only in this answer', params: idParams('userId'), body: obj({ name }, ['name']),
+      response: { 201: { type: 'object', required: ['id', 'token'], properties: { id: uuid, token: { type: 'string', description: 'hesm_…; shown only here' } } } },
+    },
   }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
     const u = await crud.get(db, userSpec, null, userId);
@@ -112,7 +117,7 @@ export function adminRoutes(app: FastifyInstance): void {
     return reply.code(201).send(t);
   });
   app.delete('/users/:userId/tokens/:tokenId', {
-    config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: { type: 'object', required: ['userId', 'tokenId'], properties: { userId: uuid, tokenId: uuid } } },
+    config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: { type: 'object', required: ['userId', 'tokenId'], properties: { userId: uuid, tokenId: uuid } }, response: deleted },
   }, async (req, reply) => {
     const { userId, tokenId } = req.params as { userId: string; tokenId: string };
     await revokeApiToken(db, userId, tokenId);
@@ -126,14 +131,14 @@ export function adminRoutes(app: FastifyInstance): void {
   const rolePermissions = async (r: Row) => ({
     ...r, permissions: (await db.query<{ permission: string }>('SELECT permission FROM role_permissions WHERE role_id = $1 ORDER BY 1', [r.id])).rows.map((x) => x.permission),
   });
-  app.get('/permissions', { config: { access: ['Read.Roles'] }, schema: { tags: ['roles'], summary: 'The permission list (seed 003 appendix 2)' } },
+  app.get('/permissions', { config: { access: ['Read.Roles'] }, schema: { tags: ['roles'], summary: 'The permission list (seed 003 appendix 2)', response: { 200: all('Permission') } } },
     () => ({ items: Object.entries(PERMISSIONS).map(([n, description]) => ({ name: n, description })) }));
-  app.get('/roles', { config: { access: ['Read.Roles'] }, schema: { tags: ['roles'], querystring: listQuerySchema(sortable(roleSpec), { name: { type: 'string' } }) } },
+  app.get('/roles', { config: { access: ['Read.Roles'] }, schema: { tags: ['roles'], querystring: listQuerySchema(sortable(roleSpec), { name: { type: 'string' } }), response: { 200: page('Role') } } },
     async (req) => {
       const page = await crud.list(db, roleSpec, null, listArgs(req));
       return { ...page, items: await Promise.all(page.items.map(rolePermissions)) };
     });
-  app.get('/roles/:roleId', { config: { access: ['Read.Roles'] }, schema: { tags: ['roles'], params: idParams('roleId') } }, async (req, reply) => {
+  app.get('/roles/:roleId', { config: { access: ['Read.Roles'] }, schema: { tags: ['roles'], params: idParams('roleId'), response: okAs('Role') } }, async (req, reply) => {
     const row = await crud.get(db, roleSpec, null, (req.params as { roleId: string }).roleId);
     setEtag(reply, row);
     return rolePermissions(row);
@@ -147,19 +152,19 @@ export function adminRoutes(app: FastifyInstance): void {
     }
     return row;
   });
-  app.post('/roles', { config: { access: ['Write.Roles'] }, schema: { tags: ['roles'], body: obj(roleBody, ['name', 'permissions']) } }, async (req, reply) => {
+  app.post('/roles', { config: { access: ['Write.Roles'] }, schema: { tags: ['roles'], body: obj(roleBody, ['name', 'permissions']), response: { 201: ref('Role') } } }, async (req, reply) => {
     const row = await saveRole(null, req.body as Row);
     await audit(req, 'security', 'SSET_ROLE_ADD', { role: row.name });
     setEtag(reply, row);
     return reply.code(201).send(await rolePermissions(row));
   });
-  app.patch('/roles/:roleId', { config: { access: ['Write.Roles'] }, schema: { tags: ['roles'], params: idParams('roleId'), body: { ...obj(roleBody), minProperties: 1 } } }, async (req, reply) => {
+  app.patch('/roles/:roleId', { config: { access: ['Write.Roles'] }, schema: { tags: ['roles'], params: idParams('roleId'), body: { ...obj(roleBody), minProperties: 1 }, response: okAs('Role') } }, async (req, reply) => {
     const row = await saveRole((req.params as { roleId: string }).roleId, req.body as Row, ifMatch(req));
     await audit(req, 'security', 'SSET_ROLE_UPDATE', { role: row.name });
     setEtag(reply, row);
     return rolePermissions(row);
   });
-  app.delete('/roles/:roleId', { config: { access: ['Delete.Roles'] }, schema: { tags: ['roles'], params: idParams('roleId') } }, async (req, reply) => {
+  app.delete('/roles/:roleId', { config: { access: ['Delete.Roles'] }, schema: { tags: ['roles'], params: idParams('roleId'), response: deleted } }, async (req, reply) => {
     const { roleId } = req.params as { roleId: string };
     const r = await crud.get(db, roleSpec, null, roleId);
     if (r.builtin) return sendError(reply, 409, 'BUILTIN_ROLE', 'built-in roles cannot be deleted', 'params.roleId');
@@ -174,7 +179,7 @@ export function adminRoutes(app: FastifyInstance): void {
   const projectBody = { name, description: { type: 'string', maxLength: 1000 }, timeZone: { type: 'string', minLength: 1, maxLength: 64 } };
   app.get('/projects', {
     config: { access: ['Read.Projects'] },
-    schema: { tags: ['projects'], summary: 'Projects you are a member of (all projects with Manage.Projects)', querystring: listQuerySchema(sortable(projectSpec), { name: { type: 'string' } }) },
+    schema: { tags: ['projects'], summary: 'Projects you are a member of (all projects with Manage.Projects)', querystring: listQuerySchema(sortable(projectSpec), { name: { type: 'string' } }), response: { 200: page('Project') } },
   }, async (req) => {
     const q = listArgs(req);
     if (req.identity!.permissions.has('Manage.Projects')) return crud.list(db, projectSpec, null, q);
@@ -188,47 +193,47 @@ export function adminRoutes(app: FastifyInstance): void {
     const n = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM project_members WHERE user_id = $1', [req.identity!.userId]);
     return { items: r.rows, total: n.rows[0].n, totalExact: true, hasMore: offset + r.rows.length < n.rows[0].n, limit, offset };
   });
-  app.post('/projects', { config: { access: ['Create.Projects'] }, schema: { tags: ['projects'], summary: 'Create a project (with its default group; you become a member)', body: obj(projectBody, ['name']) } },
+  app.post('/projects', { config: { access: ['Create.Projects'] }, schema: { tags: ['projects'], summary: 'Create a project (with its default group; you become a member)', body: obj(projectBody, ['name']), response: { 201: ref('Project') } } },
     async (req, reply) => {
       const row = await createProject(db, req.body as Row, req.identity!.userId);
       await audit(req, 'general', 'SET_PROJECT_ADD', { name: row.name }, String(row.id));
       setEtag(reply, row);
       return reply.code(201).send(row);
     });
-  app.get('/projects/:projectId', { config: { access: ['Read.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: projectParams } }, async (req, reply) => {
+  app.get('/projects/:projectId', { config: { access: ['Read.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: projectParams, response: okAs('Project') } }, async (req, reply) => {
     const row = await crud.get(db, projectSpec, null, projectIdOf(req));
     setEtag(reply, row);
     return row;
   });
-  app.patch('/projects/:projectId', { config: { access: ['Update.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: projectParams, body: { ...obj(projectBody), minProperties: 1 } } },
+  app.patch('/projects/:projectId', { config: { access: ['Update.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: projectParams, body: { ...obj(projectBody), minProperties: 1 }, response: okAs('Project') } },
     async (req, reply) => {
       const row = await crud.update(db, projectSpec, null, projectIdOf(req), req.body as Row, ifMatch(req));
       await audit(req, 'general', 'SET_PROJECT_UPDATE', { name: row.name }, String(row.id));
       setEtag(reply, row);
       return row;
     });
-  app.delete('/projects/:projectId', { config: { access: ['Delete.Projects'], projectAdmin: true }, schema: { tags: ['projects'], summary: 'Delete a project and everything in it', params: projectParams } },
+  app.delete('/projects/:projectId', { config: { access: ['Delete.Projects'], projectAdmin: true }, schema: { tags: ['projects'], summary: 'Delete a project and everything in it', params: projectParams, response: deleted } },
     async (req, reply) => {
       const row = await crud.remove(db, projectSpec, null, projectIdOf(req), ifMatch(req));
       await audit(req, 'general', 'SET_PROJECT_REMOVE', { name: row.name, id: row.id });
       return reply.code(204).send();
     });
   const memberParams = { type: 'object', required: ['projectId', 'userId'], properties: { projectId: uuid, userId: uuid } };
-  app.get('/projects/:projectId/members', { config: { access: ['Read.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: projectParams } }, async (req) => {
+  app.get('/projects/:projectId/members', { config: { access: ['Read.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: projectParams, response: { 200: all('Member') } } }, async (req) => {
     const r = await db.query(
       `SELECT u.id, u.username, u.display_name AS "displayName", r.name AS "roleName" FROM project_members m JOIN users u ON u.id = m.user_id
        JOIN roles r ON r.id = u.role_id WHERE m.project_id = $1 ORDER BY u.username`, [projectIdOf(req)],
     );
     return { items: r.rows };
   });
-  app.put('/projects/:projectId/members/:userId', { config: { access: ['Manage.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: memberParams } }, async (req, reply) => {
+  app.put('/projects/:projectId/members/:userId', { config: { access: ['Manage.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: memberParams, response: { 204: { ...noContent, description: 'The user is a member' } } } }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
     await crud.get(db, userSpec, null, userId);
     await db.query('INSERT INTO project_members (project_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [projectIdOf(req), userId]);
     await audit(req, 'security', 'SSET_PROJECT_MEMBER_ADD', { userId }, projectIdOf(req));
     return reply.code(204).send();
   });
-  app.delete('/projects/:projectId/members/:userId', { config: { access: ['Manage.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: memberParams } }, async (req, reply) => {
+  app.delete('/projects/:projectId/members/:userId', { config: { access: ['Manage.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: memberParams, response: deleted } }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
     const r = await db.query('DELETE FROM project_members WHERE project_id = $1 AND user_id = $2', [projectIdOf(req), userId]);
     if (!r.rowCount) return sendError(reply, 404, 'NOT_FOUND', 'not a member', 'params.userId');
@@ -238,9 +243,9 @@ export function adminRoutes(app: FastifyInstance): void {
 
   // ---- archives (seed 003 §2.2.29: cannot be added or deleted; name, active, retention, never-purge are editable)
   const archiveId = { type: 'string', pattern: '^[a-z0-9-]{1,64}$' };
-  app.get('/archives', { config: { access: ['Read.Datastore.Archive'] }, schema: { tags: ['archives'], querystring: listQuerySchema(sortable(archiveSpec), { kind: { type: 'string', enum: ['measurement', 'event', 'state'] }, active: { type: 'boolean' } }) } },
+  app.get('/archives', { config: { access: ['Read.Datastore.Archive'] }, schema: { tags: ['archives'], querystring: listQuerySchema(sortable(archiveSpec), { kind: { type: 'string', enum: ['measurement', 'event', 'state'] }, active: { type: 'boolean' } }), response: { 200: page('Archive') } } },
     (req) => crud.list(db, archiveSpec, null, listArgs(req)));
-  app.get('/archives/:archiveId', { config: { access: ['Read.Datastore.Archive'] }, schema: { tags: ['archives'], params: idParams('archiveId', archiveId) } }, async (req, reply) => {
+  app.get('/archives/:archiveId', { config: { access: ['Read.Datastore.Archive'] }, schema: { tags: ['archives'], params: idParams('archiveId', archiveId), response: okAs('Archive') } }, async (req, reply) => {
     const row = await crud.get(db, archiveSpec, null, (req.params as { archiveId: string }).archiveId);
     setEtag(reply, row);
     return row;
@@ -250,6 +255,7 @@ export function adminRoutes(app: FastifyInstance): void {
     schema: {
       tags: ['archives'], params: idParams('archiveId', archiveId),
       body: { ...obj({ name, active: { type: 'boolean' }, retentionSeconds: { type: 'integer', minimum: 3600, maximum: 100 * 365 * 86400 }, neverPurge: { type: 'boolean' } }), minProperties: 1 },
+      response: okAs('Archive'),
     },
   }, async (req, reply) => {
     const row = await crud.update(db, archiveSpec, null, (req.params as { archiveId: string }).archiveId, req.body as Row, ifMatch(req));
@@ -260,17 +266,17 @@ export function adminRoutes(app: FastifyInstance): void {
   });
 
   // ---- device profiles (read-only data shipped with the program)
-  app.get('/device-profiles', { config: { access: ['Read.Devices'] }, schema: { tags: ['device profiles'], querystring: listQuerySchema(sortable(profileSpec), { protocol: { type: 'string' } }) } },
+  app.get('/device-profiles', { config: { access: ['Read.Devices'] }, schema: { tags: ['device profiles'], querystring: listQuerySchema(sortable(profileSpec), { protocol: { type: 'string' } }), response: { 200: page('DeviceProfile') } } },
     (req) => crud.list(db, profileSpec, null, listArgs(req)));
-  app.get('/device-profiles/:profileId', { config: { access: ['Read.Devices'] }, schema: { tags: ['device profiles'], params: idParams('profileId', { type: 'string', maxLength: 100 }) } },
+  app.get('/device-profiles/:profileId', { config: { access: ['Read.Devices'] }, schema: { tags: ['device profiles'], params: idParams('profileId', { type: 'string', maxLength: 100 }), response: okAs('DeviceProfile') } },
     (req) => crud.get(db, profileSpec, null, (req.params as { profileId: string }).profileId));
 
   // ---- CENC port → project bindings
   const portParams = idParams('port', { type: 'integer', minimum: 1, maximum: 65535 });
-  app.get('/port-bindings', { config: { access: ['All.External.CENC'] }, schema: { tags: ['CENC'] } }, async () => ({
+  app.get('/port-bindings', { config: { access: ['All.External.CENC'] }, schema: { tags: ['CENC'], response: { 200: all('PortBinding') } } }, async () => ({
     items: (await db.query('SELECT port, project_id AS "projectId", created_at AS "createdAt" FROM port_bindings ORDER BY port')).rows,
   }));
-  app.put('/port-bindings/:port', { config: { access: ['All.External.CENC'] }, schema: { tags: ['CENC'], summary: 'Devices registering on this port join the project', params: portParams, body: obj({ projectId: uuid }, ['projectId']) } },
+  app.put('/port-bindings/:port', { config: { access: ['All.External.CENC'] }, schema: { tags: ['CENC'], summary: 'Devices registering on this port join the project', params: portParams, body: obj({ projectId: uuid }, ['projectId']), response: { 204: { ...noContent, description: 'Bound' } } } },
     async (req, reply) => {
       const { port } = req.params as { port: number };
       const { projectId } = req.body as { projectId: string };
@@ -281,7 +287,7 @@ export function adminRoutes(app: FastifyInstance): void {
       await audit(req, 'security', 'SSET_CONFIGURATION_CHANGE', { portBinding: port, projectId });
       return reply.code(204).send();
     });
-  app.delete('/port-bindings/:port', { config: { access: ['All.External.CENC'] }, schema: { tags: ['CENC'], params: portParams } }, async (req, reply) => {
+  app.delete('/port-bindings/:port', { config: { access: ['All.External.CENC'] }, schema: { tags: ['CENC'], params: portParams, response: deleted } }, async (req, reply) => {
     const { port } = req.params as { port: number };
     const r = await db.query('DELETE FROM port_bindings WHERE port = $1', [port]);
     if (!r.rowCount) return sendError(reply, 404, 'NOT_FOUND', 'no binding for this port', 'params.port');
@@ -297,6 +303,7 @@ export function adminRoutes(app: FastifyInstance): void {
       code: { type: 'string', maxLength: 64 }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' },
     },
   };
+  const eventPage = all('Event', { limit: { type: 'integer' }, offset: { type: 'integer' } }, 'Newest first');
   const events = async (req: FastifyRequest, category: 'general' | 'security') => {
     const q = req.query as { limit: number; offset: number; code?: string; from?: string; to?: string };
     // General events of projects the caller is not a member of stay hidden.
@@ -309,8 +316,8 @@ export function adminRoutes(app: FastifyInstance): void {
     );
     return { items: r.rows, limit: q.limit, offset: q.offset };
   };
-  app.get('/events/general', { config: { access: ['Read.Logs.Common'] }, schema: { tags: ['events'], summary: 'General events (seed 003 table 4)', querystring: eventQuery } }, (req) => events(req, 'general'));
-  app.get('/events/security', { config: { access: ['Read.Logs.Secure'] }, schema: { tags: ['events'], summary: 'Security events (seed 003 table 5)', querystring: eventQuery } }, (req) => events(req, 'security'));
+  app.get('/events/general', { config: { access: ['Read.Logs.Common'] }, schema: { tags: ['events'], summary: 'General events (seed 003 table 4)', querystring: eventQuery, response: { 200: eventPage } } }, (req) => events(req, 'general'));
+  app.get('/events/security', { config: { access: ['Read.Logs.Secure'] }, schema: { tags: ['events'], summary: 'Security events (seed 003 table 5)', querystring: eventQuery, response: { 200: eventPage } } }, (req) => events(req, 'security'));
 
   const logQuery = { ...eventQuery, properties: { ...eventQuery.properties, level: { type: 'string', maxLength: 16 }, app: { type: 'string', maxLength: 100 } } };
   const logs = (q: { limit: number; offset: number; level?: string; app?: string; from?: string; to?: string }) => db.query<Row>(
@@ -319,11 +326,11 @@ export function adminRoutes(app: FastifyInstance): void {
      ORDER BY at DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
     [q.level ?? null, q.app ?? null, q.from ?? null, q.to ?? null],
   );
-  app.get('/service-logs', { config: { access: ['Read.Logs.Debug'] }, schema: { tags: ['logs'], querystring: logQuery } }, async (req) => {
+  app.get('/service-logs', { config: { access: ['Read.Logs.Debug'] }, schema: { tags: ['logs'], querystring: logQuery, response: { 200: all('ServiceLog', { limit: { type: 'integer' }, offset: { type: 'integer' } }, 'Newest first') } } }, async (req) => {
     const q = req.query as { limit: number; offset: number };
     return { items: (await logs(req.query as never)).rows, limit: q.limit, offset: q.offset };
   });
-  app.get('/service-logs/export', { config: { access: ['Read.Logs.Debug'] }, schema: { tags: ['logs'], summary: 'Service logs as CSV', querystring: logQuery } }, async (req, reply) => {
+  app.get('/service-logs/export', { config: { access: ['Read.Logs.Debug'] }, schema: { tags: ['logs'], summary: 'Service logs as CSV', querystring: logQuery, response: { 200: download('text/csv', 'At most 1,000 rows: at, app, level, logger, message, details') } } }, async (req, reply) => {
     const rows = (await logs({ ...(req.query as { offset: number }), limit: 1000 })).rows;
     const cell = (v: unknown) => `"${(v instanceof Date ? v.toISOString() : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? '')).replace(/"/g, '""')}"`;
     const csv = ['at,app,level,logger,message,details', ...rows.map((r) => [r.at, r.app, r.level, r.logger, r.message, r.details].map(cell).join(','))].join('\r\n');
@@ -341,12 +348,12 @@ export function adminRoutes(app: FastifyInstance): void {
       security, password_enc IS NOT NULL AS "passwordSet", version FROM email_settings WHERE id = 1`);
     return r.rows[0];
   };
-  app.get('/email-settings', { config: { access: ['Read.Email.Settings'] }, schema: { tags: ['mail'] } }, async (_req, reply) => {
+  app.get('/email-settings', { config: { access: ['Read.Email.Settings'] }, schema: { tags: ['mail'], response: okAs('EmailSettings') } }, async (_req, reply) => {
     const row = await readEmail();
     setEtag(reply, row);
     return row;
   });
-  app.put('/email-settings', { config: { access: ['Write.Email.Settings'] }, schema: { tags: ['mail'], body: obj(emailBody, ['senderEmail', 'smtpHost', 'smtpPort']) } }, async (req, reply) => {
+  app.put('/email-settings', { config: { access: ['Write.Email.Settings'] }, schema: { tags: ['mail'], body: obj(emailBody, ['senderEmail', 'smtpHost', 'smtpPort']), response: okAs('EmailSettings') } }, async (req, reply) => {
     const b = req.body as Row;
     const version = ifMatch(req);
     const sets = ['sender_email = $1', 'sender_name = $2', 'username = $3', 'smtp_host = $4', 'smtp_port = $5', 'security = $6', 'version = version + 1'];

@@ -11,12 +11,14 @@ import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import { authRoutes, installAccessCheck } from './auth.js';
-import { handleError, errorSchema } from './http.js';
+import { handleError } from './http.js';
+import { addComponentSchemas, documentErrors } from './schemas.js';
 import { resourceRoutes } from './resources.js';
 import { adminRoutes } from './admin.js';
 import { transferRoutes } from './transfer.js';
 import { collectionRoutes } from './collection.js';
 import { dataRoutes } from './data.js';
+import { dataViewRoutes } from './data-views.js';
 
 export interface AppOptions {
   db: Db;
@@ -59,13 +61,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // Components are named by their $id (#/components/schemas/Device), not def-0, def-1, ...
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.addSchema({ $id: 'Error', ...errorSchema });
+  addComponentSchemas(app);
 
   let ready = false;
-  app.get('/health', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Liveness' } }, () => ({ status: 'ok' }));
-  app.get('/ready', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Readiness: the registry answers' } }, async (_req, reply) => {
+  const health = {
+    type: 'object', required: ['status'],
+    properties: { status: { type: 'string', enum: ['ok', 'ready', 'starting', 'unavailable'] }, engine: { type: 'string', enum: ['pglite', 'postgres'] } },
+  };
+  app.get('/health', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Liveness', response: { 200: health } } }, () => ({ status: 'ok' }));
+  app.get('/ready', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Readiness: the registry answers', response: { 200: health, 503: { ...health, description: 'The registry does not answer' } } } }, async (_req, reply) => {
     try {
       await opts.db.query('SELECT 1');
       return { status: ready ? 'ready' : 'starting', engine: opts.db.engine };
@@ -78,12 +86,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(async (v1) => {
     installAccessCheck(v1);
+    documentErrors(v1);
     await authRoutes(v1, opts.config);
     adminRoutes(v1);
     resourceRoutes(v1);
     transferRoutes(v1);
     collectionRoutes(v1);
     dataRoutes(v1);
+    dataViewRoutes(v1);
   }, { prefix: '/api/v1' });
 
   app.addHook('onReady', async () => {

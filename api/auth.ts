@@ -10,6 +10,7 @@ import {
 import { PASSWORD_MAX } from '../registry/password-rule.js';
 import { audit, sendError, uuid, type Identity } from './http.js';
 import { recordEvent } from '../registry/events.js';
+import { all, noContent, ref } from './schemas.js';
 
 export interface AuthOptions {
   accessTokenTtl: number;
@@ -88,14 +89,6 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
   const limiter = new LoginLimiter(opts.loginMaxFailures, opts.loginLockSeconds);
   const db = app.registry.db;
 
-  const tokens = {
-    type: 'object',
-    properties: {
-      accessToken: { type: 'string' }, refreshToken: { type: 'string' }, tokenType: { type: 'string' }, expiresIn: { type: 'integer' },
-      sessionId: { type: 'string' }, mustChangePassword: { type: 'boolean' },
-    },
-  };
-
   app.post('/auth/login', {
     config: { access: 'public' },
     schema: {
@@ -104,7 +97,11 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
         type: 'object', required: ['username', 'password'], additionalProperties: false,
         properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 256 } },
       },
-      response: { 200: tokens },
+      response: {
+        200: ref('TokenPair', 'Signed in'),
+        401: ref('Error', 'INVALID_CREDENTIALS: wrong user name or password, or the account is disabled'),
+        429: ref('Error', 'TOO_MANY_LOGIN_ATTEMPTS: Retry-After says when to try again'),
+      },
     },
   }, async (req, reply) => {
     const { username, password } = req.body as { username: string; password: string };
@@ -134,7 +131,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
     schema: {
       tags: ['auth'], summary: 'Exchange a refresh token for a new token pair (the old one stops working)',
       body: { type: 'object', required: ['refreshToken'], additionalProperties: false, properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 200 } } },
-      response: { 200: tokens },
+      response: { 200: ref('TokenPair', 'A new token pair'), 401: ref('Error', 'INVALID_REFRESH_TOKEN: invalid, expired or revoked') },
     },
   }, async (req) => {
     const { refreshToken } = req.body as { refreshToken: string };
@@ -144,7 +141,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
 
   app.post('/auth/logout', {
     config: { access: 'authenticated', allowWhilePasswordExpired: true },
-    schema: { tags: ['auth'], summary: 'End the current session' },
+    schema: { tags: ['auth'], summary: 'End the current session', response: { 204: noContent } },
   }, async (req, reply) => {
     const id = req.identity!;
     if (id.sessionId) await revokeSession(db, id.userId, id.sessionId);
@@ -160,6 +157,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
         type: 'object', required: ['currentPassword', 'newPassword'], additionalProperties: false,
         properties: { currentPassword: { type: 'string', minLength: 1, maxLength: 256 }, newPassword: { type: 'string', maxLength: PASSWORD_MAX * 4 } },
       },
+      response: { 204: { ...noContent, description: 'Changed; your other sessions are ended' } },
     },
   }, async (req, reply) => {
     const id = req.identity!;
@@ -177,7 +175,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
 
   app.get('/auth/me', {
     config: { access: 'authenticated', allowWhilePasswordExpired: true },
-    schema: { tags: ['auth'], summary: 'Who am I: user, permissions, projects' },
+    schema: { tags: ['auth'], summary: 'Who am I: user, permissions, projects', response: { 200: ref('Me') } },
   }, async (req) => {
     const id = req.identity!;
     const u = await db.query(
@@ -195,12 +193,15 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
 
   app.get('/auth/sessions', {
     config: { access: 'authenticated', allowWhilePasswordExpired: true },
-    schema: { tags: ['auth'], summary: 'Your open sessions (IP, user agent, time)' },
+    schema: {
+      tags: ['auth'], summary: 'Your open sessions (IP, user agent, time)',
+      response: { 200: all('Session', { current: { type: ['string', 'null'], format: 'uuid', description: 'this session (null for API tokens)' } }) },
+    },
   }, async (req) => ({ items: await listSessions(db, req.identity!.userId), current: req.identity!.sessionId }));
 
   app.delete('/auth/sessions/:sessionId', {
     config: { access: 'authenticated', allowWhilePasswordExpired: true },
-    schema: { tags: ['auth'], summary: 'Revoke one of your sessions', params: { type: 'object', properties: { sessionId: uuid }, required: ['sessionId'] } },
+    schema: { tags: ['auth'], summary: 'Revoke one of your sessions', params: { type: 'object', properties: { sessionId: uuid }, required: ['sessionId'] }, response: { 204: noContent } },
   }, async (req, reply) => {
     const { sessionId } = req.params as { sessionId: string };
     await revokeSession(db, req.identity!.userId, sessionId);

@@ -13,6 +13,7 @@ import { checkTimeZone, describeCron, normalizeSchedule, showTime, upcoming } fr
 import * as tasks from '../scheduler/tasks.js';
 import { audit, ifMatch, projectIdOf, setEtag, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
+import { counted, download, noContent, ref } from './schemas.js';
 
 const READ = ['Read.DataCollection.Job'];
 const WRITE = ['Write.DataCollection.Job'];
@@ -52,7 +53,7 @@ export function collectionRoutes(app: FastifyInstance): void {
 
   app.get(`${p}/tasks`, {
     config: { access: READ },
-    schema: { tags: [tag], summary: 'List collection/control tasks', params: projectParams, querystring: object(page) },
+    schema: { tags: [tag], summary: 'List collection/control tasks', params: projectParams, querystring: object(page), response: { 200: counted('Task', 'Newest first') } },
   }, async (req) => {
     const q = req.query as { limit: number; offset: number };
     const r = await tasks.listTasks(db, projectIdOf(req), 'scheduled', q.limit, q.offset);
@@ -61,7 +62,7 @@ export function collectionRoutes(app: FastifyInstance): void {
 
   app.post(`${p}/tasks`, {
     config: { access: WRITE },
-    schema: { tags: [tag], summary: 'Create a task (devices and/or groups, what to collect, schedule, priority, retries)', params: projectParams, body: object(taskProps, ['name', 'content']) },
+    schema: { tags: [tag], summary: 'Create a task (devices and/or groups, what to collect, schedule, priority, retries)', params: projectParams, body: object(taskProps, ['name', 'content']), response: { 201: ref('Task') } },
   }, async (req, reply) => {
     const t = await tasks.createTask(db, projectIdOf(req), { ...(req.body as tasks.TaskInput), kind: 'scheduled' }, actor(req));
     await audit(req, 'general', 'SET_TASK_ADD', { id: t.id, name: t.name }, projectIdOf(req));
@@ -70,7 +71,7 @@ export function collectionRoutes(app: FastifyInstance): void {
   });
 
   app.get(`${p}/tasks/:taskId`, {
-    config: { access: READ }, schema: { tags: [tag], summary: 'Get a task', params: params('taskId') },
+    config: { access: READ }, schema: { tags: [tag], summary: 'Get a task', params: params('taskId'), response: { 200: ref('Task') } },
   }, async (req, reply) => {
     const t = await tasks.getTask(db, projectIdOf(req), idOf(req, 'taskId'));
     setEtag(reply, t);
@@ -79,7 +80,7 @@ export function collectionRoutes(app: FastifyInstance): void {
 
   app.patch(`${p}/tasks/:taskId`, {
     config: { access: WRITE },
-    schema: { tags: [tag], summary: 'Change a task (content changes reset a required approval)', params: params('taskId'), body: object(taskProps, [], { minProperties: 1 }) },
+    schema: { tags: [tag], summary: 'Change a task (content changes reset a required approval)', params: params('taskId'), body: object(taskProps, [], { minProperties: 1 }), response: { 200: ref('Task') } },
   }, async (req, reply) => {
     const t = await tasks.updateTask(db, projectIdOf(req), idOf(req, 'taskId'), req.body as tasks.TaskInput, ifMatch(req), Date.now());
     await audit(req, 'general', 'SET_TASK_UPDATE', { id: t.id, name: t.name }, projectIdOf(req));
@@ -88,7 +89,7 @@ export function collectionRoutes(app: FastifyInstance): void {
   });
 
   app.delete(`${p}/tasks/:taskId`, {
-    config: { access: ['Delete.DataCollection.Job'] }, schema: { tags: [tag], summary: 'Delete a task with its launches', params: params('taskId') },
+    config: { access: ['Delete.DataCollection.Job'] }, schema: { tags: [tag], summary: 'Delete a task with its launches', params: params('taskId'), response: { 204: noContent } },
   }, async (req, reply) => {
     await tasks.deleteTask(db, projectIdOf(req), idOf(req, 'taskId'));
     await audit(req, 'general', 'SET_TASK_REMOVE', { id: idOf(req, 'taskId') }, projectIdOf(req));
@@ -97,7 +98,7 @@ export function collectionRoutes(app: FastifyInstance): void {
 
   app.post(`${p}/tasks/:taskId/copy`, {
     config: { access: WRITE },
-    schema: { tags: [tag], summary: 'Create a task on the basis of this one (schedule off)', params: params('taskId'), body: object({ name: taskProps.name }) },
+    schema: { tags: [tag], summary: 'Create a task on the basis of this one (schedule off)', params: params('taskId'), body: object({ name: taskProps.name }), response: { 201: ref('Task', 'The new task') } },
   }, async (req, reply) => {
     const t = await tasks.copyTask(db, projectIdOf(req), idOf(req, 'taskId'), (req.body as { name?: string }).name, actor(req));
     await audit(req, 'general', 'SET_TASK_ADD', { id: t.id, name: t.name, copyOf: idOf(req, 'taskId') }, projectIdOf(req));
@@ -106,7 +107,7 @@ export function collectionRoutes(app: FastifyInstance): void {
 
   app.put(`${p}/tasks/:taskId/schedule`, {
     config: { access: WRITE },
-    schema: { tags: [tag], summary: 'Enable or disable the schedule', params: params('taskId'), body: object({ enabled: { type: 'boolean' } }, ['enabled']) },
+    schema: { tags: [tag], summary: 'Enable or disable the schedule', params: params('taskId'), body: object({ enabled: { type: 'boolean' } }, ['enabled']), response: { 200: ref('Task') } },
   }, async (req) => {
     const enabled = (req.body as { enabled: boolean }).enabled;
     const t = await tasks.setSchedule(db, projectIdOf(req), idOf(req, 'taskId'), enabled, Date.now());
@@ -115,7 +116,7 @@ export function collectionRoutes(app: FastifyInstance): void {
   });
 
   app.post(`${p}/tasks/:taskId/run`, {
-    config: { access: LAUNCH }, schema: { tags: [tag], summary: 'Run the task now (one launch)', params: params('taskId') },
+    config: { access: LAUNCH }, schema: { tags: [tag], summary: 'Run the task now (one launch)', params: params('taskId'), response: { 202: ref('Launch', 'Queued (state pending)') } },
   }, async (req, reply) => {
     const l = await tasks.runNow(db, projectIdOf(req), idOf(req, 'taskId'), actor(req));
     await audit(req, 'general', 'SET_TASK_LAUNCH', { id: idOf(req, 'taskId'), launchId: l.id }, projectIdOf(req));
@@ -125,7 +126,9 @@ export function collectionRoutes(app: FastifyInstance): void {
   for (const [verb, approve] of [['approve', true], ['reject', false]] as const) {
     app.post(`${p}/tasks/:taskId/${verb}`, {
       config: { access: CONTROL },
-      schema: { tags: [tag], summary: `${approve ? 'Approve' : 'Reject'} a task awaiting a second user's approval (relay disconnect)`, params: params('taskId') },
+      schema: { tags: [tag], summary: `${approve ? 'Approve' : 'Reject'} a task awaiting a second user's approval (relay disconnect)`, params: params('taskId'),
+        response: { 200: ref('TaskRun', 'The task; an approved one-off task also carries the launch it started') },
+      },
     }, async (req) => {
       const t = await tasks.decideApproval(db, projectIdOf(req), idOf(req, 'taskId'), approve, actor(req));
       await audit(req, 'general', approve ? 'SET_TASK_APPROVE' : 'SET_TASK_REJECT', { id: t.id }, projectIdOf(req));
@@ -135,18 +138,18 @@ export function collectionRoutes(app: FastifyInstance): void {
   }
 
   app.get(`${p}/tasks/:taskId/launches`, {
-    config: { access: READ }, schema: { tags: [tag], summary: 'Launch history of a task', params: params('taskId'), querystring: object(page) },
+    config: { access: READ }, schema: { tags: [tag], summary: 'Launch history of a task', params: params('taskId'), querystring: object(page), response: { 200: counted('Launch', 'Newest first') } },
   }, async (req) => {
     const q = req.query as { limit: number; offset: number };
     return { ...(await tasks.listLaunches(db, projectIdOf(req), idOf(req, 'taskId'), q.limit, q.offset)), limit: q.limit, offset: q.offset };
   });
 
   app.get(`${p}/launches/:launchId`, {
-    config: { access: READ }, schema: { tags: [tag], summary: 'A launch: start/stop, progress, exchange statistics, result', params: params('launchId') },
+    config: { access: READ }, schema: { tags: [tag], summary: 'A launch: start/stop, progress, exchange statistics, result', params: params('launchId'), response: { 200: ref('Launch') } },
   }, (req) => tasks.getLaunch(db, projectIdOf(req), idOf(req, 'launchId')));
 
   app.post(`${p}/launches/:launchId/cancel`, {
-    config: { access: LAUNCH }, schema: { tags: [tag], summary: 'Cancel a launch (result "cancelled by user")', params: params('launchId') },
+    config: { access: LAUNCH }, schema: { tags: [tag], summary: 'Cancel a launch (result "cancelled by user")', params: params('launchId'), response: { 200: ref('Launch') } },
   }, async (req) => {
     const l = await tasks.cancelLaunch(db, projectIdOf(req), idOf(req, 'launchId'), Date.now());
     await audit(req, 'general', 'SET_TASK_CANCEL', { id: l.taskId, launchId: l.id }, projectIdOf(req));
@@ -158,6 +161,7 @@ export function collectionRoutes(app: FastifyInstance): void {
     schema: {
       tags: [tag], summary: 'Per-device results of a launch with notes', params: params('launchId'),
       querystring: object({ ...page, result: { type: 'string', enum: ['pending', 'absent', 'error', 'partial', 'success', 'cancelled'] } }),
+      response: { 200: counted('LaunchDevice', 'By serial number') },
     },
   }, async (req) => {
     const q = req.query as { limit: number; offset: number; result?: string };
@@ -165,14 +169,18 @@ export function collectionRoutes(app: FastifyInstance): void {
   });
 
   app.get(`${p}/launches/:launchId/devices/:deviceId/log`, {
-    config: { access: READ }, schema: { tags: [tag], summary: 'The exchange log of one device in a launch (text)', params: params('launchId', 'deviceId') },
+    config: { access: READ }, schema: { tags: [tag], summary: 'The exchange log of one device in a launch (text)', params: params('launchId', 'deviceId'),
+      response: { 200: download('text/plain', 'The exchange log') },
+    },
   }, async (req, reply) => {
     const log = await tasks.exchangeLog(db, projectIdOf(req), idOf(req, 'launchId'), idOf(req, 'deviceId'));
     return reply.type('text/plain; charset=utf-8').header('content-disposition', `attachment; filename="exchange-${idOf(req, 'deviceId')}.txt"`).send(log);
   });
 
   app.get(`${p}/other-tasks`, {
-    config: { access: READ }, schema: { tags: [tag], summary: 'One-off tasks ("other tasks") with initiator and last launch', params: projectParams, querystring: object(page) },
+    config: { access: READ }, schema: { tags: [tag], summary: 'One-off tasks ("other tasks") with initiator and last launch', params: projectParams, querystring: object(page),
+      response: { 200: counted('Task', 'Newest first') },
+    },
   }, async (req) => {
     const q = req.query as { limit: number; offset: number };
     const r = await tasks.listTasks(db, projectIdOf(req), 'one-off', q.limit, q.offset);
@@ -198,6 +206,7 @@ export function collectionRoutes(app: FastifyInstance): void {
         source: { type: 'string', enum: ['device-list', 'action-builder', 'template'] }, initiator: { type: 'string', enum: ['console', 'api', 'iec'] },
         priority: taskProps.priority,
       }, ['source'], { oneOf: [{ required: ['content'] }, { required: ['templateTaskId'] }] }),
+      response: { 201: ref('TaskRun') },
     },
   }, async (req, reply) => {
     const b = req.body as tasks.TaskInput & { source: string; templateTaskId?: string };
@@ -218,6 +227,7 @@ export function collectionRoutes(app: FastifyInstance): void {
           deviceIds: { ...ids, minItems: 1 }, function: { type: 'string', enum: functionsOf(kind) }, params: commandSchema.properties.params,
           initiator: { type: 'string', enum: ['console', 'api', 'iec'] },
         }, ['deviceIds', 'function']),
+        response: { 201: ref('TaskRun', 'The one-off task and its launch (null while awaiting approval)') },
       },
     }, async (req, reply) => {
       const b = req.body as { deviceIds: string[]; function: keyof typeof COMMANDS; params?: Record<string, unknown>; initiator?: tasks.TaskInput['initiator'] };
@@ -234,6 +244,7 @@ export function collectionRoutes(app: FastifyInstance): void {
         ...page, function: { type: 'string', enum: Object.keys(COMMANDS) }, state: { type: 'string', enum: ['running', 'done', 'error', 'cancelled'] },
         from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' },
       }),
+      response: { 200: counted('DeviceCommand', 'Newest first') },
     },
   }, async (req) => {
     const q = req.query as { limit: number; offset: number; function?: string; state?: string; from?: string; to?: string };
@@ -242,12 +253,12 @@ export function collectionRoutes(app: FastifyInstance): void {
 
   const settingsProps = { relayDisconnectApproval: { type: 'boolean' }, clockMaxDriftSeconds: { type: 'integer', minimum: 1, maximum: 86400 } };
   app.get(`${p}/control-settings`, {
-    config: { access: READ }, schema: { tags: [tag], summary: 'Control policy: relay disconnect approval, clock max drift', params: projectParams },
+    config: { access: READ }, schema: { tags: [tag], summary: 'Control policy: relay disconnect approval, clock max drift', params: projectParams, response: { 200: ref('ControlSettings') } },
   }, (req) => tasks.controlSettings(db, projectIdOf(req)));
 
   app.put(`${p}/control-settings`, {
     config: { access: ['Update.Projects'] },
-    schema: { tags: [tag], summary: 'Change the control policy', params: projectParams, body: object(settingsProps, [], { minProperties: 1 }) },
+    schema: { tags: [tag], summary: 'Change the control policy', params: projectParams, body: object(settingsProps, [], { minProperties: 1 }), response: { 200: ref('ControlSettings') } },
   }, async (req) => {
     const s = await tasks.saveControlSettings(db, projectIdOf(req), req.body as { relayDisconnectApproval?: boolean; clockMaxDriftSeconds?: number });
     await audit(req, 'general', 'SET_CONTROL_SETTINGS_UPDATE', s, projectIdOf(req));
@@ -259,6 +270,7 @@ export function collectionRoutes(app: FastifyInstance): void {
     schema: {
       tags: [tag], summary: 'Parse a schedule: cron, words, next firings in the project zone and UTC', params: projectParams,
       body: object({ schedule: { type: 'string', minLength: 1, maxLength: 200 }, count: { type: 'integer', minimum: 1, maximum: 50, default: 5 } }, ['schedule']),
+      response: { 200: ref('SchedulePreview') },
     },
   }, async (req) => {
     const b = req.body as { schedule: string; count: number };

@@ -9,6 +9,7 @@ import type { TableSpec } from '../registry/crud.js';
 import type { Row } from '../registry/db.js';
 import type { GeneralEvent, SecurityEvent } from '../registry/events.js';
 import { audit, ifMatch, listQuerySchema, projectIdOf, setEtag, uuid } from './http.js';
+import { noContent, page, ref } from './schemas.js';
 
 export interface CrudHooks {
   create?(req: FastifyRequest, body: Row): Promise<Row>;
@@ -22,6 +23,8 @@ export interface CrudDef {
   /** Name of the id parameter, e.g. deviceId. */
   idParam: string;
   spec: TableSpec;
+  /** The component schema of one row in replies (api/schemas.ts). */
+  item: string;
   tag: string;
   perms: { read: string[]; write: string[]; delete: string[] };
   create: object;
@@ -46,7 +49,7 @@ export function registerCrud(app: FastifyInstance, def: CrudDef): void {
 
   app.get(base, {
     config: { access: def.perms.read },
-    schema: { tags: [def.tag], summary: `List ${def.spec.noun}s`, params: projectParams, querystring: listQuerySchema(sortable, def.filters) },
+    schema: { tags: [def.tag], summary: `List ${def.spec.noun}s`, params: projectParams, querystring: listQuerySchema(sortable, def.filters), response: { 200: page(def.item) } },
   }, async (req) => {
     const { limit, offset, sort, order, ...filters } = req.query as Record<string, unknown>;
     const page = await crud.list(db, def.spec, projectIdOf(req), {
@@ -57,7 +60,7 @@ export function registerCrud(app: FastifyInstance, def: CrudDef): void {
 
   app.post(base, {
     config: { access: def.perms.write },
-    schema: { tags: [def.tag], summary: `Create a ${def.spec.noun}`, params: projectParams, body: def.create },
+    schema: { tags: [def.tag], summary: `Create a ${def.spec.noun}`, params: projectParams, body: def.create, response: { 201: ref(def.item, `The ${def.spec.noun}; ETag carries its version`) } },
   }, async (req, reply) => {
     const body = req.body as Row;
     const row = def.hooks?.create ? await def.hooks.create(req, body) : await crud.insert(db, def.spec, projectIdOf(req), body);
@@ -68,7 +71,7 @@ export function registerCrud(app: FastifyInstance, def: CrudDef): void {
 
   app.get(item, {
     config: { access: def.perms.read },
-    schema: { tags: [def.tag], summary: `Get a ${def.spec.noun} (ETag carries its version)`, params: itemParams },
+    schema: { tags: [def.tag], summary: `Get a ${def.spec.noun} (ETag carries its version)`, params: itemParams, response: { 200: ref(def.item) } },
   }, async (req, reply) => {
     const row = await crud.get(db, def.spec, projectIdOf(req), idOf(req));
     setEtag(reply, row);
@@ -77,7 +80,7 @@ export function registerCrud(app: FastifyInstance, def: CrudDef): void {
 
   app.patch(item, {
     config: { access: def.perms.write },
-    schema: { tags: [def.tag], summary: `Change a ${def.spec.noun}; send If-Match with the ETag to refuse lost updates`, params: itemParams, body: def.patch },
+    schema: { tags: [def.tag], summary: `Change a ${def.spec.noun}; send If-Match with the ETag to refuse lost updates`, params: itemParams, body: def.patch, response: { 200: ref(def.item, `The changed ${def.spec.noun}; ETag carries its new version`) } },
   }, async (req, reply) => {
     const body = req.body as Row;
     const version = ifMatch(req);
@@ -91,7 +94,7 @@ export function registerCrud(app: FastifyInstance, def: CrudDef): void {
 
   app.delete(item, {
     config: { access: def.perms.delete },
-    schema: { tags: [def.tag], summary: `Delete a ${def.spec.noun}`, params: itemParams },
+    schema: { tags: [def.tag], summary: `Delete a ${def.spec.noun}`, params: itemParams, response: { 204: noContent } },
   }, async (req, reply) => {
     const version = ifMatch(req);
     const row = def.hooks?.remove ? await def.hooks.remove(req, idOf(req), version) : await crud.remove(db, def.spec, projectIdOf(req), idOf(req), version);

@@ -1,5 +1,5 @@
 /** Shared API plumbing: route configuration, the request's identity, coded errors, list/ETag helpers. */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '../registry/errors.js';
 import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
@@ -117,6 +117,12 @@ export async function audit(
   await recordEvent(req.server.registry.db, {
     category, code, level, projectId, userId: req.identity?.userId, username: req.identity?.username, ip: req.ip, params,
   });
+}
+
+/** The ClickHouse store of readings and events, or a 503 WAREHOUSE_UNAVAILABLE when this API process has none. */
+export function warehouse(app: FastifyInstance): ClickHouseEngine {
+  if (!app.warehouse) throw new RegistryError('WAREHOUSE_UNAVAILABLE', 'readings are kept in ClickHouse, which this API process is not connected to', 503);
+  return app.warehouse;
 }
 
 export function projectIdOf(req: FastifyRequest): string {

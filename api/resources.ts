@@ -37,7 +37,7 @@ export function resourceRoutes(app: FastifyInstance): void {
 
   const group = object({ name, description: text, isDefault: bool }, ['name']);
   registerCrud(app, {
-    path: 'groups', idParam: 'groupId', spec: groupSpec, tag: 'groups', perms: vrwd('Devices'),
+    path: 'groups', idParam: 'groupId', spec: groupSpec, item: 'Group', tag: 'groups', perms: vrwd('Devices'),
     create: group, patch: optional(group), filters: { name: { type: 'string' }, isDefault: bool },
     events: { category: 'general', add: 'SET_DEVICE_GROUP_ADD', update: 'SET_DEVICE_GROUP_UPDATE', remove: 'SET_DEVICE_GROUP_REMOVE' },
     hooks: {
@@ -52,7 +52,7 @@ export function resourceRoutes(app: FastifyInstance): void {
     enabled: bool, groupId: uuid,
   }, ['serialNumber', 'type']);
   registerCrud(app, {
-    path: 'devices', idParam: 'deviceId', spec: deviceSpec, tag: 'devices', perms: vrwd('Devices'),
+    path: 'devices', idParam: 'deviceId', spec: deviceSpec, item: 'Device', tag: 'devices', perms: vrwd('Devices'),
     create: device, patch: optional(device),
     filters: {
       serialNumber: { type: 'string', description: 'prefix' }, type: { type: 'string', enum: DEVICE_TYPES },
@@ -64,7 +64,7 @@ export function resourceRoutes(app: FastifyInstance): void {
 
   const channelProps = { name, kind: { type: 'string', enum: CHANNEL_KINDS }, exclusive: bool, settings: { type: 'object' } };
   registerCrud(app, {
-    path: 'channels', idParam: 'channelId', spec: channelSpec, tag: 'channels', perms: vrwd('ChannelSettings'),
+    path: 'channels', idParam: 'channelId', spec: channelSpec, item: 'Channel', tag: 'channels', perms: vrwd('ChannelSettings'),
     create: object(channelProps, ['name', 'kind', 'settings'], { allOf: byKind(CHANNEL_KINDS, CHANNEL_SETTINGS, true) }),
     // Changing settings needs the kind (unchanged) so that they validate against the right schema.
     patch: object(channelProps, [], { minProperties: 1, dependencies: { settings: ['kind'] }, allOf: byKind(CHANNEL_KINDS, CHANNEL_SETTINGS, false) }),
@@ -79,7 +79,7 @@ export function resourceRoutes(app: FastifyInstance): void {
   const protocols = new ProtocolStore(db, box);
   const protocolProps = { name, kind: { type: 'string', enum: PROTOCOL_KINDS }, settings: { type: 'object' } };
   registerCrud(app, {
-    path: 'protocols', idParam: 'protocolId', spec: protocolSpec, tag: 'protocols', perms: vrwd('ProtocolSettings'),
+    path: 'protocols', idParam: 'protocolId', spec: protocolSpec, item: 'Protocol', tag: 'protocols', perms: vrwd('ProtocolSettings'),
     create: object(protocolProps, ['name', 'kind'], { allOf: byKind(PROTOCOL_KINDS, PROTOCOL_SETTINGS, false) }),
     patch: object(protocolProps, [], { minProperties: 1, dependencies: { settings: ['kind'] }, allOf: byKind(PROTOCOL_KINDS, PROTOCOL_SETTINGS, false) }),
     filters: { name: { type: 'string' }, kind: { type: 'string', enum: PROTOCOL_KINDS } },
@@ -97,7 +97,7 @@ export function resourceRoutes(app: FastifyInstance): void {
     attempts: { type: 'integer', minimum: 1, maximum: 100 },
   }, ['deviceId', 'channelId', 'protocolId']);
   registerCrud(app, {
-    path: 'comm-lines', idParam: 'commLineId', spec: commLineSpec, tag: 'comm lines', perms: vrwd('DeviceCommline'),
+    path: 'comm-lines', idParam: 'commLineId', spec: commLineSpec, item: 'CommLine', tag: 'comm lines', perms: vrwd('DeviceCommline'),
     create: commLine, patch: optional(commLine), filters: { deviceId: uuid, channelId: uuid, protocolId: uuid, enabled: bool },
     events: { category: 'general', add: 'SET_COMMLINE_ADD', update: 'SET_COMMLINE_UPDATE', remove: 'SET_COMMLINE_REMOVE' },
     hooks: {
@@ -116,7 +116,7 @@ export function resourceRoutes(app: FastifyInstance): void {
   const key = object({ deviceId: uuid, kind: { type: 'string', enum: KEY_KINDS }, systemTitle: { type: 'string', pattern: '^[0-9A-Fa-f]{16}$' }, key: keyHex }, ['kind', 'key']);
   const seal = (id: string, k: unknown) => box.encrypt(String(k).toLowerCase(), `security-key:${id}`);
   registerCrud(app, {
-    path: 'security-keys', idParam: 'keyId', spec: securityKeySpec, tag: 'security keys', perms: vrwd('ProtocolSettings'),
+    path: 'security-keys', idParam: 'keyId', spec: securityKeySpec, item: 'SecurityKey', tag: 'security keys', perms: vrwd('ProtocolSettings'),
     create: key, patch: optional(object({ systemTitle: key.properties.systemTitle, key: keyHex })),
     filters: { deviceId: uuid, kind: { type: 'string', enum: KEY_KINDS } },
     events: { category: 'general', add: 'SET_SECURITY_KEY_ADD', update: 'SET_SECURITY_KEY_UPDATE', remove: 'SET_SECURITY_KEY_REMOVE' },
@@ -140,7 +140,7 @@ export function resourceRoutes(app: FastifyInstance): void {
     if (r.rows[0].n !== new Set(ids).size) throw new RegistryError('REFERENCE_NOT_FOUND', 'every group must belong to this project', 400, 'body.groupIds');
   };
   registerCrud(app, {
-    path: 'amr-agents', idParam: 'agentId', spec: amrAgentSpec, tag: 'CENC', perms: { read: ['All.External.CENC'], write: ['All.External.CENC'], delete: ['All.External.CENC'] },
+    path: 'amr-agents', idParam: 'agentId', spec: amrAgentSpec, item: 'AmrAgent', tag: 'CENC', perms: { read: ['All.External.CENC'], write: ['All.External.CENC'], delete: ['All.External.CENC'] },
     create: agent, patch: optional(agent),
     events: { category: 'general', add: 'SET_CENC_AMR_USER_ADDED', update: 'SET_CENC_AMR_USER_UPDATE_NAME', remove: 'SET_CENC_AMR_USER_REMOVED' },
     hooks: {

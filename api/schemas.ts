@@ -1,57 +1,246 @@
-/** Response schemas: they document the replies in /docs/json and serialize them (fields not listed are not sent). */
+/**
+ * Response schemas: they document the replies in /docs/json and serialize them. Fastify's serializer
+ * drops every property a schema does not list (and writes a null string as ""), so each schema lists
+ * every field its route returns, nullable ones as [type, 'null']; free-form JSON (settings, params)
+ * is `additionalProperties: true`. Shapes that repeat are components (app.addSchema, referenced by $id).
+ */
+import type { FastifyInstance } from 'fastify';
+import { errorSchema } from './http.js';
+import { CHANNEL_KINDS, DEVICE_SOURCES, DEVICE_STATUSES, DEVICE_TYPES, KEY_KINDS, PROTOCOL_KINDS } from '../registry/settings.js';
+import { COMMANDS, contentSchema } from '../scheduler/content.js';
+
+type Schema = Record<string, unknown>;
 
 const int = { type: 'integer' } as const;
 const str = { type: 'string' } as const;
+const bool = { type: 'boolean' } as const;
+const id = { type: 'string', format: 'uuid' } as const;
+const time = { type: 'string', format: 'date-time' } as const;
+const strings = { type: 'array', items: str } as const;
+const ids = { type: 'array', items: id } as const;
+const oneOf = (values: readonly string[]) => ({ type: 'string', enum: values });
+const nullable = (s: { type: string }, description?: string) => ({ ...s, type: [s.type, 'null'], ...(description ? { description } : {}) });
+const json = (description: string) => ({ type: 'object', additionalProperties: true, description });
+/** A reference to a component, optionally null. */
+export const ref = (name: string, description?: string): Schema => ({ ...(description ? { description } : {}), $ref: `${name}#` });
+const refOrNull = (name: string, description?: string) => ({ ...(description ? { description } : {}), anyOf: [{ $ref: `${name}#` }, { type: 'null' }] });
 
-export const cellErrorSchema = {
-  type: 'object', required: ['row', 'column', 'message'],
-  properties: { row: { ...int, description: 'worksheet row, 1-based' }, column: { ...int, description: 'worksheet column, 1-based' }, message: str },
-} as const;
+/** An object whose listed properties are always present (null when empty), except `optional` ones. */
+const record = (properties: Schema, optional: string[] = [], description?: string): Schema => ({
+  type: 'object', ...(description ? { description } : {}), required: Object.keys(properties).filter((k) => !optional.includes(k)), properties,
+});
 
+/** Request schemas reused for responses must never drop or invent data: no defaults, unknown properties kept. */
+function open(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(open);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'default') continue;
+    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Schema).map(([p, s]) => [p, open(s)])) : open(v);
+  }
+  if (out.type === 'object') out.additionalProperties = true;
+  return out;
+}
+
+const cellError = record({ row: { ...int, description: 'worksheet row, 1-based' }, column: { ...int, description: 'worksheet column, 1-based' }, message: str });
 const counts = (names: string[]) => ({ type: 'object', properties: Object.fromEntries(names.map((n) => [n, int])) });
 const created = counts(['devices', 'channels', 'protocols', 'groups', 'commLines']);
 const updated = counts(['devices', 'channels', 'protocols']);
-
-export const importSummarySchema = {
-  type: 'object',
-  properties: { ok: { type: 'boolean' }, rows: int, created, updated, errors: { type: 'array', items: cellErrorSchema } },
-} as const;
-
-export const importJobSchema = {
-  type: 'object', required: ['id', 'projectId', 'state', 'progress', 'createdAt'],
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    projectId: { type: 'string', format: 'uuid' },
-    update: { type: 'boolean' },
-    state: {
-      type: 'string', enum: ['running', 'succeeded', 'invalid', 'failed'],
-      description: 'invalid: bad cells, nothing imported (see errors and errorWorkbookUrl); failed: unreadable file or registry error',
+const zonedTime = record({ local: { ...str, description: 'project time zone, with offset' }, utc: time, offsetMinutes: int });
+const taskProperties = {
+  id, projectId: id, name: str, kind: oneOf(['scheduled', 'one-off']), deviceIds: ids, groupIds: ids, content: ref('TaskContent'),
+  priority: { ...int, description: 'higher runs first' }, retries: int, retryDelaySeconds: int, pollUntilSuccess: bool,
+  initiator: oneOf(['console', 'api', 'iec']), source: oneOf(['tasks', 'device-list', 'action-builder', 'template', 'command']),
+  templateTaskId: nullable(id), approval: oneOf(['not-required', 'awaiting', 'approved', 'rejected']),
+  approvedBy: nullable(id), approvedAt: nullable(time), createdBy: nullable(id), createdAt: time, version: int,
+  lastLaunch: {
+    type: ['object', 'null'], description: 'the newest launch',
+    properties: { id, state: str, result: str, startedAt: nullable(time), finishedAt: nullable(time) },
+  },
+  schedule: {
+    type: ['object', 'null'], description: 'null: the task has no schedule',
+    properties: {
+      cron: str, text: { ...str, description: 'the schedule in words' }, timeZone: str, enabled: bool,
+      enabledAt: nullable(time), disabledAt: nullable(time), nextFire: refOrNull('ZonedTime', 'the next firing; null when none or disabled'),
     },
-    progress: {
-      type: 'object',
-      properties: {
-        phase: { type: 'string', enum: ['reading', 'checking', 'writing', 'marking', 'done'] },
-        rowsRead: { ...int, description: 'data rows read and validated so far' },
-        devicesWritten: int,
-        devicesToWrite: { ...int, description: 'new devices to write, known once the file is read and checked' },
-      },
-    },
-    createdAt: { type: 'string', format: 'date-time' },
-    finishedAt: { type: 'string', format: 'date-time' },
+  },
+};
+/** Objects of the appendix 1 format; properties other tools add are kept. */
+const appendix1 = (properties: Schema) => ({ type: 'object', additionalProperties: true, properties });
+const settingsText = { ...str, description: 'JSON object as text: setting name (e.g. CHAN_TYPE_TCP_OP_IP_PORT) → value as a string' };
+const launchResults = ['pending', 'absent', 'error', 'partial', 'success', 'cancelled-by-schedule', 'cancelled-by-user'];
+
+/** Component schemas by $id. */
+export const components: Record<string, Schema> = {
+  Error: { ...errorSchema, description: 'error.code is stable (see docs/api.md); error.field names the offending input, e.g. body.settings.port' },
+  TokenPair: record({
+    accessToken: str, refreshToken: str, tokenType: { ...str, enum: ['Bearer'] }, expiresIn: { ...int, description: 'access token lifetime, seconds' },
+    sessionId: id, mustChangePassword: { ...bool, description: 'login only: change the password before anything else' },
+  }, ['mustChangePassword']),
+  Me: record({
+    id, username: str, displayName: str, email: str, m2m: bool, mustChangePassword: bool, roleId: id, roleName: str, permissions: strings,
+    projects: { type: 'array', items: record({ id, name: str }) },
+  }),
+  Session: record({ id, ip: str, userAgent: str, createdAt: time, lastSeenAt: time, expiresAt: time }),
+  ApiToken: record({ id, name: str, createdAt: time, lastUsedAt: nullable(time) }),
+  User: record({
+    id, username: str, displayName: str, email: str, roleId: id, enabled: bool, m2m: bool, mustChangePassword: bool,
+    createdAt: time, lastLoginAt: nullable(time), version: int,
+  }),
+  Permission: record({ name: str, description: str }),
+  Role: record({ id, name: str, description: str, builtin: { ...bool, description: 'built-in roles cannot be deleted' }, permissions: strings, version: int }),
+  Project: record({ id, name: str, description: str, timeZone: str, createdAt: time, version: int }),
+  Member: record({ id, username: str, displayName: str, roleName: str }),
+  Archive: record({
+    id: str, kind: oneOf(['measurement', 'event', 'state']), name: str, isDefault: bool, active: bool, retentionSeconds: int, neverPurge: bool,
+    settings: json('archive-specific settings'), version: int,
+  }),
+  DeviceProfile: record({ id: str, name: str, deviceTypes: strings, protocol: str, protocolMaps: strings, body: json('the profile file as shipped') }),
+  PortBinding: record({ port: int, projectId: id, createdAt: time }),
+  Event: record({
+    id: int, code: str, level: oneOf(['info', 'warning', 'error']), at: time, projectId: nullable(id), userId: nullable(id),
+    username: nullable(str), ip: nullable(str), params: json('event details'),
+  }),
+  ServiceLog: record({ id: int, at: time, app: str, level: str, logger: str, message: str, details: json('structured details') }),
+  EmailSettings: record({
+    senderEmail: str, senderName: str, username: str, smtpHost: str, smtpPort: int, security: oneOf(['auto', 'none', 'ssl', 'starttls']),
+    passwordSet: { ...bool, description: 'a password is stored (it is never returned)' }, version: int,
+  }),
+  Group: record({ id, name: str, description: str, isDefault: { ...bool, description: 'exactly one per project' }, version: int }),
+  Device: record({
+    id, serialNumber: str, type: oneOf(DEVICE_TYPES), status: oneOf(DEVICE_STATUSES), enabled: bool, source: oneOf(DEVICE_SOURCES),
+    groupId: id, addedAt: time, lastGaspAt: nullable(time), version: int,
+  }),
+  Channel: record({ id, name: str, kind: oneOf(CHANNEL_KINDS), exclusive: bool, settings: json('typed by kind, as in the request body'), version: int }),
+  Protocol: record({
+    id, name: str, kind: oneOf(PROTOCOL_KINDS), settings: json('typed by kind, as in the request body, without secrets'),
+    secretsSet: { ...strings, description: 'which secrets (passwords, keys) are stored; they are never returned' }, version: int,
+  }),
+  CommLine: record({
+    id, deviceId: id, channelId: id, protocolId: id, profileId: nullable(str), protocolMap: str, priority: int, address: str,
+    enabled: bool, attempts: int, version: int,
+  }),
+  SecurityKey: record({ id, deviceId: nullable(id), kind: oneOf(KEY_KINDS), systemTitle: nullable(str), createdAt: time, version: int }, [], 'the key itself is never returned'),
+  AmrAgent: record({ id, name: str, groupIds: ids, version: int }),
+  CellError: cellError,
+  ImportSummary: record({ ok: bool, rows: int, created, updated, errors: { type: 'array', items: ref('CellError') } }),
+  ImportInvalid: {
+    type: 'object', description: 'Bad cells, nothing imported',
+    properties: { error: errorSchema.properties.error, errors: { type: 'array', items: ref('CellError') }, errorWorkbook: { ...str, description: 'the marked workbook, base64' } },
+  },
+  ImportJob: record({
+    id, projectId: id, update: bool,
+    state: { ...oneOf(['running', 'succeeded', 'invalid', 'failed']), description: 'invalid: bad cells, nothing imported (see errors and errorWorkbookUrl); failed: unreadable file or registry error' },
+    progress: record({
+      phase: oneOf(['reading', 'checking', 'writing', 'marking', 'done']),
+      rowsRead: { ...int, description: 'data rows read and validated so far' },
+      devicesWritten: int,
+      devicesToWrite: { ...int, description: 'new devices to write, known once the file is read and checked' },
+    }),
+    createdAt: time, finishedAt: time,
     result: { type: 'object', properties: { rows: int, created, updated } },
     errorCount: int,
-    errors: { type: 'array', items: cellErrorSchema, description: 'the first 1,000 bad cells' },
+    errors: { type: 'array', items: ref('CellError'), description: 'the first 1,000 bad cells' },
     errorWorkbookUrl: str,
     error: { type: 'object', properties: { code: str, message: str } },
+  }, ['finishedAt', 'result', 'errorCount', 'errors', 'errorWorkbookUrl', 'error']),
+  ConfigCounts: record({ channels: int, protocols: int, groups: int, devices: int, commLines: int }, [], 'rows created or updated'),
+  Configuration: {
+    type: 'object', additionalProperties: true, description: 'Full configuration in the format of seed 003 appendix 1 (includes secrets)',
+    properties: {
+      Meta: { type: 'object', additionalProperties: true, properties: { AppName: str, AppVersion: str, SchemaVersion: { ...str, enum: ['v1'] }, Created: time } },
+      Channels: { type: 'array', items: appendix1({ Id: id, Name: str, Type: { ...str, description: 'CHAN_TYPE_TCP, ...' }, IsExclusive: bool, Settings: settingsText }) },
+      Protocols: { type: 'array', items: appendix1({ Id: id, Name: str, Type: { ...str, description: 'PROTO_DLMS, ...' }, Settings: settingsText }) },
+      Groups: {
+        type: 'array',
+        items: appendix1({
+          Id: id, Name: str,
+          Devices: {
+            type: 'array',
+            items: appendix1({
+              Id: id, SerialNumber: str, Type: { ...str, description: 'DT_CE307, ...' }, Status: { ...str, description: 'DS_INUSE, DS_STOCK, DS_REMOVED' },
+              PlugDate: time, Enabled: bool, Children: { type: 'array', items: json('a child device') },
+              CommLines: {
+                type: 'array',
+                items: appendix1({
+                  Id: id, ChannelId: id, ProtocolId: id, DeviceLib: { ...str, description: 'device profile id' }, ProtocolMap: str,
+                  Enabled: bool, Address: str, Priority: int, Attempts: int,
+                }),
+              },
+            }),
+          },
+        }),
+      },
+    },
   },
-} as const;
+  TaskContent: { ...(open(contentSchema) as Schema), description: 'what a task collects or does (as in the request body)' },
+  ZonedTime: zonedTime,
+  Task: record(taskProperties),
+  TaskRun: record({ ...taskProperties, launch: refOrNull('Launch', 'the launch started at once; null while awaiting approval') }, ['launch'], 'A task and the launch it started'),
+  Launch: record({
+    id, taskId: id, taskName: str, taskKind: oneOf(['scheduled', 'one-off']), initiator: oneOf(['console', 'api', 'iec']), scheduledAt: nullable(time),
+    trigger: oneOf(['schedule', 'manual', 'one-off', 'gap']),
+    sourceLaunchId: nullable(id, 'trigger gap: the launch whose missing readings this one collects again'), priority: int, userId: nullable(id), username: nullable(str),
+    state: oneOf(['pending', 'running', 'finished']), result: oneOf(launchResults), cancelRequested: nullable(str),
+    createdAt: time, startedAt: nullable(time), finishedAt: nullable(time), claimedBy: nullable(str, 'the scheduler instance running it'),
+    progress: { ...int, minimum: 0, maximum: 100, description: 'percent of devices done' },
+    statistics: record({ total: int, success: int, partial: int, error: int, absent: int, cancelled: int }),
+  }),
+  LaunchDevice: record({
+    deviceId: id, serialNumber: str, type: str, result: oneOf(['pending', 'absent', 'error', 'partial', 'success', 'cancelled']), note: str,
+    attempts: int, commLineId: nullable(id), startedAt: nullable(time), finishedAt: nullable(time),
+  }),
+  DeviceCommand: record({
+    id, function: oneOf(Object.keys(COMMANDS)), username: nullable(str), startedAt: time, finishedAt: nullable(time),
+    launchType: oneOf(['user', 'schedule', 'api', 'iec']), state: oneOf(['running', 'done', 'error', 'cancelled']),
+    params: json('command parameters'), result: { description: 'what the device answered (JSON), null until done' }, note: str, launchId: nullable(id),
+  }),
+  ControlSettings: record({ relayDisconnectApproval: bool, clockMaxDriftSeconds: int, version: int }),
+  SchedulePreview: record({ cron: str, text: str, timeZone: str, next: { type: 'array', items: ref('ZonedTime') } }),
+};
 
-export const importInvalidSchema = {
-  type: 'object',
-  description: 'Bad cells, nothing imported (JSON unless the request accepts XLSX: then the marked workbook itself)',
-  properties: {
-    error: { type: 'object', properties: { code: str, message: str, field: str } },
-    errors: { type: 'array', items: cellErrorSchema },
-    errorWorkbook: { ...str, description: 'the marked workbook, base64' },
-  },
-} as const;
+export function addComponentSchemas(app: FastifyInstance): void {
+  for (const [name, schema] of Object.entries(components)) app.addSchema({ $id: name, ...schema });
+}
+
+/** A list page of the registry lists (crud.list): exact totals up to 10,000 rows, an estimate beyond. */
+export const page = (item: string, description?: string): Schema => record({
+  items: { type: 'array', items: ref(item) }, total: { ...int, description: 'exact when totalExact, else the planner\'s estimate' },
+  totalExact: bool, hasMore: { ...bool, description: 'rows follow this page' }, limit: int, offset: int,
+}, [], description);
+
+/** A list page with an exact total. */
+export const counted = (item: string, description?: string): Schema =>
+  record({ items: { type: 'array', items: ref(item) }, total: int, limit: int, offset: int }, [], description);
+
+/** A whole list (no paging), with optional extra fields. */
+export const all = (item: string, extra: Schema = {}, description?: string): Schema =>
+  record({ items: { type: 'array', items: ref(item) }, ...extra }, [], description);
+
+export const noContent = { type: 'null', description: 'Done; no content' } as const;
+
+/** A non-JSON reply (file download, text). */
+export const download = (contentType: string, description: string): Schema => ({
+  description, content: { [contentType]: { schema: contentType.startsWith('text/') ? str : { type: 'string', format: 'binary' } } },
+});
+
+/**
+ * Every route under `app` documents its errors with the Error schema: 400 when it takes input, 401/403
+ * unless public, 404 when it has path parameters, and any other 4xx/5xx; codes a route declares win.
+ */
+export function documentErrors(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const schema = (route.schema ??= {}) as Schema;
+    const errors: Record<string, Schema> = {};
+    if (schema.body || schema.querystring || schema.params) errors[400] = ref('Error', 'Invalid input (VALIDATION_ERROR names the field)');
+    if (route.config?.access !== 'public') {
+      errors[401] = ref('Error', 'Not signed in, or the token is invalid or expired');
+      errors[403] = ref('Error', 'A permission is missing, or the password must be changed first');
+    }
+    if (schema.params) errors[404] = ref('Error', 'Not found (also a project you are not a member of)');
+    errors['4xx'] = ref('Error', 'Other client errors, e.g. a conflict (409) or a version mismatch with If-Match (412)');
+    errors['5xx'] = ref('Error', 'Internal error');
+    schema.response = { ...errors, ...(schema.response as Schema | undefined) };
+  });
+}

@@ -7,7 +7,7 @@ import { RegistryError } from '../registry/errors.js';
 import { audit, projectIdOf, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { ERRORS_SHOWN, ImportJobs, type ImportJob } from './import-jobs.js';
-import { importInvalidSchema, importJobSchema, importSummarySchema } from './schemas.js';
+import { download, ref } from './schemas.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -18,7 +18,9 @@ export function transferRoutes(app: FastifyInstance): void {
 
   app.get('/projects/:projectId/devices/import-template', {
     config: { access: ['Read.Devices'] },
-    schema: { tags: ['import/export'], summary: 'XLSX template with the 12 columns of seed 003 table 6', params: projectParams },
+    schema: { tags: ['import/export'], summary: 'XLSX template with the 12 columns of seed 003 table 6', params: projectParams,
+      response: { 200: download(XLSX, 'The template workbook') },
+    },
   }, async (_req, reply) => reply.type(XLSX).header('content-disposition', 'attachment; filename="devices-template.xlsx"').send(await template()));
 
   /** Runs an import; a file exceljs cannot read is UNREADABLE_FILE (400), registry errors propagate. */
@@ -49,7 +51,13 @@ export function transferRoutes(app: FastifyInstance): void {
     schema: {
       tags: ['import/export'], params: projectParams, querystring: updateQuery,
       summary: 'Import devices from XLSX (body: the file) and answer when done. All or nothing: on any bad cell, 422 with the workbook marking every bad cell',
-      response: { 200: importSummarySchema, 422: importInvalidSchema },
+      response: {
+        200: ref('ImportSummary', 'Imported'),
+        422: {
+          description: 'Bad cells, nothing imported: JSON, or the marked workbook itself when the request accepts XLSX (X-Import-Errors: count)',
+          content: { 'application/json': { schema: ref('ImportInvalid') }, [XLSX]: { schema: { type: 'string', format: 'binary' } } },
+        },
+      },
     },
   }, async (req, reply) => {
     const { update } = req.query as { update: boolean };
@@ -81,7 +89,7 @@ export function transferRoutes(app: FastifyInstance): void {
     schema: {
       tags: ['import/export'], params: projectParams, querystring: updateQuery,
       summary: 'Start importing devices from XLSX (body: the file) in the background; answers 202 with the job to poll. One running import per project (409 IMPORT_RUNNING)',
-      response: { 202: importJobSchema },
+      response: { 202: ref('ImportJob', 'Started; Location names the job') },
     },
   }, async (req, reply) => {
     if (!Buffer.isBuffer(req.body)) throw new RegistryError('UNSUPPORTED_MEDIA_TYPE', `send the file as ${XLSX}`, 415, 'body');
@@ -104,12 +112,14 @@ export function transferRoutes(app: FastifyInstance): void {
 
   app.get('/projects/:projectId/devices/import-jobs/:jobId', {
     config: { access: importAccess },
-    schema: { tags: ['import/export'], params: jobParams, summary: 'Progress and outcome of an import job (kept for an hour after it ends)', response: { 200: importJobSchema } },
+    schema: { tags: ['import/export'], params: jobParams, summary: 'Progress and outcome of an import job (kept for an hour after it ends)', response: { 200: ref('ImportJob') } },
   }, (req) => present(jobs.get(projectIdOf(req), (req.params as { jobId: string }).jobId)));
 
   app.get('/projects/:projectId/devices/import-jobs/:jobId/error-workbook', {
     config: { access: importAccess },
-    schema: { tags: ['import/export'], params: jobParams, summary: 'The uploaded workbook with every bad cell marked (jobs in state "invalid")' },
+    schema: { tags: ['import/export'], params: jobParams, summary: 'The uploaded workbook with every bad cell marked (jobs in state "invalid")',
+      response: { 200: download(XLSX, 'The marked workbook') },
+    },
   }, async (req, reply) => {
     const job = jobs.get(projectIdOf(req), (req.params as { jobId: string }).jobId);
     if (!job.errorWorkbook) throw new RegistryError('NOT_FOUND', 'this import job has no error workbook', 404);
@@ -118,17 +128,23 @@ export function transferRoutes(app: FastifyInstance): void {
 
   app.get('/projects/:projectId/devices/export', {
     config: { access: ['Read.Devices', 'Read.ChannelSettings', 'Read.ProtocolSettings', 'Read.DeviceCommline'] },
-    schema: { tags: ['import/export'], summary: 'Devices with a TCP channel and a DLMS protocol as XLSX (the import layout; includes protocol passwords)', params: projectParams },
+    schema: { tags: ['import/export'], summary: 'Devices with a TCP channel and a DLMS protocol as XLSX (the import layout; includes protocol passwords)', params: projectParams,
+      response: { 200: download(XLSX, 'The devices workbook') },
+    },
   }, async (req, reply) => reply.type(XLSX).header('content-disposition', 'attachment; filename="devices.xlsx"').send(await exportDevices(db, box, projectIdOf(req))));
 
   app.get('/projects/:projectId/config', {
     config: { access: ['Read.Devices', 'Read.ChannelSettings', 'Read.ProtocolSettings', 'Read.DeviceCommline'] },
-    schema: { tags: ['import/export'], summary: 'Full configuration (channels, protocols, groups, devices, comm lines) in the JSON format of seed 003 appendix 1; includes secrets', params: projectParams },
+    schema: { tags: ['import/export'], summary: 'Full configuration (channels, protocols, groups, devices, comm lines) in the JSON format of seed 003 appendix 1; includes secrets', params: projectParams,
+      response: { 200: ref('Configuration') },
+    },
   }, (req) => exportConfig(db, box, projectIdOf(req)));
 
   app.post('/projects/:projectId/config', {
     config: { access: ['Write.Devices', 'Write.ChannelSettings', 'Write.ProtocolSettings', 'Write.DeviceCommline'] },
-    schema: { tags: ['import/export'], summary: 'Import a JSON configuration (appendix 1): upsert by Id, then by name; all or nothing', params: projectParams, body: { type: 'object' } },
+    schema: { tags: ['import/export'], summary: 'Import a JSON configuration (appendix 1): upsert by Id, then by name; all or nothing', params: projectParams, body: { type: 'object' },
+      response: { 200: ref('ConfigCounts', 'Imported') },
+    },
   }, async (req) => {
     const counts = await importConfig(db, box, projectIdOf(req), req.body as Row);
     await audit(req, 'general', 'SET_DEVICE_IMPORT', { format: 'json', ...counts }, projectIdOf(req));

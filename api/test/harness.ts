@@ -5,6 +5,8 @@ import { openTestDb, type Engine, type TestDb } from '../../registry/testing.js'
 import { SecretBox, hashPassword } from '../../registry/crypto.js';
 import { createApiToken } from '../../registry/accounts.js';
 import { createProject } from '../../registry/project-data.js';
+import type { ClickHouseEngine } from '../../sinks/clickhouse/engine.js';
+import { guardSerialization } from './serialization-guard.js';
 
 export interface Harness {
   app: FastifyInstance;
@@ -20,13 +22,15 @@ export interface Harness {
 export const ROLES = ['Administrator', 'Operator', 'User', 'Project Manager', 'M2M', 'Subscriber'] as const;
 export const PASSWORD = 'Test-pass1';
 
-export async function startHarness(engine: Engine, config: { loginMaxFailures?: number } = {}): Promise<Harness> {
+export async function startHarness(engine: Engine, config: { loginMaxFailures?: number; clickhouse?: ClickHouseEngine } = {}): Promise<Harness> {
   const t = await openTestDb(engine);
   const box = new SecretBox(Buffer.alloc(32, 7));
   const app = await buildApp({
     db: t.db, box,
     config: { accessTokenTtl: 900, refreshTokenTtl: 3600, loginMaxFailures: config.loginMaxFailures ?? 5, loginLockSeconds: 60, logLevel: 'silent' },
+    clickhouse: config.clickhouse,
   });
+  const lost = guardSerialization(app);
   const project = await createProject(t.db, { name: 'Main' }, null);
   const projectId = String(project.id);
   const as: Harness['as'] = {};
@@ -53,6 +57,7 @@ export async function startHarness(engine: Engine, config: { loginMaxFailures?: 
     async close() {
       await app.close();
       await t.drop();
+      if (lost.length) throw new Error(`replies changed by their response schema:\n${lost.join('\n')}`);
     },
   };
 }

@@ -76,7 +76,9 @@ const expected: Record<string, string[]> = {
   // Devices / device data (command history): View for every role of table 1.
   [`GET ${p}/devices/{deviceId}/commands`]: readDevices,
   // Device data / archives: Read.Datastore (every role of table 1 that reads archives).
-  [`GET ${p}/devices/{deviceId}/measurements`]: readDevices,
+  [`GET ${p}/devices/{deviceId}/measurements`]: readDevices, [`GET ${p}/devices/{deviceId}/events`]: readDevices,
+  [`GET ${p}/devices/{deviceId}/states`]: readDevices,
+  [`GET ${p}/groups/{groupId}/data`]: readDevices, [`GET ${p}/groups/{groupId}/statistics`]: readDevices,
   [`GET ${p}/control-settings`]: tasksRead, [`PUT ${p}/control-settings`]: adminOnly,
 };
 

@@ -134,7 +134,7 @@ for (const engine of ENGINES) {
       assert.equal(doc.openapi, '3.1.0');
       assert.ok(doc.paths['/api/v1/projects/{projectId}/devices'].post.requestBody);
       const archives = (await h.call('Operator', { method: 'GET', url: '/api/v1/archives?limit=100' })).json();
-      assert.equal(archives.total, 13);
+      assert.equal(archives.total, 14);
     });
   });
 }
