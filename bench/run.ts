@@ -8,8 +8,9 @@ import { benchmarks as sim } from './sim.js';
 import { benchmarks as sessions } from './sessions.js';
 import { benchmarks as registry } from './registry.js';
 import { benchmarks as pipeline } from './pipeline.js';
+import { benchmarks as hesDaily } from './hes-daily.js';
 
-const all: Benchmark[] = [...dlms, ...sim, ...sessions, ...registry, ...pipeline];
+const all: Benchmark[] = [...dlms, ...sim, ...sessions, ...registry, ...pipeline, ...hesDaily];
 const prefixes = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const selected = prefixes.length ? all.filter((b) => prefixes.some((p) => b.name.startsWith(p))) : all;
 if (selected.length === 0) {

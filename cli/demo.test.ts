@@ -1,8 +1,9 @@
 /**
  * End to end: `hes start --demo 5` as a real child process (temp data dir, free port). Through the API: sign
- * in, wait for the demo tasks' first launches, and check the readings — a day of 15-minute intervals sums to
- * the daily register difference, and the intervals equal what the simulated meter answers to a session of
- * our own. SIGTERM stops the HES cleanly.
+ * in, wait for the demo tasks' first launches, and check what the pipeline stored in ClickHouse — a day of
+ * 15-minute intervals sums to the daily register difference, the intervals equal what the simulated meter
+ * answers to a session of our own, the power journal equals the meter's — and the states in the registry.
+ * SIGTERM stops the HES cleanly; a restart on the same data dir reads on.
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fleet } from '../sim/fleet.js';
+import { journalEvents } from '../sim/model/events.js';
 import { simFleetConfig, simSettings } from '../ingest/testing/sim-meters.js';
 import { runSession } from '../ingest/session/run.js';
 import { connectTcp } from '../ingest/transport/socket.js';
@@ -27,7 +29,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Reading { tag: string; deviceTime: string; value: { value: number } }
+interface Reading { tag: string; code: string; deviceTime: string; deviceTzMinutes: number; value: { value: number; unit: string } }
 
 /** `hes start --demo 5` as a child process; `stop()` sends SIGTERM and resolves with the exit code. */
 function startChild(dir: string, port: number) {
@@ -48,7 +50,7 @@ function startChild(dir: string, port: number) {
     /** Waits for the start banner; returns the simulator's port and the demo project. */
     async started(): Promise<{ simPort: number; projectId: string }> {
       const banner = /demo: .* on 127\.0\.0\.1:(\d+).*project "Demo" ([0-9a-f-]{36})/;
-      for (let i = 0; i < 300 && !banner.test(h.out); i++) {
+      for (let i = 0; i < 1200 && !banner.test(h.out); i++) {
         if (child.exitCode !== null) assert.fail(`hes start exited: ${h.out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -65,7 +67,7 @@ function startChild(dir: string, port: number) {
   };
 }
 
-it('hes start --demo 5: readings arrive through the API, equal the meters; SIGTERM exits cleanly; a restart reads on', { timeout: 60_000 }, async () => {
+it('hes start --demo 5: readings arrive through the API, equal the meters; SIGTERM exits cleanly; a restart reads on', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-demo-'));
   const port = await freePort();
   let hes = startChild(dir, port);
@@ -89,7 +91,7 @@ it('hes start --demo 5: readings arrive through the API, equal the meters; SIGTE
     const p = `/projects/${projectId}`;
 
     // Both demo tasks were run at start: wait for their launches to finish.
-    let tasks: { name: string; lastLaunch: { state: string; result: string } | null }[] = [];
+    let tasks: { name: string; lastLaunch: { state: string; result: string; startedAt: string } | null }[] = [];
     for (let i = 0; i < 200; i++) {
       tasks = (await call('GET', `${p}/tasks`, undefined, token)).items as typeof tasks;
       if (tasks.length === 2 && tasks.every((t) => t.lastLaunch?.state === 'finished')) break;
@@ -101,15 +103,24 @@ it('hes start --demo 5: readings arrive through the API, equal the meters; SIGTE
     assert.equal(devices.length, 5);
     const fleet = new Fleet(simFleetConfig({ meters: 5, profile: 'ce308' }));
     const device = devices.find((d) => d.serialNumber === fleet.serial(3))!;
-    const days = ((await call('GET', `${p}/devices/${device.id}/measurements?archive=end-of-day&tag=A%2B%20T0`, undefined, token)).items as Reading[])
-      .sort((a, b) => a.deviceTime.localeCompare(b.deviceTime));
+    // The pipeline stores what the launches put on the bus asynchronously: poll until it is there.
+    const readings = async (query: string, atLeast: number) => {
+      let items: Reading[] = [];
+      for (let i = 0; i < 200; i++) {
+        items = (await call('GET', `${p}/devices/${device.id}/measurements?limit=10000&${query}`, undefined, token)).items as Reading[];
+        if (items.length >= atLeast) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return items.sort((a, b) => a.deviceTime.localeCompare(b.deviceTime));
+    };
+    const days = await readings('archive=end-of-day&tag=A%2B%20T0', 3);
     assert.ok(days.length >= 3, JSON.stringify(days));
+    assert.ok(days.every((d) => d.code === '1.0.1.8.0.255' && d.value.unit === 'Wh' && d.deviceTzMinutes === 180), JSON.stringify(days[0]));
     const [d0, d1] = days.slice(-2) as [Reading, Reading];
     const from = Date.parse(d0.deviceTime), to = Date.parse(d1.deviceTime);
     assert.equal(to - from, DAY);
     const q = `archive=profile-15&tag=A%2B%20T0&from=${new Date(from + 1000).toISOString()}&to=${new Date(to + 1000).toISOString()}`;
-    const intervals = ((await call('GET', `${p}/devices/${device.id}/measurements?${q}`, undefined, token)).items as Reading[])
-      .sort((a, b) => a.deviceTime.localeCompare(b.deviceTime));
+    const intervals = await readings(q, 96);
     assert.equal(intervals.length, 96);
     assert.equal(intervals.reduce((s, r) => s + r.value.value, 0), d1.value.value - d0.value.value, 'registers = sum of intervals');
 
@@ -119,7 +130,24 @@ it('hes start --demo 5: readings arrive through the API, equal the meters; SIGTE
     ]);
     assert.equal(direct.ok, true, JSON.stringify(direct));
     const rows = (direct.results[0]!.value as { rows: { time: string; values: number[] }[] }).rows;
-    assert.deepEqual(intervals.map((r) => [r.deviceTime.replace('+00:00', 'Z'), r.value.value]), rows.map((r) => [r.time, r.values[0]]));
+    assert.deepEqual(intervals.map((r) => [r.deviceTime.replace('.000Z', 'Z'), r.value.value]), rows.map((r) => [r.time.replace('.000Z', 'Z'), r.values[0]]));
+
+    // The daily task also read the event journals (three days deep) and the states.
+    const meter = fleet.meter(3);
+    const power = meter.profile.journals.findIndex((j) => j.name === 'power');
+    const readAt = Date.parse(tasks.find((t) => t.name === 'Daily: end of day')!.lastLaunch!.startedAt);
+    const outages = journalEvents(meter, power, readAt).filter((e) => e.timeMs >= readAt - 3 * DAY).map((e) => [new Date(Math.floor(e.timeMs / 1000) * 1000).toISOString(), e.code]);
+    let events: { deviceTime: string; code: number; name: string }[] = [];
+    for (let i = 0; i < 100; i++) {
+      events = (await call('GET', `${p}/devices/${device.id}/events?journal=power-on-off`, undefined, token)).items as typeof events;
+      if (events.length >= outages.length) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(events.map((e) => [e.deviceTime, e.code]).reverse(), outages);
+    assert.ok(events.every((e) => e.name === (e.code === 1 ? 'power off' : 'power on')));
+    const states = (await call('GET', `${p}/devices/${device.id}/states`, undefined, token)).items as { archive: string; code: string; value: unknown }[];
+    const state = (code: string) => states.find((s) => s.code === code)?.value;
+    assert.deepEqual([state('serial-number'), state('firmware-version'), state('load-state'), state('time-zone')], [device.serialNumber, '12.1.0', 'connected', -180]);
 
     // SIGTERM stops it cleanly; after a restart on the same data dir (sessions ciphered with persisted
     // invocation counters on both sides) a run of the 15-minute task succeeds again.

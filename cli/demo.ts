@@ -1,8 +1,9 @@
 /**
  * `hes start --demo N`: a simulated fleet of N CE308 meters served in-process on a loopback port, registered
  * in a "Demo" project as a real installation would be (a TCP channel, one DLMS protocol per meter holding
- * its exported keys, comm lines with the meter's wPort and the CE308 device profile), with a daily and a
- * 15-minute collection task that are also run once at start, so readings appear within a minute.
+ * its exported keys, comm lines with the meter's wPort and the CE308 device profile), with a daily task
+ * (end-of-day registers, the event journals, time/information/relay states) and a 15-minute one (profile
+ * and current registers), both also run once at start, so data appears within a minute.
  */
 import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
@@ -84,7 +85,10 @@ export async function startDemo(db: Db, box: SecretBox, size: number, stateFile:
     if (!taskIds.length) {
       const daily = await createTask(db, projectId, {
         kind: 'scheduled', name: 'Daily: end of day', groupIds: [groupId], schedule: 'every day at 01:00', priority: 500, retries: 2, retryDelaySeconds: 60,
-        content: { measurements: [{ archive: 'end-of-day', depth: { count: 3, unit: 'days' } }] },
+        content: {
+          measurements: [{ archive: 'end-of-day', depth: { count: 3, unit: 'days' } }],
+          events: { depth: { count: 3, unit: 'days' } }, states: ['state-time', 'state-info', 'state-relay'],
+        },
       }, actor);
       const quarter = await createTask(db, projectId, {
         kind: 'scheduled', name: '15-minute profile', groupIds: [groupId], schedule: 'every 15 minutes', priority: 100, retries: 1, retryDelaySeconds: 30,

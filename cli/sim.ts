@@ -138,8 +138,6 @@ export async function main(argv: string[]): Promise<number> {
   }
   let transport: RunningTransport | undefined;
   let initiated: InitiatedFleet | undefined;
-  const addressOf = (i: number): string =>
-    c.transport === 'initiated' ? `dials ${c.hes}` : c.portPerMeter ? `${c.host}:${c.port + i}` : `${c.host}:${c.port} ${i === 0 ? 'default address or ' : ''}${describeAddress(c.framing, i)}`;
   if (c.transport === 'initiated') {
     const [host, port] = c.hes!.split(':');
     initiated = startInitiated({ fleet, framing: c.framing, host: host!, port: Number(port), announce: c.announce });
@@ -149,6 +147,10 @@ export async function main(argv: string[]): Promise<number> {
     transport = await startTcp({ fleet, framing: c.framing, host: c.host, port: c.port, portPerMeter: c.portPerMeter });
   }
 
+  // The ports actually bound: --port 0 lets the system choose (tests, benchmarks).
+  const portOf = (i: number): number => transport?.ports[c.portPerMeter ? i : 0] ?? c.port;
+  const addressOf = (i: number): string =>
+    c.transport === 'initiated' ? `dials ${c.hes}` : c.portPerMeter ? `${c.host}:${portOf(i)}` : `${c.host}:${portOf(0)} ${i === 0 ? 'default address or ' : ''}${describeAddress(c.framing, i)}`;
   mkdirSync(dirname(c.keysFile), { recursive: true });
   writeFileSync(c.keysFile, fleet.exportKeys(c.keysFile.endsWith('.json') ? 'json' : 'csv', addressOf));
   const lines = [

@@ -1,8 +1,12 @@
-/** `hes start`: the API comes up on embedded storage with no external service, and /health answers. */
+/**
+ * `hes start`: the API and the data plane come up on embedded storage with no external service, /health
+ * answers, and the embedded ClickHouse serves its HTTP interface on 127.0.0.1 when configured.
+ */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import { startHes } from './start.js';
@@ -17,10 +21,18 @@ it('starts the API with an embedded registry in the data dir, and keeps data acr
     assert.equal(((await (await fetch(hes.url + '/docs/json')).json()) as { openapi: string }).openapi, '3.1.0');
     const login = await fetch(hes.url + '/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'hesadmin' }) });
     assert.equal(((await login.json()) as { mustChangePassword: boolean }).mustChangePassword, true);
+    assert.deepEqual((await hes.data.engine.query('SELECT name FROM schema_migrations ORDER BY name')).map((r) => r.name), ['001_readings.sql', '002_events.sql']);
     await hes.close();
-    hes = await startHes(cfg);
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const chPort = (s.address() as { port: number }).port;
+    await new Promise((r) => s.close(r));
+    hes = await startHes(loadConfig({ env: {}, overrides: { dataDir: dir, httpPort: 0, httpHost: '127.0.0.1', logLevel: 'silent', clickhouse: { httpPort: chPort } } }));
     const again = await hes.registry.db.query('SELECT count(*)::int AS n FROM sessions');
     assert.deepEqual(again.rows, [{ n: 1 }]);
+    assert.equal(hes.data.clickhouseHttp, `http://127.0.0.1:${chPort}`);
+    const ch = await fetch(`${hes.data.clickhouseHttp}/?query=${encodeURIComponent('SELECT count() FROM events')}`);
+    assert.equal(await ch.text(), '0\n');
     await hes.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,9 @@
 /**
- * `hes start`: opens the registry (migrations, first-start data), serves the API and runs the scheduler
- * role, which reads meters over their comm lines (scheduler/dlms-reader.ts) and stores readings in the
- * registry (scheduler/readings.ts). `startHes(config)` is the one place where the running HES is assembled.
- * `--demo N` adds a simulated fleet of N meters, registered with collection tasks (cli/demo.ts).
+ * `hes start`: opens the registry (migrations, first-start data) and the data plane (bus, decoder pool,
+ * ClickHouse: cli/data-plane.ts), serves the API and runs the scheduler role, which reads meters over their
+ * comm lines (scheduler/dlms-reader.ts) and hands the answers to the bus as raw frames and states to the
+ * registry (scheduler/pipeline-sink.ts). `startHes(config)` is the one place where the running HES is
+ * assembled. `--demo N` adds a simulated fleet of N meters, registered with collection tasks (cli/demo.ts).
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -12,8 +13,10 @@ import { buildApp } from '../api/app.js';
 import { ChannelScheduler } from '../ingest/channels/scheduler.js';
 import { RegistryInvocationCounterStore } from '../scheduler/counters.js';
 import { DlmsDeviceReader } from '../scheduler/dlms-reader.js';
-import { RegistryReadingSink } from '../scheduler/readings.js';
+import { PipelineSink } from '../scheduler/pipeline-sink.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { GapCollector } from '../scheduler/gaps.js';
+import { openDataPlane, type DataPlane } from './data-plane.js';
 import { DEMO_PROJECT, startDemo, type Demo } from './demo.js';
 import { parse, configFrom, registryHelp } from './options.js';
 
@@ -27,6 +30,7 @@ export interface StartOptions {
 export interface RunningHes {
   config: HesConfig;
   registry: Registry;
+  data: DataPlane;
   api: FastifyInstance;
   scheduler?: Scheduler;
   demo?: Demo;
@@ -38,12 +42,30 @@ export interface RunningHes {
 export async function startHes(config: HesConfig, opts: StartOptions = {}): Promise<RunningHes> {
   const registry = await openRegistry(config);
   const { db, box } = registry;
-  const api = await buildApp({ db, box, config });
+  // Pipeline failures go to the API's log once it exists.
+  const log: { error(message: string): void } = { error: (message) => process.stderr.write(`${message}\n`) };
+  let data: DataPlane;
+  let app: FastifyInstance;
+  try {
+    data = await openDataPlane(config, (message) => log.error(message));
+    app = await buildApp({ db, box, config, clickhouse: data.engine }).catch(async (e: unknown) => {
+      await data.close();
+      throw e;
+    });
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  log.error = (message) => app.log.error(message);
   let demo: Demo | undefined;
+  let sink: PipelineSink | undefined;
   let scheduler: Scheduler | undefined;
+  // In order: no new reads, no new requests, then the pipeline drains its batch; the registry closes last.
   const close = async () => {
     await scheduler?.stop();
-    await api.close();
+    await app.close();
+    await sink?.close();
+    await data.close();
     await demo?.close();
     await db.close();
   };
@@ -51,15 +73,20 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   try {
     if (opts.demo) demo = await startDemo(db, box, opts.demo, join(config.dataDir, 'demo-meters.json'));
     if (opts.scheduler !== false) {
-      scheduler = new Scheduler({ db, reader: new DlmsDeviceReader({ db, box, counters: new RegistryInvocationCounterStore(db) }), sink: new RegistryReadingSink(db), gate: new ChannelScheduler() });
+      sink = await PipelineSink.create({ db, bus: data.bus, schemas: data.schemas });
+      const gaps = config.gapRoundsPerDay > 0 ? new GapCollector({
+        db, engine: data.engine, maxRoundsPerDay: config.gapRoundsPerDay, settleMs: config.gapSettleSeconds * 1000,
+        onError: (e, launchId) => app.log.error({ err: e, launchId }, 'gap check failed'),
+      }) : undefined;
+      scheduler = new Scheduler({ db, reader: new DlmsDeviceReader({ db, box, counters: new RegistryInvocationCounterStore(db) }), sink, gate: new ChannelScheduler(), gaps });
     }
-    url = await api.listen({ host: config.httpHost, port: config.httpPort });
+    url = await app.listen({ host: config.httpHost, port: config.httpPort });
     scheduler?.start();
   } catch (e) {
     await close();
     throw e;
   }
-  return { config, registry, api, scheduler, demo, url, close };
+  return { config, registry, data, api: app, scheduler, demo, url, close };
 }
 
 const help = [
@@ -70,6 +97,11 @@ const help = [
   '  --demo N              also serve N simulated meters, registered in the "Demo" project with a daily and a',
   '                        15-minute collection task (run once at start)',
   '  --no-scheduler        serve the API only (another process runs the scheduler role)',
+  '',
+  'Data plane: the embedded bus, schema store and ClickHouse (chDB) under the data dir unless configured',
+  'otherwise (config file sections "kafka" and "clickhouse", or HES_KAFKA_BROKERS, HES_SCHEMA_REGISTRY_URL,',
+  'HES_CLICKHOUSE_URL, HES_CLICKHOUSE_USER, HES_CLICKHOUSE_PASSWORD, HES_CLICKHOUSE_DATABASE; embedded ClickHouse',
+  'over HTTP on 127.0.0.1: HES_CLICKHOUSE_HTTP_PORT). See README, configuration.',
   '',
 ].join('\n');
 
@@ -96,6 +128,7 @@ export async function main(argv: string[]): Promise<number> {
   const lines = [
     `HES API listening on ${hes.url} (registry: ${storage}); OpenAPI at ${local}/docs`,
     `scheduler: ${hes.scheduler ? `running (${hes.scheduler.instanceId})` : 'not in this process'}`,
+    `data: ${hes.data.summary}`,
   ];
   if (hes.demo) {
     const d = hes.demo;

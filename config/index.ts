@@ -1,6 +1,8 @@
 /**
  * HES configuration: defaults, then a JSON file, then environment variables, then explicit overrides
- * (command-line options). One object is handed to every part that starts (API, later scheduler/connectors).
+ * (command-line options). One object is handed to every part that starts (API, scheduler, data plane).
+ * Two sections choose the data plane's services: `kafka` (brokers; none = the embedded bus under
+ * `<dataDir>/bus`) and `clickhouse` (a server URL; none = embedded chDB under `<dataDir>/clickhouse`).
  */
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +25,29 @@ export interface HesConfig {
   loginMaxFailures: number;
   loginLockSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Decoder pool threads; 0 = one per CPU. */
+  decoderThreads: number;
+  /** Gap re-collection (scheduler/gaps.ts): re-collection launches per task and day; 0 = off. */
+  gapRoundsPerDay: number;
+  /** Seconds after a launch finished before its gaps are looked for (the pipeline stores asynchronously). */
+  gapSettleSeconds: number;
+  kafka: {
+    /** host:port of the brokers; empty = the embedded bus. */
+    brokers: string[];
+    /** Confluent Schema Registry; absent = schema ids kept in `<dataDir>/schemas.json` (one HES process only). */
+    schemaRegistryUrl?: string;
+    /** Partitions of the raw-frame topic when the HES creates it. */
+    partitions: number;
+  };
+  clickhouse: {
+    /** HTTP URL of a ClickHouse server; absent = embedded chDB. */
+    url?: string;
+    user?: string;
+    password?: string;
+    database?: string;
+    /** Embedded chDB only: serve its ClickHouse HTTP interface on 127.0.0.1 at this port (absent = not served). */
+    httpPort?: number;
+  };
 }
 
 export const defaults: HesConfig = {
@@ -34,6 +59,11 @@ export const defaults: HesConfig = {
   loginMaxFailures: 5,
   loginLockSeconds: 300,
   logLevel: 'info',
+  decoderThreads: 0,
+  gapRoundsPerDay: 3,
+  gapSettleSeconds: 30,
+  kafka: { brokers: [], partitions: 12 },
+  clickhouse: {},
 };
 
 const envNames: Record<string, keyof HesConfig> = {
@@ -47,23 +77,60 @@ const envNames: Record<string, keyof HesConfig> = {
   HES_LOGIN_MAX_FAILURES: 'loginMaxFailures',
   HES_LOGIN_LOCK_SECONDS: 'loginLockSeconds',
   HES_LOG_LEVEL: 'logLevel',
+  HES_DECODER_THREADS: 'decoderThreads',
+  HES_GAP_ROUNDS_PER_DAY: 'gapRoundsPerDay',
+  HES_GAP_SETTLE_SECONDS: 'gapSettleSeconds',
 };
-const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds']);
+const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds']);
+
+/** Settings of the sections by kind: text, non-negative integer, or a list (JSON array or comma-separated text). */
+const sections: Record<'kafka' | 'clickhouse', Record<string, 'string' | 'int' | 'list'>> = {
+  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int' },
+  clickhouse: { url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int' },
+};
+const sectionEnv: Record<string, [keyof typeof sections, string]> = {
+  HES_KAFKA_BROKERS: ['kafka', 'brokers'],
+  HES_SCHEMA_REGISTRY_URL: ['kafka', 'schemaRegistryUrl'],
+  HES_KAFKA_PARTITIONS: ['kafka', 'partitions'],
+  HES_CLICKHOUSE_URL: ['clickhouse', 'url'],
+  HES_CLICKHOUSE_USER: ['clickhouse', 'user'],
+  HES_CLICKHOUSE_PASSWORD: ['clickhouse', 'password'],
+  HES_CLICKHOUSE_DATABASE: ['clickhouse', 'database'],
+  HES_CLICKHOUSE_HTTP_PORT: ['clickhouse', 'httpPort'],
+};
+
+function sectionValue(section: keyof typeof sections, key: string, value: unknown, origin: string): unknown {
+  const kind = sections[section][key];
+  if (!kind) throw new ConfigError(`${origin}: unknown setting "${section}.${key}"`);
+  if (kind === 'int') return integer(`${section}.${key}`, value, origin);
+  if (kind === 'string') return String(value);
+  const list = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  return list.map((x) => x.trim()).filter(Boolean);
+}
+
+function setSection(out: Record<string, unknown>, section: keyof typeof sections, values: Record<string, unknown>, origin: string): void {
+  const s = { ...(out[section] as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) s[k] = sectionValue(section, k, v, origin);
+  out[section] = s;
+}
 
 export class ConfigError extends Error {}
 
-function coerce(key: keyof HesConfig, value: unknown, origin: string): unknown {
-  if (!numeric.has(key)) return String(value);
+function integer(name: string, value: unknown, origin: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${origin}: ${key} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${origin}: ${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function coerce(key: keyof HesConfig, value: unknown, origin: string): unknown {
+  return numeric.has(key) ? integer(key, value, origin) : String(value);
 }
 
 export interface LoadOptions {
   /** JSON file; default `$HES_CONFIG` when set. A missing explicit file is an error. */
   file?: string;
   env?: NodeJS.ProcessEnv;
-  overrides?: Partial<HesConfig>;
+  overrides?: Omit<Partial<HesConfig>, 'kafka' | 'clickhouse'> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']> };
 }
 
 export function loadConfig(opts: LoadOptions = {}): HesConfig {
@@ -74,17 +141,30 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     for (const [k, v] of Object.entries(parsed)) {
       if (!(k in defaults) && k !== 'databaseUrl' && k !== 'masterKey') throw new ConfigError(`${file}: unknown setting "${k}"`);
-      out[k] = coerce(k as keyof HesConfig, v, file);
+      if (k === 'kafka' || k === 'clickhouse') {
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${file}: ${k} must be an object`);
+        setSection(out, k, v as Record<string, unknown>, file);
+      } else out[k] = coerce(k as keyof HesConfig, v, file);
     }
   }
   for (const [name, key] of Object.entries(envNames)) {
     const v = env[name];
     if (v !== undefined && v !== '') out[key] = coerce(key, v, name);
   }
-  for (const [k, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) out[k] = coerce(k as keyof HesConfig, v, 'option');
+  for (const [name, [section, key]] of Object.entries(sectionEnv)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') setSection(out, section, { [key]: v }, name);
+  }
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) {
+    if (v === undefined) continue;
+    if (k === 'kafka' || k === 'clickhouse') setSection(out, k, v as Record<string, unknown>, 'option');
+    else out[k] = coerce(k as keyof HesConfig, v, 'option');
+  }
   const cfg = out as unknown as HesConfig;
   cfg.dataDir = resolve(cfg.dataDir);
   if (cfg.httpPort > 65535) throw new ConfigError(`httpPort must be at most 65535, got ${cfg.httpPort}`);
+  if ((cfg.clickhouse.httpPort ?? 0) > 65535) throw new ConfigError(`clickhouse.httpPort must be at most 65535, got ${cfg.clickhouse.httpPort}`);
+  if (cfg.kafka.partitions < 1) throw new ConfigError('kafka.partitions must be at least 1');
   return cfg;
 }
 

@@ -14,6 +14,8 @@ export interface ArchiveSeed {
 export const DEFAULT_ARCHIVES: readonly ArchiveSeed[] = [
   { id: 'telemetry', kind: 'measurement', name: 'Telemetry', retentionSeconds: 365 * day, settings: { period: 'none', measurement: 'instant' } },
   { id: 'end-of-month', kind: 'measurement', name: 'End of month', retentionSeconds: 365 * day, settings: { period: 'month', value: 1, measurement: 'integral', tags: tariffTags } },
+  // Not among seed 003's defaults; the 15-minute profiles of CE208/CE308/IDIS meters need an archive (and its retention).
+  { id: 'profile-15', kind: 'measurement', name: 'Profile 15 min', retentionSeconds: 365 * day, settings: { period: 'minute', value: 15, measurement: 'integral', tags } },
   { id: 'profile-30', kind: 'measurement', name: 'Profile 30 min', retentionSeconds: 365 * day, settings: { period: 'minute', value: 30, measurement: 'integral', tags } },
   { id: 'network', kind: 'measurement', name: 'Network parameters', retentionSeconds: 365 * day, settings: { period: 'none', measurement: 'instant' } },
   { id: 'current', kind: 'measurement', name: 'Current readings', retentionSeconds: 365 * day, settings: { period: 'none', measurement: 'integral', tags: tariffTags } },

@@ -26,7 +26,7 @@ for (const engine of ENGINES) {
         { username: 'admin', must_change_password: true }, { username: 'operator', must_change_password: true }, { username: 'user', must_change_password: true },
       ]);
       const archives = await t.db.query<{ kind: string; n: number }>('SELECT kind, count(*)::int AS n FROM archives GROUP BY kind ORDER BY kind');
-      assert.deepEqual(archives.rows, [{ kind: 'event', n: 1 }, { kind: 'measurement', n: 7 }, { kind: 'state', n: 5 }]);
+      assert.deepEqual(archives.rows, [{ kind: 'event', n: 1 }, { kind: 'measurement', n: 8 }, { kind: 'state', n: 5 }]);
       const roles = await t.db.query<{ name: string }>('SELECT name FROM roles ORDER BY name');
       assert.deepEqual(roles.rows.map((r) => r.name), ['Administrator', 'M2M', 'Operator', 'Project Manager', 'Subscriber', 'User']);
     });

@@ -1,38 +1,58 @@
 /**
  * The DLMS DeviceReader against the fleet simulator over real sockets: comm lines, protocol secrets and the
- * CE308 device profile from the registry; load profile, daily billing and registers as tagged records;
- * registers equal the sum of intervals; relay commands; link failures; and a whole launch by the scheduler.
+ * CE308 device profile from the registry. Archive reads come out as raw frames, decoded here by the pool's
+ * decoder: load profile and daily billing with tags (a day of intervals sums to the register difference),
+ * register values and network parameters stamped with the meter's clock; event journals equal the
+ * simulator's journals; states (time, information, configuration, relay) stored only when they change;
+ * relay commands; link failures; and whole launches by the scheduler through the bus and decoder pool into
+ * ClickHouse, stored once however often they run.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openTestDb, type TestDb } from '../registry/testing.js';
 import { SecretBox } from '../registry/crypto.js';
 import { createProject } from '../registry/project-data.js';
+import { loadConfig } from '../config/index.js';
 import { startSimMeters, type SimMeters } from '../ingest/testing/sim-meters.js';
+import { journalEvents } from '../sim/model/events.js';
 import { registerFleet } from '../cli/demo.js';
+import { openDataPlane } from '../cli/data-plane.js';
+import { decodeFrames, type DecodedReading } from '../workers/testing.js';
+import type { RawFrame } from '../schemas/avro/index.js';
 import { RegistryInvocationCounterStore } from './counters.js';
 import { DlmsDeviceReader } from './dlms-reader.js';
-import { LinkError, type CollectedRecord, type CommLineRef, type DeviceTarget } from './reader.js';
+import { LinkError, type CollectedFrame, type CommLineRef, type DeviceTarget } from './reader.js';
+import { PipelineSink } from './pipeline-sink.js';
+import { deviceEvents, measurements } from './readings.js';
 import { Scheduler } from './scheduler.js';
-import { RegistryReadingSink, measurements } from './readings.js';
+import { deviceStates, saveStates } from './states.js';
 import { createTask, getLaunch, runNow } from './tasks.js';
 
 const DAY = 86_400_000;
 const never = new AbortController().signal;
 
+/** The frames of a collect as the pool gets them from the bus. */
+const raw = (device: DeviceTarget, frames: CollectedFrame[] = []): RawFrame[] => frames.map((f) => ({
+  frameId: f.frameId, wire: Buffer.from(f.apdu), framing: 'APDU', direction: 'UPLINK', deviceId: device.num, commLineId: null, connector: 'tcp',
+  receivedAt: f.receivedAt, sessionId: f.sessionId, context: f.context,
+}));
+const tagOf = (r: DecodedReading) => `${['A+', 'A-', 'R+', 'R-'][Number(r.obis.split('.')[2]) - 1]} T${r.tariff}`;
+
 describe('DlmsDeviceReader against the simulator', () => {
   let t: TestDb, sim: SimMeters, box: SecretBox, projectId: string, ids: string[], reader: DlmsDeviceReader;
 
   const target = async (id: string): Promise<{ device: DeviceTarget; line: CommLineRef }> => {
-    const d = (await t.db.query<DeviceTarget>('SELECT id, project_id AS "projectId", serial_number AS "serialNumber", type FROM devices WHERE id = $1', [id])).rows[0]!;
+    const d = (await t.db.query<DeviceTarget>('SELECT id, num::float8 AS num, project_id AS "projectId", serial_number AS "serialNumber", type FROM devices WHERE id = $1', [id])).rows[0]!;
     const line = (await t.db.query<CommLineRef>(
       `SELECT cl.id, cl.channel_id AS "channelId", c.kind AS "channelKind", c.exclusive, cl.protocol_id AS "protocolId", cl.profile_id AS "profileId",
               cl.protocol_map AS "protocolMap", cl.address, cl.priority, cl.attempts FROM comm_lines cl JOIN channels c ON c.id = cl.channel_id WHERE cl.device_id = $1`, [id],
     )).rows[0]!;
     return { device: d, line };
   };
-  const sum = (rs: CollectedRecord[], tag: string) => rs.filter((r) => r.tag === tag).reduce((s, r) => s + (r.value as { value: number }).value, 0);
 
   before(async () => {
     t = await openTestDb('pglite');
@@ -47,30 +67,128 @@ describe('DlmsDeviceReader against the simulator', () => {
     await t.drop();
   });
 
-  it('reads the 15-minute profile and daily billing as tagged records; a day of intervals sums to the register difference', async () => {
+  it('hands over the load profile and daily billing as raw frames; decoded, a day of intervals sums to the register difference', async () => {
     const { device, line } = await target(ids[1]!);
     const link = await reader.open(device, line, never);
     const now = Date.now();
     const daily = await link.collect({ kind: 'measurement', item: { archive: 'end-of-day', tags: ['A+ T0', 'A+ T1'] }, range: { fromMs: now - 4 * DAY, toMs: now } });
-    assert.equal(daily.status, 'ok');
-    assert.deepEqual([...new Set(daily.records.map((r) => `${r.code} ${r.tag}`))].sort(), ['1.0.1.8.0.255 A+ T0', '1.0.1.8.1.255 A+ T1']);
-    const days = daily.records.filter((r) => r.tag === 'A+ T0').sort((a, b) => a.deviceTimeMs! - b.deviceTimeMs!);
+    assert.equal(daily.status, 'ok', daily.note);
+    assert.deepEqual(daily.records, []);
+    assert.equal(daily.frames?.length, 1);
+    const frame = daily.frames![0]!;
+    assert.equal(frame.apdu[0], 0xc4, 'a GET-Response');
+    // The context: every capture object with OBIS, scaler, unit and tariff; the tags not asked for are parsed, not stored.
+    assert.equal(frame.context.archive, 'end-of-day');
+    assert.equal(frame.context.retentionDays, 365);
+    assert.equal(frame.context.deviceTzMinutes, 180);
+    assert.deepEqual(frame.context.captureObjects.filter((o) => o.store).map((o) => [o.obis, o.tariff, o.unit]), [['1.0.1.8.0.255', 0, 'Wh'], ['1.0.1.8.1.255', 1, 'Wh']]);
+    const registers = decodeFrames(raw(device, daily.frames)).readings;
+    assert.deepEqual([...new Set(registers.map((r) => `${r.obis} ${tagOf(r)}`))].sort(), ['1.0.1.8.0.255 A+ T0', '1.0.1.8.1.255 A+ T1']);
+    assert.ok(registers.every((r) => r.deviceId === device.num && r.deviceTz === 180 && r.retentionDays === 365 && r.source === 'POLL'));
+    const days = registers.filter((r) => r.tariff === 0).sort((a, b) => a.ts - b.ts);
     assert.ok(days.length >= 3, `daily rows: ${days.length}`);
-    const [d0, d1] = days.slice(-2) as [CollectedRecord, CollectedRecord];
-    assert.equal(d1.deviceTimeMs! - d0.deviceTimeMs!, DAY);
+    const [d0, d1] = days.slice(-2) as [DecodedReading, DecodedReading];
+    assert.equal((d1.ts - d0.ts) * 1000, DAY);
     // Interval rows are stamped at the end of their interval: the day after d0 is (d0, d1].
-    const profile = await link.collect({ kind: 'measurement', item: { archive: 'profile-15' }, range: { fromMs: d0.deviceTimeMs! + 60_000, toMs: d1.deviceTimeMs! } });
-    assert.equal(profile.status, 'ok');
-    assert.deepEqual([...new Set(profile.records.map((r) => r.tag))].sort(), ['A+ T0', 'A- T0', 'R+ T0', 'R- T0']);
-    assert.equal(profile.records.filter((r) => r.tag === 'A+ T0').length, 96);
-    assert.equal(profile.records[0]!.code, '1.0.1.29.0.255');
-    assert.equal(sum(profile.records, 'A+ T0'), (d1.value as { value: number }).value - (d0.value as { value: number }).value);
-    const current = await link.collect({ kind: 'measurement', item: { archive: 'current', tags: ['A+ T0'] } });
-    assert.equal(current.status, 'ok');
-    assert.ok((current.records[0]!.value as { value: number }).value >= (d1.value as { value: number }).value);
+    const profile = await link.collect({ kind: 'measurement', item: { archive: 'profile-15' }, range: { fromMs: d0.ts * 1000 + 60_000, toMs: d1.ts * 1000 } });
+    assert.equal(profile.status, 'ok', profile.note);
+    const intervals = decodeFrames(raw(device, profile.frames)).readings;
+    assert.deepEqual([...new Set(intervals.map(tagOf))].sort(), ['A+ T0', 'A- T0', 'R+ T0', 'R- T0']);
+    const aPlus = intervals.filter((r) => r.obis === '1.0.1.29.0.255');
+    assert.equal(aPlus.length, 96);
+    assert.equal(aPlus.reduce((s, r) => s + r.value, 0), d1.value - d0.value);
+
+    // Registers and the clock in one GET-With-List: stamped with the meter's clock, not the time of receipt.
+    const current = await link.collect({ kind: 'measurement', item: { archive: 'current', tags: ['A+ T0', 'R- T0'] } });
+    assert.equal(current.status, 'ok', current.note);
+    assert.equal(current.frames?.[0]?.apdu[1], 0x03, 'GET-Response-With-List');
+    const values = decodeFrames(raw(device, current.frames)).readings;
+    assert.deepEqual(values.map((r) => [r.obis, tagOf(r), r.unit]), [['1.0.1.8.0.255', 'A+ T0', 'Wh'], ['1.0.4.8.0.255', 'R- T0', 'varh']]);
+    assert.ok(values[0]!.value >= d1.value);
+    assert.ok(Math.abs(values[0]!.ts * 1000 - Date.now()) < 60_000);
+    const network = await link.collect({ kind: 'measurement', item: { archive: 'network' } });
+    assert.equal(network.status, 'ok', network.note);
+    const grid = new Map(decodeFrames(raw(device, network.frames)).readings.map((r) => [r.obis, r]));
+    assert.equal(grid.size, 16);
+    assert.equal(grid.get('1.0.32.7.0.255')!.unit, 'V');
+    assert.ok(grid.get('1.0.32.7.0.255')!.value > 180 && grid.get('1.0.32.7.0.255')!.value < 260, String(grid.get('1.0.32.7.0.255')!.value));
+    assert.ok(Math.abs(grid.get('1.0.14.7.0.255')!.value - 50) < 1);
     const unsupported = await link.collect({ kind: 'measurement', item: { archive: 'telemetry' } });
     assert.equal(unsupported.status, 'unsupported');
     assert.match(await link.close(), /associate|release/i);
+  });
+
+  it('reads the event journals of the device profile; decoded, they are the meter\'s journals', async () => {
+    const { device, line } = await target(ids[0]!);
+    const link = await reader.open(device, line, never);
+    const now = Date.now();
+    const out = await link.collect({ kind: 'events', journals: [], range: { fromMs: now - 120 * DAY, toMs: now } });
+    assert.equal(out.status, 'ok', out.note);
+    const journals = ['voltage', 'current', 'power-on-off', 'data-correction', 'external-impact', 'communication', 'access-control', 'self-diagnostics', 'power-quality'];
+    const { events, readings } = decodeFrames(raw(device, out.frames));
+    assert.equal(readings.length, 0);
+    const m = sim.fleet.meter(0);
+    const expected = m.profile.journals.flatMap((_, i) => journalEvents(m, i, now)
+      .filter((e) => e.timeMs >= now - 120 * DAY)
+      .map((e) => [journals[i], Math.floor(e.timeMs / 1000), e.code]));
+    assert.ok(expected.length > 5, `the simulator's journals hold ${expected.length} events`);
+    const key = (e: unknown[]) => e.join(' ');
+    assert.deepEqual(events.map((e) => [e.journal, e.ts, e.code]).map(key).sort(), expected.map(key).sort());
+    const power = events.filter((e) => e.journal === 'power-on-off');
+    assert.ok(power.every((e) => e.name === (e.code === 1 ? 'power off' : 'power on')));
+    assert.ok(events.every((e) => e.device_id === device.num && e.device_tz === 180 && /^02/.test(e.raw)));
+    // One journal by name; a journal the profile does not have is noted, not an error.
+    const some = await link.collect({ kind: 'events', journals: ['power-on-off', 'relay'], range: { fromMs: now - 120 * DAY, toMs: now } });
+    assert.equal(some.status, 'ok');
+    assert.match(some.note ?? '', /relay: not in device profile DL_CE_308/);
+    assert.deepEqual([...new Set(decodeFrames(raw(device, some.frames)).events.map((e) => e.journal))], power.length ? ['power-on-off'] : []);
+    await link.close();
+  });
+
+  it('reads states — time, information, configuration, relay — and stores a value only when it changes', async () => {
+    const { device, line } = await target(ids[1]!);
+    const link = await reader.open(device, line, never);
+    const read = async (archive: string) => {
+      const out = await link.collect({ kind: 'state', archive });
+      return { ...out, values: Object.fromEntries(out.records.map((r) => [r.code, r.value])) };
+    };
+    const info = await read('state-info');
+    assert.deepEqual(info.values, { 'logical-device-name': `EGM${device.serialNumber}`.slice(0, 16), 'serial-number': device.serialNumber, 'firmware-version': '12.1.0' });
+    const time = await read('state-time');
+    assert.equal(time.status, 'ok', time.note);
+    assert.match(String(time.values['device-time']), /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d/);
+    assert.equal(time.values['time-zone'], -180);
+    assert.equal(time.values['dst-enabled'], false);
+    const config = await read('state-configuration');
+    assert.equal(config.status, 'ok', config.note);
+    assert.equal(config.values['calendar-active'], 'ACTIVE');
+    assert.equal(config.values['limiter-threshold-active'], 30000);
+    assert.equal(config.values['security-policy'], 3);
+    const relay = await read('state-relay');
+    assert.deepEqual(relay.values, {
+      'load-state': 'connected', 'load-control-state': 'connected', 'load-lock-state': 0,
+      'signal-state': 'connected', 'signal-control-state': 'connected', 'signal-lock-state': 0,
+    });
+    assert.equal((await read('state-state')).status, 'unsupported');
+
+    // Stored once per change: the same values again add no history row; a switched relay adds one.
+    const save = (archive: string, records: { code: string; value: unknown }[], at: number) => saveStates(t.db, device, archive, records, at);
+    const t0 = Date.parse('2025-05-28T12:00:00Z');
+    assert.deepEqual((await save('state-relay', relay.records, t0)).sort(), Object.keys(relay.values).sort());
+    assert.deepEqual(await save('state-relay', relay.records, t0 + 60_000), []);
+    await link.control({ function: 'relay-disconnect', params: { relay: 'load' } });
+    const off = await read('state-relay');
+    assert.deepEqual((await save('state-relay', off.records, t0 + 120_000)).sort(), ['load-control-state', 'load-state']);
+    await link.control({ function: 'relay-connect', params: { relay: 'load' } });
+    const current = await deviceStates(t.db, projectId, device.id, { archive: 'state-relay', limit: 100, offset: 0 }, false);
+    const load = current.items.find((s) => s.code === 'load-state')!;
+    assert.deepEqual([load.value, load.changedAt, load.readAt], ['disconnected', new Date(t0 + 120_000).toISOString(), new Date(t0 + 120_000).toISOString()]);
+    assert.equal(current.items.find((s) => s.code === 'load-lock-state')!.changedAt, new Date(t0).toISOString());
+    assert.equal(current.items.find((s) => s.code === 'load-lock-state')!.readAt, new Date(t0 + 120_000).toISOString());
+    const history = await deviceStates(t.db, projectId, device.id, { archive: 'state-relay', code: 'load-state', limit: 100, offset: 0 }, true);
+    assert.deepEqual(history.items.map((h) => [h.value, h.changedAt]), [['disconnected', new Date(t0 + 120_000).toISOString()], ['connected', new Date(t0).toISOString()]]);
+    assert.equal((await deviceStates(t.db, projectId, device.id, { limit: 100, offset: 0 }, true)).total, 8);
+    await link.close();
   });
 
   it('switches the load relay, reports a missing relay as absent and unknown functions as unsupported', async () => {
@@ -113,7 +231,7 @@ describe('DlmsDeviceReader against the simulator', () => {
       const link = await reader.open(device, { ...line, address: '18' }, never);
       const current = await link.collect({ kind: 'measurement', item: { archive: 'current', tags: ['A+ T0', 'R- T0'] } });
       assert.equal(current.status, 'ok', current.note);
-      assert.deepEqual(current.records.map((r) => [r.code, r.tag, (r.value as { unit: string }).unit]), [['1.0.1.8.0.255', 'A+ T0', 'Wh'], ['1.0.4.8.0.255', 'R- T0', 'varh']]);
+      assert.deepEqual(decodeFrames(raw(device, current.frames)).readings.map((r) => [r.obis, tagOf(r), r.unit]), [['1.0.1.8.0.255', 'A+ T0', 'Wh'], ['1.0.4.8.0.255', 'R- T0', 'varh']]);
       assert.match(await link.close(), /.+/);
     } finally {
       await t.db.query(`UPDATE protocols p SET settings = p.settings || '{"serverAddressLength": 0}' FROM comm_lines cl WHERE cl.protocol_id = p.id AND cl.device_id = $1`, [ids[2]]);
@@ -138,14 +256,25 @@ describe('DlmsDeviceReader against the simulator', () => {
     await assert.rejects(reader.open(device, { ...line, address: '257' }, never), (e: Error) => e instanceof LinkError && /authentication|association|rejected|timeout/i.test(e.message));
   });
 
-  it('a launch by the scheduler stores the readings once, however often it runs', async () => {
-    const sink = new RegistryReadingSink(t.db);
+  it('launches by the scheduler go through the bus and decoder pool into ClickHouse, stored once however often they run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hes-reader-'));
+    const data = await openDataPlane(loadConfig({ env: {}, overrides: { dataDir: dir, decoderThreads: 1 } }), (m) => assert.fail(m));
+    const sink = await PipelineSink.create({ db: t.db, bus: data.bus, schemas: data.schemas });
+    let sent = 0;
+    const write = sink.write.bind(sink);
+    sink.write = async (device, item, records, frames = []) => {
+      await write(device, item, records, frames);
+      sent += frames.length;
+    };
     const scheduler = new Scheduler({ db: t.db, reader, sink, pollMs: 50 });
-    const task = await createTask(t.db, projectId, {
-      kind: 'scheduled', name: 'profile', deviceIds: [ids[0]!, ids[1]!], content: { measurements: [{ archive: 'profile-15', depth: { count: 6, unit: 'hours' }, tags: ['A+ T0'] }] },
-    }, { userId: (await t.db.query<{ id: string }>(`SELECT id FROM users WHERE username = 'admin'`)).rows[0]!.id, username: 'admin', m2m: false });
-    scheduler.start();
     try {
+      const task = await createTask(t.db, projectId, {
+        kind: 'scheduled', name: 'profile', deviceIds: [ids[0]!, ids[1]!],
+        content: { measurements: [{ archive: 'profile-15', depth: { count: 6, unit: 'hours' }, tags: ['A+ T0'] }], events: { journals: ['power-on-off'], depth: { count: 60, unit: 'days' } }, states: ['state-info'] },
+      }, { userId: (await t.db.query<{ id: string }>(`SELECT id FROM users WHERE username = 'admin'`)).rows[0]!.id, username: 'admin', m2m: false });
+      scheduler.start();
+      const { device } = await target(ids[0]!);
+      const stored = async () => (await measurements(data.engine, device.num, { archive: 'profile-15', limit: 100, offset: 0 })).total;
       for (let run = 0; run < 2; run++) {
         const l = await runNow(t.db, projectId, String(task.id), null);
         let launch = l;
@@ -154,13 +283,31 @@ describe('DlmsDeviceReader against the simulator', () => {
           launch = await getLaunch(t.db, projectId, String(l.id));
         }
         assert.equal(launch.result, 'success', JSON.stringify(launch));
+        // The pipeline stores asynchronously: wait until it took every frame sent so far, and stored them.
+        for (let i = 0; i < 400 && ((await data.pipeline.metrics.framesIn.get()).values[0]?.value ?? 0) < sent; i++) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 100 && (await stored()) < 24; i++) await new Promise((r) => setTimeout(r, 50));
       }
+      const m = await measurements(data.engine, device.num, { archive: 'profile-15', limit: 100, offset: 0 });
+      assert.ok(m.total >= 24 && m.total <= 25, `rows: ${m.total}`);
+      assert.deepEqual([m.items[0]!.tag, m.items[0]!.code, m.items[0]!.value.unit, m.items[0]!.deviceTzMinutes], ['A+ T0', '1.0.1.29.0.255', 'Wh', 180]);
+      assert.deepEqual(m.items[0]!.quality, ['data-present', 'time-normal']);
+      // Read twice, stored once (FINAL): the same number of rows as one run reads.
+      const [{ n }] = await data.engine.query<{ n: string }>('SELECT count() AS n FROM readings FINAL WHERE device_id = {d:UInt64}', { d: device.num });
+      assert.equal(Number(n), m.total);
+      const events = await deviceEvents(data.engine, device.num, { limit: 1000, offset: 0 });
+      const m0 = sim.fleet.meter(0);
+      const powerJournal = m0.profile.journals.findIndex((j) => j.name === 'power');
+      const expected = journalEvents(m0, powerJournal, Date.now()).filter((e) => e.timeMs >= Date.now() - 59 * DAY);
+      assert.ok(events.total >= expected.length, `${events.total} events, ${expected.length} in the last 59 days`);
+      assert.ok(events.items.every((e) => e.journal === 'power-on-off' && ['power off', 'power on'].includes(e.name)));
+      const states = await deviceStates(t.db, projectId, ids[0]!, { archive: 'state-info', limit: 100, offset: 0 }, false);
+      assert.deepEqual(states.items.map((s) => s.code), ['firmware-version', 'logical-device-name', 'serial-number']);
+      assert.equal((await deviceStates(t.db, projectId, ids[0]!, { archive: 'state-info', limit: 100, offset: 0 }, true)).total, 3, 'two reads, one change each');
     } finally {
       await scheduler.stop();
+      await sink.close();
+      await data.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-    const m = await measurements(t.db, projectId, ids[0]!, { archive: 'profile-15', limit: 100, offset: 0 });
-    assert.ok(m.total >= 24 && m.total <= 25, `rows: ${m.total}`);
-    assert.equal(m.items[0]!.tag, 'A+ T0');
-    assert.equal((m.items[0]!.value as { unit: string }).unit, 'Wh');
   });
 });

@@ -1,13 +1,23 @@
 /**
  * The DeviceReader of real meters: one DLMS session over one comm line. The registry gives the channel (TCP
  * host and port), the protocol (DLMS settings, secrets opened with the master key) and the device profile,
- * which maps archives and measurement tags to COSEM objects (registry/profiles/*.json); ingest/session runs
- * the session. Archive reads become records with the OBIS code, the tag (A+/A-/R+/R- by tariff, from the
- * profile's energy objects) and the device time.
+ * which maps archives, measurement tags, event journals and state attributes to COSEM objects
+ * (registry/profiles/*.json); ingest/session runs the session. Measurement archives and journals are not
+ * decoded here: each answer goes out as a raw frame (the GET-Response APDU, blocks reassembled) with its
+ * decoding context — capture objects with OBIS, scaler, unit and tariff, the archive's retention, the
+ * device's zone — for the decoder pool; states are read and handed over as values.
  */
+import { randomUUID } from 'node:crypto';
+import { encodeApdu } from '../decoders/dlms/apdu/index.js';
+import { dataToJson } from '../decoders/dlms/axdr/data.js';
+import { DEVIATION_NOT_SPECIFIED, formatDateTime, isValidDateTime } from '../decoders/dlms/axdr/datetime.js';
+import type { DlmsData } from '../decoders/dlms/axdr/types.js';
 import { fromHex } from '../decoders/dlms/axdr/writer.js';
 import type { ConnectionSettingsInit } from '../decoders/dlms/connection/index.js';
-import { parseObis } from '../decoders/dlms/obis.js';
+import { dateTimeOf } from '../decoders/dlms/cosem/profile-generic.js';
+import { formatObis, parseObis } from '../decoders/dlms/obis.js';
+import { unitSymbol } from '../decoders/dlms/units.js';
+import type { CaptureObject, DecodingContext } from '../schemas/avro/index.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { ProtocolStore } from '../registry/project-data.js';
@@ -19,7 +29,7 @@ import type { ValueJson } from '../ingest/session/values.js';
 import { ConnectError, connectTcp } from '../ingest/transport/socket.js';
 import type { ByteTransport } from '../ingest/transport/transport.js';
 import {
-  LinkError, type CollectedRecord, type CollectItem, type CollectOutcome, type CommLineRef, type ControlOutcome, type ControlRequest,
+  LinkError, type CollectedFrame, type CollectedRecord, type CollectItem, type CollectOutcome, type CommLineRef, type ControlOutcome, type ControlRequest,
   type DeviceLink, type DeviceReader, type DeviceTarget,
 } from './reader.js';
 
@@ -33,8 +43,13 @@ export interface DriverProfile {
   energy?: Partial<Record<(typeof CHANNELS)[number], string>>;
   /** Interval energy objects per channel (SPODES x.29): a load-profile column of the interval's energy. */
   intervalEnergy?: Partial<Record<(typeof CHANNELS)[number], string>>;
-  archives: Record<string, { obis: string; classId: number; attribute: number; tags?: string[] }>;
+  /** Profile Generic archives (classId 7) by range; register archives by their tags or `objects` (OBIS codes of class 3 registers). */
+  archives: Record<string, { obis: string; classId: number; attribute: number; tags?: string[]; objects?: string[] }>;
   relays?: Record<string, { obis: string; lockObis?: string }>;
+  /** Event journals by name (scheduler/content.ts JOURNALS): the Profile Generic log and the table naming its codes. */
+  journals?: Record<string, { obis: string; codes?: string }>;
+  /** State archives (state-time, state-info, state-configuration, ...): attributes read as they are. */
+  states?: Record<string, { code: string; obis: string; classId: number; attribute: number }[]>;
 }
 
 /** OBIS → tag ("A+ T0") of every energy object the profile names. */
@@ -98,10 +113,23 @@ export interface DlmsDeviceReaderOptions {
 export class DlmsDeviceReader implements DeviceReader {
   readonly #o: Required<DlmsDeviceReaderOptions>;
   readonly #protocols: ProtocolStore;
+  #archives: { at: number; days: ReadonlyMap<string, number> } | undefined;
 
   constructor(o: DlmsDeviceReaderOptions) {
     this.#o = { counters: new MemoryInvocationCounterStore(), detail: false, now: Date.now, connect: connectTcp, ...o };
     this.#protocols = new ProtocolStore(o.db, o.box);
+  }
+
+  /** Retention depth in days per archive (0 = never purge), for the frames' decoding context; reloaded every minute. */
+  async #retentionDays(): Promise<ReadonlyMap<string, number>> {
+    const now = this.#o.now();
+    if (!this.#archives || now - this.#archives.at > 60_000) {
+      const r = await this.#o.db.query<{ id: string; days: number }>(
+        `SELECT id, CASE WHEN never_purge THEN 0 ELSE least(ceil(retention_seconds / 86400.0), 65535)::int END AS days FROM archives`,
+      );
+      this.#archives = { at: now, days: new Map(r.rows.map((a) => [a.id, Number(a.days)])) };
+    }
+    return this.#archives.days;
   }
 
   async open(device: DeviceTarget, line: CommLineRef, signal: AbortSignal): Promise<DeviceLink> {
@@ -123,6 +151,7 @@ export class DlmsDeviceReader implements DeviceReader {
     const settings = connectionSettings(row.protocolSettings, secrets, line.address);
     const waitTimeMs = Number(row.protocolSettings.waitTime ?? 5) * 1000;
     const { host, port } = row.channelSettings;
+    const retention = await this.#retentionDays();
     const log = new ExchangeLog({
       detail: this.#o.detail, framing: settings.framing!,
       ...(settings.keys ? { keys: settings.keys } : {}),
@@ -139,7 +168,7 @@ export class DlmsDeviceReader implements DeviceReader {
           context: { deviceId: device.id, projectId: device.projectId, channel: line.channelId },
           ...(settings.keys ? { counters: { store: this.#o.counters, deviceId: device.id } } : {}),
         });
-        return new DlmsLink(session, row.profile, log, this.#o.now);
+        return new DlmsLink(session, row.profile, log, this.#o.now, retention);
       } catch (e) {
         if (!(e instanceof SessionError) && !(e instanceof ConnectError)) throw e;
         last = e instanceof ConnectError ? `could not start a session: ${e.message}` : e.message;
@@ -151,65 +180,216 @@ export class DlmsDeviceReader implements DeviceReader {
   }
 }
 
+/** Invoke-id 1, confirmed, high priority: the header of the GET-Responses a link hands to the pipeline. */
+const RESPONSE_IID = 0xc1;
+const CLOCK_TIME = { classId: 8, instanceId: parseObis('0.0.1.0.0.255'), attributeId: 2 };
+const CLOCK_COLUMN: CaptureObject = { classId: 8, obis: '0.0.1.0.0.255', attribute: 2, dataIndex: 0, scaler: 0, unit: '', readingType: null, tariff: 0 };
+/** Disconnect control (class 70) control_state names. */
+const CONTROL_STATES = ['disconnected', 'connected', 'ready-for-reconnection'];
+
+const tariffOf = (tag: string | undefined) => (tag ? Number(tag.slice(tag.indexOf(' T') + 2)) : 0);
+
 class DlmsLink implements DeviceLink {
   readonly #tags: Map<string, string>;
+  readonly #sessionId = randomUUID();
+  #seq = 0;
+  /** The device's zone offset (minutes east of UTC) from its clock, read once per session; null when it sends none. */
+  #tz: number | null | undefined;
 
-  constructor(private readonly session: DlmsSession, private readonly profile: DriverProfile, private readonly log: ExchangeLog, private readonly now: () => number) {
+  constructor(
+    private readonly session: DlmsSession,
+    private readonly profile: DriverProfile,
+    private readonly log: ExchangeLog,
+    private readonly now: () => number,
+    private readonly retentionDays: ReadonlyMap<string, number>,
+  ) {
     this.#tags = tagsByObis(profile);
   }
 
   async collect(item: CollectItem): Promise<CollectOutcome> {
-    if (item.kind !== 'measurement') return { status: 'unsupported', records: [], note: `${item.kind} are not read by the DLMS reader yet` };
-    const spec = this.profile.archives[item.item.archive];
-    if (!spec) return { status: 'unsupported', records: [], note: `archive ${item.item.archive} is not in device profile ${this.profile.id}` };
-    const wanted = item.item.tags?.length ? new Set(item.item.tags) : undefined;
     try {
-      if (spec.classId === 7) return { status: 'ok', records: await this.#profile(spec.obis, item.range, wanted) };
-      return this.#registers(spec.tags ?? [], wanted);
+      switch (item.kind) {
+        case 'measurement':
+          return await this.#measurement(item.item.archive, item.item.tags, item.range);
+        case 'events':
+          return await this.#events(item.journals, item.range);
+        case 'state':
+          return await this.#state(item.archive);
+      }
     } catch (e) {
       return failed(e);
     }
   }
 
-  async #profile(obis: string, range: ProfileRange | undefined, wanted: Set<string> | undefined): Promise<CollectedRecord[]> {
-    const p = await this.session.readProfile(obis, range);
-    const columns = p.columns.map((c) => {
-      const code = c.object.split('/')[1]!;
-      const tag = this.#tags.get(code);
-      return { code, tag, unit: c.unit, keep: !wanted || (tag !== undefined && wanted.has(tag)) };
-    });
-    const out: CollectedRecord[] = [];
-    for (const row of p.rows) {
-      if (row.timestamp === null) continue;
-      row.values.forEach((v, i) => {
-        const c = columns[i]!;
-        if (c.keep && v !== null) out.push({ code: c.code, ...(c.tag ? { tag: c.tag } : {}), deviceTimeMs: row.timestamp!, value: { value: v, unit: c.unit } });
-      });
-    }
-    return out;
-  }
-
-  async #registers(tags: string[], wanted: Set<string> | undefined): Promise<CollectOutcome> {
-    const records: CollectedRecord[] = [];
+  async #measurement(archive: string, tags: string[] | undefined, range: ProfileRange | undefined): Promise<CollectOutcome> {
+    const spec = this.profile.archives[archive];
+    if (!spec) return { status: 'unsupported', records: [], note: `archive ${archive} is not in device profile ${this.profile.id}` };
+    const wanted = tags?.length ? new Set(tags) : undefined;
+    if (spec.classId === 7) return this.#profile(archive, spec.obis, range, wanted);
+    if (spec.objects) return this.#values(archive, spec.objects.map((obis) => ({ obis, tag: this.#tags.get(obis) })), []);
     const notes: string[] = [];
-    const at = this.now();
-    for (const tag of wanted ? [...wanted] : tags) {
+    const objects: { obis: string; tag: string }[] = [];
+    for (const tag of wanted ? [...wanted] : spec.tags ?? []) {
       const [ch, t] = tag.split(' T') as [(typeof CHANNELS)[number], string];
       const obis = this.profile.energy?.[ch]?.replace('{t}', t);
-      if (!obis) {
-        notes.push(`${tag}: no register in the device profile`);
+      if (obis) objects.push({ obis, tag });
+      else notes.push(`${tag}: no register in the device profile`);
+    }
+    return this.#values(archive, objects, notes);
+  }
+
+  /** A Profile Generic read by range: one frame with the buffer, its capture objects, scalers and tags. */
+  async #profile(archive: string, obis: string, range: ProfileRange | undefined, wanted: Set<string> | undefined): Promise<CollectOutcome> {
+    const tz = await this.#deviceTz();
+    const p = await this.session.readProfileBuffer(obis, range);
+    const receivedAt = this.now();
+    if (p.buffer.type !== 'array') return { status: 'error', records: [], note: `profile ${obis}: the buffer is a ${p.buffer.type}, not an array` };
+    if (!p.buffer.value.length) return { status: 'ok', records: [], frames: [] };
+    const objects = p.captureObjects.map((o, i): CaptureObject => {
+      const code = formatObis(o.logicalName);
+      const tag = this.#tags.get(code);
+      const su = p.scalerUnits[i];
+      return {
+        classId: o.classId, obis: code, attribute: o.attributeIndex, dataIndex: o.dataIndex, scaler: su?.scaler ?? 0, unit: su ? unitSymbol(su.unit) : '',
+        readingType: null, tariff: tariffOf(tag), store: !wanted || (tag !== undefined && wanted.has(tag)),
+      };
+    });
+    return { status: 'ok', records: [], frames: [this.#frame(normalResponse(p.buffer), receivedAt, this.#context(archive, tz, objects))] };
+  }
+
+  /**
+   * Register values (current, network): with the clock in one GET-With-List when the meter takes several
+   * references (the readings are stamped with that clock), else one GET per register (stamped when received).
+   */
+  async #values(archive: string, objects: { obis: string; tag?: string | undefined }[], notes: string[]): Promise<CollectOutcome> {
+    if (!objects.length) return { status: 'unsupported', records: [], note: notes.join('; ') || `archive ${archive} names no objects` };
+    const tz = await this.#deviceTz();
+    const scalers = await this.session.readScalers(objects.map((o) => ({ classId: 3, logicalName: parseObis(o.obis), attributeIndex: 2, dataIndex: 0 })));
+    const columns = objects.map((o, i): CaptureObject => {
+      const su = scalers[i];
+      return { classId: 3, obis: o.obis, attribute: 2, dataIndex: 0, scaler: su?.scaler ?? 0, unit: su ? unitSymbol(su.unit) : '', readingType: null, tariff: tariffOf(o.tag) };
+    });
+    const frames: CollectedFrame[] = [];
+    let read = 0;
+    if (this.session.supports('multiple-references')) {
+      const results = await this.session.getWithList([CLOCK_TIME, ...columns.map((c) => ({ classId: 3, instanceId: parseObis(c.obis), attributeId: 2 }))]);
+      results.slice(1).forEach((r, i) => {
+        if (r.type === 'data') read++;
+        else notes.push(`${objects[i]!.tag ?? objects[i]!.obis}: ${r.name}`);
+      });
+      const apdu = encodeApdu({ type: 'get-response-with-list', invokeIdAndPriority: RESPONSE_IID, results: results.map((r) => (r.type === 'data' ? r : { type: r.type, value: r.value })) });
+      frames.push(this.#frame(apdu, this.now(), this.#context(archive, tz, [CLOCK_COLUMN, ...columns])));
+    } else {
+      for (const [i, c] of columns.entries()) {
+        try {
+          const value = await this.session.get({ classId: 3, instanceId: parseObis(c.obis), attributeId: 2 });
+          frames.push(this.#frame(normalResponse(value), this.now(), this.#context(archive, tz, [c])));
+          read++;
+        } catch (e) {
+          const f = failed(e);
+          if (f.status === 'error') return { ...f, frames };
+          notes.push(`${objects[i]!.tag ?? c.obis}: ${f.note}`);
+        }
+      }
+    }
+    return { status: read ? 'ok' : 'unsupported', records: [], frames, ...(notes.length ? { note: notes.join('; ') } : {}) };
+  }
+
+  /** Event journals (Profile Generic event logs of the device profile), each one frame marked with its journal. */
+  async #events(journals: string[], range: ProfileRange | undefined): Promise<CollectOutcome> {
+    const specs = this.profile.journals ?? {};
+    const names = journals.length ? journals : Object.keys(specs);
+    if (!names.length) return { status: 'unsupported', records: [], note: `device profile ${this.profile.id} names no event journals` };
+    const tz = await this.#deviceTz();
+    const frames: CollectedFrame[] = [];
+    const notes: string[] = [];
+    let read = 0;
+    for (const journal of names) {
+      const spec = specs[journal];
+      if (!spec) {
+        notes.push(`${journal}: not in device profile ${this.profile.id}`);
         continue;
       }
       try {
-        const value = await this.session.readValue({ classId: 3, instanceId: parseObis(obis), attributeId: 2 });
-        records.push({ code: obis, tag, deviceTimeMs: at, value });
+        const p = await this.session.readProfileBuffer(spec.obis, range);
+        read++;
+        if (p.buffer.type !== 'array' || !p.buffer.value.length) continue;
+        const objects = p.captureObjects.map((o): CaptureObject => ({
+          classId: o.classId, obis: formatObis(o.logicalName), attribute: o.attributeIndex, dataIndex: o.dataIndex, scaler: 0, unit: '', readingType: null, tariff: 0,
+        }));
+        frames.push(this.#frame(normalResponse(p.buffer), this.now(), { ...this.#context('events', tz, objects), journal, eventCodes: spec.codes ?? null }));
+      } catch (e) {
+        const f = failed(e);
+        if (f.status === 'error') return { ...f, frames };
+        notes.push(`${journal}: ${f.note}`);
+      }
+    }
+    return { status: read ? 'ok' : 'unsupported', records: [], frames, ...(notes.length ? { note: notes.join('; ') } : {}) };
+  }
+
+  /**
+   * A state archive as records (code → value): relays from the profile's relays (an object the meter lacks
+   * reads "-", seed 003 §2.2.10), the other archives from the profile's `states` attribute list.
+   */
+  async #state(archive: string): Promise<CollectOutcome> {
+    const records: CollectedRecord[] = [];
+    const notes: string[] = [];
+    if (archive === 'state-relay') {
+      const relays = Object.keys(this.profile.relays ?? {});
+      if (!relays.length) return { status: 'unsupported', records, note: `device profile ${this.profile.id} names no relays` };
+      for (const relay of relays) {
+        try {
+          const r = await this.#relay('relay-read', relay);
+          const v = r.value as { state: string; controlState: number; lockState: number };
+          records.push(
+            { code: `${relay}-state`, value: v.state },
+            { code: `${relay}-control-state`, value: CONTROL_STATES[v.controlState] ?? v.controlState },
+            { code: `${relay}-lock-state`, value: v.lockState },
+          );
+        } catch (e) {
+          const f = failed(e);
+          if (f.status === 'error') return { ...f, records };
+          records.push({ code: `${relay}-state`, value: '-' });
+          notes.push(`${relay} relay: ${f.note}`);
+        }
+      }
+      return { status: 'ok', records, ...(notes.length ? { note: notes.join('; ') } : {}) };
+    }
+    const specs = this.profile.states?.[archive];
+    if (!specs?.length) return { status: 'unsupported', records, note: `${archive} is not in device profile ${this.profile.id}` };
+    for (const spec of specs) {
+      try {
+        records.push({ code: spec.code, value: stateValue(await this.session.get({ classId: spec.classId, instanceId: parseObis(spec.obis), attributeId: spec.attribute })) });
       } catch (e) {
         const f = failed(e);
         if (f.status === 'error') return { ...f, records };
-        notes.push(`${tag}: ${f.note}`);
+        notes.push(`${spec.code}: ${f.note}`);
       }
     }
-    return notes.length ? { status: records.length ? 'ok' : 'unsupported', records, note: notes.join('; ') } : { status: 'ok', records };
+    return { status: records.length ? 'ok' : 'unsupported', records, ...(notes.length ? { note: notes.join('; ') } : {}) };
+  }
+
+  async #deviceTz(): Promise<number | null> {
+    if (this.#tz === undefined) {
+      try {
+        const dt = dateTimeOf(await this.session.get(CLOCK_TIME));
+        const inverted = this.session.connection.settings.quirks.deviationSign === 'inverted';
+        // Standard sign: UTC = local + deviation, so the zone (minutes east of UTC) is -deviation.
+        this.#tz = !dt || dt.deviation === DEVIATION_NOT_SPECIFIED ? null : inverted ? dt.deviation : -dt.deviation;
+      } catch (e) {
+        if (!(e instanceof SessionError) || e.fatal) throw e;
+        this.#tz = null;
+      }
+    }
+    return this.#tz;
+  }
+
+  #context(archive: string, tz: number | null, captureObjects: CaptureObject[]): DecodingContext {
+    return { archive, retentionDays: this.retentionDays.get(archive) ?? 0, deviceTzMinutes: tz, source: 'POLL', captureObjects, journal: null, eventCodes: null };
+  }
+
+  #frame(apdu: Uint8Array, receivedAt: number, context: DecodingContext): CollectedFrame {
+    return { frameId: `${this.#sessionId}/${this.#seq++}`, sessionId: this.#sessionId, apdu, receivedAt, context };
   }
 
   async control(request: ControlRequest): Promise<ControlOutcome> {
@@ -252,6 +432,36 @@ class DlmsLink implements DeviceLink {
   async close(): Promise<string> {
     await this.session.close();
     return this.log.toText();
+  }
+}
+
+/** A GET-Response-Normal carrying `value`, as the session received it (blocks reassembled). */
+function normalResponse(value: DlmsData): Uint8Array {
+  return encodeApdu({ type: 'get-response-normal', invokeIdAndPriority: RESPONSE_IID, result: { type: 'data', value } });
+}
+
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
+/** A state value as operators read it: numbers, booleans, text, date-times; anything else as typed JSON. */
+export function stateValue(d: DlmsData): unknown {
+  switch (d.type) {
+    case 'visible-string':
+    case 'utf8-string':
+    case 'boolean':
+      return d.value;
+    case 'date-time':
+      return formatDateTime(d.value);
+    case 'octet-string': {
+      const dt = d.value.length === 12 ? dateTimeOf(d) : null;
+      if (dt && isValidDateTime(dt)) return formatDateTime(dt);
+      const text = new TextDecoder().decode(d.value);
+      return PRINTABLE.test(text) ? text : dataToJson(d);
+    }
+    default: {
+      const v = dataToJson(d) as Record<string, unknown>;
+      const x = v[d.type];
+      return typeof x === 'number' || typeof x === 'string' ? x : v;
+    }
   }
 }
 

@@ -1,13 +1,16 @@
 /**
  * The narrow interfaces the scheduler executes launches through. The session engine (ingest/session)
  * implements DeviceReader — one session to one device over one comm line — and the pipeline implements
- * ReadingSink; ingest/channels' ChannelScheduler satisfies SessionGate as it is. Tests use the fakes in
- * scheduler/testing.ts.
+ * ReadingSink (scheduler/pipeline-sink.ts); ingest/channels' ChannelScheduler satisfies SessionGate as it
+ * is. Tests use the fakes in scheduler/testing.ts.
  */
+import type { DecodingContext } from '../schemas/avro/index.js';
 import type { CommandItem, Depth, MeasurementItem } from './content.js';
 
 export interface DeviceTarget {
   id: string;
+  /** The numeric id of the data plane (`devices.num`): bus key, raw frames, ClickHouse `device_id`. */
+  num: number;
   projectId: string;
   serialNumber: string;
   type: string;
@@ -38,7 +41,7 @@ export type CollectItem =
   | { kind: 'events'; journals: string[]; depth?: Depth; range?: TimeRange }
   | { kind: 'state'; archive: string };
 
-/** A collected value handed to the pipeline (the reader fills device/archive context). */
+/** A decoded value: a state (code → value), or a reading from a reader that decodes itself (test fakes). */
 export interface CollectedRecord {
   /** OBIS or state/event code. */
   code: string;
@@ -48,10 +51,25 @@ export interface CollectedRecord {
   value: unknown;
 }
 
+/**
+ * A meter's answer as received (blocks reassembled by the session): a GET-Response APDU with what the
+ * decoder pool cannot learn from its bytes. The pipeline decodes and stores it (readings, events).
+ */
+export interface CollectedFrame {
+  /** Unique per frame and stable when published again (session id + sequence). */
+  frameId: string;
+  sessionId: string;
+  apdu: Uint8Array;
+  receivedAt: number;
+  context: DecodingContext;
+}
+
 export interface CollectOutcome {
   /** 'unsupported': the device lacks this object (the launch result becomes partial, not error). */
   status: 'ok' | 'unsupported' | 'error';
   records: CollectedRecord[];
+  /** Raw answers for the pipeline (measurements, journals). */
+  frames?: CollectedFrame[];
   note?: string;
 }
 
@@ -88,7 +106,8 @@ export interface DeviceReader {
 }
 
 export interface ReadingSink {
-  write(device: DeviceTarget, item: CollectItem, records: CollectedRecord[]): Promise<void>;
+  /** Stores what one collect item gave: decoded records and raw frames; resolves once both are durable. */
+  write(device: DeviceTarget, item: CollectItem, records: CollectedRecord[], frames?: CollectedFrame[]): Promise<void>;
 }
 
 /** Channel limits and throttles: runs `fn` when the channel admits another session. Priority 1 = most urgent. */

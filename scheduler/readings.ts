@@ -1,36 +1,19 @@
 /**
- * The reading sink of a HES without a bound pipeline: readings go to the registry database (table
- * `readings`, schemas/postgres/0005_readings.sql), keyed by device, archive, OBIS code and device time, so a
- * re-read replaces rather than doubles. The data API reads them back with `measurements`.
+ * A device's measurements and journal events as stored by the pipeline in ClickHouse (tables `readings`
+ * and `events`, keyed by `devices.num`), read with FINAL so re-reads and replays count once. Times are UTC,
+ * each row with the device's zone offset (from its clock when read) and the server's zone offset at the
+ * time it was collected (seed 003 §3.4 step 4), both in minutes east of UTC.
  */
-import type { Db } from '../registry/db.js';
-import type { CollectedRecord, CollectItem, DeviceTarget, ReadingSink } from './reader.js';
-
-export class RegistryReadingSink implements ReadingSink {
-  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
-
-  async write(device: DeviceTarget, item: CollectItem, records: CollectedRecord[]): Promise<void> {
-    if (!records.length) return;
-    const archive = item.kind === 'measurement' ? item.item.archive : item.kind === 'state' ? item.archive : 'events';
-    const readAt = this.now();
-    // One statement per batch; a batch never holds the same key twice (the reader emits one value per row and column).
-    await this.db.query(
-      `INSERT INTO readings (device_id, project_id, archive, code, tag, device_time, value)
-       SELECT $1, $2, $3, r.code, r.tag, to_timestamp(r.ms / 1000.0), r.value
-       FROM unnest($4::text[], $5::text[], $6::float8[], $7::jsonb[]) AS r(code, tag, ms, value)
-       ON CONFLICT (device_id, archive, code, device_time) DO UPDATE SET tag = EXCLUDED.tag, value = EXCLUDED.value, received_at = now()`,
-      [
-        device.id, device.projectId, archive,
-        records.map((r) => r.code), records.map((r) => r.tag ?? null), records.map((r) => r.deviceTimeMs ?? readAt),
-        records.map((r) => JSON.stringify(r.value ?? null)),
-      ],
-    );
-  }
-}
+import { applyScaler } from '../decoders/dlms/units.js';
+import { Quality } from '../schemas/avro/index.js';
+import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
+import { seriesTag, tagSeries } from './coverage.js';
 
 export interface MeasurementQuery {
   archive?: string;
   tag?: string;
+  /** OBIS code, e.g. 1.0.32.7.0.255 (network values have no tag). */
+  obis?: string;
   from?: string;
   to?: string;
   limit: number;
@@ -39,35 +22,131 @@ export interface MeasurementQuery {
 
 export interface Measurement {
   archive: string;
+  /** OBIS code. */
   code: string;
+  /** "A+ T1" for energy registers and interval energies (OBIS C 1..4, D 8 or 29), else null. */
   tag: string | null;
+  tariff: number;
   deviceTime: string;
-  value: unknown;
+  deviceTzMinutes: number;
+  value: { value: number; unit: string };
+  quality: string[];
+  deviceStatus: number;
+  source: string;
   receivedAt: string;
+  serverTzMinutes: number;
 }
 
-/** A device's readings, newest first, with the total for paging. Times are UTC. */
-export async function measurements(db: Db, projectId: string, deviceId: string, q: MeasurementQuery): Promise<{ items: Measurement[]; total: number }> {
-  const where = ['project_id = $1', 'device_id = $2'];
-  const params: unknown[] = [projectId, deviceId];
-  const add = (sql: string, v: unknown) => {
-    params.push(v);
-    where.push(sql.replace('?', `$${params.length}`));
-  };
-  if (q.archive) add('archive = ?', q.archive);
-  if (q.tag) add('tag = ?', q.tag);
-  if (q.from) add('device_time >= ?::timestamptz', q.from);
-  if (q.to) add('device_time < ?::timestamptz', q.to);
+export interface EventQuery {
+  journal?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface DeviceEvent {
+  journal: string;
+  code: number;
+  /** The code's name when the device profile names its code table, else ''. */
+  name: string;
+  deviceTime: string;
+  deviceTzMinutes: number;
+  /** The row's other columns by capture object (typed A-XDR values). */
+  params: Record<string, unknown>;
+  /** The row as A-XDR, hex. */
+  raw: string;
+  source: string;
+  receivedAt: string;
+  serverTzMinutes: number;
+}
+
+/** Energy registers (OBIS D 8) and interval energies (D 29) of A+, A-, R+, R- (C 1..4) carry a tag. */
+function tagOf(obis: string, tariff: number): string | null {
+  const [, , c, d] = obis.split('.').map(Number) as [number, number, number, number];
+  return (d === 8 || d === 29) && c >= 1 && c <= 4 ? seriesTag(c * 10 + tariff) : null;
+}
+const QUALITY_FLAGS: [number, string][] = [[Quality.dataPresent, 'data-present'], [Quality.timeNormal, 'time-normal'], [Quality.estimated, 'estimated'], [Quality.edited, 'edited']];
+
+const iso = (sec: number | string) => new Date(Number(sec) * 1000).toISOString();
+/** This server's zone offset at `ms`, minutes east of UTC. */
+export const serverTzMinutes = (ms: number): number => 0 - new Date(ms).getTimezoneOffset();
+const serverTz = (sec: number | string) => serverTzMinutes(Number(sec) * 1000);
+const seconds = (t: string) => Math.floor(Date.parse(t) / 1000);
+
+/** WHERE clause and parameters of a device's rows in a time range (seconds, [from, to)). */
+function base(device: number, from?: string, to?: string): { where: string[]; params: Record<string, unknown> } {
+  const where = ['device_id = {device:UInt64}'];
+  const params: Record<string, unknown> = { device };
+  if (from) {
+    where.push("ts >= toDateTime({from:UInt32}, 'UTC')");
+    params.from = Math.max(0, seconds(from));
+  }
+  if (to) {
+    where.push("ts < toDateTime({to:UInt32}, 'UTC')");
+    params.to = Math.max(0, seconds(to));
+  }
+  return { where, params };
+}
+
+async function page<T>(engine: ClickHouseEngine, table: string, where: string[], params: Record<string, unknown>, columns: string, order: string, q: { limit: number; offset: number }): Promise<{ rows: T[]; total: number }> {
   const cond = where.join(' AND ');
-  const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM readings WHERE ${cond}`, params);
-  const rows = await db.query<{ archive: string; code: string; tag: string | null; deviceTime: Date | string; value: unknown; receivedAt: Date | string }>(
-    `SELECT archive, code, tag, device_time AS "deviceTime", value, received_at AS "receivedAt" FROM readings WHERE ${cond}
-     ORDER BY device_time DESC, archive, code LIMIT ${Number(q.limit)} OFFSET ${Number(q.offset)}`,
-    params,
+  const [count] = await engine.query<{ n: number | string }>(`SELECT count() AS n FROM ${table} FINAL WHERE ${cond}`, params);
+  const rows = await engine.query<T>(
+    `SELECT ${columns} FROM ${table} FINAL WHERE ${cond} ORDER BY ${order} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+    { ...params, limit: q.limit, offset: q.offset },
   );
-  const iso = (t: Date | string) => new Date(t).toISOString();
+  return { rows, total: Number(count?.n ?? 0) };
+}
+
+/** A device's measurements, newest first, with the total for paging. */
+export async function measurements(engine: ClickHouseEngine, device: number, q: MeasurementQuery): Promise<{ items: Measurement[]; total: number }> {
+  const { where, params } = base(device, q.from, q.to);
+  if (q.archive) {
+    where.push('archive = {archive:String}');
+    params.archive = q.archive;
+  }
+  if (q.obis) {
+    where.push('obis = {obis:String}');
+    params.obis = q.obis;
+  }
+  if (q.tag) {
+    const series = tagSeries(q.tag);
+    where.push("splitByChar('.', obis)[3] = {c:String}", "splitByChar('.', obis)[4] IN ('8', '29')", 'tariff = {tariff:UInt8}');
+    params.c = String(Math.floor(series / 10));
+    params.tariff = series % 10;
+  }
+  type Row = { archive: string; obis: string; tariff: number; ts: number; raw: string | number; scaler: number; unit: string; quality: number; device_status: number; device_tz: number; source: string; collected_at: number };
+  const r = await page<Row>(engine, 'readings', where, params,
+    'archive, obis, tariff, toUnixTimestamp(ts) AS ts, raw, scaler, unit, quality, device_status, device_tz, source, toUnixTimestamp(collected_at) AS collected_at',
+    'ts DESC, archive, obis, tariff', q);
   return {
-    total: total.rows[0]?.n ?? 0,
-    items: rows.rows.map((r) => ({ ...r, deviceTime: iso(r.deviceTime), receivedAt: iso(r.receivedAt) })),
+    total: r.total,
+    items: r.rows.map((x) => ({
+      archive: x.archive, code: x.obis, tag: tagOf(x.obis, Number(x.tariff)), tariff: Number(x.tariff),
+      deviceTime: iso(x.ts), deviceTzMinutes: Number(x.device_tz),
+      value: { value: applyScaler(Number(x.raw), Number(x.scaler)), unit: x.unit },
+      quality: QUALITY_FLAGS.filter(([bit]) => (Number(x.quality) & bit) !== 0).map(([, name]) => name),
+      deviceStatus: Number(x.device_status), source: x.source, receivedAt: iso(x.collected_at), serverTzMinutes: serverTz(x.collected_at),
+    })),
+  };
+}
+
+/** A device's journal entries, newest first, with the total for paging. */
+export async function deviceEvents(engine: ClickHouseEngine, device: number, q: EventQuery): Promise<{ items: DeviceEvent[]; total: number }> {
+  const { where, params } = base(device, q.from, q.to);
+  if (q.journal) {
+    where.push('journal = {journal:String}');
+    params.journal = q.journal;
+  }
+  type Row = { journal: string; code: number; name: string; ts: number; params: string; raw: string; device_tz: number; source: string; collected_at: number };
+  const r = await page<Row>(engine, 'events', where, params,
+    'journal, code, name, toUnixTimestamp(ts) AS ts, params, raw, device_tz, source, toUnixTimestamp(collected_at) AS collected_at', 'ts DESC, journal, code', q);
+  return {
+    total: r.total,
+    items: r.rows.map((x) => ({
+      journal: x.journal, code: Number(x.code), name: x.name, deviceTime: iso(x.ts), deviceTzMinutes: Number(x.device_tz),
+      params: JSON.parse(x.params || '{}') as Record<string, unknown>, raw: x.raw, source: x.source, receivedAt: iso(x.collected_at), serverTzMinutes: serverTz(x.collected_at),
+    })),
   };
 }

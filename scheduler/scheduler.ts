@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../registry/db.js';
 import { nextFire, parseCron } from './schedule.js';
 import { depthStart, type CommandItem, type TaskContent } from './content.js';
+import { gapItems, gapReads, type GapRead } from './gaps.js';
 import {
   LinkError, openGate, type CollectItem, type CommLineRef, type DeviceLink, type DeviceReader, type DeviceTarget, type ReadingSink, type SessionGate,
 } from './reader.js';
@@ -38,6 +39,8 @@ export interface SchedulerOptions {
   deviceConcurrency?: number;
   /** Milliseconds per second of a task's retry delay (tests shrink it). */
   delayUnitMs?: number;
+  /** Looks at finished launches every poll and queues re-collections of their gaps (gaps.ts GapCollector). */
+  gaps?: { sweep(): Promise<unknown> };
 }
 
 export type DeviceResult = 'success' | 'partial' | 'error' | 'absent' | 'cancelled';
@@ -47,7 +50,7 @@ interface ClaimedLaunch {
   id: string;
   taskId: string;
   projectId: string;
-  trigger: 'schedule' | 'manual' | 'one-off';
+  trigger: 'schedule' | 'manual' | 'one-off' | 'gap';
   scheduledAt: Date | null;
   userId: string | null;
   username: string | null;
@@ -63,6 +66,8 @@ interface TaskRow {
   pollUntilSuccess: boolean;
   initiator: 'console' | 'api' | 'iec';
   clockMaxDrift: number;
+  /** A gap re-collection: what to read from each device, by device id. */
+  gapReads?: Map<string, GapRead[]>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -95,7 +100,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export class Scheduler {
   readonly instanceId: string;
-  readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId'>> & { gate: SessionGate };
+  readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId' | 'gaps'>> & Pick<SchedulerOptions, 'gaps'> & { gate: SessionGate };
   readonly #running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -105,7 +110,7 @@ export class Scheduler {
     this.#o = {
       db: o.db, reader: o.reader, sink: o.sink, gate: o.gate ?? openGate, now: o.now ?? Date.now,
       pollMs: o.pollMs ?? 1000, heartbeatMs: o.heartbeatMs ?? 5000, leaseMs: o.leaseMs ?? 30_000,
-      launchConcurrency: o.launchConcurrency ?? 4, deviceConcurrency: o.deviceConcurrency ?? 64, delayUnitMs: o.delayUnitMs ?? 1000,
+      launchConcurrency: o.launchConcurrency ?? 4, deviceConcurrency: o.deviceConcurrency ?? 64, delayUnitMs: o.delayUnitMs ?? 1000, gaps: o.gaps,
     };
   }
 
@@ -138,11 +143,12 @@ export class Scheduler {
     for (const r of this.#running.values()) r.abort.abort(new Cancelled('crash'));
   }
 
-  /** One round: fire due tasks, then claim launches up to the concurrency. */
+  /** One round: fire due tasks, queue gap re-collections, then claim launches up to the concurrency. */
   tick(): Promise<void> {
     this.#ticking ??= (async () => {
       try {
         await this.fireDue();
+        await this.#o.gaps?.sweep();
         while (this.#running.size < this.#o.launchConcurrency) {
           const l = await this.claimNext();
           if (!l) break;
@@ -161,6 +167,7 @@ export class Scheduler {
     for (;;) {
       await this.tick();
       await Promise.all([...this.#running.values()].map((r) => r.done));
+      await this.#o.gaps?.sweep();
       const r = await this.#o.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_launches WHERE state = 'pending'`);
       if (!r.rows[0].n && !this.#running.size) return;
       if (Date.now() > until) throw new Error(`drain: ${r.rows[0].n} launches still pending`);
@@ -246,15 +253,19 @@ export class Scheduler {
     try {
       const task = await this.#task(l);
       if (!task) return; // the task was deleted with its launches
-      await db.query(
-        `INSERT INTO launch_devices (launch_id, device_id)
-         SELECT $1, d.id FROM devices d
-         WHERE d.project_id = $2 AND d.enabled AND d.status = 'IN_USE' AND (d.id = ANY($3::uuid[]) OR d.group_id = ANY($4::uuid[]))
-         ON CONFLICT DO NOTHING`,
-        [l.id, l.projectId, task.deviceIds, task.groupIds],
-      );
+      // A gap re-collection was created with its devices and what to read from each (gaps.ts).
+      if (l.trigger === 'gap') task.gapReads = await gapReads(db, l.id);
+      else {
+        await db.query(
+          `INSERT INTO launch_devices (launch_id, device_id)
+           SELECT $1, d.id FROM devices d
+           WHERE d.project_id = $2 AND d.enabled AND d.status = 'IN_USE' AND (d.id = ANY($3::uuid[]) OR d.group_id = ANY($4::uuid[]))
+           ON CONFLICT DO NOTHING`,
+          [l.id, l.projectId, task.deviceIds, task.groupIds],
+        );
+      }
       const pending = await db.query<DeviceTarget>(
-        `SELECT d.id, d.project_id AS "projectId", d.serial_number AS "serialNumber", d.type
+        `SELECT d.id, d.num::float8 AS num, d.project_id AS "projectId", d.serial_number AS "serialNumber", d.type
          FROM launch_devices ld JOIN devices d ON d.id = ld.device_id WHERE ld.launch_id = $1 AND ld.result = 'pending' ORDER BY d.serial_number`,
         [l.id],
       );
@@ -375,15 +386,15 @@ export class Scheduler {
     let errors = 0, unsupported = 0, refused = false;
     let log = '';
     try {
-      for (const item of this.#items(l, task.content)) {
+      for (const item of this.#items(l, task, device)) {
         if (signal.aborted) throw new Cancelled();
         const out = await link.collect(item);
-        if (out.records.length) await this.#o.sink.write(device, item, out.records);
+        if (out.records.length || out.frames?.length) await this.#o.sink.write(device, item, out.records, out.frames ?? []);
         if (out.status === 'error') errors++;
         if (out.status === 'unsupported') unsupported++;
         if (out.status !== 'ok') notes.push(`${itemName(item)}: ${out.note ?? out.status}`);
       }
-      const commands = task.content.commands ?? [];
+      const commands = task.gapReads ? [] : task.content.commands ?? [];
       for (let step = 0; step < commands.length; step++) {
         if (signal.aborted) throw new Cancelled();
         const c = await this.#command(l, task, device, link, step, commands[step]);
@@ -402,7 +413,9 @@ export class Scheduler {
     return { linkFailed: false, result, note: notes.join('; '), log, final: refused };
   }
 
-  #items(l: ClaimedLaunch, content: TaskContent): CollectItem[] {
+  #items(l: ClaimedLaunch, task: TaskRow, device: DeviceTarget): CollectItem[] {
+    if (task.gapReads) return gapItems(task.gapReads.get(device.id) ?? []);
+    const { content } = task;
     // Depth counts back from the firing time (or now), so a late or repeated launch reads the same window.
     const end = l.scheduledAt ? new Date(l.scheduledAt).getTime() : this.#o.now();
     const items: CollectItem[] = [];

@@ -230,7 +230,7 @@ export async function decideApproval(db: Db, projectId: string, id: string, appr
 }
 
 const LAUNCH_COLUMNS = `l.id, l.task_id AS "taskId", t.name AS "taskName", t.kind AS "taskKind", t.initiator, l.scheduled_at AS "scheduledAt",
-  l.trigger, l.priority, l.user_id AS "userId", l.username, l.state, l.result, l.cancel_requested AS "cancelRequested",
+  l.trigger, l.source_launch_id AS "sourceLaunchId", l.priority, l.user_id AS "userId", l.username, l.state, l.result, l.cancel_requested AS "cancelRequested",
   l.created_at AS "createdAt", l.started_at AS "startedAt", l.finished_at AS "finishedAt", l.claimed_by AS "claimedBy",
   s.total, s.success, s.partial, s.error, s.absent, s.cancelled, s.done`;
 const LAUNCH_STATS = `LEFT JOIN LATERAL (
@@ -306,6 +306,8 @@ export async function exchangeLog(db: Db, projectId: string, launchId: string, d
 export async function commandHistory(
   db: Db, projectId: string, deviceId: string, q: { function?: string; state?: string; from?: string; to?: string; limit: number; offset: number },
 ): Promise<{ items: Row[]; total: number }> {
+  const device = await db.query('SELECT 1 FROM devices WHERE project_id = $1 AND id = $2', [projectId, deviceId]);
+  if (!device.rows.length) throw new RegistryError('NOT_FOUND', 'device not found', 404);
   const params: unknown[] = [projectId, deviceId];
   const where = ['c.project_id = $1', 'c.device_id = $2'];
   const add = (sql: string, v: unknown) => {

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeDateTime, dateTimeFromUtcMs, dateTimeToUtcMs } from '../../decoders/dlms/axdr/datetime.js';
 import type { DlmsData } from '../../decoders/dlms/axdr/types.js';
 import { rangeAccess, type CosemAttributeDescriptor, type CosemMethodDescriptor, type SelectiveAccess } from '../../decoders/dlms/apdu/index.js';
+import { hasConformance, type ConformanceBit } from '../../decoders/dlms/apdu/xdlms/initiate/index.js';
 import { DlmsClientConnection, type AccessOutcome, type ClientEvent, type ConnectionSettingsInit } from '../../decoders/dlms/connection/index.js';
 import { compileRowLayout, decodeCaptureObjects, profileRowsFromData, type CaptureObject } from '../../decoders/dlms/cosem/profile-generic.js';
 import { DlmsError } from '../../decoders/dlms/errors.js';
@@ -65,6 +66,13 @@ export interface ProfileHints {
   captureObjects?: CaptureObject[];
   scalerUnits?: (ScalerUnit | null)[];
   capturePeriod?: number;
+}
+
+/** A Profile Generic buffer as read: the data (blocks reassembled) with the capture objects and scalers that describe it. */
+export interface ProfileBuffer {
+  captureObjects: CaptureObject[];
+  scalerUnits: (ScalerUnit | null)[];
+  buffer: DlmsData;
 }
 
 export interface ProfileReading {
@@ -157,6 +165,27 @@ export class DlmsSession {
     return this.connection.invocationCounter;
   }
 
+  /** Whether the association negotiated a conformance bit (e.g. multiple-references for GET-With-List). */
+  supports(bit: ConformanceBit): boolean {
+    const n = this.connection.negotiated;
+    return n !== undefined && hasConformance(n.negotiatedConformance, bit);
+  }
+
+  /**
+   * GET several attributes in one request (GET-Request-With-List; needs multiple-references). One outcome
+   * per attribute: data, or the data-access-result the meter gave for that attribute.
+   */
+  getWithList(attributes: CosemAttributeDescriptor[]): Promise<AccessOutcome[]> {
+    const what = attributes.map(describeAttribute).join(', ');
+    return this.step(`get-with-list ${what}`, () =>
+      this.exchange('data', what, () => this.connection.getWithList(attributes.map((attribute) => ({ attribute }))), (e) => {
+        if (e.type !== 'get-with-list-response') return this.serviceError(e, what);
+        if (e.results.length !== attributes.length) throw new SessionError('data', `${what}: ${e.results.length} results for ${attributes.length} attributes`, 'type-unmatched');
+        return e.results;
+      }),
+    );
+  }
+
   /** GET one attribute (blocks as needed). A data-access-result is a SessionError('data'). */
   get(attribute: CosemAttributeDescriptor, access?: SelectiveAccess): Promise<DlmsData> {
     const what = describeAttribute(attribute);
@@ -214,16 +243,7 @@ export class DlmsSession {
    * Capture objects and scalers are read from the meter unless the hints bring them.
    */
   async readProfile(obis: string, range?: ProfileRange, hints: ProfileHints = {}): Promise<ProfileReading> {
-    const ln = parseObis(obis);
-    const captureObjects = hints.captureObjects ?? decodeCaptureObjects(await this.get({ classId: 7, instanceId: ln, attributeId: 3 }));
-    const scalerUnits = hints.scalerUnits ?? (await this.readScalers(captureObjects));
-    let access: SelectiveAccess | undefined;
-    if (range) {
-      const restricting = captureObjects.find((c) => c.classId === 8 && c.attributeIndex === 2) ?? CLOCK_COLUMN;
-      const bound = (ms: number): DlmsData => ({ type: 'octet-string', value: encodeDateTime(dateTimeFromUtcMs(ms, range.deviation ?? 0)) });
-      access = rangeAccess({ restrictingObject: restricting, fromValue: bound(range.fromMs), toValue: bound(range.toMs), selectedValues: [] });
-    }
-    const buffer = await this.get({ classId: 7, instanceId: ln, attributeId: 2 }, access);
+    const { captureObjects, scalerUnits, buffer } = await this.readProfileBuffer(obis, range, hints);
     const layout = compileRowLayout(captureObjects, { scalerUnits, ...(hints.capturePeriod ? { capturePeriod: hints.capturePeriod } : {}) });
     let rows;
     try {
@@ -240,6 +260,20 @@ export class DlmsSession {
       }),
       rows: rows.map((r) => ({ timestamp: r.timestamp, clockStatus: r.clockStatus, values: r.values })),
     };
+  }
+
+  /** The buffer of a Profile Generic, undecoded, with its capture objects and scalers (read unless the hints bring them). */
+  async readProfileBuffer(obis: string, range?: ProfileRange, hints: ProfileHints = {}): Promise<ProfileBuffer> {
+    const ln = parseObis(obis);
+    const captureObjects = hints.captureObjects ?? decodeCaptureObjects(await this.get({ classId: 7, instanceId: ln, attributeId: 3 }));
+    const scalerUnits = hints.scalerUnits ?? (await this.readScalers(captureObjects));
+    let access: SelectiveAccess | undefined;
+    if (range) {
+      const restricting = captureObjects.find((c) => c.classId === 8 && c.attributeIndex === 2) ?? CLOCK_COLUMN;
+      const bound = (ms: number): DlmsData => ({ type: 'octet-string', value: encodeDateTime(dateTimeFromUtcMs(ms, range.deviation ?? 0)) });
+      access = rangeAccess({ restrictingObject: restricting, fromValue: bound(range.fromMs), toValue: bound(range.toMs), selectedValues: [] });
+    }
+    return { captureObjects, scalerUnits, buffer: await this.get({ classId: 7, instanceId: ln, attributeId: 2 }, access) };
   }
 
   /** Release the association (best effort), close the link and the transport, persist the counters. */
@@ -323,7 +357,22 @@ export class DlmsSession {
     return undefined;
   }
 
-  private async readScalers(objects: CaptureObject[]): Promise<(ScalerUnit | null)[]> {
+  /**
+   * The scaler_unit of each object that has one (registers, demand registers), else null; one
+   * GET-With-List when the meter takes it. A scaler the meter does not answer is null.
+   */
+  async readScalers(objects: CaptureObject[]): Promise<(ScalerUnit | null)[]> {
+    const attributes = objects.map((o) => scalerUnitAttribute({ classId: o.classId, instanceId: o.logicalName, attributeId: o.attributeIndex }));
+    const wanted = objects.flatMap((o, i) => (attributes[i] ? [{ classId: o.classId, instanceId: o.logicalName, attributeId: attributes[i] }] : []));
+    if (wanted.length > 1 && this.supports('multiple-references')) {
+      const results = await this.getWithList(wanted);
+      let k = 0;
+      return attributes.map((a) => {
+        if (!a) return null;
+        const r = results[k++]!;
+        return r.type === 'data' ? decodeScalerUnit(r.value) : null;
+      });
+    }
     const out: (ScalerUnit | null)[] = [];
     for (const o of objects) {
       const su = scalerUnitAttribute({ classId: o.classId, instanceId: o.logicalName, attributeId: o.attributeIndex });

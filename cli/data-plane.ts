@@ -1,0 +1,98 @@
+/**
+ * The data plane of `hes start` (docs/pipeline.md): the bus, the schema store, the ClickHouse engine (its
+ * migrations applied), the decoder pool and the Pipeline consuming `hes.frames.raw`. Embedded by default —
+ * the durable log under `<dataDir>/bus`, schema ids in `<dataDir>/schemas.json`, chDB under
+ * `<dataDir>/clickhouse` — or, by configuration, Kafka (with a Confluent Schema Registry) and a ClickHouse
+ * server. A pipeline that stops on an error (ClickHouse unreachable) leaves its batch on the bus and is
+ * started again after a pause.
+ */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HesConfig } from '../config/index.js';
+import { EmbeddedBus } from '../bus/embedded/index.js';
+import { KafkaBus } from '../bus/kafka/index.js';
+import type { Bus } from '../bus/types.js';
+import { Topics } from '../schemas/avro/index.js';
+import { LocalSchemaStore, RegistrySchemaStore, type SchemaStore } from '../schemas/registry/index.js';
+import { ChdbEngine, ServerEngine, type ClickHouseEngine } from '../sinks/clickhouse/engine.js';
+import { startChdbHttpEndpoint } from '../sinks/clickhouse/http-endpoint.js';
+import { migrate } from '../sinks/clickhouse/migrate.js';
+import { DecoderPool } from '../workers/pool.js';
+import { Pipeline } from '../workers/pipeline.js';
+
+export interface DataPlane {
+  bus: Bus;
+  schemas: SchemaStore;
+  engine: ClickHouseEngine;
+  pool: DecoderPool;
+  pipeline: Pipeline;
+  /** The embedded store's ClickHouse HTTP interface, when configured (`clickhouse.httpPort`). */
+  clickhouseHttp?: string;
+  /** One line for the start banner (no secrets). */
+  summary: string;
+  /** Stops the pipeline after its current batch, then closes pool, bus and engine. */
+  close(): Promise<void>;
+}
+
+/** Seconds between restarts of a pipeline that stopped on an error. */
+const RESTART_MS = 5000;
+
+export async function openDataPlane(config: HesConfig, onError: (message: string) => void): Promise<DataPlane> {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  try {
+    const ch = config.clickhouse;
+    const engine: ClickHouseEngine = ch.url
+      ? new ServerEngine({ url: ch.url, ...(ch.user ? { username: ch.user } : {}), ...(ch.password ? { password: ch.password } : {}), ...(ch.database ? { database: ch.database } : {}) })
+      : new ChdbEngine(join(config.dataDir, 'clickhouse'));
+    closers.push(() => engine.close());
+    await migrate(engine);
+    let clickhouseHttp: string | undefined;
+    if (engine instanceof ChdbEngine && ch.httpPort) {
+      const endpoint = await startChdbHttpEndpoint(engine.session, ch.httpPort, '127.0.0.1');
+      closers.push(() => endpoint.close());
+      clickhouseHttp = endpoint.url;
+    }
+    const { brokers, schemaRegistryUrl, partitions } = config.kafka;
+    const bus: Bus = brokers.length ? new KafkaBus({ brokers, clientId: 'hes' }) : new EmbeddedBus({ dir: join(config.dataDir, 'bus') });
+    closers.push(() => bus.close());
+    // Kafka topics are not created on first use (the embedded bus creates its own).
+    if (brokers.length) await bus.createTopics([{ name: Topics.rawFrames, partitions }, { name: Topics.deadLetters, partitions: Math.max(1, Math.ceil(partitions / 4)) }]);
+    const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl }) : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
+    const pool = new DecoderPool(config.decoderThreads ? { threads: config.decoderThreads } : {});
+    closers.push(() => pool.close());
+    const pipeline = new Pipeline({ bus, engine, schemas, pool });
+    const stopping = new AbortController();
+    const running = (async () => {
+      while (!stopping.signal.aborted) {
+        try {
+          await pipeline.run();
+        } catch (e) {
+          if (stopping.signal.aborted) break;
+          onError(`pipeline stopped (its batch stays on the bus), restarting in ${RESTART_MS / 1000} s: ${e instanceof Error ? e.message : String(e)}`);
+          await sleep(RESTART_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
+        }
+      }
+    })();
+    closers.push(async () => {
+      stopping.abort();
+      // A stop that lands while a (re)started pipeline is still subscribing is repeated until it ends.
+      for (let done = false; !done;) {
+        await pipeline.stop();
+        done = await Promise.race([running.then(() => true), sleep(50).then(() => false)]);
+      }
+    });
+    const where = (url: string) => new URL(url).origin; // never the credentials
+    const summary = [
+      brokers.length ? `bus: Kafka ${brokers.join(',')}` : `bus: embedded log in ${join(config.dataDir, 'bus')}`,
+      ch.url ? `ClickHouse: ${where(ch.url)}` : `ClickHouse: embedded chDB in ${join(config.dataDir, 'clickhouse')}${clickhouseHttp ? ` (HTTP interface ${clickhouseHttp})` : ''}`,
+      `decoder threads: ${pool.threads}`,
+    ].join(', ');
+    return { bus, schemas, engine, pool, pipeline, ...(clickhouseHttp ? { clickhouseHttp } : {}), summary, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}

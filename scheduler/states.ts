@@ -1,0 +1,91 @@
+/**
+ * Device states (seed 003 §2.2.29): time, configuration, state, information and relay values read by the
+ * scheduler's `state` items, stored only when they change. `device_states` holds the last value per device,
+ * archive and code (its `changed_at` and the latest `read_at`); `device_state_history` gets a row per
+ * change, the first read included. Tables: schemas/postgres/0007_device_states.sql.
+ */
+import type { Db } from '../registry/db.js';
+import type { CollectedRecord } from './reader.js';
+
+/**
+ * Stores one state read; returns the codes whose value changed (or appeared). Concurrent reads of one
+ * device are serialized by a transaction-scoped advisory lock, so a change is recorded once.
+ */
+export async function saveStates(
+  db: Db, device: { id: string; projectId: string }, archive: string, records: readonly CollectedRecord[], readAtMs: number,
+): Promise<string[]> {
+  if (!records.length) return [];
+  const readAt = new Date(readAtMs).toISOString();
+  const codes = records.map((r) => r.code);
+  const values = records.map((r) => JSON.stringify(r.value ?? null));
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [device.id]);
+    const changed = await tx.query<{ code: string }>(
+      `INSERT INTO device_state_history (device_id, project_id, archive, code, value, changed_at)
+       SELECT $1, $2, $3, r.code, r.value, $6::timestamptz
+       FROM unnest($4::text[], $5::jsonb[]) AS r(code, value)
+       LEFT JOIN device_states s ON s.device_id = $1 AND s.archive = $3 AND s.code = r.code
+       WHERE s.value IS DISTINCT FROM r.value
+       RETURNING code`,
+      [device.id, device.projectId, archive, codes, values, readAt],
+    );
+    await tx.query(
+      `INSERT INTO device_states (device_id, project_id, archive, code, value, changed_at, read_at)
+       SELECT $1, $2, $3, r.code, r.value, $6::timestamptz, $6::timestamptz FROM unnest($4::text[], $5::jsonb[]) AS r(code, value)
+       ON CONFLICT (device_id, archive, code) DO UPDATE SET
+         changed_at = CASE WHEN device_states.value = EXCLUDED.value THEN device_states.changed_at ELSE EXCLUDED.changed_at END,
+         value = EXCLUDED.value, read_at = EXCLUDED.read_at`,
+      [device.id, device.projectId, archive, codes, values, readAt],
+    );
+    return changed.rows.map((r) => r.code);
+  });
+}
+
+export interface StateQuery {
+  archive?: string;
+  code?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface DeviceState {
+  archive: string;
+  code: string;
+  value: unknown;
+  changedAt: string;
+  /** Current values only: the latest read that found this value. */
+  readAt?: string;
+}
+
+const iso = (t: Date | string) => new Date(t).toISOString();
+
+/**
+ * A device's states: the current values (by archive and code), or with `history` every change, newest
+ * first, within from/to (change time, UTC).
+ */
+export async function deviceStates(db: Db, projectId: string, deviceId: string, q: StateQuery, history: boolean): Promise<{ items: DeviceState[]; total: number }> {
+  const where = ['project_id = $1', 'device_id = $2'];
+  const params: unknown[] = [projectId, deviceId];
+  const add = (sql: string, v: unknown) => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (q.archive) add('archive = ?', q.archive);
+  if (q.code) add('code = ?', q.code);
+  if (q.from) add('changed_at >= ?::timestamptz', q.from);
+  if (q.to) add('changed_at < ?::timestamptz', q.to);
+  const table = history ? 'device_state_history' : 'device_states';
+  const cond = where.join(' AND ');
+  const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${cond}`, params);
+  const rows = await db.query<{ archive: string; code: string; value: unknown; changedAt: Date | string; readAt?: Date | string }>(
+    `SELECT archive, code, value, changed_at AS "changedAt"${history ? '' : ', read_at AS "readAt"'} FROM ${table} WHERE ${cond}
+     ORDER BY ${history ? 'changed_at DESC, id DESC' : 'archive, code'} LIMIT ${Number(q.limit)} OFFSET ${Number(q.offset)}`,
+    params,
+  );
+  return {
+    total: total.rows[0]?.n ?? 0,
+    items: rows.rows.map((r) => ({ archive: r.archive, code: r.code, value: r.value, changedAt: iso(r.changedAt), ...(r.readAt ? { readAt: iso(r.readAt) } : {}) })),
+  };
+}
