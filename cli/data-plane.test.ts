@@ -2,7 +2,8 @@
  * The data plane of `hes start` configured for servers: Kafka (librdkafka's mock cluster) and a ClickHouse
  * server over HTTP (chDB's HTTP interface stands in for it). Frames handed to the scheduler's sink — a load
  * profile, a journal — arrive in ClickHouse through the bus and the decoder pool; states go to the registry;
- * the banner line names the services without credentials; close() stops everything.
+ * with `kafka.publishReadings` every stored reading is also on `hes.readings`; the banner line names the
+ * services without credentials; close() stops everything.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,8 @@ import { startMockCluster } from '../bus/kafka/mock-cluster.js';
 import { loadConfig } from '../config/index.js';
 import { createDevice, createProject } from '../registry/project-data.js';
 import { openTestDb } from '../registry/testing.js';
-import { Topics } from '../schemas/avro/index.js';
+import { Topics, type Reading } from '../schemas/avro/index.js';
+import { AvroSerde } from '../schemas/registry/index.js';
 import { PipelineSink } from '../scheduler/pipeline-sink.js';
 import { deviceEvents, measurements } from '../scheduler/readings.js';
 import { deviceStates } from '../scheduler/states.js';
@@ -27,18 +29,19 @@ import { openDataPlane } from './data-plane.js';
 
 test('Kafka and a ClickHouse server by configuration: frames through bus and pool into ClickHouse', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-data-plane-'));
-  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 4 }, { name: Topics.deadLetters, partitions: 1 }]);
+  // librdkafka's mock cluster cannot create topics after start: the ones the HES creates on a real cluster are made here.
+  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 4 }, { name: Topics.deadLetters, partitions: 1 }, { name: Topics.readings, partitions: 4 }]);
   const chdb = new ChdbEngine(join(dir, 'server-ch'));
   const server = await startChdbHttpEndpoint(chdb.session);
   const t = await openTestDb('pglite');
   try {
     const config = loadConfig({
       env: { HES_CLICKHOUSE_PASSWORD: 'not-in-the-banner' },
-      overrides: { dataDir: join(dir, 'hes'), decoderThreads: 1, kafka: { brokers: cluster.brokers, partitions: 4 }, clickhouse: { url: server.url, user: 'default' } },
+      overrides: { dataDir: join(dir, 'hes'), decoderThreads: 1, kafka: { brokers: cluster.brokers, partitions: 4, publishReadings: true }, clickhouse: { url: server.url, user: 'default' } },
     });
     const errors: string[] = [];
     const data = await openDataPlane(config, (m) => errors.push(m));
-    assert.equal(data.summary, `bus: Kafka ${cluster.brokers.join(',')}, ClickHouse: ${new URL(server.url).origin}, decoder threads: 1`);
+    assert.equal(data.summary, `bus: Kafka ${cluster.brokers.join(',')}, ClickHouse: ${new URL(server.url).origin}, decoder threads: 1, readings published to hes.readings`);
     assert.deepEqual((await chdb.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).map((r) => r.name), ['001_readings.sql', '002_events.sql']);
 
     const projectId = String((await createProject(t.db, { name: 'P' }, null)).id);
@@ -68,6 +71,21 @@ test('Kafka and a ClickHouse server by configuration: frames through bus and poo
       if (stored < 384) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(stored, 384);
+    // kafka.publishReadings: the HES created hes.readings and every stored reading went there once, keyed by device.
+    const serde = await AvroSerde.create<Reading>(data.schemas, Topics.readings, 'reading');
+    const published = new Set<string>();
+    const consumer = await data.bus.consumer({ groupId: 'mdm', topics: [Topics.readings], maxBatchMessages: 1000 });
+    const giveUp = setTimeout(() => void consumer.stop(), 60_000);
+    await consumer.run(async (b) => {
+      for (const m of b.messages) {
+        const r = await serde.decode(m.value);
+        assert.equal(m.key?.toString(), String(device.num));
+        published.add(`${r.obis} ${r.timestamp}`);
+      }
+      if (published.size >= 384) void consumer.stop();
+    });
+    clearTimeout(giveUp);
+    assert.equal(published.size, 384);
     let events = await deviceEvents(data.engine, device.num, { limit: 10, offset: 0 });
     for (let i = 0; i < 100 && !events.total; i++) {
       await new Promise((r) => setTimeout(r, 100));

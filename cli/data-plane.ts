@@ -55,15 +55,20 @@ export async function openDataPlane(config: HesConfig, onError: (message: string
       closers.push(() => endpoint.close());
       clickhouseHttp = endpoint.url;
     }
-    const { brokers, schemaRegistryUrl, partitions } = config.kafka;
+    const { brokers, schemaRegistryUrl, partitions, publishReadings } = config.kafka;
     const bus: Bus = brokers.length ? new KafkaBus({ brokers, clientId: 'hes' }) : new EmbeddedBus({ dir: join(config.dataDir, 'bus') });
     closers.push(() => bus.close());
     // Kafka topics are not created on first use (the embedded bus creates its own).
-    if (brokers.length) await bus.createTopics([{ name: Topics.rawFrames, partitions }, { name: Topics.deadLetters, partitions: Math.max(1, Math.ceil(partitions / 4)) }]);
+    if (brokers.length) {
+      await bus.createTopics([
+        { name: Topics.rawFrames, partitions }, { name: Topics.deadLetters, partitions: Math.max(1, Math.ceil(partitions / 4)) },
+        ...(publishReadings ? [{ name: Topics.readings, partitions }] : []),
+      ]);
+    }
     const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl }) : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
     const pool = new DecoderPool(config.decoderThreads ? { threads: config.decoderThreads } : {});
     closers.push(() => pool.close());
-    const pipeline = new Pipeline({ bus, engine, schemas, pool });
+    const pipeline = new Pipeline({ bus, engine, schemas, pool, publishReadings });
     const stopping = new AbortController();
     const running = (async () => {
       while (!stopping.signal.aborted) {
@@ -89,6 +94,7 @@ export async function openDataPlane(config: HesConfig, onError: (message: string
       brokers.length ? `bus: Kafka ${brokers.join(',')}` : `bus: embedded log in ${join(config.dataDir, 'bus')}`,
       ch.url ? `ClickHouse: ${where(ch.url)}` : `ClickHouse: embedded chDB in ${join(config.dataDir, 'clickhouse')}${clickhouseHttp ? ` (HTTP interface ${clickhouseHttp})` : ''}`,
       `decoder threads: ${pool.threads}`,
+      ...(publishReadings ? [`readings published to ${Topics.readings}`] : []),
     ].join(', ');
     return { bus, schemas, engine, pool, pipeline, ...(clickhouseHttp ? { clickhouseHttp } : {}), summary, close: closeAll };
   } catch (e) {

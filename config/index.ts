@@ -38,6 +38,8 @@ export interface HesConfig {
     schemaRegistryUrl?: string;
     /** Partitions of the raw-frame topic when the HES creates it. */
     partitions: number;
+    /** Also publish every decoded reading to `hes.readings` (Avro) for MDM and data engineers. */
+    publishReadings: boolean;
   };
   clickhouse: {
     /** HTTP URL of a ClickHouse server; absent = embedded chDB. */
@@ -62,7 +64,7 @@ export const defaults: HesConfig = {
   decoderThreads: 0,
   gapRoundsPerDay: 3,
   gapSettleSeconds: 30,
-  kafka: { brokers: [], partitions: 12 },
+  kafka: { brokers: [], partitions: 12, publishReadings: false },
   clickhouse: {},
 };
 
@@ -83,15 +85,16 @@ const envNames: Record<string, keyof HesConfig> = {
 };
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds']);
 
-/** Settings of the sections by kind: text, non-negative integer, or a list (JSON array or comma-separated text). */
-const sections: Record<'kafka' | 'clickhouse', Record<string, 'string' | 'int' | 'list'>> = {
-  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int' },
+/** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
+const sections: Record<'kafka' | 'clickhouse', Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
+  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool' },
   clickhouse: { url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int' },
 };
 const sectionEnv: Record<string, [keyof typeof sections, string]> = {
   HES_KAFKA_BROKERS: ['kafka', 'brokers'],
   HES_SCHEMA_REGISTRY_URL: ['kafka', 'schemaRegistryUrl'],
   HES_KAFKA_PARTITIONS: ['kafka', 'partitions'],
+  HES_PUBLISH_READINGS: ['kafka', 'publishReadings'],
   HES_CLICKHOUSE_URL: ['clickhouse', 'url'],
   HES_CLICKHOUSE_USER: ['clickhouse', 'user'],
   HES_CLICKHOUSE_PASSWORD: ['clickhouse', 'password'],
@@ -104,6 +107,7 @@ function sectionValue(section: keyof typeof sections, key: string, value: unknow
   if (!kind) throw new ConfigError(`${origin}: unknown setting "${section}.${key}"`);
   if (kind === 'int') return integer(`${section}.${key}`, value, origin);
   if (kind === 'string') return String(value);
+  if (kind === 'bool') return boolean(`${section}.${key}`, value, origin);
   const list = Array.isArray(value) ? value.map(String) : String(value).split(',');
   return list.map((x) => x.trim()).filter(Boolean);
 }
@@ -120,6 +124,12 @@ function integer(name: string, value: unknown, origin: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${origin}: ${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function boolean(name: string, value: unknown, origin: string): boolean {
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  throw new ConfigError(`${origin}: ${name} must be true or false, got ${JSON.stringify(value)}`);
 }
 
 function coerce(key: keyof HesConfig, value: unknown, origin: string): unknown {
