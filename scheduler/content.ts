@@ -3,6 +3,8 @@
  * and tags (A+/A-/R+/R- by tariff T0..T4), event journals with depth, state archives, and commands. The JSON
  * schemas validate API bodies and appear in the OpenAPI document.
  */
+import { DATE_TEXT, OFFSET_TEXT, TIME_TEXT, WEEKDAYS } from './configure.js';
+
 export const MEASUREMENT_ARCHIVES = ['end-of-day', 'end-of-month', 'profile-15', 'profile-30', 'profile-60', 'current', 'network', 'telemetry'] as const;
 export const STATE_ARCHIVES = ['state-time', 'state-configuration', 'state-state', 'state-info', 'state-relay'] as const;
 export const JOURNALS = [
@@ -21,6 +23,7 @@ export const COMMANDS = {
   'limits-read': 'configure', 'limits-write': 'configure',
 } as const;
 export type CommandFunction = keyof typeof COMMANDS;
+export type ConfigureFunction = { [F in CommandFunction]: (typeof COMMANDS)[F] extends 'configure' ? F : never }[CommandFunction];
 
 export interface Depth {
   count: number;
@@ -51,21 +54,61 @@ const depth = {
   properties: { count: { type: 'integer', minimum: 1, maximum: 10000 }, unit: { type: 'string', enum: DEPTH_UNITS } },
 };
 
+const OBIS = { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){5}$' };
+const cosemName = { type: 'string', maxLength: 64, description: 'octet-string as printable ASCII text, or 0x + hex' };
+const dayId = { type: 'integer', minimum: 0, maximum: 255 };
+const entries = (items: object, description: string) => ({ type: 'array', maxItems: 255, description, items });
+const record = (required: string[], properties: Record<string, object>) => ({ type: 'object', additionalProperties: false, required, properties });
+
+/** The JSON of scheduler/configure.ts: what the reads answer, the writes take. */
+const calendar = {
+  ...record(['name', 'seasons', 'weeks', 'days'], {
+    name: cosemName,
+    seasons: entries(record(['name', 'start', 'week'], {
+      name: cosemName,
+      start: { type: 'string', pattern: `^${DATE_TEXT}T${TIME_TEXT}${OFFSET_TEXT}$`, description: 'season_start, e.g. ****-04-01T00:00 (every 1 April)' },
+      week: { ...cosemName, description: 'the name of a week profile in weeks' },
+    }), 'season_profile'),
+    weeks: entries(record(['name', ...WEEKDAYS], { name: cosemName, ...Object.fromEntries(WEEKDAYS.map((d) => [d, { ...dayId, description: 'a dayId in days' }])) }), 'week_profile_table'),
+    days: entries(record(['dayId', 'schedule'], {
+      dayId,
+      schedule: entries(record(['start', 'script', 'selector'], {
+        start: { type: 'string', pattern: `^${TIME_TEXT}$`, description: 'hh:mm[:ss[.cc]] local time' },
+        script: { ...OBIS, description: 'script table run at start, e.g. 0.0.10.0.100.255 (tariffication)' },
+        selector: { type: 'integer', minimum: 0, maximum: 65535, description: 'script id, e.g. the tariff number' },
+      }), 'day_schedule'),
+    }), 'day_profile_table'),
+  }),
+  description: 'activity calendar (COSEM class 20) as tariff-read-passive answers it; COSEM dates and times with * = not specified',
+};
+
+const threshold = { type: 'number', description: "in the monitored value's units, unscaled" };
+const seconds = { type: 'integer', minimum: 0, maximum: 4294967295, description: 'seconds' };
+
 /** Parameters by command function; unlisted functions take none. */
 export const COMMAND_PARAMS: Record<string, object> = {
   relay: { type: 'string', enum: ['load', 'signal'], default: 'load' },
   maxDriftSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
   force: { type: 'boolean' },
-  calendar: { type: 'object', description: 'activity calendar: season, week and day profiles (COSEM class 20)' },
+  calendar,
   activateAt: { type: 'string', format: 'date-time', description: 'activate the passive calendar at this time; absent = now' },
   days: {
-    type: 'array', maxItems: 256,
-    items: {
-      type: 'object', additionalProperties: false, required: ['date', 'dayId'],
-      properties: { date: { type: 'string', format: 'date' }, yearly: { type: 'boolean' }, dayId: { type: 'integer', minimum: 0, maximum: 255 } },
+    type: 'array', maxItems: 256, description: 'special days (COSEM class 11), inserted; an entry with the date of an existing one replaces it',
+    items: record(['date', 'dayId'], {
+      index: { type: 'integer', minimum: 0, maximum: 65535, description: 'entry index; absent = that of the entry with the same date, else the next free one' },
+      date: { type: 'string', pattern: `^${DATE_TEXT}$`, description: 'YYYY-MM-DD; **** as the year = every year' },
+      yearly: { type: 'boolean', description: 'every year (the year of date is not kept)' },
+      dayId: { ...dayId, description: 'the day profile of the activity calendar used on that date' },
+    }),
+  },
+  limits: {
+    type: 'object', additionalProperties: false, minProperties: 1, description: 'limiter (COSEM class 71) attributes; a write sets only those given',
+    properties: {
+      monitoredValue: record(['classId', 'obis', 'attribute'], { classId: { type: 'integer', minimum: 0, maximum: 65535 }, obis: OBIS, attribute: { type: 'integer', minimum: -128, maximum: 127 } }),
+      thresholdActive: threshold, thresholdNormal: threshold, thresholdEmergency: threshold,
+      minOverThresholdDuration: seconds, minUnderThresholdDuration: seconds,
     },
   },
-  limits: { type: 'object', description: 'limiter thresholds (COSEM class 71) by name' },
 };
 
 export const commandSchema = {

@@ -22,15 +22,16 @@ import { journalEvents } from '../sim/model/events.js';
 import { registerFleet } from '../cli/demo.js';
 import { openDataPlane } from '../cli/data-plane.js';
 import { decodeFrames, type DecodedReading } from '../workers/testing.js';
+import { activityCalendarAttributes, specialDaysAttributes } from '../decoders/dlms/cosem/index.js';
 import type { RawFrame } from '../schemas/avro/index.js';
 import { RegistryInvocationCounterStore } from './counters.js';
 import { DlmsDeviceReader } from './dlms-reader.js';
 import { LinkError, type CollectedFrame, type CommLineRef, type DeviceTarget } from './reader.js';
 import { PipelineSink } from './pipeline-sink.js';
 import { deviceEvents, measurements } from './readings.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, executeCommand } from './scheduler.js';
 import { deviceStates, saveStates } from './states.js';
-import { createTask, getLaunch, runNow } from './tasks.js';
+import { commandHistory, createTask, getLaunch, runNow } from './tasks.js';
 
 const DAY = 86_400_000;
 const never = new AbortController().signal;
@@ -191,7 +192,7 @@ describe('DlmsDeviceReader against the simulator', () => {
     await link.close();
   });
 
-  it('switches the load relay, reports a missing relay as absent and unknown functions as unsupported', async () => {
+  it('switches the load relay and reports a missing relay as absent', async () => {
     const { device, line } = await target(ids[0]!);
     const link = await reader.open(device, line, never);
     const read = await link.control({ function: 'relay-read', params: { relay: 'load' } });
@@ -204,8 +205,158 @@ describe('DlmsDeviceReader against the simulator', () => {
     const clock = await link.control({ function: 'clock-read' });
     assert.ok(Math.abs((clock.value as { utcMs: number }).utcMs - Date.now()) < 60_000);
     assert.deepEqual(await link.control({ function: 'relay-read', params: { relay: 'nonexistent' } }), { ok: false, reason: 'relay-absent' });
-    assert.equal((await link.control({ function: 'limits-read' })).reason, 'unsupported');
     await link.close();
+  });
+
+  // The configure commands use meter 0: a later test reaches meter 2 on a fresh simulator, which only works while
+  // no session to it has recorded the meter's invocation counter yet.
+  it('reads the tariff calendars, writes the passive one and activates it now or at a time in the device zone', async () => {
+    const { device, line } = await target(ids[0]!);
+    const link = await reader.open(device, line, never);
+    const schedule = [['00:00', 2], ['07:00', 1], ['10:00', 3], ['17:00', 1], ['21:00', 3], ['23:00', 2]].map(([start, selector]) => ({ start: `${start}:00.00`, script: '0.0.10.0.100.255', selector }));
+    const simCalendar = (name: string) => ({
+      name, seasons: [{ name: 'S1', start: '2000-01-01T00:00:00.00', week: 'W1' }],
+      weeks: [{ name: 'W1', monday: 1, tuesday: 1, wednesday: 1, thursday: 1, friday: 1, saturday: 1, sunday: 1 }], days: [{ dayId: 1, schedule }],
+    });
+    const active = await link.control({ function: 'tariff-read-active' });
+    assert.equal(active.ok, true, active.note);
+    assert.deepEqual(active.value, { calendar: simCalendar('ACTIVE') });
+    assert.deepEqual((await link.control({ function: 'tariff-read-passive' })).value, { calendar: simCalendar('PASSIVE'), activateAt: null });
+
+    const calendar = {
+      name: 'TWO-RATE 2026',
+      seasons: [{ name: 'WINTER', start: '****-10-01T00:00:00', week: 'WORKWEEK' }, { name: '0x0102', start: '****-04-01T00:00:00.00+03:00', week: 'FLAT' }],
+      weeks: [
+        { name: 'WORKWEEK', monday: 1, tuesday: 1, wednesday: 1, thursday: 1, friday: 1, saturday: 2, sunday: 2 },
+        { name: 'FLAT', monday: 2, tuesday: 2, wednesday: 2, thursday: 2, friday: 2, saturday: 2, sunday: 2 },
+      ],
+      days: [
+        { dayId: 1, schedule: [{ start: '07:00:00', script: '0.0.10.0.100.255', selector: 1 }, { start: '23:00:00', script: '0.0.10.0.100.255', selector: 2 }] },
+        { dayId: 2, schedule: [{ start: '00:00:00', script: '0.0.10.0.100.255', selector: 2 }] },
+      ],
+    };
+    const write = await link.control({ function: 'tariff-write-passive', params: { calendar } });
+    assert.equal(write.ok, true, write.note);
+    assert.deepEqual((await link.control({ function: 'tariff-read-passive' })).value, { calendar, activateAt: null });
+    assert.deepEqual((await link.control({ function: 'tariff-read-active' })).value, { calendar: simCalendar('ACTIVE') }, 'written, not yet active');
+
+    // A malformed calendar is refused before anything is written, with the field named.
+    const bad = async (c: unknown) => link.control({ function: 'tariff-write-passive', params: { calendar: c } });
+    assert.deepEqual(await bad({ ...calendar, seasons: [{ ...calendar.seasons[0], start: '****-13-01T00:00' }] }),
+      { ok: false, reason: 'refused', note: 'calendar.seasons[0].start: out of range (YYYY-MM-DDThh:mm[:ss[.cc]][Z|±hh:mm], * = not specified)' });
+    assert.match((await bad({ ...calendar, weeks: [calendar.weeks[0], { ...calendar.weeks[1], sunday: 7 }] })).note ?? '', /^calendar\.weeks\[1\]\.sunday: no day profile with dayId 7/);
+    assert.match((await bad({ ...calendar, seasons: [{ ...calendar.seasons[0], week: 'W9' }] })).note ?? '', /^calendar\.seasons\[0\]\.week: no week profile named "W9"/);
+    assert.match((await bad({ name: 'X', seasons: [], weeks: [] })).note ?? '', /^calendar\.days: expected an array/);
+    assert.match((await bad({ ...calendar, days: [{ dayId: 1, schedule: [{ start: '7:00', script: '0.0.10.0.100.255', selector: 1 }] }] })).note ?? '', /^calendar\.days\[0\]\.schedule\[0\]\.start: expected hh:mm/);
+    assert.deepEqual((await link.control({ function: 'tariff-read-passive' })).value, { calendar, activateAt: null });
+
+    // Activation at a time: attribute 10 holds it as the meter's local time (UTC+3) and reads back as the same instant.
+    const at = await link.control({ function: 'tariff-activate', params: { activateAt: '2030-01-01T00:00:00Z' } });
+    assert.equal(at.ok, true, at.note);
+    assert.equal((await link.control({ function: 'tariff-read-passive' }) as { value: { activateAt: string } }).value.activateAt, '2030-01-01T00:00:00.000Z');
+    const stored = activityCalendarAttributes.activatePassiveCalendarTime.decode(sim.fleet.meter(0).state.written!.get('20/0.0.13.0.0.255/10')!);
+    assert.deepEqual([stored.year, stored.month, stored.dayOfMonth, stored.hour, stored.deviation], [2030, 1, 1, 3, -180]);
+    // Activation now: the active calendar is the one written.
+    const now = await link.control({ function: 'tariff-activate' });
+    assert.equal(now.ok, true, now.note);
+    assert.deepEqual((await link.control({ function: 'tariff-read-active' })).value, { calendar });
+    await link.close();
+  });
+
+  it('inserts special days (an entry with the date of an existing one replaces it) and reads them back with their index', async () => {
+    const { device, line } = await target(ids[0]!);
+    const link = await reader.open(device, line, never);
+    const read = async () => (await link.control({ function: 'special-days-read' })).value;
+    assert.deepEqual(await read(), { days: [] });
+    const w = await link.control({ function: 'special-days-write', params: { days: [{ date: '2025-05-09', dayId: 2 }, { date: '****-01-01', dayId: 2 }, { date: '2024-12-25', yearly: true, dayId: 2 }] } });
+    assert.equal(w.ok, true, w.note);
+    const days = [
+      { index: 1, date: '2025-05-09', yearly: false, dayId: 2 }, { index: 2, date: '****-01-01', yearly: true, dayId: 2 }, { index: 3, date: '****-12-25', yearly: true, dayId: 2 },
+    ];
+    assert.deepEqual(w.value, { days });
+    assert.deepEqual(await read(), { days });
+    // The weekday of a full date is written too (Friday), though the text form does not carry it.
+    const entries = specialDaysAttributes.entries.decode(sim.fleet.meter(0).state.written!.get('11/0.0.11.0.0.255/2')!);
+    assert.deepEqual(entries.map((e) => e.date.dayOfWeek), [5, 0xff, 0xff]);
+    assert.equal((await link.control({ function: 'special-days-write', params: { days: [{ date: '2025-05-09', dayId: 1 }, { index: 9, date: '2026-03-08', dayId: 2 }] } })).ok, true);
+    assert.deepEqual(await read(), { days: [{ ...days[0]!, dayId: 1 }, days[1], days[2], { index: 9, date: '2026-03-08', yearly: false, dayId: 2 }] });
+    assert.deepEqual(await link.control({ function: 'special-days-write', params: { days: [{ date: '2025-02-29', dayId: 1 }] } }),
+      { ok: false, reason: 'refused', note: 'days[0].date: out of range (YYYY-MM-DD, **** = every year)' });
+    await link.close();
+  });
+
+  it('reads the limiter and writes only the thresholds and durations given', async () => {
+    const { device, line } = await target(ids[0]!);
+    const link = await reader.open(device, line, never);
+    const limits = {
+      monitoredValue: { classId: 3, obis: '1.0.16.7.0.255', attribute: 2 },
+      thresholdActive: 30000, thresholdNormal: 30000, thresholdEmergency: 15000, minOverThresholdDuration: 60, minUnderThresholdDuration: 60,
+    };
+    assert.deepEqual((await link.control({ function: 'limits-read' })).value, { limits });
+    const w = await link.control({ function: 'limits-write', params: { limits: { thresholdNormal: 25000, minOverThresholdDuration: 120 } } });
+    assert.equal(w.ok, true, w.note);
+    assert.deepEqual((await link.control({ function: 'limits-read' })).value, { limits: { ...limits, thresholdNormal: 25000, minOverThresholdDuration: 120 } });
+    // The threshold keeps the monitored value's type; one that does not fit it is refused before anything is written.
+    const written = () => [...sim.fleet.meter(0).state.written!.keys()].filter((k) => k.startsWith('71/')).sort();
+    assert.equal(sim.fleet.meter(0).state.written!.get('71/0.0.17.0.0.255/4')!.type, 'double-long');
+    assert.deepEqual(written(), ['71/0.0.17.0.0.255/4', '71/0.0.17.0.0.255/6']);
+    const big = await link.control({ function: 'limits-write', params: { limits: { monitoredValue: { classId: 3, obis: '1.0.1.7.0.255', attribute: 2 }, thresholdEmergency: 5e9 } } });
+    assert.deepEqual([big.ok, big.reason], [false, 'refused']);
+    assert.match(big.note ?? '', /^limits\.thresholdEmergency: 5000000000 is outside double-long/);
+    const refused = await executeCommand(link, { function: 'limits-write', params: { limits: { thresholdEmergency: 5e9 } } }, 300, Date.now());
+    assert.deepEqual([refused.state, refused.refused], ['error', true], 'bad parameters are final: the scheduler does not retry them');
+    assert.deepEqual(written(), ['71/0.0.17.0.0.255/4', '71/0.0.17.0.0.255/6']);
+    assert.match((await link.control({ function: 'limits-write', params: { limits: {} } })).note ?? '', /^limits: names no limiter attribute/);
+    await link.close();
+  });
+
+  it('answers unsupported, naming what is missing, when the device profile or the meter lacks the object', async () => {
+    const { device, line } = await target(ids[0]!);
+    const body = (await t.db.query<{ body: Record<string, unknown> }>(`SELECT body FROM device_profiles WHERE id = 'DL_CE_308'`)).rows[0]!.body;
+    const { activityCalendar: _, ...rest } = body;
+    await t.db.query(
+      `INSERT INTO device_profiles (id, name, device_types, protocol, protocol_maps, body) VALUES ('TEST_CONFIG', 'test', '{CE308}', 'DLMS', '{}', $1)`,
+      [JSON.stringify({ ...rest, id: 'TEST_CONFIG', specialDays: '0.0.11.0.9.255' })],
+    );
+    const other = (await t.db.query<{ id: string }>(
+      `INSERT INTO comm_lines (project_id, device_id, channel_id, protocol_id, profile_id, address, attempts) SELECT project_id, device_id, channel_id, protocol_id, 'TEST_CONFIG', address, 1 FROM comm_lines WHERE id = $1 RETURNING id`,
+      [line.id],
+    )).rows[0]!.id;
+    const link = await reader.open(device, { ...line, id: other }, never);
+    assert.deepEqual(await link.control({ function: 'tariff-read-active' }), { ok: false, reason: 'unsupported', note: 'device profile TEST_CONFIG names no activity calendar (activityCalendar)' });
+    assert.deepEqual(await link.control({ function: 'special-days-read' }), { ok: false, reason: 'unsupported', note: 'entries: object not found: 11/0.0.11.0.9.255/2' });
+    // The device result is partial, as for a missing relay.
+    assert.deepEqual(await executeCommand(link, { function: 'tariff-activate' }, 300, Date.now()),
+      { state: 'error', value: undefined, note: 'device profile TEST_CONFIG names no activity calendar (activityCalendar)', partial: true });
+    assert.equal((await link.control({ function: 'limits-read' })).ok, true);
+    await link.close();
+    await t.db.query('DELETE FROM comm_lines WHERE id = $1', [other]); // target() takes a device's first line
+  });
+
+  it('runs configure commands in a launch; the command history holds what the meter answered', async () => {
+    const scheduler = new Scheduler({ db: t.db, reader, sink: { write: () => Promise.resolve() }, pollMs: 50 });
+    try {
+      const task = await createTask(t.db, projectId, {
+        kind: 'scheduled', name: 'limits', deviceIds: [ids[1]!],
+        content: { commands: [{ function: 'limits-write', params: { limits: { thresholdActive: 12000 } } }, { function: 'limits-read' }] },
+      }, { userId: (await t.db.query<{ id: string }>(`SELECT id FROM users WHERE username = 'admin'`)).rows[0]!.id, username: 'admin', m2m: false });
+      scheduler.start();
+      const l = await runNow(t.db, projectId, String(task.id), null);
+      let launch = l;
+      for (let i = 0; i < 200 && launch.state !== 'finished'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        launch = await getLaunch(t.db, projectId, String(l.id));
+      }
+      assert.equal(launch.result, 'success', JSON.stringify(launch));
+      const history = await commandHistory(t.db, projectId, ids[1]!, { limit: 10, offset: 0 });
+      const rows = history.items.filter((c) => c.launchId === String(l.id)).sort((a, b) => String(a.function).localeCompare(String(b.function)));
+      assert.deepEqual(rows.map((c) => [c.function, c.state, c.result]), [
+        ['limits-read', 'done', { limits: { monitoredValue: { classId: 3, obis: '1.0.16.7.0.255', attribute: 2 }, thresholdActive: 12000, thresholdNormal: 30000, thresholdEmergency: 15000, minOverThresholdDuration: 60, minUnderThresholdDuration: 60 } }],
+        ['limits-write', 'done', null],
+      ]);
+    } finally {
+      await scheduler.stop();
+    }
   });
 
   it('keeps invocation counters in the registry, rising with every session and never lowered', async () => {

@@ -10,11 +10,15 @@
 import { randomUUID } from 'node:crypto';
 import { encodeApdu } from '../decoders/dlms/apdu/index.js';
 import { dataToJson } from '../decoders/dlms/axdr/data.js';
-import { DEVIATION_NOT_SPECIFIED, formatDateTime, isValidDateTime } from '../decoders/dlms/axdr/datetime.js';
-import type { DlmsData } from '../decoders/dlms/axdr/types.js';
+import { DEVIATION_NOT_SPECIFIED, dateTimeFromUtcMs, dateTimeToUtcMs, formatDateTime, isValidDateTime, type DateTimeOptions } from '../decoders/dlms/axdr/datetime.js';
+import type { CosemDateTime, DlmsData } from '../decoders/dlms/axdr/types.js';
 import { fromHex } from '../decoders/dlms/axdr/writer.js';
 import type { ConnectionSettingsInit } from '../decoders/dlms/connection/index.js';
+import {
+  ClassId, activityCalendarAttributes, activityCalendarMethods, limiterAttributes, specialDaysAttributes, specialDaysMethods, type Member,
+} from '../decoders/dlms/cosem/index.js';
 import { dateTimeOf } from '../decoders/dlms/cosem/profile-generic.js';
+import { isDlmsError } from '../decoders/dlms/errors.js';
 import { formatObis, parseObis } from '../decoders/dlms/obis.js';
 import { unitSymbol } from '../decoders/dlms/units.js';
 import type { CaptureObject, DecodingContext } from '../schemas/avro/index.js';
@@ -28,6 +32,10 @@ import { DlmsSession, type ProfileRange } from '../ingest/session/session.js';
 import type { ValueJson } from '../ingest/session/values.js';
 import { ConnectError, connectTcp } from '../ingest/transport/socket.js';
 import type { ByteTransport } from '../ingest/transport/transport.js';
+import {
+  ParamError, calendarFromJson, calendarToJson, instantFromText, limitsFromJson, limitsToJson, specialDaysFromJson, specialDaysToJson, thresholdData,
+} from './configure.js';
+import type { ConfigureFunction } from './content.js';
 import {
   LinkError, type CollectedFrame, type CollectedRecord, type CollectItem, type CollectOutcome, type CommLineRef, type ControlOutcome, type ControlRequest,
   type DeviceLink, type DeviceReader, type DeviceTarget,
@@ -50,6 +58,10 @@ export interface DriverProfile {
   journals?: Record<string, { obis: string; codes?: string }>;
   /** State archives (state-time, state-info, state-configuration, ...): attributes read as they are. */
   states?: Record<string, { code: string; obis: string; classId: number; attribute: number }[]>;
+  /** The objects of the configure commands: activity calendar (class 20), special days table (11), limiter (71). */
+  activityCalendar?: string;
+  specialDays?: string;
+  limiter?: string;
 }
 
 /** OBIS → tag ("A+ T0") of every energy object the profile names. */
@@ -184,6 +196,9 @@ export class DlmsDeviceReader implements DeviceReader {
 const RESPONSE_IID = 0xc1;
 const CLOCK_TIME = { classId: 8, instanceId: parseObis('0.0.1.0.0.255'), attributeId: 2 };
 const CLOCK_COLUMN: CaptureObject = { classId: 8, obis: '0.0.1.0.0.255', attribute: 2, dataIndex: 0, scaler: 0, unit: '', readingType: null, tariff: 0 };
+/** The configure commands' objects: what operators call them, and their COSEM class. */
+const CONFIG_OBJECTS = { activityCalendar: 'activity calendar', specialDays: 'special days table', limiter: 'limiter' } as const;
+const CONFIG_CLASSES = { activityCalendar: ClassId.activityCalendar, specialDays: ClassId.specialDaysTable, limiter: ClassId.limiter } as const;
 /** Disconnect control (class 70) control_state names. */
 const CONTROL_STATES = ['disconnected', 'connected', 'ready-for-reconnection'];
 
@@ -404,10 +419,14 @@ class DlmsLink implements DeviceLink {
         case 'relay-connect':
         case 'relay-disconnect':
           return await this.#relay(request.function, String(request.params?.relay ?? 'load'));
+        case 'clock-sync':
+          return { ok: false, reason: 'unsupported', note: 'clock-sync is run by the scheduler as clock-read and clock-write' };
         default:
-          return { ok: false, reason: 'unsupported', note: `${request.function} is not performed by the DLMS reader yet` };
+          return await this.#configure(request.function, request.params ?? {});
       }
     } catch (e) {
+      // Parameters that cannot be encoded (answers that cannot be decoded are session errors): a retry would fail alike.
+      if (e instanceof ParamError || isDlmsError(e)) return { ok: false, reason: 'refused', note: e.message };
       const f = failed(e);
       return { ok: false, reason: f.status === 'unsupported' ? 'unsupported' : 'error', note: f.note };
     }
@@ -427,6 +446,115 @@ class DlmsLink implements DeviceLink {
     }
     const output = await get(70, spec.obis, 2);
     return { ok: true, value: { state: output === true ? 'connected' : 'disconnected', controlState: Number(await get(70, spec.obis, 3)), lockState } };
+  }
+
+  /** Tariff calendar, special days and limiter commands on the objects the device profile names. */
+  async #configure(fn: ConfigureFunction, params: Record<string, unknown>): Promise<ControlOutcome> {
+    const key = fn.startsWith('tariff-') ? 'activityCalendar' : fn.startsWith('special-days-') ? 'specialDays' : 'limiter';
+    const obis = this.profile[key];
+    if (!obis) return { ok: false, reason: 'unsupported', note: `device profile ${this.profile.id} names no ${CONFIG_OBJECTS[key]} (${key})` };
+    const ln = parseObis(obis);
+    const cal = activityCalendarAttributes, days = specialDaysAttributes.entries, lim = limiterAttributes;
+    const get = <T>(m: Member<T>) => this.#get(CONFIG_CLASSES[key], ln, m);
+    const set = <T>(m: Member<T>, v: T) => this.#set(CONFIG_CLASSES[key], ln, m, v);
+    const calendar = async (passive: boolean) => calendarToJson({
+      name: await get(passive ? cal.calendarNamePassive : cal.calendarNameActive),
+      seasons: await get(passive ? cal.seasonProfilePassive : cal.seasonProfileActive),
+      weeks: await get(passive ? cal.weekProfileTablePassive : cal.weekProfileTableActive),
+      days: await get(passive ? cal.dayProfileTablePassive : cal.dayProfileTableActive),
+    });
+    switch (fn) {
+      case 'tariff-read-active':
+        return { ok: true, value: { calendar: await calendar(false) } };
+      case 'tariff-read-passive': {
+        const passive = await calendar(true);
+        const ms = dateTimeToUtcMs(await get(cal.activatePassiveCalendarTime), await this.#zoneOptions());
+        return { ok: true, value: { calendar: passive, activateAt: ms === null ? null : new Date(ms).toISOString() } };
+      }
+      case 'tariff-write-passive': {
+        const c = calendarFromJson(params.calendar);
+        await set(cal.calendarNamePassive, c.name);
+        await set(cal.seasonProfilePassive, c.seasons);
+        await set(cal.weekProfileTablePassive, c.weeks);
+        await set(cal.dayProfileTablePassive, c.days);
+        return { ok: true };
+      }
+      case 'tariff-activate': {
+        if (params.activateAt === undefined) {
+          const activate = activityCalendarMethods.activatePassiveCalendar;
+          await named(activate, this.session.action({ classId: ClassId.activityCalendar, instanceId: ln, methodId: activate.id }, activate.encode(0)));
+          return { ok: true, value: { activated: true } };
+        }
+        const ms = instantFromText(params.activateAt, 'activateAt');
+        await set(cal.activatePassiveCalendarTime, await this.#deviceDateTime(ms));
+        return { ok: true, value: { activateAt: new Date(ms).toISOString() } };
+      }
+      case 'special-days-read':
+        return { ok: true, value: { days: specialDaysToJson(await get(days)) } };
+      case 'special-days-write': {
+        const entries = specialDaysFromJson(params.days, await get(days));
+        const insert = specialDaysMethods.insert;
+        for (const e of entries) await named(insert, this.session.action({ classId: ClassId.specialDaysTable, instanceId: ln, methodId: insert.id }, insert.encode(e)));
+        return { ok: true, value: { days: specialDaysToJson(entries) } };
+      }
+      case 'limits-read':
+        return {
+          ok: true,
+          value: {
+            limits: limitsToJson({
+              monitoredValue: await get(lim.monitoredValue), thresholdActive: await get(lim.thresholdActive), thresholdNormal: await get(lim.thresholdNormal),
+              thresholdEmergency: await get(lim.thresholdEmergency), minOverThresholdDuration: await get(lim.minOverThresholdDuration),
+              minUnderThresholdDuration: await get(lim.minUnderThresholdDuration),
+            }),
+          },
+        };
+      case 'limits-write': {
+        const l = limitsFromJson(params.limits);
+        // Every threshold is encoded (in the type the meter keeps it in) before anything is written.
+        const thresholds: [Member<DlmsData>, DlmsData][] = [];
+        for (const k of ['thresholdActive', 'thresholdNormal', 'thresholdEmergency'] as const) {
+          const v = l[k];
+          if (v !== undefined) thresholds.push([lim[k], thresholdData(v, await get(lim[k]), `limits.${k}`)]);
+        }
+        if (l.monitoredValue) await set(lim.monitoredValue, l.monitoredValue);
+        for (const [m, d] of thresholds) await set(m, d);
+        if (l.minOverThresholdDuration !== undefined) await set(lim.minOverThresholdDuration, l.minOverThresholdDuration);
+        if (l.minUnderThresholdDuration !== undefined) await set(lim.minUnderThresholdDuration, l.minUnderThresholdDuration);
+        return { ok: true };
+      }
+    }
+  }
+
+  /** GET one attribute in its class view; a data-access error names the attribute. */
+  async #get<T>(classId: number, ln: Uint8Array, m: Member<T>): Promise<T> {
+    const d = await named(m, this.session.get({ classId, instanceId: ln, attributeId: m.id }));
+    try {
+      return m.decode(d);
+    } catch (e) {
+      if (isDlmsError(e)) throw new SessionError('data', `unexpected answer: ${e.message}`, 'type-unmatched');
+      throw e;
+    }
+  }
+
+  async #set<T>(classId: number, ln: Uint8Array, m: Member<T>, value: T): Promise<void> {
+    await named(m, this.session.set({ classId, instanceId: ln, attributeId: m.id }, m.encode(value)));
+  }
+
+  get #inverted(): boolean {
+    return this.session.connection.settings.quirks.deviationSign === 'inverted';
+  }
+
+  /** How this meter's date-times name instants: its deviation sign, and its zone where a value gives none. */
+  async #zoneOptions(): Promise<DateTimeOptions> {
+    const tz = await this.#deviceTz();
+    return { deviationSign: this.#inverted ? 'inverted' : 'standard', ...(tz === null ? {} : { defaultDeviation: this.#inverted ? tz : -tz }) };
+  }
+
+  /** An instant as the meter's local date-time in its zone (as UTC when its clock names no zone). */
+  async #deviceDateTime(utcMs: number): Promise<CosemDateTime> {
+    const tz = await this.#deviceTz();
+    const dt = dateTimeFromUtcMs(utcMs, tz === null ? 0 : -tz);
+    return this.#inverted ? { ...dt, deviation: -dt.deviation } : dt;
   }
 
   async close(): Promise<string> {
@@ -469,6 +597,16 @@ export function stateValue(d: DlmsData): unknown {
 function scalar(v: ValueJson): unknown {
   if (!('data' in v)) return 'value' in v ? v.value : undefined;
   return v.data !== null && typeof v.data === 'object' ? Object.values(v.data)[0] : v.data;
+}
+
+/** A session step on one attribute, its data-access errors prefixed with the attribute's name. */
+async function named<T>(m: Member<unknown>, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (e) {
+    if (e instanceof SessionError && !e.fatal) throw new SessionError(e.phase, `${m.name}: ${e.message}`, e.reason);
+    throw e;
+  }
 }
 
 function failed(e: unknown): CollectOutcome {

@@ -480,6 +480,8 @@ export async function executeCommand(
       return { state: 'error', value: { relay: '-' }, note: 'relay absent', partial: true };
     case 'unsupported':
       return { state: 'error', value: out.value, note: out.note ?? 'not supported by the device', partial: true };
+    case 'refused':
+      return { state: 'error', value: out.value, note: out.note ?? 'refused', refused: true };
     case 'locked':
       return { state: 'error', value: out.value, note: `relay locked by hardware (lock state ${(out.value as { lockState?: number })?.lockState ?? '?'})`, refused: true };
     default:

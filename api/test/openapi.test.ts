@@ -223,7 +223,11 @@ for (const engine of ENGINES) {
       await call('Administrator', 'POST', `${base}/tasks/${task.id}/run`, undefined, 202);
       const got = await call('Operator', 'GET', `${base}/tasks/${task.id}`);
       assert.deepEqual([got.lastLaunch.state, got.lastLaunch.startedAt], ['pending', null]);
-      const calendar = { seasons: [{ name: 'all', start: '01-01', week: 'w' }], weeks: { w: [1, 1, 1, 1, 1, 1, 1] } };
+      const calendar = {
+        name: 'flat', seasons: [{ name: 'all', start: '****-01-01T00:00', week: 'w' }],
+        weeks: [{ name: 'w', monday: 1, tuesday: 1, wednesday: 1, thursday: 1, friday: 1, saturday: 1, sunday: 1 }],
+        days: [{ dayId: 1, schedule: [{ start: '00:00', script: '0.0.10.0.100.255', selector: 1 }] }],
+      };
       const cmd = await call('Administrator', 'POST', `${base}/commands/configure`, { deviceIds: [dev.id], function: 'tariff-write-passive', params: { calendar } });
       assert.deepEqual([cmd.source, cmd.content.commands[0].params.calendar, cmd.launch.state], ['command', calendar, 'pending']);
     });
