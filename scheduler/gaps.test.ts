@@ -6,11 +6,8 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ChdbEngine } from '../sinks/clickhouse/engine.js';
-import { migrate } from '../sinks/clickhouse/migrate.js';
+import { testWarehouse } from '../sinks/clickhouse/testing.js';
 import { ENGINES, openTestDb, type TestDb } from '../registry/testing.js';
 import { createProject } from '../registry/project-data.js';
 import { Scheduler } from './scheduler.js';
@@ -108,13 +105,7 @@ class GridMeters implements DeviceReader, ReadingSink {
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'hes-gaps-'));
-const engine = new ChdbEngine(join(dir, 'ch'));
-before(() => migrate(engine));
-after(async () => {
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const engine = testWarehouse('gaps');
 
 for (const db of ENGINES) {
   describe(`gap re-collection (${db})`, () => {

@@ -6,24 +6,15 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChdbEngine, ServerEngine } from '../../sinks/clickhouse/engine.js';
+import { ServerEngine } from '../../sinks/clickhouse/engine.js';
+import { testWarehouse } from '../../sinks/clickhouse/testing.js';
 import { startChdbHttpEndpoint } from '../../sinks/clickhouse/http-endpoint.js';
-import { migrate } from '../../sinks/clickhouse/migrate.js';
 import { ENGINES } from '../../registry/testing.js';
 import { createDevice, createProject } from '../../registry/project-data.js';
 import { buildApp } from '../app.js';
 import { startHarness, type Harness } from './harness.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hes-views-'));
-const engine = new ChdbEngine(join(dir, 'ch'));
-before(() => migrate(engine));
-after(async () => {
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const engine = testWarehouse('views');
 
 const utc = (s: string) => Date.parse(s);
 

@@ -6,24 +6,14 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChdbEngine } from '../../sinks/clickhouse/engine.js';
-import { migrate } from '../../sinks/clickhouse/migrate.js';
+import { testWarehouse } from '../../sinks/clickhouse/testing.js';
 import { ENGINES } from '../../registry/testing.js';
 import { createDevice, createProject } from '../../registry/project-data.js';
 import { serverTzMinutes } from '../../scheduler/readings.js';
 import { saveStates } from '../../scheduler/states.js';
 import { startHarness, type Harness } from './harness.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hes-data-api-'));
-const engine = new ChdbEngine(join(dir, 'ch'));
-before(() => migrate(engine));
-after(async () => {
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const engine = testWarehouse('data-api');
 
 const utc = (s: string) => Date.parse(s);
 const sec = (ms: number) => ms / 1000;
