@@ -41,6 +41,21 @@ const raw = (device: DeviceTarget, frames: CollectedFrame[] = []): RawFrame[] =>
   frameId: f.frameId, wire: Buffer.from(f.apdu), framing: 'APDU', direction: 'UPLINK', deviceId: device.num, commLineId: null, connector: 'tcp',
   receivedAt: f.receivedAt, sessionId: f.sessionId, context: f.context,
 }));
+/** The admin, as the creator of the tasks these tests run. */
+async function admin(db: TestDb['db']) {
+  return { userId: (await db.query<{ id: string }>(`SELECT id FROM users WHERE username = 'admin'`)).rows[0]!.id, username: 'admin', m2m: false };
+}
+
+/** Runs a task now and waits (up to 10 s) for its launch to finish. */
+async function runToEnd(db: TestDb['db'], projectId: string, taskId: string) {
+  let launch = await runNow(db, projectId, taskId, null);
+  for (let i = 0; i < 200 && launch.state !== 'finished'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    launch = await getLaunch(db, projectId, String(launch.id));
+  }
+  return launch;
+}
+
 const tagOf = (r: DecodedReading) => `${['A+', 'A-', 'R+', 'R-'][Number(r.obis.split('.')[2]) - 1]} T${r.tariff}`;
 
 describe('DlmsDeviceReader against the simulator', () => {
@@ -339,17 +354,12 @@ describe('DlmsDeviceReader against the simulator', () => {
       const task = await createTask(t.db, projectId, {
         kind: 'scheduled', name: 'limits', deviceIds: [ids[1]!],
         content: { commands: [{ function: 'limits-write', params: { limits: { thresholdActive: 12000 } } }, { function: 'limits-read' }] },
-      }, { userId: (await t.db.query<{ id: string }>(`SELECT id FROM users WHERE username = 'admin'`)).rows[0]!.id, username: 'admin', m2m: false });
+      }, await admin(t.db));
       scheduler.start();
-      const l = await runNow(t.db, projectId, String(task.id), null);
-      let launch = l;
-      for (let i = 0; i < 200 && launch.state !== 'finished'; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        launch = await getLaunch(t.db, projectId, String(l.id));
-      }
+      const launch = await runToEnd(t.db, projectId, String(task.id));
       assert.equal(launch.result, 'success', JSON.stringify(launch));
       const history = await commandHistory(t.db, projectId, ids[1]!, { limit: 10, offset: 0 });
-      const rows = history.items.filter((c) => c.launchId === String(l.id)).sort((a, b) => String(a.function).localeCompare(String(b.function)));
+      const rows = history.items.filter((c) => c.launchId === String(launch.id)).sort((a, b) => String(a.function).localeCompare(String(b.function)));
       assert.deepEqual(rows.map((c) => [c.function, c.state, c.result]), [
         ['limits-read', 'done', { limits: { monitoredValue: { classId: 3, obis: '1.0.16.7.0.255', attribute: 2 }, thresholdActive: 12000, thresholdNormal: 30000, thresholdEmergency: 15000, minOverThresholdDuration: 60, minUnderThresholdDuration: 60 } }],
         ['limits-write', 'done', null],
@@ -422,17 +432,12 @@ describe('DlmsDeviceReader against the simulator', () => {
       const task = await createTask(t.db, projectId, {
         kind: 'scheduled', name: 'profile', deviceIds: [ids[0]!, ids[1]!],
         content: { measurements: [{ archive: 'profile-15', depth: { count: 6, unit: 'hours' }, tags: ['A+ T0'] }], events: { journals: ['power-on-off'], depth: { count: 60, unit: 'days' } }, states: ['state-info'] },
-      }, { userId: (await t.db.query<{ id: string }>(`SELECT id FROM users WHERE username = 'admin'`)).rows[0]!.id, username: 'admin', m2m: false });
+      }, await admin(t.db));
       scheduler.start();
       const { device } = await target(ids[0]!);
       const stored = async () => (await measurements(data.engine, device.num, { archive: 'profile-15', limit: 100, offset: 0 })).total;
       for (let run = 0; run < 2; run++) {
-        const l = await runNow(t.db, projectId, String(task.id), null);
-        let launch = l;
-        for (let i = 0; i < 200 && launch.state !== 'finished'; i++) {
-          await new Promise((r) => setTimeout(r, 50));
-          launch = await getLaunch(t.db, projectId, String(l.id));
-        }
+        const launch = await runToEnd(t.db, projectId, String(task.id));
         assert.equal(launch.result, 'success', JSON.stringify(launch));
         // The pipeline stores asynchronously: wait until it took every frame sent so far, and stored them.
         for (let i = 0; i < 400 && ((await data.pipeline.metrics.framesIn.get()).values[0]?.value ?? 0) < sent; i++) await new Promise((r) => setTimeout(r, 50));
