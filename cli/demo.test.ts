@@ -147,7 +147,8 @@ it('hes start --demo 5: readings arrive through the API, equal the meters; SIGTE
     assert.ok(events.every((e) => e.name === (e.code === 1 ? 'power off' : 'power on')));
     const states = (await call('GET', `${p}/devices/${device.id}/states`, undefined, token)).items as { archive: string; code: string; value: unknown }[];
     const state = (code: string) => states.find((s) => s.code === code)?.value;
-    assert.deepEqual([state('serial-number'), state('firmware-version'), state('load-state'), state('time-zone')], [device.serialNumber, '12.1.0', 'connected', -180]);
+    assert.deepEqual([state('serial-number'), state('firmware-version'), state('load-state'), state('time-zone'), state('error-register')], [device.serialNumber, '12.1.0', 'connected', -180, 0]);
+    assert.equal(typeof state('alarm-register'), 'number');
 
     // SIGTERM stops it cleanly; after a restart on the same data dir (sessions ciphered with persisted
     // invocation counters on both sides) a run of the 15-minute task succeeds again.

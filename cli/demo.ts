@@ -87,7 +87,7 @@ export async function startDemo(db: Db, box: SecretBox, size: number, stateFile:
         kind: 'scheduled', name: 'Daily: end of day', groupIds: [groupId], schedule: 'every day at 01:00', priority: 500, retries: 2, retryDelaySeconds: 60,
         content: {
           measurements: [{ archive: 'end-of-day', depth: { count: 3, unit: 'days' } }],
-          events: { depth: { count: 3, unit: 'days' } }, states: ['state-time', 'state-info', 'state-relay'],
+          events: { depth: { count: 3, unit: 'days' } }, states: ['state-time', 'state-state', 'state-info', 'state-relay'],
         },
       }, actor);
       const quarter = await createTask(db, projectId, {

@@ -22,6 +22,8 @@ export interface FaultRule {
   wrongKeys?: boolean;
   /** Clock drift, ppm (e.g. 50 = 4.3 s a day fast). */
   clockDriftPpm?: number;
+  /** The meter reports its clock invalid (error register bit 0). */
+  clockInvalid?: boolean;
   /** Probability per day of a power outage of 1–4 hours: missing profile intervals + power events. */
   outagesPerDay?: number;
   /** Relays locked (lock state 1): remote disconnect / reconnect are refused. */
@@ -37,6 +39,7 @@ export interface MeterFaults {
   disconnectAfterRequests: number;
   wrongKeys: boolean;
   clockDriftPpm: number;
+  clockInvalid: boolean;
   outagesPerDay: number;
   relayLocked: boolean;
 }
@@ -50,6 +53,7 @@ export const NO_FAULTS: Readonly<MeterFaults> = Object.freeze({
   disconnectAfterRequests: 0,
   wrongKeys: false,
   clockDriftPpm: 0,
+  clockInvalid: false,
   outagesPerDay: 0,
   relayLocked: false,
 });

@@ -158,7 +158,10 @@ export class Fleet {
       index,
       this.serial(index),
       this.profile,
-      { historyStartDay: this.historyStartDay, clockDriftPpm: f.clockDriftPpm, driftEpochMs: this.startedAt, outagesPerDay: f.outagesPerDay, relayLocked: f.relayLocked },
+      {
+        historyStartDay: this.historyStartDay, clockDriftPpm: f.clockDriftPpm, driftEpochMs: this.startedAt, clockInvalid: f.clockInvalid,
+        outagesPerDay: f.outagesPerDay, relayLocked: f.relayLocked,
+      },
       this.states.get(index) ?? newMeterState(),
     );
     m.onEvent = (e) => this.onRuntimeEvent?.(index, e);

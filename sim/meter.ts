@@ -55,6 +55,8 @@ export interface MeterOptions {
   /** Clock drift, parts per million, counted from `driftEpochMs`. */
   clockDriftPpm: number;
   driftEpochMs: number;
+  /** The clock is known to be invalid (error register bit 0). */
+  clockInvalid: boolean;
   /** Probability of a power outage per day (0 = none). */
   outagesPerDay: number;
   /** Relays refuse to switch: they start locked (lock state 1). */

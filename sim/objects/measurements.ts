@@ -1,7 +1,7 @@
 /**
  * Objects that report measurements: energy registers (class 3, per channel and tariff), the interval
  * energy registers of SPODES profiles, instantaneous network parameters, the Clock (class 8) and the
- * identification Data objects (class 1).
+ * Data objects (class 1): identification, error and alarm registers, relay locks.
  */
 import { dateTimeFromUtcMs, dateTimeToUtcMs } from '../../decoders/dlms/axdr/datetime.js';
 import type { CosemDateTime, DlmsData } from '../../decoders/dlms/axdr/types.js';
@@ -10,6 +10,7 @@ import { ClassId, clockAttributes, clockMethods, dataAttributes, registerAttribu
 import { parseObis } from '../../decoders/dlms/obis.js';
 import { CHANNELS, SLOT_MS, localSlotOf, registersAt, slotEnergy } from '../model/energy.js';
 import { raiseEvent } from '../model/events.js';
+import { alarmRegister, errorRegister } from '../model/status.js';
 import { meterTime, relayStates, type Meter } from '../meter.js';
 import { energyObis, type CompiledProfile, type InstantaneousSpec } from '../profiles/profile.js';
 import { unit } from '../model/hash.js';
@@ -196,7 +197,7 @@ export function clockObject(obis: string): ObjectHandler {
   };
 }
 
-/** Identification objects and the relay lock objects. */
+/** Identification objects, the error and alarm registers and the relay lock objects. */
 export function dataObjects(p: CompiledProfile): ObjectHandler[] {
   const text = (s: string): DlmsData => ({ type: 'octet-string', value: new TextEncoder().encode(s) });
   const out = [
@@ -204,6 +205,8 @@ export function dataObjects(p: CompiledProfile): ObjectHandler[] {
     dataObject(p.objects.serialNumber, (ctx) => ({ type: 'visible-string', value: ctx.meter.serial })),
     dataObject(p.objects.firmwareVersion, (ctx) => ({ type: 'visible-string', value: ctx.meter.state.firmware ?? p.firmware })),
     dataObject(p.objects.invocationCounter, (ctx) => ({ type: 'double-long-unsigned', value: ctx.session.invocationCounter })),
+    dataObject(p.objects.errorRegister, (ctx) => ({ type: 'double-long-unsigned', value: errorRegister(ctx.meter) })),
+    dataObject(p.objects.alarmRegister, (ctx) => ({ type: 'double-long-unsigned', value: alarmRegister(ctx.meter, ctx.nowMs) })),
   ];
   p.relays.forEach((r, i) => {
     if (r.lockObis) out.push(dataObject(r.lockObis, (ctx) => encodeRelayLock(relayStates(ctx.meter)[i]!.lock)));

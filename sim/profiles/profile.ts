@@ -65,6 +65,8 @@ export interface RelaySpec {
 export interface AlarmSpec {
   journal: string;
   codes?: number[];
+  /** Bit 0..31 of the alarm register (0.0.97.98.0.255) set while such an event is less than a day old. */
+  bit?: number;
 }
 
 export interface DeviceProfile {
@@ -93,6 +95,9 @@ export interface DeviceProfile {
     limiter: string;
     imageTransfer: string;
     pushSetup: string;
+    /** Error and alarm registers (Data, double-long-unsigned bit fields; sim/model/status.ts). */
+    errorRegister: string;
+    alarmRegister: string;
   };
   /** OBIS per channel with `{t}` for the tariff (0 = total). */
   energy: Record<Channel, string>;
@@ -144,7 +149,10 @@ export function compileProfile(p: DeviceProfile): CompiledProfile {
     if (l.values === 'delta' && !p.intervalEnergy) throw new Error(`${p.name}: delta profile ${l.obis} needs intervalEnergy objects`);
   }
   for (const c of [...p.loadProfiles, ...p.billing].flatMap((x) => x.columns)) parseColumn(c);
-  for (const a of p.alarms ?? []) if (!p.journals.some((j) => j.name === a.journal)) throw new Error(`${p.name}: alarm journal ${a.journal} is not a journal of the profile`);
+  for (const a of p.alarms ?? []) {
+    if (!p.journals.some((j) => j.name === a.journal)) throw new Error(`${p.name}: alarm journal ${a.journal} is not a journal of the profile`);
+    if (a.bit !== undefined && !(Number.isInteger(a.bit) && a.bit >= 0 && a.bit <= 31)) throw new Error(`${p.name}: alarm register bit ${a.bit} is not 0..31`);
+  }
   if (p.utcOffsetMinutes % 15 !== 0) throw new Error(`${p.name}: utcOffsetMinutes must be a multiple of 15`);
   return { ...p, tariffSchedule: new TariffSchedule(p.tariffs) };
 }
