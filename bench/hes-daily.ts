@@ -5,8 +5,9 @@
  * registered through the API's JSON configuration import (one DLMS protocol with its keys per meter, one TCP
  * channel per 100 meters as a gateway or concentrator would be); then one task reads every meter's
  * end-of-day registers and the day's 15-minute profile, and we measure the launch from "run" to finished:
- * wall time, sessions/s, readings/s, the HES process's CPU seconds and peak RSS (/proc), and the readings
- * stored (counted through the measurements API).
+ * wall time, sessions/s, readings/s, the HES process's CPU seconds — all threads, and the main thread alone
+ * (scheduler, sessions, registry, API; the other threads are the data plane's decoders and ClickHouse) — and
+ * peak RSS (/proc), and the readings stored (counted through the measurements API).
  *
  *   HES_BENCH_METERS=1000 npm run bench -- hes-daily      (default 10,000 meters)
  */
@@ -64,11 +65,13 @@ async function dailyRead(meters: number): Promise<BenchResult[]> {
       content: { measurements: [{ archive: 'end-of-day', depth: { count: 1, unit: 'days' } }, { archive: 'profile-15', depth: { count: 1, unit: 'days' } }] },
     });
     const cpu0 = processStats(hes.pid).cpuSeconds;
+    const main0 = mainThreadCpuSeconds(hes.pid);
     const t1 = performance.now();
     const run = await api.post<{ id: string }>(`${p}/tasks/${task.id}/run`);
     const launch = await poll(() => api.get<Launch>(`${p}/launches/${run.id}`), (l) => l.state === 'finished', 6 * 3_600_000, 1000, 'the daily read');
     const wall = (performance.now() - t1) / 1000;
     const stats = processStats(hes.pid);
+    const mainCpu = mainThreadCpuSeconds(hes.pid) - main0;
 
     // The pipeline stores asynchronously: count until two counts a few seconds apart agree.
     let stored = await countReadings(api, p);
@@ -85,6 +88,7 @@ async function dailyRead(meters: number): Promise<BenchResult[]> {
       { name: 'hes-daily.sessions', value: sessions / wall, unit: 'sessions/s', ...common },
       { name: 'hes-daily.readings', value: stored / wall, unit: 'readings/s', stored, ...common },
       { name: 'hes-daily.cpu', value: stats.cpuSeconds - cpu0, unit: 'cpu-s', cpuPerSession: (stats.cpuSeconds - cpu0) / Math.max(1, sessions), ...common },
+      { name: 'hes-daily.cpuMain', value: mainCpu, unit: 'cpu-s', cpuPerSession: mainCpu / Math.max(1, sessions), ...common },
       { name: 'hes-daily.peakRss', value: stats.peakRssBytes / 2 ** 20, unit: 'MiB', ...common },
     ];
   } catch (e) {
@@ -95,6 +99,13 @@ async function dailyRead(meters: number): Promise<BenchResult[]> {
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** CPU seconds of the process's main thread (its task with the process id; USER_HZ 100 as in processStats). */
+function mainThreadCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** A stable UUID for the i-th entry of a kind in the configuration file (comm lines refer to them). */

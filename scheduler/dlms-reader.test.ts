@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTestDb, type TestDb } from '../registry/testing.js';
 import { SecretBox } from '../registry/crypto.js';
-import { createProject } from '../registry/project-data.js';
+import { ProtocolStore, createProject } from '../registry/project-data.js';
 import { loadConfig } from '../config/index.js';
 import { startSimMeters, type SimMeters } from '../ingest/testing/sim-meters.js';
 import { journalEvents } from '../sim/model/events.js';
@@ -23,13 +23,14 @@ import { registerFleet } from '../cli/demo.js';
 import { openDataPlane } from '../cli/data-plane.js';
 import { decodeFrames, type DecodedReading } from '../workers/testing.js';
 import { activityCalendarAttributes, specialDaysAttributes } from '../decoders/dlms/cosem/index.js';
+import { toHex } from '../decoders/dlms/axdr/writer.js';
 import type { RawFrame } from '../schemas/avro/index.js';
 import { RegistryInvocationCounterStore } from './counters.js';
 import { DlmsDeviceReader } from './dlms-reader.js';
 import { LinkError, type CollectedFrame, type CommLineRef, type DeviceTarget } from './reader.js';
 import { PipelineSink } from './pipeline-sink.js';
 import { deviceEvents, measurements } from './readings.js';
-import { Scheduler, executeCommand } from './scheduler.js';
+import { Scheduler, commLines, executeCommand } from './scheduler.js';
 import { deviceStates, saveStates } from './states.js';
 import { commandHistory, createTask, getLaunch, runNow } from './tasks.js';
 
@@ -63,11 +64,7 @@ describe('DlmsDeviceReader against the simulator', () => {
 
   const target = async (id: string): Promise<{ device: DeviceTarget; line: CommLineRef }> => {
     const d = (await t.db.query<DeviceTarget>('SELECT id, num::float8 AS num, project_id AS "projectId", serial_number AS "serialNumber", type FROM devices WHERE id = $1', [id])).rows[0]!;
-    const line = (await t.db.query<CommLineRef>(
-      `SELECT cl.id, cl.channel_id AS "channelId", c.kind AS "channelKind", c.exclusive, cl.protocol_id AS "protocolId", cl.profile_id AS "profileId",
-              cl.protocol_map AS "protocolMap", cl.address, cl.priority, cl.attempts FROM comm_lines cl JOIN channels c ON c.id = cl.channel_id WHERE cl.device_id = $1`, [id],
-    )).rows[0]!;
-    return { device: d, line };
+    return { device: d, line: (await commLines(t.db, id))[0]! };
   };
 
   before(async () => {
@@ -337,7 +334,7 @@ describe('DlmsDeviceReader against the simulator', () => {
       `INSERT INTO comm_lines (project_id, device_id, channel_id, protocol_id, profile_id, address, attempts) SELECT project_id, device_id, channel_id, protocol_id, 'TEST_CONFIG', address, 1 FROM comm_lines WHERE id = $1 RETURNING id`,
       [line.id],
     )).rows[0]!.id;
-    const link = await reader.open(device, { ...line, id: other }, never);
+    const link = await reader.open(device, (await commLines(t.db, device.id)).find((l) => l.id === other)!, never);
     assert.deepEqual(await link.control({ function: 'tariff-read-active' }), { ok: false, reason: 'unsupported', note: 'device profile TEST_CONFIG names no activity calendar (activityCalendar)' });
     assert.deepEqual(await link.control({ function: 'special-days-read' }), { ok: false, reason: 'unsupported', note: 'entries: object not found: 11/0.0.11.0.9.255/2' });
     // The device result is partial, as for a missing relay.
@@ -386,9 +383,10 @@ describe('DlmsDeviceReader against the simulator', () => {
   it('reaches a meter over HDLC: protocol address length 4, the comm line address as the physical address', async () => {
     const hdlc = await startSimMeters({ framing: 'hdlc', fleet: { meters: 3, profile: 'ce308' } });
     try {
+      const wrapper = (await target(ids[2]!)).line;
+      await t.db.query(`UPDATE protocols SET settings = settings || '{"serverAddressLength": 4}' WHERE id = $1`, [wrapper.protocolId]);
+      await t.db.query(`UPDATE channels SET settings = $2 WHERE id = $1`, [wrapper.channelId, JSON.stringify({ host: '127.0.0.1', port: hdlc.port })]);
       const { device, line } = await target(ids[2]!);
-      await t.db.query(`UPDATE protocols SET settings = settings || '{"serverAddressLength": 4}' WHERE id = $1`, [line.protocolId]);
-      await t.db.query(`UPDATE channels SET settings = $2 WHERE id = $1`, [line.channelId, JSON.stringify({ host: '127.0.0.1', port: hdlc.port })]);
       const link = await reader.open(device, { ...line, address: '18' }, never);
       const current = await link.collect({ kind: 'measurement', item: { archive: 'current', tags: ['A+ T0', 'R- T0'] } });
       assert.equal(current.status, 'ok', current.note);
@@ -412,9 +410,20 @@ describe('DlmsDeviceReader against the simulator', () => {
       `INSERT INTO comm_lines (project_id, device_id, channel_id, protocol_id, profile_id, address, attempts) SELECT project_id, device_id, $2, protocol_id, profile_id, address, 1 FROM comm_lines WHERE id = $1 RETURNING id`,
       [line.id, ch],
     )).rows[0]!.id;
-    await assert.rejects(reader.open(device, { ...line, id: dead, attempts: 1 }, never), (e: Error) => e instanceof LinkError && /could not start a session/.test(e.message));
+    await assert.rejects(reader.open(device, { ...(await commLines(t.db, device.id)).find((l) => l.id === dead)!, attempts: 1 }, never), (e: Error) => e instanceof LinkError && /could not start a session/.test(e.message));
     // meter 2 answers on meter 1's wPort with the wrong keys
     await assert.rejects(reader.open(device, { ...line, address: '257' }, never), (e: Error) => e instanceof LinkError && /authentication|association|rejected|timeout/i.test(e.message));
+  });
+
+  it('opens with the protocol\'s keys as the comm lines give them: an edit of the keys applies to the next session', async () => {
+    const { device, line } = await target(ids[1]!);
+    const protocols = new ProtocolStore(t.db, box);
+    const setKey = (encryptionKey: string) => protocols.update(projectId, line.protocolId, { settings: { ...line.protocolSettings, encryptionKey } });
+    await (await reader.open(device, line, never)).close(); // the reader now keeps this protocol's opened secrets
+    await setKey('00'.repeat(16));
+    await assert.rejects(reader.open(device, (await target(ids[1]!)).line, never), (e: Error) => e instanceof LinkError && /authentication|association|rejected|timeout/i.test(e.message));
+    await setKey(toHex(sim.fleet.keys(1).blockCipherKey)); // the operator fixes the key
+    await (await reader.open(device, (await target(ids[1]!)).line, never)).close();
   });
 
   it('launches by the scheduler go through the bus and decoder pool into ClickHouse, stored once however often they run', async () => {

@@ -76,16 +76,6 @@ function tagsByObis(p: DriverProfile): Map<string, string> {
   return m;
 }
 
-interface LineRow {
-  channelKind: string;
-  channelSettings: { host?: string; port?: number };
-  protocolId: string;
-  protocolKind: string;
-  protocolSettings: Record<string, unknown>;
-  secretsEnc: string | null;
-  profile: DriverProfile | null;
-}
-
 /** The registry's DLMS protocol settings (seed 003 table 3) and the comm line's address as codec settings. */
 export function connectionSettings(s: Record<string, unknown>, secrets: Record<string, string>, address: string): ConnectionSettingsInit {
   const override = address.trim() === '' ? undefined : Number(address);
@@ -122,47 +112,85 @@ export interface DlmsDeviceReaderOptions {
   connect?: (host: string, port: number, timeoutMs: number) => Promise<ByteTransport>;
 }
 
+/** Protocols whose opened secrets are kept (one per meter when each has its own keys). */
+const SECRETS_KEPT = 10_000;
+
+/** What the reader keeps of the registry's slowly changing data; a failed load is not kept. */
+interface RegistryCache {
+  at: number;
+  retention?: Promise<ReadonlyMap<string, number>>;
+  profiles: Map<string, Promise<DriverProfile | null>>;
+}
+
 export class DlmsDeviceReader implements DeviceReader {
   readonly #o: Required<DlmsDeviceReaderOptions>;
   readonly #protocols: ProtocolStore;
-  #archives: { at: number; days: ReadonlyMap<string, number> } | undefined;
+  /**
+   * Archive retention and device profiles change only with an administrator's edit or a new HES version:
+   * loaded once (a promise, so that concurrent opens share one query) and again after a minute.
+   */
+  #registry: RegistryCache | undefined;
+  /** Opened secrets by protocol id, valid while the protocol's sealed secrets are the ones they came from (an edit seals anew). */
+  readonly #secrets = new Map<string, { sealed: string; secrets: Record<string, string> }>();
 
   constructor(o: DlmsDeviceReaderOptions) {
     this.#o = { counters: new MemoryInvocationCounterStore(), detail: false, now: Date.now, connect: connectTcp, ...o };
     this.#protocols = new ProtocolStore(o.db, o.box);
   }
 
-  /** Retention depth in days per archive (0 = never purge), for the frames' decoding context; reloaded every minute. */
-  async #retentionDays(): Promise<ReadonlyMap<string, number>> {
+  #fresh(): RegistryCache {
     const now = this.#o.now();
-    if (!this.#archives || now - this.#archives.at > 60_000) {
-      const r = await this.#o.db.query<{ id: string; days: number }>(
-        `SELECT id, CASE WHEN never_purge THEN 0 ELSE least(ceil(retention_seconds / 86400.0), 65535)::int END AS days FROM archives`,
-      );
-      this.#archives = { at: now, days: new Map(r.rows.map((a) => [a.id, Number(a.days)])) };
-    }
-    return this.#archives.days;
+    if (!this.#registry || now - this.#registry.at > 60_000) this.#registry = { at: now, profiles: new Map() };
+    return this.#registry;
   }
 
-  async open(device: DeviceTarget, line: CommLineRef, signal: AbortSignal): Promise<DeviceLink> {
-    const r = await this.#o.db.query<LineRow>(
-      `SELECT c.kind AS "channelKind", c.settings AS "channelSettings", p.id AS "protocolId", p.kind AS "protocolKind", p.settings AS "protocolSettings",
-              p.secrets_enc AS "secretsEnc", dp.body AS profile
-       FROM comm_lines cl JOIN channels c ON c.id = cl.channel_id JOIN protocols p ON p.id = cl.protocol_id
-       LEFT JOIN device_profiles dp ON dp.id = cl.profile_id WHERE cl.id = $1`,
-      [line.id],
-    );
-    const row = r.rows[0];
-    if (!row) throw new LinkError(`comm line ${line.id} not found`);
-    if (row.channelKind !== 'TCP' || !row.channelSettings.host || !row.channelSettings.port) {
-      throw new LinkError(`channel kind ${row.channelKind} is not read by the DLMS TCP reader`);
+  /** Retention depth in days per archive (0 = never purge), for the frames' decoding context. */
+  #retentionDays(): Promise<ReadonlyMap<string, number>> {
+    const cache = this.#fresh();
+    if (!cache.retention) {
+      const loading = this.#o.db.query<{ id: string; days: number }>(
+        `SELECT id, CASE WHEN never_purge THEN 0 ELSE least(ceil(retention_seconds / 86400.0), 65535)::int END AS days FROM archives`,
+      ).then((q) => new Map(q.rows.map((a) => [a.id, Number(a.days)])));
+      cache.retention = loading;
+      loading.catch(() => {
+        if (cache.retention === loading) cache.retention = undefined;
+      });
     }
-    if (row.protocolKind !== 'DLMS') throw new LinkError(`protocol ${row.protocolKind} is not DLMS`);
-    if (!row.profile) throw new LinkError('the comm line has no device profile (driver)');
-    const secrets = this.#protocols.secrets({ id: row.protocolId, secretsEnc: row.secretsEnc });
-    const settings = connectionSettings(row.protocolSettings, secrets, line.address);
-    const waitTimeMs = Number(row.protocolSettings.waitTime ?? 5) * 1000;
-    const { host, port } = row.channelSettings;
+    return cache.retention;
+  }
+
+  /** A device profile (driver) by id; null when there is none. */
+  #profile(id: string): Promise<DriverProfile | null> {
+    const { profiles } = this.#fresh();
+    let p = profiles.get(id);
+    if (!p) {
+      p = this.#o.db.query<{ body: DriverProfile }>('SELECT body FROM device_profiles WHERE id = $1', [id]).then((q) => q.rows[0]?.body ?? null);
+      profiles.set(id, p);
+      p.catch(() => profiles.delete(id));
+    }
+    return p;
+  }
+
+  #secretsOf(line: CommLineRef): Record<string, string> {
+    if (!line.secretsEnc) return {};
+    const kept = this.#secrets.get(line.protocolId);
+    if (kept?.sealed === line.secretsEnc) return kept.secrets;
+    const secrets = this.#protocols.secrets({ id: line.protocolId, secretsEnc: line.secretsEnc });
+    this.#secrets.delete(line.protocolId);
+    if (this.#secrets.size >= SECRETS_KEPT) this.#secrets.delete(this.#secrets.keys().next().value!);
+    this.#secrets.set(line.protocolId, { sealed: line.secretsEnc, secrets });
+    return secrets;
+  }
+
+  /** Opens a session over a comm line as commLines (scheduler.ts) gives it: no registry query but the cached ones. */
+  async open(device: DeviceTarget, line: CommLineRef, signal: AbortSignal): Promise<DeviceLink> {
+    const { host, port } = line.channelSettings as { host?: string; port?: number };
+    if (line.channelKind !== 'TCP' || !host || !port) throw new LinkError(`channel kind ${line.channelKind} is not read by the DLMS TCP reader`);
+    if (line.protocolKind !== 'DLMS') throw new LinkError(`protocol ${line.protocolKind} is not DLMS`);
+    const profile = line.profileId ? await this.#profile(line.profileId) : null;
+    if (!profile) throw new LinkError('the comm line has no device profile (driver)');
+    const settings = connectionSettings(line.protocolSettings, this.#secretsOf(line), line.address);
+    const waitTimeMs = Number(line.protocolSettings.waitTime ?? 5) * 1000;
     const retention = await this.#retentionDays();
     const log = new ExchangeLog({
       detail: this.#o.detail, framing: settings.framing!,
@@ -176,11 +204,11 @@ export class DlmsDeviceReader implements DeviceReader {
       if (signal.aborted) break;
       try {
         const session = await DlmsSession.open(await this.#o.connect(host, port, waitTimeMs), settings, {
-          waitTimeMs, resendCount: Number(row.protocolSettings.resendCount ?? 2), log,
+          waitTimeMs, resendCount: Number(line.protocolSettings.resendCount ?? 2), log,
           context: { deviceId: device.id, projectId: device.projectId, channel: line.channelId },
           ...(settings.keys ? { counters: { store: this.#o.counters, deviceId: device.id } } : {}),
         });
-        return new DlmsLink(session, row.profile, log, this.#o.now, retention);
+        return new DlmsLink(session, profile, log, this.#o.now, retention);
       } catch (e) {
         if (!(e instanceof SessionError) && !(e instanceof ConnectError)) throw e;
         last = e instanceof ConnectError ? `could not start a session: ${e.message}` : e.message;

@@ -16,13 +16,22 @@ export interface DeviceTarget {
   type: string;
 }
 
-/** A comm line as the scheduler orders and hands it to the reader. */
+/**
+ * A comm line as the scheduler orders and hands it to the reader, with what a session needs of its channel
+ * and protocol as the registry holds them when the device's read starts (scheduler.ts `commLines`).
+ */
 export interface CommLineRef {
   id: string;
   channelId: string;
   channelKind: string;
   exclusive: boolean;
+  /** The channel's settings (TCP: host, port). */
+  channelSettings: Record<string, unknown>;
   protocolId: string;
+  protocolKind: string;
+  protocolSettings: Record<string, unknown>;
+  /** The protocol's secrets, sealed with the master key (null: none). */
+  secretsEnc: string | null;
   profileId: string | null;
   protocolMap: string;
   address: string;

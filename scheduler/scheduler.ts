@@ -83,6 +83,81 @@ export function launchResult(results: readonly string[]): LaunchResult {
 
 class Cancelled extends Error {}
 
+interface DeviceResultRow {
+  deviceId: string;
+  result: DeviceResult;
+  note: string;
+  attempts: number;
+  lineId: string | null;
+  startedAt: string;
+  finishedAt: string;
+  log: string;
+}
+
+/** How long a finished device's result may wait to be written with others, and how many are written at most at once. */
+const RESULT_FLUSH_MS = 200;
+const RESULT_BATCH = 100;
+
+/**
+ * The per-device results of one launch, written to launch_devices together (one UPDATE per batch instead of
+ * one per device): the first result after a quiet spell at once, the next ones within RESULT_FLUSH_MS, all
+ * of them before the launch's end, cancellation or hand-back. A crash loses the results not written yet:
+ * those devices are still pending and the next owner reads them again, as it does the devices in flight.
+ */
+class DeviceResults {
+  #rows: DeviceResultRow[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #error: unknown;
+  #lastWriteAt = -Infinity;
+  #discarded = false;
+
+  constructor(private readonly db: Db, private readonly launchId: string) {}
+
+  add(row: DeviceResultRow): void {
+    if (this.#discarded) return;
+    this.#rows.push(row);
+    if (this.#rows.length >= RESULT_BATCH) this.#write();
+    else this.#timer ??= setTimeout(() => this.#write(), Math.max(0, this.#lastWriteAt + RESULT_FLUSH_MS - performance.now()));
+  }
+
+  /** Writes every result added so far; throws when a write failed (its rows stay for the next flush). */
+  async flush(): Promise<void> {
+    this.#error = undefined;
+    this.#write();
+    await this.#writing;
+    if (this.#error) throw this.#error;
+  }
+
+  /** Forgets the results not written yet, as a crash would (Scheduler.crash). */
+  discard(): void {
+    this.#discarded = true;
+    clearTimeout(this.#timer);
+    this.#rows = [];
+  }
+
+  #write(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#discarded || !this.#rows.length) return;
+    const rows = this.#rows;
+    this.#rows = [];
+    this.#lastWriteAt = performance.now();
+    const column = <K extends keyof DeviceResultRow>(k: K) => rows.map((r) => r[k]);
+    this.#writing = this.#writing.then(() => this.db.query(
+      `UPDATE launch_devices ld SET result = r.result, note = r.note, attempts = r.attempts, comm_line_id = r.line_id,
+              started_at = r.started_at, finished_at = r.finished_at, exchange_log = r.log
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::uuid[], $7::timestamptz[], $8::timestamptz[], $9::text[])
+         AS r(device_id, result, note, attempts, line_id, started_at, finished_at, log)
+       WHERE ld.launch_id = $1 AND ld.device_id = r.device_id`,
+      [this.launchId, column('deviceId'), column('result'), column('note'), column('attempts'), column('lineId'), column('startedAt'), column('finishedAt'), column('log')],
+    )).then(() => undefined, (e: unknown) => {
+      this.#error ??= e;
+      this.#rows.unshift(...rows);
+    });
+  }
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Cancelled());
@@ -101,7 +176,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class Scheduler {
   readonly instanceId: string;
   readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId' | 'gaps'>> & Pick<SchedulerOptions, 'gaps'> & { gate: SessionGate };
-  readonly #running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  readonly #running = new Map<string, { abort: AbortController; results: DeviceResults; done: Promise<void> }>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
 
@@ -140,7 +215,10 @@ export class Scheduler {
   crash(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    for (const r of this.#running.values()) r.abort.abort(new Cancelled('crash'));
+    for (const r of this.#running.values()) {
+      r.results.discard();
+      r.abort.abort(new Cancelled('crash'));
+    }
   }
 
   /** One round: fire due tasks, queue gap re-collections, then claim launches up to the concurrency. */
@@ -231,12 +309,13 @@ export class Scheduler {
 
   #spawn(l: ClaimedLaunch): void {
     const abort = new AbortController();
-    const done = this.#run(l, abort).finally(() => this.#running.delete(l.id));
-    this.#running.set(l.id, { abort, done });
+    const results = new DeviceResults(this.#o.db, l.id);
+    const done = this.#run(l, abort, results).finally(() => this.#running.delete(l.id));
+    this.#running.set(l.id, { abort, results, done });
   }
 
   /** Runs one claimed launch to its end (or until cancelled, stopped, or taken over). */
-  async #run(l: ClaimedLaunch, abort: AbortController): Promise<void> {
+  async #run(l: ClaimedLaunch, abort: AbortController, results: DeviceResults): Promise<void> {
     const { db } = this.#o;
     let cancelledBy: 'user' | 'schedule' | undefined;
     let lost = false;
@@ -271,9 +350,11 @@ export class Scheduler {
       );
       const queue = [...pending.rows];
       const worker = async () => {
-        for (let d = queue.shift(); d && !abort.signal.aborted; d = queue.shift()) await this.#device(l, task, d, abort.signal);
+        for (let d = queue.shift(); d && !abort.signal.aborted; d = queue.shift()) await this.#device(l, task, d, results, abort.signal);
       };
       await Promise.all(Array.from({ length: Math.min(this.#o.deviceConcurrency, queue.length) }, worker));
+      // Every device read so far has its result before anything is decided (cancel, hand-back, the launch's result).
+      await results.flush();
       // A last look: a cancel that arrived after the last heartbeat still counts.
       const c = await db.query<{ cancel: string | null; owner: string | null }>(
         'SELECT cancel_requested AS cancel, claimed_by AS owner FROM task_launches WHERE id = $1', [l.id],
@@ -316,21 +397,17 @@ export class Scheduler {
   }
 
   /** Reads one device: rounds of retries, each trying the comm lines in priority order. */
-  async #device(l: ClaimedLaunch, task: TaskRow, device: DeviceTarget, signal: AbortSignal): Promise<void> {
+  async #device(l: ClaimedLaunch, task: TaskRow, device: DeviceTarget, results: DeviceResults, signal: AbortSignal): Promise<void> {
     const { db } = this.#o;
     const startedAt = iso(this.#o.now());
-    const lines = await db.query<CommLineRef>(
-      `SELECT cl.id, cl.channel_id AS "channelId", c.kind AS "channelKind", c.exclusive, cl.protocol_id AS "protocolId", cl.profile_id AS "profileId",
-              cl.protocol_map AS "protocolMap", cl.address, cl.priority, cl.attempts
-       FROM comm_lines cl JOIN channels c ON c.id = cl.channel_id WHERE cl.device_id = $1 AND cl.enabled ORDER BY cl.priority DESC, cl.id`,
-      [device.id],
-    );
-    const save = (result: DeviceResult, note: string, attempts: number, lineId: string | null, log: string) => db.query(
-      `UPDATE launch_devices SET result = $3, note = $4, attempts = $5, comm_line_id = $6, started_at = $7::timestamptz, finished_at = $8::timestamptz, exchange_log = $9
-       WHERE launch_id = $1 AND device_id = $2`,
-      [l.id, device.id, result, note, attempts, lineId, startedAt, iso(this.#o.now()), log],
-    );
-    if (!lines.rows.length) {
+    let lines = await commLines(db, device.id);
+    // Commands act on the meter: their devices' results are written at once, so a crash repeats no command
+    // but the one in flight; readings may be read again (the pipeline stores them once).
+    const save = async (result: DeviceResult, note: string, attempts: number, lineId: string | null, log: string) => {
+      results.add({ deviceId: device.id, result, note, attempts, lineId, startedAt, finishedAt: iso(this.#o.now()), log });
+      if (!task.gapReads && task.content.commands?.length) await results.flush();
+    };
+    if (!lines.length) {
       await save('absent', 'no enabled comm line', 0, null, '');
       return;
     }
@@ -341,9 +418,11 @@ export class Scheduler {
     try {
       for (;;) {
         round++;
+        // A retry round sees the comm lines, channels and protocols as they are now (an operator may have fixed them).
+        if (round > 1) lines = await commLines(db, device.id);
         const notes: string[] = [];
         last = { result: 'error', note: '', lineId: null };
-        for (const line of lines.rows) {
+        for (const line of lines) {
           const header = `--- attempt ${round}, comm line ${line.id} (${line.channelKind}, priority ${line.priority}) ---`;
           const r = await this.#o.gate.run(
             { channelId: line.channelId, exclusive: line.exclusive, priority: 1000 - task.priority },
@@ -358,7 +437,7 @@ export class Scheduler {
           final = r.final === true;
           break;
         }
-        if (!last.lineId) last.note = notes.join('; ');
+        if (!last.lineId) last.note = notes.join('; ') || 'no enabled comm line';
         if (last.result !== 'error' || final || (!task.pollUntilSuccess && round > task.retries)) break;
         await sleep(task.retryDelaySeconds * this.#o.delayUnitMs, signal);
       }
@@ -447,6 +526,22 @@ export class Scheduler {
     );
     return out;
   }
+}
+
+/**
+ * A device's enabled comm lines in priority order (higher first), each with its channel and protocol: one
+ * query gives the reader all a session needs but the device profile, which does not change during a launch.
+ */
+export async function commLines(db: Db, deviceId: string): Promise<CommLineRef[]> {
+  const r = await db.query<CommLineRef>(
+    `SELECT cl.id, cl.channel_id AS "channelId", c.kind AS "channelKind", c.exclusive, c.settings AS "channelSettings",
+            cl.protocol_id AS "protocolId", p.kind AS "protocolKind", p.settings AS "protocolSettings", p.secrets_enc AS "secretsEnc",
+            cl.profile_id AS "profileId", cl.protocol_map AS "protocolMap", cl.address, cl.priority, cl.attempts
+     FROM comm_lines cl JOIN channels c ON c.id = cl.channel_id JOIN protocols p ON p.id = cl.protocol_id
+     WHERE cl.device_id = $1 AND cl.enabled ORDER BY cl.priority DESC, cl.id`,
+    [deviceId],
+  );
+  return r.rows;
 }
 
 function itemName(i: CollectItem): string {
