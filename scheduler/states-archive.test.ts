@@ -14,7 +14,8 @@ import { journalEvents } from '../sim/model/events.js';
 import { loadProfile } from '../sim/profiles/profile.js';
 import { RegistryInvocationCounterStore } from './counters.js';
 import { DlmsDeviceReader } from './dlms-reader.js';
-import type { CommLineRef, DeviceTarget } from './reader.js';
+import type { DeviceTarget } from './reader.js';
+import { commLines } from './scheduler.js';
 import { deviceStates, saveStates } from './states.js';
 
 const DAY = 86_400_000;
@@ -58,10 +59,7 @@ describe('state-state: error and alarm registers', () => {
     const [t1, t2] = [failure - 60_000, failure + 60_000];
 
     const d = (await t.db.query<DeviceTarget>('SELECT id, num::float8 AS num, project_id AS "projectId", serial_number AS "serialNumber", type FROM devices WHERE id = $1', [deviceId])).rows[0]!;
-    const line = (await t.db.query<CommLineRef>(
-      `SELECT cl.id, cl.channel_id AS "channelId", c.kind AS "channelKind", c.exclusive, cl.protocol_id AS "protocolId", cl.profile_id AS "profileId",
-              cl.protocol_map AS "protocolMap", cl.address, cl.priority, cl.attempts FROM comm_lines cl JOIN channels c ON c.id = cl.channel_id WHERE cl.device_id = $1`, [deviceId],
-    )).rows[0]!;
+    const line = (await commLines(t.db, deviceId))[0]!;
     const link = await reader.open(d, line, never);
     const read = async (at: number) => {
       simNow = at;
