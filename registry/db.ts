@@ -19,6 +19,25 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/** The WHERE conditions of a filtered list with numbered parameters: `add('x = ?', v)` appends `x = $n`. */
+export class Conditions {
+  readonly #parts: string[] = [];
+  readonly params: unknown[] = [];
+
+  constructor(fixed: Record<string, unknown>) {
+    for (const [sql, v] of Object.entries(fixed)) this.add(sql, v);
+  }
+
+  add(sql: string, value: unknown): void {
+    this.params.push(value);
+    this.#parts.push(sql.replace('?', `$${this.params.length}`));
+  }
+
+  get sql(): string {
+    return this.#parts.join(' AND ');
+  }
+}
+
 /** int8 and numeric as JS numbers on both engines (PGlite already does; pg returns strings). */
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {

@@ -4,7 +4,7 @@
  * archive and code (its `changed_at` and the latest `read_at`); `device_state_history` gets a row per
  * change, the first read included. Tables: schemas/postgres/0007_device_states.sql.
  */
-import type { Db } from '../registry/db.js';
+import { Conditions, type Db } from '../registry/db.js';
 import type { CollectedRecord } from './reader.js';
 
 /**
@@ -66,23 +66,17 @@ const iso = (t: Date | string) => new Date(t).toISOString();
  * first, within from/to (change time, UTC).
  */
 export async function deviceStates(db: Db, projectId: string, deviceId: string, q: StateQuery, history: boolean): Promise<{ items: DeviceState[]; total: number }> {
-  const where = ['project_id = $1', 'device_id = $2'];
-  const params: unknown[] = [projectId, deviceId];
-  const add = (sql: string, v: unknown) => {
-    params.push(v);
-    where.push(sql.replace('?', `$${params.length}`));
-  };
-  if (q.archive) add('archive = ?', q.archive);
-  if (q.code) add('code = ?', q.code);
-  if (q.from) add('changed_at >= ?::timestamptz', q.from);
-  if (q.to) add('changed_at < ?::timestamptz', q.to);
+  const c = new Conditions({ 'project_id = ?': projectId, 'device_id = ?': deviceId });
+  if (q.archive) c.add('archive = ?', q.archive);
+  if (q.code) c.add('code = ?', q.code);
+  if (q.from) c.add('changed_at >= ?::timestamptz', q.from);
+  if (q.to) c.add('changed_at < ?::timestamptz', q.to);
   const table = history ? 'device_state_history' : 'device_states';
-  const cond = where.join(' AND ');
-  const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${cond}`, params);
+  const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${c.sql}`, c.params);
   const rows = await db.query<{ archive: string; code: string; value: unknown; changedAt: Date | string; readAt?: Date | string }>(
-    `SELECT archive, code, value, changed_at AS "changedAt"${history ? '' : ', read_at AS "readAt"'} FROM ${table} WHERE ${cond}
+    `SELECT archive, code, value, changed_at AS "changedAt"${history ? '' : ', read_at AS "readAt"'} FROM ${table} WHERE ${c.sql}
      ORDER BY ${history ? 'changed_at DESC, id DESC' : 'archive, code'} LIMIT ${Number(q.limit)} OFFSET ${Number(q.offset)}`,
-    params,
+    c.params,
   );
   return {
     total: total.rows[0]?.n ?? 0,

@@ -2,7 +2,7 @@
  * Collection tasks, launches and command history in the registry: what the API reads and changes. The
  * scheduler (scheduler.ts) executes what is stored here; nothing here talks to devices.
  */
-import type { Db, Row } from '../registry/db.js';
+import { Conditions, type Db, type Row } from '../registry/db.js';
 import { RegistryError, fromPgError } from '../registry/errors.js';
 import { describeCron, nextFire, normalizeSchedule, showTime, upcoming } from './schedule.js';
 import { needsApproval, type TaskContent } from './content.js';
@@ -308,22 +308,17 @@ export async function commandHistory(
 ): Promise<{ items: Row[]; total: number }> {
   const device = await db.query('SELECT 1 FROM devices WHERE project_id = $1 AND id = $2', [projectId, deviceId]);
   if (!device.rows.length) throw new RegistryError('NOT_FOUND', 'device not found', 404);
-  const params: unknown[] = [projectId, deviceId];
-  const where = ['c.project_id = $1', 'c.device_id = $2'];
-  const add = (sql: string, v: unknown) => {
-    params.push(v);
-    where.push(sql.replace('?', `$${params.length}`));
-  };
-  if (q.function) add('c.function = ?', q.function);
-  if (q.state) add('c.state = ?', q.state);
-  if (q.from) add('c.started_at >= ?::timestamptz', q.from);
-  if (q.to) add('c.started_at < ?::timestamptz', q.to);
+  const c = new Conditions({ 'c.project_id = ?': projectId, 'c.device_id = ?': deviceId });
+  if (q.function) c.add('c.function = ?', q.function);
+  if (q.state) c.add('c.state = ?', q.state);
+  if (q.from) c.add('c.started_at >= ?::timestamptz', q.from);
+  if (q.to) c.add('c.started_at < ?::timestamptz', q.to);
   const r = await db.query(
     `SELECT c.id, c.function, c.username, c.started_at AS "startedAt", c.finished_at AS "finishedAt", c.launch_type AS "launchType", c.state,
             c.params, c.result, c.note, c.launch_id AS "launchId"
-     FROM device_commands c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id LIMIT ${q.limit} OFFSET ${q.offset}`,
-    params,
+     FROM device_commands c WHERE ${c.sql} ORDER BY c.started_at DESC, c.id LIMIT ${q.limit} OFFSET ${q.offset}`,
+    c.params,
   );
-  const n = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM device_commands c WHERE ${where.join(' AND ')}`, params);
+  const n = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM device_commands c WHERE ${c.sql}`, c.params);
   return { items: r.rows, total: n.rows[0].n };
 }
