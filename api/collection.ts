@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RegistryError } from '../registry/errors.js';
-import { COMMANDS, commandSchema, contentSchema, type TaskContent } from '../scheduler/content.js';
+import { COMMANDS, commandSchema, contentSchema, hasConfigureCommands, type TaskContent } from '../scheduler/content.js';
 import { checkTimeZone, describeCron, normalizeSchedule, showTime, upcoming } from '../scheduler/schedule.js';
 import * as tasks from '../scheduler/tasks.js';
 import { audit, ifMatch, projectIdOf, setEtag, uuid } from './http.js';
@@ -40,6 +40,18 @@ const taskProps = {
 
 const functionsOf = (kind: 'control' | 'configure') => Object.entries(COMMANDS).filter(([, k]) => k === kind).map(([f]) => f);
 
+/**
+ * Whoever writes a task that sends commands needs the permissions of the command routes too (relay and clock:
+ * Control; tariffs and limits: also Write), or a role that may edit tasks but not switch relays could
+ * switch them through a task.
+ */
+function checkCommandRights(req: FastifyRequest, content: TaskContent | undefined): void {
+  if (!content?.commands?.length) return;
+  const needed = hasConfigureCommands(content) ? [...CONTROL, ...WRITE] : CONTROL;
+  const missing = needed.filter((p) => !req.identity!.permissions.has(p));
+  if (missing.length) throw new RegistryError('FORBIDDEN', `permission required: ${missing.join(', ')} (the task sends commands to devices)`, 403);
+}
+
 function actor(req: FastifyRequest): tasks.Actor {
   const i = req.identity!;
   return { userId: i.userId, username: i.username, m2m: i.m2m };
@@ -64,6 +76,7 @@ export function collectionRoutes(app: FastifyInstance): void {
     config: { access: WRITE },
     schema: { tags: [tag], summary: 'Create a task (devices and/or groups, what to collect, schedule, priority, retries)', params: projectParams, body: object(taskProps, ['name', 'content']), response: { 201: ref('Task') } },
   }, async (req, reply) => {
+    checkCommandRights(req, (req.body as tasks.TaskInput).content);
     const t = await tasks.createTask(db, projectIdOf(req), { ...(req.body as tasks.TaskInput), kind: 'scheduled' }, actor(req));
     await audit(req, 'general', 'SET_TASK_ADD', { id: t.id, name: t.name }, projectIdOf(req));
     setEtag(reply, t);
@@ -82,6 +95,7 @@ export function collectionRoutes(app: FastifyInstance): void {
     config: { access: WRITE },
     schema: { tags: [tag], summary: 'Change a task (content changes reset a required approval)', params: params('taskId'), body: object(taskProps, [], { minProperties: 1 }), response: { 200: ref('Task') } },
   }, async (req, reply) => {
+    checkCommandRights(req, (req.body as tasks.TaskInput).content);
     const t = await tasks.updateTask(db, projectIdOf(req), idOf(req, 'taskId'), req.body as tasks.TaskInput, ifMatch(req), Date.now());
     await audit(req, 'general', 'SET_TASK_UPDATE', { id: t.id, name: t.name }, projectIdOf(req));
     setEtag(reply, t);
@@ -100,6 +114,7 @@ export function collectionRoutes(app: FastifyInstance): void {
     config: { access: WRITE },
     schema: { tags: [tag], summary: 'Create a task on the basis of this one (schedule off)', params: params('taskId'), body: object({ name: taskProps.name }), response: { 201: ref('Task', 'The new task') } },
   }, async (req, reply) => {
+    checkCommandRights(req, tasks.presentTask(await tasks.getTask(db, projectIdOf(req), idOf(req, 'taskId'))).content as TaskContent);
     const t = await tasks.copyTask(db, projectIdOf(req), idOf(req, 'taskId'), (req.body as { name?: string }).name, actor(req));
     await audit(req, 'general', 'SET_TASK_ADD', { id: t.id, name: t.name, copyOf: idOf(req, 'taskId') }, projectIdOf(req));
     return reply.code(201).send(tasks.presentTask(t));
@@ -189,6 +204,7 @@ export function collectionRoutes(app: FastifyInstance): void {
 
   /** A one-off task is created and launched at once, unless it waits for approval. */
   const oneOff = async (req: FastifyRequest, input: tasks.TaskInput & { source: string; templateTaskId?: string | null }) => {
+    checkCommandRights(req, input.content);
     const projectId = projectIdOf(req);
     const t = await tasks.createTask(db, projectId, { ...input, kind: 'one-off', priority: input.priority ?? 500 }, actor(req));
     await audit(req, 'general', 'SET_TASK_ADD', { id: t.id, name: t.name, source: input.source }, projectId);

@@ -107,6 +107,26 @@ for (const engine of ENGINES) {
       assert.deepEqual(others.items.map((o: { initiator: string; lastLaunch: { result: string } }) => [o.initiator, o.lastLaunch.result]), [['iec', 'success'], ['console', 'success']]);
     });
 
+    it('a role that may write tasks but not control devices cannot send commands through a task', async () => {
+      await h.addRole('Planner', ['Read.DataCollection.Job', 'Write.DataCollection.Job', 'Write.Scheduler.JobLaunches']);
+      const relay = { commands: [{ function: 'relay-disconnect', params: { relay: 'load' } }] };
+      const refused = async (method: 'POST' | 'PATCH', url: string, payload: object) => {
+        const r = await h.call('Planner', { method, url, payload });
+        assert.deepEqual([r.statusCode, r.json().error.code], [403, 'FORBIDDEN'], r.body);
+        assert.match(r.json().error.message, /Execute\.ESB\.Device\.Control/);
+      };
+      await refused('POST', `${base}/tasks`, { name: 'Cut off', deviceIds: [ids[0]], content: relay });
+      await refused('POST', `${base}/other-tasks`, { source: 'action-builder', deviceIds: [ids[0]], content: relay });
+      const mine = await h.call('Planner', { method: 'POST', url: `${base}/tasks`, payload: { name: 'Daily', deviceIds: [ids[0]], content: { states: ['state-info'] } } });
+      assert.equal(mine.statusCode, 201, mine.body);
+      await refused('PATCH', `${base}/tasks/${mine.json().id}`, { content: relay });
+      const admins = await h.call('Administrator', { method: 'POST', url: `${base}/tasks`, payload: { name: 'Tariff', deviceIds: [ids[0]], content: { commands: [{ function: 'tariff-read-active' }] } } });
+      assert.equal(admins.statusCode, 201, admins.body);
+      await refused('POST', `${base}/tasks/${admins.json().id}/copy`, {});
+      // Copying, changing and creating without commands stays allowed.
+      assert.equal((await h.call('Planner', { method: 'POST', url: `${base}/tasks/${mine.json().id}/copy`, payload: {} })).statusCode, 201);
+    });
+
     it('a relay disconnect waits for a second user\'s approval when the project says so', async () => {
       const s = await h.call('Administrator', { method: 'PUT', url: `${base}/control-settings`, payload: { relayDisconnectApproval: true } });
       assert.equal(s.json().relayDisconnectApproval, true);

@@ -16,6 +16,8 @@ export interface Harness {
   as: Record<string, { authorization: string }>;
   projectId: string;
   call(role: string | null, opts: InjectOptions): Promise<LightMyRequestResponse>;
+  /** A new role with exactly these permissions and a signed-in member of the project holding it; `call(name, …)` then works. */
+  addRole(name: string, permissions: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export async function startHarness(engine: Engine, config: { loginMaxFailures?: 
   const projectId = String(project.id);
   const as: Harness['as'] = {};
   const hash = await hashPassword(PASSWORD);
-  for (const role of ROLES) {
+  const signIn = async (role: string) => {
     const username = 'u-' + role.toLowerCase().replace(/ /g, '-');
     const m2m = role === 'M2M';
     const u = await t.db.query<{ id: string }>(
@@ -50,10 +52,16 @@ export async function startHarness(engine: Engine, config: { loginMaxFailures?: 
       token = r.json().accessToken;
     }
     as[role] = { authorization: `Bearer ${token}` };
-  }
+  };
+  for (const role of ROLES) await signIn(role);
   return {
     app, t, box, as, projectId,
     call: (role, opts) => app.inject({ ...opts, headers: { ...(role ? as[role] : {}), ...(opts.headers ?? {}) } }),
+    async addRole(name, permissions) {
+      const r = await app.inject({ method: 'POST', url: '/api/v1/roles', headers: as.Administrator, payload: { name, permissions } });
+      if (r.statusCode !== 201) throw new Error(`role ${name}: ${r.body}`);
+      await signIn(name);
+    },
     async close() {
       await app.close();
       await t.drop();
