@@ -10,7 +10,6 @@
  *   const rows = await s.readProfile('1.0.99.1.0.255', { from, to });
  *   await s.close();                                                    // release, disconnect, close
  */
-import { randomBytes } from 'node:crypto';
 import { encodeDateTime, dateTimeFromUtcMs, dateTimeToUtcMs } from '../../decoders/dlms/axdr/datetime.js';
 import type { DlmsData } from '../../decoders/dlms/axdr/types.js';
 import { rangeAccess, type CosemAttributeDescriptor, type CosemMethodDescriptor, type SelectiveAccess } from '../../decoders/dlms/apdu/index.js';
@@ -18,6 +17,7 @@ import { hasConformance, type ConformanceBit } from '../../decoders/dlms/apdu/xd
 import { DlmsClientConnection, type AccessOutcome, type ClientEvent, type ConnectionSettingsInit } from '../../decoders/dlms/connection/index.js';
 import { compileRowLayout, decodeCaptureObjects, profileRowsFromData, type CaptureObject } from '../../decoders/dlms/cosem/profile-generic.js';
 import { DlmsError } from '../../decoders/dlms/errors.js';
+import { pooledRandomBytes } from '../../decoders/dlms/security/random.js';
 import { formatObis, parseObis } from '../../decoders/dlms/obis.js';
 import { decodeScalerUnit, unitSymbol, type ScalerUnit } from '../../decoders/dlms/units.js';
 import type { ExchangeLog } from '../exchange-log/log.js';
@@ -34,7 +34,7 @@ export interface SessionOptions {
   waitTimeMs?: number;
   /** The protocol's resend count: how many times the same frames are sent again (default 2). */
   resendCount?: number;
-  /** Random source for HLS challenges (default node:crypto). */
+  /** Random source for HLS challenges (default node:crypto, pooled). */
   random?: (length: number) => Uint8Array;
   log?: ExchangeLog;
   sink?: RawFrameSink;
@@ -122,7 +122,7 @@ export class DlmsSession {
   ) {
     this.waitTimeMs = o.waitTimeMs ?? 5000;
     this.resendCount = o.resendCount ?? 2;
-    this.connection = new DlmsClientConnection(settings, { random: o.random ?? randomBytes });
+    this.connection = new DlmsClientConnection(settings, { random: o.random ?? pooledRandomBytes });
     if (o.sink || o.log?.detail) this.splitter = new FrameSplitter(this.connection.settings.framing);
     transport.attach({ onData: (c) => this.onData(c), onClose: (r) => this.onClose(r) });
   }

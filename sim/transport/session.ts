@@ -3,12 +3,11 @@
  * ciphering, blocks) bound to the meter's COSEM objects, with the meter's faults applied to what it
  * writes. Transports feed bytes in and give a `write` / `close` for the way out.
  */
-import { randomBytes } from 'node:crypto';
 import type { DlmsData } from '../../decoders/dlms/axdr/types.js';
 import { ActionResult, encodeApdu } from '../../decoders/dlms/apdu/index.js';
 import { encodeWpdu } from '../../decoders/dlms/wrapper/wpdu.js';
 import { DlmsServerConnection, type Framing, type ServerAssociation } from '../../decoders/dlms/connection/index.js';
-import { unwrapKey } from '../../decoders/dlms/security/index.js';
+import { pooledRandomBytes, unwrapKey } from '../../decoders/dlms/security/index.js';
 import type { MeterFaults } from '../faults.js';
 import { unit } from '../model/hash.js';
 import type { Fleet, MeterKeys } from '../fleet.js';
@@ -46,7 +45,7 @@ export interface MeterAddress {
   serverWPort?: number;
 }
 
-const RANDOM = { random: (n: number): Uint8Array => randomBytes(n) };
+const RANDOM = { random: pooledRandomBytes };
 
 export interface SessionIo {
   write(bytes: Uint8Array): void;

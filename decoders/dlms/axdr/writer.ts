@@ -1,24 +1,29 @@
+import { allocBytes } from '../bytes.js';
 import { DlmsError } from '../errors.js';
 
 /** A growable big-endian byte sink. `finish()` returns a view of what was written. */
 export class Writer {
   private buf: Uint8Array;
-  private view: DataView;
+  /** Only for floats and 64-bit integers: most APDUs have none. */
+  private dataView: DataView | undefined;
   pos = 0;
 
   constructor(initial = 256) {
-    this.buf = new Uint8Array(initial);
-    this.view = new DataView(this.buf.buffer);
+    this.buf = allocBytes(initial);
   }
 
   private grow(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(this.buf.length * 2, 16);
     while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
+    const next = allocBytes(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.dataView = undefined;
+  }
+
+  private get view(): DataView {
+    return (this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   u8(v: number): this {
@@ -29,8 +34,8 @@ export class Writer {
 
   u16(v: number): this {
     this.grow(2);
-    this.view.setUint16(this.pos, v & 0xffff, false);
-    this.pos += 2;
+    this.buf[this.pos++] = (v >>> 8) & 0xff;
+    this.buf[this.pos++] = v & 0xff;
     return this;
   }
 
@@ -40,16 +45,18 @@ export class Writer {
 
   u32(v: number): this {
     this.grow(4);
-    this.view.setUint32(this.pos, v >>> 0, false);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = (v >>> 16) & 0xff;
+    b[p + 2] = (v >>> 8) & 0xff;
+    b[p + 3] = v & 0xff;
+    this.pos = p + 4;
     return this;
   }
 
   i32(v: number): this {
-    this.grow(4);
-    this.view.setInt32(this.pos, v | 0, false);
-    this.pos += 4;
-    return this;
+    return this.u32(v >>> 0);
   }
 
   u64(v: bigint): this {
@@ -110,7 +117,8 @@ export class Writer {
   }
 
   setU16(at: number, v: number): void {
-    this.view.setUint16(at, v & 0xffff, false);
+    this.buf[at] = (v >>> 8) & 0xff;
+    this.buf[at + 1] = v & 0xff;
   }
 
   /** Bytes written so far (a view; valid until the next write). */
@@ -133,11 +141,10 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0').toUpperCase());
+
 export function toHex(b: Uint8Array, sep = ''): string {
   let s = '';
-  for (let i = 0; i < b.length; i++) {
-    if (i > 0 && sep) s += sep;
-    s += b[i]!.toString(16).padStart(2, '0').toUpperCase();
-  }
+  for (let i = 0; i < b.length; i++) s += i > 0 && sep ? sep + HEX[b[i]!]! : HEX[b[i]!]!;
   return s;
 }

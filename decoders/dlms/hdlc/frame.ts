@@ -16,6 +16,7 @@
  */
 import { DlmsError } from '../errors.js';
 import { crc16x25 } from './crc.js';
+import { allocBytes } from '../bytes.js';
 
 export const HDLC_FLAG = 0x7e;
 /** Largest value of the 11-bit frame length (bytes between the flags). */
@@ -210,7 +211,7 @@ export function encodeFrame(f: HdlcFrameInit): Uint8Array {
   let control = CONTROL[f.type] | (f.pf === false ? 0 : 0x10);
   if (f.type === 'I') control |= seq(f.ns, 'N(S)') << 1;
   if (f.type === 'I' || f.type === 'RR' || f.type === 'RNR') control |= seq(f.nr, 'N(R)') << 5;
-  const out = new Uint8Array(length + 2);
+  const out = allocBytes(length + 2);
   out[0] = HDLC_FLAG;
   out[1] = 0xa0 | (f.segmented ? 0x08 : 0) | (length >>> 8);
   out[2] = length & 0xff;

@@ -4,6 +4,7 @@
  * Only the first segment of a segmented APDU carries it.
  */
 import { DlmsError } from '../errors.js';
+import { allocBytes } from '../bytes.js';
 
 export type LlcDirection = 'command' | 'response';
 
@@ -15,7 +16,7 @@ function sourceLsap(d: LlcDirection): number {
 
 /** A copy of `apdu` with the LLC header in front. */
 export function addLlc(apdu: Uint8Array, direction: LlcDirection): Uint8Array {
-  const out = new Uint8Array(apdu.length + LLC_HEADER_SIZE);
+  const out = allocBytes(apdu.length + LLC_HEADER_SIZE);
   out[0] = 0xe6;
   out[1] = sourceLsap(direction);
   out[2] = 0x00;

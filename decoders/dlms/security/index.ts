@@ -54,3 +54,4 @@ export {
 } from './hls.js';
 export { llsAuthenticationValue, verifyLlsPassword } from './lls.js';
 export { unwrapKey, wrapKey } from './key-wrap.js';
+export { pooledRandomBytes } from './random.js';

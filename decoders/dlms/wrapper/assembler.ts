@@ -5,6 +5,7 @@
  * (offset = position in the stream) and the connection must be dropped; `reset()` starts over.
  */
 import { decodeWrapperHeader, WRAPPER_HEADER_SIZE, WRAPPER_MAX_LENGTH, type WrapperHeader, type Wpdu } from './wpdu.js';
+import { allocBytes } from '../bytes.js';
 
 export interface WrapperAssemblerOptions {
   /** Largest APDU accepted (default 65535, the most the length field can say). */
@@ -85,7 +86,7 @@ export class WrapperAssembler {
   /** The header is known and the APDU continues in later chunks: collect it in a buffer of its length. */
   private startBody(h: WrapperHeader): void {
     this.pending = h;
-    this.body = new Uint8Array(h.length);
+    this.body = allocBytes(h.length);
     this.bodyLength = 0;
   }
 }

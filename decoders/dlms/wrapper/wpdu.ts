@@ -7,6 +7,7 @@
  * TCP they follow each other in the stream (see assembler.ts).
  */
 import { DlmsError } from '../errors.js';
+import { allocBytes } from '../bytes.js';
 
 export const WRAPPER_VERSION = 0x0001;
 export const WRAPPER_HEADER_SIZE = 8;
@@ -49,13 +50,16 @@ export function decodeWrapperHeader(b: Uint8Array, offset = 0, maxLength = WRAPP
   };
 }
 
+function checkWPort(what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new DlmsError('DLMS_ERR_ENCODE', `${what} ${v} out of range`);
+}
+
 /** Header and APDU in one new buffer. */
 export function encodeWpdu(sourceWPort: number, destinationWPort: number, apdu: Uint8Array): Uint8Array {
-  for (const [what, v] of [['source wPort', sourceWPort], ['destination wPort', destinationWPort]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new DlmsError('DLMS_ERR_ENCODE', `${what} ${v} out of range`);
-  }
+  checkWPort('source wPort', sourceWPort);
+  checkWPort('destination wPort', destinationWPort);
   if (apdu.length > WRAPPER_MAX_LENGTH) throw new DlmsError('DLMS_ERR_ENCODE', `APDU of ${apdu.length} bytes exceeds the wrapper length field`);
-  const out = new Uint8Array(WRAPPER_HEADER_SIZE + apdu.length);
+  const out = allocBytes(WRAPPER_HEADER_SIZE + apdu.length);
   out[1] = WRAPPER_VERSION;
   out[2] = sourceWPort >>> 8;
   out[3] = sourceWPort & 0xff;
