@@ -8,7 +8,7 @@
  * device's zone — for the decoder pool; states are read and handed over as values.
  */
 import { randomUUID } from 'node:crypto';
-import { encodeApdu } from '../decoders/dlms/apdu/index.js';
+import { encodeApdu, encodeGetResponseNormalData } from '../decoders/dlms/apdu/index.js';
 import { dataToJson } from '../decoders/dlms/axdr/data.js';
 import { DEVIATION_NOT_SPECIFIED, dateTimeFromUtcMs, dateTimeToUtcMs, formatDateTime, isValidDateTime, type DateTimeOptions } from '../decoders/dlms/axdr/datetime.js';
 import type { CosemDateTime, DlmsData } from '../decoders/dlms/axdr/types.js';
@@ -17,7 +17,7 @@ import type { ConnectionSettingsInit } from '../decoders/dlms/connection/index.j
 import {
   ClassId, activityCalendarAttributes, activityCalendarMethods, limiterAttributes, specialDaysAttributes, specialDaysMethods, type Member,
 } from '../decoders/dlms/cosem/index.js';
-import { dateTimeOf } from '../decoders/dlms/cosem/profile-generic.js';
+import { bufferEntryCount, dateTimeOf } from '../decoders/dlms/cosem/profile-generic.js';
 import { isDlmsError } from '../decoders/dlms/errors.js';
 import { formatObis, parseObis } from '../decoders/dlms/obis.js';
 import { unitSymbol } from '../decoders/dlms/units.js';
@@ -286,8 +286,9 @@ class DlmsLink implements DeviceLink {
     const tz = await this.#deviceTz();
     const p = await this.session.readProfileBuffer(obis, range);
     const receivedAt = this.now();
-    if (p.buffer.type !== 'array') return { status: 'error', records: [], note: `profile ${obis}: the buffer is a ${p.buffer.type}, not an array` };
-    if (!p.buffer.value.length) return { status: 'ok', records: [], frames: [] };
+    const entries = bufferEntryCount(p.data);
+    if (entries < 0) return { status: 'error', records: [], note: `profile ${obis}: the buffer is not an array (data tag ${p.data[0]})` };
+    if (!entries) return { status: 'ok', records: [], frames: [] };
     const objects = p.captureObjects.map((o, i): CaptureObject => {
       const code = formatObis(o.logicalName);
       const tag = this.#tags.get(code);
@@ -297,7 +298,7 @@ class DlmsLink implements DeviceLink {
         readingType: null, tariff: tariffOf(tag), store: !wanted || (tag !== undefined && wanted.has(tag)),
       };
     });
-    return { status: 'ok', records: [], frames: [this.#frame(normalResponse(p.buffer), receivedAt, this.#context(archive, tz, objects))] };
+    return { status: 'ok', records: [], frames: [this.#frame(encodeGetResponseNormalData(RESPONSE_IID, p.data), receivedAt, this.#context(archive, tz, objects))] };
   }
 
   /**
@@ -356,11 +357,11 @@ class DlmsLink implements DeviceLink {
       try {
         const p = await this.session.readProfileBuffer(spec.obis, range);
         read++;
-        if (p.buffer.type !== 'array' || !p.buffer.value.length) continue;
+        if (bufferEntryCount(p.data) <= 0) continue;
         const objects = p.captureObjects.map((o): CaptureObject => ({
           classId: o.classId, obis: formatObis(o.logicalName), attribute: o.attributeIndex, dataIndex: o.dataIndex, scaler: 0, unit: '', readingType: null, tariff: 0,
         }));
-        frames.push(this.#frame(normalResponse(p.buffer), this.now(), { ...this.#context('events', tz, objects), journal, eventCodes: spec.codes ?? null }));
+        frames.push(this.#frame(encodeGetResponseNormalData(RESPONSE_IID, p.data), this.now(), { ...this.#context('events', tz, objects), journal, eventCodes: spec.codes ?? null }));
       } catch (e) {
         const f = failed(e);
         if (f.status === 'error') return { ...f, frames };
@@ -638,6 +639,7 @@ async function named<T>(m: Member<unknown>, step: Promise<T>): Promise<T> {
 }
 
 function failed(e: unknown): CollectOutcome {
+  if (isDlmsError(e)) return { status: 'error', records: [], note: e.message }; // e.g. a buffer cut short
   if (!(e instanceof SessionError)) throw e;
   return { status: e.reason === 'object-undefined' ? 'unsupported' : 'error', records: [], note: e.message };
 }

@@ -15,7 +15,7 @@ import type { DlmsData } from '../../decoders/dlms/axdr/types.js';
 import { rangeAccess, type CosemAttributeDescriptor, type CosemMethodDescriptor, type SelectiveAccess } from '../../decoders/dlms/apdu/index.js';
 import { hasConformance, type ConformanceBit } from '../../decoders/dlms/apdu/xdlms/initiate/index.js';
 import { DlmsClientConnection, type AccessOutcome, type ClientEvent, type ConnectionSettingsInit } from '../../decoders/dlms/connection/index.js';
-import { compileRowLayout, decodeCaptureObjects, profileRowsFromData, type CaptureObject } from '../../decoders/dlms/cosem/profile-generic.js';
+import { compileRowLayout, decodeCaptureObjects, decodeProfileBuffer, type CaptureObject } from '../../decoders/dlms/cosem/profile-generic.js';
 import { DlmsError } from '../../decoders/dlms/errors.js';
 import { pooledRandomBytes } from '../../decoders/dlms/security/random.js';
 import { formatObis, parseObis } from '../../decoders/dlms/obis.js';
@@ -68,16 +68,20 @@ export interface ProfileHints {
   capturePeriod?: number;
 }
 
-/** A Profile Generic buffer as read: the data (blocks reassembled) with the capture objects and scalers that describe it. */
+/** A Profile Generic buffer as read: its Data as encoded (blocks joined) with the capture objects and scalers that describe it. */
 export interface ProfileBuffer {
   captureObjects: CaptureObject[];
   scalerUnits: (ScalerUnit | null)[];
-  buffer: DlmsData;
+  /** The buffer attribute's Data, undecoded: `decodeProfileBuffer` reads it into columns, the pipeline takes it as it is. */
+  data: Uint8Array;
 }
 
 export interface ProfileReading {
   columns: { object: string; unit: string | null }[];
-  /** timestamp: UTC ms of the row (null when the meter sent none usable). */
+  /**
+   * timestamp: UTC ms of the row (null when the meter sent none usable); clockStatus: null when not sent or
+   * 0xFF (not specified); values: scaled numbers, null for null-data or a cell that is not a number.
+   */
   rows: { timestamp: number | null; clockStatus: number | null; values: (number | null)[] }[];
 }
 
@@ -194,6 +198,21 @@ export class DlmsSession {
     );
   }
 
+  /** GET one attribute, its Data left encoded (blocks joined): for a consumer that decodes it its own way. */
+  getEncoded(attribute: CosemAttributeDescriptor, access?: SelectiveAccess): Promise<Uint8Array> {
+    const what = describeAttribute(attribute);
+    return this.step(`get ${what}${access ? ` selector ${access.selector}` : ''}`, () =>
+      this.exchange('data', what, () => this.connection.get(attribute, access, { encoded: true }), (e) => {
+        if (e.type === 'get-response-encoded') return e.data;
+        if (e.type === 'get-response') {
+          this.data(e.result, what); // a data-access-result throws; decoded data is not what was asked for
+          throw new SessionError('data', `${what}: decoded data to an encoded GET`, 'type-unmatched');
+        }
+        return this.serviceError(e, what);
+      }),
+    );
+  }
+
   set(attribute: CosemAttributeDescriptor, value: DlmsData): Promise<void> {
     const what = describeAttribute(attribute);
     return this.step(`set ${what}`, () =>
@@ -243,14 +262,21 @@ export class DlmsSession {
    * Capture objects and scalers are read from the meter unless the hints bring them.
    */
   async readProfile(obis: string, range?: ProfileRange, hints: ProfileHints = {}): Promise<ProfileReading> {
-    const { captureObjects, scalerUnits, buffer } = await this.readProfileBuffer(obis, range, hints);
+    const { captureObjects, scalerUnits, data } = await this.readProfileBuffer(obis, range, hints);
     const layout = compileRowLayout(captureObjects, { scalerUnits, ...(hints.capturePeriod ? { capturePeriod: hints.capturePeriod } : {}) });
-    let rows;
+    let decoded;
     try {
-      rows = profileRowsFromData(buffer, layout);
+      decoded = decodeProfileBuffer(layout, data);
     } catch (e) {
       if (!(e instanceof DlmsError)) throw e;
       throw new SessionError('data', `profile ${obis}: ${e.message}`, 'type-unmatched');
+    }
+    const { count, timestamps, clockStatus, values } = decoded;
+    const rows: ProfileReading['rows'] = new Array(count);
+    const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
+    for (let i = 0; i < count; i++) {
+      const status = clockStatus[i]!;
+      rows[i] = { timestamp: orNull(timestamps[i]!), clockStatus: status === 0xff ? null : status, values: values.map((column) => orNull(column[i]!)) };
     }
     return {
       columns: layout.valueColumns.map((c) => {
@@ -258,11 +284,11 @@ export class DlmsSession {
         const su = scalerUnits[c];
         return { object: `${o.classId}/${formatObis(o.logicalName)}/${o.attributeIndex}`, unit: su ? unitSymbol(su.unit) : null };
       }),
-      rows: rows.map((r) => ({ timestamp: r.timestamp, clockStatus: r.clockStatus, values: r.values })),
+      rows,
     };
   }
 
-  /** The buffer of a Profile Generic, undecoded, with its capture objects and scalers (read unless the hints bring them). */
+  /** The buffer of a Profile Generic, left encoded, with its capture objects and scalers (read unless the hints bring them). */
   async readProfileBuffer(obis: string, range?: ProfileRange, hints: ProfileHints = {}): Promise<ProfileBuffer> {
     const ln = parseObis(obis);
     const captureObjects = hints.captureObjects ?? decodeCaptureObjects(await this.get({ classId: 7, instanceId: ln, attributeId: 3 }));
@@ -273,7 +299,7 @@ export class DlmsSession {
       const bound = (ms: number): DlmsData => ({ type: 'octet-string', value: encodeDateTime(dateTimeFromUtcMs(ms, range.deviation ?? 0)) });
       access = rangeAccess({ restrictingObject: restricting, fromValue: bound(range.fromMs), toValue: bound(range.toMs), selectedValues: [] });
     }
-    return { captureObjects, scalerUnits, buffer: await this.get({ classId: 7, instanceId: ln, attributeId: 2 }, access) };
+    return { captureObjects, scalerUnits, data: await this.getEncoded({ classId: 7, instanceId: ln, attributeId: 2 }, access) };
   }
 
   /** Release the association (best effort), close the link and the transport, persist the counters. */

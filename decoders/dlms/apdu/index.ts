@@ -336,5 +336,6 @@ export type {
 } from './xdlms/common.js';
 export type { ActionRequest, ActionResponse, ConfirmedServiceError, DataNotification, EventNotificationRequest };
 export type { ExceptionResponse, GeneralBlockTransfer, GetRequest, GetResponse, SetRequest, SetResponse };
+export { encodeGetResponseNormalData } from './xdlms/get/response.js';
 export { GbtReassembler, type GbtProgress, type GbtReassemblerOptions } from './xdlms/general-block-transfer/reassembler.js';
 export * from './xdlms/selective/access.js';

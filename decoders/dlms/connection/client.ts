@@ -33,6 +33,7 @@ import {
   type EventNotificationRequest,
   type SelectiveAccess,
 } from '../apdu/index.js';
+import { ApduTag } from '../apdu/tags.js';
 import { decodeGetDataResult, decodeList } from '../apdu/xdlms/common.js';
 import { describeServiceError } from '../apdu/xdlms/confirmed-service-error/response.js';
 import { exceptionServiceErrorName, exceptionStateErrorName } from '../apdu/xdlms/exception-response/response.js';
@@ -77,6 +78,8 @@ export type ClientEvent =
   | { type: 'authentication-failed'; reason: string }
   | { type: 'released' }
   | { type: 'get-response'; invokeId: number; result: AccessOutcome }
+  /** Answer to get(…, { encoded: true }) when the meter sent data: the Data as encoded (blocks joined), not decoded. */
+  | { type: 'get-response-encoded'; invokeId: number; data: Uint8Array }
   | { type: 'get-with-list-response'; invokeId: number; results: AccessOutcome[] }
   | { type: 'set-response'; invokeId: number; result: number; name: string }
   | { type: 'action-response'; invokeId: number; result: number; name: string; returnData?: AccessOutcome }
@@ -96,7 +99,7 @@ export interface ClientOptions {
 }
 
 type Pending =
-  | { kind: 'get'; invokeId: number; list: boolean; raw?: Writer; nextBlock: number }
+  | { kind: 'get'; invokeId: number; list: boolean; raw?: Writer; nextBlock: number; encoded: boolean }
   | { kind: 'set'; invokeId: number; blocks: Uint8Array[]; sent: number }
   | { kind: 'action'; invokeId: number; hls: boolean };
 
@@ -184,17 +187,21 @@ export class DlmsClientConnection extends ConnectionEndpoint<ClientEvent> {
     this.send(encodeApdu(aarq));
   }
 
-  /** GET one attribute (with selective access); long results are fetched block by block. Returns the invoke-id. */
-  get(attribute: CosemAttributeDescriptor, access?: SelectiveAccess): number {
+  /**
+   * GET one attribute (with selective access); long results are fetched block by block. Returns the invoke-id.
+   * `encoded`: the data comes as its encoded bytes ('get-response-encoded'), for consumers that decode them
+   * their own way (a profile buffer straight into columns, raw frames for the pipeline); they are not checked here.
+   */
+  get(attribute: CosemAttributeDescriptor, access?: SelectiveAccess, options: { encoded?: boolean } = {}): number {
     const invokeId = this.startRequest('get');
-    this.pending = { kind: 'get', invokeId, list: false, nextBlock: 1 };
+    this.pending = { kind: 'get', invokeId, list: false, nextBlock: 1, encoded: options.encoded === true };
     this.sendRequest({ type: 'get-request-normal', invokeIdAndPriority: this.iid(invokeId), attribute, ...(access ? { access } : {}) });
     return invokeId;
   }
 
   getWithList(attributes: AttributeWithSelection[]): number {
     const invokeId = this.startRequest('getWithList');
-    this.pending = { kind: 'get', invokeId, list: true, nextBlock: 1 };
+    this.pending = { kind: 'get', invokeId, list: true, nextBlock: 1, encoded: false };
     this.sendRequest({ type: 'get-request-with-list', invokeIdAndPriority: this.iid(invokeId), attributes });
     return invokeId;
   }
@@ -310,6 +317,7 @@ export class DlmsClientConnection extends ConnectionEndpoint<ClientEvent> {
       else {
         const u = this.session.unprotect(bytes);
         ciphered = u.ciphered;
+        if (this.isEncodedGetData(u.apdu)) return this.onEncodedGetData(u.apdu);
         apdu = decodeApdu(u.apdu);
       }
     } catch (e) {
@@ -390,15 +398,37 @@ export class DlmsClientConnection extends ConnectionEndpoint<ClientEvent> {
     return p?.invokeId;
   }
 
+  /** The request a response answers: the outstanding one, with the same invoke-id (unless a quirk says to ignore it). */
+  private answered(type: string, invokeIdAndPriority: number): Pending {
+    const p = this.pending;
+    if (!p) throw new DlmsError('DLMS_ERR_STATE', `${type} with no request outstanding`);
+    const invokeId = invokeIdAndPriority & 0x0f;
+    if (invokeId !== p.invokeId && !this.settings.quirks.ignoreInvokeIdMismatch) {
+      throw new DlmsError('DLMS_ERR_VALUE', `${type} has invoke-id ${invokeId}, the outstanding request ${p.invokeId}: dropped`);
+    }
+    return p;
+  }
+
+  /** A Get-Response-Normal carrying data (C4 01 iid 00 Data) to an encoded GET: the Data is passed on undecoded. */
+  private isEncodedGetData(apdu: Uint8Array): boolean {
+    const p = this.pending;
+    return p?.kind === 'get' && p.encoded && apdu.length > 4 && apdu[0] === ApduTag.getResponse && apdu[1] === 1 && apdu[3] === 0;
+  }
+
+  private onEncodedGetData(apdu: Uint8Array): void {
+    try {
+      const p = this.answered('get-response-normal', apdu[2]!);
+      this.pending = undefined;
+      this.events.push({ type: 'get-response-encoded', invokeId: p.invokeId, data: apdu.subarray(4) });
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
   private onResponse(
     a: Extract<Apdu, { type: `get-response-${string}` | `set-response-${string}` | 'action-response-normal' }>,
   ): void {
-    const p = this.pending;
-    if (!p) throw new DlmsError('DLMS_ERR_STATE', `${a.type} with no request outstanding`);
-    const invokeId = a.invokeIdAndPriority & 0x0f;
-    if (invokeId !== p.invokeId && !this.settings.quirks.ignoreInvokeIdMismatch) {
-      throw new DlmsError('DLMS_ERR_VALUE', `${a.type} has invoke-id ${invokeId}, the outstanding request ${p.invokeId}: dropped`);
-    }
+    const p = this.answered(a.type, a.invokeIdAndPriority);
     const expected = { get: 'get-response', set: 'set-response', action: 'action-response' }[p.kind];
     if (!a.type.startsWith(expected)) throw new DlmsError('DLMS_ERR_TAG', `${a.type} does not answer a ${p.kind} request`);
     switch (a.type) {
@@ -430,6 +460,10 @@ export class DlmsClientConnection extends ConnectionEndpoint<ClientEvent> {
           return;
         }
         this.pending = undefined;
+        if (g.encoded) {
+          this.events.push({ type: 'get-response-encoded', invokeId: g.invokeId, data: g.raw.finish() });
+          return;
+        }
         const r = new Reader(g.raw.finish());
         if (g.list) {
           const results = decodeList(r, 'Get-Data-Result', decodeGetDataResult).map(accessOutcome);

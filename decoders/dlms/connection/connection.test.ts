@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { decodeDataBytes } from '../axdr/data.js';
 import type { DlmsData } from '../axdr/types.js';
 import { fromHex } from '../axdr/writer.js';
 import { entryAccess, rangeAccess, type CosemMethodDescriptor } from '../apdu/index.js';
@@ -374,4 +375,31 @@ test('requests out of state are refused locally', () => {
   open(s);
   s.client.get(CLOCK);
   assert.throws(() => s.client.get(CLOCK), { code: 'DLMS_ERR_STATE' }, 'one request at a time');
+});
+
+test('encoded GET: the data as the meter encoded it, in one response or joined from blocks, ciphered or not; errors as usual', () => {
+  for (const client of [{}, HLS_SECURE]) {
+    const s = setup({ framing: 'wrapper', client });
+    open(s);
+    for (const a of [CLOCK, PROFILE]) {
+      const e = only(run(s, () => s.client.get(a, undefined, { encoded: true })), 'get-response-encoded');
+      assert.deepEqual(decodeDataBytes(e.data), s.meter.get(a), 'decodes to what the meter holds');
+    }
+    assert.ok(getData(s, CLOCK), 'a plain GET after it still decodes');
+    const missing = only(run(s, () => s.client.get(attr(3, '1.0.99.99.0.255', 2), undefined, { encoded: true })), 'get-response');
+    assert.deepEqual(missing.result, { type: 'data-access-result', value: 4, name: 'object-undefined' });
+  }
+});
+
+test('encoded GET: an answer with another invoke-id is dropped as for a decoded one', () => {
+  const s = setup({ framing: 'none' });
+  open(s);
+  const id = s.client.get(CLOCK, undefined, { encoded: true });
+  s.client.takeOutgoing();
+  s.client.receiveData(Uint8Array.from([0xc4, 0x01, 0xc0 | ((id + 1) & 0x0f), 0x00, 0x11, 0x05]));
+  const e = s.client.nextEvent();
+  assert.equal(e?.type, 'error');
+  assert.match((e as Extract<ClientEvent, { type: 'error' }>).error.message, /invoke-id/);
+  s.client.receiveData(Uint8Array.from([0xc4, 0x01, 0xc0 | id, 0x00, 0x11, 0x05]));
+  assert.deepEqual(s.client.nextEvent(), { type: 'get-response-encoded', invokeId: id, data: Uint8Array.from([0x11, 0x05]) });
 });

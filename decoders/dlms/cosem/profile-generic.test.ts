@@ -8,6 +8,7 @@ import type { CosemDateTime, DlmsData } from '../axdr/types.js';
 import { parseObis } from '../obis.js';
 import { DlmsError } from '../errors.js';
 import {
+  bufferEntryCount,
   type CaptureObject,
   type ProfileRows,
   type RowLayout,
@@ -186,6 +187,15 @@ describe('Profile Generic buffer: shape errors', () => {
   it('trailing bytes', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex(`01 01 ${row} 00`)), 'DLMS_ERR_TRAILING', 23));
   it('bad cell inside a skipped value', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex('01 01 02 02 00 0C 02 C3 28')), 'DLMS_ERR_VALUE', 7));
   it('invalid bcd', () => assertDlmsError(() => decodeProfileBuffer(layout, fromHex('01 01 02 02 00 0D AA')), 'DLMS_ERR_VALUE', 6));
+  it('entry count of an encoded buffer: rows, -1 when not an array, an error when the count is cut or too large', () => {
+    assert.equal(bufferEntryCount(fromHex(`01 02 ${row} ${row}`)), 2);
+    assert.equal(bufferEntryCount(fromHex('01 00')), 0);
+    assert.equal(bufferEntryCount(fromHex(`01 82 00 02 ${row} ${row}`)), 2);
+    assertDlmsError(() => bufferEntryCount(fromHex('01 82 01 2C')), 'DLMS_ERR_LENGTH');
+    assert.equal(bufferEntryCount(fromHex('02 00')), -1);
+    assert.equal(bufferEntryCount(new Uint8Array(0)), -1);
+    assertDlmsError(() => bufferEntryCount(fromHex('01 82 01')), 'DLMS_ERR_TRUNCATED');
+  });
   it('generic path: row shape mismatch', () => {
     assertDlmsError(() => profileRowsFromData(decodeDataBytes(fromHex('01 01 02 01 00')), layout), 'DLMS_ERR_VALUE');
   });

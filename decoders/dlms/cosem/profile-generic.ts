@@ -360,6 +360,13 @@ export function decodeProfileBuffer(layout: RowLayout, b: Uint8Array, start = 0,
   return rows;
 }
 
+/** The number of rows of an encoded buffer (attribute 2), or -1 when the Data is not an array. */
+export function bufferEntryCount(data: Uint8Array): number {
+  if (data[0] !== DataTag.array) return -1;
+  const r = new Reader(data, 1);
+  return r.length('buffer entries');
+}
+
 /** Step over one Data value (rare cells the fast path does not convert); returns the position after it. */
 function skipData(r: Reader, at: number): number {
   r.pos = at;

@@ -5,7 +5,7 @@ import { decodeDateTime } from '../../../axdr/datetime.js';
 import type { DlmsData } from '../../../axdr/types.js';
 import { fromHex, toHex } from '../../../axdr/writer.js';
 import { formatObis, parseObis } from '../../../obis.js';
-import { decodeApdu, describeApdu, encodeApdu, parseProfileAccess } from '../../index.js';
+import { decodeApdu, describeApdu, encodeApdu, encodeGetResponseNormalData, parseProfileAccess } from '../../index.js';
 import { roundTripHex } from '../../testing.js';
 import { invokeIdAndPriority, parseInvokeIdAndPriority } from '../enums.js';
 import { GET_FIXTURES as F } from './fixtures.js';
@@ -163,5 +163,15 @@ describe('GET-Response', () => {
     const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     parts.reduce((at, p) => (whole.set(p, at), at + p.length), 0);
     assert.deepEqual(decodeDataBytes(whole), buffer);
+  });
+});
+
+describe('Get-Response-Normal around encoded data', () => {
+  it('equals the response encoded from the decoded data, and decodes back to it', () => {
+    const value: DlmsData = { type: 'array', value: [{ type: 'structure', value: [{ type: 'double-long-unsigned', value: 7 }, { type: 'null-data' }] }] };
+    const apdu = encodeGetResponseNormalData(0xc1, encodeDataBytes(value));
+    assert.equal(toHex(apdu), toHex(encodeApdu({ type: 'get-response-normal', invokeIdAndPriority: 0xc1, result: { type: 'data', value } })));
+    assert.deepEqual(decodeApdu(apdu), { type: 'get-response-normal', invokeIdAndPriority: 0xc1, result: { type: 'data', value } });
+    assert.throws(() => encodeGetResponseNormalData(0x100, encodeDataBytes(value)), { code: 'DLMS_ERR_ENCODE' });
   });
 });

@@ -30,7 +30,7 @@
  * The raw-data of consecutive blocks concatenate to the encoded Data of the attribute.
  */
 import type { Reader } from '../../../axdr/reader.js';
-import type { Writer } from '../../../axdr/writer.js';
+import { Writer } from '../../../axdr/writer.js';
 import { ApduTag } from '../../tags.js';
 import {
   type GetDataResult,
@@ -112,4 +112,11 @@ export function encodeGetResponse(w: Writer, v: GetResponse): void {
       encodeList(w, v.results, encodeGetDataResult);
       return;
   }
+}
+
+/** Get-Response-Normal with data already encoded (C4 01 iid 00 Data): a response rebuilt around data kept undecoded. */
+export function encodeGetResponseNormalData(invokeIdAndPriority: number, data: Uint8Array): Uint8Array {
+  const w = new Writer(4 + data.length);
+  w.u8(ApduTag.getResponse).u8(1).u8(checkUnsigned(invokeIdAndPriority, 0xff, 'invoke-id-and-priority')).u8(0).bytes(data);
+  return w.finish();
 }
