@@ -5,9 +5,11 @@
  *                  HLS-GMAC + suite 0 (authenticated encryption), reply_to_HLS, GET clock, GET one day of
  *                  15-minute load profile by range (96 rows), RLRQ, close; each session to the next meter, with
  *                  its own keys. Also the CPU time per session of each side (robust when the machine is shared).
- *   sessions.held  meter-initiated connections held by one CENC node: connections identified and held, and
+ *   sessions.held  meter-initiated TCP connections held by one CENC node: connections identified and held, and
  *                  the RSS one more held connection costs in the HES process; the open-file limit of the
  *                  process caps the count, the RSS is extrapolated to 100,000 and labelled so.
+ *   sessions.held_udp  the same with meters on UDP (NB-IoT/LTE-M modems commonly are): 100,000 peers identified
+ *                  and held by one node, RSS measured.
  * The meters (or dialers) run in child processes, so the measured rate includes their CPU on the same 2 cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -166,59 +168,74 @@ function settled(): NodeJS.MemoryUsage {
 }
 
 /**
- * Dials `target` connections in two halves, each from its own dialer process (its own descriptor limit), and
- * measures RSS after each: the slope between them is the memory one more held connection costs, free of what
- * a first connection storm costs once (heap pages, young generation, code).
+ * Dials `target` meter-initiated connections from dialer processes (each has its own descriptor limit) and
+ * measures RSS after each dialer: the slope between the middle and the end is the memory one more held
+ * connection costs, free of what a first connection storm costs once (heap pages, young generation, code).
+ * TCP: two dialers, the HES's own descriptor limit caps the count. UDP: as many dialers as needed, each from
+ * its own loopback address; a UDP peer needs no descriptor in the HES.
  */
-async function heldConnections(target: number): Promise<BenchResult[]> {
+async function heldConnections(protocol: 'tcp' | 'udp', target: number): Promise<BenchResult[]> {
   const directory = new MemoryDeviceDirectory();
-  const cenc = new CencServer({ listeners: [{ protocol: 'tcp', port: 0, host: '127.0.0.1', framing: 'wrapper', projectId: 'bench' }], directory, identificationTimeoutMs: 120_000 });
+  const cenc = new CencServer({ listeners: [{ protocol, port: 0, host: '127.0.0.1', framing: 'wrapper', projectId: 'bench' }], directory, identificationTimeoutMs: 120_000 });
   await cenc.start();
   const m0 = settled();
   const t0 = performance.now();
+  const perDialer = protocol === 'tcp' ? Math.ceil(target / 2) : Math.min(18_000, (openFileLimit() ?? 20_000) - 2000);
   const dialers: Child[] = [];
-  const m: NodeJS.MemoryUsage[] = [];
-  const half = Math.floor(target / 2);
-  for (const [offset, count] of [
-    [0, half],
-    [half, target - half],
-  ] as const) {
-    const d = await child(['--dial', `127.0.0.1:${cenc.ports()[0]}`, '--count', String(count), '--offset', String(offset)]);
+  const m: { held: number; usage: NodeJS.MemoryUsage }[] = [];
+  for (let offset = 0; offset < target; offset += perDialer) {
+    const count = Math.min(perDialer, target - offset);
+    const dial = protocol === 'tcp' ? ['--dial'] : ['--bind', `127.0.0.${2 + dialers.length}`, '--dial-udp'];
+    const d = await child([...dial, `127.0.0.1:${cenc.ports()[0]}`, '--count', String(count), '--offset', String(offset)]);
     dialers.push(d);
     const expected = dialers.reduce((n, x) => n + x.first.open!, 0);
-    const deadline = Date.now() + 120_000;
-    while (cenc.connectionCount < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    m.push(settled());
+    // until all are held, or nothing more arrives for 5 s (a UDP datagram the kernel dropped is not resent)
+    let seen = -1;
+    let stillSince = Date.now();
+    while (cenc.connectionCount < expected && Date.now() - stillSince < 5000) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (cenc.connectionCount !== seen) [seen, stillSince] = [cenc.connectionCount, Date.now()];
+    }
+    m.push({ held: cenc.connectionCount, usage: settled() });
   }
   const secs = (performance.now() - t0) / 1000;
   const held = cenc.connectionCount;
-  const firstHalf = dialers[0]!.first.open!;
-  const slope = (k: 'rss' | 'heapUsed'): number => (m[1]![k] - m[0]![k]) / Math.max(1, held - firstHalf);
+  const mid = m[Math.floor((m.length - 1) / 2)]!;
+  const last = m.at(-1)!;
+  const slope = (k: 'rss' | 'heapUsed'): number => (last.usage[k] - mid.usage[k]) / Math.max(1, last.held - mid.held);
   const marginal = slope('rss');
-  const average = (m[1]!.rss - m0.rss) / Math.max(1, held);
+  const average = (last.usage.rss - m0.rss) / Math.max(1, held);
   await Promise.all(dialers.map((d) => stop(d.proc)));
   await cenc.stop();
   const limit = openFileLimit();
+  const name = `sessions.held${protocol === 'udp' ? '_udp' : ''}`;
   return [
     {
-      name: 'sessions.held.connections',
+      name: `${name}.connections`,
       value: held,
       unit: 'connections',
       target,
+      protocol,
+      dialers: dialers.length,
+      dialed: dialers.reduce((n, x) => n + x.first.open!, 0),
       openFileLimit: limit ?? null,
-      boundedBy: `one descriptor per connection in the HES process: RLIMIT_NOFILE ${limit ?? '?'} (ulimit -Hn; not raisable in this container)`,
+      ...(protocol === 'tcp' ? { boundedBy: `one descriptor per connection in the HES process: RLIMIT_NOFILE ${limit ?? '?'} (ulimit -Hn; not raisable in this container)` } : {}),
       identifiedPerSec: Math.round(held / secs),
     },
     // the RSS slope moves with the heap's page steps; the JS heap used per connection is the steadier figure
-    { name: 'sessions.held.rss_per_connection', value: Math.round(marginal), unit: 'bytes', measuredBetween: [firstHalf, held], averageFromStart: Math.round(average), heapUsedPerConnection: Math.round(slope('heapUsed')) },
-    { name: 'sessions.held.rss_at_100k_extrapolated', value: Math.round((m[1]!.rss + marginal * (100_000 - held)) / 2 ** 20), unit: 'MiB', measuredRssMiB: Math.round(m[1]!.rss / 2 ** 20) },
+    { name: `${name}.rss_per_connection`, value: Math.round(marginal), unit: 'bytes', measuredBetween: [mid.held, last.held], averageFromStart: Math.round(average), heapUsedPerConnection: Math.round(slope('heapUsed')) },
+    held >= 100_000
+      ? { name: `${name}.rss_at_100k`, value: Math.round(last.usage.rss / 2 ** 20), unit: 'MiB', measured: true }
+      : { name: `${name}.rss_at_100k_extrapolated`, value: Math.round((last.usage.rss + marginal * (100_000 - held)) / 2 ** 20), unit: 'MiB', measuredRssMiB: Math.round(last.usage.rss / 2 ** 20) },
   ];
 }
 
 export const benchmarks: Benchmark[] = [
   { name: 'sessions.read', run: () => readSessions(Number(process.env.HES_BENCH_SECONDS ?? 5), Number(process.env.HES_BENCH_CONCURRENCY ?? 64), Number(process.env.HES_BENCH_METERS ?? 1)) },
   // as many as the descriptor limit allows, less room for the listener, pipes and the process's own files
-  { name: 'sessions.held', run: () => heldConnections(Number(process.env.HES_BENCH_HELD ?? Math.max(1000, (openFileLimit() ?? 20_000) - 100))) },
+  { name: 'sessions.held', run: () => heldConnections('tcp', Number(process.env.HES_BENCH_HELD ?? Math.max(1000, (openFileLimit() ?? 20_000) - 100))) },
+  // UDP peers hold no descriptor in the HES: the full 100,000 on one node
+  { name: 'sessions.held_udp', run: () => heldConnections('udp', Number(process.env.HES_BENCH_HELD_UDP ?? 100_000)) },
 ];
 
 // `node --import tsx bench/sessions.ts [PREFIX]` runs these alone, without the other suites
