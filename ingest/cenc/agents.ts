@@ -10,55 +10,42 @@
  *   after OK: bytes both ways unchanged (the agent speaks DLMS itself) until the agent closes; the meter's
  *   connection is then given back to CENC. One agent session per meter at a time, queued behind HES sessions.
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { promisify } from 'node:util';
 import type { ByteTransport } from '../transport/transport.js';
 import type { DeviceDirectory, DeviceIdentity, DeviceRecord } from './directory.js';
 import type { CencServer } from './server.js';
 
-const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number) => Promise<Buffer>;
-
 export interface AmrAgent {
   name: string;
-  /** "scrypt$<salt hex>$<hash hex>" from hashAgentPassword. */
-  passwordHash: string;
+  /** The agent's project: it sees no device of another project. Absent: any project. */
+  projectId?: string;
   groupIds: string[];
-  /** Extended rights: every device. */
+  /** Extended rights: every device (of its project, when it has one). */
   extended: boolean;
-}
-
-export async function hashAgentPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  return `scrypt$${salt.toString('hex')}$${(await scrypt(password, salt, 32)).toString('hex')}`;
-}
-
-async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const got = await scrypt(password, Buffer.from(salt, 'hex'), 32);
-  const want = Buffer.from(hash, 'hex');
-  return got.length === want.length && timingSafeEqual(got, want);
 }
 
 /** The access rule: extended agents see all; others the devices of their groups and those in no group. */
 export function agentMaySee(agent: AmrAgent, device: DeviceRecord): boolean {
+  if (agent.projectId !== undefined && agent.projectId !== device.projectId) return false;
   return agent.extended || device.groupIds.length === 0 || device.groupIds.some((g) => agent.groupIds.includes(g));
 }
 
 export interface AgentServerOptions {
   cenc: CencServer;
   directory: DeviceDirectory;
-  /** Current agents by name (read at each login, so edits apply to new sessions). */
-  agents: () => ReadonlyMap<string, AmrAgent>;
+  /** The agent with this name and password, or undefined (asked at each login, so edits apply to new sessions). */
+  authenticate: (name: string, password: string) => Promise<AmrAgent | undefined>;
   port: number;
   host?: string;
+  /** Recording an access failed (the registry is unreachable). */
+  onError?: (e: unknown, context: string) => void;
 }
 
 const MAX_LINE = 256;
 
 export class AmrAgentServer {
   private server: Server | undefined;
+  private port = 0;
   private readonly sockets = new Set<Socket>();
 
   constructor(private readonly o: AgentServerOptions) {}
@@ -70,7 +57,8 @@ export class AmrAgentServer {
       server.once('error', reject);
       server.listen(this.o.port, this.o.host ?? '0.0.0.0', () => resolve());
     });
-    return (server.address() as AddressInfo).port;
+    this.port = (server.address() as AddressInfo).port;
+    return this.port;
   }
 
   async stop(): Promise<void> {
@@ -99,9 +87,9 @@ export class AmrAgentServer {
         .then((r) => {
           busy = false;
           if (r.agent) agent = r.agent;
-          if (r.meter) {
+          if (r.meter && r.device && agent) {
             socket.off('data', onData);
-            this.pipe(socket, r.meter, text);
+            this.pipe(socket, r.meter, text, r.device, agent);
           } else if (text.includes('\n')) onData(Buffer.alloc(0));
         })
         .catch(() => this.refuse(socket, 'internal error'));
@@ -109,11 +97,11 @@ export class AmrAgentServer {
     socket.on('data', onData);
   }
 
-  private async command(socket: Socket, line: string, agent: AmrAgent | undefined): Promise<{ agent?: AmrAgent; meter?: ByteTransport }> {
+  private async command(socket: Socket, line: string, agent: AmrAgent | undefined): Promise<{ agent?: AmrAgent; meter?: ByteTransport; device?: DeviceRecord }> {
     const [verb, ...args] = line.split(' ');
     if (verb === 'LOGIN' && args.length === 2) {
-      const a = this.o.agents().get(args[0]!);
-      if (!a || !(await verifyPassword(args[1]!, a.passwordHash))) {
+      const a = await this.o.authenticate(args[0]!, args[1]!);
+      if (!a) {
         this.refuse(socket, 'authentication failed');
         return {};
       }
@@ -141,7 +129,7 @@ export class AmrAgentServer {
         return {};
       }
       socket.write(`OK ${device.deviceId}\n`);
-      return { meter };
+      return { meter, device };
     }
     socket.write('ERR unknown command\n');
     return {};
@@ -158,11 +146,18 @@ export class AmrAgentServer {
     return undefined;
   }
 
-  /** Transparent mode: the agent's bytes to the meter and back, until either side ends. */
-  private pipe(socket: Socket, meter: ByteTransport, rest: string): void {
+  /** Transparent mode: the agent's bytes to the meter and back, until either side ends; recorded as an access. */
+  private pipe(socket: Socket, meter: ByteTransport, rest: string, device: DeviceRecord, agent: AmrAgent): void {
+    const access = (type: 'access-start' | 'access-finish') => this.o.directory.recordEvent({
+      type, at: Date.now(), deviceId: device.deviceId, remote: `tcp:${socket.remoteAddress}:${socket.remotePort}`, port: this.port, detail: `agent ${agent.name}`,
+    }).catch((e: unknown) => this.o.onError?.(e, `recording ${type} of ${device.deviceId}`));
+    void access('access-start');
     meter.attach({ onData: (c) => socket.write(c), onClose: () => socket.end() });
     socket.on('data', (c: Buffer) => meter.write([c]));
-    socket.on('close', () => meter.close());
+    socket.on('close', () => {
+      meter.close();
+      void access('access-finish');
+    });
     if (rest) meter.write([Buffer.from(rest, 'latin1')]);
   }
 

@@ -19,7 +19,7 @@ import { DlmsSession } from '../session/session.js';
 import { MemoryRawFrameSink } from '../transport/frames.js';
 import { SocketTransport } from '../transport/socket.js';
 import { CLIENT_TITLE, LOAD_PROFILE, METER_TITLE, PROFILE_DAY_MS, TEST_KEYS, TestMeter, testAssociations } from '../testing/test-meter.js';
-import { AmrAgentServer, hashAgentPassword, type AmrAgent } from './agents.js';
+import { AmrAgentServer, type AmrAgent } from './agents.js';
 import { MemoryDeviceDirectory } from './directory.js';
 import { identifyPacket } from './identify.js';
 import { CencServer, type CencListener } from './server.js';
@@ -83,7 +83,13 @@ async function setup(fn: (x: Setup) => Promise<void>, listeners: CencListener[] 
 }
 
 test('identification packets: IMEI, serial, last gasp, plain and ciphered DataNotification', () => {
-  assert.deepEqual(identifyPacket(enc(`IMEI:${IMEI}\r\n`), 'wrapper'), { kind: 'identification', identity: { kind: 'imei', value: IMEI }, rest: new Uint8Array(0) });
+  assert.deepEqual(identifyPacket(enc(`IMEI:${IMEI}\r\n`), 'wrapper'), { kind: 'identification', identity: { kind: 'imei', value: IMEI }, alternatives: [], rest: new Uint8Array(0) });
+  // a modem that knows its meter: the meter's serial is the device, the IMEI identifies it too; DLMS bytes follow
+  const both = identifyPacket(enc(`ID:${IMEI};SN:30800001\r\n\x00\x01`), 'wrapper');
+  assert.deepEqual(both, { kind: 'identification', identity: { kind: 'serial', value: '30800001' }, alternatives: [{ kind: 'imei', value: IMEI }], rest: Uint8Array.of(0, 1) });
+  assert.equal(identifyPacket(enc(`ID:12345;SN:30800001\r\n`), 'wrapper'), undefined, 'ID is an IMEI');
+  assert.equal(identifyPacket(enc(`SN:1;GASP:2\r\n`), 'wrapper'), undefined, 'a last gasp is a line of its own');
+  assert.equal(identifyPacket(enc(`SN:30800001;\r\n`), 'wrapper'), undefined, 'an empty field');
   assert.equal(identifyPacket(enc('IMEI:12345\r\n'), 'wrapper'), undefined, 'an IMEI has 15 digits');
   assert.deepEqual(identifyPacket(enc('sn=CE308-0042\n'), 'hdlc')?.identity, { kind: 'serial', value: 'CE308-0042' });
   assert.deepEqual(identifyPacket(enc(`GASP:${IMEI}`), 'wrapper'), { kind: 'last-gasp', identity: { kind: 'imei', value: IMEI } });
@@ -160,6 +166,21 @@ test('unknown device on an unbound port is refused; silence is "unidentified"; l
     ],
   ));
 
+test("a modem naming IMEI and serial finds a device registered by its IMEI; the directory's port binding registers new ones", () =>
+  setup(async ({ cenc, directory, meter }) => {
+    directory.add({ deviceId: 'by-imei', projectId: 'p1', serial: IMEI, groupIds: [] }, [{ kind: 'imei', value: IMEI }]);
+    const unbound = cenc.ports()[1]!;
+    directory.bindings.set(unbound, 'p-bound');
+    const known = await dial(meter, unbound, enc(`ID:${IMEI};SN:30800001\r\n`));
+    const fresh = await dial(meter, unbound, enc('ID:356938035643817;SN:30800002\r\n'));
+    await until(() => cenc.connectionCount === 2);
+    assert.ok(cenc.connected('by-imei'), 'found by the alternative identity');
+    const added = [...directory.devices.values()].filter((d) => d.source === 'self-registered');
+    assert.deepEqual(added.map((d) => [d.serial, d.projectId]), [['30800002', 'p-bound']], 'registered by its serial into the bound project');
+    known.destroy();
+    fresh.destroy();
+  }));
+
 test('UDP: a meter identifies by serial, is auto-registered, and a session runs over datagrams', () =>
   setup(
     async ({ cenc, directory }) => {
@@ -227,11 +248,17 @@ test('AMR agents: authentication, group-restricted access, a transparent DLMS se
   setup(async ({ cenc, directory, meter, counters }) => {
     directory.add({ deviceId: 'g2-meter', projectId: 'p1', serial: 'SN-G2', groupIds: ['g2'] }, [{ kind: 'serial', value: 'SN-G2' }]);
     directory.add({ deviceId: 'free-meter', projectId: 'p1', serial: 'SN-FREE', groupIds: [] }, [{ kind: 'serial', value: 'SN-FREE' }]);
-    const agents = new Map<string, AmrAgent>([
-      ['admin', { name: 'admin', passwordHash: await hashAgentPassword('root-pw'), groupIds: [], extended: true }],
-      ['g1-agent', { name: 'g1-agent', passwordHash: await hashAgentPassword('g1-pw'), groupIds: ['g1'], extended: false }],
+    // The registry checks agents' passwords (registry/cenc-directory.ts); here a table of plain ones stands in.
+    const agents = new Map<string, [string, AmrAgent]>([
+      ['admin', ['root-pw', { name: 'admin', groupIds: [], extended: true }]],
+      ['g1-agent', ['g1-pw', { name: 'g1-agent', groupIds: ['g1'], extended: false }]],
+      ['other-project', ['op-pw', { name: 'other-project', projectId: 'p9', groupIds: [], extended: true }]],
     ]);
-    const server = new AmrAgentServer({ cenc, directory, agents: () => agents, port: 0 });
+    const authenticate = (name: string, password: string) => {
+      const a = agents.get(name);
+      return Promise.resolve(a && a[0] === password ? a[1] : undefined);
+    };
+    const server = new AmrAgentServer({ cenc, directory, authenticate, port: 0 });
     const port = await server.start();
     const sockets = [await dial(meter, cenc.ports()[0]!, enc('SN:SN-G2\n')), await dial(meter, cenc.ports()[0]!, enc('SN:SN-FREE\n'))];
     try {
@@ -241,6 +268,9 @@ test('AMR agents: authentication, group-restricted access, a transparent DLMS se
       const denied = await agent(port, ['LOGIN g1-agent g1-pw', 'OPEN SN-G2']);
       assert.deepEqual(denied.replies, ['OK', 'ERR access denied']);
       denied.socket.destroy();
+      const foreign = await agent(port, ['LOGIN other-project op-pw', 'OPEN SN-FREE']);
+      assert.deepEqual(foreign.replies, ['OK', 'ERR access denied'], 'an agent of another project sees none of these');
+      foreign.socket.destroy();
       const missing = await agent(port, ['LOGIN admin root-pw', 'OPEN SN-NOT-HERE']);
       assert.deepEqual(missing.replies, ['OK', 'ERR not connected']);
       missing.socket.destroy();
@@ -258,6 +288,10 @@ test('AMR agents: authentication, group-restricted access, a transparent DLMS se
       // the agent is gone: the connection is back with CENC for HES sessions
       await until(() => !cenc.connected('g2-meter')!.connection.busy);
       assert.equal((await cenc.runSession('g2-meter', HLS, [{ op: 'clock-read' }])).ok, true);
+      assert.deepEqual(
+        directory.events.filter((e) => e.type.startsWith('access-')).map((e) => [e.type, e.deviceId, e.detail]),
+        [['access-start', 'free-meter', 'agent g1-agent'], ['access-finish', 'free-meter', 'agent g1-agent'], ['access-start', 'g2-meter', 'agent admin'], ['access-finish', 'g2-meter', 'agent admin']],
+      );
     } finally {
       for (const s of sockets) s.destroy();
       await server.stop();

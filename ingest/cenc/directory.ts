@@ -22,7 +22,8 @@ export interface DeviceRecord {
   source: 'manual' | 'imported' | 'self-registered';
 }
 
-export type DeviceEventType = 'connected' | 'disconnected' | 'last-gasp' | 'registered' | 'unidentified' | 'unbound';
+/** access-start / access-finish: an AMR agent's transparent session to the meter (detail: "agent <name>"). */
+export type DeviceEventType = 'connected' | 'disconnected' | 'last-gasp' | 'registered' | 'unidentified' | 'unbound' | 'access-start' | 'access-finish';
 
 export interface DeviceEvent {
   type: DeviceEventType;
@@ -31,7 +32,7 @@ export interface DeviceEvent {
   identity?: DeviceIdentity;
   /** "tcp:ip:port" / "udp:ip:port". */
   remote: string;
-  /** Listening port the meter came in on. */
+  /** Listening port the meter came in on (the agent port for access events). */
   port: number;
   detail?: string;
 }
@@ -42,6 +43,8 @@ export interface DeviceDirectory {
   register(identity: DeviceIdentity, projectId: string): Promise<DeviceRecord>;
   get(deviceId: string): Promise<DeviceRecord | undefined>;
   recordEvent(e: DeviceEvent): Promise<void>;
+  /** The project new devices arriving on this listening port join (port → project binding), if any. */
+  projectForPort(port: number): Promise<string | undefined>;
 }
 
 const identityKey = (i: DeviceIdentity): string => `${i.kind}:${i.kind === 'system-title' ? i.value.toUpperCase() : i.value}`;
@@ -50,6 +53,8 @@ export class MemoryDeviceDirectory implements DeviceDirectory {
   readonly devices = new Map<string, DeviceRecord>();
   /** The latest events, oldest first: a process without a registry runs for months. */
   readonly events: DeviceEvent[] = [];
+  /** Port → project bindings. */
+  readonly bindings = new Map<number, string>();
   private readonly byIdentity = new Map<string, string>();
   private nextId = 1;
 
@@ -85,6 +90,10 @@ export class MemoryDeviceDirectory implements DeviceDirectory {
 
   get(deviceId: string): Promise<DeviceRecord | undefined> {
     return Promise.resolve(this.devices.get(deviceId));
+  }
+
+  projectForPort(port: number): Promise<string | undefined> {
+    return Promise.resolve(this.bindings.get(port));
   }
 
   recordEvent(e: DeviceEvent): Promise<void> {

@@ -2,10 +2,14 @@
  * How a meter-initiated connection says who it is. The first packet on a new connection (TCP: the first
  * bytes; UDP: each datagram from a new peer) is one of:
  *
- *   1. A modem identification line, ASCII, case-insensitive keyword, optional CR/LF at the end:
+ *   1. A modem identification line, ASCII, case-insensitive keywords, optional CR/LF at the end; one field
+ *      or several separated by ';':
  *        IMEI:<15 digits>      e.g. "IMEI:356938035643809\r\n" (iRZ-style modems, registered as "universal device")
  *        SN:<serial>           serial of 1..32 characters [0-9A-Za-z._-]
- *      '=' may stand for ':'. Bytes after the line end are the first DLMS bytes of the connection.
+ *        ID:<15 digits>        the modem's IMEI, as in "ID:<IMEI>;SN:<serial>" (modems that know their meter)
+ *      '=' may stand for ':'. With a serial and an IMEI, the device is the meter (its serial) and the IMEI
+ *      identifies it too (a device registered by its modem's IMEI is found). Bytes after the line end are
+ *      the first DLMS bytes of the connection.
  *   2. A last-gasp line, same grammar with the keyword GASP: "GASP:<IMEI or serial>" — power lost; the
  *      modem may close right after. Accepted on a new connection and on a held one.
  *   3. A DLMS DataNotification in the listener's framing (wrapper WPDU or HDLC frame):
@@ -27,21 +31,55 @@ import { decodeWrapperHeader, WRAPPER_HEADER_SIZE } from '../../decoders/dlms/wr
 import type { DeviceIdentity } from './directory.js';
 
 export type Identification =
-  | { kind: 'identification'; identity: DeviceIdentity; /** bytes after the line */ rest: Uint8Array }
+  | {
+    kind: 'identification';
+    /** The device: the meter's serial when the line names one. */
+    identity: DeviceIdentity;
+    /** Other identities the line gives (the modem's IMEI next to a serial). */
+    alternatives: DeviceIdentity[];
+    /** bytes after the line */
+    rest: Uint8Array;
+  }
   | { kind: 'last-gasp'; identity: DeviceIdentity }
   | { kind: 'notification'; identity: DeviceIdentity };
 
-const LINE = /^(IMEI|SN|GASP)[:=]([0-9A-Za-z._-]{1,32})(\r?\n|$)/i;
+const FIELD = /^(IMEI|SN|ID|GASP)[:=]([0-9A-Za-z._-]{1,32})/i;
+const LINE_END = /^(\r?\n|$)/;
 const IMEI = /^\d{15}$/;
 
-function lineIdentity(text: string): { keyword: string; identity: DeviceIdentity; length: number } | undefined {
-  const m = LINE.exec(text);
-  if (!m) return undefined;
-  const keyword = m[1]!.toUpperCase();
-  const value = m[2]!;
-  if (keyword === 'IMEI' && !IMEI.test(value)) return undefined;
-  const kind = keyword === 'SN' || (keyword === 'GASP' && !IMEI.test(value)) ? 'serial' : 'imei';
-  return { keyword, identity: { kind, value }, length: m[0].length };
+interface Line {
+  keyword: 'IMEI' | 'SN' | 'GASP';
+  /** Serial first, then IMEI. */
+  identities: DeviceIdentity[];
+  length: number;
+}
+
+function lineIdentity(text: string): Line | undefined {
+  const identities: DeviceIdentity[] = [];
+  let keyword: Line['keyword'] | undefined;
+  let at = 0;
+  for (;;) {
+    const m = FIELD.exec(text.slice(at));
+    if (!m) return undefined;
+    const key = m[1]!.toUpperCase();
+    const value = m[2]!;
+    const imei = IMEI.test(value);
+    if ((key === 'IMEI' || key === 'ID') && !imei) return undefined;
+    if (key === 'GASP') {
+      if (identities.length) return undefined;
+      keyword = 'GASP';
+    } else keyword ??= key === 'SN' ? 'SN' : 'IMEI';
+    const identity: DeviceIdentity = { kind: key === 'SN' || (key === 'GASP' && !imei) ? 'serial' : 'imei', value };
+    if (identity.kind === 'serial') identities.unshift(identity);
+    else identities.push(identity);
+    at += m[0].length;
+    if (text[at] === ';' && keyword !== 'GASP') {
+      at++;
+      continue;
+    }
+    const end = LINE_END.exec(text.slice(at));
+    return end ? { keyword, identities, length: at + end[0].length } : undefined;
+  }
 }
 
 const PRINTABLE = /^[\x20-\x7e]{16}$/;
@@ -92,8 +130,9 @@ export function identifyPacket(packet: Uint8Array, framing: 'wrapper' | 'hdlc'):
   const head = String.fromCharCode(...packet.subarray(0, 64));
   const line = lineIdentity(head);
   if (line) {
-    if (line.keyword === 'GASP') return { kind: 'last-gasp', identity: line.identity };
-    return { kind: 'identification', identity: line.identity, rest: packet.subarray(line.length) };
+    const [identity, ...alternatives] = line.identities as [DeviceIdentity, ...DeviceIdentity[]];
+    if (line.keyword === 'GASP') return { kind: 'last-gasp', identity };
+    return { kind: 'identification', identity, alternatives, rest: packet.subarray(line.length) };
   }
   try {
     const apdu = firstApdu(packet, framing);
@@ -109,5 +148,5 @@ export function identifyPacket(packet: Uint8Array, framing: 'wrapper' | 'hdlc'):
 export function lastGasp(packet: Uint8Array): DeviceIdentity | undefined {
   if (packet[0] !== 0x47 && packet[0] !== 0x67) return undefined; // 'G' / 'g'
   const line = lineIdentity(String.fromCharCode(...packet.subarray(0, 64)));
-  return line?.keyword === 'GASP' ? line.identity : undefined;
+  return line?.keyword === 'GASP' ? line.identities[0] : undefined;
 }

@@ -25,7 +25,7 @@ export interface CencListener {
   port: number;
   host?: string;
   framing: 'wrapper' | 'hdlc';
-  /** Port → project binding: new devices arriving here are registered into this project. */
+  /** Port → project binding: new devices arriving here are registered into this project (else the directory's binding of the port, if any). */
   projectId?: string;
 }
 
@@ -43,10 +43,13 @@ export interface CencOptions {
   idleTimeoutMs?: number;
   /** Accept at most this many held connections (default unlimited). */
   maxConnections?: number;
+  /** A directory call failed (the registry is unreachable): told here, never thrown at the socket's event loop. */
+  onError?: (e: unknown, context: string) => void;
 }
 
 export interface HeldMeter {
   device: DeviceRecord;
+  framing: 'wrapper' | 'hdlc';
   identity: DeviceIdentity;
   remote: string;
   port: number;
@@ -141,6 +144,11 @@ export class CencServer {
 
   connected(deviceId: string): HeldMeter | undefined {
     return this.held.get(deviceId);
+  }
+
+  /** Every held connection (for operators' lists). */
+  connections(): IterableIterator<HeldMeter> {
+    return this.held.values();
   }
 
   /** The held connection of a device for one session (waits for the session before it). */
@@ -257,7 +265,7 @@ export class CencServer {
     const early: Uint8Array[] = [];
     t.attach({ onData: (c) => early.push(Uint8Array.from(c)), onClose: () => undefined });
     if (id.kind === 'last-gasp') {
-      const device = await this.o.directory.find(id.identity);
+      const device = await this.o.directory.find(id.identity).catch((e: unknown) => void this.o.onError?.(e, `last gasp of ${id.identity.value}`));
       await this.event('last-gasp', b.port, remote, device, id.identity);
       t.close();
       return;
@@ -270,10 +278,17 @@ export class CencServer {
     let device: DeviceRecord | undefined;
     try {
       device = await this.o.directory.find(id.identity);
-      if (!device && b.l.projectId !== undefined) {
-        device = await this.o.directory.register(id.identity, b.l.projectId);
+      for (const other of id.kind === 'identification' ? id.alternatives : []) device ??= await this.o.directory.find(other);
+      const projectId = device ? undefined : b.l.projectId ?? (await this.o.directory.projectForPort(b.port));
+      if (projectId !== undefined) {
+        device = await this.o.directory.register(id.identity, projectId);
         await this.event('registered', b.port, remote, device, id.identity);
       }
+    } catch (e) {
+      // the registry is unreachable: the modem retries later; a held socket nobody can read is no use
+      this.o.onError?.(e, `identifying ${id.identity.kind} ${id.identity.value} from ${remote}`);
+      t.close();
+      return;
     } finally {
       this.pending--;
     }
@@ -322,6 +337,7 @@ export class CencServer {
     this.o.sink?.publish(f);
   }
 
+  /** Records a connection event; a failure is reported, not thrown (callers do not wait on the registry). */
   private event(type: DeviceEventType, port: number, remote: string, device: DeviceRecord | undefined, identity: DeviceIdentity | undefined, detail?: string): Promise<void> {
     return this.o.directory.recordEvent({
       type,
@@ -331,7 +347,7 @@ export class CencServer {
       ...(device ? { deviceId: device.deviceId } : {}),
       ...(identity ? { identity } : {}),
       ...(detail ? { detail } : {}),
-    });
+    }).catch((e: unknown) => this.o.onError?.(e, `recording ${type} of ${device?.deviceId ?? remote}`));
   }
 }
 
