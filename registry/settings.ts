@@ -18,7 +18,7 @@ export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
   CENC: {
     type: 'object', additionalProperties: false, required: ['identifyBy', 'identifier'],
     properties: {
-      identifyBy: { type: 'string', enum: ['serial', 'imei'] },
+      identifyBy: { type: 'string', enum: ['serial', 'imei', 'system-title', 'logical-device-name'] },
       identifier: { type: 'string', minLength: 1, maxLength: 64 },
     },
   },
