@@ -295,6 +295,28 @@ export function adminRoutes(app: FastifyInstance): void {
     return reply.code(204).send();
   });
 
+  // ---- CENC: meters holding a connection to this process
+  app.get('/cenc/connections', {
+    config: { access: ['All.External.CENC'] },
+    schema: {
+      tags: ['CENC'], summary: 'Meters connected to CENC now (in the process serving this API)',
+      querystring: obj({ projectId: uuid }),
+      response: { 200: all('CencConnection', { running: { type: 'boolean', description: 'CENC runs in this process' }, ports: { type: 'array', items: { type: 'integer' } } }) },
+    },
+  }, (req) => {
+    const cenc = app.cenc?.();
+    const { projectId } = req.query as { projectId?: string };
+    const items = [];
+    for (const h of cenc?.connections() ?? []) {
+      if (projectId !== undefined && h.device.projectId !== projectId) continue;
+      items.push({
+        deviceId: h.device.deviceId, projectId: h.device.projectId, serialNumber: h.device.serial, identity: h.identity,
+        remote: h.remote, port: h.port, framing: h.framing, since: new Date(h.since).toISOString(), busy: h.connection.busy,
+      });
+    }
+    return { running: cenc !== undefined, ports: cenc?.ports() ?? [], items };
+  });
+
   // ---- events and service logs
   const eventQuery = {
     type: 'object', additionalProperties: false,

@@ -11,7 +11,7 @@ import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import { authRoutes, installAccessCheck } from './auth.js';
-import { handleError } from './http.js';
+import { handleError, type CencView } from './http.js';
 import { addComponentSchemas, documentErrors } from './schemas.js';
 import { resourceRoutes } from './resources.js';
 import { adminRoutes } from './admin.js';
@@ -27,6 +27,8 @@ export interface AppOptions {
   version?: string;
   /** Readings and events store for the data routes (hes start passes the pipeline's engine). */
   clickhouse?: ClickHouseEngine;
+  /** CENC of this process, once started (hes start): its connections are listed at /cenc/connections. */
+  cenc?: () => CencView | undefined;
 }
 
 /** Never log credentials: these request parts are redacted by the logger. */
@@ -41,6 +43,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.decorate('registry', { db: opts.db, box: opts.box });
   app.decorate('warehouse', opts.clickhouse);
+  app.decorate('cenc', opts.cenc);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 

@@ -39,7 +39,19 @@ declare module 'fastify' {
     registry: { db: Db; box: SecretBox };
     /** The ClickHouse store of readings and events; absent when the API runs without the data plane. */
     warehouse: ClickHouseEngine | undefined;
+    /** The connections CENC holds in this process; absent when it runs elsewhere or not at all. */
+    cenc: (() => CencView | undefined) | undefined;
   }
+}
+
+/** What the API shows of CENC (ingest/cenc/server.ts). */
+export interface CencView {
+  ports(): number[];
+  connections(): Iterable<{
+    device: { deviceId: string; projectId: string; serial: string };
+    identity: { kind: string; value: string };
+    remote: string; port: number; framing: 'wrapper' | 'hdlc'; since: number; connection: { busy: boolean };
+  }>;
 }
 
 export const ApiError = RegistryError;

@@ -98,6 +98,12 @@ export const components: Record<string, Schema> = {
   }),
   DeviceProfile: record({ id: str, name: str, deviceTypes: strings, protocol: str, protocolMaps: strings, body: json('the profile file as shipped') }),
   PortBinding: record({ port: int, projectId: id, createdAt: time }),
+  CencConnection: record({
+    deviceId: id, projectId: id, serialNumber: str,
+    identity: record({ kind: oneOf(['imei', 'serial', 'system-title', 'logical-device-name']), value: str }, [], 'what the meter identified itself with'),
+    remote: { ...str, description: 'tcp:ip:port or udp:ip:port of the meter (its modem)' }, port: { ...int, description: 'the listening port it came in on' },
+    framing: oneOf(['wrapper', 'hdlc']), since: time, busy: { ...bool, description: 'a session (HES or AMR agent) is using the connection' },
+  }),
   Event: record({
     id: int, code: str, level: oneOf(['info', 'warning', 'error']), at: time, projectId: nullable(id), userId: nullable(id),
     username: nullable(str), ip: nullable(str), params: json('event details'),

@@ -2,12 +2,18 @@
  * `hes start`: opens the registry (migrations, first-start data) and the data plane (bus, decoder pool,
  * ClickHouse: cli/data-plane.ts), serves the API and runs the scheduler role, which reads meters over their
  * comm lines (scheduler/dlms-reader.ts) and hands the answers to the bus as raw frames and states to the
- * registry (scheduler/pipeline-sink.ts). `startHes(config)` is the one place where the running HES is
+ * registry (scheduler/pipeline-sink.ts). With `cenc.listeners` configured, the scheduler role also runs CENC: meters
+ * with dynamic addresses connect in, are bound to their devices or self-registered through the registry
+ * (registry/cenc-directory.ts), and their comm lines on CENC channels are read over the held connections; AMR
+ * agents get their port when `cenc.agentPort` is set. `startHes(config)` is the one place where the running HES is
  * assembled. `--demo N` adds a simulated fleet of N meters, registered with collection tasks (cli/demo.ts).
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { HesConfig } from '../config/index.js';
+import { parseCencListener, type HesConfig } from '../config/index.js';
+import { AmrAgentServer } from '../ingest/cenc/agents.js';
+import { CencServer } from '../ingest/cenc/server.js';
+import { RegistryDeviceDirectory, authenticateAgent } from '../registry/cenc-directory.js';
 import { openRegistry, type Registry } from '../registry/open.js';
 import { buildApp } from '../api/app.js';
 import { ChannelScheduler } from '../ingest/channels/scheduler.js';
@@ -33,6 +39,10 @@ export interface RunningHes {
   data: DataPlane;
   api: FastifyInstance;
   scheduler?: Scheduler;
+  /** CENC, when listeners are configured (with the scheduler role: sessions run where the connections are held). */
+  cenc?: CencServer;
+  /** Where the CENC listeners and the AMR agent port are bound (port 0 in the configuration: the port taken). */
+  cencPorts?: { listeners: number[]; agents?: number };
   demo?: Demo;
   /** Where the API listens, e.g. http://127.0.0.1:8080 */
   url: string;
@@ -46,9 +56,10 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   const log: { error(message: string): void } = { error: (message) => process.stderr.write(`${message}\n`) };
   let data: DataPlane;
   let app: FastifyInstance;
+  let cenc: CencServer | undefined;
   try {
     data = await openDataPlane(config, (message) => log.error(message));
-    app = await buildApp({ db, box, config, clickhouse: data.engine }).catch(async (e: unknown) => {
+    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });
@@ -60,9 +71,13 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let demo: Demo | undefined;
   let sink: PipelineSink | undefined;
   let scheduler: Scheduler | undefined;
-  // In order: no new reads, no new requests, then the pipeline drains its batch; the registry closes last.
+  let agents: AmrAgentServer | undefined;
+  let cencPorts: RunningHes['cencPorts'];
+  // In order: no new reads, no new requests, meters let go, then the pipeline drains its batch; the registry closes last.
   const close = async () => {
     await scheduler?.stop();
+    await agents?.stop();
+    await cenc?.stop();
     await app.close();
     await sink?.close();
     await data.close();
@@ -78,7 +93,24 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
         db, engine: data.engine, maxRoundsPerDay: config.gapRoundsPerDay, settleMs: config.gapSettleSeconds * 1000,
         onError: (e, launchId) => app.log.error({ err: e, launchId }, 'gap check failed'),
       }) : undefined;
-      scheduler = new Scheduler({ db, reader: new DlmsDeviceReader({ db, box, counters: new RegistryInvocationCounterStore(db) }), sink, gate: new ChannelScheduler(), gaps });
+      const counters = new RegistryInvocationCounterStore(db);
+      if (config.cenc.listeners.length) {
+        const c = config.cenc;
+        const onError = (e: unknown, context: string) => app.log.error({ err: e }, `CENC: ${context}`);
+        const directory = new RegistryDeviceDirectory(db, { log: (level, message, fields) => app.log[level](fields, `CENC: ${message}`) });
+        cenc = new CencServer({
+          listeners: c.listeners.map((l) => ({ ...parseCencListener(l), host: c.host })), directory, counters, onError,
+          sink: sink.unsolicited((e) => app.log.error({ err: e }, 'CENC: a push could not be published')),
+          identificationTimeoutMs: c.identificationTimeoutSeconds * 1000, ...(c.maxConnections ? { maxConnections: c.maxConnections } : {}),
+        });
+        await cenc.start();
+        cencPorts = { listeners: cenc.ports() };
+        if (c.agentPort) {
+          agents = new AmrAgentServer({ cenc, directory, authenticate: (name, password) => authenticateAgent(db, name, password), port: c.agentPort, host: c.host, onError });
+          cencPorts.agents = await agents.start();
+        }
+      }
+      scheduler = new Scheduler({ db, reader: new DlmsDeviceReader({ db, box, counters, ...(cenc ? { cenc } : {}) }), sink, gate: new ChannelScheduler(), gaps });
     }
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
     scheduler?.start();
@@ -86,7 +118,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     await close();
     throw e;
   }
-  return { config, registry, data, api: app, scheduler, demo, url, close };
+  return { config, registry, data, api: app, scheduler, cenc, cencPorts, demo, url, close };
 }
 
 const help = [
@@ -104,6 +136,15 @@ const help = [
   'over HTTP on 127.0.0.1: HES_CLICKHOUSE_HTTP_PORT). See README, configuration.',
   '',
 ].join('\n');
+
+function describeCenc(hes: RunningHes): string {
+  if (!hes.cencPorts) return hes.scheduler ? 'off (no cenc.listeners configured)' : 'not in this process';
+  const listeners = hes.config.cenc.listeners.map((l, i) => {
+    const { protocol, framing } = parseCencListener(l);
+    return `${protocol}:${hes.cencPorts!.listeners[i]}:${framing}`;
+  });
+  return `listening on ${hes.config.cenc.host} ${listeners.join(', ')}; AMR agents: ${hes.cencPorts.agents ? `port ${hes.cencPorts.agents}` : 'off'}`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -129,6 +170,7 @@ export async function main(argv: string[]): Promise<number> {
     `HES API listening on ${hes.url} (registry: ${storage}); OpenAPI at ${local}/docs`,
     `scheduler: ${hes.scheduler ? `running (${hes.scheduler.instanceId})` : 'not in this process'}`,
     `data: ${hes.data.summary}`,
+    `cenc: ${describeCenc(hes)}`,
   ];
   if (hes.demo) {
     const d = hes.demo;

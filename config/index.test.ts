@@ -1,10 +1,10 @@
-/** Configuration of the data plane: the kafka and clickhouse sections from file, environment and options. */
+/** Configuration of the data plane and CENC: the kafka, clickhouse and cenc sections from file, environment and options. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './index.js';
+import { ConfigError, loadConfig, parseCencListener } from './index.js';
 
 test('embedded by default; file < environment < options, section by section', () => {
   const d = loadConfig({ env: {} });
@@ -38,4 +38,19 @@ test('embedded by default; file < environment < options, section by section', ()
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('cenc: listeners from file or environment, each checked; off by default', () => {
+  assert.deepEqual(loadConfig({ env: {} }).cenc.listeners, []);
+  const c = loadConfig({ env: { HES_CENC_LISTENERS: 'tcp:4059:wrapper, UDP:4059:wrapper,tcp:4060:hdlc', HES_CENC_AGENT_PORT: '4070' } });
+  assert.deepEqual(c.cenc.listeners.map((l) => parseCencListener(l)), [
+    { protocol: 'tcp', port: 4059, framing: 'wrapper' },
+    { protocol: 'udp', port: 4059, framing: 'wrapper' },
+    { protocol: 'tcp', port: 4060, framing: 'hdlc' },
+  ]);
+  assert.equal(c.cenc.agentPort, 4070);
+  assert.equal(loadConfig({ env: {}, overrides: { cenc: { listeners: ['tcp:0:wrapper'] } } }).cenc.host, '0.0.0.0');
+  assert.throws(() => loadConfig({ env: { HES_CENC_LISTENERS: 'tcp:4059' } }), (e: Error) => e instanceof ConfigError && /cenc.listeners: a listener is "<tcp\|udp>:<port>:<wrapper\|hdlc>".*"tcp:4059"/.test(e.message));
+  assert.throws(() => loadConfig({ env: { HES_CENC_LISTENERS: 'tcp:70000:hdlc' } }), /cenc.listeners/);
+  assert.throws(() => loadConfig({ env: { HES_CENC_AGENT_PORT: '70000' } }), /cenc.agentPort must be at most 65535/);
 });

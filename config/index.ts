@@ -2,7 +2,8 @@
  * HES configuration: defaults, then a JSON file, then environment variables, then explicit overrides
  * (command-line options). One object is handed to every part that starts (API, scheduler, data plane).
  * Two sections choose the data plane's services: `kafka` (brokers; none = the embedded bus under
- * `<dataDir>/bus`) and `clickhouse` (a server URL; none = embedded chDB under `<dataDir>/clickhouse`).
+ * `<dataDir>/bus`) and `clickhouse` (a server URL; none = embedded chDB under `<dataDir>/clickhouse`);
+ * `cenc` opens the ports meters connect in to.
  */
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -50,6 +51,33 @@ export interface HesConfig {
     /** Embedded chDB only: serve its ClickHouse HTTP interface on 127.0.0.1 at this port (absent = not served). */
     httpPort?: number;
   };
+  /** CENC, the server meters with dynamic addresses connect in to (run with the scheduler role). */
+  cenc: {
+    /** "tcp:4059:wrapper", "udp:4059:wrapper", "tcp:4060:hdlc"; empty = CENC off. */
+    listeners: string[];
+    /** Address the listeners and the AMR agent port bind to. */
+    host: string;
+    /** TCP port of the AMR agents' transparent sessions; 0 = off. */
+    agentPort: number;
+    /** Held connections at most; 0 = no limit. */
+    maxConnections: number;
+    /** A connection that has not identified itself in this time is closed. */
+    identificationTimeoutSeconds: number;
+  };
+}
+
+/** One CENC listener as its configuration text names it: `<tcp|udp>:<port>:<wrapper|hdlc>`. */
+export interface CencListenerConfig {
+  protocol: 'tcp' | 'udp';
+  port: number;
+  framing: 'wrapper' | 'hdlc';
+}
+
+export function parseCencListener(text: string, origin = 'cenc.listeners'): CencListenerConfig {
+  const m = /^(tcp|udp):(\d{1,5}):(wrapper|hdlc)$/i.exec(text.trim());
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port > 65535) throw new ConfigError(`${origin}: a listener is "<tcp|udp>:<port>:<wrapper|hdlc>" (port 0..65535, 0 = any free port), got ${JSON.stringify(text)}`);
+  return { protocol: m[1]!.toLowerCase() as 'tcp' | 'udp', port, framing: m[3]!.toLowerCase() as 'wrapper' | 'hdlc' };
 }
 
 export const defaults: HesConfig = {
@@ -66,6 +94,7 @@ export const defaults: HesConfig = {
   gapSettleSeconds: 30,
   kafka: { brokers: [], partitions: 12, publishReadings: false },
   clickhouse: {},
+  cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
 };
 
 const envNames: Record<string, keyof HesConfig> = {
@@ -86,11 +115,14 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-const sections: Record<'kafka' | 'clickhouse', Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
+type Section = 'kafka' | 'clickhouse' | 'cenc';
+const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool' },
   clickhouse: { url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int' },
+  cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
 };
-const sectionEnv: Record<string, [keyof typeof sections, string]> = {
+const isSection = (k: string): k is Section => k in sections;
+const sectionEnv: Record<string, [Section, string]> = {
   HES_KAFKA_BROKERS: ['kafka', 'brokers'],
   HES_SCHEMA_REGISTRY_URL: ['kafka', 'schemaRegistryUrl'],
   HES_KAFKA_PARTITIONS: ['kafka', 'partitions'],
@@ -100,9 +132,14 @@ const sectionEnv: Record<string, [keyof typeof sections, string]> = {
   HES_CLICKHOUSE_PASSWORD: ['clickhouse', 'password'],
   HES_CLICKHOUSE_DATABASE: ['clickhouse', 'database'],
   HES_CLICKHOUSE_HTTP_PORT: ['clickhouse', 'httpPort'],
+  HES_CENC_LISTENERS: ['cenc', 'listeners'],
+  HES_CENC_HOST: ['cenc', 'host'],
+  HES_CENC_AGENT_PORT: ['cenc', 'agentPort'],
+  HES_CENC_MAX_CONNECTIONS: ['cenc', 'maxConnections'],
+  HES_CENC_IDENTIFICATION_TIMEOUT_SECONDS: ['cenc', 'identificationTimeoutSeconds'],
 };
 
-function sectionValue(section: keyof typeof sections, key: string, value: unknown, origin: string): unknown {
+function sectionValue(section: Section, key: string, value: unknown, origin: string): unknown {
   const kind = sections[section][key];
   if (!kind) throw new ConfigError(`${origin}: unknown setting "${section}.${key}"`);
   if (kind === 'int') return integer(`${section}.${key}`, value, origin);
@@ -112,7 +149,7 @@ function sectionValue(section: keyof typeof sections, key: string, value: unknow
   return list.map((x) => x.trim()).filter(Boolean);
 }
 
-function setSection(out: Record<string, unknown>, section: keyof typeof sections, values: Record<string, unknown>, origin: string): void {
+function setSection(out: Record<string, unknown>, section: Section, values: Record<string, unknown>, origin: string): void {
   const s = { ...(out[section] as Record<string, unknown>) };
   for (const [k, v] of Object.entries(values)) if (v !== undefined) s[k] = sectionValue(section, k, v, origin);
   out[section] = s;
@@ -140,7 +177,7 @@ export interface LoadOptions {
   /** JSON file; default `$HES_CONFIG` when set. A missing explicit file is an error. */
   file?: string;
   env?: NodeJS.ProcessEnv;
-  overrides?: Omit<Partial<HesConfig>, 'kafka' | 'clickhouse'> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']> };
+  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']> };
 }
 
 export function loadConfig(opts: LoadOptions = {}): HesConfig {
@@ -151,7 +188,7 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     for (const [k, v] of Object.entries(parsed)) {
       if (!(k in defaults) && k !== 'databaseUrl' && k !== 'masterKey') throw new ConfigError(`${file}: unknown setting "${k}"`);
-      if (k === 'kafka' || k === 'clickhouse') {
+      if (isSection(k)) {
         if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${file}: ${k} must be an object`);
         setSection(out, k, v as Record<string, unknown>, file);
       } else out[k] = coerce(k as keyof HesConfig, v, file);
@@ -167,7 +204,7 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
   }
   for (const [k, v] of Object.entries(opts.overrides ?? {})) {
     if (v === undefined) continue;
-    if (k === 'kafka' || k === 'clickhouse') setSection(out, k, v as Record<string, unknown>, 'option');
+    if (isSection(k)) setSection(out, k, v as Record<string, unknown>, 'option');
     else out[k] = coerce(k as keyof HesConfig, v, 'option');
   }
   const cfg = out as unknown as HesConfig;
@@ -175,6 +212,9 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
   if (cfg.httpPort > 65535) throw new ConfigError(`httpPort must be at most 65535, got ${cfg.httpPort}`);
   if ((cfg.clickhouse.httpPort ?? 0) > 65535) throw new ConfigError(`clickhouse.httpPort must be at most 65535, got ${cfg.clickhouse.httpPort}`);
   if (cfg.kafka.partitions < 1) throw new ConfigError('kafka.partitions must be at least 1');
+  for (const l of cfg.cenc.listeners) parseCencListener(l);
+  if (cfg.cenc.agentPort > 65535) throw new ConfigError(`cenc.agentPort must be at most 65535, got ${cfg.cenc.agentPort}`);
+  if (cfg.cenc.identificationTimeoutSeconds < 1) throw new ConfigError('cenc.identificationTimeoutSeconds must be at least 1');
   return cfg;
 }
 

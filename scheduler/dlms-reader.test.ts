@@ -25,6 +25,7 @@ import { decodeFrames, type DecodedReading } from '../workers/testing.js';
 import { activityCalendarAttributes, specialDaysAttributes } from '../decoders/dlms/cosem/index.js';
 import { toHex } from '../decoders/dlms/axdr/writer.js';
 import type { RawFrame } from '../schemas/avro/index.js';
+import { connectTcp } from '../ingest/transport/socket.js';
 import { RegistryInvocationCounterStore } from './counters.js';
 import { DlmsDeviceReader } from './dlms-reader.js';
 import { LinkError, type CollectedFrame, type CommLineRef, type DeviceTarget } from './reader.js';
@@ -413,6 +414,32 @@ describe('DlmsDeviceReader against the simulator', () => {
     await assert.rejects(reader.open(device, { ...(await commLines(t.db, device.id)).find((l) => l.id === dead)!, attempts: 1 }, never), (e: Error) => e instanceof LinkError && /could not start a session/.test(e.message));
     // meter 2 answers on meter 1's wPort with the wrong keys
     await assert.rejects(reader.open(device, { ...line, address: '257' }, never), (e: Error) => e instanceof LinkError && /authentication|association|rejected|timeout/i.test(e.message));
+  });
+
+  it('runs a comm line on a CENC channel over the connection CENC lends, and says why it cannot', async () => {
+    const { device, line } = await target(ids[0]!);
+    const cencLine: CommLineRef = { ...line, channelKind: 'CENC', channelSettings: { identifyBy: 'serial', identifier: device.serialNumber }, attempts: 3 };
+    await assert.rejects(reader.open(device, cencLine, never), (e: Error) => e instanceof LinkError && /CENC does not run in this process/.test(e.message));
+    // CENC itself is exercised end to end in cli/cenc-e2e.test.ts; here a stand-in lends TCP connections to the simulator
+    let leases = 0;
+    let connected: 'wrapper' | 'hdlc' | undefined;
+    const cenc = {
+      connected: (id: string) => (id === device.id && connected ? { framing: connected, remote: 'tcp:10.0.0.9:5000' } : undefined),
+      lease: async () => {
+        leases++;
+        return connectTcp('127.0.0.1', sim.port);
+      },
+    };
+    const withCenc = new DlmsDeviceReader({ db: t.db, box, counters: new RegistryInvocationCounterStore(t.db), cenc });
+    await assert.rejects(withCenc.open(device, cencLine, never), (e: Error) => e instanceof LinkError && /not connected to CENC/.test(e.message));
+    connected = 'hdlc';
+    await assert.rejects(withCenc.open(device, cencLine, never), (e: Error) => e instanceof LinkError && /framing \(wrapper\) is not the CENC listener's \(hdlc\)/.test(e.message));
+    assert.equal(leases, 0);
+    connected = 'wrapper';
+    const link = await withCenc.open(device, cencLine, never);
+    const log = await link.close();
+    assert.equal(leases, 1);
+    assert.match(log, new RegExp(`${device.serialNumber} via CENC tcp:10\\.0\\.0\\.9:5000`));
   });
 
   it('opens with the protocol\'s keys as the comm lines give them: an edit of the keys applies to the next session', async () => {

@@ -1,6 +1,6 @@
 /**
  * The DeviceReader of real meters: one DLMS session over one comm line. The registry gives the channel (TCP
- * host and port), the protocol (DLMS settings, secrets opened with the master key) and the device profile,
+ * host and port, or CENC: the connection the meter holds open to this process), the protocol (DLMS settings, secrets opened with the master key) and the device profile,
  * which maps archives, measurement tags, event journals and state attributes to COSEM objects
  * (registry/profiles/*.json); ingest/session runs the session. Measurement archives and journals are not
  * decoded here: each answer goes out as a raw frame (the GET-Response APDU, blocks reassembled) with its
@@ -13,7 +13,7 @@ import { dataToJson } from '../decoders/dlms/axdr/data.js';
 import { DEVIATION_NOT_SPECIFIED, dateTimeFromUtcMs, dateTimeToUtcMs, formatDateTime, isValidDateTime, type DateTimeOptions } from '../decoders/dlms/axdr/datetime.js';
 import type { CosemDateTime, DlmsData } from '../decoders/dlms/axdr/types.js';
 import { fromHex } from '../decoders/dlms/axdr/writer.js';
-import type { ConnectionSettingsInit } from '../decoders/dlms/connection/index.js';
+import type { ConnectionSettingsInit, Framing } from '../decoders/dlms/connection/index.js';
 import {
   ClassId, activityCalendarAttributes, activityCalendarMethods, limiterAttributes, specialDaysAttributes, specialDaysMethods, type Member,
 } from '../decoders/dlms/cosem/index.js';
@@ -101,6 +101,13 @@ export function connectionSettings(s: Record<string, unknown>, secrets: Record<s
   };
 }
 
+/** What the reader needs of CENC (ingest/cenc/server.ts): the held connection of a meter that connected in. */
+export interface HeldConnections {
+  connected(deviceId: string): { framing: 'wrapper' | 'hdlc'; remote: string } | undefined;
+  /** The connection for one session; waits for the session before it (a held connection is exclusive). */
+  lease(deviceId: string): Promise<ByteTransport>;
+}
+
 export interface DlmsDeviceReaderOptions {
   db: Db;
   box: SecretBox;
@@ -110,6 +117,8 @@ export interface DlmsDeviceReaderOptions {
   detail?: boolean;
   now?: () => number;
   connect?: (host: string, port: number, timeoutMs: number) => Promise<ByteTransport>;
+  /** CENC in this process: comm lines on CENC channels run over its held connections. */
+  cenc?: HeldConnections;
 }
 
 /** Protocols whose opened secrets are kept (one per meter when each has its own keys). */
@@ -123,7 +132,7 @@ interface RegistryCache {
 }
 
 export class DlmsDeviceReader implements DeviceReader {
-  readonly #o: Required<DlmsDeviceReaderOptions>;
+  readonly #o: Required<Omit<DlmsDeviceReaderOptions, 'cenc'>> & Pick<DlmsDeviceReaderOptions, 'cenc'>;
   readonly #protocols: ProtocolStore;
   /**
    * Archive retention and device profiles change only with an administrator's edit or a new HES version:
@@ -182,14 +191,33 @@ export class DlmsDeviceReader implements DeviceReader {
     return secrets;
   }
 
+  /** Where the session's bytes go: a TCP connection the reader dials, or the meter's held CENC connection. */
+  #link(device: DeviceTarget, line: CommLineRef, framing: Framing): { title: string; connect: (timeoutMs: number) => Promise<ByteTransport> } {
+    if (line.channelKind === 'TCP') {
+      const { host, port } = line.channelSettings as { host?: string; port?: number };
+      if (!host || !port) throw new LinkError('the TCP channel names no host and port');
+      return { title: `${host}:${port}`, connect: (timeoutMs) => this.#o.connect(host, port, timeoutMs) };
+    }
+    if (line.channelKind === 'CENC') {
+      const cenc = this.#o.cenc;
+      if (!cenc) throw new LinkError('could not start a session: CENC does not run in this process (configure cenc.listeners)');
+      const held = cenc.connected(device.id);
+      if (!held) throw new LinkError(`could not start a session: the device is not connected to CENC`);
+      if (held.framing !== framing) {
+        throw new LinkError(`the protocol's framing (${framing}) is not the CENC listener's (${held.framing}): set the protocol's server address length`);
+      }
+      return { title: `CENC ${held.remote}`, connect: () => cenc.lease(device.id) };
+    }
+    throw new LinkError(`channel kind ${line.channelKind} is not read by the DLMS reader`);
+  }
+
   /** Opens a session over a comm line as commLines (scheduler.ts) gives it: no registry query but the cached ones. */
   async open(device: DeviceTarget, line: CommLineRef, signal: AbortSignal): Promise<DeviceLink> {
-    const { host, port } = line.channelSettings as { host?: string; port?: number };
-    if (line.channelKind !== 'TCP' || !host || !port) throw new LinkError(`channel kind ${line.channelKind} is not read by the DLMS TCP reader`);
     if (line.protocolKind !== 'DLMS') throw new LinkError(`protocol ${line.protocolKind} is not DLMS`);
     const profile = line.profileId ? await this.#profile(line.profileId) : null;
     if (!profile) throw new LinkError('the comm line has no device profile (driver)');
     const settings = connectionSettings(line.protocolSettings, this.#secretsOf(line), line.address);
+    const link = this.#link(device, line, settings.framing!);
     const waitTimeMs = Number(line.protocolSettings.waitTime ?? 5) * 1000;
     const retention = await this.#retentionDays();
     const log = new ExchangeLog({
@@ -197,13 +225,13 @@ export class DlmsDeviceReader implements DeviceReader {
       ...(settings.keys ? { keys: settings.keys } : {}),
       ...(settings.systemTitle ? { clientSystemTitle: settings.systemTitle } : {}),
       ...(typeof settings.password === 'string' ? { secrets: [new TextEncoder().encode(settings.password)] } : {}),
-      title: `${device.serialNumber} via ${host}:${port}`,
+      title: `${device.serialNumber} via ${link.title}`,
     });
     let last = '';
     for (let attempt = 1; attempt <= Math.max(1, line.attempts); attempt++) {
       if (signal.aborted) break;
       try {
-        const session = await DlmsSession.open(await this.#o.connect(host, port, waitTimeMs), settings, {
+        const session = await DlmsSession.open(await link.connect(waitTimeMs), settings, {
           waitTimeMs, resendCount: Number(line.protocolSettings.resendCount ?? 2), log,
           context: { deviceId: device.id, projectId: device.projectId, channel: line.channelId },
           ...(settings.keys ? { counters: { store: this.#o.counters, deviceId: device.id } } : {}),
@@ -214,6 +242,8 @@ export class DlmsDeviceReader implements DeviceReader {
         last = e instanceof ConnectError ? `could not start a session: ${e.message}` : e.message;
         // Repeating a wrong secret may lock the meter's association: no further attempt.
         if (e instanceof SessionError && e.reason === 'authentication-failed') break;
+        // A meter that dropped its CENC connection comes back by itself, not by asking again now.
+        if (line.channelKind === 'CENC' && !this.#o.cenc?.connected(device.id)) break;
       }
     }
     throw new LinkError(last || 'cancelled', log.toText());

@@ -5,7 +5,9 @@
  * change (scheduler/states.ts). `write` resolves once the bus holds the frames durably, so a launch counts
  * a device as read only when its data cannot be lost any more.
  */
+import { randomUUID } from 'node:crypto';
 import { deviceKey, type Bus, type BusProducer } from '../bus/types.js';
+import type { RawFrame as ReceivedFrame, RawFrameSink } from '../ingest/transport/frames.js';
 import type { Db } from '../registry/db.js';
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { AvroSerde, type SchemaStore } from '../schemas/registry/index.js';
@@ -41,6 +43,37 @@ export class PipelineSink implements ReadingSink {
       }),
       timestamp: f.receivedAt,
     })));
+  }
+
+  /**
+   * Frames meters send outside a HES session (CENC pushes: DataNotification, EventNotification) to the same
+   * topic, with their framing and no decoding context (none is known for a push yet: the pool keeps them
+   * on its dead-letter path with that reason); a frame of a device the registry no longer has is dropped.
+   */
+  unsolicited(onError: (e: unknown) => void): RawFrameSink {
+    const nums = new Map<string, number>();
+    const numOf = async (deviceId: string): Promise<number | undefined> => {
+      const known = nums.get(deviceId);
+      if (known !== undefined) return known;
+      const num = (await this.db.query<{ num: string }>('SELECT num FROM devices WHERE id = $1', [deviceId])).rows[0]?.num;
+      if (num === undefined) return undefined;
+      if (nums.size >= 100_000) nums.clear();
+      nums.set(deviceId, Number(num));
+      return Number(num);
+    };
+    const send = async (f: ReceivedFrame): Promise<void> => {
+      const num = f.deviceId === undefined ? undefined : await numOf(f.deviceId);
+      if (num === undefined) return;
+      await this.producer.send(Topics.rawFrames, [{
+        key: deviceKey(num),
+        value: this.serde.encode({
+          frameId: randomUUID(), wire: Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength), framing: f.framing === 'hdlc' ? 'HDLC' : 'WRAPPER',
+          direction: f.direction === 'rx' ? 'UPLINK' : 'DOWNLINK', deviceId: num, commLineId: null, connector: 'cenc', receivedAt: f.receivedAt, sessionId: null, context: null,
+        }),
+        timestamp: f.receivedAt,
+      }]);
+    };
+    return { publish: (f) => void send(f).catch(onError) };
   }
 
   close(): Promise<void> {

@@ -51,6 +51,7 @@ const expected: Record<string, string[]> = {
   'GET /api/v1/events/general': events, 'GET /api/v1/events/security': events,
   'GET /api/v1/device-profiles': readDevices, 'GET /api/v1/device-profiles/{profileId}': readDevices,
   'GET /api/v1/port-bindings': cenc, 'PUT /api/v1/port-bindings/{port}': cenc, 'DELETE /api/v1/port-bindings/{port}': cenc,
+  'GET /api/v1/cenc/connections': cenc,
   ...crud(`${p}/devices`, readDevices, manageDevices),
   ...crud(`${p}/groups`, readDevices, manageDevices),
   ...crud(`${p}/channels`, manageDevices, manageDevices),

@@ -1,0 +1,59 @@
+/** The pipeline sink's path for pushes: frames meters send outside a session reach the raw-frame topic (embedded bus, PGlite registry). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedBus } from '../bus/embedded/index.js';
+import { deviceKey } from '../bus/types.js';
+import { createDevice, createProject } from '../registry/project-data.js';
+import { openTestDb } from '../registry/testing.js';
+import { Topics, type RawFrame } from '../schemas/avro/index.js';
+import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
+import { PipelineSink } from './pipeline-sink.js';
+
+test('pushes go to the raw-frame topic keyed by the device number, with their framing and no decoding context; unknown devices are dropped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hes-push-sink-'));
+  const t = await openTestDb('pglite');
+  const bus = new EmbeddedBus({ dir: join(dir, 'bus'), defaultPartitions: 1 });
+  try {
+    const schemas = new LocalSchemaStore(join(dir, 'schemas.json'));
+    const projectId = String((await createProject(t.db, { name: 'Push' }, null)).id);
+    const device = await createDevice(t.db, projectId, { serialNumber: '30800001', type: 'CE308' });
+    const num = Number((await t.db.query<{ num: string }>('SELECT num FROM devices WHERE id = $1', [device.id])).rows[0]!.num);
+    const sink = await PipelineSink.create({ db: t.db, bus, schemas });
+    const errors: unknown[] = [];
+    const pushes = sink.unsolicited((e) => errors.push(e));
+    const wpdu = Uint8Array.of(0, 1, 0, 1, 0, 0x66, 0, 3, 0x0f, 0, 0);
+    const frame = { direction: 'rx', framing: 'wrapper', kind: 'unsolicited', remote: 'tcp:10.0.0.9:5000', channel: 'cenc:4059', receivedAt: 1_700_000_000_000 } as const;
+    pushes.publish({ ...frame, bytes: wpdu, deviceId: String(device.id), projectId });
+    pushes.publish({ ...frame, bytes: wpdu, deviceId: '00000000-0000-0000-0000-000000000000' }); // deleted meanwhile: dropped
+    pushes.publish({ ...frame, bytes: Uint8Array.of(0x7e, 0xa0, 0x7e), framing: 'hdlc', deviceId: String(device.id) });
+
+    const serde = await AvroSerde.create<RawFrame>(schemas, Topics.rawFrames, 'raw-frame');
+    const consumer = await bus.consumer({ groupId: 'test', topics: [Topics.rawFrames] });
+    const got: { key: Buffer | null; frame: RawFrame }[] = [];
+    const done = consumer.run(async (b) => {
+      for (const m of b.messages) got.push({ key: m.key, frame: serde.decodeSync(m.value) });
+      if (got.length >= 2) await consumer.stop();
+    });
+    await done;
+    assert.deepEqual(errors, []);
+    assert.equal(got.length, 2);
+    for (const g of got) assert.deepEqual(g.key, deviceKey(num));
+    // each push is sent once its device number is known: in any order
+    const first = got.find((g) => g.frame.framing === 'WRAPPER')?.frame;
+    const second = got.find((g) => g.frame.framing === 'HDLC')?.frame;
+    assert.deepEqual(
+      { ...first!, frameId: typeof first!.frameId, wire: [...first!.wire] },
+      { frameId: 'string', wire: [...wpdu], framing: 'WRAPPER', direction: 'UPLINK', deviceId: num, commLineId: null, connector: 'cenc', receivedAt: frame.receivedAt, sessionId: null, context: null },
+    );
+    assert.deepEqual([...second!.wire], [0x7e, 0xa0, 0x7e]);
+    assert.notEqual(first!.frameId, second!.frameId);
+    await sink.close();
+  } finally {
+    await bus.close();
+    await t.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
