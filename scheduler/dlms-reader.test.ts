@@ -26,6 +26,8 @@ import { activityCalendarAttributes, specialDaysAttributes } from '../decoders/d
 import { toHex } from '../decoders/dlms/axdr/writer.js';
 import type { RawFrame } from '../schemas/avro/index.js';
 import { connectTcp } from '../ingest/transport/socket.js';
+import { LOAD_PROFILE, TestMeter } from '../ingest/testing/test-meter.js';
+import { attr } from '../decoders/dlms/connection/testkit.js';
 import { RegistryInvocationCounterStore } from './counters.js';
 import { DlmsDeviceReader } from './dlms-reader.js';
 import { LinkError, type CollectedFrame, type CommLineRef, type DeviceTarget } from './reader.js';
@@ -414,6 +416,30 @@ describe('DlmsDeviceReader against the simulator', () => {
     await assert.rejects(reader.open(device, { ...(await commLines(t.db, device.id)).find((l) => l.id === dead)!, attempts: 1 }, never), (e: Error) => e instanceof LinkError && /could not start a session/.test(e.message));
     // meter 2 answers on meter 1's wPort with the wrong keys
     await assert.rejects(reader.open(device, { ...line, address: '257' }, never), (e: Error) => e instanceof LinkError && /authentication|association|rejected|timeout/i.test(e.message));
+  });
+
+  it('answers error, naming the object, when a meter sends a profile buffer that is not an array', async () => {
+    // The simulator's buffers are always arrays: a small test meter holds an integer there instead.
+    const meter = await TestMeter.start();
+    meter.table.set(attr(7, LOAD_PROFILE, 2), { type: 'double-long-unsigned', value: 7 });
+    try {
+      await t.db.query(
+        `INSERT INTO device_profiles (id, name, device_types, protocol, protocol_maps, body) VALUES ('TEST_ODD_BUFFER', 'odd buffer', '{CE308}', 'DLMS', '{}', $1)`,
+        [JSON.stringify({ id: 'TEST_ODD_BUFFER', clock: '0.0.1.0.0.255', archives: { 'profile-15': { obis: LOAD_PROFILE, classId: 7, attribute: 2 } } })],
+      );
+      const { device, line } = await target(ids[0]!);
+      const odd: CommLineRef = {
+        ...line, channelSettings: { host: '127.0.0.1', port: meter.port }, profileId: 'TEST_ODD_BUFFER', secretsEnc: null, address: '',
+        protocolSettings: { authentication: 'none', clientAddress: 16, serverAddressLength: 0 },
+      };
+      const link = await reader.open(device, odd, never);
+      const out = await link.collect({ kind: 'measurement', item: { archive: 'profile-15' } });
+      await link.close();
+      assert.deepEqual([out.status, out.records, out.frames], ['error', [], undefined]);
+      assert.equal(out.note, `profile ${LOAD_PROFILE}: the buffer is not an array (data tag 6)`);
+    } finally {
+      await meter.stop();
+    }
   });
 
   it('runs a comm line on a CENC channel over the connection CENC lends, and says why it cannot', async () => {
