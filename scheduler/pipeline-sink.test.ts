@@ -12,7 +12,7 @@ import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
 import { PipelineSink } from './pipeline-sink.js';
 
-test('pushes go to the raw-frame topic keyed by the device number, with their framing and no decoding context; unknown devices are dropped', async () => {
+test('pushes go to the raw-frame topic keyed by the device number, with their framing and no decoding context; a push of no known device goes without one', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-push-sink-'));
   const t = await openTestDb('pglite');
   const bus = new EmbeddedBus({ dir: join(dir, 'bus'), defaultPartitions: 1 });
@@ -27,7 +27,8 @@ test('pushes go to the raw-frame topic keyed by the device number, with their fr
     const wpdu = Uint8Array.of(0, 1, 0, 1, 0, 0x66, 0, 3, 0x0f, 0, 0);
     const frame = { direction: 'rx', framing: 'wrapper', kind: 'unsolicited', remote: 'tcp:10.0.0.9:5000', channel: 'cenc:4059', receivedAt: 1_700_000_000_000 } as const;
     pushes.publish({ ...frame, bytes: wpdu, deviceId: String(device.id), projectId });
-    pushes.publish({ ...frame, bytes: wpdu, deviceId: '00000000-0000-0000-0000-000000000000' }); // deleted meanwhile: dropped
+    pushes.publish({ ...frame, bytes: Uint8Array.of(1), deviceId: '00000000-0000-0000-0000-000000000000' }); // deleted meanwhile
+    pushes.publish({ ...frame, bytes: Uint8Array.of(2) }); // from an unbound port: no device
     pushes.publish({ ...frame, bytes: Uint8Array.of(0x7e, 0xa0, 0x7e), framing: 'hdlc', deviceId: String(device.id) });
 
     const serde = await AvroSerde.create<RawFrame>(schemas, Topics.rawFrames, 'raw-frame');
@@ -35,14 +36,17 @@ test('pushes go to the raw-frame topic keyed by the device number, with their fr
     const got: { key: Buffer | null; frame: RawFrame }[] = [];
     const done = consumer.run(async (b) => {
       for (const m of b.messages) got.push({ key: m.key, frame: serde.decodeSync(m.value) });
-      if (got.length >= 2) await consumer.stop();
+      if (got.length >= 4) await consumer.stop();
     });
     await done;
     assert.deepEqual(errors, []);
-    assert.equal(got.length, 2);
-    for (const g of got) assert.deepEqual(g.key, deviceKey(num));
+    assert.equal(got.length, 4);
+    const orphans = got.filter((g) => g.frame.deviceId === null);
+    // the decoder pool dead-letters these ("frame has no device id") with the whole message: nothing is lost
+    assert.deepEqual(orphans.map((g) => [g.key, [...g.frame.wire]]).sort((a, b) => Number(a[1]) - Number(b[1])), [[null, [1]], [null, [2]]]);
+    for (const g of got.filter((x) => x.frame.deviceId !== null)) assert.deepEqual(g.key, deviceKey(num));
     // each push is sent once its device number is known: in any order
-    const first = got.find((g) => g.frame.framing === 'WRAPPER')?.frame;
+    const first = got.find((g) => g.frame.framing === 'WRAPPER' && g.frame.deviceId !== null)?.frame;
     const second = got.find((g) => g.frame.framing === 'HDLC')?.frame;
     assert.deepEqual(
       { ...first!, frameId: typeof first!.frameId, wire: [...first!.wire] },

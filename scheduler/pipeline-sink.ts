@@ -14,6 +14,8 @@ import { AvroSerde, type SchemaStore } from '../schemas/registry/index.js';
 import type { CollectedFrame, CollectedRecord, CollectItem, DeviceTarget, ReadingSink } from './reader.js';
 import { saveStates } from './states.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export class PipelineSink implements ReadingSink {
   private constructor(
     private readonly db: Db,
@@ -48,13 +50,14 @@ export class PipelineSink implements ReadingSink {
   /**
    * Frames meters send outside a HES session (CENC pushes: DataNotification, EventNotification) to the same
    * topic, with their framing and no decoding context (none is known for a push yet: the pool keeps them
-   * on its dead-letter path with that reason); a frame of a device the registry no longer has is dropped.
+   * on its dead-letter path with that reason). A push of no known device (an unbound port, a device deleted
+   * meanwhile) goes with no device id and no key: dead-lettered too, never dropped.
    */
   unsolicited(onError: (e: unknown) => void): RawFrameSink {
     const nums = new Map<string, number>();
     const numOf = async (deviceId: string): Promise<number | undefined> => {
       const known = nums.get(deviceId);
-      if (known !== undefined) return known;
+      if (known !== undefined || !UUID.test(deviceId)) return known;
       const num = (await this.db.query<{ num: string }>('SELECT num FROM devices WHERE id = $1', [deviceId])).rows[0]?.num;
       if (num === undefined) return undefined;
       if (nums.size >= 100_000) nums.clear();
@@ -63,12 +66,11 @@ export class PipelineSink implements ReadingSink {
     };
     const send = async (f: ReceivedFrame): Promise<void> => {
       const num = f.deviceId === undefined ? undefined : await numOf(f.deviceId);
-      if (num === undefined) return;
       await this.producer.send(Topics.rawFrames, [{
-        key: deviceKey(num),
+        key: num === undefined ? null : deviceKey(num),
         value: this.serde.encode({
           frameId: randomUUID(), wire: Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength), framing: f.framing === 'hdlc' ? 'HDLC' : 'WRAPPER',
-          direction: f.direction === 'rx' ? 'UPLINK' : 'DOWNLINK', deviceId: num, commLineId: null, connector: 'cenc', receivedAt: f.receivedAt, sessionId: null, context: null,
+          direction: f.direction === 'rx' ? 'UPLINK' : 'DOWNLINK', deviceId: num ?? null, commLineId: null, connector: 'cenc', receivedAt: f.receivedAt, sessionId: null, context: null,
         }),
         timestamp: f.receivedAt,
       }]);

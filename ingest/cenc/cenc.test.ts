@@ -137,11 +137,15 @@ test('a registered device identified by its first DataNotification (logical devi
 
 test('unknown device on an unbound port is refused; silence is "unidentified"; last gasp over UDP is recorded', () =>
   setup(
-    async ({ cenc, directory, meter }) => {
+    async ({ cenc, directory, meter, sink }) => {
       directory.add({ deviceId: 'd-gasp', projectId: 'p1', serial: 'SN1', groupIds: [] }, [{ kind: 'serial', value: 'SN1' }]);
       const [, unbound, udpPort] = cenc.ports();
       const s = await dial(meter, unbound!, enc('SN:NOBODY\n'));
       await once(s, 'close');
+      // an unknown meter's push on the unbound port: refused too, but its data goes to the sink without a device
+      const push = encodeWpdu(1, 1, encodeApdu({ type: 'data-notification', longInvokeIdAndPriority: 3, body: { type: 'structure', value: [{ type: 'visible-string', value: 'EMR0000000099999' }] } }));
+      await once(await dial(meter, unbound!, push), 'close');
+      assert.deepEqual(sink.frames.map((f) => [f.kind, f.deviceId, f.bytes]), [['unsolicited', undefined, push]]);
       const quiet = connect({ host: '127.0.0.1', port: unbound! });
       quiet.on('error', () => undefined);
       await once(quiet, 'close');
@@ -152,6 +156,7 @@ test('unknown device on an unbound port is refused; silence is "unidentified"; l
       assert.deepEqual(
         directory.events.map((e) => [e.type, e.deviceId ?? null]),
         [
+          ['unbound', null],
           ['unbound', null],
           ['unidentified', null],
           ['last-gasp', 'd-gasp'],

@@ -293,7 +293,11 @@ export class CencServer {
       this.pending--;
     }
     if (!device || t.closed) {
-      if (!device) await this.event('unbound', b.port, remote, undefined, id.identity, `no device and no project bound to port ${b.port}`);
+      if (!device) {
+        await this.event('unbound', b.port, remote, undefined, id.identity, `no device and no project bound to port ${b.port}`);
+        // a push of a meter nobody knows is data all the same: published without a device, not dropped
+        if (id.kind === 'notification') this.publish({ framing: b.l.framing, channel: b.channel, remote }, first);
+      }
       t.close();
       return;
     }
@@ -322,18 +326,10 @@ export class CencServer {
     void this.event('disconnected', h.port, h.remote, h.device, h.identity);
   }
 
-  private publish(h: Held, bytes: Uint8Array): void {
-    const f: RawFrame = {
-      direction: 'rx',
-      bytes,
-      receivedAt: Date.now(),
-      kind: 'unsolicited',
-      framing: h.framing,
-      remote: h.remote,
-      channel: h.channel,
-      deviceId: h.deviceId,
-      projectId: h.projectId,
-    };
+  private publish(from: Pick<Held, 'framing' | 'remote' | 'channel'> & Partial<Pick<Held, 'deviceId' | 'projectId'>>, bytes: Uint8Array): void {
+    const f: RawFrame = { direction: 'rx', bytes, receivedAt: Date.now(), kind: 'unsolicited', framing: from.framing, remote: from.remote, channel: from.channel };
+    if (from.deviceId !== undefined) f.deviceId = from.deviceId;
+    if (from.projectId !== undefined) f.projectId = from.projectId;
     this.o.sink?.publish(f);
   }
 
