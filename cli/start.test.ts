@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
-import { startHes } from './start.js';
+import { gateOptions, startHes } from './start.js';
 
 it('starts the API with an embedded registry in the data dir, and keeps data across restarts', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-start-'));
@@ -37,4 +37,10 @@ it('starts the API with an embedded registry in the data dir, and keeps data acr
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+it('takes the session limits of the configuration: per channel, per process and per network segment', () => {
+  const cfg = loadConfig({ env: { HES_SESSION_SEGMENTS: 'cell 250-01-1234:4:2, modem-pool-a:0:0.5', HES_SESSION_GLOBAL_LIMIT: '200' } });
+  assert.deepEqual(gateOptions(cfg), { channelLimit: 16, globalLimit: 200, segments: { 'cell 250-01-1234': { maxConcurrent: 4, perSecond: 2 }, 'modem-pool-a': { perSecond: 0.5 } } });
+  assert.deepEqual(gateOptions(loadConfig({ env: {} })), { channelLimit: 16, segments: {} });
 });

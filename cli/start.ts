@@ -10,7 +10,8 @@
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { parseCencListener, type HesConfig } from '../config/index.js';
+import { parseCencListener, parseSegmentLimit, type HesConfig } from '../config/index.js';
+import type { SchedulerOptions as GateOptions } from '../ingest/channels/scheduler.js';
 import { AmrAgentServer } from '../ingest/cenc/agents.js';
 import { CencServer } from '../ingest/cenc/server.js';
 import { RegistryDeviceDirectory, authenticateAgent } from '../registry/cenc-directory.js';
@@ -110,7 +111,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
           cencPorts.agents = await agents.start();
         }
       }
-      scheduler = new Scheduler({ db, reader: new DlmsDeviceReader({ db, box, counters, ...(cenc ? { cenc } : {}) }), sink, gate: new ChannelScheduler(), gaps });
+      scheduler = new Scheduler({ db, reader: new DlmsDeviceReader({ db, box, counters, ...(cenc ? { cenc } : {}) }), sink, gate: new ChannelScheduler(gateOptions(config)), gaps });
     }
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
     scheduler?.start();
@@ -136,6 +137,17 @@ const help = [
   'over HTTP on 127.0.0.1: HES_CLICKHOUSE_HTTP_PORT). See README, configuration.',
   '',
 ].join('\n');
+
+/** The session limits of the configuration (`sessions`) as the channel scheduler takes them. */
+export function gateOptions(config: HesConfig): GateOptions {
+  const s = config.sessions;
+  const segments: NonNullable<GateOptions['segments']> = {};
+  for (const text of s.segments) {
+    const { segment, ...limits } = parseSegmentLimit(text);
+    segments[segment] = limits;
+  }
+  return { channelLimit: s.channelLimit, ...(s.globalLimit ? { globalLimit: s.globalLimit } : {}), segments };
+}
 
 function describeCenc(hes: RunningHes): string {
   if (!hes.cencPorts) return hes.scheduler ? 'off (no cenc.listeners configured)' : 'not in this process';

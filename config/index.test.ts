@@ -1,10 +1,10 @@
-/** Configuration of the data plane and CENC: the kafka, clickhouse and cenc sections from file, environment and options. */
+/** Configuration of the data plane, CENC and session limits: the kafka, clickhouse, cenc and sessions sections from file, environment and options. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseCencListener } from './index.js';
+import { ConfigError, loadConfig, parseCencListener, parseSegmentLimit } from './index.js';
 
 test('embedded by default; file < environment < options, section by section', () => {
   const d = loadConfig({ env: {} });
@@ -53,4 +53,13 @@ test('cenc: listeners from file or environment, each checked; off by default', (
   assert.throws(() => loadConfig({ env: { HES_CENC_LISTENERS: 'tcp:4059' } }), (e: Error) => e instanceof ConfigError && /cenc.listeners: a listener is "<tcp\|udp>:<port>:<wrapper\|hdlc>".*"tcp:4059"/.test(e.message));
   assert.throws(() => loadConfig({ env: { HES_CENC_LISTENERS: 'tcp:70000:hdlc' } }), /cenc.listeners/);
   assert.throws(() => loadConfig({ env: { HES_CENC_AGENT_PORT: '70000' } }), /cenc.agentPort must be at most 65535/);
+});
+
+test('sessions: channel, process and segment limits, each checked', () => {
+  assert.deepEqual(loadConfig({ env: {} }).sessions, { globalLimit: 0, channelLimit: 16, segments: [] });
+  const c = loadConfig({ env: { HES_SESSION_SEGMENTS: 'cell:a:b:8:2.5,pool:0:1', HES_SESSION_CHANNEL_LIMIT: '4' } });
+  assert.deepEqual(c.sessions.segments.map((s) => parseSegmentLimit(s)), [{ segment: 'cell:a:b', maxConcurrent: 8, perSecond: 2.5 }, { segment: 'pool', perSecond: 1 }]);
+  assert.equal(c.sessions.channelLimit, 4);
+  assert.throws(() => loadConfig({ env: { HES_SESSION_SEGMENTS: 'cell-7:many:2' } }), (e: Error) => e instanceof ConfigError && /sessions.segments: a segment limit is .*"cell-7:many:2"/.test(e.message));
+  assert.throws(() => loadConfig({ env: { HES_SESSION_CHANNEL_LIMIT: '0' } }), /sessions.channelLimit must be at least 1/);
 });

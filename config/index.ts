@@ -3,7 +3,7 @@
  * (command-line options). One object is handed to every part that starts (API, scheduler, data plane).
  * Two sections choose the data plane's services: `kafka` (brokers; none = the embedded bus under
  * `<dataDir>/bus`) and `clickhouse` (a server URL; none = embedded chDB under `<dataDir>/clickhouse`);
- * `cenc` opens the ports meters connect in to.
+ * `cenc` opens the ports meters connect in to; `sessions` limits meter sessions per process, channel and network segment.
  */
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -64,6 +64,30 @@ export interface HesConfig {
     /** A connection that has not identified itself in this time is closed. */
     identificationTimeoutSeconds: number;
   };
+  /** Limits on meter sessions in this process (ingest/channels). */
+  sessions: {
+    /** Sessions at once in the process; 0 = no limit beyond the scheduler's own. */
+    globalLimit: number;
+    /** Sessions at once on one non-exclusive channel (an exclusive channel runs one). */
+    channelLimit: number;
+    /** Per network segment (channel settings `segment`): "<segment>:<max at once>:<starts per second>", 0 = no limit. */
+    segments: string[];
+  };
+}
+
+export interface SegmentLimitConfig {
+  segment: string;
+  maxConcurrent?: number;
+  perSecond?: number;
+}
+
+/** A segment's limits as configuration text names them: `<segment>:<max at once>:<starts per second>` (0: no limit). */
+export function parseSegmentLimit(text: string, origin = 'sessions.segments'): SegmentLimitConfig {
+  const m = /^(.{1,100}):(\d+):(\d+(?:\.\d+)?)$/.exec(text.trim());
+  if (!m) throw new ConfigError(`${origin}: a segment limit is "<segment>:<max at once>:<starts per second>" (0 = no limit), got ${JSON.stringify(text)}`);
+  const max = Number(m[2]);
+  const perSecond = Number(m[3]);
+  return { segment: m[1]!, ...(max ? { maxConcurrent: max } : {}), ...(perSecond ? { perSecond } : {}) };
 }
 
 /** One CENC listener as its configuration text names it: `<tcp|udp>:<port>:<wrapper|hdlc>`. */
@@ -95,6 +119,7 @@ export const defaults: HesConfig = {
   kafka: { brokers: [], partitions: 12, publishReadings: false },
   clickhouse: {},
   cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
+  sessions: { globalLimit: 0, channelLimit: 16, segments: [] },
 };
 
 const envNames: Record<string, keyof HesConfig> = {
@@ -115,11 +140,12 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-type Section = 'kafka' | 'clickhouse' | 'cenc';
+type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool' },
   clickhouse: { url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int' },
   cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
+  sessions: { globalLimit: 'int', channelLimit: 'int', segments: 'list' },
 };
 const isSection = (k: string): k is Section => k in sections;
 const sectionEnv: Record<string, [Section, string]> = {
@@ -137,6 +163,9 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_CENC_AGENT_PORT: ['cenc', 'agentPort'],
   HES_CENC_MAX_CONNECTIONS: ['cenc', 'maxConnections'],
   HES_CENC_IDENTIFICATION_TIMEOUT_SECONDS: ['cenc', 'identificationTimeoutSeconds'],
+  HES_SESSION_GLOBAL_LIMIT: ['sessions', 'globalLimit'],
+  HES_SESSION_CHANNEL_LIMIT: ['sessions', 'channelLimit'],
+  HES_SESSION_SEGMENTS: ['sessions', 'segments'],
 };
 
 function sectionValue(section: Section, key: string, value: unknown, origin: string): unknown {
@@ -177,7 +206,7 @@ export interface LoadOptions {
   /** JSON file; default `$HES_CONFIG` when set. A missing explicit file is an error. */
   file?: string;
   env?: NodeJS.ProcessEnv;
-  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']> };
+  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']>; sessions?: Partial<HesConfig['sessions']> };
 }
 
 export function loadConfig(opts: LoadOptions = {}): HesConfig {
@@ -215,6 +244,8 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
   for (const l of cfg.cenc.listeners) parseCencListener(l);
   if (cfg.cenc.agentPort > 65535) throw new ConfigError(`cenc.agentPort must be at most 65535, got ${cfg.cenc.agentPort}`);
   if (cfg.cenc.identificationTimeoutSeconds < 1) throw new ConfigError('cenc.identificationTimeoutSeconds must be at least 1');
+  if (cfg.sessions.channelLimit < 1) throw new ConfigError('sessions.channelLimit must be at least 1');
+  for (const l of cfg.sessions.segments) parseSegmentLimit(l);
   return cfg;
 }
 

@@ -6,6 +6,8 @@
 const host = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:_-]+$' };
 const port = { type: 'integer', minimum: 1, maximum: 65535 };
 const hex = (bytes: number) => ({ type: 'string', pattern: `^[0-9A-Fa-f]{${bytes * 2}}$` });
+/** Every kind: the network segment (modem pool, base-station cell) whose session limits (config `sessions.segments`) apply. */
+const segment = { type: 'string', minLength: 1, maxLength: 100, description: 'network segment (modem pool, base-station cell) whose session limits apply' };
 
 export const CHANNEL_KINDS = ['TCP', 'CENC', 'UNB', 'LORAWAN', 'SERIAL'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
@@ -13,18 +15,19 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
   TCP: {
     type: 'object', additionalProperties: false, required: ['host', 'port'],
-    properties: { host, port, use7E1: { type: 'boolean', default: false } },
+    properties: { host, port, use7E1: { type: 'boolean', default: false }, segment },
   },
   CENC: {
     type: 'object', additionalProperties: false, required: ['identifyBy', 'identifier'],
     properties: {
       identifyBy: { type: 'string', enum: ['serial', 'imei', 'system-title', 'logical-device-name'] },
       identifier: { type: 'string', minLength: 1, maxLength: 64 },
+      segment,
     },
   },
   UNB: {
     type: 'object', additionalProperties: false, required: ['baseStationId'],
-    properties: { baseStationId: { type: 'string', minLength: 1, maxLength: 64 } },
+    properties: { baseStationId: { type: 'string', minLength: 1, maxLength: 64 }, segment },
   },
   LORAWAN: {
     type: 'object', additionalProperties: false, required: ['devEui', 'applicationId'],
@@ -32,6 +35,7 @@ export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
       devEui: hex(8), applicationId: { type: 'string', minLength: 1, maxLength: 64 },
       fPort: { type: 'integer', minimum: 1, maximum: 223, default: 2 },
       confirmed: { type: 'boolean', default: false },
+      segment,
     },
   },
   SERIAL: {
@@ -43,6 +47,7 @@ export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
       dataBits: { type: 'integer', enum: [7, 8], default: 8 },
       parity: { type: 'string', enum: ['none', 'even', 'odd'], default: 'none' },
       stopBits: { type: 'integer', enum: [1, 2], default: 1 },
+      segment,
     },
   },
 };

@@ -121,7 +121,7 @@ export interface ReadingSink {
 
 /** Channel limits and throttles: runs `fn` when the channel admits another session. Priority 1 = most urgent. */
 export interface SessionGate {
-  run<T>(request: { channelId: string; exclusive?: boolean; priority?: number }, fn: () => Promise<T>): Promise<T>;
+  run<T>(request: { channelId: string; exclusive?: boolean; segment?: string; priority?: number }, fn: () => Promise<T>): Promise<T>;
 }
 
 /** A gate without limits (a single process reading a handful of meters, and tests). */

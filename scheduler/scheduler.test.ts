@@ -216,6 +216,21 @@ for (const engine of ENGINES) {
       assert.deepEqual([r3.launch.result, r3.devices[0].note], ['partial', 'end-of-month: object undefined']);
     });
 
+    it('asks the gate for each session with the channel, its exclusivity, its network segment and the task\'s priority', async () => {
+      const pid = await project('UTC');
+      const { ids, primaryChannel, backupChannel } = await seedDevices(t.db, pid, ['seg-a', 'seg-b'], { backupLine: true });
+      await t.db.query(`UPDATE channels SET settings = settings || '{"segment":"cell-7"}', exclusive = true WHERE id = $1`, [primaryChannel]);
+      const fleet = new FakeFleet(now);
+      fleet.meter('seg-b').deadChannels = new Set([primaryChannel]);
+      const asked: { channelId: string; exclusive?: boolean; segment?: string; priority?: number }[] = [];
+      const gate = { run: <T>(req: (typeof asked)[number], fn: () => Promise<T>) => (asked.push(req), fn()) };
+      const task = await tasks.createTask(t.db, pid, { kind: 'scheduled', name: `seg-${Math.random()}`, deviceIds: ids, content: daily, priority: 300 }, actor);
+      await tasks.runNow(t.db, pid, String(task.id), actor);
+      await make(fleet, { gate }).drain();
+      const seen = asked.map((r) => [r.channelId === primaryChannel ? 'primary' : r.channelId === backupChannel ? 'backup' : r.channelId, r.exclusive, r.segment, r.priority]);
+      assert.deepEqual(seen.sort(), [['backup', false, undefined, 700], ['primary', true, 'cell-7', 700], ['primary', true, 'cell-7', 700]]);
+    });
+
     it('commands: relay lock states and "relay absent", clock sync under the drift policy, history per device', async () => {
       const pid = await project('UTC');
       const { ids } = await seedDevices(t.db, pid, ['relay-ok', 'relay-locked', 'relay-none', 'clock-far']);

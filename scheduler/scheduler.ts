@@ -425,7 +425,7 @@ export class Scheduler {
         for (const line of lines) {
           const header = `--- attempt ${round}, comm line ${line.id} (${line.channelKind}, priority ${line.priority}) ---`;
           const r = await this.#o.gate.run(
-            { channelId: line.channelId, exclusive: line.exclusive, priority: 1000 - task.priority },
+            { channelId: line.channelId, exclusive: line.exclusive, segment: segmentOf(line), priority: 1000 - task.priority },
             () => this.#session(l, task, device, line, signal),
           );
           logs.push(header, r.log);
@@ -542,6 +542,12 @@ export async function commLines(db: Db, deviceId: string): Promise<CommLineRef[]
     [deviceId],
   );
   return r.rows;
+}
+
+/** The network segment a comm line's channel belongs to (channel settings `segment`), if any. */
+function segmentOf(line: CommLineRef): string | undefined {
+  const segment = (line.channelSettings as { segment?: unknown }).segment;
+  return typeof segment === 'string' ? segment : undefined;
 }
 
 function itemName(i: CollectItem): string {
