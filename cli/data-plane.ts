@@ -55,7 +55,7 @@ export async function openDataPlane(config: HesConfig, onError: (message: string
       closers.push(() => endpoint.close());
       clickhouseHttp = endpoint.url;
     }
-    const { brokers, schemaRegistryUrl, partitions, publishReadings } = config.kafka;
+    const { brokers, schemaRegistryUrl, partitions, publishReadings, wireFrames } = config.kafka;
     const bus: Bus = brokers.length ? new KafkaBus({ brokers, clientId: 'hes' }) : new EmbeddedBus({ dir: join(config.dataDir, 'bus') });
     closers.push(() => bus.close());
     // Kafka topics are not created on first use (the embedded bus creates its own).
@@ -63,6 +63,7 @@ export async function openDataPlane(config: HesConfig, onError: (message: string
       await bus.createTopics([
         { name: Topics.rawFrames, partitions }, { name: Topics.deadLetters, partitions: Math.max(1, Math.ceil(partitions / 4)) },
         ...(publishReadings ? [{ name: Topics.readings, partitions }] : []),
+        ...(wireFrames !== 'off' ? [{ name: Topics.wireFrames, partitions }] : []),
       ]);
     }
     const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl }) : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
@@ -95,6 +96,7 @@ export async function openDataPlane(config: HesConfig, onError: (message: string
       ch.url ? `ClickHouse: ${where(ch.url)}` : `ClickHouse: embedded chDB in ${join(config.dataDir, 'clickhouse')}${clickhouseHttp ? ` (HTTP interface ${clickhouseHttp})` : ''}`,
       `decoder threads: ${pool.threads}`,
       ...(publishReadings ? [`readings published to ${Topics.readings}`] : []),
+      ...(wireFrames !== 'off' ? [`session frames (${wireFrames}) published to ${Topics.wireFrames}`] : []),
     ].join(', ');
     return { bus, schemas, engine, pool, pipeline, ...(clickhouseHttp ? { clickhouseHttp } : {}), summary, close: closeAll };
   } catch (e) {

@@ -111,7 +111,10 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
           cencPorts.agents = await agents.start();
         }
       }
-      scheduler = new Scheduler({ db, reader: new DlmsDeviceReader({ db, box, counters, ...(cenc ? { cenc } : {}) }), sink, gate: new ChannelScheduler(gateOptions(config)), gaps });
+      scheduler = new Scheduler({ db, reader: new DlmsDeviceReader({
+        db, box, counters, ...(cenc ? { cenc } : {}),
+        ...(config.kafka.wireFrames !== 'off' ? { wire: sink.wire(config.kafka.wireFrames === 'all', (e) => app.log.error({ err: e }, 'session frames could not be published')) } : {}),
+      }), sink, gate: new ChannelScheduler(gateOptions(config)), gaps });
     }
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
     scheduler?.start();

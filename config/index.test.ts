@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, parseCencListener, parseSegmentLimit } from '.
 
 test('embedded by default; file < environment < options, section by section', () => {
   const d = loadConfig({ env: {} });
-  assert.deepEqual([d.kafka, d.clickhouse, d.decoderThreads], [{ brokers: [], partitions: 12, publishReadings: false }, {}, 0]);
+  assert.deepEqual([d.kafka, d.clickhouse, d.decoderThreads], [{ brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' }, {}, 0]);
   const dir = mkdtempSync(join(tmpdir(), 'hes-config-'));
   try {
     const file = join(dir, 'hes.json');
@@ -22,7 +22,7 @@ test('embedded by default; file < environment < options, section by section', ()
       env: { HES_CLICKHOUSE_PASSWORD: 'from-env', HES_KAFKA_PARTITIONS: '48', HES_DECODER_THREADS: '4', HES_PUBLISH_READINGS: 'true' },
       overrides: { kafka: { brokers: ['k3:9092'] } },
     });
-    assert.deepEqual(c.kafka, { brokers: ['k3:9092'], schemaRegistryUrl: 'http://registry:8081', partitions: 48, publishReadings: true });
+    assert.deepEqual(c.kafka, { brokers: ['k3:9092'], schemaRegistryUrl: 'http://registry:8081', partitions: 48, publishReadings: true, wireFrames: 'received' });
     assert.deepEqual(c.clickhouse, { url: 'http://ch:8123', user: 'hes', password: 'from-env', database: 'hes' });
     assert.equal(c.decoderThreads, 4);
     assert.deepEqual(loadConfig({ env: { HES_KAFKA_BROKERS: 'a:1, b:2', HES_CLICKHOUSE_HTTP_PORT: '8123' } }).kafka.brokers, ['a:1', 'b:2']);
@@ -35,6 +35,8 @@ test('embedded by default; file < environment < options, section by section', ()
     assert.throws(() => loadConfig({ env: { HES_CLICKHOUSE_HTTP_PORT: '70000' } }), /clickhouse.httpPort must be at most 65535/);
     assert.throws(() => loadConfig({ env: { HES_KAFKA_PARTITIONS: 'many' } }), /kafka.partitions must be a non-negative integer/);
     assert.throws(() => loadConfig({ env: { HES_PUBLISH_READINGS: 'yes' } }), /kafka.publishReadings must be true or false/);
+    assert.equal(loadConfig({ env: { HES_WIRE_FRAMES: 'off' } }).kafka.wireFrames, 'off');
+    assert.throws(() => loadConfig({ env: { HES_WIRE_FRAMES: 'yes' } }), /kafka.wireFrames must be off, received or all, got "yes"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

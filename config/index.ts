@@ -41,6 +41,8 @@ export interface HesConfig {
     partitions: number;
     /** Also publish every decoded reading to `hes.readings` (Avro) for MDM and data engineers. */
     publishReadings: boolean;
+    /** The wire trace of meter sessions to `hes.frames.wire`: off, the frames received, or all (sent too). */
+    wireFrames: 'off' | 'received' | 'all';
   };
   clickhouse: {
     /** HTTP URL of a ClickHouse server; absent = embedded chDB. */
@@ -116,7 +118,7 @@ export const defaults: HesConfig = {
   decoderThreads: 0,
   gapRoundsPerDay: 3,
   gapSettleSeconds: 30,
-  kafka: { brokers: [], partitions: 12, publishReadings: false },
+  kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' },
   clickhouse: {},
   cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
   sessions: { globalLimit: 0, channelLimit: 16, segments: [] },
@@ -142,7 +144,7 @@ const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refresh
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
 type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
-  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool' },
+  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
   clickhouse: { url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int' },
   cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
   sessions: { globalLimit: 'int', channelLimit: 'int', segments: 'list' },
@@ -153,6 +155,7 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_SCHEMA_REGISTRY_URL: ['kafka', 'schemaRegistryUrl'],
   HES_KAFKA_PARTITIONS: ['kafka', 'partitions'],
   HES_PUBLISH_READINGS: ['kafka', 'publishReadings'],
+  HES_WIRE_FRAMES: ['kafka', 'wireFrames'],
   HES_CLICKHOUSE_URL: ['clickhouse', 'url'],
   HES_CLICKHOUSE_USER: ['clickhouse', 'user'],
   HES_CLICKHOUSE_PASSWORD: ['clickhouse', 'password'],
@@ -241,6 +244,7 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
   if (cfg.httpPort > 65535) throw new ConfigError(`httpPort must be at most 65535, got ${cfg.httpPort}`);
   if ((cfg.clickhouse.httpPort ?? 0) > 65535) throw new ConfigError(`clickhouse.httpPort must be at most 65535, got ${cfg.clickhouse.httpPort}`);
   if (cfg.kafka.partitions < 1) throw new ConfigError('kafka.partitions must be at least 1');
+  if (!['off', 'received', 'all'].includes(cfg.kafka.wireFrames)) throw new ConfigError(`kafka.wireFrames must be off, received or all, got ${JSON.stringify(cfg.kafka.wireFrames)}`);
   for (const l of cfg.cenc.listeners) parseCencListener(l);
   if (cfg.cenc.agentPort > 65535) throw new ConfigError(`cenc.agentPort must be at most 65535, got ${cfg.cenc.agentPort}`);
   if (cfg.cenc.identificationTimeoutSeconds < 1) throw new ConfigError('cenc.identificationTimeoutSeconds must be at least 1');

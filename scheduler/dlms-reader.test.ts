@@ -418,6 +418,25 @@ describe('DlmsDeviceReader against the simulator', () => {
     await assert.rejects(reader.open(device, { ...line, address: '257' }, never), (e: Error) => e instanceof LinkError && /authentication|association|rejected|timeout/i.test(e.message));
   });
 
+  it('publishes the wire frames of a session when asked: received ones, or sent ones too, under the session id of its data frames', async () => {
+    const { device, line } = await target(ids[2]!);
+    for (const sent of [false, true]) {
+      const wire: { direction: string; first: number; num: number; sessionId: string; connector: string }[] = [];
+      const tapped = new DlmsDeviceReader({
+        db: t.db, box, counters: new RegistryInvocationCounterStore(t.db),
+        wire: { sent, publish: (f, meta) => wire.push({ direction: f.direction, first: f.bytes[0]!, ...meta }) },
+      });
+      const link = await tapped.open(device, line, never);
+      const out = await link.collect({ kind: 'measurement', item: { archive: 'profile-15' }, range: { fromMs: Date.now() - DAY, toMs: Date.now() } });
+      await link.close();
+      const sessionId = out.frames![0]!.sessionId;
+      assert.ok(wire.length >= 4, `${wire.length} frames`);
+      assert.deepEqual(new Set(wire.map((w) => `${w.num}/${w.sessionId}/${w.connector}`)), new Set([`${device.num}/${sessionId}/tcp`]));
+      assert.deepEqual(new Set(wire.map((w) => w.direction)), new Set(sent ? ['rx', 'tx'] : ['rx']));
+      assert.ok(wire.every((w) => w.first === 0), 'whole wrapper frames (version 0x0001 first)');
+    }
+  });
+
   it('answers error, naming the object, when a meter sends a profile buffer that is not an array', async () => {
     // The simulator's buffers are always arrays: a small test meter holds an integer there instead.
     const meter = await TestMeter.start();

@@ -31,6 +31,7 @@ import { SessionError } from '../ingest/session/errors.js';
 import { DlmsSession, type ProfileRange } from '../ingest/session/session.js';
 import type { ValueJson } from '../ingest/session/values.js';
 import { ConnectError, connectTcp } from '../ingest/transport/socket.js';
+import type { RawFrame } from '../ingest/transport/frames.js';
 import type { ByteTransport } from '../ingest/transport/transport.js';
 import {
   ParamError, calendarFromJson, calendarToJson, instantFromText, limitsFromJson, limitsToJson, specialDaysFromJson, specialDaysToJson, thresholdData,
@@ -38,7 +39,7 @@ import {
 import type { ConfigureFunction } from './content.js';
 import {
   LinkError, type CollectedFrame, type CollectedRecord, type CollectItem, type CollectOutcome, type CommLineRef, type ControlOutcome, type ControlRequest,
-  type DeviceLink, type DeviceReader, type DeviceTarget,
+  type DeviceLink, type DeviceReader, type DeviceTarget, type WireFrameTap,
 } from './reader.js';
 
 const CHANNELS = ['A+', 'A-', 'R+', 'R-'] as const;
@@ -119,6 +120,8 @@ export interface DlmsDeviceReaderOptions {
   connect?: (host: string, port: number, timeoutMs: number) => Promise<ByteTransport>;
   /** CENC in this process: comm lines on CENC channels run over its held connections. */
   cenc?: HeldConnections;
+  /** Publish the sessions' wire frames (configuration `kafka.wireFrames`). */
+  wire?: WireFrameTap;
 }
 
 /** Protocols whose opened secrets are kept (one per meter when each has its own keys). */
@@ -132,7 +135,7 @@ interface RegistryCache {
 }
 
 export class DlmsDeviceReader implements DeviceReader {
-  readonly #o: Required<Omit<DlmsDeviceReaderOptions, 'cenc'>> & Pick<DlmsDeviceReaderOptions, 'cenc'>;
+  readonly #o: Required<Omit<DlmsDeviceReaderOptions, 'cenc' | 'wire'>> & Pick<DlmsDeviceReaderOptions, 'cenc' | 'wire'>;
   readonly #protocols: ProtocolStore;
   /**
    * Archive retention and device profiles change only with an administrator's edit or a new HES version:
@@ -227,6 +230,9 @@ export class DlmsDeviceReader implements DeviceReader {
       ...(typeof settings.password === 'string' ? { secrets: [new TextEncoder().encode(settings.password)] } : {}),
       title: `${device.serialNumber} via ${link.title}`,
     });
+    const sessionId = randomUUID();
+    const wire = this.#o.wire;
+    const meta = { num: device.num, sessionId, connector: line.channelKind.toLowerCase() };
     let last = '';
     for (let attempt = 1; attempt <= Math.max(1, line.attempts); attempt++) {
       if (signal.aborted) break;
@@ -235,8 +241,9 @@ export class DlmsDeviceReader implements DeviceReader {
           waitTimeMs, resendCount: Number(line.protocolSettings.resendCount ?? 2), log,
           context: { deviceId: device.id, projectId: device.projectId, channel: line.channelId },
           ...(settings.keys ? { counters: { store: this.#o.counters, deviceId: device.id } } : {}),
+          ...(wire ? { sink: { publish: (f: RawFrame) => wire.publish(f, meta) }, publishSent: wire.sent } : {}),
         });
-        return new DlmsLink(session, profile, log, this.#o.now, retention);
+        return new DlmsLink(session, profile, log, this.#o.now, retention, sessionId);
       } catch (e) {
         if (!(e instanceof SessionError) && !(e instanceof ConnectError)) throw e;
         last = e instanceof ConnectError ? `could not start a session: ${e.message}` : e.message;
@@ -264,7 +271,6 @@ const tariffOf = (tag: string | undefined) => (tag ? Number(tag.slice(tag.indexO
 
 class DlmsLink implements DeviceLink {
   readonly #tags: Map<string, string>;
-  readonly #sessionId = randomUUID();
   #seq = 0;
   /** The device's zone offset (minutes east of UTC) from its clock, read once per session; null when it sends none. */
   #tz: number | null | undefined;
@@ -275,6 +281,8 @@ class DlmsLink implements DeviceLink {
     private readonly log: ExchangeLog,
     private readonly now: () => number,
     private readonly retentionDays: ReadonlyMap<string, number>,
+    /** Names the data frames handed to the pipeline and, when published, the wire frames of this session. */
+    private readonly sessionId: string,
   ) {
     this.#tags = tagsByObis(profile);
   }
@@ -463,7 +471,7 @@ class DlmsLink implements DeviceLink {
   }
 
   #frame(apdu: Uint8Array, receivedAt: number, context: DecodingContext): CollectedFrame {
-    return { frameId: `${this.#sessionId}/${this.#seq++}`, sessionId: this.#sessionId, apdu, receivedAt, context };
+    return { frameId: `${this.sessionId}/${this.#seq++}`, sessionId: this.sessionId, apdu, receivedAt, context };
   }
 
   async control(request: ControlRequest): Promise<ControlOutcome> {

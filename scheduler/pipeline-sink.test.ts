@@ -1,4 +1,4 @@
-/** The pipeline sink's path for pushes: frames meters send outside a session reach the raw-frame topic (embedded bus, PGlite registry). */
+/** The pipeline sink's paths for frames: pushes to the raw-frame topic, the sessions' wire trace to its own topic (embedded bus, PGlite registry). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,6 +55,35 @@ test('pushes go to the raw-frame topic keyed by the device number, with their fr
     assert.deepEqual([...second!.wire], [0x7e, 0xa0, 0x7e]);
     assert.notEqual(first!.frameId, second!.frameId);
     await sink.close();
+  } finally {
+    await bus.close();
+    await t.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the wire trace of sessions goes to hes.frames.wire in batches, with session, connector and direction', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hes-wire-sink-'));
+  const t = await openTestDb('pglite');
+  const bus = new EmbeddedBus({ dir: join(dir, 'bus'), defaultPartitions: 1 });
+  try {
+    const schemas = new LocalSchemaStore(join(dir, 'schemas.json'));
+    const sink = await PipelineSink.create({ db: t.db, bus, schemas });
+    const errors: unknown[] = [];
+    const tap = sink.wire(true, (e) => errors.push(e));
+    assert.equal(tap.sent, true);
+    const base = { framing: 'hdlc', kind: 'session', remote: '10.0.0.9:4059', receivedAt: 1_700_000_000_000 } as const;
+    for (let i = 0; i < 5; i++) tap.publish({ ...base, direction: i % 2 ? 'tx' : 'rx', bytes: Uint8Array.of(0x7e, i, 0x7e) }, { num: 42, sessionId: 's-1', connector: 'tcp' });
+    await sink.close(); // waits for the batch
+    const serde = await AvroSerde.create<RawFrame>(schemas, Topics.wireFrames, 'raw-frame');
+    const consumer = await bus.consumer({ groupId: 'test', topics: [Topics.wireFrames] });
+    const got: RawFrame[] = [];
+    await consumer.run(async (b) => {
+      got.push(...b.messages.map((m) => serde.decodeSync(m.value)));
+      if (got.length >= 5) await consumer.stop();
+    });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(got.map((f) => [f.wire[1], f.direction, f.framing, f.deviceId, f.sessionId, f.connector, f.context]), [0, 1, 2, 3, 4].map((i) => [i, i % 2 ? 'DOWNLINK' : 'UPLINK', 'HDLC', 42, 's-1', 'tcp', null]));
   } finally {
     await bus.close();
     await t.drop();

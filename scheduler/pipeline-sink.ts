@@ -6,12 +6,12 @@
  * a device as read only when its data cannot be lost any more.
  */
 import { randomUUID } from 'node:crypto';
-import { deviceKey, type Bus, type BusProducer } from '../bus/types.js';
+import { deviceKey, type Bus, type BusMessage, type BusProducer } from '../bus/types.js';
 import type { RawFrame as ReceivedFrame, RawFrameSink } from '../ingest/transport/frames.js';
 import type { Db } from '../registry/db.js';
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { AvroSerde, type SchemaStore } from '../schemas/registry/index.js';
-import type { CollectedFrame, CollectedRecord, CollectItem, DeviceTarget, ReadingSink } from './reader.js';
+import type { CollectedFrame, CollectedRecord, CollectItem, DeviceTarget, ReadingSink, WireFrameTap } from './reader.js';
 import { saveStates } from './states.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -64,21 +64,53 @@ export class PipelineSink implements ReadingSink {
       nums.set(deviceId, Number(num));
       return Number(num);
     };
-    const send = async (f: ReceivedFrame): Promise<void> => {
-      const num = f.deviceId === undefined ? undefined : await numOf(f.deviceId);
-      await this.producer.send(Topics.rawFrames, [{
-        key: num === undefined ? null : deviceKey(num),
-        value: this.serde.encode({
-          frameId: randomUUID(), wire: Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength), framing: f.framing === 'hdlc' ? 'HDLC' : 'WRAPPER',
-          direction: f.direction === 'rx' ? 'UPLINK' : 'DOWNLINK', deviceId: num ?? null, commLineId: null, connector: 'cenc', receivedAt: f.receivedAt, sessionId: null, context: null,
-        }),
-        timestamp: f.receivedAt,
-      }]);
+    const out = this.#batched(Topics.rawFrames, onError);
+    return {
+      publish: (f) => void (f.deviceId === undefined ? Promise.resolve(undefined) : numOf(f.deviceId))
+        .then((num) => out(f, { num: num ?? null, sessionId: null, connector: 'cenc' }))
+        .catch(onError),
     };
-    return { publish: (f) => void send(f).catch(onError) };
   }
 
-  close(): Promise<void> {
-    return this.producer.close();
+  /**
+   * The wire trace of meter sessions: every frame received (and sent, when asked) to `hes.frames.wire`, for
+   * audits and data engineers; the decoder pool does not read that topic (the data frames reach it on
+   * `hes.frames.raw` with their decoding context).
+   */
+  wire(sent: boolean, onError: (e: unknown) => void): WireFrameTap {
+    const out = this.#batched(Topics.wireFrames, onError);
+    return { sent, publish: (f, meta) => out(f, meta) };
+  }
+
+  /** Frames encoded at once and sent once per turn of the event loop (one bus request per batch). */
+  #batched(topic: string, onError: (e: unknown) => void): (f: ReceivedFrame, meta: { num: number | null; sessionId: string | null; connector: string }) => void {
+    let batch: BusMessage[] = [];
+    const flush = (): void => {
+      const messages = batch;
+      batch = [];
+      const sent = this.producer.send(topic, messages).catch(onError);
+      this.#pending.add(sent);
+      void sent.finally(() => this.#pending.delete(sent));
+    };
+    return (f, { num, sessionId, connector }) => {
+      if (!batch.length) setImmediate(flush);
+      batch.push({
+        key: num === null ? null : deviceKey(num),
+        value: this.serde.encode({
+          frameId: randomUUID(), wire: Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength), framing: f.framing === 'hdlc' ? 'HDLC' : 'WRAPPER',
+          direction: f.direction === 'rx' ? 'UPLINK' : 'DOWNLINK', deviceId: num, commLineId: null, connector, receivedAt: f.receivedAt, sessionId, context: null,
+        }),
+        timestamp: f.receivedAt,
+      });
+    };
+  }
+
+  /** Batches on their way to the bus (waited for at close). */
+  readonly #pending = new Set<Promise<unknown>>();
+
+  async close(): Promise<void> {
+    await new Promise((r) => setImmediate(r)); // the last turn's batches
+    await Promise.all(this.#pending);
+    await this.producer.close();
   }
 }

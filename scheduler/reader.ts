@@ -4,6 +4,7 @@
  * ReadingSink (scheduler/pipeline-sink.ts); ingest/channels' ChannelScheduler satisfies SessionGate as it
  * is. Tests use the fakes in scheduler/testing.ts.
  */
+import type { RawFrame } from '../ingest/transport/frames.js';
 import type { DecodingContext } from '../schemas/avro/index.js';
 import type { CommandItem, Depth, MeasurementItem } from './content.js';
 
@@ -120,6 +121,13 @@ export interface ReadingSink {
 }
 
 /** Channel limits and throttles: runs `fn` when the channel admits another session. Priority 1 = most urgent. */
+/** Where the wire frames of sessions go (PipelineSink.wire: the bus topic hes.frames.wire). */
+export interface WireFrameTap {
+  /** Also the frames the HES sends. */
+  readonly sent: boolean;
+  publish(frame: RawFrame, meta: { num: number; sessionId: string; connector: string }): void;
+}
+
 export interface SessionGate {
   run<T>(request: { channelId: string; exclusive?: boolean; segment?: string; priority?: number }, fn: () => Promise<T>): Promise<T>;
 }

@@ -7,6 +7,8 @@ import avsc from 'avsc';
 
 export const Topics = {
   rawFrames: 'hes.frames.raw',
+  /** The wire trace of sessions (raw-frame schema, no decoding context), when configured: not decoded. */
+  wireFrames: 'hes.frames.wire',
   readings: 'hes.readings',
   events: 'hes.events',
   commandResults: 'hes.command-results',
