@@ -30,7 +30,7 @@ import { openDataPlane } from './data-plane.js';
 test('Kafka and a ClickHouse server by configuration: frames through bus and pool into ClickHouse', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-data-plane-'));
   // librdkafka's mock cluster cannot create topics after start: the ones the HES creates on a real cluster are made here.
-  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 4 }, { name: Topics.deadLetters, partitions: 1 }, { name: Topics.readings, partitions: 4 }]);
+  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 4 }, { name: Topics.deadLetters, partitions: 1 }, { name: Topics.readings, partitions: 4 }, { name: Topics.wireFrames, partitions: 4 }]);
   const chdb = new ChdbEngine(join(dir, 'server-ch'));
   const server = await startChdbHttpEndpoint(chdb.session);
   const t = await openTestDb('pglite');
@@ -41,7 +41,7 @@ test('Kafka and a ClickHouse server by configuration: frames through bus and poo
     });
     const errors: string[] = [];
     const data = await openDataPlane(config, (m) => errors.push(m));
-    assert.equal(data.summary, `bus: Kafka ${cluster.brokers.join(',')}, ClickHouse: ${new URL(server.url).origin}, decoder threads: 1, readings published to hes.readings`);
+    assert.equal(data.summary, `bus: Kafka ${cluster.brokers.join(',')}, ClickHouse: ${new URL(server.url).origin}, decoder threads: 1, readings published to hes.readings, session frames (received) published to hes.frames.wire`);
     assert.deepEqual((await chdb.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).map((r) => r.name), ['001_readings.sql', '002_events.sql']);
 
     const projectId = String((await createProject(t.db, { name: 'P' }, null)).id);
