@@ -12,12 +12,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
-import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '../decoders/dlms/axdr/writer.js';
 import { DlmsSession } from '../ingest/session/session.js';
+import { agentLines } from '../ingest/testing/agent-client.js';
 import { SocketTransport } from '../ingest/transport/socket.js';
 import { DEFAULT_FLEET, type FleetConfig } from '../sim/fleet.js';
 import { HesClient, poll, spawnHes, type HesProcess } from './hes-process.js';
@@ -39,25 +39,6 @@ async function freePort(): Promise<number> {
   const { port } = s.address() as AddressInfo;
   await new Promise((r) => s.close(r));
   return port;
-}
-
-/** The agent's line protocol: sends each line, collects each reply line; stops at the first ERR. */
-async function agentLines(port: number, lines: string[]): Promise<{ replies: string[]; socket: Socket }> {
-  const socket = connect({ host: '127.0.0.1', port });
-  await once(socket, 'connect');
-  const replies: string[] = [];
-  let buf = '';
-  for (const line of lines) {
-    socket.write(`${line}\n`);
-    while (!buf.includes('\n')) {
-      const [chunk] = (await once(socket, 'data')) as [Buffer];
-      buf += chunk.toString('latin1');
-    }
-    replies.push(buf.slice(0, buf.indexOf('\n')));
-    buf = buf.slice(buf.indexOf('\n') + 1);
-    if (replies.at(-1)!.startsWith('ERR')) break;
-  }
-  return { replies, socket };
 }
 
 describe('CENC in the running HES: meters dial in, register themselves, are read and reached by AMR agents', { timeout: 240_000 }, () => {

@@ -19,6 +19,7 @@ import { DlmsSession } from '../session/session.js';
 import { MemoryRawFrameSink } from '../transport/frames.js';
 import { SocketTransport } from '../transport/socket.js';
 import { CLIENT_TITLE, LOAD_PROFILE, METER_TITLE, PROFILE_DAY_MS, TEST_KEYS, TestMeter, testAssociations } from '../testing/test-meter.js';
+import { agentLines } from '../testing/agent-client.js';
 import { AmrAgentServer, type AmrAgent } from './agents.js';
 import { MemoryDeviceDirectory } from './directory.js';
 import { identifyPacket } from './identify.js';
@@ -229,26 +230,6 @@ test('sessions on one held connection run one at a time, in order', () =>
     s.destroy();
   }));
 
-/** An AMR agent: login, open, then (when allowed) a DLMS session of its own through the pipe. */
-async function agent(port: number, lines: string[]): Promise<{ replies: string[]; socket: Socket }> {
-  const socket = connect({ host: '127.0.0.1', port });
-  await once(socket, 'connect');
-  const replies: string[] = [];
-  let buf = '';
-  for (const line of lines) {
-    socket.write(line + '\n');
-    while (!buf.includes('\n')) {
-      const [chunk] = (await Promise.race([once(socket, 'data'), once(socket, 'close').then(() => [Buffer.from('CLOSED\n')])])) as [Buffer];
-      buf += chunk.toString('latin1');
-    }
-    const nl = buf.indexOf('\n');
-    replies.push(buf.slice(0, nl));
-    buf = buf.slice(nl + 1);
-    if (!replies.at(-1)!.startsWith('OK')) break;
-  }
-  return { replies, socket };
-}
-
 test('AMR agents: authentication, group-restricted access, a transparent DLMS session to the meter', () =>
   setup(async ({ cenc, directory, meter, counters }) => {
     directory.add({ deviceId: 'g2-meter', projectId: 'p1', serial: 'SN-G2', groupIds: ['g2'] }, [{ kind: 'serial', value: 'SN-G2' }]);
@@ -268,22 +249,22 @@ test('AMR agents: authentication, group-restricted access, a transparent DLMS se
     const sockets = [await dial(meter, cenc.ports()[0]!, enc('SN:SN-G2\n')), await dial(meter, cenc.ports()[0]!, enc('SN:SN-FREE\n'))];
     try {
       await until(() => cenc.connectionCount === 2);
-      assert.deepEqual((await agent(port, ['LOGIN g1-agent wrong'])).replies, ['ERR authentication failed']);
-      assert.deepEqual((await agent(port, ['OPEN SN-G2'])).replies, ['ERR LOGIN first']);
-      const denied = await agent(port, ['LOGIN g1-agent g1-pw', 'OPEN SN-G2']);
+      assert.deepEqual((await agentLines(port, ['LOGIN g1-agent wrong'])).replies, ['ERR authentication failed']);
+      assert.deepEqual((await agentLines(port, ['OPEN SN-G2'])).replies, ['ERR LOGIN first']);
+      const denied = await agentLines(port, ['LOGIN g1-agent g1-pw', 'OPEN SN-G2']);
       assert.deepEqual(denied.replies, ['OK', 'ERR access denied']);
       denied.socket.destroy();
-      const foreign = await agent(port, ['LOGIN other-project op-pw', 'OPEN SN-FREE']);
+      const foreign = await agentLines(port, ['LOGIN other-project op-pw', 'OPEN SN-FREE']);
       assert.deepEqual(foreign.replies, ['OK', 'ERR access denied'], 'an agent of another project sees none of these');
       foreign.socket.destroy();
-      const missing = await agent(port, ['LOGIN admin root-pw', 'OPEN SN-NOT-HERE']);
+      const missing = await agentLines(port, ['LOGIN admin root-pw', 'OPEN SN-NOT-HERE']);
       assert.deepEqual(missing.replies, ['OK', 'ERR not connected']);
       missing.socket.destroy();
       for (const [name, pw, target] of [
         ['g1-agent', 'g1-pw', 'SN-FREE'],
         ['admin', 'root-pw', 'SN-G2'],
       ] as const) {
-        const a = await agent(port, [`LOGIN ${name} ${pw}`, `OPEN ${target}`]);
+        const a = await agentLines(port, [`LOGIN ${name} ${pw}`, `OPEN ${target}`]);
         assert.equal(a.replies[1], `OK ${target === 'SN-FREE' ? 'free-meter' : 'g2-meter'}`);
         const deviceId = a.replies[1]!.slice(3);
         const session = await DlmsSession.open(new SocketTransport(a.socket), HLS, { counters: { store: counters, deviceId } });
