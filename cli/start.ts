@@ -107,7 +107,10 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
         await cenc.start();
         cencPorts = { listeners: cenc.ports() };
         if (c.agentPort) {
-          agents = new AmrAgentServer({ cenc, directory, authenticate: (name, password) => authenticateAgent(db, name, password), port: c.agentPort, host: c.host, onError });
+          agents = new AmrAgentServer({
+            cenc, directory, authenticate: (name, password) => authenticateAgent(db, name, password), port: c.agentPort, host: c.host, onError,
+            maxFailures: config.loginMaxFailures, lockMs: config.loginLockSeconds * 1000,
+          });
           cencPorts.agents = await agents.start();
         }
       }

@@ -39,6 +39,9 @@ export interface AgentServerOptions {
   host?: string;
   /** Recording an access failed (the registry is unreachable). */
   onError?: (e: unknown, context: string) => void;
+  /** Failed logins per agent name and address before further attempts are refused for `lockMs` (default 5, 5 min). */
+  maxFailures?: number;
+  lockMs?: number;
 }
 
 const MAX_LINE = 256;
@@ -47,6 +50,8 @@ export class AmrAgentServer {
   private server: Server | undefined;
   private port = 0;
   private readonly sockets = new Set<Socket>();
+  /** Failed logins by "name|address": guessing passwords is slowed by scrypt and stopped by the lock. */
+  private readonly failures = new Map<string, { count: number; lockedUntil: number }>();
 
   constructor(private readonly o: AgentServerOptions) {}
 
@@ -100,11 +105,18 @@ export class AmrAgentServer {
   private async command(socket: Socket, line: string, agent: AmrAgent | undefined): Promise<{ agent?: AmrAgent; meter?: ByteTransport; device?: DeviceRecord }> {
     const [verb, ...args] = line.split(' ');
     if (verb === 'LOGIN' && args.length === 2) {
-      const a = await this.o.authenticate(args[0]!, args[1]!);
+      const key = `${args[0]!.toLowerCase()}|${socket.remoteAddress}`;
+      const now = Date.now();
+      const f = this.failures.get(key);
+      const a = f && f.lockedUntil > now ? undefined : await this.o.authenticate(args[0]!, args[1]!);
       if (!a) {
+        if (!f || f.lockedUntil > 0 && f.lockedUntil <= now) this.failures.set(key, { count: 1, lockedUntil: 0 });
+        else if (f.lockedUntil <= now && ++f.count >= (this.o.maxFailures ?? 5)) f.lockedUntil = now + (this.o.lockMs ?? 300_000);
+        if (this.failures.size > 100_000) this.failures.delete(this.failures.keys().next().value!);
         this.refuse(socket, 'authentication failed');
         return {};
       }
+      this.failures.delete(key);
       socket.write('OK\n');
       return { agent: a };
     }

@@ -244,7 +244,7 @@ test('AMR agents: authentication, group-restricted access, a transparent DLMS se
       const a = agents.get(name);
       return Promise.resolve(a && a[0] === password ? a[1] : undefined);
     };
-    const server = new AmrAgentServer({ cenc, directory, authenticate, port: 0 });
+    const server = new AmrAgentServer({ cenc, directory, authenticate, port: 0, maxFailures: 3, lockMs: 60_000 });
     const port = await server.start();
     const sockets = [await dial(meter, cenc.ports()[0]!, enc('SN:SN-G2\n')), await dial(meter, cenc.ports()[0]!, enc('SN:SN-FREE\n'))];
     try {
@@ -254,8 +254,12 @@ test('AMR agents: authentication, group-restricted access, a transparent DLMS se
       const denied = await agentLines(port, ['LOGIN g1-agent g1-pw', 'OPEN SN-G2']);
       assert.deepEqual(denied.replies, ['OK', 'ERR access denied']);
       denied.socket.destroy();
-      const foreign = await agentLines(port, ['LOGIN other-project op-pw', 'OPEN SN-FREE']);
-      assert.deepEqual(foreign.replies, ['OK', 'ERR access denied'], 'an agent of another project sees none of these');
+      // guessing: after 3 failures the name is locked for this address, the right password included
+      for (let i = 0; i < 3; i++) assert.deepEqual((await agentLines(port, ['LOGIN other-project guess'])).replies, ['ERR authentication failed']);
+      assert.deepEqual((await agentLines(port, ['LOGIN other-project op-pw'])).replies, ['ERR authentication failed']);
+      agents.set('locked-out', agents.get('other-project')!);
+      const foreign = await agentLines(port, ['LOGIN locked-out op-pw', 'OPEN SN-FREE']);
+      assert.deepEqual(foreign.replies, ['OK', 'ERR access denied'], 'an agent of another project sees none of these (another name: not locked)');
       foreign.socket.destroy();
       const missing = await agentLines(port, ['LOGIN admin root-pw', 'OPEN SN-NOT-HERE']);
       assert.deepEqual(missing.replies, ['OK', 'ERR not connected']);
