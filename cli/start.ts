@@ -142,6 +142,10 @@ const help = [
   'HES_CLICKHOUSE_URL, HES_CLICKHOUSE_USER, HES_CLICKHOUSE_PASSWORD, HES_CLICKHOUSE_DATABASE; embedded ClickHouse',
   'over HTTP on 127.0.0.1: HES_CLICKHOUSE_HTTP_PORT). See README, configuration.',
   '',
+  'CENC (meters with dynamic addresses connecting in), with the scheduler role: config section "cenc" or',
+  'HES_CENC_LISTENERS=tcp:4059:wrapper,udp:4059:wrapper (off by default), HES_CENC_AGENT_PORT (AMR agents).',
+  'Session limits: section "sessions" or HES_SESSION_CHANNEL_LIMIT, HES_SESSION_GLOBAL_LIMIT, HES_SESSION_SEGMENTS.',
+  '',
 ].join('\n');
 
 /** The session limits of the configuration (`sessions`) as the channel scheduler takes them. */
