@@ -106,7 +106,7 @@ export function connectionSettings(s: Record<string, unknown>, secrets: Record<s
 export interface HeldConnections {
   connected(deviceId: string): { framing: 'wrapper' | 'hdlc'; remote: string } | undefined;
   /** The connection for one session; waits for the session before it (a held connection is exclusive). */
-  lease(deviceId: string): Promise<ByteTransport>;
+  lease(deviceId: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<ByteTransport>;
 }
 
 export interface DlmsDeviceReaderOptions {
@@ -123,6 +123,9 @@ export interface DlmsDeviceReaderOptions {
   /** Publish the sessions' wire frames (configuration `kafka.wireFrames`). */
   wire?: WireFrameTap;
 }
+
+/** How long a session waits for a meter's CENC connection that another session or an AMR agent uses. */
+const CENC_BUSY_WAIT_MS = 5 * 60_000;
 
 /** Protocols whose opened secrets are kept (one per meter when each has its own keys). */
 const SECRETS_KEPT = 10_000;
@@ -195,7 +198,7 @@ export class DlmsDeviceReader implements DeviceReader {
   }
 
   /** Where the session's bytes go: a TCP connection the reader dials, or the meter's held CENC connection. */
-  #link(device: DeviceTarget, line: CommLineRef, framing: Framing): { title: string; connect: (timeoutMs: number) => Promise<ByteTransport> } {
+  #link(device: DeviceTarget, line: CommLineRef, framing: Framing, signal: AbortSignal): { title: string; connect: (timeoutMs: number) => Promise<ByteTransport> } {
     if (line.channelKind === 'TCP') {
       const { host, port } = line.channelSettings as { host?: string; port?: number };
       if (!host || !port) throw new LinkError('the TCP channel names no host and port');
@@ -209,7 +212,7 @@ export class DlmsDeviceReader implements DeviceReader {
       if (held.framing !== framing) {
         throw new LinkError(`the protocol's framing (${framing}) is not the CENC listener's (${held.framing}): set the protocol's server address length`);
       }
-      return { title: `CENC ${held.remote}`, connect: () => cenc.lease(device.id) };
+      return { title: `CENC ${held.remote}`, connect: () => cenc.lease(device.id, { timeoutMs: CENC_BUSY_WAIT_MS, signal }) };
     }
     throw new LinkError(`channel kind ${line.channelKind} is not read by the DLMS reader`);
   }
@@ -220,7 +223,7 @@ export class DlmsDeviceReader implements DeviceReader {
     const profile = line.profileId ? await this.#profile(line.profileId) : null;
     if (!profile) throw new LinkError('the comm line has no device profile (driver)');
     const settings = connectionSettings(line.protocolSettings, this.#secretsOf(line), line.address);
-    const link = this.#link(device, line, settings.framing!);
+    const link = this.#link(device, line, settings.framing!, signal);
     const waitTimeMs = Number(line.protocolSettings.waitTime ?? 5) * 1000;
     const retention = await this.#retentionDays();
     const log = new ExchangeLog({
@@ -249,8 +252,8 @@ export class DlmsDeviceReader implements DeviceReader {
         last = e instanceof ConnectError ? `could not start a session: ${e.message}` : e.message;
         // Repeating a wrong secret may lock the meter's association: no further attempt.
         if (e instanceof SessionError && e.reason === 'authentication-failed') break;
-        // A meter that dropped its CENC connection comes back by itself, not by asking again now.
-        if (line.channelKind === 'CENC' && !this.#o.cenc?.connected(device.id)) break;
+        // A meter that dropped its CENC connection comes back by itself, and one busy for minutes stays so: no asking again now.
+        if (line.channelKind === 'CENC' && (e instanceof ConnectError || !this.#o.cenc?.connected(device.id))) break;
       }
     }
     throw new LinkError(last || 'cancelled', log.toText());

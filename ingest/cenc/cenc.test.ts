@@ -17,7 +17,7 @@ import { encodeWpdu } from '../../decoders/dlms/wrapper/wpdu.js';
 import { MemoryInvocationCounterStore } from '../session/counters.js';
 import { DlmsSession } from '../session/session.js';
 import { MemoryRawFrameSink } from '../transport/frames.js';
-import { SocketTransport } from '../transport/socket.js';
+import { ConnectError, SocketTransport } from '../transport/socket.js';
 import { CLIENT_TITLE, LOAD_PROFILE, METER_TITLE, PROFILE_DAY_MS, TEST_KEYS, TestMeter, testAssociations } from '../testing/test-meter.js';
 import { agentLines } from '../testing/agent-client.js';
 import { AmrAgentServer, type AmrAgent } from './agents.js';
@@ -211,7 +211,7 @@ test('UDP: a meter identifies by serial, is auto-registered, and a session runs 
     [{ protocol: 'udp', port: 0, framing: 'wrapper', projectId: 'p9' }],
   ));
 
-test('sessions on one held connection run one at a time, in order', () =>
+test('sessions on one held connection run one at a time, in order; a waiting one may give up', () =>
   setup(async ({ cenc, directory, meter, counters }) => {
     const s = await dial(meter, cenc.ports()[0]!, enc(`IMEI:${IMEI}\n`));
     await until(() => cenc.connectionCount === 1);
@@ -227,6 +227,18 @@ test('sessions on one held connection run one at a time, in order', () =>
     };
     await Promise.all([one('a'), one('b'), one('c')]);
     assert.deepEqual(order, ['a+', 'a-', 'b+', 'b-', 'c+', 'c-']);
+
+    // a caller that cannot wait for ever leaves the queue: by timeout or by its signal; the queue goes on
+    const held = await cenc.lease(id);
+    await assert.rejects(cenc.lease(id, { timeoutMs: 30 }), (e: Error) => e instanceof ConnectError && /stayed busy for 0 s/.test(e.message));
+    const cancel = new AbortController();
+    const cancelled = cenc.lease(id, { signal: cancel.signal });
+    const next = cenc.lease(id);
+    cancel.abort();
+    await assert.rejects(cancelled, (e: Error) => e instanceof ConnectError && /cancelled/.test(e.message));
+    held.close();
+    (await next).close();
+    assert.equal(cenc.connected(id)!.connection.busy, false);
     s.destroy();
   }));
 

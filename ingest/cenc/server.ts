@@ -13,7 +13,7 @@ import type { InvocationCounterStore } from '../session/counters.js';
 import { SessionError } from '../session/errors.js';
 import { runSession, type Operation, type RunOptions, type SessionResult } from '../session/run.js';
 import type { RawFrame, RawFrameSink } from '../transport/frames.js';
-import { HeldConnection } from '../transport/held.js';
+import { HeldConnection, type LeaseOptions } from '../transport/held.js';
 import { SocketTransport, type CloseWatcher } from '../transport/socket.js';
 import type { ByteTransport, TransportReceiver } from '../transport/transport.js';
 import type { DeviceDirectory, DeviceEventType, DeviceIdentity, DeviceRecord } from './directory.js';
@@ -151,11 +151,11 @@ export class CencServer {
     return this.held.values();
   }
 
-  /** The held connection of a device for one session (waits for the session before it). */
-  lease(deviceId: string): Promise<ByteTransport> {
+  /** The held connection of a device for one session (waits for the session before it, up to the options' limits). */
+  lease(deviceId: string, options?: LeaseOptions): Promise<ByteTransport> {
     const h = this.held.get(deviceId);
     if (!h) return Promise.reject(new SessionError('connect', `could not start a session: device ${deviceId} is not connected to CENC`, 'not-connected'));
-    return h.connection.lease();
+    return h.connection.lease(options);
   }
 
   /** Run a session over the meter's held connection. */

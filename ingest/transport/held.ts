@@ -3,7 +3,14 @@
  * receiver (pushes, last gasp, keep-alive); a session borrows it with `lease()` and gives it back with the
  * lease's `close()`. One lease at a time, in request order: a held connection is an exclusive channel.
  */
+import { ConnectError } from './socket.js';
 import type { ByteTransport, TransportReceiver } from './transport.js';
+
+export interface LeaseOptions {
+  /** Give up waiting after this long. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
 
 export class HeldConnection {
   private active: Lease | undefined;
@@ -21,12 +28,34 @@ export class HeldConnection {
     return this.active !== undefined;
   }
 
-  /** A transport for one session; resolves when the sessions before it have given the connection back. */
-  lease(): Promise<ByteTransport> {
-    return new Promise((resolve) => {
-      const grant = (l: Lease): void => resolve(l);
-      if (!this.active) grant((this.active = new Lease(this)));
-      else (this.waiting ??= []).push(grant);
+  /**
+   * A transport for one session; resolves when the sessions before it have given the connection back. A
+   * caller that cannot wait for ever (an AMR agent may hold the meter for long) gives a timeout or a signal:
+   * it then leaves the queue with ConnectError.
+   */
+  lease(o: LeaseOptions = {}): Promise<ByteTransport> {
+    return new Promise((resolve, reject) => {
+      if (!this.active) return resolve((this.active = new Lease(this)));
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', abort);
+      };
+      const grant = (l: Lease): void => {
+        done();
+        resolve(l);
+      };
+      const leave = (why: string): void => {
+        done();
+        const i = this.waiting!.indexOf(grant);
+        if (i >= 0) this.waiting!.splice(i, 1);
+        reject(new ConnectError(why));
+      };
+      const abort = (): void => leave('cancelled while the connection was busy');
+      (this.waiting ??= []).push(grant);
+      if (o.timeoutMs !== undefined) timer = setTimeout(() => leave(`the connection stayed busy for ${Math.round(o.timeoutMs! / 1000)} s (another session or an AMR agent holds it)`), o.timeoutMs);
+      if (o.signal?.aborted) abort();
+      else o.signal?.addEventListener('abort', abort, { once: true });
     });
   }
 
