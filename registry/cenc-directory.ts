@@ -11,7 +11,7 @@ import type { AmrAgent } from '../ingest/cenc/agents.js';
 import type { DeviceDirectory, DeviceEvent, DeviceIdentity, DeviceRecord } from '../ingest/cenc/directory.js';
 import * as crud from './crud.js';
 import { hashPassword, verifyPassword } from './crypto.js';
-import type { Db } from './db.js';
+import { isUuid, type Db } from './db.js';
 import { RegistryError } from './errors.js';
 import { recordEvent, type GeneralEvent } from './events.js';
 import { createDevice, saveChannel } from './project-data.js';
@@ -29,8 +29,6 @@ const PROTOCOL_NAME = 'CENC';
 /** Registration attempts when a concurrent registration takes a name first (its own identity or the project's protocol). */
 const REGISTER_ATTEMPTS = 3;
 const CHANNEL_NAME_MAX = 100;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SOURCES: Record<string, DeviceRecord['source']> = { MANUAL: 'manual', IMPORTED: 'imported', SELF_REGISTERED: 'self-registered' };
 
@@ -152,7 +150,7 @@ export class RegistryDeviceDirectory implements DeviceDirectory {
   }
 
   async get(deviceId: string): Promise<DeviceRecord | undefined> {
-    if (!UUID.test(deviceId)) return undefined;
+    if (!isUuid(deviceId)) return undefined;
     const r = await this.db.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices d ${DEVICE_GROUP} WHERE d.id = $1`, [deviceId]);
     return r.rows.length ? toRecord(r.rows[0]) : undefined;
   }
@@ -172,7 +170,7 @@ export class RegistryDeviceDirectory implements DeviceDirectory {
     };
     if (e.type === 'registered') return; // register() recorded SET_DEVICE_ADD
     if (e.type === 'unidentified' || e.type === 'unbound') return this.log('warn', e.type === 'unbound' ? 'no device and no project bound to the port' : 'meter not identified', fields);
-    const deviceId = e.deviceId !== undefined && UUID.test(e.deviceId) ? e.deviceId : undefined;
+    const deviceId = e.deviceId !== undefined && isUuid(e.deviceId) ? e.deviceId : undefined;
     if (e.type === 'last-gasp') {
       const r = deviceId
         ? await this.db.query('UPDATE devices SET last_gasp_at = to_timestamp($2::double precision / 1000) WHERE id = $1 RETURNING id', [deviceId, e.at])

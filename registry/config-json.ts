@@ -5,7 +5,7 @@
  * (serial + type for devices), in one transaction.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db, Row } from './db.js';
+import { isUuid, type Db, type Row } from './db.js';
 import type { SecretBox } from './crypto.js';
 import { RegistryError } from './errors.js';
 import { ProtocolStore, channelSettings, defaultGroupId } from './project-data.js';
@@ -91,10 +91,9 @@ const str = (v: unknown, path: string, max = 100): string => {
   if (typeof v !== 'string' || v.length < 1 || v.length > max) throw new RegistryError('VALIDATION_ERROR', `${path} must be a string of 1 to ${max} characters`, 400, path);
   return v;
 };
-const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const optId = (v: unknown, path: string): string | null => {
   if (v === null || v === undefined) return null;
-  if (typeof v !== 'string' || !uuidRe.test(v)) throw new RegistryError('VALIDATION_ERROR', `${path} must be a GUID`, 400, path);
+  if (typeof v !== 'string' || !isUuid(v)) throw new RegistryError('VALIDATION_ERROR', `${path} must be a GUID`, 400, path);
   return v.toLowerCase();
 };
 const arr = (v: unknown, path: string): Row[] => {

@@ -8,6 +8,11 @@ import { PGlite } from '@electric-sql/pglite';
 
 export type Row = Record<string, unknown>;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `text` is a UUID: ids from outside are checked before PostgreSQL casts (and refuses) them. */
+export const isUuid = (text: string): boolean => UUID.test(text);
+
 export interface Db {
   readonly engine: 'pglite' | 'postgres';
   /** One statement with $n parameters. */

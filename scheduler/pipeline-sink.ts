@@ -8,13 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { deviceKey, type Bus, type BusMessage, type BusProducer } from '../bus/types.js';
 import type { RawFrame as ReceivedFrame, RawFrameSink } from '../ingest/transport/frames.js';
-import type { Db } from '../registry/db.js';
+import { isUuid, type Db } from '../registry/db.js';
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { AvroSerde, type SchemaStore } from '../schemas/registry/index.js';
 import type { CollectedFrame, CollectedRecord, CollectItem, DeviceTarget, ReadingSink, WireFrameTap } from './reader.js';
 import { saveStates } from './states.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class PipelineSink implements ReadingSink {
   private constructor(
@@ -57,7 +55,7 @@ export class PipelineSink implements ReadingSink {
     const nums = new Map<string, number>();
     const numOf = async (deviceId: string): Promise<number | undefined> => {
       const known = nums.get(deviceId);
-      if (known !== undefined || !UUID.test(deviceId)) return known;
+      if (known !== undefined || !isUuid(deviceId)) return known;
       const num = (await this.db.query<{ num: string }>('SELECT num FROM devices WHERE id = $1', [deviceId])).rows[0]?.num;
       if (num === undefined) return undefined;
       if (nums.size >= 100_000) nums.clear();
