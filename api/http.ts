@@ -4,6 +4,7 @@ import { RegistryError } from '../registry/errors.js';
 import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
+import type { CencServer } from '../ingest/cenc/server.js';
 import { recordEvent, type GeneralEvent, type SecurityEvent } from '../registry/events.js';
 
 /**
@@ -44,15 +45,8 @@ declare module 'fastify' {
   }
 }
 
-/** What the API shows of CENC (ingest/cenc/server.ts). */
-export interface CencView {
-  ports(): number[];
-  connections(): Iterable<{
-    device: { deviceId: string; projectId: string; serial: string };
-    identity: { kind: string; value: string };
-    remote: string; port: number; framing: 'wrapper' | 'hdlc'; since: number; connection: { busy: boolean };
-  }>;
-}
+/** What the API shows of CENC: its bound ports and held connections. */
+export type CencView = Pick<CencServer, 'ports' | 'connections'>;
 
 export const ApiError = RegistryError;
 
