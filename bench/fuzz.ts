@@ -1,9 +1,11 @@
 /**
- * `npm run fuzz [-- --iterations N --seed S]`: feeds at least a million random and mutated frames to
- * every DLMS decoder and fails if anything but a DlmsError comes out. Prints the report as JSON.
+ * `npm run fuzz [-- --iterations N --seed S --protocol dlms|mbus]`: feeds at least a million random and
+ * mutated frames to every decoder of each codec (DLMS, M-Bus; both by default) and fails if anything
+ * but the codec's own error (DlmsError, MbusError) comes out. Prints one report per codec as JSON.
  */
-import { runFuzz } from '../decoders/dlms/fuzz/fuzz.js';
+import { runFuzz, type FuzzTarget } from '../decoders/fuzz.js';
 import { dlmsFuzzTargets } from '../decoders/dlms/fuzz/targets.js';
+import { mbusFuzzTargets } from '../decoders/mbus/fuzz/targets.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,13 +17,26 @@ const arg = (name: string, fallback: number): number => {
   return v;
 };
 
+const codecs: Record<string, () => FuzzTarget[]> = { dlms: dlmsFuzzTargets, mbus: mbusFuzzTargets };
+const i = process.argv.indexOf('--protocol');
+const chosen = i >= 0 ? [process.argv[i + 1] ?? ''] : Object.keys(codecs);
+for (const c of chosen) {
+  if (!codecs[c]) {
+    process.stderr.write(`fuzz: --protocol must be one of ${Object.keys(codecs).join(', ')}\n`);
+    process.exit(2);
+  }
+}
 const iterations = arg('iterations', 1_000_000);
 const seed = arg('seed', Date.now() % 0x7fffffff);
-const t0 = performance.now();
-const report = runFuzz(dlmsFuzzTargets(), iterations, seed);
-const seconds = (performance.now() - t0) / 1000;
-process.stdout.write(JSON.stringify({ seed, seconds: Number(seconds.toFixed(1)), ...report }, null, 2) + '\n');
-if (report.failures.length) {
-  process.stderr.write(`fuzz: ${report.failures.length} input(s) raised something other than DlmsError (replay with --seed ${seed})\n`);
-  process.exit(1);
+let failed = false;
+for (const protocol of chosen) {
+  const t0 = performance.now();
+  const report = runFuzz(codecs[protocol]!(), iterations, seed);
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(JSON.stringify({ protocol, seed, seconds: Number(seconds.toFixed(1)), ...report }, null, 2) + '\n');
+  if (report.failures.length) {
+    process.stderr.write(`fuzz: ${protocol}: ${report.failures.length} input(s) raised something other than the codec's error (replay with --protocol ${protocol} --seed ${seed})\n`);
+    failed = true;
+  }
 }
+if (failed) process.exit(1);

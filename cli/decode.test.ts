@@ -42,3 +42,52 @@ test('undecodable input: exit 2 and a one-line error naming the offset', () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /block-cipher-key must be 16 bytes/);
 });
+
+// OMS Vol. 2 Annex N, security profile A (decoders/mbus/fixtures.ts names the source).
+const OMS_MODE5 = '2E44931578563412330333637A2A0020255923C95AAA26D1B2E7493BC2AD013EC4A6F6D3529B520EDFF0EA6DEFC955B29D6D69EBF3EC8A';
+
+test('--protocol mbus --key: a mode 5 telegram with its CRC blocks, records in physical units', () => {
+  const r = run(['--protocol', 'mbus', '--key', '0102030405060708090A0B0C0D0E0F11', OMS_MODE5]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.frameFormat, 'A');
+  assert.equal(out.link.manufacturer, 'ELS');
+  assert.equal(out.meter.id, '12345678');
+  assert.equal(out.meter.medium, 'gas');
+  assert.equal(out.security.mode, 5);
+  assert.deepEqual(out.records[0], {
+    dib: '0C', vib: '14', storage: 0, tariff: 0, subunit: 0, function: 'instantaneous', quantity: 'volume', value: 28504.27, unit: 'm3', raw: 2850427, exponent: -2,
+  });
+  assert.equal(out.records[1].value, '2008-05-31T23:50:00');
+});
+
+test('--protocol mbus: a wrong key exits 2 with "decryption failed (check the key)"; no key shows the headers', () => {
+  const r = run(['--protocol', 'mbus', '--key', '00000000000000000000000000000000', OMS_MODE5]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^hes decode: MBUS_ERR_DECRYPT: decryption failed \(check the key\)/);
+  const headers = run(['--protocol', 'mbus', '--compact'], OMS_MODE5 + '\n');
+  assert.equal(headers.code, 0, headers.stderr);
+  const out = JSON.parse(headers.stdout);
+  assert.equal(out.security.decrypted, false);
+  assert.deepEqual(out.records, []);
+  assert.match(out.note, /--key/);
+});
+
+test('--protocol mbus: a wired long frame; bad input exits 2 naming the problem', () => {
+  const r = run(['--protocol', 'mbus', '68 19 19 68 08 02 72 78 56 34 12 24 40 01 07 55 00 00 00 03 FC 20 03 43 42 41 15 31 00 7F 16']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.medium, 'wired');
+  assert.equal(out.records[0].unit, 'ABC');
+  assert.deepEqual(out.records[0].vife, ['per second']);
+  const cut = run(['--protocol', 'mbus', OMS_MODE5.slice(0, 40)]);
+  assert.equal(cut.code, 2);
+  assert.match(cut.stderr, /^hes decode: MBUS_ERR_LENGTH: L field 46/);
+  const badKey = run(['--protocol', 'mbus', '--key', '0011', OMS_MODE5]);
+  assert.equal(badKey.code, 2);
+  assert.match(badKey.stderr, /--key must be 16 bytes/);
+  const notHex = run(['--protocol', 'mbus', 'ZZ']);
+  assert.equal(notHex.code, 2);
+  assert.match(notHex.stderr, /telegram: not a hex digit/);
+});

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `hes` — the command-line entry point. Each sub-command lives in its own module under cli/. */
 const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
-  decode: { summary: 'decode a DLMS frame or APDU given as hex (HDLC, wrapper or bare APDU)', load: () => import('./decode.js') },
+  decode: { summary: 'decode a DLMS frame or APDU (HDLC, wrapper, bare APDU) or an M-Bus telegram (--protocol mbus) given as hex', load: () => import('./decode.js') },
   start: { summary: 'start the HES (API with the embedded registry by default)', load: () => import('./start.js') },
   db: { summary: 'create or upgrade the registry database (hes db init)', load: () => import('./db.js') },
   user: { summary: 'create a user or reset its password (hes user set NAME)', load: () => import('./user.js') },

@@ -25,7 +25,8 @@ import { TABLE_40 } from '../security/service-ciphered/fixtures.js';
 import { translate } from '../translator.js';
 import { WrapperAssembler } from '../wrapper/assembler.js';
 import { decodeWpduDatagram, encodeWpdu } from '../wrapper/wpdu.js';
-import type { FuzzTarget } from './fuzz.js';
+import type { FuzzTarget } from '../../fuzz.js';
+import { isDlmsError } from '../errors.js';
 
 /** Every string fixture (hex) in a fixtures object, as bytes. */
 function hexValues(o: Record<string, unknown>): Uint8Array[] {
@@ -66,9 +67,11 @@ function profileSeed(): { layout: ReturnType<typeof compileRowLayout>; buffer: U
   return { layout, buffer: fromHex(`01 04 ${rows.join(' ')}`) };
 }
 
+const codeOf = (e: unknown): string | undefined => (isDlmsError(e) ? e.code : undefined);
+
 export function dlmsFuzzTargets(): FuzzTarget[] {
   const profile = profileSeed();
-  return [
+  const targets: Omit<FuzzTarget, 'codeOf'>[] = [
     { name: 'axdr.decodeDataBytes', run: decodeDataBytes, seeds: apduSeeds.map((a) => a.subarray(Math.min(a.length, 3))).concat([profile.buffer]) },
     { name: 'apdu.decodeApdu', run: decodeApdu, seeds: apduSeeds },
     { name: 'hdlc.decodeFrame', run: (b) => decodeFrame(b, b[0] === 0x7e ? 1 : 0, b.at(-1) === 0x7e ? b.length - 1 : b.length), seeds: hdlcSeeds },
@@ -95,4 +98,5 @@ export function dlmsFuzzTargets(): FuzzTarget[] {
     { name: 'cosem.decodeProfileBuffer', run: (b) => decodeProfileBuffer(profile.layout, b), seeds: [profile.buffer] },
     { name: 'translate', run: (b) => translate(b, { blockCipherKey: keys.globalUnicastKey, authenticationKey: keys.authenticationKey, systemTitle }), seeds: [sessionSeed, ...hdlcSeeds, ...apduSeeds, ...cipheredSeeds] },
   ];
+  return targets.map((t) => ({ ...t, codeOf }));
 }

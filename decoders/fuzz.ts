@@ -1,16 +1,18 @@
 /**
- * A fuzzer for the DLMS codec: random bytes and mutations of valid frames are fed to every decoder;
- * the only acceptable failure is a DlmsError. Anything else (TypeError, RangeError, a hang, an
- * out-of-memory allocation) is a bug. Deterministic for a given seed, so a failure can be replayed.
+ * A fuzzer for the codecs: random bytes and mutations of valid frames are fed to every decoder; the only
+ * acceptable failure is the codec's own coded error (DlmsError, MbusError). Anything else (TypeError,
+ * RangeError, a hang, an out-of-memory allocation) is a bug. Deterministic for a given seed, so a
+ * failure can be replayed.
  */
-import { DlmsError } from '../errors.js';
 
 export interface FuzzTarget {
   name: string;
-  /** Decode `input`; must either return or throw DlmsError. */
+  /** Decode `input`; must either return or throw the codec's own error. */
   run(input: Uint8Array): unknown;
   /** Valid inputs to mutate. */
   seeds: Uint8Array[];
+  /** The code of an error the codec throws by design, or undefined for anything else (a failure). */
+  codeOf(e: unknown): string | undefined;
 }
 
 export interface FuzzFailure {
@@ -121,9 +123,10 @@ export function runFuzz(targets: FuzzTarget[], iterations: number, seed = 1, max
       t.run(input);
       report.decoded++;
     } catch (e) {
-      if (e instanceof DlmsError) {
+      const code = t.codeOf(e);
+      if (code !== undefined) {
         report.rejected++;
-        report.errorCodes[e.code] = (report.errorCodes[e.code] ?? 0) + 1;
+        report.errorCodes[code] = (report.errorCodes[code] ?? 0) + 1;
       } else if (report.failures.length < maxFailures) {
         report.failures.push({ target: t.name, inputHex: hex(input), error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
       }
