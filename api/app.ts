@@ -29,6 +29,8 @@ export interface AppOptions {
   clickhouse?: ClickHouseEngine;
   /** CENC of this process, once started (hes start): its connections are listed at /cenc/connections. */
   cenc?: () => CencView | undefined;
+  /** The time "now" of the routes that depend on it (collection statistics); tests fix it. */
+  now?: () => number;
 }
 
 /** Never log credentials: these request parts are redacted by the logger. */
@@ -44,6 +46,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('registry', { db: opts.db, box: opts.box });
   app.decorate('warehouse', opts.clickhouse);
   app.decorate('cenc', opts.cenc);
+  app.decorate('clock', opts.now ?? Date.now);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 

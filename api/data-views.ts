@@ -10,11 +10,11 @@ import { RegistryError } from '../registry/errors.js';
 import type { Db } from '../registry/db.js';
 import { TAG_PATTERN, type TaskContent } from '../scheduler/content.js';
 import {
-  GRID_ARCHIVES, PHYSICAL_TYPES, cellValues, filledByDeviceSlot, filledBySlot, gridOf, latestCells, periodOf, seriesCode, seriesTag, slotLabel, slotsIn,
-  tagSeries, type Grid, type PhysicalType,
+  GRID_ARCHIVES, MAX_ZONE_SHIFT_MS, PHYSICAL_TYPES, cellValues, deviceZones, filledByDeviceSlot, filledBySlot, gridOf, latestCells, periodOf, seriesCode,
+  seriesTag, slotDue, slotLabel, slotsIn, tagSeries, type Grid, type PhysicalType,
 } from '../scheduler/coverage.js';
 import { instantOf, wallTime } from '../scheduler/schedule.js';
-import { projectIdOf, uuid, warehouse } from './http.js';
+import { checkRange, projectIdOf, uuid, warehouse } from './http.js';
 
 const VIEW_ARCHIVES = [...GRID_ARCHIVES, 'current'] as const;
 /** Seed 003 §2.2.7: at most 30 days of daily (and interval) data, 12 months of monthly data at a time. */
@@ -70,7 +70,7 @@ function instant(tz: string, text: string, field: string, dayEnd: boolean): numb
 function viewRange(tz: string, archive: string, q: { from: string; to: string }): { fromMs: number; toMs: number } {
   const fromMs = instant(tz, q.from, 'querystring.from', false);
   const toMs = instant(tz, q.to, 'querystring.to', true);
-  if (toMs <= fromMs) throw new RegistryError('VALIDATION_ERROR', 'querystring.to must be after querystring.from', 400, 'querystring.to');
+  checkRange(fromMs, toMs);
   const monthly = archive === 'end-of-month';
   const w = wallTime(tz, fromMs);
   const last = new Date(Date.UTC(w.year, w.month - 1 + (monthly ? MAX_MONTHS : 0), w.day + (monthly ? 0 : MAX_DAYS)));
@@ -228,8 +228,9 @@ export function dataViewRoutes(app: FastifyInstance): void {
     schema: {
       tags: ['data'],
       summary: 'Collection statistics: percent collected per group and per device, per day (per month for end-of-month)',
-      description: 'Percent = values present / values expected (the archive\'s time stamps in the range × the tags; without tags any energy value '
-        + 'fills a time stamp), for the chosen archive or for each interval, daily and monthly archive the group\'s scheduled tasks collect '
+      description: 'Percent = values present / values expected (the archive\'s time stamps in the range that are due by now × the tags; without tags '
+        + 'any energy value fills a time stamp; an interval is due at its end, a day or month at the device\'s own midnight, in the zone of its clock '
+        + 'as its readings carry it), for the chosen archive or for each interval, daily and monthly archive the group\'s scheduled tasks collect '
         + '(with their tags). Devices: the group\'s enabled devices in use (paged; the group figures cover all of them). Range rules as the data view.',
       params,
       querystring: {
@@ -264,6 +265,7 @@ export function dataViewRoutes(app: FastifyInstance): void {
     const engine = warehouse(app);
     const all = await groupDevices(db, projectId, groupId, true);
     const devices = all.slice(q.offset, q.offset + q.limit);
+    const now = app.clock();
     const archives = [];
     for (const w of wanted) {
       const grid = gridOf(w.archive, tz, fromMs)!;
@@ -277,23 +279,47 @@ export function dataViewRoutes(app: FastifyInstance): void {
         if (periods.at(-1) !== name) periods.push(name);
         periodOfSlot.set(s, periods.length - 1);
       }
-      const expected = periods.map(() => 0);
-      for (const s of slots) expected[periodOfSlot.get(s)!] += perSlot;
-      const figures = (filled: Map<number, number> | undefined, n: number) => {
-        const present = periods.map(() => 0);
-        for (const [s, k] of filled ?? []) present[periodOfSlot.get(s)!] += k;
-        const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-        return {
-          percent: percent(sum(present), n * sum(expected)), present: sum(present), expected: n * sum(expected),
-          byPeriod: present.map((x, i) => percent(x, n * expected[i])),
-        };
+      const byPeriod = (cells: Iterable<[number, number]>) => {
+        const out = periods.map(() => 0);
+        for (const [s, k] of cells) out[periodOfSlot.get(s)!] += k;
+        return out;
       };
-      const q1 = { grid, slots, series };
-      const group = figures(await filledBySlot(engine, { ...q1, devices: all.map((d) => d.num) }), all.length);
-      const byDevice = await filledByDeviceSlot(engine, { ...q1, devices: devices.map((d) => d.num) });
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      const figures = (present: number[], expected: number[]) => ({
+        percent: percent(sum(present), sum(expected)), present: sum(present), expected: sum(expected),
+        byPeriod: present.map((x, i) => percent(x, expected[i])),
+      });
+      // What has not happened yet is not missing: a slot is expected once it is due on the device's clock
+      // (intervals at their end; days and months at the device's midnight), so devices are counted in
+      // classes of one zone, each with the slots due by now.
+      const zones = grid.kind !== 'interval' && slots.length && slots.at(-1)! + MAX_ZONE_SHIFT_MS > now
+        ? await deviceZones(engine, { archive: w.archive, devices: all.map((d) => d.num), sinceMs: fromMs - grid.toleranceMs })
+        : new Map<number, number>();
+      const classes = new Map<number | null, { due: number[]; all: number[]; page: number[] }>();
+      const classOf = (num: number) => {
+        const zone = zones.get(num) ?? null;
+        let c = classes.get(zone);
+        if (!c) classes.set(zone, (c = { due: slots.filter((s) => slotDue(grid, s, zone) <= now), all: [], page: [] }));
+        return c;
+      };
+      for (const d of all) classOf(d.num).all.push(d.num);
+      for (const d of devices) classOf(d.num).page.push(d.num);
+      const groupPresent = periods.map(() => 0), groupExpected = periods.map(() => 0);
+      const byDevice = new Map<number, { present: number[]; expected: number[] }>();
+      for (const c of classes.values()) {
+        const expected = byPeriod(c.due.map((s) => [s, perSlot]));
+        const q1 = { grid, slots: c.due, series };
+        byPeriod(await filledBySlot(engine, { ...q1, devices: c.all })).forEach((x, i) => (groupPresent[i] += x));
+        expected.forEach((x, i) => (groupExpected[i] += x * c.all.length));
+        const filled = await filledByDeviceSlot(engine, { ...q1, devices: c.page });
+        for (const num of c.page) byDevice.set(num, { present: byPeriod(filled.get(num) ?? []), expected });
+      }
       archives.push({
-        archive: w.archive, tags: w.tags ?? null, periods, group,
-        items: devices.map((d) => ({ deviceId: d.id, serialNumber: d.serialNumber, type: d.type, ...figures(byDevice.get(d.num), 1) })),
+        archive: w.archive, tags: w.tags ?? null, periods, group: figures(groupPresent, groupExpected),
+        items: devices.map((d) => {
+          const f = byDevice.get(d.num)!;
+          return { deviceId: d.id, serialNumber: d.serialNumber, type: d.type, ...figures(f.present, f.expected) };
+        }),
       });
     }
     return { groupId, timeZone: tz, from: iso(fromMs), to: iso(toMs), archives, total: all.length, limit: q.limit, offset: q.offset };

@@ -42,6 +42,8 @@ declare module 'fastify' {
     warehouse: ClickHouseEngine | undefined;
     /** The connections CENC holds in this process; absent when it runs elsewhere or not at all. */
     cenc: (() => CencView | undefined) | undefined;
+    /** The time now (AppOptions.now). */
+    clock: () => number;
   }
 }
 
@@ -129,6 +131,13 @@ export async function audit(
 export function warehouse(app: FastifyInstance): ClickHouseEngine {
   if (!app.warehouse) throw new RegistryError('WAREHOUSE_UNAVAILABLE', 'readings are kept in ClickHouse, which this API process is not connected to', 503);
   return app.warehouse;
+}
+
+/** A time range whose end is not after its start is refused, naming `querystring.to` (every route with from/to). */
+export function checkRange(fromMs: number | undefined, toMs: number | undefined): void {
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) {
+    throw new RegistryError('VALIDATION_ERROR', 'querystring.to must be after querystring.from', 400, 'querystring.to');
+  }
 }
 
 export function projectIdOf(req: FastifyRequest): string {

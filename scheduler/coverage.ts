@@ -64,6 +64,20 @@ export function slotsIn(g: Grid, loMs: number, hiMs: number): number[] {
   }
 }
 
+/**
+ * When a slot's value can exist at the earliest: an interval at its end, a daily or monthly register at the
+ * device's own local midnight — for a device whose clock runs in another zone than the project's, that is
+ * the project's midnight shifted by the difference of the two offsets (minutes east of UTC; null: the
+ * device's zone is not known, taken as the project's).
+ */
+export function slotDue(g: Grid, slotMs: number, deviceTzMinutes: number | null): number {
+  if (g.kind === 'interval' || deviceTzMinutes === null) return slotMs;
+  return slotMs + (offsetMinutes(g.tz, slotMs) - deviceTzMinutes) * MINUTE;
+}
+
+/** How far a device's midnight can be from the project's (UTC−12 … UTC+14). */
+export const MAX_ZONE_SHIFT_MS = 26 * HOUR;
+
 const two = (n: number) => String(n).padStart(2, '0');
 
 /**
@@ -203,6 +217,24 @@ export async function cellValues(engine: ClickHouseEngine, q: CellQuery & { seri
   const rows = await overCells<{ device_id: number | string; series: number; slot: number | string; r: [number, string, string] }>(engine, q,
     (cells) => `SELECT device_id, series, slot, argMin((value, unit, obis), (dist, obis)) AS r FROM ${cells} GROUP BY device_id, series, slot`);
   return rows.map((x) => ({ device: Number(x.device_id), series: Number(x.series), slot: Number(x.slot) * 1000, value: Number(x.r[0]), unit: x.r[1], obis: x.r[2] }));
+}
+
+/**
+ * Each device's zone offset (minutes east of UTC) as its newest reading of `archive` at or after `sinceMs`
+ * carries it (the zone of the meter's clock when it was read); devices without such a reading are absent.
+ */
+export async function deviceZones(engine: ClickHouseEngine, q: { archive: string; devices: number[]; sinceMs: number }): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < q.devices.length; i += DEVICE_CHUNK) {
+    const rows = await engine.query<{ device_id: number | string; tz: number | string }>(
+      `SELECT device_id, argMax(device_tz, ts) AS tz FROM readings
+       WHERE archive = {archive:String} AND device_id IN {devices:Array(UInt64)} AND ts >= toDateTime({lo:UInt32}, 'UTC')
+       GROUP BY device_id`,
+      { archive: q.archive, devices: q.devices.slice(i, i + DEVICE_CHUNK), lo: Math.max(0, Math.floor(q.sinceMs / 1000)) },
+    );
+    for (const r of rows) out.set(Number(r.device_id), Number(r.tz));
+  }
+  return out;
 }
 
 /** The newest reading per device and series of an archive without slots (current values), in [fromMs, toMs). */

@@ -26,12 +26,14 @@ interface Reading {
   ts: number;
   raw: number;
   scaler?: number;
+  /** The meter's zone offset, minutes east of UTC (default: Moscow). */
+  tz?: number;
 }
 
 async function insert(rows: Reading[]): Promise<void> {
   const lines = rows.map((r) => JSON.stringify({
     device_id: r.device, archive: r.archive, obis: r.obis, reading_type: '', tariff: r.tariff, ts: r.ts / 1000, raw: r.raw, scaler: r.scaler ?? -2,
-    unit: 'kWh', quality: 3, device_status: 0, device_tz: 180, source: 'POLL', collected_at: r.ts / 1000 + 60, retention_days: 0,
+    unit: 'kWh', quality: 3, device_status: 0, device_tz: r.tz ?? 180, source: 'POLL', collected_at: r.ts / 1000 + 60, retention_days: 0,
   }));
   await engine.exec(`INSERT INTO readings SETTINGS insert_deduplicate = 0 FORMAT JSONEachRow\n${lines.join('\n')}`);
 }
@@ -175,6 +177,51 @@ for (const db of ENGINES) {
       const enabled = (await get('statistics?archive=end-of-day&tags=A%2B%20T0&from=2025-02-01&to=2025-02-06')).json();
       assert.deepEqual([enabled.total, enabled.archives[0].group.percent], [2, 91.67]);
       await h.t.db.query('UPDATE devices SET enabled = true WHERE id = $1', [dev['N01-1285'].id]);
+    });
+
+    it('expects only what is due by now: intervals that have ended, days at the device\'s own midnight', async () => {
+      // 01:05 Moscow on 10 March: the Moscow meter has its register of the 10th (stamped at 00:00 MSK), the meter whose
+      // clock runs in UTC will have it only at 03:00 MSK; four 15-minute intervals of the day have ended.
+      const now = utc('2025-03-09T22:05:00Z');
+      const live = (await h.t.db.query<{ id: string }>(`INSERT INTO device_groups (project_id, name) VALUES ($1, 'LIVE') RETURNING id`, [h.projectId])).rows[0].id;
+      const nums: number[] = [];
+      for (const serial of ['L-MSK', 'L-UTC']) {
+        const d = await createDevice(h.t.db, h.projectId, { serialNumber: serial, type: 'CE308', groupId: live });
+        nums.push(Number((await h.t.db.query<{ num: number }>('SELECT num FROM devices WHERE id = $1', [d.id])).rows[0].num));
+      }
+      const [msk, utc0] = nums as [number, number];
+      const rows: Reading[] = [];
+      for (const day of ['08', '09', '10']) rows.push({ device: msk, archive: 'end-of-day', obis: '1.0.1.8.0.255', tariff: 0, ts: utc(`2025-03-${day}T00:00:00+03:00`), raw: 5 });
+      for (const day of ['08', '09']) rows.push({ device: utc0, archive: 'end-of-day', obis: '1.0.1.8.0.255', tariff: 0, ts: utc(`2025-03-${day}T00:00:00Z`), raw: 5, tz: 0 });
+      for (let t = utc('2025-03-10T00:15:00+03:00'); t <= now; t += 15 * 60_000) {
+        rows.push({ device: msk, archive: 'profile-15', obis: '1.0.1.29.0.255', tariff: 0, ts: t, raw: 1, scaler: 0 });
+        rows.push({ device: utc0, archive: 'profile-15', obis: '1.0.1.29.0.255', tariff: 0, ts: t, raw: 1, scaler: 0, tz: 0 });
+      }
+      await insert(rows);
+      const app = await buildApp({
+        db: h.t.db, box: h.box, clickhouse: engine, now: () => now,
+        config: { accessTokenTtl: 900, refreshTokenTtl: 3600, loginMaxFailures: 5, loginLockSeconds: 60, logLevel: 'silent' },
+      });
+      try {
+        const stats = async (query: string) => {
+          const r = await app.inject({ method: 'GET', url: `/api/v1/projects/${h.projectId}/groups/${live}/statistics?${query}`, headers: h.as.Operator });
+          assert.equal(r.statusCode, 200, r.body);
+          return r.json().archives[0];
+        };
+        const day = await stats('archive=end-of-day&tags=A%2B%20T0&from=2025-03-09&to=2025-03-11');
+        assert.deepEqual(day.periods, ['2025-03-09', '2025-03-10', '2025-03-11']);
+        // The 11th is not due for anyone, the 10th only for the Moscow meter.
+        assert.deepEqual(day.group, { percent: 100, present: 3, expected: 3, byPeriod: [100, 100, null] });
+        assert.deepEqual(day.items.map((i: { serialNumber: string; present: number; expected: number; byPeriod: unknown[] }) => [i.serialNumber, i.present, i.expected, i.byPeriod]), [
+          ['L-MSK', 2, 2, [100, 100, null]], ['L-UTC', 1, 1, [100, null, null]],
+        ]);
+        const profile = await stats('archive=profile-15&from=2025-03-10&to=2025-03-10');
+        assert.deepEqual(profile.group, { percent: 100, present: 8, expected: 8, byPeriod: [100] }, 'four intervals have ended, both meters have them');
+        // A day wholly in the future expects nothing.
+        assert.deepEqual((await stats('archive=profile-60&from=2025-03-11&to=2025-03-11')).group, { percent: null, present: 0, expected: 0, byPeriod: [null] });
+      } finally {
+        await app.close();
+      }
     });
 
     it('without an archive, counts the archives the group\'s tasks collect, each with its tags', async () => {
