@@ -135,6 +135,17 @@ for (const db of ENGINES) {
       assert.equal(typeof history.items[0].serverTzMinutes, 'number');
     });
 
+    it('a range whose end is not after its start is a 400 naming querystring.to, as the group views answer', async () => {
+      for (const path of ['measurements', 'events', 'states']) {
+        for (const range of ['from=2025-05-27T00:00:00Z&to=2025-05-26T00:00:00Z', 'from=2025-05-27T00:00:00Z&to=2025-05-27T00:00:00Z']) {
+          const r = await get(`${path}?${range}`);
+          assert.equal(r.statusCode, 400, `${path}?${range}: ${r.body}`);
+          assert.deepEqual([r.json().error.code, r.json().error.field], ['VALIDATION_ERROR', 'querystring.to'], path);
+        }
+        assert.equal((await get(`${path}?from=2025-05-26T00:00:00Z&to=2025-05-27T00:00:00Z`)).statusCode, 200, path);
+      }
+    });
+
     it('a device of another project is not found; without ClickHouse the archives say so, states still answer', async () => {
       for (const path of ['measurements', 'events', 'states', 'commands']) {
         const r = await h.call('User', { method: 'GET', url: `/api/v1/projects/${h.projectId}/devices/${foreign}/${path}` });
