@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { isUuid, type Db, type Row } from './db.js';
 import type { SecretBox } from './crypto.js';
 import { RegistryError } from './errors.js';
-import { ProtocolStore, channelSettings, defaultGroupId } from './project-data.js';
+import { ProtocolStore, channelSettings, checkReadChannelKind, defaultGroupId } from './project-data.js';
 import { CHANNEL_KINDS, CHANNEL_SETTINGS, DEVICE_STATUSES, DEVICE_TYPES, PROTOCOL_KINDS, PROTOCOL_SETTINGS, type ChannelKind, type ProtocolKind } from './settings.js';
 import { checkSettings, fromText } from './settings-check.js';
 
@@ -131,6 +131,7 @@ export async function importConfig(db: Db, box: SecretBox, projectId: string, do
       return byName.rows.length ? { id: byName.rows[0].id, exists: true } : { id: randomUUID(), exists: false };
     };
     const channelIds = new Map<string, string>();
+    const channelKinds = new Map<string, ChannelKind>();
     for (const [i, c] of arr(doc.Channels, 'body.Channels').entries()) {
       const path = `body.Channels[${i}]`;
       const kind = String(c.Type ?? '').replace(/^CHAN_TYPE_/, '') as ChannelKind;
@@ -142,6 +143,7 @@ export async function importConfig(db: Db, box: SecretBox, projectId: string, do
       if (exists) await tx.query('UPDATE channels SET name = $2, kind = $3, exclusive = $4, settings = $5, version = version + 1 WHERE id = $1', [id, name, kind, !!c.IsExclusive, JSON.stringify(settings)]);
       else await tx.query('INSERT INTO channels (id, project_id, name, kind, exclusive, settings) VALUES ($1, $2, $3, $4, $5, $6)', [id, projectId, name, kind, !!c.IsExclusive, JSON.stringify(settings)]);
       if (c.Id) channelIds.set(String(c.Id).toLowerCase(), id);
+      channelKinds.set(id, kind);
       count.channels++;
     }
     const protocolIds = new Map<string, string>();
@@ -201,6 +203,7 @@ export async function importConfig(db: Db, box: SecretBox, projectId: string, do
             return mapped;
           };
           const channelId = ref(l.ChannelId, channelIds, 'ChannelId');
+          checkReadChannelKind(channelKinds.get(channelId)!, `${lpath}.ChannelId`);
           const protocolId = ref(l.ProtocolId, protocolIds, 'ProtocolId');
           const lineId = optId(l.Id, `${lpath}.Id`);
           const own = lineId ? await tx.query<{ project_id: string }>('SELECT project_id FROM comm_lines WHERE id = $1', [lineId]) : { rows: [] };

@@ -5,7 +5,7 @@ import * as crud from './crud.js';
 import { RegistryError } from './errors.js';
 import type { SecretBox } from './crypto.js';
 import { channelSpec, commLineSpec, deviceSpec, groupSpec, projectSpec, protocolSpec } from './specs.js';
-import { CHANNEL_SETTINGS, PROTOCOL_SECRETS, PROTOCOL_SETTINGS, withDefaults, type ChannelKind, type ProtocolKind } from './settings.js';
+import { CHANNEL_SETTINGS, PROTOCOL_SECRETS, READ_CHANNEL_KINDS, PROTOCOL_SETTINGS, withDefaults, type ChannelKind, type ProtocolKind } from './settings.js';
 
 /** A project starts with its default group; its creator becomes a member. */
 export async function createProject(db: Db, values: Row, creatorId: string | null): Promise<Row> {
@@ -108,10 +108,23 @@ export class ProtocolStore {
   }
 }
 
-/** A comm line's driver must fit the device type and the protocol kind. */
+/** A comm line on a channel of a kind no reader serves yet is refused: every launch over it would fail. */
+export function checkReadChannelKind(kind: string, field: string): void {
+  if (!(READ_CHANNEL_KINDS as readonly string[]).includes(kind)) {
+    throw new RegistryError(
+      'CHANNEL_KIND_NOT_READ', `channel kind ${kind} has no meter reader yet (read: ${READ_CHANNEL_KINDS.join(', ')}); a comm line cannot use it`, 422, field,
+    );
+  }
+}
+
+/** A comm line needs a channel of a kind that is read; its driver must fit the device type and the protocol kind. */
 export async function checkCommLine(db: Db, projectId: string, body: Row, currentId?: string): Promise<void> {
   const cur = currentId ? await crud.get(db, commLineSpec, projectId, currentId) : {};
   const merged = { ...cur, ...body };
+  if (body.channelId !== undefined) {
+    const c = await db.query<{ kind: string }>('SELECT kind FROM channels WHERE project_id = $1 AND id = $2', [projectId, body.channelId]);
+    if (c.rows.length) checkReadChannelKind(c.rows[0].kind, 'body.channelId');
+  }
   if (!merged.profileId) return;
   const p = await db.query<{ device_types: string[]; protocol: string; protocol_maps: string[] }>(
     'SELECT device_types, protocol, protocol_maps FROM device_profiles WHERE id = $1', [merged.profileId],

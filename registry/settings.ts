@@ -12,6 +12,13 @@ const segment = { type: 'string', minLength: 1, maxLength: 100, description: 'ne
 export const CHANNEL_KINDS = ['TCP', 'CENC', 'UNB', 'LORAWAN', 'SERIAL'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
+/**
+ * The channel kinds a meter session runs over today (scheduler/dlms-reader.ts). A comm line on a channel of
+ * another kind would fail every launch, so creating one is refused (422) until that kind's reader lands and
+ * joins this list.
+ */
+export const READ_CHANNEL_KINDS: readonly ChannelKind[] = ['TCP', 'CENC'];
+
 export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
   TCP: {
     type: 'object', additionalProperties: false, required: ['host', 'port'],

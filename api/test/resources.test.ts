@@ -60,6 +60,43 @@ for (const engine of ENGINES) {
       assert.equal(inUse.statusCode, 409);
     });
 
+    it('refuses a comm line on a channel kind no reader serves yet: 422 naming the kind, over the API and in the JSON configuration', async () => {
+      const post = (path: string, payload: object) => h.call('Operator', { method: 'POST', url: `${base}/${path}`, payload });
+      const dev = (await post('devices', { serialNumber: 'KIND-1', type: 'CE308' })).json();
+      const pr = (await post('protocols', { name: 'kind-dlms', kind: 'DLMS', settings: {} })).json();
+      const channels: Record<string, object> = {
+        LORAWAN: { devEui: '0102030405060708', applicationId: 'app' }, UNB: { baseStationId: 'bs-1' }, TCP: { host: '10.0.0.7', port: 4059 },
+      };
+      const ids: Record<string, string> = {};
+      for (const [kind, settings] of Object.entries(channels)) {
+        const c = await post('channels', { name: `kind-${kind}`, kind, settings });
+        assert.equal(c.statusCode, 201, c.body); // the channel itself may exist (a gateway being set up)
+        ids[kind] = c.json().id;
+      }
+      for (const kind of ['LORAWAN', 'UNB']) {
+        const r = await post('comm-lines', { deviceId: dev.id, channelId: ids[kind], protocolId: pr.id });
+        assert.equal(r.statusCode, 422, r.body);
+        assert.equal(r.json().error.code, 'CHANNEL_KIND_NOT_READ');
+        assert.equal(r.json().error.field, 'body.channelId');
+        assert.match(r.json().error.message, new RegExp(`channel kind ${kind} has no meter reader`));
+      }
+      const line = await post('comm-lines', { deviceId: dev.id, channelId: ids.TCP, protocolId: pr.id });
+      assert.equal(line.statusCode, 201, line.body);
+      const moved = await h.call('Operator', { method: 'PATCH', url: `${base}/comm-lines/${line.json().id}`, payload: { channelId: ids.LORAWAN } });
+      assert.deepEqual([moved.statusCode, moved.json().error.field], [422, 'body.channelId']);
+      // The JSON configuration import refuses it too, naming the comm line's channel, and changes nothing.
+      const doc = (await h.call('Operator', { method: 'GET', url: `${base}/config` })).json();
+      const withLine = doc.Groups.flatMap((g: { Devices: { SerialNumber: string; CommLines: { ChannelId: string }[] }[] }) => g.Devices).find((d: { SerialNumber: string }) => d.SerialNumber === 'KIND-1');
+      withLine.CommLines[0].ChannelId = ids.UNB;
+      const lines = async () => (await h.t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM comm_lines WHERE project_id = $1', [h.projectId])).rows[0].n;
+      const before = await lines();
+      const imp = await post('config', doc);
+      assert.equal(imp.statusCode, 422, imp.body);
+      assert.match(imp.json().error.field, /^body\.Groups\[\d+\]\.Devices\[\d+\]\.CommLines\[0\]\.ChannelId$/);
+      assert.match(imp.json().error.message, /channel kind UNB/);
+      assert.equal(await lines(), before);
+    });
+
     it('refuses lost updates with ETag / If-Match', async () => {
       const dev = await h.call('Operator', { method: 'POST', url: `${base}/devices`, payload: { serialNumber: 'etag-1', type: 'CE208' } });
       const id = dev.json().id;
