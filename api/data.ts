@@ -35,7 +35,7 @@ const measurement = object({
   receivedAt: { ...time, description: 'when the server collected it, UTC' }, serverTzMinutes: tz('the server\'s'),
 });
 const event = object({
-  journal: str, code: int, name: { ...str, description: 'the code\'s name when known, else empty' }, deviceTime: time, deviceTzMinutes: tz('the device\'s'),
+  journal: str, code: int, name: { ...str, description: 'the code\'s name from the journal\'s code table, "unknown" when it names none' }, deviceTime: time, deviceTzMinutes: tz('the device\'s'),
   params: { type: 'object', additionalProperties: true, description: 'the entry\'s other columns by OBIS code (typed A-XDR values)' },
   raw: { ...str, description: 'the entry as A-XDR, hex' }, source: str, receivedAt: time, serverTzMinutes: tz('the server\'s'),
 });

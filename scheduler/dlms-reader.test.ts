@@ -23,6 +23,8 @@ import { registerFleet } from '../cli/demo.js';
 import { openDataPlane } from '../cli/data-plane.js';
 import { decodeFrames, type DecodedReading } from '../workers/testing.js';
 import { activityCalendarAttributes, specialDaysAttributes } from '../decoders/dlms/cosem/index.js';
+import { EVENT_CODE_TABLES } from '../decoders/dlms/cosem/event-codes.js';
+import { loadProfiles } from '../registry/seed.js';
 import { toHex } from '../decoders/dlms/axdr/writer.js';
 import type { RawFrame } from '../schemas/avro/index.js';
 import { connectTcp } from '../ingest/transport/socket.js';
@@ -152,6 +154,16 @@ describe('DlmsDeviceReader against the simulator', () => {
     assert.deepEqual(events.map((e) => [e.journal, e.ts, e.code]).map(key).sort(), expected.map(key).sort());
     const power = events.filter((e) => e.journal === 'power-on-off');
     assert.ok(power.every((e) => e.name === (e.code === 1 ? 'power off' : 'power on')));
+    // Every code is named from the SPODES table of its journal (GOST R 58940 appendix D); the power-quality journal has none.
+    const table = (journal: string) => `spodes-${journal === 'power-on-off' ? 'power' : journal}`;
+    assert.deepEqual(events.map((e) => [e.journal, e.code, e.name]), events.map((e) => [e.journal, e.code, EVENT_CODE_TABLES[table(e.journal)]?.[e.code] ?? 'unknown']));
+    assert.ok(events.some((e) => e.journal === 'voltage') && events.every((e) => (e.name === 'unknown') === (e.journal === 'power-quality')), 'named but power quality');
+    // The shipped profiles name only tables that exist.
+    for (const p of loadProfiles()) {
+      for (const [journal, spec] of Object.entries((p.journals ?? {}) as Record<string, { codes?: string }>)) {
+        if (spec.codes) assert.ok(EVENT_CODE_TABLES[spec.codes], `${p.id} ${journal}: ${spec.codes}`);
+      }
+    }
     assert.ok(events.every((e) => e.device_id === device.num && e.device_tz === 180 && /^02/.test(e.raw)));
     // One journal by name; a journal the profile does not have is noted, not an error.
     const some = await link.collect({ kind: 'events', journals: ['power-on-off', 'relay'], range: { fromMs: now - 120 * DAY, toMs: now } });

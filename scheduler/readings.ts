@@ -48,7 +48,7 @@ export interface EventQuery {
 export interface DeviceEvent {
   journal: string;
   code: number;
-  /** The code's name when the device profile names its code table, else ''. */
+  /** The code's name from the code table the device profile names, else "unknown". */
   name: string;
   deviceTime: string;
   deviceTzMinutes: number;

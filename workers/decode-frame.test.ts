@@ -75,7 +75,7 @@ test('an event journal becomes events: time, code, its name from the code table,
   const { readings, events } = decodeFrames([frame(normal(buffer), context(objects, { archive: 'events', journal: 'power-on-off', eventCodes: 'power' }))], 1_700_000_000);
   assert.deepEqual(readings, []);
   assert.deepEqual(events.map((e) => [e.journal, e.ts * 1000, e.code, e.name]), [
-    ['power-on-off', T - 3_600_000, 1, 'power off'], ['power-on-off', T, 2, 'power on'], ['power-on-off', T + 60_000, 9, ''],
+    ['power-on-off', T - 3_600_000, 1, 'power off'], ['power-on-off', T, 2, 'power on'], ['power-on-off', T + 60_000, 9, 'unknown'],
   ]);
   assert.deepEqual(JSON.parse(events[0]!.params), { '0.0.96.15.0.255': { 'double-long-unsigned': 77 } });
   assert.match(events[0]!.raw, /^0203090C/);

@@ -2,7 +2,7 @@
 -- journal, device time, event code). Deduplicated as readings are: insert_deduplication_token drops a
 -- replayed batch, ReplacingMergeTree(collected_at) collapses re-reads of the same entries at merge time
 -- (query with FINAL for exact results before merges).
--- name: the code's name when the device profile names its code table, else ''. params: the row's other
+-- name: the code's name from the code table the device profile names, else 'unknown'. params: the row's other
 -- columns as JSON by capture object (OBIS → typed A-XDR value). raw: the row as A-XDR, hex.
 CREATE TABLE IF NOT EXISTS events
 (
