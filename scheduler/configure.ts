@@ -128,12 +128,14 @@ export function calendarFromJson(v: unknown, path = 'calendar'): Calendar {
   return { name: nameBytes(c.name, `${path}.name`), seasons, weeks, days };
 }
 
+/** Two special days fall on the same date (a yearly one has the year 0xFFFF). */
+const sameDate = (a: CosemDate, b: CosemDate) => a.year === b.year && a.month === b.month && a.dayOfMonth === b.dayOfMonth;
+
 /**
  * `params.days` as special day entries to insert into a table that holds `existing`: an entry without an
  * index takes the index of the existing entry with the same date (which it replaces), else the next free one.
  */
 export function specialDaysFromJson(v: unknown, existing: readonly SpecialDay[], path = 'days'): SpecialDay[] {
-  const sameDate = (a: CosemDate, b: CosemDate) => a.year === b.year && a.month === b.month && a.dayOfMonth === b.dayOfMonth;
   const taken = existing.map((e) => ({ index: e.index, date: e.date }));
   let next = Math.max(1, ...existing.map((e) => e.index + 1));
   return list(v, path, 256).map((d, i): SpecialDay => {
@@ -147,6 +149,28 @@ export function specialDaysFromJson(v: unknown, existing: readonly SpecialDay[],
     taken.push({ index, date });
     return { index, date, dayId: integer(o.dayId, `${p}.dayId`, 0, 255) };
   });
+}
+
+/**
+ * The entries of a table holding `existing` that `params.indexes` and `params.dates` name, each once; a name
+ * that matches no entry is refused (before anything is deleted).
+ */
+export function specialDaysToDelete(indexes: unknown, dates: unknown, existing: readonly SpecialDay[]): SpecialDay[] {
+  const out = new Map<number, SpecialDay>();
+  for (const [i, v] of (indexes === undefined ? [] : list(indexes, 'indexes', 256)).entries()) {
+    const index = integer(v, `indexes[${i}]`, 0, 0xffff);
+    const e = existing.find((x) => x.index === index);
+    if (!e) throw new ParamError(`indexes[${i}]: no special day with index ${index}`);
+    out.set(index, e);
+  }
+  for (const [i, v] of (dates === undefined ? [] : list(dates, 'dates', 256)).entries()) {
+    const date = dateFromText(text(v, `dates[${i}]`), `dates[${i}]`);
+    const e = existing.find((x) => sameDate(x.date, date));
+    if (!e) throw new ParamError(`dates[${i}]: no special day on ${String(v)}`);
+    out.set(e.index, e);
+  }
+  if (!out.size) throw new ParamError('indexes: name the entries to delete by indexes or dates');
+  return [...out.values()];
 }
 
 /** `params.limits`: the named attributes only (at least one). */

@@ -19,7 +19,7 @@ export const COMMANDS = {
   'relay-connect': 'control', 'relay-disconnect': 'control', 'relay-read': 'control',
   'clock-read': 'control', 'clock-sync': 'control',
   'tariff-read-active': 'configure', 'tariff-read-passive': 'configure', 'tariff-write-passive': 'configure', 'tariff-activate': 'configure',
-  'special-days-read': 'configure', 'special-days-write': 'configure',
+  'special-days-read': 'configure', 'special-days-write': 'configure', 'special-days-delete': 'configure',
   'limits-read': 'configure', 'limits-write': 'configure',
 } as const;
 export type CommandFunction = keyof typeof COMMANDS;
@@ -88,7 +88,8 @@ const seconds = { type: 'integer', minimum: 0, maximum: 4294967295, description:
 /** Parameters by command function; unlisted functions take none. */
 export const COMMAND_PARAMS: Record<string, object> = {
   relay: { type: 'string', enum: ['load', 'signal'], default: 'load' },
-  maxDriftSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+  maxDriftSeconds: { type: 'integer', minimum: 1, maximum: 86400, description: 'clock-sync: refuse a larger drift unless forced (default: the project\'s)' },
+  minDriftSeconds: { type: 'integer', minimum: 0, maximum: 86400, description: 'clock-sync: leave a smaller drift alone (default: the project\'s)' },
   force: { type: 'boolean' },
   calendar,
   activateAt: { type: 'string', format: 'date-time', description: 'activate the passive calendar at this time; absent = now' },
@@ -100,6 +101,11 @@ export const COMMAND_PARAMS: Record<string, object> = {
       yearly: { type: 'boolean', description: 'every year (the year of date is not kept)' },
       dayId: { ...dayId, description: 'the day profile of the activity calendar used on that date' },
     }),
+  },
+  indexes: { type: 'array', maxItems: 256, uniqueItems: true, items: { type: 'integer', minimum: 0, maximum: 65535 }, description: 'special-days-delete: the entries with these indexes' },
+  dates: {
+    type: 'array', maxItems: 256, uniqueItems: true, items: { type: 'string', pattern: `^${DATE_TEXT}$` },
+    description: 'special-days-delete: the entries on these dates (YYYY-MM-DD; **** as the year = a yearly entry)',
   },
   limits: {
     type: 'object', additionalProperties: false, minProperties: 1, description: 'limiter (COSEM class 71) attributes; a write sets only those given',

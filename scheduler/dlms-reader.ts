@@ -34,7 +34,7 @@ import { ConnectError, connectTcp } from '../ingest/transport/socket.js';
 import type { RawFrame } from '../ingest/transport/frames.js';
 import type { ByteTransport } from '../ingest/transport/transport.js';
 import {
-  ParamError, calendarFromJson, calendarToJson, instantFromText, limitsFromJson, limitsToJson, specialDaysFromJson, specialDaysToJson, thresholdData,
+  ParamError, calendarFromJson, calendarToJson, instantFromText, limitsFromJson, limitsToJson, specialDaysFromJson, specialDaysToDelete, specialDaysToJson, thresholdData,
 } from './configure.js';
 import type { ConfigureFunction } from './content.js';
 import {
@@ -565,6 +565,12 @@ class DlmsLink implements DeviceLink {
         const entries = specialDaysFromJson(params.days, await get(days));
         const insert = specialDaysMethods.insert;
         for (const e of entries) await named(insert, this.session.action({ classId: ClassId.specialDaysTable, instanceId: ln, methodId: insert.id }, insert.encode(e)));
+        return { ok: true, value: { days: specialDaysToJson(entries) } };
+      }
+      case 'special-days-delete': {
+        const entries = specialDaysToDelete(params.indexes, params.dates, await get(days));
+        const remove = specialDaysMethods.delete;
+        for (const e of entries) await named(remove, this.session.action({ classId: ClassId.specialDaysTable, instanceId: ln, methodId: remove.id }, remove.encode(e.index)));
         return { ok: true, value: { days: specialDaysToJson(entries) } };
       }
       case 'limits-read':
