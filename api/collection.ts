@@ -11,7 +11,7 @@ import { RegistryError } from '../registry/errors.js';
 import { COMMANDS, commandSchema, contentSchema, hasConfigureCommands, type TaskContent } from '../scheduler/content.js';
 import { checkTimeZone, describeCron, normalizeSchedule, showTime, upcoming } from '../scheduler/schedule.js';
 import * as tasks from '../scheduler/tasks.js';
-import { audit, ifMatch, projectIdOf, setEtag, uuid } from './http.js';
+import { audit, checkQueryRange, ifMatch, projectIdOf, setEtag, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { counted, download, noContent, ref } from './schemas.js';
 
@@ -264,20 +264,25 @@ export function collectionRoutes(app: FastifyInstance): void {
     },
   }, async (req) => {
     const q = req.query as { limit: number; offset: number; function?: string; state?: string; from?: string; to?: string };
+    checkQueryRange(q);
     return { ...(await tasks.commandHistory(db, projectIdOf(req), idOf(req, 'deviceId'), q)), limit: q.limit, offset: q.offset };
   });
 
-  const settingsProps = { relayDisconnectApproval: { type: 'boolean' }, clockMaxDriftSeconds: { type: 'integer', minimum: 1, maximum: 86400 } };
+  const settingsProps = {
+    relayDisconnectApproval: { type: 'boolean' },
+    clockMaxDriftSeconds: { type: 'integer', minimum: 1, maximum: 86400, description: 'clock sync refuses a larger drift unless forced' },
+    clockMinDriftSeconds: { type: 'integer', minimum: 0, maximum: 86400, description: 'clock sync leaves a smaller drift alone (recorded, not written); below the maximum' },
+  };
   app.get(`${p}/control-settings`, {
-    config: { access: READ }, schema: { tags: [tag], summary: 'Control policy: relay disconnect approval, clock max drift', params: projectParams, response: { 200: ref('ControlSettings') } },
+    config: { access: READ }, schema: { tags: [tag], summary: 'Control policy: relay disconnect approval, clock drift limits', params: projectParams, response: { 200: ref('ControlSettings') } },
   }, (req) => tasks.controlSettings(db, projectIdOf(req)));
 
   app.put(`${p}/control-settings`, {
     config: { access: ['Update.Projects'] },
     schema: { tags: [tag], summary: 'Change the control policy', params: projectParams, body: object(settingsProps, [], { minProperties: 1 }), response: { 200: ref('ControlSettings') } },
   }, async (req) => {
-    const s = await tasks.saveControlSettings(db, projectIdOf(req), req.body as { relayDisconnectApproval?: boolean; clockMaxDriftSeconds?: number });
-    await audit(req, 'general', 'SET_CONTROL_SETTINGS_UPDATE', s, projectIdOf(req));
+    const s = await tasks.saveControlSettings(db, projectIdOf(req), req.body as Partial<tasks.ControlSettings>);
+    await audit(req, 'general', 'SET_CONTROL_SETTINGS_UPDATE', { ...s }, projectIdOf(req));
     return s;
   });
 

@@ -10,7 +10,7 @@ import { deviceEvents, measurements, serverTzMinutes, type EventQuery, type Meas
 import { deviceStates, type StateQuery } from '../scheduler/states.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Db } from '../registry/db.js';
-import { checkRange, projectIdOf, uuid, warehouse } from './http.js';
+import { checkQueryRange, projectIdOf, uuid, warehouse } from './http.js';
 
 const int = { type: 'integer' } as const;
 const str = { type: 'string' } as const;
@@ -45,8 +45,6 @@ const state = object({
   serverTzMinutes: tz('the server\'s'),
 }, ['readAt']);
 
-const rangeOf = (q: { from?: string; to?: string }) => checkRange(q.from === undefined ? undefined : Date.parse(q.from), q.to === undefined ? undefined : Date.parse(q.to));
-
 /** The device's numeric id in the data plane; a device of another project (or none) is 404. */
 async function deviceNum(db: Db, req: FastifyRequest): Promise<number> {
   const r = await db.query<{ num: number }>('SELECT num::float8 AS num FROM devices WHERE project_id = $1 AND id = $2', [projectIdOf(req), (req.params as { deviceId: string }).deviceId]);
@@ -74,7 +72,7 @@ export function dataRoutes(app: FastifyInstance): void {
     },
   }, async (req) => {
     const q = req.query as MeasurementQuery;
-    rangeOf(q);
+    checkQueryRange(q);
     const num = await deviceNum(db, req);
     return { ...(await measurements(warehouse(app), num, q)), limit: q.limit, offset: q.offset };
   });
@@ -90,7 +88,7 @@ export function dataRoutes(app: FastifyInstance): void {
     },
   }, async (req) => {
     const q = req.query as EventQuery;
-    rangeOf(q);
+    checkQueryRange(q);
     const num = await deviceNum(db, req);
     return { ...(await deviceEvents(warehouse(app), num, q)), limit: q.limit, offset: q.offset };
   });
@@ -112,7 +110,7 @@ export function dataRoutes(app: FastifyInstance): void {
     },
   }, async (req) => {
     const q = req.query as StateQuery & { history: boolean };
-    rangeOf(q);
+    checkQueryRange(q);
     await deviceNum(db, req);
     const r = await deviceStates(db, projectIdOf(req), (req.params as { deviceId: string }).deviceId, q, q.history);
     return { items: r.items.map((s) => ({ ...s, serverTzMinutes: serverTzMinutes(Date.parse(s.readAt ?? s.changedAt)) })), total: r.total, limit: q.limit, offset: q.offset };

@@ -140,6 +140,11 @@ export function checkRange(fromMs: number | undefined, toMs: number | undefined)
   }
 }
 
+/** checkRange for a query's date-time texts. */
+export function checkQueryRange(q: { from?: string; to?: string }): void {
+  checkRange(q.from === undefined ? undefined : Date.parse(q.from), q.to === undefined ? undefined : Date.parse(q.to));
+}
+
 export function projectIdOf(req: FastifyRequest): string {
   return (req.params as { projectId: string }).projectId;
 }

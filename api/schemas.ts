@@ -202,7 +202,7 @@ export const components: Record<string, Schema> = {
     launchType: oneOf(['user', 'schedule', 'api', 'iec']), state: oneOf(['running', 'done', 'error', 'cancelled']),
     params: json('command parameters'), result: { description: 'what the device answered (JSON), null until done' }, note: str, launchId: nullable(id),
   }),
-  ControlSettings: record({ relayDisconnectApproval: bool, clockMaxDriftSeconds: int, version: int }),
+  ControlSettings: record({ relayDisconnectApproval: bool, clockMaxDriftSeconds: int, clockMinDriftSeconds: int, version: int }),
   SchedulePreview: record({ cron: str, text: str, timeZone: str, next: { type: 'array', items: ref('ZonedTime') } }),
 };
 

@@ -40,6 +40,7 @@ import { deviceStates, saveStates } from './states.js';
 import { commandHistory, createTask, getLaunch, runNow } from './tasks.js';
 
 const DAY = 86_400_000;
+const DEFAULT_CLOCK = { maxDriftSeconds: 300, minDriftSeconds: 5 };
 const never = new AbortController().signal;
 
 /** The frames of a collect as the pool gets them from the bus. */
@@ -309,6 +310,16 @@ describe('DlmsDeviceReader against the simulator', () => {
     assert.deepEqual(await read(), { days: [{ ...days[0]!, dayId: 1 }, days[1], days[2], { index: 9, date: '2026-03-08', yearly: false, dayId: 2 }] });
     assert.deepEqual(await link.control({ function: 'special-days-write', params: { days: [{ date: '2025-02-29', dayId: 1 }] } }),
       { ok: false, reason: 'refused', note: 'days[0].date: out of range (YYYY-MM-DD, **** = every year)' });
+    // Deleting by index and by date (a yearly entry by its **** date); a name that matches no entry deletes nothing.
+    const del = (params: Record<string, unknown>) => link.control({ function: 'special-days-delete', params });
+    assert.deepEqual(await del({ indexes: [1, 42] }), { ok: false, reason: 'refused', note: 'indexes[1]: no special day with index 42' });
+    assert.deepEqual(await del({ dates: ['2026-01-01'] }), { ok: false, reason: 'refused', note: 'dates[0]: no special day on 2026-01-01' });
+    assert.equal((await read() as { days: unknown[] }).days.length, 4, 'nothing deleted');
+    const gone = await del({ indexes: [1], dates: ['****-01-01', '2026-03-08'] });
+    assert.equal(gone.ok, true, gone.note);
+    assert.deepEqual(gone.value, { days: [{ ...days[0]!, dayId: 1 }, days[1], { index: 9, date: '2026-03-08', yearly: false, dayId: 2 }] });
+    assert.deepEqual(await read(), { days: [days[2]] });
+    assert.match((await del({})).note ?? '', /^indexes: name the entries to delete/);
     await link.close();
   });
 
@@ -330,7 +341,7 @@ describe('DlmsDeviceReader against the simulator', () => {
     const big = await link.control({ function: 'limits-write', params: { limits: { monitoredValue: { classId: 3, obis: '1.0.1.7.0.255', attribute: 2 }, thresholdEmergency: 5e9 } } });
     assert.deepEqual([big.ok, big.reason], [false, 'refused']);
     assert.match(big.note ?? '', /^limits\.thresholdEmergency: 5000000000 is outside double-long/);
-    const refused = await executeCommand(link, { function: 'limits-write', params: { limits: { thresholdEmergency: 5e9 } } }, 300, Date.now());
+    const refused = await executeCommand(link, { function: 'limits-write', params: { limits: { thresholdEmergency: 5e9 } } }, DEFAULT_CLOCK, Date.now());
     assert.deepEqual([refused.state, refused.refused], ['error', true], 'bad parameters are final: the scheduler does not retry them');
     assert.deepEqual(written(), ['71/0.0.17.0.0.255/4', '71/0.0.17.0.0.255/6']);
     assert.match((await link.control({ function: 'limits-write', params: { limits: {} } })).note ?? '', /^limits: names no limiter attribute/);
@@ -353,7 +364,7 @@ describe('DlmsDeviceReader against the simulator', () => {
     assert.deepEqual(await link.control({ function: 'tariff-read-active' }), { ok: false, reason: 'unsupported', note: 'device profile TEST_CONFIG names no activity calendar (activityCalendar)' });
     assert.deepEqual(await link.control({ function: 'special-days-read' }), { ok: false, reason: 'unsupported', note: 'entries: object not found: 11/0.0.11.0.9.255/2' });
     // The device result is partial, as for a missing relay.
-    assert.deepEqual(await executeCommand(link, { function: 'tariff-activate' }, 300, Date.now()),
+    assert.deepEqual(await executeCommand(link, { function: 'tariff-activate' }, DEFAULT_CLOCK, Date.now()),
       { state: 'error', value: undefined, note: 'device profile TEST_CONFIG names no activity calendar (activityCalendar)', partial: true });
     assert.equal((await link.control({ function: 'limits-read' })).ok, true);
     await link.close();

@@ -233,12 +233,13 @@ for (const engine of ENGINES) {
 
     it('commands: relay lock states and "relay absent", clock sync under the drift policy, history per device', async () => {
       const pid = await project('UTC');
-      const { ids } = await seedDevices(t.db, pid, ['relay-ok', 'relay-locked', 'relay-none', 'clock-far']);
+      const { ids } = await seedDevices(t.db, pid, ['relay-ok', 'relay-locked', 'relay-none', 'clock-far', 'clock-near']);
       const fleet = new FakeFleet(now);
       fleet.meter('relay-locked').relay = { state: true, lockState: 2 };
       fleet.meter('relay-none').relay = 'absent';
       fleet.meter('clock-far').clockOffsetMs = 600_000;
       fleet.meter('relay-ok').clockOffsetMs = -42_000;
+      fleet.meter('clock-near').clockOffsetMs = 4_000; // within the default minimum of 5 s
       const task = await tasks.createTask(t.db, pid, {
         kind: 'one-off', name: 'cmd', deviceIds: ids, retries: 3, retryDelaySeconds: 1,
         content: { commands: [{ function: 'relay-disconnect', params: { relay: 'load' } }, { function: 'clock-sync' }] },
@@ -255,10 +256,27 @@ for (const engine of ENGINES) {
       assert.deepEqual(fleet.meter('relay-ok').relay, { state: false, lockState: 0 }, 'relay switched off');
       const h = await tasks.commandHistory(t.db, pid, ids[0], { limit: 10, offset: 0 });
       assert.deepEqual(h.items.map((c) => [c.function, c.state, c.username, c.launchType]).sort(), [['clock-sync', 'done', 'admin', 'user'], ['relay-disconnect', 'done', 'admin', 'user']]);
-      assert.deepEqual(h.items.find((c) => c.function === 'clock-sync')!.result, { driftSeconds: -42 });
+      assert.deepEqual(h.items.find((c) => c.function === 'clock-sync')!.result, { driftSeconds: -42, synced: true });
+      // A drift below the project's minimum is recorded, and the clock is left alone.
+      const near = await tasks.commandHistory(t.db, pid, ids[4], { function: 'clock-sync', limit: 10, offset: 0 });
+      assert.deepEqual([near.items[0].state, near.items[0].result, near.items[0].note], ['done', { driftSeconds: 4, synced: false }, 'clock drift 4 s is within the minimum 5 s: not written']);
+      assert.deepEqual([by('clock-near').result, fleet.meter('clock-near').clockOffsetMs], ['success', 4_000]);
+      const far = await tasks.commandHistory(t.db, pid, ids[3], { function: 'clock-sync', limit: 10, offset: 0 });
+      assert.deepEqual(far.items[0].result, { driftSeconds: 600, synced: false });
       const none = await tasks.commandHistory(t.db, pid, ids[2], { function: 'relay-disconnect', limit: 10, offset: 0 });
       assert.deepEqual([none.items[0].state, none.items[0].result, none.items[0].note], ['error', { relay: '-' }, 'relay absent']);
       assert.ok(!fleet.commands.some((c) => c.serial === 'clock-far' && c.request.function === 'clock-write'), 'no sync beyond the maximum drift');
+      // The project's minimum applies; a command's own minimum overrides it.
+      await tasks.saveControlSettings(t.db, pid, { clockMinDriftSeconds: 1 });
+      const again = await tasks.createTask(t.db, pid, { kind: 'one-off', name: 'sync', deviceIds: [ids[4]], content: { commands: [{ function: 'clock-sync' }] } }, actor);
+      await tasks.runNow(t.db, pid, String(again.id), actor, 'one-off');
+      await make(fleet).drain();
+      assert.equal(fleet.meter('clock-near').clockOffsetMs, 0, 'written: 4 s is above the project minimum of 1 s');
+      fleet.meter('clock-near').clockOffsetMs = 30_000;
+      const own = await tasks.createTask(t.db, pid, { kind: 'one-off', name: 'sync-60', deviceIds: [ids[4]], content: { commands: [{ function: 'clock-sync', params: { minDriftSeconds: 60 } }] } }, actor);
+      await tasks.runNow(t.db, pid, String(own.id), actor, 'one-off');
+      await make(fleet).drain();
+      assert.equal(fleet.meter('clock-near').clockOffsetMs, 30_000, 'left alone: 30 s is below the command\'s minimum');
     });
   });
 }

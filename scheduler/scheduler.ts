@@ -16,6 +16,7 @@ import type { Db } from '../registry/db.js';
 import { nextFire, parseCron } from './schedule.js';
 import { depthStart, type CommandItem, type TaskContent } from './content.js';
 import { gapItems, gapReads, type GapRead } from './gaps.js';
+import { DEFAULT_CONTROL_SETTINGS } from './tasks.js';
 import {
   LinkError, openGate, type CollectItem, type CommLineRef, type DeviceLink, type DeviceReader, type DeviceTarget, type ReadingSink, type SessionGate,
 } from './reader.js';
@@ -65,7 +66,8 @@ interface TaskRow {
   retryDelaySeconds: number;
   pollUntilSuccess: boolean;
   initiator: 'console' | 'api' | 'iec';
-  clockMaxDrift: number;
+  /** The project's clock drift policy (control_settings): refuse above the maximum, leave alone below the minimum. */
+  clock: ClockPolicy;
   /** A gap re-collection: what to read from each device, by device id. */
   gapReads?: Map<string, GapRead[]>;
 }
@@ -385,15 +387,17 @@ export class Scheduler {
   }
 
   async #task(l: ClaimedLaunch): Promise<TaskRow | undefined> {
-    const r = await this.#o.db.query<TaskRow>(
+    const r = await this.#o.db.query<Omit<TaskRow, 'clock'> & { clockMaxDrift: number | null; clockMinDrift: number | null }>(
       `SELECT t.content, t.device_ids AS "deviceIds", t.group_ids AS "groupIds", t.priority, t.retries, t.retry_delay_seconds AS "retryDelaySeconds",
-              t.poll_until_success AS "pollUntilSuccess", t.initiator, coalesce(cs.clock_max_drift_seconds, 300) AS "clockMaxDrift"
+              t.poll_until_success AS "pollUntilSuccess", t.initiator, cs.clock_max_drift_seconds AS "clockMaxDrift", cs.clock_min_drift_seconds AS "clockMinDrift"
        FROM collection_tasks t LEFT JOIN control_settings cs ON cs.project_id = t.project_id WHERE t.id = $1`,
       [l.taskId],
     );
-    const t = r.rows[0];
-    if (t && typeof t.content === 'string') t.content = JSON.parse(t.content) as TaskContent;
-    return t;
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const { clockMaxDrift, clockMinDrift, ...t } = row;
+    if (typeof t.content === 'string') t.content = JSON.parse(t.content) as TaskContent;
+    return { ...t, clock: { maxDriftSeconds: clockMaxDrift ?? DEFAULT_CONTROL_SETTINGS.clockMaxDriftSeconds, minDriftSeconds: clockMinDrift ?? DEFAULT_CONTROL_SETTINGS.clockMinDriftSeconds } };
   }
 
   /** Reads one device: rounds of retries, each trying the comm lines in priority order. */
@@ -519,7 +523,7 @@ export class Scheduler {
        ON CONFLICT (launch_id, device_id, step) DO UPDATE SET state = 'running', started_at = EXCLUDED.started_at, finished_at = NULL`,
       [l.projectId, device.id, l.id, step, cmd.function, JSON.stringify(cmd.params ?? {}), l.userId, l.username, launchType, iso(this.#o.now())],
     );
-    const out = await executeCommand(link, cmd, task.clockMaxDrift, this.#o.now());
+    const out = await executeCommand(link, cmd, task.clock, this.#o.now());
     await db.query(
       `UPDATE device_commands SET state = $4, result = $5, note = $6, finished_at = $7::timestamptz WHERE launch_id = $1 AND device_id = $2 AND step = $3`,
       [l.id, device.id, step, out.state, JSON.stringify(out.value ?? null), out.note, iso(this.#o.now())],
@@ -554,25 +558,38 @@ function itemName(i: CollectItem): string {
   return i.kind === 'measurement' ? i.item.archive : i.kind === 'events' ? 'events' : i.archive;
 }
 
+/** When clock sync writes a meter's clock: not above the maximum drift (unless forced), not below the minimum. */
+export interface ClockPolicy {
+  maxDriftSeconds: number;
+  minDriftSeconds: number;
+}
+
 /**
  * A command's meaning on top of the link: relays report their hardware-lock state (seed 003 §2.2.10: 0 =
  * remote control allowed, 1–3 = locked) and "relay absent" as such; clock sync first reads the clock and
- * refuses a drift above the maximum unless forced (a large drift may mean tampering or a wrong zone).
+ * refuses a drift above the maximum unless forced (a large drift may mean tampering or a wrong zone), leaves a
+ * drift below the minimum alone, and records the drift either way.
  */
 export async function executeCommand(
-  link: DeviceLink, cmd: CommandItem, defaultMaxDrift: number, nowMs: number,
+  link: DeviceLink, cmd: CommandItem, policy: ClockPolicy, nowMs: number,
 ): Promise<{ state: 'done' | 'error'; value?: unknown; note: string; partial?: boolean; refused?: boolean }> {
   if (cmd.function === 'clock-sync') {
     const read = await link.control({ function: 'clock-read' });
     if (!read.ok) return { state: 'error', note: read.note ?? 'clock read failed' };
     const deviceMs = (read.value as { utcMs: number }).utcMs;
     const drift = Math.round((deviceMs - nowMs) / 1000);
-    const max = Number(cmd.params?.maxDriftSeconds ?? defaultMaxDrift);
+    const max = Number(cmd.params?.maxDriftSeconds ?? policy.maxDriftSeconds);
+    const min = Number(cmd.params?.minDriftSeconds ?? policy.minDriftSeconds);
     if (Math.abs(drift) > max && cmd.params?.force !== true) {
-      return { state: 'error', value: { driftSeconds: drift }, note: `clock drift ${drift} s exceeds the maximum ${max} s (force to sync anyway)`, refused: true };
+      return { state: 'error', value: { driftSeconds: drift, synced: false }, note: `clock drift ${drift} s exceeds the maximum ${max} s (force to sync anyway)`, refused: true };
+    }
+    if (Math.abs(drift) < min) {
+      return { state: 'done', value: { driftSeconds: drift, synced: false }, note: `clock drift ${drift} s is within the minimum ${min} s: not written` };
     }
     const w = await link.control({ function: 'clock-write', params: { utcMs: nowMs } });
-    return w.ok ? { state: 'done', value: { driftSeconds: drift }, note: '' } : { state: 'error', value: { driftSeconds: drift }, note: w.note ?? 'clock write failed' };
+    return w.ok
+      ? { state: 'done', value: { driftSeconds: drift, synced: true }, note: '' }
+      : { state: 'error', value: { driftSeconds: drift, synced: false }, note: w.note ?? 'clock write failed' };
   }
   const out = await link.control(cmd);
   if (out.ok) return { state: 'done', value: out.value ?? null, note: out.note ?? '' };

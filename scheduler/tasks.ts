@@ -54,25 +54,43 @@ export function presentTask(row: Row, now = Date.now()): Row {
   return { ...rest, content, schedule };
 }
 
-export async function controlSettings(db: Db, projectId: string): Promise<{ relayDisconnectApproval: boolean; clockMaxDriftSeconds: number; version: number }> {
-  const r = await db.query<{ relayDisconnectApproval: boolean; clockMaxDriftSeconds: number; version: number }>(
-    `SELECT relay_disconnect_approval AS "relayDisconnectApproval", clock_max_drift_seconds AS "clockMaxDriftSeconds", version
+export interface ControlSettings {
+  relayDisconnectApproval: boolean;
+  clockMaxDriftSeconds: number;
+  clockMinDriftSeconds: number;
+  version: number;
+}
+
+export const DEFAULT_CONTROL_SETTINGS: ControlSettings = { relayDisconnectApproval: false, clockMaxDriftSeconds: 300, clockMinDriftSeconds: 5, version: 0 };
+
+export async function controlSettings(db: Db, projectId: string): Promise<ControlSettings> {
+  const r = await db.query<ControlSettings>(
+    `SELECT relay_disconnect_approval AS "relayDisconnectApproval", clock_max_drift_seconds AS "clockMaxDriftSeconds",
+            clock_min_drift_seconds AS "clockMinDriftSeconds", version
      FROM control_settings WHERE project_id = $1`,
     [projectId],
   );
-  return r.rows[0] ?? { relayDisconnectApproval: false, clockMaxDriftSeconds: 300, version: 0 };
+  return r.rows[0] ?? DEFAULT_CONTROL_SETTINGS;
 }
 
-export async function saveControlSettings(
-  db: Db, projectId: string, s: { relayDisconnectApproval?: boolean; clockMaxDriftSeconds?: number },
-): Promise<Row> {
-  await db.query(
-    `INSERT INTO control_settings (project_id, relay_disconnect_approval, clock_max_drift_seconds) VALUES ($1, coalesce($2, false), coalesce($3, 300))
-     ON CONFLICT (project_id) DO UPDATE SET relay_disconnect_approval = coalesce($2, control_settings.relay_disconnect_approval),
-       clock_max_drift_seconds = coalesce($3, control_settings.clock_max_drift_seconds), version = control_settings.version + 1`,
-    [projectId, s.relayDisconnectApproval ?? null, s.clockMaxDriftSeconds ?? null],
-  );
-  return controlSettings(db, projectId);
+/** Changes the settings given; the minimum clock drift must stay below the maximum. */
+export async function saveControlSettings(db: Db, projectId: string, s: Partial<Omit<ControlSettings, 'version'>>): Promise<ControlSettings> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`control-settings:${projectId}`]);
+    const merged = { ...(await controlSettings(tx, projectId)), ...s };
+    if (merged.clockMinDriftSeconds >= merged.clockMaxDriftSeconds) {
+      const field = s.clockMinDriftSeconds !== undefined ? 'body.clockMinDriftSeconds' : 'body.clockMaxDriftSeconds';
+      throw new RegistryError('VALIDATION_ERROR', `clockMinDriftSeconds (${merged.clockMinDriftSeconds}) must be below clockMaxDriftSeconds (${merged.clockMaxDriftSeconds})`, 400, field);
+    }
+    await tx.query(
+      `INSERT INTO control_settings (project_id, relay_disconnect_approval, clock_max_drift_seconds, clock_min_drift_seconds) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (project_id) DO UPDATE SET relay_disconnect_approval = EXCLUDED.relay_disconnect_approval,
+         clock_max_drift_seconds = EXCLUDED.clock_max_drift_seconds, clock_min_drift_seconds = EXCLUDED.clock_min_drift_seconds,
+         version = control_settings.version + 1`,
+      [projectId, merged.relayDisconnectApproval, merged.clockMaxDriftSeconds, merged.clockMinDriftSeconds],
+    );
+    return controlSettings(tx, projectId);
+  });
 }
 
 async function checkTargets(db: Db, projectId: string, deviceIds: string[], groupIds: string[]): Promise<void> {

@@ -129,7 +129,12 @@ for (const engine of ENGINES) {
 
     it('a relay disconnect waits for a second user\'s approval when the project says so', async () => {
       const s = await h.call('Administrator', { method: 'PUT', url: `${base}/control-settings`, payload: { relayDisconnectApproval: true } });
-      assert.equal(s.json().relayDisconnectApproval, true);
+      assert.equal(s.json().relayDisconnectApproval, true, s.body);
+      assert.deepEqual([s.json().clockMaxDriftSeconds, s.json().clockMinDriftSeconds], [300, 5], 'the clock drift defaults');
+      const minAboveMax = await h.call('Administrator', { method: 'PUT', url: `${base}/control-settings`, payload: { clockMinDriftSeconds: 300 } });
+      assert.deepEqual([minAboveMax.statusCode, minAboveMax.json().error.field], [400, 'body.clockMinDriftSeconds']);
+      const both = await h.call('Administrator', { method: 'PUT', url: `${base}/control-settings`, payload: { clockMinDriftSeconds: 2, clockMaxDriftSeconds: 120 } });
+      assert.deepEqual([both.statusCode, both.json().clockMinDriftSeconds, both.json().clockMaxDriftSeconds, both.json().relayDisconnectApproval], [200, 2, 120, true]);
       const req = await h.call('Operator', { method: 'POST', url: `${base}/commands/control`, payload: { deviceIds: [ids[0]], function: 'relay-disconnect', params: { relay: 'load' } } });
       assert.equal(req.statusCode, 201, req.body);
       assert.deepEqual([req.json().approval, req.json().launch], ['awaiting', null]);
