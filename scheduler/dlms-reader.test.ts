@@ -32,7 +32,8 @@ import { LOAD_PROFILE, TestMeter } from '../ingest/testing/test-meter.js';
 import { attr } from '../decoders/dlms/connection/testkit.js';
 import { RegistryInvocationCounterStore } from './counters.js';
 import { DlmsDeviceReader } from './dlms-reader.js';
-import { LinkError, type CollectedFrame, type CommLineRef, type DeviceTarget } from './reader.js';
+import { LinkError, type CollectedFrame, type CollectedRecord, type CollectItem, type CommLineRef, type DeviceTarget } from './reader.js';
+import type { TaskContent } from './content.js';
 import { PipelineSink } from './pipeline-sink.js';
 import { deviceEvents, measurements } from './readings.js';
 import { Scheduler, commLines, executeCommand } from './scheduler.js';
@@ -369,6 +370,58 @@ describe('DlmsDeviceReader against the simulator', () => {
     assert.equal((await link.control({ function: 'limits-read' })).ok, true);
     await link.close();
     await t.db.query('DELETE FROM comm_lines WHERE id = $1', [other]); // target() takes a device's first line
+  });
+
+  it('records the state a command changed, read back from the meter after it: relay, tariff calendar, limiter, clock', async () => {
+    // States go where the pipeline sink puts them (scheduler/pipeline-sink.ts: saveStates); no bus is needed for them.
+    const sink = {
+      write: async (device: DeviceTarget, item: CollectItem, records: CollectedRecord[]) => {
+        if (item.kind === 'state') await saveStates(t.db, device, item.archive, records, Date.now());
+      },
+    };
+    const scheduler = new Scheduler({ db: t.db, reader, sink, pollMs: 50 });
+    const state = async (archive: string, code: string) =>
+      (await deviceStates(t.db, projectId, ids[1]!, { archive, code, limit: 10, offset: 0 }, false)).items[0]?.value;
+    const run = async (name: string, content: TaskContent) => {
+      const task = await createTask(t.db, projectId, { kind: 'one-off', name, deviceIds: [ids[1]!], content }, await admin(t.db));
+      const launch = await runToEnd(t.db, projectId, String(task.id));
+      assert.equal(launch.result, 'success', JSON.stringify(launch));
+      return (await commandHistory(t.db, projectId, ids[1]!, { limit: 20, offset: 0 })).items.filter((c) => c.launchId === String(launch.id));
+    };
+    try {
+      scheduler.start();
+      await run('read states', { states: ['state-relay', 'state-configuration', 'state-time'] });
+      assert.equal(await state('state-relay', 'load-state'), 'connected');
+      const calendarBefore = await state('state-configuration', 'calendar-active');
+
+      await run('disconnect', { commands: [{ function: 'relay-disconnect', params: { relay: 'load' } }] });
+      assert.equal(await state('state-relay', 'load-state'), 'disconnected', 'the disconnect is the device state at once');
+      assert.equal(await state('state-relay', 'load-control-state'), 'disconnected');
+      const history = await deviceStates(t.db, projectId, ids[1]!, { archive: 'state-relay', code: 'load-state', limit: 10, offset: 0 }, true);
+      assert.deepEqual(history.items.slice(0, 2).map((h) => h.value), ['disconnected', 'connected'], 'newest first: the disconnect, then what was read before');
+      await run('connect', { commands: [{ function: 'relay-connect', params: { relay: 'load' } }] });
+      assert.equal(await state('state-relay', 'load-state'), 'connected');
+
+      const calendar = {
+        name: 'AFTER-COMMAND', seasons: [{ name: 'S', start: '****-01-01T00:00:00', week: 'W' }],
+        weeks: [{ name: 'W', monday: 1, tuesday: 1, wednesday: 1, thursday: 1, friday: 1, saturday: 1, sunday: 1 }],
+        days: [{ dayId: 1, schedule: [{ start: '00:00:00', script: '0.0.10.0.100.255', selector: 1 }] }],
+      };
+      await run('tariff', { commands: [{ function: 'tariff-write-passive', params: { calendar } }] });
+      assert.deepEqual([await state('state-configuration', 'calendar-passive'), await state('state-configuration', 'calendar-active')], ['AFTER-COMMAND', calendarBefore]);
+      await run('activate', { commands: [{ function: 'tariff-activate' }] });
+      assert.equal(await state('state-configuration', 'calendar-active'), 'AFTER-COMMAND');
+      await run('limit', { commands: [{ function: 'limits-write', params: { limits: { thresholdActive: 23456 } } }] });
+      assert.equal(await state('state-configuration', 'limiter-threshold-active'), 23456);
+
+      const timeBefore = (await deviceStates(t.db, projectId, ids[1]!, { archive: 'state-time', code: 'device-time', limit: 1, offset: 0 }, false)).items[0]!.readAt;
+      const [sync] = await run('sync', { commands: [{ function: 'clock-sync' }] });
+      assert.equal(sync!.state, 'done');
+      const timeAfter = (await deviceStates(t.db, projectId, ids[1]!, { archive: 'state-time', code: 'device-time', limit: 1, offset: 0 }, false)).items[0]!.readAt;
+      assert.ok(timeAfter! > timeBefore!, `the clock read back after the sync (${timeBefore} → ${timeAfter})`);
+    } finally {
+      await scheduler.stop();
+    }
   });
 
   it('runs configure commands in a launch; the command history holds what the meter answered', async () => {

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../registry/db.js';
 import { nextFire, parseCron } from './schedule.js';
-import { depthStart, type CommandItem, type TaskContent } from './content.js';
+import { depthStart, type CommandFunction, type CommandItem, type STATE_ARCHIVES, type TaskContent } from './content.js';
 import { gapItems, gapReads, type GapRead } from './gaps.js';
 import { DEFAULT_CONTROL_SETTINGS } from './tasks.js';
 import {
@@ -480,13 +480,23 @@ export class Scheduler {
       const commands = task.gapReads ? [] : task.content.commands ?? [];
       for (let step = 0; step < commands.length; step++) {
         if (signal.aborted) throw new Cancelled();
-        const c = await this.#command(l, task, device, link, step, commands[step]);
+        const cmd = commands[step];
+        const c = await this.#command(l, task, device, link, step, cmd);
         if (c.state === 'error') {
           if (c.partial) unsupported++;
           else errors++;
           refused ||= c.refused === true;
-          notes.push(`${commands[step].function}: ${c.note}`);
+          notes.push(`${cmd.function}: ${c.note}`);
+          continue;
         }
+        // The state the command changed, read back from the meter now: the device's state is the meter's at once,
+        // not at the next state read. A read-back that fails leaves the command done, with a note.
+        const archive = STATE_AFTER[cmd.function];
+        if (!archive) continue;
+        const item: CollectItem = { kind: 'state', archive };
+        const out = await link.collect(item);
+        if (out.records.length) await this.#o.sink.write(device, item, out.records);
+        if (out.status === 'error') notes.push(`${cmd.function}: ${archive} not read back: ${out.note ?? 'error'}`);
       }
     } finally {
       log = await link.close().catch((e: Error) => `close failed: ${e.message}`);
@@ -547,6 +557,13 @@ export async function commLines(db: Db, deviceId: string): Promise<CommLineRef[]
   );
   return r.rows;
 }
+
+/** The state archive each state-changing command (and the relay read) changes, read back after it. */
+const STATE_AFTER: Partial<Record<CommandFunction, (typeof STATE_ARCHIVES)[number]>> = {
+  'relay-connect': 'state-relay', 'relay-disconnect': 'state-relay', 'relay-read': 'state-relay',
+  'clock-sync': 'state-time',
+  'tariff-write-passive': 'state-configuration', 'tariff-activate': 'state-configuration', 'limits-write': 'state-configuration',
+};
 
 /** The network segment a comm line's channel belongs to (channel settings `segment`), if any. */
 function segmentOf(line: CommLineRef): string | undefined {
