@@ -79,6 +79,11 @@ export interface DeviceProfile {
   manufacturer: string;
   firmware: string;
   utcOffsetMinutes: number;
+  /**
+   * The meter's APDU buffer, bytes: its server-max-receive-pdu-size in the AARE, and the largest APDU it sends
+   * (longer GET answers go in blocks, whatever the client proposes). Default 1024.
+   */
+  maxPduSize?: number;
   /** Range of the load multiplier M (see model/energy.ts), share of meters with generation (A-). */
   load: { multiplier: [number, number]; prosumerShare: number; reactivePercent: [number, number] };
   tariffs: TariffZone[];
@@ -114,6 +119,7 @@ export interface DeviceProfile {
 }
 
 export interface CompiledProfile extends DeviceProfile {
+  maxPduSize: number;
   tariffSchedule: TariffSchedule;
 }
 
@@ -153,8 +159,11 @@ export function compileProfile(p: DeviceProfile): CompiledProfile {
     if (!p.journals.some((j) => j.name === a.journal)) throw new Error(`${p.name}: alarm journal ${a.journal} is not a journal of the profile`);
     if (a.bit !== undefined && !(Number.isInteger(a.bit) && a.bit >= 0 && a.bit <= 31)) throw new Error(`${p.name}: alarm register bit ${a.bit} is not 0..31`);
   }
+  if (p.maxPduSize !== undefined && !(Number.isInteger(p.maxPduSize) && p.maxPduSize >= 64 && p.maxPduSize <= 0xffff)) {
+    throw new Error(`${p.name}: maxPduSize ${p.maxPduSize} is not 64..65535`);
+  }
   if (p.utcOffsetMinutes % 15 !== 0) throw new Error(`${p.name}: utcOffsetMinutes must be a multiple of 15`);
-  return { ...p, tariffSchedule: new TariffSchedule(p.tariffs) };
+  return { ...p, maxPduSize: p.maxPduSize ?? 1024, tariffSchedule: new TariffSchedule(p.tariffs) };
 }
 
 let cache: Map<string, CompiledProfile> | undefined;

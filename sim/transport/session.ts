@@ -79,7 +79,7 @@ export class MeterSession {
         ...(address.serverWPort !== undefined ? { serverWPort: address.serverWPort } : {}),
         systemTitle: keys.systemTitle,
         invocationCounter: fleet.counters[index]!,
-        maxReceivePduSize: 1024,
+        maxReceivePduSize: fleet.profile.maxPduSize,
         associations: associationsFor(fleet.config.security, keys),
       },
       RANDOM,

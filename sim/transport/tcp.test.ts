@@ -96,3 +96,33 @@ test('a meter with wrong keys refuses HLS', async () => {
     await tcp.close();
   }
 });
+
+test('answers in APDUs no larger than the meter\'s own buffer (the profile\'s maxPduSize), in blocks above it, however much a client proposes', async () => {
+  for (const profile of ['ce308', 'ce208'] as const) {
+    const fleet = new Fleet({ ...DEFAULT_FLEET, profile, meters: 1 }, () => NOW);
+    const tcp = await startTcp({ fleet, framing: 'wrapper', port: 0 });
+    try {
+      const d = await open(tcp.ports[0]!, { framing: 'wrapper', serverWPort: 1, clientAddress: ClientSap.public, maxReceivePduSize: 0xffff });
+      // Every WPDU the meter sends, as an independent client sees them on the wire (8-byte header, then the APDU).
+      const apdus: number[] = [];
+      let wire = Buffer.alloc(0);
+      d.socket.on('data', (chunk: Buffer) => {
+        wire = Buffer.concat([wire, chunk]);
+        while (wire.length >= 8 && wire.length >= 8 + wire.readUInt16BE(6)) {
+          apdus.push(wire.readUInt16BE(6));
+          wire = wire.subarray(8 + wire.readUInt16BE(6));
+        }
+      });
+      // The association's object list: several kilobytes, which a client proposing 0xFFFF would take in one APDU.
+      const list = await d.get(15, '0.0.40.0.0.255', 2);
+      assert.equal(list.type, 'array');
+      const whole = apdus.reduce((a, b) => a + b, 0);
+      assert.ok(whole > 3 * fleet.profile.maxPduSize, `the object list took ${whole} bytes`);
+      assert.ok(apdus.length > 3, `${apdus.length} APDUs`);
+      assert.ok(apdus.every((n) => n <= fleet.profile.maxPduSize), `${profile} APDU sizes ${apdus.join(' ')} within ${fleet.profile.maxPduSize}`);
+      d.socket.destroy();
+    } finally {
+      await tcp.close();
+    }
+  }
+});

@@ -7,8 +7,10 @@
  *   disconnected ─SNRM→ link-connected ─AARQ ok→ associated        (HLS-GMAC: → hls-pending ─f(StoC) ok→ associated)
  *   associated ─RLRQ→ link-connected ─DISC→ disconnected
  *
- * Long GET answers are cut into GET-Response-With-Datablock sized to the client's max receive PDU and served
- * on GET-Request-Next; SET datablocks are put together before the application sees the request.
+ * Long GET answers are cut into GET-Response-With-Datablock and served on GET-Request-Next: no APDU is larger
+ * than the client's max receive PDU, nor than the server's own (its server-max-receive-pdu-size, the buffer
+ * a meter has: real meters send no more than it, whatever a client proposes). SET datablocks are put
+ * together before the application sees the request.
  */
 import { decodeDataBytes } from '../axdr/data.js';
 import type { CosemDateTime, DlmsData } from '../axdr/types.js';
@@ -484,14 +486,19 @@ export class DlmsServerConnection extends ConnectionEndpoint<ServerEvent> {
 
   // ---- blocks ----
 
+  /** The largest APDU this server sends: the client's max receive PDU size, capped at its own. */
+  private get sendLimit(): number {
+    return Math.min(this.current!.clientMaxReceivePduSize, this.settings.maxReceivePduSize);
+  }
+
   private needsBlocks(plainLength: number): boolean {
-    return plainLength + (this.session.protection ? CIPHERING_OVERHEAD : 0) > this.current!.clientMaxReceivePduSize;
+    return plainLength + (this.session.protection ? CIPHERING_OVERHEAD : 0) > this.sendLimit;
   }
 
   private startLongGet(invokeId: number, w: Waiting, raw: Uint8Array): void {
     const room = blockRoom(
       { type: 'get-response-with-datablock', invokeIdAndPriority: w.iid, lastBlock: false, blockNumber: 1, result: { type: 'raw-data', value: new Uint8Array(0) } },
-      this.current!.clientMaxReceivePduSize,
+      this.sendLimit,
       this.session.protection !== undefined,
     );
     const blocks = splitBlocks(raw, room);
