@@ -21,6 +21,8 @@ options:
   --meters N               number of meters (default 10)
   --port P                 TCP/UDP port (default 4059); with --port-per-meter meter i listens on P + i
   --framing hdlc|wrapper   (default hdlc)
+  --mode-e                 hdlc: ports open in IEC 62056-21 mode E first ("/?!", identification, ACK 2 Z 2),
+                           as serial meters behind a transparent modem or terminal server
   --profile NAME|FILE.json device profile: ${[...builtinProfiles().keys()].join(', ')} (default ce308)
   --security none|low|high-gmac   associations offered besides the public client (default none)
   --first-serial N         serial of the first meter (default ${DEFAULT_FLEET.firstSerial})
@@ -47,6 +49,7 @@ interface SimConfig extends FleetConfig {
   hes?: string;
   announce: 'id' | 'push' | 'both';
   portPerMeter: boolean;
+  modeE: boolean;
   keysFile: string;
 }
 
@@ -59,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
         meters: { type: 'string' },
         port: { type: 'string' },
         framing: { type: 'string' },
+        'mode-e': { type: 'boolean' },
         profile: { type: 'string' },
         security: { type: 'string' },
         'first-serial': { type: 'string' },
@@ -94,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     transport: 'tcp',
     announce: 'both',
     portPerMeter: false,
+    modeE: false,
     keysFile: 'sim-meters.csv',
     stateFile: 'sim-state.json',
     ...file,
@@ -112,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.push) c.pushes = values.push === 'none' ? [] : (values.push.split(',') as PushKind[]);
   if (values['push-to']) c.pushDestination = values['push-to'];
   if (values['port-per-meter']) c.portPerMeter = true;
+  if (values['mode-e']) c.modeE = true;
   if (values.host) c.host = values.host;
   if (values.state) c.stateFile = values.state;
   if (values.keys) c.keysFile = values.keys;
@@ -123,7 +129,8 @@ export async function main(argv: string[]): Promise<number> {
     ((c.pushes ?? []).some((k) => !['daily', 'interval', 'alarm'].includes(k)) && '--push daily,interval,alarm') ||
     (!/^[^:]+:\d+$/.test(c.pushDestination) && '--push-to HOST:PORT') ||
     (!(Number.isInteger(c.port) && c.port >= 0 && c.port < 65536) && '--port') ||
-    (c.transport === 'initiated' && !/^[^:]+:\d+$/.test(c.hes ?? '') && '--hes HOST:PORT');
+    (c.transport === 'initiated' && !/^[^:]+:\d+$/.test(c.hes ?? '') && '--hes HOST:PORT') ||
+    (c.modeE && (c.framing !== 'hdlc' || c.transport !== 'tcp') && '--mode-e (with --framing hdlc over tcp)');
   if (bad) {
     process.stderr.write(`hes sim: invalid or missing ${bad}\n`);
     return 2;
@@ -144,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
   } else if (c.transport === 'udp') {
     transport = await startUdp({ fleet, host: c.host, port: c.port });
   } else {
-    transport = await startTcp({ fleet, framing: c.framing, host: c.host, port: c.port, portPerMeter: c.portPerMeter });
+    transport = await startTcp({ fleet, framing: c.framing, host: c.host, port: c.port, portPerMeter: c.portPerMeter, modeE: c.modeE });
   }
 
   // The ports actually bound: --port 0 lets the system choose (tests, benchmarks).
@@ -154,7 +161,7 @@ export async function main(argv: string[]): Promise<number> {
   mkdirSync(dirname(c.keysFile), { recursive: true });
   writeFileSync(c.keysFile, fleet.exportKeys(c.keysFile.endsWith('.json') ? 'json' : 'csv', addressOf));
   const lines = [
-    `hes sim: ${c.meters} × ${fleet.profile.name} (${fleet.profile.description}), ${c.transport} ${c.framing}, security ${c.security}`,
+    `hes sim: ${c.meters} × ${fleet.profile.name} (${fleet.profile.description}), ${c.transport} ${c.framing}${c.modeE ? ' (IEC 62056-21 mode E)' : ''}, security ${c.security}`,
     `clients: public ${ClientSap.public} (no auth)` + (c.security !== 'none' ? `, reader ${ClientSap.reader} (LLS)` : '') + (c.security === 'high-gmac' ? `, management ${ClientSap.management} (HLS-GMAC, authenticated+encrypted)` : ''),
   ];
   for (let i = 0; i < Math.min(5, c.meters); i++) {

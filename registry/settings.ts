@@ -17,7 +17,7 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
  * another kind would fail every launch, so creating one is refused (422) until that kind's reader lands and
  * joins this list.
  */
-export const READ_CHANNEL_KINDS: readonly ChannelKind[] = ['TCP', 'CENC'];
+export const READ_CHANNEL_KINDS: readonly ChannelKind[] = ['TCP', 'CENC', 'SERIAL'];
 
 export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
   TCP: {
@@ -54,6 +54,10 @@ export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
       dataBits: { type: 'integer', enum: [7, 8], default: 8 },
       parity: { type: 'string', enum: ['none', 'even', 'odd'], default: 'none' },
       stopBits: { type: 'integer', enum: [1, 2], default: 1 },
+      baudSwitchWaitMs: {
+        type: 'integer', minimum: 0, maximum: 10000, default: 300,
+        description: 'IEC 62056-21 mode E: wait after the option select before HDLC (the meter and a modem that follows it switch speed)',
+      },
       segment,
     },
   },

@@ -478,6 +478,73 @@ describe('DlmsDeviceReader against the simulator', () => {
     }
   });
 
+  it('reaches serial meters behind a transparent modem: HDLC straight over the TCP stream, IEC 62056-21 mode E when the profile asks', async () => {
+    const hdlc = await startSimMeters({ framing: 'hdlc', fleet: { meters: 3, profile: 'ce308' } });
+    const modeE = await startSimMeters({ framing: 'hdlc', fleet: { meters: 3, profile: 'ce308' }, modeE: true });
+    const body = (await t.db.query<{ body: Record<string, unknown> }>(`SELECT body FROM device_profiles WHERE id = 'DL_CE_308'`)).rows[0]!.body;
+    await t.db.query(
+      `INSERT INTO device_profiles (id, name, device_types, protocol, protocol_maps, body) VALUES ('TEST_CE308_MODE_E', 'CE308 on its serial port, mode E', '{CE308}', 'DLMS', '{}', $1)`,
+      [JSON.stringify({ ...body, id: 'TEST_CE308_MODE_E', modeE: { address: 'serial-number' } })],
+    );
+    const detailed = new DlmsDeviceReader({ db: t.db, box, detail: true });
+    try {
+      const { device } = await target(ids[2]!);
+      // The modem's serial settings as the channel stores them (7E1 for the opening); a public client, no ciphering.
+      const serialLine = (port: number, profileId: string): CommLineRef => ({
+        id: 'serial-line', channelId: 'serial-channel', channelKind: 'SERIAL', exclusive: true,
+        channelSettings: { host: '127.0.0.1', port, interface: 'RS485', baudRate: 9600, dataBits: 7, parity: 'even', stopBits: 1, baudSwitchWaitMs: 20 },
+        protocolId: 'serial-protocol', protocolKind: 'DLMS', protocolSettings: { authentication: 'none', clientAddress: 16, logicalServer: 1, serverAddressLength: 4, waitTime: 1 },
+        secretsEnc: null, profileId, protocolMap: '', address: '18', priority: 0, attempts: 1,
+      });
+      const serialOf = async (line: CommLineRef) => {
+        const link = await detailed.open(device, line, never);
+        const info = await link.collect({ kind: 'state', archive: 'state-info' });
+        return { serial: info.records.find((r) => r.code === 'serial-number')?.value, log: await link.close() };
+      };
+      // HDLC over the stream with the device's HDLC addresses: meter 2 at physical address 16 + 2.
+      const plain = await serialOf(serialLine(hdlc.port, 'DL_CE_308'));
+      assert.equal(plain.serial, device.serialNumber);
+      assert.match(plain.log, /via serial 127\.0\.0\.1:\d+\n/);
+      assert.match(plain.log, /→ link frame\n {4}7EA00A00020025/, 'the SNRM to logical 1, physical 18 (4-byte address 00 02 00 25)');
+      // Mode E: the request names the meter by its serial number; identification, ACK 2 5 2, then HDLC.
+      const opened = await serialOf(serialLine(modeE.port, 'TEST_CE308_MODE_E'));
+      assert.equal(opened.serial, device.serialNumber);
+      assert.match(opened.log, /via serial 127\.0\.0\.1:\d+ \(IEC 62056-21 mode E\)/);
+      assert.match(opened.log, /ok +mode E: EGM "CE308" up to 9600 Bd, HDLC at 9600 Bd/);
+      // Without the opening a mode E port stays silent; a serial line needs HDLC framing.
+      await assert.rejects(detailed.open(device, serialLine(modeE.port, 'DL_CE_308'), never), (e: Error) => e instanceof LinkError && /timeout|no answer|not answer/i.test(e.message));
+      const wrapper = serialLine(hdlc.port, 'DL_CE_308');
+      await assert.rejects(detailed.open(device, { ...wrapper, protocolSettings: { ...wrapper.protocolSettings, serverAddressLength: 0 } }, never),
+        (e: Error) => e instanceof LinkError && /a serial line carries HDLC/.test(e.message));
+
+      // Through the registry and the scheduler: a comm line on a SERIAL channel is accepted and read.
+      const channel = (await t.db.query<{ id: string }>(`INSERT INTO channels (project_id, name, kind, exclusive, settings) VALUES ($1, 'RS-485 modem', 'SERIAL', true, $2) RETURNING id`,
+        [projectId, JSON.stringify(serialLine(modeE.port, '').channelSettings)])).rows[0]!.id;
+      const protocol = (await t.db.query<{ id: string }>(`INSERT INTO protocols (project_id, name, kind, settings) VALUES ($1, 'serial public', 'DLMS', $2) RETURNING id`,
+        [projectId, JSON.stringify(serialLine(0, '').protocolSettings)])).rows[0]!.id;
+      await t.db.query('UPDATE comm_lines SET enabled = false WHERE device_id = $1', [device.id]);
+      await t.db.query(`INSERT INTO comm_lines (project_id, device_id, channel_id, protocol_id, profile_id, address, attempts) VALUES ($1, $2, $3, $4, 'TEST_CE308_MODE_E', '18', 1)`,
+        [projectId, device.id, channel, protocol]);
+      const sink = { write: async (d: DeviceTarget, item: CollectItem, records: CollectedRecord[]) => void (item.kind === 'state' && (await saveStates(t.db, d, item.archive, records, Date.now()))) };
+      const scheduler = new Scheduler({ db: t.db, reader: detailed, sink, pollMs: 50 });
+      try {
+        scheduler.start();
+        const task = await createTask(t.db, projectId, { kind: 'one-off', name: 'serial', deviceIds: [device.id], content: { states: ['state-info'] } }, await admin(t.db));
+        const launch = await runToEnd(t.db, projectId, String(task.id));
+        assert.equal(launch.result, 'success', JSON.stringify(launch));
+        const info = await deviceStates(t.db, projectId, device.id, { archive: 'state-info', code: 'serial-number', limit: 1, offset: 0 }, false);
+        assert.equal(info.items[0]!.value, device.serialNumber);
+      } finally {
+        await scheduler.stop();
+        await t.db.query(`DELETE FROM comm_lines WHERE device_id = $1 AND channel_id = $2`, [device.id, channel]);
+        await t.db.query('UPDATE comm_lines SET enabled = true WHERE device_id = $1', [device.id]);
+      }
+    } finally {
+      await hdlc.close();
+      await modeE.close();
+    }
+  });
+
   it('throws LinkError when the meter cannot be reached or the keys are wrong', async () => {
     const { device, line } = await target(ids[2]!);
     const closed = createServer();

@@ -1,6 +1,7 @@
 /**
  * The DeviceReader of real meters: one DLMS session over one comm line. The registry gives the channel (TCP
- * host and port, or CENC: the connection the meter holds open to this process), the protocol (DLMS settings, secrets opened with the master key) and the device profile,
+ * host and port; a serial line behind a transparent modem, HDLC over its TCP stream, opened in IEC 62056-21
+ * mode E when the profile asks; or CENC: the connection the meter holds open to this process), the protocol (DLMS settings, secrets opened with the master key) and the device profile,
  * which maps archives, measurement tags, event journals and state attributes to COSEM objects
  * (registry/profiles/*.json); ingest/session runs the session. Measurement archives and journals are not
  * decoded here: each answer goes out as a raw frame (the GET-Response APDU, blocks reassembled) with its
@@ -30,6 +31,7 @@ import { MemoryInvocationCounterStore, type InvocationCounterStore } from '../in
 import { SessionError } from '../ingest/session/errors.js';
 import { DlmsSession, type ProfileRange } from '../ingest/session/session.js';
 import type { ValueJson } from '../ingest/session/values.js';
+import { openModeE } from '../ingest/transport/mode-e.js';
 import { ConnectError, connectTcp } from '../ingest/transport/socket.js';
 import type { RawFrame } from '../ingest/transport/frames.js';
 import type { ByteTransport } from '../ingest/transport/transport.js';
@@ -63,6 +65,11 @@ export interface DriverProfile {
   activityCalendar?: string;
   specialDays?: string;
   limiter?: string;
+  /**
+   * Serial lines: open the meter's port in IEC 62056-21 mode E before HDLC; `address: serial-number` sends the
+   * device's serial number as the device address of the request (meters sharing an RS-485 bus).
+   */
+  modeE?: { address?: 'serial-number' | 'none' };
 }
 
 /** OBIS → tag ("A+ T0") of every energy object the profile names. */
@@ -197,12 +204,42 @@ export class DlmsDeviceReader implements DeviceReader {
     return secrets;
   }
 
-  /** Where the session's bytes go: a TCP connection the reader dials, or the meter's held CENC connection. */
-  #link(device: DeviceTarget, line: CommLineRef, framing: Framing, signal: AbortSignal): { title: string; connect: (timeoutMs: number) => Promise<ByteTransport> } {
+  /**
+   * Where the session's bytes go: a TCP connection the reader dials; a serial line behind a transparent modem or
+   * terminal server (TCP to it, HDLC straight over the stream, opened in IEC 62056-21 mode E when the profile
+   * asks); or the meter's held CENC connection.
+   */
+  #link(device: DeviceTarget, line: CommLineRef, profile: DriverProfile, framing: Framing, signal: AbortSignal): {
+    title: string;
+    connect: (timeoutMs: number, log: ExchangeLog) => Promise<ByteTransport>;
+  } {
     if (line.channelKind === 'TCP') {
       const { host, port } = line.channelSettings as { host?: string; port?: number };
       if (!host || !port) throw new LinkError('the TCP channel names no host and port');
       return { title: `${host}:${port}`, connect: (timeoutMs) => this.#o.connect(host, port, timeoutMs) };
+    }
+    if (line.channelKind === 'SERIAL') {
+      const { host, port, baudRate, baudSwitchWaitMs } = line.channelSettings as { host?: string; port?: number; baudRate?: number; baudSwitchWaitMs?: number };
+      if (!host || !port) throw new LinkError('the serial channel names no host and port of its modem or terminal server');
+      if (framing !== 'hdlc') throw new LinkError(`a serial line carries HDLC: set the protocol's server address length (1, 2 or 4)`);
+      const modeE = profile.modeE;
+      if (!modeE) return { title: `serial ${host}:${port}`, connect: (timeoutMs) => this.#o.connect(host, port, timeoutMs) };
+      return {
+        title: `serial ${host}:${port} (IEC 62056-21 mode E)`,
+        connect: async (timeoutMs, log) => {
+          const t = await this.#o.connect(host, port, timeoutMs);
+          try {
+            await openModeE(t, {
+              address: modeE.address === 'serial-number' ? device.serialNumber : '', baudRate: baudRate ?? 9600, timeoutMs,
+              switchWaitMs: baudSwitchWaitMs ?? 300, log, signal,
+            });
+            return t;
+          } catch (e) {
+            t.close();
+            throw e;
+          }
+        },
+      };
     }
     if (line.channelKind === 'CENC') {
       const cenc = this.#o.cenc;
@@ -223,7 +260,7 @@ export class DlmsDeviceReader implements DeviceReader {
     const profile = line.profileId ? await this.#profile(line.profileId) : null;
     if (!profile) throw new LinkError('the comm line has no device profile (driver)');
     const settings = connectionSettings(line.protocolSettings, this.#secretsOf(line), line.address);
-    const link = this.#link(device, line, settings.framing!, signal);
+    const link = this.#link(device, line, profile, settings.framing!, signal);
     const waitTimeMs = Number(line.protocolSettings.waitTime ?? 5) * 1000;
     const retention = await this.#retentionDays();
     const log = new ExchangeLog({
@@ -240,7 +277,7 @@ export class DlmsDeviceReader implements DeviceReader {
     for (let attempt = 1; attempt <= Math.max(1, line.attempts); attempt++) {
       if (signal.aborted) break;
       try {
-        const session = await DlmsSession.open(await link.connect(waitTimeMs), settings, {
+        const session = await DlmsSession.open(await link.connect(waitTimeMs, log), settings, {
           waitTimeMs, resendCount: Number(line.protocolSettings.resendCount ?? 2), log,
           context: { deviceId: device.id, projectId: device.projectId, channel: line.channelId },
           ...(settings.keys ? { counters: { store: this.#o.counters, deviceId: device.id } } : {}),

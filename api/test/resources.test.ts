@@ -66,6 +66,7 @@ for (const engine of ENGINES) {
       const pr = (await post('protocols', { name: 'kind-dlms', kind: 'DLMS', settings: {} })).json();
       const channels: Record<string, object> = {
         LORAWAN: { devEui: '0102030405060708', applicationId: 'app' }, UNB: { baseStationId: 'bs-1' }, TCP: { host: '10.0.0.7', port: 4059 },
+        SERIAL: { host: '10.0.0.8', port: 4001, baudRate: 9600, dataBits: 7, parity: 'even' },
       };
       const ids: Record<string, string> = {};
       for (const [kind, settings] of Object.entries(channels)) {
@@ -82,6 +83,10 @@ for (const engine of ENGINES) {
       }
       const line = await post('comm-lines', { deviceId: dev.id, channelId: ids.TCP, protocolId: pr.id });
       assert.equal(line.statusCode, 201, line.body);
+      const serial = await post('comm-lines', { deviceId: dev.id, channelId: ids.SERIAL, protocolId: pr.id, priority: 1 });
+      assert.equal(serial.statusCode, 201, `serial lines are read (HDLC over a transparent modem): ${serial.body}`);
+      const channel = (await h.call('Operator', { method: 'GET', url: `${base}/channels/${ids.SERIAL}` })).json();
+      assert.deepEqual(channel.settings, { host: '10.0.0.8', port: 4001, interface: 'RS485', baudRate: 9600, dataBits: 7, parity: 'even', stopBits: 1, baudSwitchWaitMs: 300 });
       const moved = await h.call('Operator', { method: 'PATCH', url: `${base}/comm-lines/${line.json().id}`, payload: { channelId: ids.LORAWAN } });
       assert.deepEqual([moved.statusCode, moved.json().error.field], [422, 'body.channelId']);
       // The JSON configuration import refuses it too, naming the comm line's channel, and changes nothing.

@@ -13,6 +13,7 @@ export type DlmsErrorCode =
   | 'DLMS_ERR_HDLC_HCS' // HDLC header check sequence mismatch
   | 'DLMS_ERR_HDLC_FCS' // HDLC frame check sequence mismatch
   | 'DLMS_ERR_WRAPPER' // wrapper header malformed
+  | 'DLMS_ERR_MODE_E' // IEC 62056-21 mode E opening message malformed
   | 'DLMS_ERR_SECURITY' // ciphering: bad security header, key or authentication tag
   | 'DLMS_ERR_REPLAY' // invocation counter not greater than the last one seen
   | 'DLMS_ERR_STATE' // connection: event not allowed in the current state

@@ -20,6 +20,8 @@ export interface SimMetersOptions {
   fleet?: Partial<FleetConfig>;
   now?: () => number;
   port?: number;
+  /** HDLC meters whose ports open in IEC 62056-21 mode E (serial meters behind a transparent modem). */
+  modeE?: boolean;
 }
 
 export interface SimMeters {
@@ -36,7 +38,7 @@ export function simFleetConfig(fleet: Partial<FleetConfig> = {}): FleetConfig {
 
 export async function startSimMeters(o: SimMetersOptions): Promise<SimMeters> {
   const fleet = new Fleet(simFleetConfig(o.fleet), o.now);
-  const transport = await startTcp({ fleet, framing: o.framing, port: o.port ?? 0 });
+  const transport = await startTcp({ fleet, framing: o.framing, port: o.port ?? 0, ...(o.modeE ? { modeE: true } : {}) });
   return { fleet, port: transport.ports[0]!, transport, close: () => transport.close() };
 }
 

@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import type { Fleet } from '../fleet.js';
 import { resolveMeter } from './addressing.js';
+import { ModeEPort } from './mode-e.js';
 import { MeterSession } from './session.js';
 
 export interface TcpOptions {
@@ -17,6 +18,11 @@ export interface TcpOptions {
   portPerMeter?: boolean;
   /** Close a connection quiet for this long (default 120 s). */
   idleTimeoutMs?: number;
+  /**
+   * HDLC only: the meters' ports open in IEC 62056-21 mode E (a serial port behind a transparent modem): a
+   * connection is silent until the request "/?[serial]!", then HDLC follows the option select (modeE.ts).
+   */
+  modeE?: boolean;
 }
 
 export interface RunningTransport {
@@ -30,6 +36,7 @@ function attach(socket: Socket, o: TcpOptions, count: { n: number }, fixedIndex?
   count.n++;
   let session: MeterSession | undefined;
   let pending: Uint8Array = new Uint8Array(0);
+  const opening = o.modeE ? new ModeEPort(o.fleet, fixedIndex) : undefined;
   socket.setNoDelay(true);
   socket.setTimeout(o.idleTimeoutMs ?? 120_000, () => socket.destroy());
   socket.on('data', (chunk: Buffer) => {
@@ -41,7 +48,15 @@ function attach(socket: Socket, o: TcpOptions, count: { n: number }, fixedIndex?
       joined.set(pending);
       joined.set(bytes, pending.length);
     }
-    const r = resolveMeter(o.framing, joined, o.fleet.size, fixedIndex);
+    if (opening && !opening.open) {
+      const step = opening.receive(joined);
+      if (step.reply) socket.write(step.reply);
+      if (step.close) return void socket.destroy();
+      joined = step.rest;
+      pending = new Uint8Array(0);
+      if (!opening.open || !joined.length) return;
+    }
+    const r = resolveMeter(o.framing, joined, o.fleet.size, opening?.index ?? fixedIndex);
     if (r === 'need-more') {
       pending = joined.slice(); // the socket's chunk is not ours to keep
       return;
@@ -69,6 +84,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 export async function startTcp(o: TcpOptions): Promise<RunningTransport> {
+  if (o.modeE && o.framing !== 'hdlc') throw new Error('IEC 62056-21 mode E opens HDLC: it needs framing hdlc');
   const host = o.host ?? '127.0.0.1';
   const count = { n: 0 };
   const servers: Server[] = [];

@@ -22,6 +22,7 @@ import { decodeFrame } from '../hdlc/frame.js';
 import { GURUX_LN_SESSION, GURUX_SN_SESSION, FOUR_BYTE_SESSION, TWO_BYTE_SESSION } from '../hdlc/fixtures.js';
 import { decipherApdu } from '../security/cipher.js';
 import { TABLE_40 } from '../security/service-ciphered/fixtures.js';
+import { decodeIdentification, decodeOptionSelect, decodeRequest, encodeIdentification, encodeOptionSelect, encodeRequest, messageLength } from '../mode-e/mode-e.js';
 import { translate } from '../translator.js';
 import { WrapperAssembler } from '../wrapper/assembler.js';
 import { decodeWpduDatagram, encodeWpdu } from '../wrapper/wpdu.js';
@@ -96,6 +97,27 @@ export function dlmsFuzzTargets(): FuzzTarget[] {
     { name: 'wrapper.datagram', run: (b) => decodeWpduDatagram(b), seeds: apduSeeds.slice(0, 8).map((a) => encodeWpdu(1, 16, a)) },
     { name: 'security.decipherApdu', run: (b) => decipherApdu(b, { keys, systemTitle, required: 'none' }), seeds: cipheredSeeds },
     { name: 'cosem.decodeProfileBuffer', run: (b) => decodeProfileBuffer(profile.layout, b), seeds: [profile.buffer] },
+    {
+      // What a meter's port answers during the IEC 62056-21 opening (and what a simulated port takes from the HES).
+      name: 'mode-e.messages',
+      run: (b) => {
+        const n = messageLength(b) || b.length;
+        const m = b.subarray(0, n);
+        const tried = [decodeIdentification, decodeOptionSelect, decodeRequest].map((decode) => {
+          try {
+            return decode(m);
+          } catch (e) {
+            if (isDlmsError(e)) return e.code;
+            throw e;
+          }
+        });
+        return tried;
+      },
+      seeds: [
+        encodeRequest(), encodeRequest('12345678'), encodeOptionSelect(9600),
+        encodeIdentification({ manufacturer: 'EGM', baudRate: 9600, hdlc: true, identification: 'CE308' }),
+      ],
+    },
     { name: 'translate', run: (b) => translate(b, { blockCipherKey: keys.globalUnicastKey, authenticationKey: keys.authenticationKey, systemTitle }), seeds: [sessionSeed, ...hdlcSeeds, ...apduSeeds, ...cipheredSeeds] },
   ];
   return targets.map((t) => ({ ...t, codeOf }));
