@@ -83,3 +83,19 @@ test('hes read exit codes: usage 2, connection 3, association 4, data 5; --trace
     const lines = act.out.exchangeLog as string[];
     assert.ok(lines.some((l) => l.includes('action-request-normal #') && l.includes('70/0.0.96.3.10.255 method 1')), lines.join('\n'));
   }));
+
+test('hes read --mode-e: a serial meter behind a transparent modem, opened in IEC 62056-21 mode E, then HDLC', async () => {
+  const sim = await startSimMeters({ framing: 'hdlc', fleet: { meters: 2, profile: 'idis' }, now: () => NOW, modeE: true });
+  try {
+    const args = ['--host', '127.0.0.1', '--port', String(sim.port), '--get', '0.0.1.0.0.255:8:2', '--wait-time', '1000'];
+    const r = await hesRead([...args, '--mode-e', '--device-address', sim.fleet.serial(0), '--trace']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((r.out.results as { value: { utc: string } }[])[0]!.value.utc, new Date(NOW).toISOString());
+    assert.ok((r.out.exchangeLog as string[]).some((l) => /ok +mode E: \w{3} "IDIS" up to 9600 Bd, HDLC at 9600 Bd/.test(l)), 'the opening in the exchange log');
+    // Without the opening the port stays silent: no link (exit 3).
+    assert.equal((await hesRead(args)).code, 3);
+    assert.equal((await hesRead([...args, '--mode-e', '--framing', 'wrapper'])).code, 2);
+  } finally {
+    await sim.close();
+  }
+});

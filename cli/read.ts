@@ -1,5 +1,6 @@
 /**
- * `hes read` — a command-line DLMS client: one session to a meter over TCP, the objects asked for, JSON out.
+ * `hes read` — a command-line DLMS client: one session to a meter over TCP (or a serial meter behind a
+ * transparent modem, opened in IEC 62056-21 mode E), the objects asked for, JSON out.
  * Exit codes: 0 read, 2 usage, 3 connection (no TCP, no link), 4 association (rejected, authentication
  * failed), 5 data (an object could not be read, written or invoked).
  */
@@ -11,6 +12,8 @@ import { isDlmsError } from '../decoders/dlms/errors.js';
 import { parseObis } from '../decoders/dlms/obis.js';
 import { ExchangeLog } from '../ingest/exchange-log/log.js';
 import { runSession, type Operation } from '../ingest/session/run.js';
+import { BAUD_RATES } from '../decoders/dlms/mode-e/mode-e.js';
+import { openModeE } from '../ingest/transport/mode-e.js';
 import { connectTcp } from '../ingest/transport/socket.js';
 
 const help = `usage: hes read --host H --port P --get OBIS:CLASS:ATTR [options]
@@ -29,6 +32,10 @@ connection:
   --wait-time MS                 wait for an answer before resending (default 5000)
   --resends N                    resends before giving up (default 2)
   --attempts N                   sessions tried on a connection failure (default 1)
+  --mode-e                       hdlc: open the port in IEC 62056-21 mode E first (a serial meter behind a
+                                 transparent modem): "/?[address]!", identification, ACK 2 Z 2
+  --device-address TEXT          mode E: the meter's device address in the request (default none)
+  --baud N                       mode E: the speed asked for, 300..19200 (default 9600)
 security:
   --auth none|low|high-gmac      default none
   --password TEXT                LLS password
@@ -92,6 +99,8 @@ interface Plan {
   resendCount: number;
   attempts: number;
   trace: boolean;
+  /** Open the port in IEC 62056-21 mode E before HDLC. */
+  modeE?: { address: string; baudRate: number };
 }
 
 export function plan(argv: string[]): Plan | 'help' {
@@ -124,6 +133,9 @@ export function plan(argv: string[]): Plan | 'help' {
         to: { type: 'string' },
         action: { type: 'string', multiple: true },
         trace: { type: 'boolean' },
+        'mode-e': { type: 'boolean' },
+        'device-address': { type: 'string' },
+        baud: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -167,6 +179,10 @@ export function plan(argv: string[]): Plan | 'help' {
     invocationCounter: int(v['invocation-counter'], 'invocation-counter', 0),
     maxReceivePduSize: int(v['max-pdu'], 'max-pdu', 1024, 12, 0xffff),
   };
+  if (v['mode-e'] && framing !== 'hdlc') throw new UsageError('--mode-e opens HDLC: use --framing hdlc');
+  if (!v['mode-e'] && (v['device-address'] !== undefined || v.baud !== undefined)) throw new UsageError('--device-address and --baud go with --mode-e');
+  const baudRate = int(v.baud, 'baud', 9600, 300, 19200);
+  if (!(BAUD_RATES as readonly number[]).includes(baudRate)) throw new UsageError(`--baud must be one of ${BAUD_RATES.join(', ')}`);
   const fromMs = time(v.from, 'from');
   const toMs = time(v.to, 'to');
   if ((fromMs === undefined) !== (toMs === undefined)) throw new UsageError('--from and --to go together');
@@ -195,6 +211,7 @@ export function plan(argv: string[]): Plan | 'help' {
     resendCount: int(v.resends, 'resends', 2, 0, 100),
     attempts: int(v.attempts, 'attempts', 1, 1, 100),
     trace: v.trace === true,
+    ...(v['mode-e'] ? { modeE: { address: v['device-address'] ?? '', baudRate } } : {}),
   };
 }
 
@@ -224,7 +241,19 @@ export async function main(argv: string[]): Promise<number> {
     : undefined;
   let result;
   try {
-    result = await runSession(() => connectTcp(host, port, p.waitTimeMs), settings, p.operations, {
+    const modeE = p.modeE;
+    const connect = async () => {
+      const t = await connectTcp(host, port, p.waitTimeMs);
+      if (!modeE) return t;
+      try {
+        await openModeE(t, { ...modeE, timeoutMs: p.waitTimeMs, switchWaitMs: 300, ...(log ? { log } : {}) });
+      } catch (e) {
+        t.close();
+        throw e;
+      }
+      return t;
+    };
+    result = await runSession(connect, settings, p.operations, {
       waitTimeMs: p.waitTimeMs,
       resendCount: p.resendCount,
       attempts: p.attempts,
