@@ -150,7 +150,7 @@ export async function importConfig(db: Db, box: SecretBox, projectId: string, do
     for (const [i, p] of arr(doc.Protocols, 'body.Protocols').entries()) {
       const path = `body.Protocols[${i}]`;
       const kind = String(p.Type ?? '').replace(/^PROTO_/, '') as ProtocolKind;
-      if (!PROTOCOL_KINDS.includes(kind)) throw new RegistryError('VALIDATION_ERROR', `${path}.Type must be PROTO_DLMS or PROTO_SMP_M`, 400, `${path}.Type`);
+      if (!PROTOCOL_KINDS.includes(kind)) throw new RegistryError('VALIDATION_ERROR', `${path}.Type must be one of ${PROTOCOL_KINDS.map((k) => 'PROTO_' + k).join(', ')}`, 400, `${path}.Type`);
       const name = str(p.Name, `${path}.Name`);
       const settings = decodeSettings(PROTOCOL_SETTINGS[kind], (k) => protocolKey(kind, k), p.Settings, `${path}.Settings`);
       const { id, exists } = await resolve('protocols', optId(p.Id, `${path}.Id`), 'lower(name) = lower($2)', [name]);

@@ -5,6 +5,7 @@ import * as crud from './crud.js';
 import { RegistryError } from './errors.js';
 import type { SecretBox } from './crypto.js';
 import { channelSpec, commLineSpec, deviceSpec, groupSpec, projectSpec, protocolSpec } from './specs.js';
+import { parseMeterAddress, type MeterAddress } from '../decoders/mbus/address.js';
 import { CHANNEL_SETTINGS, PROTOCOL_SECRETS, READ_CHANNEL_KINDS, PROTOCOL_SETTINGS, withDefaults, type ChannelKind, type ProtocolKind } from './settings.js';
 
 /** A project starts with its default group; its creator becomes a member. */
@@ -117,14 +118,17 @@ export function checkReadChannelKind(kind: string, field: string): void {
   }
 }
 
-/** A comm line needs a channel of a kind that is read; its driver must fit the device type and the protocol kind. */
+/**
+ * A comm line needs a channel of a kind that is read; its driver must fit the device type and the protocol kind;
+ * an M-Bus line's channel and address must fit M-Bus.
+ */
 export async function checkCommLine(db: Db, projectId: string, body: Row, currentId?: string): Promise<void> {
   const cur = currentId ? await crud.get(db, commLineSpec, projectId, currentId) : {};
   const merged = { ...cur, ...body };
-  if (body.channelId !== undefined) {
-    const c = await db.query<{ kind: string }>('SELECT kind FROM channels WHERE project_id = $1 AND id = $2', [projectId, body.channelId]);
-    if (c.rows.length) checkReadChannelKind(c.rows[0].kind, 'body.channelId');
-  }
+  const pr = await db.query<{ kind: string }>('SELECT kind FROM protocols WHERE project_id = $1 AND id = $2', [projectId, merged.protocolId]);
+  const ch = await db.query<{ kind: string }>('SELECT kind FROM channels WHERE project_id = $1 AND id = $2', [projectId, merged.channelId]);
+  if (body.channelId !== undefined && ch.rows.length) checkReadChannelKind(ch.rows[0].kind, 'body.channelId');
+  checkMbusLine(pr.rows[0]?.kind, ch.rows[0]?.kind, String(merged.address ?? ''));
   if (!merged.profileId) return;
   const p = await db.query<{ device_types: string[]; protocol: string; protocol_maps: string[] }>(
     'SELECT device_types, protocol, protocol_maps FROM device_profiles WHERE id = $1', [merged.profileId],
@@ -134,11 +138,34 @@ export async function checkCommLine(db: Db, projectId: string, body: Row, curren
   if (d.rows.length && !p.rows[0].device_types.includes(d.rows[0].type)) {
     throw new RegistryError('PROFILE_MISMATCH', `profile ${merged.profileId} does not drive ${d.rows[0].type} devices`, 400, 'body.profileId');
   }
-  const pr = await db.query<{ kind: string }>('SELECT kind FROM protocols WHERE project_id = $1 AND id = $2', [projectId, merged.protocolId]);
   if (pr.rows.length && pr.rows[0].kind !== p.rows[0].protocol) {
     throw new RegistryError('PROFILE_MISMATCH', `profile ${merged.profileId} speaks ${p.rows[0].protocol}, the protocol is ${pr.rows[0].kind}`, 400, 'body.protocolId');
   }
   if (merged.protocolMap && !p.rows[0].protocol_maps.includes(String(merged.protocolMap))) {
     throw new RegistryError('PROFILE_MISMATCH', `protocol map must be one of ${p.rows[0].protocol_maps.join(', ')}`, 400, 'body.protocolMap');
+  }
+}
+
+const MBUS_CHANNELS = ['MBUS_TCP', 'WMBUS'];
+
+/** M-Bus protocols go over M-Bus channels and back; the address names the meter (decoders/mbus/address.ts). */
+function checkMbusLine(protocolKind: string | undefined, channelKind: string | undefined, address: string): void {
+  const mbusChannel = channelKind !== undefined && MBUS_CHANNELS.includes(channelKind);
+  if (protocolKind === undefined || channelKind === undefined) return;
+  if (protocolKind === 'MBUS' && !mbusChannel) {
+    throw new RegistryError('PROTOCOL_MISMATCH', `an MBUS protocol needs an MBUS_TCP or WMBUS channel, not ${channelKind}`, 400, 'body.channelId');
+  }
+  if (mbusChannel && protocolKind !== 'MBUS') {
+    throw new RegistryError('PROTOCOL_MISMATCH', `a ${channelKind} channel needs an MBUS protocol, not ${protocolKind}`, 400, 'body.protocolId');
+  }
+  if (protocolKind !== 'MBUS') return;
+  let a: MeterAddress;
+  try {
+    a = parseMeterAddress(address);
+  } catch (e) {
+    throw new RegistryError('VALIDATION_ERROR', `address: ${(e as Error).message}`, 400, 'body.address');
+  }
+  if (channelKind === 'WMBUS' && (a.kind !== 'secondary' || !a.manufacturer || /F/.test(a.id))) {
+    throw new RegistryError('VALIDATION_ERROR', 'address: a wireless meter is named by its ID and manufacturer as telegrams carry them, e.g. 12345678-ELS', 400, 'body.address');
   }
 }

@@ -9,15 +9,16 @@ const hex = (bytes: number) => ({ type: 'string', pattern: `^[0-9A-Fa-f]{${bytes
 /** Every kind: the network segment (modem pool, base-station cell) whose session limits (config `sessions.segments`) apply. */
 const segment = { type: 'string', minLength: 1, maxLength: 100, description: 'network segment (modem pool, base-station cell) whose session limits apply' };
 
-export const CHANNEL_KINDS = ['TCP', 'CENC', 'UNB', 'LORAWAN', 'SERIAL'] as const;
+export const CHANNEL_KINDS = ['TCP', 'CENC', 'UNB', 'LORAWAN', 'SERIAL', 'MBUS_TCP', 'WMBUS'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 /**
- * The channel kinds a meter session runs over today (scheduler/dlms-reader.ts). A comm line on a channel of
- * another kind would fail every launch, so creating one is refused (422) until that kind's reader lands and
- * joins this list.
+ * The channel kinds meters are read over today: sessions (scheduler/dlms-reader.ts for TCP, CENC and SERIAL,
+ * scheduler/mbus-reader.ts for MBUS_TCP) or, for WMBUS, the gateways' telegrams (ingest/wmbus). A comm line on a channel of another
+ * kind would fail every launch, so creating one is refused (422) until that kind's reader lands and joins
+ * this list.
  */
-export const READ_CHANNEL_KINDS: readonly ChannelKind[] = ['TCP', 'CENC', 'SERIAL'];
+export const READ_CHANNEL_KINDS: readonly ChannelKind[] = ['TCP', 'CENC', 'SERIAL', 'MBUS_TCP', 'WMBUS'];
 
 export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
   TCP: {
@@ -61,9 +62,26 @@ export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
       segment,
     },
   },
+  /** A wired M-Bus behind an M-Bus-to-TCP converter (docs/mbus.md): the converter's address and the bus speed. */
+  MBUS_TCP: {
+    type: 'object', additionalProperties: false, required: ['host', 'port'],
+    properties: {
+      host, port,
+      baudRate: { type: 'integer', enum: [300, 600, 1200, 2400, 4800, 9600, 19200, 38400], default: 2400, description: 'speed of the M-Bus behind the converter (answer time grows with it)' },
+      segment,
+    },
+  },
+  /** Wireless M-Bus meters heard by the project's gateways (HTTP or MQTT feed, docs/mbus.md). */
+  WMBUS: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      gateways: { type: 'string', maxLength: 4000, pattern: '^[A-Za-z0-9._:-]{1,64}(,[A-Za-z0-9._:-]{1,64})*$', description: 'comma-separated gateway ids whose telegrams count; absent: any gateway of the project' },
+      segment,
+    },
+  },
 };
 
-export const PROTOCOL_KINDS = ['DLMS', 'SMP_M'] as const;
+export const PROTOCOL_KINDS = ['DLMS', 'SMP_M', 'MBUS'] as const;
 export type ProtocolKind = (typeof PROTOCOL_KINDS)[number];
 
 export const PROTOCOL_SECRETS = ['password', 'authenticationKey', 'encryptionKey', 'masterKey'] as const;
@@ -97,12 +115,23 @@ export const PROTOCOL_SETTINGS: Record<ProtocolKind, object> = {
       waitTime: { type: 'integer', minimum: 1, maximum: 65535, default: 30, description: 'seconds' },
     },
   },
+  /** M-Bus (EN 13757-2/-3) and wireless M-Bus; the meters' AES keys are security keys of kind MBUS_AES, one per meter. */
+  MBUS: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      waitTime: { type: 'integer', minimum: 1, maximum: 60, default: 2, description: 'seconds to wait for a slave\'s answer' },
+      resendCount: { type: 'integer', minimum: 0, maximum: 10, default: 2, description: 'repeats after a timeout or a garbled answer (collision)' },
+      maxTelegrams: { type: 'integer', minimum: 1, maximum: 100, default: 16, description: 'answers read while the slave says more records follow (DIF 0x1F)' },
+      applicationReset: { type: 'boolean', default: false, description: 'SND_UD application reset (CI 0x50) before reading: the slave starts over with its first telegram' },
+      frameFormat: { type: 'string', enum: ['auto', 'A', 'B', 'none'], default: 'auto', description: 'wireless: the link-layer CRCs gateways forward' },
+    },
+  },
 };
 
-export const DEVICE_TYPES = ['CE207', 'CE307', 'CE208', 'CE308', 'CE510', 'UNIVERSAL'] as const;
+export const DEVICE_TYPES = ['CE207', 'CE307', 'CE208', 'CE308', 'CE510', 'UNIVERSAL', 'MBUS'] as const;
 export const DEVICE_STATUSES = ['IN_USE', 'STOCK', 'REMOVED'] as const;
 export const DEVICE_SOURCES = ['MANUAL', 'IMPORTED', 'SELF_REGISTERED'] as const;
-export const KEY_KINDS = ['DLMS_GUEK', 'DLMS_GAK', 'DLMS_MASTER', 'DLMS_DEDICATED', 'XTEA_UPLINK', 'XTEA_DOWNLINK'] as const;
+export const KEY_KINDS = ['DLMS_GUEK', 'DLMS_GAK', 'DLMS_MASTER', 'DLMS_DEDICATED', 'XTEA_UPLINK', 'XTEA_DOWNLINK', 'MBUS_AES'] as const;
 
 /** Fills schema defaults into a settings object (what Ajv's useDefaults does for nested if/then branches). */
 export function withDefaults(schema: object, settings: Record<string, unknown>): Record<string, unknown> {

@@ -159,6 +159,7 @@ function grow<T extends { set(a: ArrayLike<number>): void }>(old: T | undefined,
  */
 export function decodeRecords(payload: Uint8Array, start: number, end: number, out: Records): Records {
   out.reset(payload);
+  if (end > payload.length) end = payload.length;
   let p = start;
   while (p < end) {
     const dif = payload[p]!;

@@ -10,6 +10,7 @@
 import type { AesKey } from './aes.js';
 import { MbusError } from './errors.js';
 import { controlName, idText, u16, type FrameFormat } from './link.js';
+import { unitText, vibHex } from './mapping.js';
 import { reversedText, ValueKind, type Records } from './records.js';
 import { deviceTypeName, FUNCTIONS, manufacturerCode, QUANTITIES, statusFlags, UNITS, vifeName } from './tables.js';
 import { MbusDecoder, type MeterIdentity, type Telegram } from './telegram.js';
@@ -64,17 +65,16 @@ function localTime(ms: number, kind: ValueKind): string | null {
 export function translateRecord(r: Records, i: number): TranslatedRecord {
   const p = r.payload;
   const kind = r.kind[i]! as ValueKind;
-  const unitText = r.textLength[i]! > 0 ? reversedText(p, r.textStart[i]!, r.textLength[i]!) : UNITS[r.unit[i]!]!;
   const out: TranslatedRecord = {
     dib: hex(p.subarray(r.recordStart[i]!, r.vibStart[i]!)),
-    vib: hex(p.subarray(r.vibStart[i]!, (r.dif[i]! & 0x0f) === 0x0d ? r.dataStart[i]! - 1 : r.dataStart[i]!)),
+    vib: vibHex(r, i),
     storage: r.storage[i]!,
     tariff: r.tariff[i]!,
     subunit: r.subunit[i]!,
     function: FUNCTIONS[r.func[i]!]!,
     quantity: QUANTITIES[r.quantity[i]!]!.name,
     value: null,
-    unit: unitText,
+    unit: unitText(r, i, UNITS),
   };
   const data = p.subarray(r.dataStart[i]!, r.dataEnd[i]!);
   switch (kind) {
