@@ -1,7 +1,7 @@
 /**
  * `hes start`: opens the registry (migrations, first-start data) and the data plane (bus, decoder pool,
  * ClickHouse: cli/data-plane.ts), serves the API and runs the scheduler role, which reads meters over their
- * comm lines (scheduler/dlms-reader.ts) and hands the answers to the bus as raw frames and states to the
+ * comm lines (each protocol's reader: scheduler/dlms-reader.ts, scheduler/mbus-reader.ts) and hands the answers to the bus as raw frames and states to the
  * registry (scheduler/pipeline-sink.ts). With `cenc.listeners` configured, the scheduler role also runs CENC: meters
  * with dynamic addresses connect in, are bound to their devices or self-registered through the registry
  * (registry/cenc-directory.ts), and their comm lines on CENC channels are read over the held connections; AMR
@@ -20,6 +20,8 @@ import { buildApp } from '../api/app.js';
 import { ChannelScheduler } from '../ingest/channels/scheduler.js';
 import { RegistryInvocationCounterStore } from '../scheduler/counters.js';
 import { DlmsDeviceReader } from '../scheduler/dlms-reader.js';
+import { MbusDeviceReader } from '../scheduler/mbus-reader.js';
+import { ProtocolReaders } from '../scheduler/readers.js';
 import { PipelineSink } from '../scheduler/pipeline-sink.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { GapCollector } from '../scheduler/gaps.js';
@@ -114,10 +116,12 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
           cencPorts.agents = await agents.start();
         }
       }
-      scheduler = new Scheduler({ db, reader: new DlmsDeviceReader({
-        db, box, counters, ...(cenc ? { cenc } : {}),
-        ...(config.kafka.wireFrames !== 'off' ? { wire: sink.wire(config.kafka.wireFrames === 'all', (e) => app.log.error({ err: e }, 'session frames could not be published')) } : {}),
-      }), sink, gate: new ChannelScheduler(gateOptions(config)), gaps });
+      const wire = config.kafka.wireFrames !== 'off' ? { wire: sink.wire(config.kafka.wireFrames === 'all', (e) => app.log.error({ err: e }, 'session frames could not be published')) } : {};
+      const reader = new ProtocolReaders({
+        DLMS: new DlmsDeviceReader({ db, box, counters, ...(cenc ? { cenc } : {}), ...wire }),
+        MBUS: new MbusDeviceReader({ db, box, ...wire }),
+      });
+      scheduler = new Scheduler({ db, reader, sink, gate: new ChannelScheduler(gateOptions(config)), gaps });
     }
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
     scheduler?.start();

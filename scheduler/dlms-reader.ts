@@ -26,6 +26,7 @@ import type { CaptureObject, DecodingContext } from '../schemas/avro/index.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { ProtocolStore } from '../registry/project-data.js';
+import { ReaderRegistryCache } from './registry-cache.js';
 import { ExchangeLog } from '../ingest/exchange-log/log.js';
 import { MemoryInvocationCounterStore, type InvocationCounterStore } from '../ingest/session/counters.js';
 import { SessionError } from '../ingest/session/errors.js';
@@ -137,60 +138,17 @@ const CENC_BUSY_WAIT_MS = 5 * 60_000;
 /** Protocols whose opened secrets are kept (one per meter when each has its own keys). */
 const SECRETS_KEPT = 10_000;
 
-/** What the reader keeps of the registry's slowly changing data; a failed load is not kept. */
-interface RegistryCache {
-  at: number;
-  retention?: Promise<ReadonlyMap<string, number>>;
-  profiles: Map<string, Promise<DriverProfile | null>>;
-}
-
 export class DlmsDeviceReader implements DeviceReader {
   readonly #o: Required<Omit<DlmsDeviceReaderOptions, 'cenc' | 'wire'>> & Pick<DlmsDeviceReaderOptions, 'cenc' | 'wire'>;
   readonly #protocols: ProtocolStore;
-  /**
-   * Archive retention and device profiles change only with an administrator's edit or a new HES version:
-   * loaded once (a promise, so that concurrent opens share one query) and again after a minute.
-   */
-  #registry: RegistryCache | undefined;
+  readonly #registry: ReaderRegistryCache;
   /** Opened secrets by protocol id, valid while the protocol's sealed secrets are the ones they came from (an edit seals anew). */
   readonly #secrets = new Map<string, { sealed: string; secrets: Record<string, string> }>();
 
   constructor(o: DlmsDeviceReaderOptions) {
     this.#o = { counters: new MemoryInvocationCounterStore(), detail: false, now: Date.now, connect: connectTcp, ...o };
     this.#protocols = new ProtocolStore(o.db, o.box);
-  }
-
-  #fresh(): RegistryCache {
-    const now = this.#o.now();
-    if (!this.#registry || now - this.#registry.at > 60_000) this.#registry = { at: now, profiles: new Map() };
-    return this.#registry;
-  }
-
-  /** Retention depth in days per archive (0 = never purge), for the frames' decoding context. */
-  #retentionDays(): Promise<ReadonlyMap<string, number>> {
-    const cache = this.#fresh();
-    if (!cache.retention) {
-      const loading = this.#o.db.query<{ id: string; days: number }>(
-        `SELECT id, CASE WHEN never_purge THEN 0 ELSE least(ceil(retention_seconds / 86400.0), 65535)::int END AS days FROM archives`,
-      ).then((q) => new Map(q.rows.map((a) => [a.id, Number(a.days)])));
-      cache.retention = loading;
-      loading.catch(() => {
-        if (cache.retention === loading) cache.retention = undefined;
-      });
-    }
-    return cache.retention;
-  }
-
-  /** A device profile (driver) by id; null when there is none. */
-  #profile(id: string): Promise<DriverProfile | null> {
-    const { profiles } = this.#fresh();
-    let p = profiles.get(id);
-    if (!p) {
-      p = this.#o.db.query<{ body: DriverProfile }>('SELECT body FROM device_profiles WHERE id = $1', [id]).then((q) => q.rows[0]?.body ?? null);
-      profiles.set(id, p);
-      p.catch(() => profiles.delete(id));
-    }
-    return p;
+    this.#registry = new ReaderRegistryCache(o.db, this.#o.now);
   }
 
   #secretsOf(line: CommLineRef): Record<string, string> {
@@ -257,12 +215,12 @@ export class DlmsDeviceReader implements DeviceReader {
   /** Opens a session over a comm line as commLines (scheduler.ts) gives it: no registry query but the cached ones. */
   async open(device: DeviceTarget, line: CommLineRef, signal: AbortSignal): Promise<DeviceLink> {
     if (line.protocolKind !== 'DLMS') throw new LinkError(`protocol ${line.protocolKind} is not DLMS`);
-    const profile = line.profileId ? await this.#profile(line.profileId) : null;
+    const profile = line.profileId ? await this.#registry.profile<DriverProfile>(line.profileId) : null;
     if (!profile) throw new LinkError('the comm line has no device profile (driver)');
     const settings = connectionSettings(line.protocolSettings, this.#secretsOf(line), line.address);
     const link = this.#link(device, line, profile, settings.framing!, signal);
     const waitTimeMs = Number(line.protocolSettings.waitTime ?? 5) * 1000;
-    const retention = await this.#retentionDays();
+    const retention = await this.#registry.retentionDays();
     const log = new ExchangeLog({
       detail: this.#o.detail, framing: settings.framing!,
       ...(settings.keys ? { keys: settings.keys } : {}),

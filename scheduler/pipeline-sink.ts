@@ -38,8 +38,9 @@ export class PipelineSink implements ReadingSink {
     await this.producer.send(Topics.rawFrames, frames.map((f) => ({
       key,
       value: this.serde.encode({
-        frameId: f.frameId, wire: Buffer.from(f.apdu.buffer, f.apdu.byteOffset, f.apdu.byteLength), framing: 'APDU', direction: 'UPLINK',
-        deviceId: device.num, commLineId: null, connector: 'tcp', receivedAt: f.receivedAt, sessionId: f.sessionId, context: f.context,
+        frameId: f.frameId, wire: Buffer.from(f.apdu.buffer, f.apdu.byteOffset, f.apdu.byteLength), framing: f.protocol === 'mbus' ? 'MBUS' : 'APDU',
+        direction: 'UPLINK', deviceId: device.num, commLineId: null, connector: f.protocol === 'mbus' ? 'mbus-tcp' : 'tcp', receivedAt: f.receivedAt,
+        sessionId: f.sessionId, context: f.context,
       }),
       timestamp: f.receivedAt,
     })));
@@ -95,7 +96,8 @@ export class PipelineSink implements ReadingSink {
       batch.push({
         key: num === null ? null : deviceKey(num),
         value: this.serde.encode({
-          frameId: randomUUID(), wire: Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength), framing: f.framing === 'hdlc' ? 'HDLC' : 'WRAPPER',
+          frameId: randomUUID(), wire: Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength),
+          framing: f.framing === 'hdlc' ? 'HDLC' : f.framing === 'mbus' ? 'MBUS' : 'WRAPPER',
           direction: f.direction === 'rx' ? 'UPLINK' : 'DOWNLINK', deviceId: num, commLineId: null, connector, receivedAt: f.receivedAt, sessionId, context: null,
         }),
         timestamp: f.receivedAt,

@@ -62,14 +62,17 @@ export interface CollectedRecord {
 }
 
 /**
- * A meter's answer as received (blocks reassembled by the session): a GET-Response APDU with what the
- * decoder pool cannot learn from its bytes. The pipeline decodes and stores it (readings, events).
+ * A meter's answer as received (blocks reassembled by the session): a GET-Response APDU, or an M-Bus RSP_UD
+ * frame, with what the decoder pool cannot learn from its bytes. The pipeline decodes and stores it.
  */
 export interface CollectedFrame {
   /** Unique per frame and stable when published again (session id + sequence). */
   frameId: string;
   sessionId: string;
+  /** The answer's bytes: the APDU (DLMS) or the whole long frame (M-Bus). */
   apdu: Uint8Array;
+  /** The decoder the frame is for; absent = DLMS. */
+  protocol?: 'mbus';
   receivedAt: number;
   context: DecodingContext;
 }

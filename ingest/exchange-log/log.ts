@@ -41,6 +41,8 @@ export interface ExchangeLogOptions {
   /** Byte strings to mask in the hex (the LLS password). */
   secrets?: readonly Uint8Array[];
   title?: string;
+  /** The one-line summary of a frame of another protocol (M-Bus); DLMS frames are translated. */
+  summarize?: (direction: 'tx' | 'rx', bytes: Uint8Array) => string;
 }
 
 const MASK = '**';
@@ -72,8 +74,8 @@ export class ExchangeLog {
 
   frame(direction: 'tx' | 'rx', bytes: Uint8Array, at = Date.now()): void {
     if (!this.options.detail) return;
-    const apdus = this.translate(direction, bytes);
-    const summary = apdus.map((a) => a.summary).join('; ') || 'link frame';
+    const apdus = this.options.summarize ? [] : this.translate(direction, bytes);
+    const summary = this.options.summarize ? this.options.summarize(direction, bytes) : apdus.map((a) => a.summary).join('; ') || 'link frame';
     const secrets = [...this.secretsHex, ...this.hlsSecrets(apdus)];
     let hex = toHex(bytes);
     for (const s of secrets) hex = maskAll(hex, s);

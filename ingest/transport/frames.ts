@@ -13,7 +13,8 @@ import { encodeWpdu } from '../../decoders/dlms/wrapper/wpdu.js';
 export interface RawFrame {
   /** rx: from the meter; tx: to the meter (published in detail mode only). */
   direction: 'rx' | 'tx';
-  framing: Framing;
+  /** mbus: M-Bus frames of a converter session (the DLMS framings otherwise). */
+  framing: Framing | 'mbus';
   bytes: Uint8Array;
   receivedAt: number;
   /** session: inside a HES session; unsolicited: outside one (pushes, identification, last gasp). */

@@ -54,7 +54,8 @@ export interface DecodingContext {
 export interface RawFrame {
   frameId: string;
   wire: Buffer;
-  framing: 'HDLC' | 'WRAPPER' | 'APDU' | 'SMPM' | 'LORAWAN';
+  /** MBUS: a wired M-Bus long frame or a wireless M-Bus telegram (with or without its CRC blocks). */
+  framing: 'HDLC' | 'WRAPPER' | 'APDU' | 'SMPM' | 'LORAWAN' | 'MBUS';
   direction: 'UPLINK' | 'DOWNLINK';
   deviceId: number | null;
   commLineId: number | null;
