@@ -19,6 +19,8 @@ import { transferRoutes } from './transfer.js';
 import { collectionRoutes } from './collection.js';
 import { dataRoutes } from './data.js';
 import { dataViewRoutes } from './data-views.js';
+import { wmbusRoutes } from './wmbus.js';
+import type { WmbusIntake } from '../ingest/wmbus/intake.js';
 
 export interface AppOptions {
   db: Db;
@@ -31,6 +33,8 @@ export interface AppOptions {
   cenc?: () => CencView | undefined;
   /** The time "now" of the routes that depend on it (collection statistics); tests fix it. */
   now?: () => number;
+  /** The wM-Bus intake of this process (hes start): gateways post telegrams to it. */
+  wmbus?: () => WmbusIntake | undefined;
 }
 
 /** Never log credentials: these request parts are redacted by the logger. */
@@ -47,6 +51,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('warehouse', opts.clickhouse);
   app.decorate('cenc', opts.cenc);
   app.decorate('clock', opts.now ?? Date.now);
+  app.decorate('wmbus', opts.wmbus);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
@@ -100,6 +105,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     collectionRoutes(v1);
     dataRoutes(v1);
     dataViewRoutes(v1);
+    wmbusRoutes(v1);
   }, { prefix: '/api/v1' });
 
   app.addHook('onReady', async () => {

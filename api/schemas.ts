@@ -104,6 +104,15 @@ export const components: Record<string, Schema> = {
     remote: { ...str, description: 'tcp:ip:port or udp:ip:port of the meter (its modem)' }, port: { ...int, description: 'the listening port it came in on' },
     framing: oneOf(['wrapper', 'hdlc']), since: time, busy: { ...bool, description: 'a session (HES or AMR agent) is using the connection' },
   }),
+  WmbusIntakeResult: record({
+    accepted: { ...int, description: 'telegrams of registered meters, now on the bus' },
+    unknown: { ...int, description: 'telegrams of meters no comm line names (listed at /wmbus/unknown-meters)' },
+    ignored: { ...int, description: 'telegrams of registered meters from a gateway their channel does not admit' },
+  }),
+  WmbusUnknownMeter: record({
+    manufacturer: str, meterId: str, address: { ...str, description: 'the comm line address that registers it on a WMBUS channel' },
+    version: int, deviceType: int, firstSeen: time, lastSeen: time, telegrams: int, securityMode: int, lastGateway: str, lastRssi: nullable(int),
+  }),
   Event: record({
     id: int, code: str, level: oneOf(['info', 'warning', 'error']), at: time, projectId: nullable(id), userId: nullable(id),
     username: nullable(str), ip: nullable(str), params: json('event details'),

@@ -25,6 +25,11 @@ import { ProtocolReaders } from '../scheduler/readers.js';
 import { PipelineSink } from '../scheduler/pipeline-sink.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { GapCollector } from '../scheduler/gaps.js';
+import { WmbusIntake } from '../ingest/wmbus/intake.js';
+import { WmbusMqttFeed } from '../ingest/wmbus/mqtt.js';
+import { UnknownMeters, WmbusDirectory } from '../registry/wmbus.js';
+import { ReaderRegistryCache } from '../scheduler/registry-cache.js';
+import { offsetMinutes } from '../scheduler/schedule.js';
 import { openDataPlane, type DataPlane } from './data-plane.js';
 import { DEMO_PROJECT, startDemo, type Demo } from './demo.js';
 import { parse, configFrom, registryHelp } from './options.js';
@@ -47,6 +52,8 @@ export interface RunningHes {
   /** Where the CENC listeners and the AMR agent port are bound (port 0 in the configuration: the port taken). */
   cencPorts?: { listeners: number[]; agents?: number };
   demo?: Demo;
+  /** The wireless M-Bus intake (HTTP route, MQTT feed when configured) and its unknown-meter tally. */
+  wmbus: { intake: WmbusIntake; unknown: UnknownMeters; mqtt?: WmbusMqttFeed };
   /** Where the API listens, e.g. http://127.0.0.1:8080 */
   url: string;
   close(): Promise<void>;
@@ -60,9 +67,10 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let data: DataPlane;
   let app: FastifyInstance;
   let cenc: CencServer | undefined;
+  let wmbus: WmbusIntake | undefined;
   try {
     data = await openDataPlane(config, (message) => log.error(message));
-    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc }).catch(async (e: unknown) => {
+    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });
@@ -76,12 +84,16 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let scheduler: Scheduler | undefined;
   let agents: AmrAgentServer | undefined;
   let cencPorts: RunningHes['cencPorts'];
+  let mqtt: WmbusMqttFeed | undefined;
+  let unknownMeters: UnknownMeters | undefined;
   // In order: no new reads, no new requests, meters let go, then the pipeline drains its batch; the registry closes last.
   const close = async () => {
     await scheduler?.stop();
     await agents?.stop();
     await cenc?.stop();
+    await mqtt?.close();
     await app.close();
+    await unknownMeters?.close();
     await sink?.close();
     await data.close();
     await demo?.close();
@@ -90,8 +102,20 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let url: string;
   try {
     if (opts.demo) demo = await startDemo(db, box, opts.demo, join(config.dataDir, 'demo-meters.json'));
+    sink = await PipelineSink.create({ db, bus: data.bus, schemas: data.schemas });
+    // The wireless M-Bus gateway feed: HTTP always (with the data plane), MQTT when configured.
+    const frames = sink;
+    const archives = new ReaderRegistryCache(db, Date.now);
+    unknownMeters = new UnknownMeters(db, { onError: (e) => app.log.error({ err: e }, 'wM-Bus: the unknown meters could not be saved') });
+    wmbus = new WmbusIntake({
+      directory: new WmbusDirectory(db), unknown: unknownMeters, publish: (f) => frames.publish(f), offsetMinutes,
+      retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
+    });
+    if (config.wmbus.mqttUrl) {
+      mqtt = new WmbusMqttFeed({ url: config.wmbus.mqttUrl, prefix: config.wmbus.mqttPrefix, intake: wmbus, onError: (message, e) => app.log.error({ err: e }, message) });
+      await mqtt.start();
+    }
     if (opts.scheduler !== false) {
-      sink = await PipelineSink.create({ db, bus: data.bus, schemas: data.schemas });
       const gaps = config.gapRoundsPerDay > 0 ? new GapCollector({
         db, engine: data.engine, maxRoundsPerDay: config.gapRoundsPerDay, settleMs: config.gapSettleSeconds * 1000,
         onError: (e, launchId) => app.log.error({ err: e, launchId }, 'gap check failed'),
@@ -129,7 +153,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     await close();
     throw e;
   }
-  return { config, registry, data, api: app, scheduler, cenc, cencPorts, demo, url, close };
+  return { config, registry, data, api: app, scheduler, cenc, cencPorts, demo, wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) }, url, close };
 }
 
 const help = [

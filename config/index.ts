@@ -66,6 +66,13 @@ export interface HesConfig {
     /** A connection that has not identified itself in this time is closed. */
     identificationTimeoutSeconds: number;
   };
+  /** The wireless M-Bus gateway feed (ingest/wmbus); the HTTP endpoint runs whenever the data plane does. */
+  wmbus: {
+    /** MQTT broker gateways publish to, e.g. mqtt://127.0.0.1:1883; absent = no MQTT feed. */
+    mqttUrl?: string;
+    /** Topic prefix: gateways publish to `<prefix>/<projectId>/<gatewayId>`. */
+    mqttPrefix: string;
+  };
   /** Limits on meter sessions in this process (ingest/channels). */
   sessions: {
     /** Sessions at once in the process; 0 = no limit beyond the scheduler's own. */
@@ -122,6 +129,7 @@ export const defaults: HesConfig = {
   clickhouse: {},
   cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
   sessions: { globalLimit: 0, channelLimit: 16, segments: [] },
+  wmbus: { mqttPrefix: 'hes/wmbus' },
 };
 
 const envNames: Record<string, keyof HesConfig> = {
@@ -142,12 +150,13 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions';
+type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
   clickhouse: { url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int' },
   cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
   sessions: { globalLimit: 'int', channelLimit: 'int', segments: 'list' },
+  wmbus: { mqttUrl: 'string', mqttPrefix: 'string' },
 };
 const isSection = (k: string): k is Section => k in sections;
 const sectionEnv: Record<string, [Section, string]> = {
@@ -169,6 +178,8 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_SESSION_GLOBAL_LIMIT: ['sessions', 'globalLimit'],
   HES_SESSION_CHANNEL_LIMIT: ['sessions', 'channelLimit'],
   HES_SESSION_SEGMENTS: ['sessions', 'segments'],
+  HES_WMBUS_MQTT_URL: ['wmbus', 'mqttUrl'],
+  HES_WMBUS_MQTT_PREFIX: ['wmbus', 'mqttPrefix'],
 };
 
 function sectionValue(section: Section, key: string, value: unknown, origin: string): unknown {
@@ -209,7 +220,7 @@ export interface LoadOptions {
   /** JSON file; default `$HES_CONFIG` when set. A missing explicit file is an error. */
   file?: string;
   env?: NodeJS.ProcessEnv;
-  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']>; sessions?: Partial<HesConfig['sessions']> };
+  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']>; sessions?: Partial<HesConfig['sessions']>; wmbus?: Partial<HesConfig['wmbus']> };
 }
 
 export function loadConfig(opts: LoadOptions = {}): HesConfig {

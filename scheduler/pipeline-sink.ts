@@ -46,6 +46,11 @@ export class PipelineSink implements ReadingSink {
     })));
   }
 
+  /** Frames a connector made whole (the wireless M-Bus intake): sent at once; resolves once the bus holds them. */
+  async publish(frames: readonly { key: number; frame: RawFrame }[]): Promise<void> {
+    await this.producer.send(Topics.rawFrames, frames.map(({ key, frame }) => ({ key: deviceKey(key), value: this.serde.encode(frame), timestamp: frame.receivedAt })));
+  }
+
   /**
    * Frames meters send outside a HES session (CENC pushes: DataNotification, EventNotification) to the same
    * topic, with their framing and no decoding context (none is known for a push yet: the pool keeps them

@@ -62,6 +62,19 @@ for (const engine of ENGINES) {
       assert.deepEqual([moved.statusCode, moved.json().error.field], [400, 'body.address']);
     });
 
+    it('gateway feed: 503 where the intake does not run; unknown meters listed for installers', async () => {
+      const r = await h.call('M2M', { method: 'POST', url: `${base}/wmbus/telegrams`, payload: { gateway: 'gw-1', telegrams: [{ telegram: '1444AE0C7856341201078C2027780B134365877AC5' }] } });
+      assert.deepEqual([r.statusCode, r.json().error.code], [503, 'WMBUS_INTAKE_NOT_RUNNING']);
+      const bad = await h.call('M2M', { method: 'POST', url: `${base}/wmbus/telegrams`, payload: { gateway: 'gw-1', telegrams: [{ telegram: 'XY' }] } });
+      assert.deepEqual([bad.statusCode, bad.json().error.field], [400, 'body.telegrams.0.telegram']);
+      await h.t.db.query(`INSERT INTO wmbus_unknown_meters (project_id, manufacturer, meter_id, version, device_type, first_seen, last_seen, telegrams, last_gateway)
+        VALUES ($1, 'KAM', '76348799', 27, 22, now(), now(), 3, 'gw-1')`, [h.projectId]);
+      const list = await h.call('User', { method: 'GET', url: `${base}/wmbus/unknown-meters` });
+      assert.equal(list.statusCode, 200);
+      assert.deepEqual(list.json().items.map((m: { address: string; telegrams: number }) => [m.address, m.telegrams]), [['76348799-KAM', 3]]);
+      assert.equal((await h.call('User', { method: 'GET', url: `${base}/wmbus/unknown-meters?limit=0` })).json().error.field, 'querystring.limit');
+    });
+
     it('a meter key is stored sealed (never in plain text, never returned)', async () => {
       const meter = (await post('devices', { serialNumber: '87654321', type: 'MBUS' })).json();
       const key = '0102030405060708090A0B0C0D0E0F11';

@@ -81,6 +81,8 @@ const expected: Record<string, string[]> = {
   [`GET ${p}/devices/{deviceId}/states`]: readDevices,
   [`GET ${p}/groups/{groupId}/data`]: readDevices, [`GET ${p}/groups/{groupId}/statistics`]: readDevices,
   [`GET ${p}/control-settings`]: tasksRead, [`PUT ${p}/control-settings`]: adminOnly,
+  // Wireless M-Bus: gateways post as M2M users (Execute.ESB.Device.Read); installers list the meters heard.
+  [`POST ${p}/wmbus/telegrams`]: relayControl, [`GET ${p}/wmbus/unknown-meters`]: readDevices,
 };
 
 /** Route keys of the OpenAPI document, the item id parameter written as {id} for the generic resources. */
