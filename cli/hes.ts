@@ -7,6 +7,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ main(arg
   user: { summary: 'create a user or reset its password (hes user set NAME)', load: () => import('./user.js') },
   read: { summary: 'read a meter over TCP in one DLMS session (GET, profiles by time range, ACTION); prints JSON', load: () => import('./read.js') },
   sim: { summary: 'serve a fleet of simulated DLMS meters (hes sim --meters N --port P ...)', load: () => import('./sim.js') },
+  'sim-mbus': { summary: 'simulated M-Bus meters: wired slaves behind a converter, wireless meters through a gateway feed', load: () => import('./sim-mbus.js') },
   devices: { summary: 'import/export devices as XLSX or the JSON configuration of a project', load: () => import('./devices.js') },
 };
 
