@@ -35,6 +35,8 @@ export interface AppOptions {
   now?: () => number;
   /** The wM-Bus intake of this process (hes start): gateways post telegrams to it. */
   wmbus?: () => WmbusIntake | undefined;
+  /** Metrics of other parts of the process (the data pipeline's), served at /metrics with the API's. */
+  metrics?: Metrics[];
 }
 
 /** Never log credentials: these request parts are redacted by the logger. */
@@ -93,7 +95,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
   app.get('/metrics', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Prometheus metrics', hide: true } }, async (_req, reply) =>
-    reply.type(metrics.contentType).send(await metrics.metrics()));
+    reply.type(metrics.contentType).send(await (opts.metrics?.length ? Metrics.merge([metrics, ...opts.metrics]) : metrics).metrics()));
 
   await app.register(async (v1) => {
     installAccessCheck(v1);

@@ -27,7 +27,7 @@ import { AvroSerde, LocalSchemaStore, type SchemaStore } from '../schemas/regist
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { DecoderPool } from '../workers/pool.js';
 import { Pipeline } from '../workers/pipeline.js';
-import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../workers/testing.js';
+import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
 
 const DEVICES = Number(process.env.HES_BENCH_DEVICES ?? 2000);
 const DAYS = Number(process.env.HES_BENCH_DAYS ?? 3);

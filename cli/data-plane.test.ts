@@ -24,7 +24,7 @@ import { deviceStates } from '../scheduler/states.js';
 import type { DeviceTarget } from '../scheduler/reader.js';
 import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { startChdbHttpEndpoint } from '../sinks/clickhouse/http-endpoint.js';
-import { dayStart, LOAD_PROFILE_CONTEXT, loadProfileWire } from '../workers/testing.js';
+import { dayStart, LOAD_PROFILE_CONTEXT, loadProfileWire } from '../decoders/dlms/samples.js';
 import { openDataPlane } from './data-plane.js';
 
 test('Kafka and a ClickHouse server by configuration: frames through bus and pool into ClickHouse', { timeout: 180_000 }, async () => {

@@ -18,6 +18,9 @@ import { ChdbEngine, ServerEngine, type ClickHouseEngine } from '../sinks/clickh
 import { startChdbHttpEndpoint } from '../sinks/clickhouse/http-endpoint.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { DecoderPool } from '../workers/pool.js';
+import { RegistryDeviceContexts } from '../registry/device-contexts.js';
+import type { SecretBox } from '../registry/crypto.js';
+import type { Db } from '../registry/db.js';
 import { Pipeline } from '../workers/pipeline.js';
 
 export interface DataPlane {
@@ -37,7 +40,11 @@ export interface DataPlane {
 /** Seconds between restarts of a pipeline that stopped on an error. */
 const RESTART_MS = 5000;
 
-export async function openDataPlane(config: HesConfig, onError: (message: string) => void): Promise<DataPlane> {
+/**
+ * `registry`: where the pipeline finds the device contexts (profile, keys) of frames that need one, such as
+ * pushes; without it those frames are dead-lettered.
+ */
+export async function openDataPlane(config: HesConfig, onError: (message: string) => void, registry?: { db: Db; box: SecretBox }): Promise<DataPlane> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.splice(0).reverse()) await c();
@@ -69,7 +76,7 @@ export async function openDataPlane(config: HesConfig, onError: (message: string
     const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl }) : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
     const pool = new DecoderPool(config.decoderThreads ? { threads: config.decoderThreads } : {});
     closers.push(() => pool.close());
-    const pipeline = new Pipeline({ bus, engine, schemas, pool, publishReadings });
+    const pipeline = new Pipeline({ bus, engine, schemas, pool, publishReadings, ...(registry ? { devices: new RegistryDeviceContexts(registry.db, registry.box) } : {}) });
     const stopping = new AbortController();
     const running = (async () => {
       while (!stopping.signal.aborted) {

@@ -69,8 +69,8 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let cenc: CencServer | undefined;
   let wmbus: WmbusIntake | undefined;
   try {
-    data = await openDataPlane(config, (message) => log.error(message));
-    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus }).catch(async (e: unknown) => {
+    data = await openDataPlane(config, (message) => log.error(message), { db, box });
+    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics: [data.pipeline.metrics.registry] }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });

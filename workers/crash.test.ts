@@ -13,7 +13,7 @@ import { deviceKey } from '../bus/types.js';
 import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
-import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from './testing.js';
+import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
 
 const DEVICES = 10;
 let dir: string;

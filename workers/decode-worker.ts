@@ -1,16 +1,20 @@
 /**
  * Piscina task: one batch of bus messages (Confluent-framed RawFrame records) → one Native block of
- * readings plus the failures. Messages arrive packed in one transferred ArrayBuffer; the block goes back
- * transferred. A bad message never throws out of the task: it is reported for the dead-letter topic.
+ * readings, the events and state changes, plus the failures. Each frame goes to the decoder of its
+ * `protocol` (workers/decoders.ts). Messages arrive packed in one transferred ArrayBuffer; the block goes
+ * back transferred. A bad message never throws out of the task: it is reported for the dead-letter topic.
  */
 import avsc from 'avsc';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { isDlmsError } from '../decoders/dlms/errors.js';
+import { isCodedError, type DecodeOutput, type DeviceContext, type DeviceProfileRef, type EventRow, type StateChange } from '../decoders/protocol-decoder.js';
 import { avroType, type RawFrame } from '../schemas/avro/index.js';
 import { wireSchemaId } from '../schemas/registry/index.js';
-import { FrameDecoder, type EventRow } from './decode-frame.js';
+import { Decoders } from './decoders.js';
 import { ReadingsBlock } from './readings-block.js';
 import { encodeReadingMessages, type ReadingMessages } from './reading-messages.js';
+
+/** A device's context as a task carries it: the profile by its key in `DecodeTask.profiles` (sent once per task). */
+export type DeviceEntry = Omit<DeviceContext, 'profile'> & { profile: string | null };
 
 export interface DecodeTask {
   /** Message values back to back; `bounds[2i]..bounds[2i+1]` is message i. */
@@ -21,6 +25,13 @@ export interface DecodeTask {
   collectedAtSec: number;
   /** When set, the readings also come back as `hes.readings` messages with this schema id. */
   readingsSchemaId?: number;
+  /**
+   * Registry contexts of the devices whose frames need one (`ProtocolDecoder.needsDevice`), by device
+   * number; null = looked up, the registry has none. Loaded by the pipeline, in process memory only.
+   */
+  devices?: Record<number, DeviceEntry | null>;
+  /** The device profiles those contexts name, by `id@version`. */
+  profiles?: Record<string, DeviceProfileRef>;
 }
 
 export interface DecodeFailure {
@@ -29,22 +40,31 @@ export interface DecodeFailure {
   reason: string;
   errorCode: string | null;
   errorOffset: number | null;
+  /** The frame's device number, when the envelope could be read and named one. */
+  deviceId: number | null;
+  protocol: string | null;
 }
 
 export interface DecodeResult {
   block: Uint8Array;
   readings: number;
-  /** Journal entries as JSONEachRow lines for the `events` table ('' when none). */
+  /** Event rows as JSONEachRow lines for the `events` table ('' when none). */
   events: string;
   eventCount: number;
+  states: StateChange[];
   failures: DecodeFailure[];
   /** With `readingsSchemaId`: one message per reading, in block order. */
   readingMessages?: ReadingMessages;
+  /**
+   * Devices whose frames need a context the task did not carry. Non-empty: the result is incomplete and
+   * is to be discarded; the pipeline loads these contexts and runs the batch again.
+   */
+  missingDevices: number[];
 }
 
 const reader = avroType('raw-frame');
 const resolvers = new Map<number, avsc.Resolver | null>();
-const decoder = new FrameDecoder();
+const decoders = new Decoders();
 
 function readFrame(message: Buffer, schemas: Record<number, string>): RawFrame {
   const id = wireSchemaId(message);
@@ -88,10 +108,28 @@ function stampServerTime(from: number, to: number, ms: number): void {
   serverTimes.fill(ms, from, to);
 }
 
+/** The task's device contexts with their profiles joined, made on first use per device. */
+function deviceContexts(task: DecodeTask): (num: number) => DeviceContext | null | undefined {
+  const made = new Map<number, DeviceContext | null>();
+  return (num) => {
+    let c = made.get(num);
+    if (c !== undefined) return c;
+    const entry = task.devices?.[num];
+    if (entry === undefined) return undefined;
+    c = entry === null ? null : { ...entry, profile: entry.profile === null ? null : task.profiles?.[entry.profile] ?? null };
+    made.set(num, c);
+    return c;
+  };
+}
+
 export default function decodeBatch(task: DecodeTask): DecodeResult {
   const block = emptyBlock(task.buffer.byteLength);
   const failures: DecodeFailure[] = [];
   const events: EventRow[] = [];
+  const states: StateChange[] = [];
+  const out: DecodeOutput = { readings: block, events, states, collectedAtSec: task.collectedAtSec };
+  const device = deviceContexts(task);
+  const missing = new Set<number>();
   const all = Buffer.from(task.buffer);
   let readings = 0;
   for (let i = 0; i < task.bounds.length / 2; i++) {
@@ -100,28 +138,54 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     try {
       frame = readFrame(message, task.writerSchemas);
     } catch (e) {
-      failures.push({ index: i, stage: 'envelope', reason: e instanceof Error ? e.message : String(e), errorCode: null, errorOffset: null });
+      failures.push({ index: i, stage: 'envelope', reason: e instanceof Error ? e.message : String(e), errorCode: null, errorOffset: null, deviceId: null, protocol: null });
       continue;
     }
+    const protocol = frame.protocol ?? 'dlms';
+    const fail = (reason: string, e?: unknown): void => {
+      failures.push({
+        index: i, stage: 'decode', reason, errorCode: isCodedError(e) ? e.code : null, errorOffset: isCodedError(e) && e.offset >= 0 ? e.offset : null,
+        deviceId: frame.deviceId, protocol,
+      });
+    };
+    const decoder = decoders.for(protocol);
+    if (!decoder) {
+      fail(`no decoder for protocol "${protocol}"`);
+      continue;
+    }
+    if (frame.deviceId === null) {
+      fail('frame has no device id (the connector could not bind it to a registered device)');
+      continue;
+    }
+    let context: DeviceContext | null | undefined;
+    if (decoder.needsDevice(frame)) {
+      context = device(frame.deviceId);
+      if (context === undefined) missing.add(frame.deviceId);
+    }
+    // Once a context is missing the batch runs again: only the other missing devices are worth finding.
+    if (missing.size) continue;
     const before = block.count;
     const eventsBefore = events.length;
+    const statesBefore = states.length;
     try {
-      readings += decoder.decode(frame, block, task.collectedAtSec, events);
+      readings += decoder.decode(frame, out, context);
       if (task.readingsSchemaId !== undefined) stampServerTime(before, block.count, frame.receivedAt);
     } catch (e) {
-      block.count = before; // drop the partial frame: a frame is stored whole or not at all
+      // A frame is stored whole or not at all.
+      block.count = before;
       events.length = eventsBefore;
-      failures.push({
-        index: i,
-        stage: 'decode',
-        reason: e instanceof Error ? e.message : String(e),
-        errorCode: isDlmsError(e) ? e.code : null,
-        errorOffset: isDlmsError(e) && e.offset >= 0 ? e.offset : null,
-      });
+      states.length = statesBefore;
+      fail(e instanceof Error ? e.message : String(e), e);
     }
   }
+  if (missing.size) {
+    block.clear();
+    return { block: new Uint8Array(0), readings: 0, events: '', eventCount: 0, states: [], failures: [], missingDevices: [...missing] };
+  }
   const encoded = block.encode();
-  const result: DecodeResult = { block: encoded, readings, events: events.map((e) => JSON.stringify(e)).join('\n'), eventCount: events.length, failures };
+  const result: DecodeResult = {
+    block: encoded, readings, events: events.map((e) => JSON.stringify(e)).join('\n'), eventCount: events.length, states, failures, missingDevices: [],
+  };
   const transfer: ArrayBufferLike[] = [encoded.buffer];
   if (task.readingsSchemaId !== undefined) {
     const m = encodeReadingMessages(block.columns(), serverTimes, task.readingsSchemaId);

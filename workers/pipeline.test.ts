@@ -13,8 +13,9 @@ import { migrate } from '../sinks/clickhouse/migrate.js';
 import { AvroSerde, LocalSchemaStore, type SchemaStore } from '../schemas/registry/index.js';
 import { Topics, type DeadLetter, type RawFrame, type Reading } from '../schemas/avro/index.js';
 import { DecoderPool } from './pool.js';
-import { Pipeline } from './pipeline.js';
-import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from './testing.js';
+import { Pipeline, type DeviceContextSource } from './pipeline.js';
+import type { DeviceContext } from '../decoders/protocol-decoder.js';
+import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
 
 const DEVICES = 12;
 const DAYS = 3;
@@ -31,7 +32,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Good frames for every device-day plus three bad ones: truncated wire, a wrong APDU, not Avro at all. */
+/**
+ * Good frames for every device-day plus four bad ones: truncated wire, a wrong APDU, not Avro at all, and a
+ * frame without a decoding context (its decoder asks for the device's registry context, which names none).
+ */
 async function publish(bus: Bus, store: SchemaStore): Promise<void> {
   const serde = await AvroSerde.create<RawFrame>(store, Topics.rawFrames, 'raw-frame');
   const producer = await bus.producer();
@@ -43,7 +47,10 @@ async function publish(bus: Bus, store: SchemaStore): Promise<void> {
   const wrongApdu = loadProfileFrame(98, dayStart(1));
   // GET-Response-Normal carrying a data-access-result (4 = object-undefined) instead of the buffer.
   wrongApdu.wire = Buffer.from('0001000100100005c401c10104', 'hex');
+  const bare = loadProfileFrame(96, dayStart(1));
+  bare.context = null;
   messages.push(
+    { key: deviceKey(96), value: serde.encode(bare) },
     { key: deviceKey(99), value: serde.encode(truncated) },
     { key: deviceKey(98), value: serde.encode(wrongApdu) },
     { key: deviceKey(97), value: Buffer.from('{"not":"avro"}') },
@@ -52,7 +59,8 @@ async function publish(bus: Bus, store: SchemaStore): Promise<void> {
   await producer.close();
 }
 
-const FRAMES = DEVICES * DAYS + 3;
+const FRAMES = DEVICES * DAYS + 4;
+const DEAD_LETTERS = 4;
 
 /** Runs the pipeline until it has taken every frame and stored every reading; returns the dead letters. */
 async function runUntilStored(pipeline: Pipeline, engine: ClickHouseEngine, bus: Bus, store: SchemaStore, deadLetters: number): Promise<DeadLetter[]> {
@@ -129,7 +137,9 @@ async function assertPublishedReadings(bus: Bus, store: SchemaStore, engine: Cli
 
 function assertDeadLetters(letters: DeadLetter[]): void {
   const byKey = new Map(letters.map((l) => [l.key?.toString(), l]));
-  assert.equal(letters.length, 3, JSON.stringify(letters.map((l) => l.reason)));
+  assert.equal(letters.length, DEAD_LETTERS, JSON.stringify(letters.map((l) => l.reason)));
+  assert.deepEqual([byKey.get('96')!.stage, byKey.get('96')!.deviceId, byKey.get('96')!.protocol], ['decode', 96, 'dlms']);
+  assert.match(byKey.get('96')!.reason, /no decoding context/);
   assert.equal(byKey.get('99')!.stage, 'decode');
   assert.equal(byKey.get('99')!.errorCode, 'DLMS_ERR_LENGTH');
   assert.match(byKey.get('99')!.reason, /rows .* cannot fit|exceeds/);
@@ -137,6 +147,7 @@ function assertDeadLetters(letters: DeadLetter[]): void {
   assert.match(byKey.get('98')!.reason, /expected a GET-Response-Normal/);
   assert.equal(byKey.get('97')!.stage, 'envelope');
   assert.match(byKey.get('97')!.reason, /Confluent wire format/);
+  assert.equal(byKey.get('97')!.deviceId, null);
   assert.equal(byKey.get('97')!.message.toString(), '{"not":"avro"}');
 }
 
@@ -147,8 +158,24 @@ test('embedded: frames on the durable log → pool → chDB exactly once; bad fr
   try {
     await migrate(engine);
     await publish(bus, store);
-    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 7, publishReadings: true });
-    assertDeadLetters(await runUntilStored(pipeline, engine, bus, store, 3));
+    // The registry's view of the devices: asked once for the device whose frame needs it, then cached.
+    const loads: number[][] = [];
+    const cache = new Map<number, DeviceContext | null>();
+    const devices: DeviceContextSource = {
+      cached: (num) => cache.get(num),
+      load: async (nums) => {
+        loads.push(nums);
+        for (const n of nums) cache.set(n, null);
+        return new Map(nums.map((n) => [n, null]));
+      },
+    };
+    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 7, publishReadings: true, devices });
+    assertDeadLetters(await runUntilStored(pipeline, engine, bus, store, DEAD_LETTERS));
+    assert.deepEqual(loads, [[96]]);
+    const errors = await pipeline.metrics.registry.getSingleMetric('hes_pipeline_decode_errors_total')!.get();
+    assert.deepEqual(errors.values.map((v) => [v.labels.stage, v.labels.protocol, v.labels.code, v.value]).sort(), [
+      ['decode', 'dlms', 'DLMS_ERR_LENGTH', 1], ['decode', 'dlms', 'DLMS_ERR_TAG', 1], ['decode', 'dlms', 'DLMS_ERR_VALUE', 1], ['envelope', '', '', 1],
+    ]);
     await assertExactlyOnce(engine);
     await assertPublishedReadings(bus, store, engine);
     assert.equal((await pipeline.metrics.registry.getSingleMetric('hes_pipeline_readings_out_total')!.get()).values[0]!.value, EXPECTED);
@@ -182,7 +209,7 @@ test('Kafka: frames on the mock cluster → pool → @clickhouse/client → chDB
     assert.deepEqual(await migrate(engine), [], 'migrations apply once');
     await publish(bus, store);
     const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 10, publishReadings: true });
-    assertDeadLetters(await runUntilStored(pipeline, engine, bus, store, 3));
+    assertDeadLetters(await runUntilStored(pipeline, engine, bus, store, DEAD_LETTERS));
     await assertExactlyOnce(engine);
     await assertPublishedReadings(bus, store, engine);
   } finally {

@@ -1,16 +1,19 @@
 /**
- * The data plane between bus and ClickHouse: consume raw frames by batch, decode them in the pool,
- * insert the readings as one Native block (and journal entries into `events`), send undecodable frames
- * to the dead-letter topic, and only then let the bus commit. Each insert carries a deduplication token
+ * The data plane between bus and ClickHouse: consume raw frames by batch, decode them in the pool (each
+ * frame by the decoder of its protocol), insert the readings as one Native block (and events into
+ * `events`), hand state changes to the registry, send undecodable frames to the dead-letter topic, and
+ * only then let the bus commit. Each insert carries a deduplication token
  * made of the batch's offset range, so a batch replayed after a crash (stored, not yet committed) is
  * dropped by ClickHouse; the tables' ReplacingMergeTree keys collapse whatever else arrives twice
  * (re-reads of the same interval).
  */
-import { deviceKey, type Batch, type Bus, type BusConsumer, type BusMessage, type BusProducer } from '../bus/types.js';
+import { deviceKey, type Batch, type Bus, type BusConsumer, type BusMessage, type BusProducer, type ConsumedMessage } from '../bus/types.js';
 import { AvroSerde, wireSchemaId, type SchemaStore } from '../schemas/registry/index.js';
 import { Topics, type DeadLetter, type Reading } from '../schemas/avro/index.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
-import type { DecoderPool } from './pool.js';
+import type { DeviceContext, DeviceProfileRef, StateChange } from '../decoders/protocol-decoder.js';
+import type { DeviceEntry } from './decode-worker.js';
+import type { DecoderPool, DecodeExtras } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
 import type { ReadingMessages } from './reading-messages.js';
 
@@ -39,6 +42,24 @@ export interface PipelineOptions {
   publishReadings?: boolean;
   /** Called after a batch is stored and before its offsets are committed. */
   afterStore?: (batch: Batch, token: string) => void | Promise<void>;
+  /**
+   * The registry's contexts of devices whose frames need one (pushes: the device profile, keys). Without
+   * it such frames are dead-lettered for want of a device context.
+   */
+  devices?: DeviceContextSource;
+  /** Where state changes go (the registry's state archives), before the commit. */
+  states?: (changes: StateChange[]) => Promise<void>;
+}
+
+/**
+ * Device contexts by device number (`devices.num`), for the decoder pool: loaded per batch for the
+ * devices whose frames need one and kept in the source's cache, so a batch of known devices costs no query.
+ */
+export interface DeviceContextSource {
+  /** The context at hand without I/O: null = the registry has none, undefined = not loaded. */
+  cached(num: number): DeviceContext | null | undefined;
+  /** Loads these devices' contexts (null for a device the registry does not know). */
+  load(nums: number[]): Promise<Map<number, DeviceContext | null>>;
 }
 
 export class Pipeline {
@@ -86,12 +107,7 @@ export class Pipeline {
     m.framesIn.inc(messages.length);
     m.batchFrames.observe(messages.length);
     await this.loadWriterSchemas(messages.map((x) => x.value));
-    const result = await this.options.pool.decode(
-      messages.map((x) => x.value),
-      this.writerSchemas,
-      Math.floor(Date.now() / 1000),
-      this.readingsSchemaId,
-    );
+    const result = await this.decode(messages);
     const first = messages[0]!.offset;
     const last = messages[messages.length - 1]!.offset;
     const token = `${batch.topic}/${batch.partition}/${first}-${last}`;
@@ -107,6 +123,7 @@ export class Pipeline {
       await this.options.engine.exec(`INSERT INTO events SETTINGS insert_deduplication_token = '${token}' FORMAT JSONEachRow\n${result.events}`);
       m.eventsOut.inc(result.eventCount);
     }
+    if (result.states.length && this.options.states) await this.options.states(result.states);
     if (result.readingMessages) await this.publish(result.readingMessages);
     if (result.failures.length) {
       const now = Date.now();
@@ -114,7 +131,7 @@ export class Pipeline {
         Topics.deadLetters,
         result.failures.map((f) => {
           const original = messages[f.index]!;
-          m.decodeErrors.inc({ stage: f.stage });
+          m.decodeErrors.inc({ stage: f.stage, protocol: f.protocol ?? '', code: f.errorCode ?? '' });
           return {
             key: original.key,
             value: this.deadLetterSerde.encode({
@@ -128,6 +145,8 @@ export class Pipeline {
               errorCode: f.errorCode,
               errorOffset: f.errorOffset,
               failedAt: now,
+              deviceId: f.deviceId,
+              protocol: f.protocol,
             }),
           };
         }),
@@ -135,6 +154,49 @@ export class Pipeline {
     }
     m.lag.set(Math.max(0, batch.highWatermark - last - 1));
     await this.options.afterStore?.(batch, token);
+  }
+
+  /**
+   * One pool task for the batch, with the cached contexts of its devices; when the pool reports devices
+   * whose context it lacked, they are loaded and the batch runs again whole, so what is stored does not
+   * depend on what the cache held (and a replayed batch gives the same block).
+   */
+  private async decode(messages: ConsumedMessage[]) {
+    const source = this.options.devices;
+    const extras: DecodeExtras & { devices: Record<number, DeviceEntry | null>; profiles: Record<string, DeviceProfileRef> } = { devices: {}, profiles: {} };
+    if (this.readingsSchemaId !== undefined) extras.readingsSchemaId = this.readingsSchemaId;
+    const add = (num: number, c: DeviceContext | null): void => {
+      if (c === null) {
+        extras.devices[num] = null;
+        return;
+      }
+      let profile: string | null = null;
+      if (c.profile) {
+        profile = `${c.profile.id}@${c.profile.version}`;
+        extras.profiles[profile] ??= c.profile;
+      }
+      extras.devices[num] = { ...c, profile };
+    };
+    if (source) {
+      let last: Buffer | null = null;
+      for (const { key } of messages) {
+        if (key === null || key === last) continue;
+        last = key;
+        const num = Number(key.toString('latin1'));
+        const c = Number.isSafeInteger(num) ? source.cached(num) : undefined;
+        if (c !== undefined) add(num, c);
+      }
+    }
+    const values = messages.map((x) => x.value);
+    const collectedAtSec = Math.floor(Date.now() / 1000);
+    let result = await this.options.pool.decode(values, this.writerSchemas, collectedAtSec, extras);
+    if (result.missingDevices.length) {
+      const loaded = source ? await source.load(result.missingDevices) : new Map<number, DeviceContext | null>();
+      for (const num of result.missingDevices) add(num, loaded.get(num) ?? null);
+      result = await this.options.pool.decode(values, this.writerSchemas, collectedAtSec, extras);
+      if (result.missingDevices.length) throw new Error(`the decoder pool still lacks the contexts of devices ${result.missingDevices.join(', ')}`);
+    }
+    return result;
   }
 
   /** Sends a batch's readings in requests of PUBLISH_CHUNK messages (Kafka's default limit is 1 MB). */

@@ -7,6 +7,9 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { DecodeResult, DecodeTask } from './decode-worker.js';
 
+/** What a batch may carry besides its messages. */
+export type DecodeExtras = Pick<DecodeTask, 'readingsSchemaId' | 'devices' | 'profiles'>;
+
 export interface DecoderPoolOptions {
   threads?: number;
 }
@@ -26,9 +29,10 @@ export class DecoderPool {
 
   /**
    * Decodes a batch of bus message values; the packed buffer is transferred to the worker. With
-   * `readingsSchemaId` the readings also come back as `hes.readings` messages.
+   * `readingsSchemaId` the readings also come back as `hes.readings` messages; `devices` and `profiles`
+   * are the registry contexts of the devices whose frames need one.
    */
-  decode(values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number, readingsSchemaId?: number): Promise<DecodeResult> {
+  decode(values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number, extras: DecodeExtras = {}): Promise<DecodeResult> {
     let total = 0;
     for (const v of values) total += v.length;
     const buffer = new ArrayBuffer(total);
@@ -41,7 +45,7 @@ export class DecoderPool {
       p += v.length;
       bounds[2 * i + 1] = p;
     });
-    const task: DecodeTask = { buffer, bounds, writerSchemas, collectedAtSec, ...(readingsSchemaId === undefined ? {} : { readingsSchemaId }) };
+    const task: DecodeTask = { buffer, bounds, writerSchemas, collectedAtSec, ...extras };
     return this.piscina.run(task, { transferList: [buffer, bounds.buffer] });
   }
 

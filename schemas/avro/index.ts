@@ -49,6 +49,8 @@ export interface DecodingContext {
   journal?: string | null;
   /** Name of the table of the journal's event codes (decoders/dlms/cosem/event-codes.ts). */
   eventCodes?: string | null;
+  /** Decoding context of a protocol other than DLMS, in its decoder's own form (absent = null). */
+  protocolContext?: Buffer | null;
 }
 
 export interface RawFrame {
@@ -63,6 +65,10 @@ export interface RawFrame {
   receivedAt: number;
   sessionId: string | null;
   context: DecodingContext | null;
+  /** The decoder that takes the frame (workers/decoders.ts); absent when written = `dlms`. */
+  protocol?: string;
+  /** Network metadata by name (LoRaWAN devEui, fPort, ...); absent when written = {}. */
+  meta?: Record<string, string>;
 }
 
 export interface Reading {
@@ -117,6 +123,9 @@ export interface DeadLetter {
   errorCode: string | null;
   errorOffset: number | null;
   failedAt: number;
+  /** Absent in records of older writers = null. */
+  deviceId?: number | null;
+  protocol?: string | null;
 }
 
 /** Quality flag bits of a reading (BRIEF §4 measurement tags). */

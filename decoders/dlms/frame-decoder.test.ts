@@ -1,18 +1,29 @@
 /**
- * The frame decoder beyond the load-profile fast path: plain attribute reads (one value, or a list with
+ * The DLMS decoder of the pool beyond the load-profile fast path: plain attribute reads (one value, or a list with
  * the clock), columns not to store, floats, values the meter lacks, event journals with code names, and the
  * errors that send a frame to the dead letters whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeApdu } from '../decoders/dlms/apdu/index.js';
-import type { GetDataResult } from '../decoders/dlms/apdu/xdlms/common.js';
-import { dateTimeFromUtcMs, encodeDateTime } from '../decoders/dlms/axdr/datetime.js';
-import type { DlmsData } from '../decoders/dlms/axdr/types.js';
-import { isDlmsError } from '../decoders/dlms/errors.js';
-import type { CaptureObject, DecodingContext, RawFrame } from '../schemas/avro/index.js';
-import { Quality } from '../schemas/avro/index.js';
-import { decodeFrames, LOAD_PROFILE_CONTEXT, loadProfileFrame } from './testing.js';
+import { encodeApdu } from './apdu/index.js';
+import type { GetDataResult } from './apdu/xdlms/common.js';
+import { dateTimeFromUtcMs, encodeDateTime } from './axdr/datetime.js';
+import type { DlmsData } from './axdr/types.js';
+import { isDlmsError } from './errors.js';
+import { avroType } from '../../schemas/avro/index.js';
+import { Quality, type CaptureObject, type DecodingContext, type RawFrame } from '../protocol-decoder.js';
+import { recordingOutput } from '../testing.js';
+import { DlmsFrameDecoder } from './frame-decoder.js';
+import { LOAD_PROFILE_CONTEXT, loadProfileFrame } from './samples.js';
+
+/** Frames through the Avro raw-frame schema (the context must encode) and the decoder, as the pool runs them. */
+function decodeFrames(frames: RawFrame[], collectedAtSec?: number) {
+  const type = avroType('raw-frame');
+  const decoder = new DlmsFrameDecoder();
+  const out = recordingOutput(collectedAtSec);
+  for (const f of frames) decoder.decode(type.fromBuffer(type.toBuffer(f)) as RawFrame, out, undefined);
+  return { readings: out.rows, events: out.events };
+}
 
 const T = Date.parse('2025-05-28T12:34:56Z');
 const RECEIVED = Date.parse('2025-05-28T12:35:10Z');

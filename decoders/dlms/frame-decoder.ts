@@ -1,5 +1,6 @@
 /**
- * Raw frame → readings and events, pure. Unwraps the framing (wrapper, HDLC or bare APDU), then:
+ * The DLMS decoder of the pool (decoders/protocol-decoder.ts): raw frame → readings and events, pure.
+ * Unwraps the framing (wrapper, HDLC or bare APDU), then:
  *   - a GET-Response-Normal with a Profile Generic buffer (an array): one reading per (row, register
  *     column), on the fast path that fills columns straight from the bytes; values stay raw integers and
  *     the capture object's scaler is stored beside them (no float rounding in storage);
@@ -8,37 +9,21 @@
  *     (a capture object of class 8, attribute 2) or else the frame's receivedAt;
  *   - an event journal (the context names it): one event per buffer row.
  */
-import { DlmsError } from '../decoders/dlms/errors.js';
-import { decodeWrapperHeader, WRAPPER_HEADER_SIZE } from '../decoders/dlms/wrapper/wpdu.js';
-import { decodeFrame as decodeHdlcFrame } from '../decoders/dlms/hdlc/frame.js';
-import { decodeApdu, describeApdu, type Apdu } from '../decoders/dlms/apdu/index.js';
-import { dataAccessResultName } from '../decoders/dlms/apdu/xdlms/enums.js';
-import type { GetDataResult } from '../decoders/dlms/apdu/xdlms/common.js';
-import { dataToJson, dataToNumber, encodeDataBytes } from '../decoders/dlms/axdr/data.js';
-import { dateTimeToUtcMs } from '../decoders/dlms/axdr/datetime.js';
-import { toHex } from '../decoders/dlms/axdr/writer.js';
-import { eventName } from '../decoders/dlms/cosem/event-codes.js';
-import { parseObis } from '../decoders/dlms/obis.js';
+import { DlmsError } from './errors.js';
+import { decodeWrapperHeader, WRAPPER_HEADER_SIZE } from './wrapper/wpdu.js';
+import { decodeFrame as decodeHdlcFrame } from './hdlc/frame.js';
+import { decodeApdu, describeApdu, type Apdu } from './apdu/index.js';
+import { dataAccessResultName } from './apdu/xdlms/enums.js';
+import type { GetDataResult } from './apdu/xdlms/common.js';
+import { dataToJson, dataToNumber, encodeDataBytes } from './axdr/data.js';
+import { dateTimeToUtcMs } from './axdr/datetime.js';
+import { toHex } from './axdr/writer.js';
+import { eventName } from './cosem/event-codes.js';
+import { parseObis } from './obis.js';
 import {
   compileRowLayout, createProfileRows, dateTimeOf, decodeProfileBuffer, profileRowsFromData, type ProfileRows, type RowLayout,
-} from '../decoders/dlms/cosem/profile-generic.js';
-import { Quality, type RawFrame, type DecodingContext } from '../schemas/avro/index.js';
-import type { ReadingsBlock } from './readings-block.js';
-
-/** A row of the ClickHouse `events` table (schemas/clickhouse/002_events.sql); times in seconds. */
-export interface EventRow {
-  device_id: number;
-  journal: string;
-  ts: number;
-  code: number;
-  name: string;
-  params: string;
-  raw: string;
-  device_tz: number;
-  source: string;
-  collected_at: number;
-  retention_days: number;
-}
+} from './cosem/profile-generic.js';
+import { Quality, type DecodeOutput, type DecodingContext, type DeviceContext, type ProtocolDecoder, type RawFrame, type ReadingsOut } from '../protocol-decoder.js';
 
 /** Clock status bits that make a timestamp doubtful: invalid, doubtful, different base, invalid status. */
 const CLOCK_NOT_NORMAL = 0x0f;
@@ -57,17 +42,19 @@ interface CompiledContext {
 }
 
 /** Decoding state reused across frames of one worker: compiled layouts per capture-object list. */
-export class FrameDecoder {
+export class DlmsFrameDecoder implements ProtocolDecoder {
+  readonly protocol = 'dlms';
   private readonly contexts = new Map<string, CompiledContext>();
-  private block: ReadingsBlock | undefined;
+  private block: ReadingsOut | undefined;
 
-  /**
-   * Appends the readings of `frame` to `block` and its journal entries to `events`; returns how many
-   * readings. Throws DlmsError on bad bytes.
-   */
-  decode(frame: RawFrame, block: ReadingsBlock, collectedAtSec: number, events: EventRow[] = []): number {
-    if (frame.deviceId === null) throw new DlmsError('DLMS_ERR_VALUE', 'frame has no device id');
+  needsDevice(frame: RawFrame): boolean {
+    return frame.context === null;
+  }
+
+  /** Appends the frame's readings and journal entries to `out`; returns how many readings. Throws DlmsError on bad bytes. */
+  decode(frame: RawFrame, out: DecodeOutput, _device?: DeviceContext | null): number {
     if (!frame.context) throw new DlmsError('DLMS_ERR_VALUE', 'frame has no decoding context (capture objects)');
+    const { readings: block, collectedAtSec, events } = out;
     if (block !== this.block) {
       this.contexts.clear();
       this.block = block;
@@ -75,10 +62,10 @@ export class FrameDecoder {
     const apdu = unwrap(frame);
     // The hot path: a Profile Generic buffer (GET-Response-Normal, data, array).
     const buffer = apdu[0] === 0xc4 && apdu[1] === 0x01 && apdu[3] === 0x00 && apdu[4] === 0x01;
-    if (!buffer || frame.context.journal) return this.decodeOther(frame, frame.deviceId, frame.context, apdu, block, collectedAtSec, events);
+    if (!buffer || frame.context.journal) return this.decodeOther(frame, frame.deviceId!, frame.context, apdu, block, collectedAtSec, events);
     const ctx = this.compile(frame.context, block);
     const rows = decodeProfileBuffer(ctx.layout, apdu, 4, apdu.length, ctx.rows);
-    const { deviceId } = frame;
+    const deviceId = frame.deviceId!; // the pool passes frames with a device only
     const tz = frame.context.deviceTzMinutes ?? 0;
     const retention = frame.context.retentionDays;
     let added = 0;
@@ -99,7 +86,7 @@ export class FrameDecoder {
   }
 
   /** Event journals, single values and GET-With-List answers: few values per frame, decoded generically. */
-  private decodeOther(frame: RawFrame, deviceId: number, context: DecodingContext, apdu: Uint8Array, block: ReadingsBlock, collectedAtSec: number, events: EventRow[]): number {
+  private decodeOther(frame: RawFrame, deviceId: number, context: DecodingContext, apdu: Uint8Array, block: ReadingsOut, collectedAtSec: number, events: DecodeOutput['events']): number {
     const a = decodeApdu(apdu);
     const objects = context.captureObjects;
     const tz = context.deviceTzMinutes;
@@ -165,7 +152,7 @@ export class FrameDecoder {
     return added;
   }
 
-  private compile(context: DecodingContext, block: ReadingsBlock): CompiledContext {
+  private compile(context: DecodingContext, block: ReadingsOut): CompiledContext {
     const key = context.archive + '|' + context.source + '|' + context.deviceTzMinutes + '|' + context.captureObjects.map((o) => `${o.classId}/${o.obis}/${o.attribute}/${o.scaler}/${o.unit}/${o.tariff}/${o.readingType}/${o.store}`).join(',');
     let c = this.contexts.get(key);
     if (c) return c;
@@ -243,6 +230,6 @@ export function unwrap(frame: RawFrame): Uint8Array {
       return info.subarray(3);
     }
     default:
-      throw new DlmsError('DLMS_ERR_VALUE', `${frame.framing} frames are not decoded by the DLMS pool`);
+      throw new DlmsError('DLMS_ERR_VALUE', `${frame.framing} frames are not decoded by the DLMS decoder`);
   }
 }

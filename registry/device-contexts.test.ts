@@ -1,0 +1,50 @@
+/** Device contexts for the decoder pool on both engines: profile, protocol, opened secrets, cache and expiry. */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { ENGINES, openTestDb, type TestDb } from './testing.js';
+import { createDevice, createProject, ProtocolStore, saveChannel } from './project-data.js';
+import { SecretBox } from './crypto.js';
+import * as crud from './crud.js';
+import { commLineSpec } from './specs.js';
+import { RegistryDeviceContexts } from './device-contexts.js';
+
+for (const engine of ENGINES) {
+  describe(`registry device contexts (${engine})`, () => {
+    let t: TestDb;
+    const box = new SecretBox(randomBytes(32));
+    before(async () => {
+      t = await openTestDb(engine);
+    });
+    after(() => t.drop());
+
+    it('loads the device, its comm line of highest priority, the profile and the opened secrets; caches them until they expire', async () => {
+      const p = String((await createProject(t.db, { name: 'contexts' }, null)).id);
+      const protocols = new ProtocolStore(t.db, box);
+      const proto = await protocols.create(p, { name: 'hls', kind: 'DLMS', settings: { authentication: 'high', encryptionKey: '000102030405060708090A0B0C0D0E0F' } });
+      const other = await protocols.create(p, { name: 'plain', kind: 'DLMS', settings: {} });
+      const channel = await saveChannel(t.db, p, null, { name: 'tcp', kind: 'TCP', settings: { host: '127.0.0.1', port: 4059 } });
+      const device = await createDevice(t.db, p, { serialNumber: 'M-1', type: 'CE308' });
+      const bare = await createDevice(t.db, p, { serialNumber: 'M-2', type: 'CE308' });
+      await crud.insert(t.db, commLineSpec, p, { deviceId: device.id, channelId: channel.id, protocolId: other.id, profileId: 'DL_IDIS', priority: 1 });
+      await crud.insert(t.db, commLineSpec, p, { deviceId: device.id, channelId: channel.id, protocolId: proto.id, profileId: 'DL_CE_308', priority: 5 });
+      const nums = (await t.db.query<{ num: number }>('SELECT num FROM devices WHERE id = ANY($1::uuid[]) ORDER BY serial_number', [[device.id, bare.id]])).rows.map((r) => Number(r.num));
+      let now = 1_000_000;
+      const contexts = new RegistryDeviceContexts(t.db, box, { ttlMs: 60_000, now: () => now });
+      assert.equal(contexts.cached(nums[0]!), undefined);
+      const got = await contexts.load([...nums, 999_999_999]);
+      const c = got.get(nums[0]!)!;
+      assert.deepEqual([c.num, c.serial, c.projectId, c.profile?.id, c.protocol?.kind, c.protocol?.settings.authentication], [nums[0], 'M-1', p, 'DL_CE_308', 'DLMS', 'high']);
+      assert.deepEqual(c.secrets, { encryptionKey: '000102030405060708090A0B0C0D0E0F' });
+      assert.equal(c.protocol?.settings.encryptionKey, undefined, 'secrets never in the settings');
+      assert.match(c.profile!.version, /^[0-9a-f]{16}$/);
+      assert.ok(Array.isArray((c.profile!.body as { deviceTypes?: unknown }).deviceTypes));
+      // A device without a comm line has a context without profile or protocol; an unknown number has none.
+      assert.deepEqual([got.get(nums[1]!)?.profile, got.get(nums[1]!)?.protocol, got.get(999_999_999)], [null, null, null]);
+      assert.equal(contexts.cached(nums[0]!), c);
+      assert.equal(contexts.cached(999_999_999), null);
+      now += 60_001;
+      assert.equal(contexts.cached(nums[0]!), undefined, 'expired: loaded again');
+    });
+  });
+}

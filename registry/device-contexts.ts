@@ -1,0 +1,99 @@
+/**
+ * The registry's side of the decoder pool's device contexts (workers/pipeline.ts `DeviceContextSource`):
+ * for a device number, the device, its comm line's device profile and protocol with the protocol's secrets
+ * opened. Protocol-agnostic: each decoder reads its own section of the profile and its own secrets. Loaded
+ * in one query per batch for the devices whose frames need a context, kept for `ttlMs` (edits of keys or
+ * profiles apply after that) and at most `maxEntries` devices (the oldest loaded goes first).
+ *
+ * A device's comm line is its enabled one of highest priority (as the scheduler reads it first).
+ */
+import { createHash } from 'node:crypto';
+import type { DeviceContext, DeviceProfileRef } from '../decoders/protocol-decoder.js';
+import type { SecretBox } from './crypto.js';
+import type { Db } from './db.js';
+import { ProtocolStore } from './project-data.js';
+
+export interface RegistryDeviceContextsOptions {
+  /** How long a loaded context is used (default 60 s). */
+  ttlMs?: number;
+  /** Devices kept at most (default 200,000). */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+interface Row {
+  num: number;
+  serial: string;
+  projectId: string;
+  profileId: string | null;
+  profileBody: Record<string, unknown> | null;
+  protocolId: string | null;
+  protocolKind: string | null;
+  protocolSettings: Record<string, unknown> | null;
+  secretsEnc: string | null;
+}
+
+export class RegistryDeviceContexts {
+  readonly #protocols: ProtocolStore;
+  readonly #entries = new Map<number, { at: number; context: DeviceContext | null }>();
+  readonly #ttlMs: number;
+  readonly #max: number;
+  readonly #now: () => number;
+
+  constructor(private readonly db: Db, box: SecretBox, o: RegistryDeviceContextsOptions = {}) {
+    this.#protocols = new ProtocolStore(db, box);
+    this.#ttlMs = o.ttlMs ?? 60_000;
+    this.#max = o.maxEntries ?? 200_000;
+    this.#now = o.now ?? Date.now;
+  }
+
+  cached(num: number): DeviceContext | null | undefined {
+    const e = this.#entries.get(num);
+    if (!e) return undefined;
+    if (this.#now() - e.at > this.#ttlMs) {
+      this.#entries.delete(num);
+      return undefined;
+    }
+    return e.context;
+  }
+
+  async load(nums: number[]): Promise<Map<number, DeviceContext | null>> {
+    const q = await this.db.query<Row>(
+      `SELECT d.num, d.serial_number AS serial, d.project_id AS "projectId", cl.profile_id AS "profileId", dp.body AS "profileBody",
+              p.id AS "protocolId", p.kind AS "protocolKind", p.settings AS "protocolSettings", p.secrets_enc AS "secretsEnc"
+         FROM devices d
+         LEFT JOIN LATERAL (SELECT c.profile_id, c.protocol_id FROM comm_lines c WHERE c.device_id = d.id AND c.enabled
+                             ORDER BY c.priority DESC, c.id LIMIT 1) cl ON true
+         LEFT JOIN protocols p ON p.id = cl.protocol_id
+         LEFT JOIN device_profiles dp ON dp.id = cl.profile_id
+        WHERE d.num = ANY($1::bigint[]) AND d.status <> 'REMOVED'`,
+      [nums],
+    );
+    const profiles = new Map<string, DeviceProfileRef>();
+    const found = new Map<number, DeviceContext | null>(nums.map((n) => [n, null]));
+    for (const r of q.rows) {
+      let profile: DeviceProfileRef | null = null;
+      if (r.profileId && r.profileBody) {
+        profile = profiles.get(r.profileId) ?? null;
+        if (!profile) {
+          const version = createHash('sha256').update(JSON.stringify(r.profileBody)).digest('hex').slice(0, 16);
+          profile = { id: r.profileId, version, body: r.profileBody };
+          profiles.set(r.profileId, profile);
+        }
+      }
+      found.set(Number(r.num), {
+        num: Number(r.num), serial: r.serial, projectId: r.projectId, profile,
+        protocol: r.protocolKind ? { kind: r.protocolKind, settings: r.protocolSettings ?? {} } : null,
+        secrets: r.protocolId ? this.#protocols.secrets({ id: r.protocolId, secretsEnc: r.secretsEnc }) : {},
+        overrides: {},
+      });
+    }
+    const at = this.#now();
+    for (const [num, context] of found) {
+      this.#entries.delete(num);
+      if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+      this.#entries.set(num, { at, context });
+    }
+    return found;
+  }
+}

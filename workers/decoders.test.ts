@@ -1,0 +1,67 @@
+/**
+ * The pool picks a frame's decoder by its `protocol`: records written before the field existed read as DLMS,
+ * an unknown protocol and a frame with no device are dead-lettered with the reason, and a decoder that needs
+ * the device's registry context gets it from the task (or the task says which devices it lacked).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import avsc from 'avsc';
+import { avroType, type RawFrame } from '../schemas/avro/index.js';
+import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
+import { DecoderPool } from './pool.js';
+import { protocols } from './decoders.js';
+
+/** The raw-frame schema as first registered (no `protocol`, `meta`, `protocolContext`). */
+const V1_TEXT = readFileSync(new URL('./fixtures/raw-frame-v1.avsc', import.meta.url), 'utf8');
+const v1 = avsc.Type.forSchema(JSON.parse(V1_TEXT) as avsc.Schema);
+const current = avroType('raw-frame');
+
+/** Confluent wire format: magic 0, schema id, Avro body. */
+function framed(id: number, body: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(id, 1);
+  return Buffer.concat([head, body]);
+}
+
+let pool: DecoderPool;
+before(() => {
+  pool = new DecoderPool({ threads: 1 });
+});
+after(() => pool.close());
+
+test('a record of the first raw-frame schema is read with the current one and decoded as DLMS', async () => {
+  const frame = loadProfileFrame(5, dayStart(2));
+  const { protocol: _p, meta: _m, ...old } = frame;
+  const message = framed(1, v1.toBuffer({ ...old, context: { ...old.context!, captureObjects: old.context!.captureObjects.map(({ store: _s, ...o }) => o) } }));
+  const r = await pool.decode([message], { 1: V1_TEXT }, 1_700_000_000);
+  assert.deepEqual(r.failures, []);
+  assert.equal(r.readings, READINGS_PER_FRAME);
+  // The evolved schema reads the old bytes with the defaults.
+  const read = current.fromBuffer(message.subarray(5), current.createResolver(v1)) as RawFrame;
+  assert.deepEqual([read.protocol, read.meta, read.context?.protocolContext], ['dlms', {}, null]);
+  assert.deepEqual(protocols, ['dlms']);
+});
+
+test('unknown protocol, no device: dead letters naming the reason, the device and the protocol', async () => {
+  const schemas = { 2: JSON.stringify(current.schema()) };
+  const other: RawFrame = { ...loadProfileFrame(6, dayStart(2)), protocol: 'zigbee' };
+  const unbound: RawFrame = { ...loadProfileFrame(7, dayStart(2)), deviceId: null };
+  const r = await pool.decode([framed(2, current.toBuffer(other)), framed(2, current.toBuffer(unbound))], schemas, 1_700_000_000);
+  assert.equal(r.readings, 0);
+  assert.deepEqual(r.failures.map((f) => [f.index, f.stage, f.deviceId, f.protocol]), [[0, 'decode', 6, 'zigbee'], [1, 'decode', null, 'dlms']]);
+  assert.match(r.failures[0]!.reason, /no decoder for protocol "zigbee"/);
+  assert.match(r.failures[1]!.reason, /no device id/);
+});
+
+test('a frame whose decoder needs the device context: the task names the devices it lacked, then decodes with them', async () => {
+  const schemas = { 2: JSON.stringify(current.schema()) };
+  const good = framed(2, current.toBuffer(loadProfileFrame(8, dayStart(2))));
+  const push = framed(2, current.toBuffer({ ...loadProfileFrame(9, dayStart(2)), context: null }));
+  const first = await pool.decode([good, push, push], schemas, 1_700_000_000);
+  assert.deepEqual([first.missingDevices, first.readings, first.failures], [[9], 0, []]);
+  const second = await pool.decode([good, push, push], schemas, 1_700_000_000, { devices: { 9: null } });
+  assert.deepEqual(second.missingDevices, []);
+  assert.equal(second.readings, READINGS_PER_FRAME);
+  assert.deepEqual(second.failures.map((f) => [f.index, f.deviceId]), [[1, 9], [2, 9]]);
+});
