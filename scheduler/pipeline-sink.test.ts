@@ -70,7 +70,7 @@ test('pushes go to the raw-frame topic keyed by the device number, with their fr
     const second = got.find((g) => g.frame.framing === 'HDLC')?.frame;
     assert.deepEqual(
       { ...first!, frameId: typeof first!.frameId, wire: [...first!.wire] },
-      { frameId: 'string', wire: [...wpdu], framing: 'WRAPPER', direction: 'UPLINK', deviceId: num, commLineId: null, connector: 'cenc', receivedAt: frame.receivedAt, sessionId: null, context: null },
+      { frameId: 'string', wire: [...wpdu], framing: 'WRAPPER', direction: 'UPLINK', deviceId: num, commLineId: null, connector: 'cenc', receivedAt: frame.receivedAt, sessionId: null, context: null, protocol: 'dlms', meta: {} },
     );
     assert.deepEqual([...second!.wire], [0x7e, 0xa0, 0x7e]);
     assert.notEqual(first!.frameId, second!.frameId);

@@ -40,7 +40,7 @@ export class PipelineSink implements ReadingSink {
       value: this.serde.encode({
         frameId: f.frameId, wire: Buffer.from(f.apdu.buffer, f.apdu.byteOffset, f.apdu.byteLength), framing: f.protocol === 'mbus' ? 'MBUS' : 'APDU',
         direction: 'UPLINK', deviceId: device.num, commLineId: null, connector: f.protocol === 'mbus' ? 'mbus-tcp' : 'tcp', receivedAt: f.receivedAt,
-        sessionId: f.sessionId, context: f.context,
+        sessionId: f.sessionId, context: f.context, protocol: f.protocol === 'mbus' ? 'mbus' : 'dlms',
       }),
       timestamp: f.receivedAt,
     })));
@@ -104,6 +104,7 @@ export class PipelineSink implements ReadingSink {
           frameId: randomUUID(), wire: Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength),
           framing: f.framing === 'hdlc' ? 'HDLC' : f.framing === 'mbus' ? 'MBUS' : 'WRAPPER',
           direction: f.direction === 'rx' ? 'UPLINK' : 'DOWNLINK', deviceId: num, commLineId: null, connector, receivedAt: f.receivedAt, sessionId, context: null,
+          protocol: f.framing === 'mbus' ? 'mbus' : 'dlms',
         }),
         timestamp: f.receivedAt,
       });
