@@ -89,12 +89,19 @@ for (const engine of ENGINES) {
       clock = utc('2025-06-01T00:01:00Z');
       await tasks.setSchedule(t.db, pid, String(task.id), true, clock);
       const fleet = new FakeFleet(now);
-      for (const s of serials) fleet.meter(s).collectMs = 30;
+      // Slow enough that the crash comes before all six are read however loaded the machine is.
+      for (const s of serials) fleet.meter(s).collectMs = 400;
       clock = utc('2025-06-01T01:07:00Z'); // four firings missed (00:15 … 01:00)
       const a = make(fleet, { instanceId: 'crashing', deviceConcurrency: 1 });
       assert.equal(await a.fireDue(), 1);
       await a.tick();
-      await new Promise((r) => setTimeout(r, 100)); // a few devices done
+      // Crash once a device's result is written (waiting a fixed time failed on a loaded machine).
+      const launchId = (await tasks.listLaunches(t.db, pid, String(task.id), 10, 0)).items[0].id;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+        const written = await t.db.query(`SELECT 1 FROM launch_devices WHERE launch_id = $1 AND result <> 'pending' LIMIT 1`, [launchId]);
+        if (written.rows.length) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
       a.crash();
       await new Promise((r) => setTimeout(r, 50));
       const before = (await tasks.listLaunches(t.db, pid, String(task.id), 10, 0)).items[0];
