@@ -75,6 +75,7 @@ for (const engine of ENGINES) {
       assert.match(String(ws.getCell(2, 13).value), /канал связи тип: must be TCP/);
       // Without Accept: xlsx the same answer comes as JSON with every error.
       const json = await h.call('Operator', { method: 'POST', url: `${base}/devices/import`, headers: { 'content-type': XLSX }, payload: file });
+      assert.equal(json.statusCode, 422, json.body);
       assert.ok(json.json().errors.length >= 8);
       assert.deepEqual(Object.keys(json.json().errors[0]).sort(), ['column', 'message', 'row']);
       const missing = await workbook([]);
