@@ -68,6 +68,7 @@ const taskProperties = {
 };
 /** Objects of the appendix 1 format; properties other tools add are kept. */
 const appendix1 = (properties: Schema) => ({ type: 'object', additionalProperties: true, properties });
+const configCounts = record({ channels: int, protocols: int, groups: int, devices: int, commLines: int });
 const settingsText = { ...str, description: 'JSON object as text: setting name (e.g. CHAN_TYPE_TCP_OP_IP_PORT) → value as a string' };
 const launchResults = ['pending', 'absent', 'error', 'partial', 'success', 'cancelled-by-schedule', 'cancelled-by-user'];
 
@@ -160,13 +161,33 @@ export const components: Record<string, Schema> = {
     errorWorkbookUrl: str,
     error: { type: 'object', properties: { code: str, message: str } },
   }, ['finishedAt', 'result', 'errorCount', 'errors', 'errorWorkbookUrl', 'error']),
-  ConfigCounts: record({ channels: int, protocols: int, groups: int, devices: int, commLines: int }, [], 'rows created or updated'),
+  ConfigImport: record({ created: configCounts, updated: configCounts, unchanged: configCounts }, [], 'rows per section the import created, changed, or found as the file describes them'),
+  SealedConfiguration: record({
+    Sealed: record({
+      format: { ...str, enum: ['hes-config-scrypt-aes256gcm-v1'] },
+      kdf: record({ name: { ...str, enum: ['scrypt'] }, N: int, r: int, p: int, salt: { ...str, description: 'base64' } }),
+      iv: { ...str, description: 'base64, 12 bytes' }, tag: { ...str, description: 'base64, the GCM tag' },
+      ciphertext: { ...str, description: 'base64: the Configuration as UTF-8 JSON, secrets as { "value": … }; associated data: the format name' },
+    }),
+  }, [], 'A configuration sealed with a passphrase (docs/security.md "Secret export")'),
   Configuration: {
-    type: 'object', additionalProperties: true, description: 'Full configuration in the format of seed 003 appendix 1 (includes secrets)',
+    type: 'object', additionalProperties: true, description: 'Full configuration in the format of seed 003 appendix 1; protocol secrets in Secrets (placeholders unless asked for)',
     properties: {
       Meta: { type: 'object', additionalProperties: true, properties: { AppName: str, AppVersion: str, SchemaVersion: { ...str, enum: ['v1'] }, Created: time } },
       Channels: { type: 'array', items: appendix1({ Id: id, Name: str, Type: { ...str, description: 'CHAN_TYPE_TCP, ...' }, IsExclusive: bool, Settings: settingsText }) },
-      Protocols: { type: 'array', items: appendix1({ Id: id, Name: str, Type: { ...str, description: 'PROTO_DLMS, ...' }, Settings: settingsText }) },
+      Protocols: {
+        type: 'array',
+        items: appendix1({
+          Id: id, Name: str, Type: { ...str, description: 'PROTO_DLMS, ...' }, Settings: settingsText,
+          Secrets: {
+            type: 'object', description: 'secret name (DLMS_PASSWORD, DLMS_AUTHENTICATION_KEY, …) → { "secretsSet": true } (a re-import keeps the stored value), { "wrapped": "A256KW:<base64>" | "A256KWP:<base64>" } (under the transport key) or { "value": … } (inside a sealed file)',
+            additionalProperties: {
+              type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+              properties: { secretsSet: { type: 'boolean', enum: [true] }, wrapped: str, value: str },
+            },
+          },
+        }),
+      },
       Groups: {
         type: 'array',
         items: appendix1({

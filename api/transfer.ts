@@ -2,14 +2,64 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Row } from '../registry/db.js';
 import { exportDevices, importDevices, template, type ImportProgress, type ImportResult } from '../registry/device-xlsx.js';
-import { exportConfig, importConfig } from '../registry/config-json.js';
+import { exportConfig, importConfig, type SecretsInFile } from '../registry/config-json.js';
 import { RegistryError } from '../registry/errors.js';
+import { PASSPHRASE_HEADER, TRANSPORT_KEY_HEADER, checkPassphrase, isSealed, openSealed, sealFile, transportKey } from '../registry/secret-transport.js';
 import { audit, projectIdOf, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { ERRORS_SHOWN, ImportJobs, type ImportJob } from './import-jobs.js';
 import { download, ref } from './schemas.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+const secretsQuery = {
+  type: 'object', additionalProperties: false,
+  properties: {
+    secrets: {
+      type: 'string', enum: ['placeholder', 'include'], default: 'placeholder',
+      description: `placeholder: each secret set is marked, not written (a re-import keeps the stored one); include: needs Export.Secrets and the ${TRANSPORT_KEY_HEADER} header (secrets wrapped under it) or, for the JSON configuration, ${PASSPHRASE_HEADER} (the whole file sealed); audited`,
+    },
+  },
+} as const;
+const secretHeaders = {
+  type: 'object',
+  properties: {
+    [TRANSPORT_KEY_HEADER]: { type: 'string', description: 'AES-256 transport key, 64 hex digits: secrets are exported wrapped under it (RFC 3394 / RFC 5649), and wrapped secrets of an imported file are unwrapped with it' },
+    [PASSPHRASE_HEADER]: { type: 'string', description: 'JSON configuration only: the passphrase the whole file is sealed with (scrypt + AES-256-GCM), on export and import' },
+  },
+} as const;
+const header = (req: FastifyRequest, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/**
+ * What an export does with secrets. Placeholders unless the request asks for them; then the caller needs
+ * Export.Secrets (a refusal is a security event) and a transport key, or a passphrase for a sealed JSON file.
+ */
+async function exportedSecrets(req: FastifyRequest, format: 'json' | 'xlsx'): Promise<{ mode: SecretsInFile; passphrase?: string }> {
+  if ((req.query as { secrets?: string }).secrets !== 'include') return { mode: { kind: 'placeholder' } };
+  if (!req.identity?.permissions.has('Export.Secrets')) {
+    await audit(req, 'security', 'SSET_SECRETS_EXPORT_REFUSED', { format }, projectIdOf(req), 'warning');
+    throw new RegistryError('FORBIDDEN', 'permission required: Export.Secrets', 403, 'querystring.secrets');
+  }
+  const key = header(req, TRANSPORT_KEY_HEADER);
+  const passphrase = header(req, PASSPHRASE_HEADER);
+  if (key !== undefined && passphrase !== undefined) throw new RegistryError('VALIDATION_ERROR', `send ${TRANSPORT_KEY_HEADER} or ${PASSPHRASE_HEADER}, not both`, 400, `headers.${PASSPHRASE_HEADER}`);
+  if (key !== undefined) return { mode: { kind: 'wrap', key: transportKey(key) } };
+  if (passphrase !== undefined && format === 'json') return { mode: { kind: 'clear' }, passphrase: checkPassphrase(passphrase) };
+  throw new RegistryError('TRANSPORT_KEY_REQUIRED', `secrets leave only wrapped: send ${TRANSPORT_KEY_HEADER}${format === 'json' ? ` or ${PASSPHRASE_HEADER}` : ''}`, 400, `headers.${TRANSPORT_KEY_HEADER}`);
+}
+
+/** Secrets that left: who (the event's user) and how many. */
+const auditSecretExport = (req: FastifyRequest, format: 'json' | 'xlsx', protection: 'key-wrap' | 'passphrase', secrets: number) =>
+  audit(req, 'security', 'SSET_SECRETS_EXPORT', { format, protection, secrets }, projectIdOf(req), 'warning');
+
+/** The transport key of an import, when the request gives one (needed only if the file holds wrapped secrets). */
+const importKey = (req: FastifyRequest): Buffer | undefined => {
+  const key = header(req, TRANSPORT_KEY_HEADER);
+  return key === undefined ? undefined : transportKey(key);
+};
 
 export function transferRoutes(app: FastifyInstance): void {
   const { db, box } = app.registry;
@@ -135,18 +185,29 @@ export function transferRoutes(app: FastifyInstance): void {
 
   app.get('/projects/:projectId/config', {
     config: { access: ['Read.Devices', 'Read.ChannelSettings', 'Read.ProtocolSettings', 'Read.DeviceCommline'] },
-    schema: { tags: ['import/export'], summary: 'Full configuration (channels, protocols, groups, devices, comm lines) in the JSON format of seed 003 appendix 1; includes secrets', params: projectParams,
-      response: { 200: ref('Configuration') },
+    schema: {
+      tags: ['import/export'], params: projectParams, querystring: secretsQuery, headers: secretHeaders,
+      summary: 'Full configuration (channels, protocols, groups, devices, comm lines) in the JSON format of seed 003 appendix 1; secrets as placeholders unless asked for (then wrapped, or the file sealed)',
+      response: { 200: { anyOf: [ref('Configuration'), ref('SealedConfiguration')] } },
     },
-  }, (req) => exportConfig(db, box, projectIdOf(req)));
+  }, async (req) => {
+    const { mode, passphrase } = await exportedSecrets(req, 'json');
+    const { doc, secrets } = await exportConfig(db, box, projectIdOf(req), { secrets: mode });
+    if (mode.kind === 'placeholder') return doc;
+    await auditSecretExport(req, 'json', passphrase === undefined ? 'key-wrap' : 'passphrase', secrets);
+    return passphrase === undefined ? doc : sealFile(passphrase, doc);
+  });
 
   app.post('/projects/:projectId/config', {
     config: { access: ['Write.Devices', 'Write.ChannelSettings', 'Write.ProtocolSettings', 'Write.DeviceCommline'] },
-    schema: { tags: ['import/export'], summary: 'Import a JSON configuration (appendix 1): upsert by Id, then by name; all or nothing', params: projectParams, body: { type: 'object' },
-      response: { 200: ref('ConfigCounts', 'Imported') },
+    schema: {
+      tags: ['import/export'], params: projectParams, body: { type: 'object' }, headers: secretHeaders,
+      summary: 'Import a JSON configuration (appendix 1, or a sealed one with its passphrase): upsert by Id, then by name; placeholders keep stored secrets, wrapped ones need the transport key; all or nothing',
+      response: { 200: ref('ConfigImport', 'Imported') },
     },
   }, async (req) => {
-    const counts = await importConfig(db, box, projectIdOf(req), req.body as Row);
+    const body = isSealed(req.body) ? openSealed(req.body, header(req, PASSPHRASE_HEADER)) : req.body;
+    const counts = await importConfig(db, box, projectIdOf(req), body as Row, { transportKey: importKey(req) });
     await audit(req, 'general', 'SET_DEVICE_IMPORT', { format: 'json', ...counts }, projectIdOf(req));
     return counts;
   });

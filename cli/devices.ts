@@ -15,7 +15,7 @@ const usage = [
   '  template FILE.xlsx            write the import template',
   '  import FILE.xlsx [--update]   import devices; on bad cells writes FILE.errors.xlsx and imports nothing',
   '  export FILE.xlsx              export devices with a TCP channel and a DLMS protocol',
-  '  config-export FILE.json       full configuration (seed 003 appendix 1)',
+  '  config-export FILE.json       full configuration (seed 003 appendix 1), secrets as placeholders',
   '  config-import FILE.json       import a full configuration',
   ...registryHelp, '',
 ].join('\n');
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
         writeFileSync(file, await exportDevices(db, box, projectId));
         return 0;
       case 'config-export':
-        writeFileSync(file, JSON.stringify(await exportConfig(db, box, projectId), null, 2) + '\n');
+        writeFileSync(file, JSON.stringify((await exportConfig(db, box, projectId)).doc, null, 2) + '\n');
         return 0;
       case 'config-import': {
         const counts = await importConfig(db, box, projectId, JSON.parse(readFileSync(file, 'utf8')));
