@@ -4,7 +4,7 @@ import type { Row } from '../registry/db.js';
 import { exportDevices, importDevices, template, type ImportProgress, type ImportResult } from '../registry/device-xlsx.js';
 import { exportConfig, importConfig, type SecretsInFile } from '../registry/config-json.js';
 import { RegistryError } from '../registry/errors.js';
-import { PASSPHRASE_HEADER, TRANSPORT_KEY_HEADER, checkPassphrase, isSealed, openSealed, sealFile, transportKey } from '../registry/secret-transport.js';
+import { PASSPHRASE_HEADER, SECRET_PLACEHOLDER, TRANSPORT_KEY_HEADER, checkPassphrase, isSealed, openSealed, sealFile, transportKey } from '../registry/secret-transport.js';
 import { audit, projectIdOf, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { ERRORS_SHOWN, ImportJobs, type ImportJob } from './import-jobs.js';
@@ -76,10 +76,11 @@ export function transferRoutes(app: FastifyInstance): void {
   /** Runs an import; a file exceljs cannot read is UNREADABLE_FILE (400), registry errors propagate. */
   const runImport = async (req: FastifyRequest, update: boolean, onProgress?: (p: Readonly<ImportProgress>) => void): Promise<ImportResult> => {
     if (!Buffer.isBuffer(req.body)) throw new RegistryError('UNSUPPORTED_MEDIA_TYPE', `send the file as ${XLSX}`, 415, 'body');
+    const transportKey = importKey(req);
     let phase = 'reading';
     try {
       return await importDevices(db, box, projectIdOf(req), req.body, {
-        update,
+        update, transportKey,
         onProgress: (p) => {
           phase = p.phase;
           onProgress?.(p);
@@ -99,7 +100,7 @@ export function transferRoutes(app: FastifyInstance): void {
   app.post('/projects/:projectId/devices/import', {
     config: { access: importAccess },
     schema: {
-      tags: ['import/export'], params: projectParams, querystring: updateQuery,
+      tags: ['import/export'], params: projectParams, querystring: updateQuery, headers: { type: 'object', properties: { [TRANSPORT_KEY_HEADER]: secretHeaders.properties[TRANSPORT_KEY_HEADER] } },
       summary: 'Import devices from XLSX (body: the file) and answer when done. All or nothing: on any bad cell, 422 with the workbook marking every bad cell',
       response: {
         200: ref('ImportSummary', 'Imported'),
@@ -137,7 +138,7 @@ export function transferRoutes(app: FastifyInstance): void {
   app.post('/projects/:projectId/devices/import-jobs', {
     config: { access: importAccess },
     schema: {
-      tags: ['import/export'], params: projectParams, querystring: updateQuery,
+      tags: ['import/export'], params: projectParams, querystring: updateQuery, headers: { type: 'object', properties: { [TRANSPORT_KEY_HEADER]: secretHeaders.properties[TRANSPORT_KEY_HEADER] } },
       summary: 'Start importing devices from XLSX (body: the file) in the background; answers 202 with the job to poll. One running import per project (409 IMPORT_RUNNING)',
       response: { 202: ref('ImportJob', 'Started; Location names the job') },
     },
@@ -178,10 +179,17 @@ export function transferRoutes(app: FastifyInstance): void {
 
   app.get('/projects/:projectId/devices/export', {
     config: { access: ['Read.Devices', 'Read.ChannelSettings', 'Read.ProtocolSettings', 'Read.DeviceCommline'] },
-    schema: { tags: ['import/export'], summary: 'Devices with a TCP channel and a DLMS protocol as XLSX (the import layout; includes protocol passwords)', params: projectParams,
+    schema: {
+      tags: ['import/export'], params: projectParams, querystring: secretsQuery, headers: secretHeaders,
+      summary: `Devices with a TCP channel and a DLMS protocol as XLSX (the import layout plus the comm line and protocol columns); secrets as the placeholder ${SECRET_PLACEHOLDER} unless asked for (then wrapped)`,
       response: { 200: download(XLSX, 'The devices workbook') },
     },
-  }, async (req, reply) => reply.type(XLSX).header('content-disposition', 'attachment; filename="devices.xlsx"').send(await exportDevices(db, box, projectIdOf(req))));
+  }, async (req, reply) => {
+    const { mode } = await exportedSecrets(req, 'xlsx');
+    const { xlsx, secrets } = await exportDevices(db, box, projectIdOf(req), mode.kind === 'wrap' ? mode : { kind: 'placeholder' });
+    if (mode.kind === 'wrap') await auditSecretExport(req, 'xlsx', 'key-wrap', secrets);
+    return reply.type(XLSX).header('content-disposition', 'attachment; filename="devices.xlsx"').send(xlsx);
+  });
 
   app.get('/projects/:projectId/config', {
     config: { access: ['Read.Devices', 'Read.ChannelSettings', 'Read.ProtocolSettings', 'Read.DeviceCommline'] },

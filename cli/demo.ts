@@ -8,7 +8,7 @@
 import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
 import { toHex } from '../decoders/dlms/axdr/writer.js';
-import { createDevice, createProject, ProtocolStore } from '../registry/project-data.js';
+import { channelSettings, createDevice, createProject, ProtocolStore } from '../registry/project-data.js';
 import type { Fleet } from '../sim/fleet.js';
 import { WPORT_BASE } from '../sim/transport/addressing.js';
 import { ClientSap } from '../sim/transport/session.js';
@@ -25,7 +25,7 @@ export const DEMO_PROJECT = 'Demo';
 export async function registerFleet(db: Db, box: SecretBox, projectId: string, fleet: Fleet, host: string, port: number): Promise<string[]> {
   const protocols = new ProtocolStore(db, box);
   const channelName = 'Demo fleet (simulator)';
-  const settings = JSON.stringify({ host, port });
+  const settings = JSON.stringify(channelSettings('TCP', { host, port }));
   const found = await db.query<{ id: string }>('SELECT id FROM channels WHERE project_id = $1 AND name = $2', [projectId, channelName]);
   const channelId = found.rows[0]?.id ?? (await db.query<{ id: string }>(
     `INSERT INTO channels (project_id, name, kind, settings) VALUES ($1, $2, 'TCP', $3) RETURNING id`, [projectId, channelName, settings],

@@ -14,7 +14,7 @@ const usage = [
   'usage: hes devices <action> --project ID [options]',
   '  template FILE.xlsx            write the import template',
   '  import FILE.xlsx [--update]   import devices; on bad cells writes FILE.errors.xlsx and imports nothing',
-  '  export FILE.xlsx              export devices with a TCP channel and a DLMS protocol',
+  '  export FILE.xlsx              export devices with a TCP channel and a DLMS protocol, secrets as placeholders',
   '  config-export FILE.json       full configuration (seed 003 appendix 1), secrets as placeholders',
   '  config-import FILE.json       import a full configuration',
   ...registryHelp, '',
@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'export':
-        writeFileSync(file, await exportDevices(db, box, projectId));
+        writeFileSync(file, (await exportDevices(db, box, projectId)).xlsx);
         return 0;
       case 'config-export':
         writeFileSync(file, JSON.stringify((await exportConfig(db, box, projectId)).doc, null, 2) + '\n');

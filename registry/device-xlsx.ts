@@ -3,14 +3,20 @@
  * CE208/CE308 devices. Every cell is validated first; the import is all-or-nothing, and on failure an
  * error workbook marks each bad cell (red fill, a note with the reason, and an "Ошибка" column per row).
  * Import-with-update identifies channels, protocols and groups by name and devices by serial + type.
+ * The export adds optional columns after table 6's (protocol keys and settings, the comm line's address,
+ * profile, protocol map, priority and attempts) so that a project's export imports unchanged; secrets are
+ * written as placeholders or wrapped (registry/secret-transport.ts), never in clear.
  */
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import ExcelJS from 'exceljs';
 import type { Db } from './db.js';
 import type { SecretBox } from './crypto.js';
+import { RegistryError } from './errors.js';
 import { ProtocolStore, channelSettings } from './project-data.js';
-import { PROTOCOL_SETTINGS, withDefaults } from './settings.js';
+import { exportSecret, importSecret, type SecretExport } from './secret-transport.js';
+import { PROTOCOL_SECRETS, PROTOCOL_SETTINGS, withDefaults } from './settings.js';
+import { checkSettings } from './settings-check.js';
 
 export const COLUMNS = [
   { key: 'channelName', ru: 'канал связи имя', en: 'channel name' },
@@ -28,11 +34,33 @@ export const COLUMNS = [
 ] as const;
 type Key = (typeof COLUMNS)[number]['key'];
 
+/** Columns after table 6's: written by the export, read by the import when present (an empty cell: the default, or what is stored). */
+export const EXTRA_COLUMNS = [
+  { key: 'protocolKeys', ru: 'протокол ключи', en: 'protocol keys' },
+  { key: 'protocolSettings', ru: 'протокол параметры', en: 'protocol settings' },
+  { key: 'lineAddress', ru: 'линия связи адрес', en: 'comm line address' },
+  { key: 'lineProfile', ru: 'линия связи профиль', en: 'comm line profile' },
+  { key: 'lineProtocolMap', ru: 'линия связи карта протокола', en: 'comm line protocol map' },
+  { key: 'linePriority', ru: 'линия связи приоритет', en: 'comm line priority' },
+  { key: 'lineAttempts', ru: 'линия связи попытки', en: 'comm line attempts' },
+] as const;
+type ExtraKey = (typeof EXTRA_COLUMNS)[number]['key'];
+
+/** DLMS settings with their own columns: the rest travel in "protocol settings", the secrets in the password and "protocol keys". */
+const OWN_COLUMN = new Set<string>(['physicalServer', 'waitTime', ...PROTOCOL_SECRETS]);
+const KEY_SECRETS = PROTOCOL_SECRETS.filter((k) => k !== 'password');
+
 export interface ImportRow {
   /** Worksheet row (1-based). */
   row: number;
-  channelName: string; ip: string; port: number; protocolName: string; protocolAddress: number; protocolPassword: string;
+  channelName: string; ip: string; port: number; protocolName: string; protocolAddress: number;
   protocolTimeout: number; groupName: string; deviceType: string; serialNumber: string;
+  /** The password and keys the row sets (unwrapped); one left out keeps what is stored (the placeholder, an empty cell). */
+  protocolSecrets: Record<string, string>;
+  /** Other DLMS settings when the row gives them. */
+  protocolSettings?: Record<string, unknown>;
+  /** The comm line's fields the row gives. */
+  line: { address?: string; profileId?: string; protocolMap?: string; priority?: number; attempts?: number };
 }
 
 export interface CellError {
@@ -110,6 +138,8 @@ export class SheetValidator {
   readonly rows: ImportRow[] = [];
   readonly errors: CellError[] = [];
   readonly columnOf = {} as Record<Key, number>;
+  /** Optional columns found in the header (absent: not in the map). */
+  readonly extraOf = new Map<ExtraKey, number>();
   /** Cells in the widest row: the error workbook puts its reason column after them. */
   width: number = COLUMNS.length;
   private header?: boolean;
@@ -117,7 +147,10 @@ export class SheetValidator {
   private emptyRows: number[] = [];
   private readonly seen = new Map<string, number>();
   private readonly channels = new Map<string, { row: number; ip: string; port: string }>();
-  private readonly protocols = new Map<string, { row: number; address: string; password: string; timeout: string }>();
+  private readonly protocols = new Map<string, { row: number; address: string; password: string; timeout: string; keys: string; settings: string }>();
+
+  /** `transportKey` unwraps wrapped secrets (a wrapped cell without it, or with the wrong one, is a bad cell). */
+  constructor(private readonly transportKey?: Buffer) {}
 
   add(number: number, cells: string[]): void {
     this.width = Math.max(this.width, cells.length);
@@ -147,15 +180,82 @@ export class SheetValidator {
       this.columnOf[c.key] = at >= 0 ? at : i;
       if (at < 0) this.errors.push({ row: 1, column: i + 1, message: `missing column "${c.ru}"` });
     });
+    for (const c of EXTRA_COLUMNS) {
+      const at = header.findIndex((h) => h === c.ru || h === c.en);
+      if (at >= 0) this.extraOf.set(c.key, at);
+    }
     this.header = !this.errors.length;
   }
 
   private readRow(row: number, cells: string[]): void {
     const get = (k: Key) => cells[this.columnOf[k]] ?? '';
     const bad = (k: Key, message: string) => this.errors.push({ row, column: this.columnOf[k] + 1, message });
-    for (const k of ['channelName', 'protocolName', 'protocolPassword', 'groupName', 'serialNumber'] as const) {
+    for (const k of ['channelName', 'protocolName', 'groupName', 'serialNumber'] as const) {
       const v = get(k);
       if (v.length < 1 || v.length > 100) bad(k, 'must have 1 to 100 characters');
+    }
+    const extra = (k: ExtraKey) => (this.extraOf.has(k) ? cells[this.extraOf.get(k)!] ?? '' : '');
+    const badExtra = (k: ExtraKey, message: string) => this.errors.push({ row, column: this.extraOf.get(k)! + 1, message });
+    /** A secret's cell text: the placeholder keeps the stored value, a wrapped one is unwrapped, else the text is the value. */
+    const secret = (text: string, what: string, onError: (m: string) => void): string | undefined => {
+      try {
+        return importSecret(text, this.transportKey, what);
+      } catch (e) {
+        if (!(e instanceof RegistryError)) throw e;
+        onError(e.message);
+        return undefined;
+      }
+    };
+    const protocolSecrets: Record<string, string> = {};
+    if (get('protocolPassword')) {
+      const pw = secret(get('protocolPassword'), 'the password', (m) => bad('protocolPassword', m));
+      if (pw !== undefined && (pw.length < 1 || pw.length > 100)) bad('protocolPassword', 'must have 1 to 100 characters');
+      else if (pw !== undefined) protocolSecrets.password = pw;
+    }
+    const json = (k: ExtraKey): Record<string, unknown> | undefined => {
+      const text = extra(k);
+      if (!text) return undefined;
+      try {
+        const v = JSON.parse(text) as unknown;
+        if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+      } catch {
+        // reported below
+      }
+      badExtra(k, 'must be a JSON object such as {"name": value}');
+      return undefined;
+    };
+    for (const [name, text] of Object.entries(json('protocolKeys') ?? {})) {
+      if (!(KEY_SECRETS as readonly string[]).includes(name) || typeof text !== 'string') {
+        badExtra('protocolKeys', `${name} is not one of ${KEY_SECRETS.join(', ')} with a text value`);
+        continue;
+      }
+      const key = secret(text, name, (m) => badExtra('protocolKeys', m));
+      if (key !== undefined && !/^[0-9A-Fa-f]{32}$/.test(key)) badExtra('protocolKeys', `${name} must be 32 hex digits`);
+      else if (key !== undefined) protocolSecrets[name] = key;
+    }
+    const protocolSettings = json('protocolSettings');
+    if (protocolSettings) {
+      const own = Object.keys(protocolSettings).filter((k) => OWN_COLUMN.has(k));
+      try {
+        if (own.length) throw new RegistryError('VALIDATION_ERROR', `${own.join(', ')} have their own columns`);
+        checkSettings(PROTOCOL_SETTINGS.DLMS, protocolSettings, 'settings');
+      } catch (e) {
+        if (!(e instanceof RegistryError)) throw e;
+        badExtra('protocolSettings', e.message);
+      }
+    }
+    const line: ImportRow['line'] = {};
+    if (extra('lineAddress')) line.address = extra('lineAddress');
+    for (const [k, field] of [['lineProfile', 'profileId'], ['lineProtocolMap', 'protocolMap']] as const) {
+      const v = extra(k);
+      if (v.length > 100) badExtra(k, 'must have at most 100 characters');
+      else if (v) line[field] = v;
+    }
+    for (const [k, field, min, max] of [['linePriority', 'priority', 0, 999], ['lineAttempts', 'attempts', 1, 100]] as const) {
+      if (!extra(k)) continue;
+      const n = intIn(extra(k), min, max);
+      if (typeof n === 'string') badExtra(k, n);
+      else line[field] = n;
     }
     if (!/^tcp(\/ip)?$/i.test(get('channelType'))) bad('channelType', 'must be TCP');
     if (!/^dlms$/i.test(get('protocolType'))) bad('protocolType', 'must be DLMS');
@@ -181,7 +281,7 @@ export class SheetValidator {
       if (prevCh.ip !== ch.ip) bad('ip', same);
       if (prevCh.port !== ch.port) bad('port', same);
     }
-    const pr = { row, address: get('protocolAddress'), password: get('protocolPassword'), timeout: get('protocolTimeout') };
+    const pr = { row, address: get('protocolAddress'), password: get('protocolPassword'), timeout: get('protocolTimeout'), keys: extra('protocolKeys'), settings: extra('protocolSettings') };
     const prevPr = this.protocols.get(get('protocolName').toLowerCase());
     if (!prevPr) this.protocols.set(get('protocolName').toLowerCase(), pr);
     else {
@@ -189,10 +289,12 @@ export class SheetValidator {
       if (prevPr.address !== pr.address) bad('protocolAddress', same);
       if (prevPr.password !== pr.password) bad('protocolPassword', same);
       if (prevPr.timeout !== pr.timeout) bad('protocolTimeout', same);
+      if (prevPr.keys !== pr.keys) badExtra('protocolKeys', same);
+      if (prevPr.settings !== pr.settings) badExtra('protocolSettings', same);
     }
     this.rows.push({
       row, channelName: get('channelName'), ip: get('ip'), port: port as number, protocolName: get('protocolName'), protocolAddress: address as number,
-      protocolPassword: get('protocolPassword'), protocolTimeout: timeout as number, groupName: get('groupName'), deviceType: type, serialNumber: get('serialNumber'),
+      protocolTimeout: timeout as number, groupName: get('groupName'), deviceType: type, serialNumber: get('serialNumber'), protocolSecrets, protocolSettings, line,
     });
   }
 }
@@ -257,7 +359,7 @@ export interface ImportProgress {
  */
 export async function importDevices(
   db: Db, box: SecretBox, projectId: string, xlsx: Buffer,
-  opts: { update: boolean; onProgress?: (p: Readonly<ImportProgress>) => void },
+  opts: { update: boolean; transportKey?: Buffer; onProgress?: (p: Readonly<ImportProgress>) => void },
 ): Promise<ImportResult> {
   const progress: ImportProgress = { phase: 'reading', rowsRead: 0, devicesWritten: 0, devicesToWrite: 0 };
   const report = (change: Partial<ImportProgress>) => {
@@ -265,14 +367,14 @@ export async function importDevices(
     opts.onProgress?.(progress);
   };
   report({});
-  const check = new SheetValidator();
+  const check = new SheetValidator(opts.transportKey);
   let read = 0;
   for await (const { number, cells } of sheetRows(xlsx)) {
     check.add(number, cells);
     if (number > 1 && ++read % 1000 === 0) report({ rowsRead: read });
   }
   check.finish();
-  const { rows, errors, columnOf } = check;
+  const { rows, errors, columnOf, extraOf } = check;
   report({ phase: 'checking', rowsRead: rows.length });
   const result: ImportResult = {
     ok: false, rows: rows.length, errors,
@@ -292,6 +394,14 @@ export async function importDevices(
     'SELECT id, name, kind, settings, secrets_enc AS "secretsEnc" FROM protocols WHERE project_id = $1', [projectId])).rows;
   const store = new ProtocolStore(db, box);
   const protocols = new Map(protocolRows.map((p) => [p.name.toLowerCase(), p]));
+  /** The settings a row gives its protocol, and whether they differ from what the stored protocol holds. */
+  const settingsOf = (r: ImportRow) => ({ ...r.protocolSettings, physicalServer: r.protocolAddress, waitTime: r.protocolTimeout });
+  const differs = (cur: (typeof protocolRows)[number], r: ImportRow) => {
+    const stored = withDefaults(PROTOCOL_SETTINGS.DLMS, cur.settings);
+    const secrets = store.secrets(cur);
+    return Object.entries(settingsOf(r)).some(([k, v]) => stored[k] !== v) || Object.entries(r.protocolSecrets).some(([k, v]) => secrets[k] !== v);
+  };
+  const profiles = new Set((await db.query<{ id: string }>('SELECT id FROM device_profiles')).rows.map((p) => p.id));
   const devices = new Map((await db.query<{ id: string; serial_number: string; type: string; group_id: string }>(
     'SELECT id, serial_number, type, group_id FROM devices WHERE project_id = $1 AND serial_number = ANY($2::text[])', [projectId, rows.map((r) => r.serialNumber)])).rows
     .map((d) => [`${d.serial_number}\u0000${d.type}`, d]));
@@ -302,9 +412,8 @@ export async function importDevices(
     else if (ch && !opts.update && (ch.settings.host !== r.ip || ch.settings.port !== r.port)) at('channelName', 'a channel with this name exists with other settings; use import with update');
     const pr = protocols.get(r.protocolName.toLowerCase());
     if (pr && pr.kind !== 'DLMS') at('protocolName', `protocol "${pr.name}" exists and is not DLMS`);
-    else if (pr && !opts.update && (pr.settings.physicalServer !== r.protocolAddress || pr.settings.waitTime !== r.protocolTimeout || store.secrets(pr).password !== r.protocolPassword)) {
-      at('protocolName', 'a protocol with this name exists with other settings; use import with update');
-    }
+    else if (pr && !opts.update && differs(pr, r)) at('protocolName', 'a protocol with this name exists with other settings; use import with update');
+    if (r.line.profileId && !profiles.has(r.line.profileId)) errors.push({ row: r.row, column: extraOf.get('lineProfile')! + 1, message: `no device profile "${r.line.profileId}"` });
     if (!opts.update && devices.has(`${r.serialNumber}\u0000${r.deviceType}`)) at('serialNumber', 'the device already exists; use import with update');
   }
   if (errors.length) return fail();
@@ -342,15 +451,14 @@ export async function importDevices(
       }
       const pk = r.protocolName.toLowerCase();
       if (!protocolId.has(pk)) {
-        const settings = { physicalServer: r.protocolAddress, waitTime: r.protocolTimeout, password: r.protocolPassword };
+        const settings = { ...settingsOf(r), ...r.protocolSecrets };
         const cur = protocols.get(pk);
         if (!cur) {
           protocolId.set(pk, String((await txStore.create(projectId, { name: r.protocolName, kind: 'DLMS', settings })).id));
           result.created.protocols++;
         } else {
-          if (cur.settings.physicalServer !== r.protocolAddress || cur.settings.waitTime !== r.protocolTimeout || store.secrets(cur).password !== r.protocolPassword) {
-            const { password: _p, ...plain } = cur.settings;
-            await txStore.update(projectId, cur.id, { settings: { ...plain, ...settings } });
+          if (differs(cur, r)) {
+            await txStore.update(projectId, cur.id, { settings: { ...cur.settings, ...settings } });
             result.updated.protocols++;
           }
           protocolId.set(pk, cur.id);
@@ -366,10 +474,14 @@ export async function importDevices(
       }
       const gid = await groupId(r.groupName);
       await tx.query('UPDATE devices SET group_id = $2, version = version + 1 WHERE id = $1 AND group_id <> $2', [d.id, gid]);
+      // The fields the row leaves empty keep their stored values.
       const line = await tx.query(
-        `UPDATE comm_lines l SET channel_id = $2, protocol_id = $3, version = l.version + 1 FROM channels c, protocols p
+        `UPDATE comm_lines l SET channel_id = $2, protocol_id = $3, address = coalesce($4, l.address), profile_id = coalesce($5, l.profile_id),
+           protocol_map = coalesce($6, l.protocol_map), priority = coalesce($7, l.priority), attempts = coalesce($8, l.attempts), version = l.version + 1
+         FROM channels c, protocols p
          WHERE l.device_id = $1 AND c.id = l.channel_id AND c.kind = 'TCP' AND p.id = l.protocol_id AND p.kind = 'DLMS'`,
-        [d.id, channelId.get(r.channelName.toLowerCase()), protocolId.get(r.protocolName.toLowerCase())],
+        [d.id, channelId.get(r.channelName.toLowerCase()), protocolId.get(r.protocolName.toLowerCase()),
+          r.line.address ?? null, r.line.profileId ?? null, r.line.protocolMap ?? null, r.line.priority ?? null, r.line.attempts ?? null],
       );
       if (!line.rowCount) await insertLines(tx, projectId, [{ deviceId: d.id, row: r }], channelId, protocolId);
       result.updated.devices++;
@@ -393,38 +505,60 @@ export async function importDevices(
   return { ...result, ok: true };
 }
 
+/** New comm lines; fields a row leaves empty get the device type's profile and protocol map, priority 0, 3 attempts, no address. */
 async function insertLines(db: Db, projectId: string, lines: { deviceId: string; row: ImportRow }[], channelId: Map<string, string>, protocolId: Map<string, string>) {
+  const of = <T>(f: (r: ImportRow) => T) => lines.map((l) => f(l.row));
   await db.query(
-    `INSERT INTO comm_lines (project_id, device_id, channel_id, protocol_id, profile_id, protocol_map)
-     SELECT $1, d, c, p, 'DL_CE_' || substr(t, 3), 'PROTO_MAP_SPODES_' || t || '_V10' FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[]) AS x(d, c, p, t)`,
-    [projectId, lines.map((l) => l.deviceId), lines.map((l) => channelId.get(l.row.channelName.toLowerCase())),
-      lines.map((l) => protocolId.get(l.row.protocolName.toLowerCase())), lines.map((l) => l.row.deviceType)],
+    `INSERT INTO comm_lines (project_id, device_id, channel_id, protocol_id, profile_id, protocol_map, address, priority, attempts)
+     SELECT $1, d, c, p, coalesce(pf, 'DL_CE_' || substr(t, 3)), coalesce(m, 'PROTO_MAP_SPODES_' || t || '_V10'), coalesce(a, ''), coalesce(pr, 0), coalesce(n, 3)
+     FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[]) AS x(d, c, p, t, pf, m, a, pr, n)`,
+    [projectId, lines.map((l) => l.deviceId), of((r) => channelId.get(r.channelName.toLowerCase())), of((r) => protocolId.get(r.protocolName.toLowerCase())),
+      of((r) => r.deviceType), of((r) => r.line.profileId ?? null), of((r) => r.line.protocolMap ?? null), of((r) => r.line.address ?? null),
+      of((r) => r.line.priority ?? null), of((r) => r.line.attempts ?? null)],
   );
 }
 
-/** Devices with a TCP + DLMS comm line, in the import layout (seed 003: export feeds import-with-update). */
-export async function exportDevices(db: Db, box: SecretBox, projectId: string): Promise<Buffer> {
+/**
+ * Devices with a TCP + DLMS comm line, in the import layout plus the optional columns (seed 003: export feeds
+ * import-with-update). Secrets are placeholders, or wrapped under the transport key; `secrets` counts those
+ * written wrapped (per protocol, not per row).
+ */
+export async function exportDevices(db: Db, box: SecretBox, projectId: string, mode: SecretExport = { kind: 'placeholder' }): Promise<{ xlsx: Buffer; secrets: number }> {
   const store = new ProtocolStore(db, box);
-  const r = await db.query<{ channel: string; cs: { host: string; port: number }; pid: string; protocol: string; ps: Record<string, unknown>; secrets: string | null; grp: string; type: string; serial: string }>(
-    `SELECT c.name AS channel, c.settings AS cs, p.id AS pid, p.name AS protocol, p.settings AS ps, p.secrets_enc AS secrets, g.name AS grp, d.type, d.serial_number AS serial
+  const r = await db.query<{
+    channel: string; cs: { host: string; port: number }; pid: string; protocol: string; ps: Record<string, unknown>; secrets: string | null; grp: string; type: string; serial: string;
+    address: string; profile: string | null; map: string; priority: number; attempts: number;
+  }>(
+    `SELECT c.name AS channel, c.settings AS cs, p.id AS pid, p.name AS protocol, p.settings AS ps, p.secrets_enc AS secrets, g.name AS grp, d.type, d.serial_number AS serial,
+       l.address, l.profile_id AS profile, l.protocol_map AS map, l.priority, l.attempts
      FROM devices d JOIN comm_lines l ON l.device_id = d.id JOIN channels c ON c.id = l.channel_id AND c.kind = 'TCP'
      JOIN protocols p ON p.id = l.protocol_id AND p.kind = 'DLMS' JOIN device_groups g ON g.id = d.group_id
-     WHERE d.project_id = $1 AND d.type = ANY($2::text[]) ORDER BY d.serial_number, d.type, l.priority`,
+     WHERE d.project_id = $1 AND d.type = ANY($2::text[]) ORDER BY d.serial_number, d.type, l.priority, l.id`,
     [projectId, TYPES],
   );
   const wb = new ExcelJS.Workbook();
   const ws = wb.addWorksheet('Devices');
-  ws.addRow(COLUMNS.map((c) => c.ru));
+  ws.addRow([...COLUMNS, ...EXTRA_COLUMNS].map((c) => c.ru));
   ws.getRow(1).font = { bold: true };
-  const passwords = new Map<string, string>();
+  /** Per protocol: its password cell, keys cell and settings cell (the same in each of its rows). */
+  const cellsOf = new Map<string, [string, string, string]>();
+  let written = 0;
   const seen = new Set<string>();
   for (const x of r.rows) {
     if (seen.has(x.serial + '\u0000' + x.type)) continue; // one row per device: its first TCP/DLMS line
     seen.add(x.serial + '\u0000' + x.type);
-    if (!passwords.has(x.pid)) passwords.set(x.pid, store.secrets({ id: x.pid, secretsEnc: x.secrets }).password ?? '');
+    if (!cellsOf.has(x.pid)) {
+      const { password, ...keys } = store.secrets({ id: x.pid, secretsEnc: x.secrets });
+      const keyCells = Object.entries(keys).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, exportSecret(mode, v)]);
+      if (mode.kind === 'wrap') written += keyCells.length + (password === undefined ? 0 : 1);
+      const settings = Object.fromEntries(Object.entries(withDefaults(PROTOCOL_SETTINGS.DLMS, x.ps)).filter(([k]) => !OWN_COLUMN.has(k)));
+      cellsOf.set(x.pid, [password === undefined ? '' : exportSecret(mode, password), keyCells.length ? JSON.stringify(Object.fromEntries(keyCells)) : '', JSON.stringify(settings)]);
+    }
+    const [password, keys, settings] = cellsOf.get(x.pid)!;
     const ps = withDefaults(PROTOCOL_SETTINGS.DLMS, x.ps);
-    ws.addRow([x.channel, 'TCP', x.cs.host, x.cs.port, x.protocol, 'DLMS', ps.physicalServer, passwords.get(x.pid), ps.waitTime, x.grp, x.type, x.serial]);
+    ws.addRow([x.channel, 'TCP', x.cs.host, x.cs.port, x.protocol, 'DLMS', ps.physicalServer, password, ps.waitTime, x.grp, x.type, x.serial,
+      keys, settings, x.address, x.profile ?? '', x.map, x.priority, x.attempts]);
   }
   ws.columns.forEach((c) => (c.width = 22));
-  return Buffer.from(await wb.xlsx.writeBuffer());
+  return { xlsx: Buffer.from(await wb.xlsx.writeBuffer()), secrets: written };
 }
