@@ -551,7 +551,7 @@ export async function exportDevices(db: Db, box: SecretBox, projectId: string, m
       const { password, ...keys } = store.secrets({ id: x.pid, secretsEnc: x.secrets });
       const keyCells = Object.entries(keys).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, exportSecret(mode, v)]);
       if (mode.kind === 'wrap') written += keyCells.length + (password === undefined ? 0 : 1);
-      const settings = Object.fromEntries(Object.entries(withDefaults(PROTOCOL_SETTINGS.DLMS, x.ps)).filter(([k]) => !OWN_COLUMN.has(k)));
+      const settings = Object.fromEntries(Object.entries(withDefaults(PROTOCOL_SETTINGS.DLMS, x.ps)).filter(([k]) => !OWN_COLUMN.has(k)).sort(([a], [b]) => a.localeCompare(b)));
       cellsOf.set(x.pid, [password === undefined ? '' : exportSecret(mode, password), keyCells.length ? JSON.stringify(Object.fromEntries(keyCells)) : '', JSON.stringify(settings)]);
     }
     const [password, keys, settings] = cellsOf.get(x.pid)!;

@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDecipheriv, randomBytes } from 'node:crypto';
+import ExcelJS from 'exceljs';
 import { ENGINES } from '../../registry/testing.js';
 import type { Db } from '../../registry/db.js';
 import type { SecretBox } from '../../registry/crypto.js';
@@ -13,8 +14,10 @@ import { ProtocolStore } from '../../registry/project-data.js';
 import { registerFleet } from '../../cli/demo.js';
 import { Fleet } from '../../sim/fleet.js';
 import { simFleetConfig } from '../../ingest/testing/sim-meters.js';
+import { WPORT_BASE } from '../../sim/transport/addressing.js';
 import { startHarness, type Harness } from './harness.js';
 
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const KEY = randomBytes(32);
 const KEY_HEX = KEY.toString('hex');
 const PASSWORD = 'LLS-pass-7731';
@@ -163,6 +166,38 @@ for (const engine of ENGINES) {
       const none = { channels: 0, protocols: 0, groups: 0, devices: 0, commLines: 0 };
       assert.deepEqual(r.json(), { created: none, updated: none, unchanged: { channels: 1, protocols: 4, groups: 1, devices: 3, commLines: 3 } });
       assert.deepEqual(await registryOf(h.t.db, h.box, h.projectId), before);
+    });
+
+    it('round-trips the demo project through its XLSX export: placeholders into the same project, wrapped secrets into an empty one', async () => {
+      const before = await registryOf(h.t.db, h.box, h.projectId);
+      const exp = await h.call('Operator', { method: 'GET', url: `${base}/devices/export` });
+      assert.equal(exp.statusCode, 200);
+      const text = exp.rawPayload.toString('latin1');
+      for (const s of stored) assert.ok(!text.includes(s));
+      const sheet = new ExcelJS.Workbook();
+      await sheet.xlsx.load(exp.rawPayload as unknown as ArrayBuffer);
+      const row = (sheet.worksheets[0].getRow(2).values as unknown[]).slice(1);
+      assert.deepEqual([row[7], row[12], row[14], row[16], row[17], row[18]], [
+        '', '{"authenticationKey":"{secretsSet}","encryptionKey":"{secretsSet}"}', String(WPORT_BASE), 'PROTO_MAP_SPODES_CE308_V12', 10, 2,
+      ], 'no password (HLS), keys as placeholders, the wrapper port, the line as registered');
+      const same = await h.call('Operator', { method: 'POST', url: `${base}/devices/import?update=true`, headers: { 'content-type': XLSX }, payload: exp.rawPayload });
+      assert.equal(same.statusCode, 200, same.body);
+      assert.deepEqual(await registryOf(h.t.db, h.box, h.projectId), before);
+
+      const wrapped = await h.call('Administrator', { method: 'GET', url: `${base}/devices/export?secrets=include`, headers: { 'x-transport-key': KEY_HEX } });
+      assert.equal(wrapped.statusCode, 200);
+      assert.deepEqual((await events('SSET_SECRETS_EXPORT')).at(-1)?.params, { format: 'xlsx', protection: 'key-wrap', secrets: 6 });
+      const target = await projectCopy('XLSX copy');
+      const url = `/api/v1/projects/${target}/devices/import`;
+      const wrong = await h.call('Administrator', { method: 'POST', url, headers: { 'content-type': XLSX, 'x-transport-key': randomBytes(32).toString('hex') }, payload: wrapped.rawPayload });
+      assert.equal(wrong.statusCode, 422);
+      assert.match(wrong.json().errors[0].message, /does not unwrap with this transport key/);
+      const missing = await h.call('Administrator', { method: 'POST', url, headers: { 'content-type': XLSX }, payload: wrapped.rawPayload });
+      assert.match(missing.json().errors[0].message, /send the transport key/);
+      const ok = await h.call('Administrator', { method: 'POST', url, headers: { 'content-type': XLSX, 'x-transport-key': KEY_HEX }, payload: wrapped.rawPayload });
+      assert.equal(ok.statusCode, 200, ok.body);
+      const inXlsx = (r: Awaited<ReturnType<typeof registryOf>>) => ({ ...r, protocols: r.protocols.filter((p) => String(p.name).startsWith('DLMS ')) });
+      assert.deepEqual(await registryOf(h.t.db, h.box, target), inXlsx(before), 'the same registry, keys compared in clear');
     });
 
     it('refuses a device twice in one file with the path of each; new comm-line ids re-import without stacking; counts say what changed', async () => {

@@ -112,14 +112,21 @@ for (const engine of ENGINES) {
       assert.equal(exp.statusCode, 200);
       const ws = await readSheet(exp.rawPayload);
       assert.equal(ws.rowCount, 5);
-      assert.deepEqual((ws.getRow(2).values as unknown[]).slice(1), ['Ипорт канала связи TCP', 'TCP', '95.153.224.218', 5279, '01-598', 'DLMS', 16, '1234567812345678', 35, 'Новая группа', 'CE208', '0000000000001']);
+      const settings = '{"authentication":"high","clientAddress":48,"logicalServer":1,"maxPduRx":256,"maxPduTx":256,"resendCount":3,"securitySuite":0,"serverAddressLength":0}';
+      assert.deepEqual((ws.getRow(2).values as unknown[]).slice(1), [
+        'Ипорт канала связи TCP', 'TCP', '95.153.224.218', 5279, '01-598', 'DLMS', 16, '{secretsSet}', 35, 'Новая группа', 'CE208', '0000000000001',
+        '', settings, '', 'DL_CE_208', 'PROTO_MAP_SPODES_CE208_V10', 0, 3,
+      ]);
       const again = await h.call('Operator', { method: 'POST', url: `${base}/devices/import?update=true`, headers: { 'content-type': XLSX }, payload: exp.rawPayload });
       assert.deepEqual(again.json().updated, { devices: 4, channels: 0, protocols: 0 });
+      // Into an empty project the passwords travel wrapped under a transport key.
+      const key = { 'x-transport-key': 'ab'.repeat(32) };
+      const wrapped = await h.call('Administrator', { method: 'GET', url: `${base}/devices/export?secrets=include`, headers: key });
       const other = (await h.call('Administrator', { method: 'POST', url: '/api/v1/projects', payload: { name: 'Copy' } })).json();
-      const imp = await h.call('Administrator', { method: 'POST', url: `/api/v1/projects/${other.id}/devices/import`, headers: { 'content-type': XLSX }, payload: exp.rawPayload });
-      assert.equal(imp.json().created.devices, 4);
-      const exp2 = await h.call('Administrator', { method: 'GET', url: `/api/v1/projects/${other.id}/devices/export` });
-      const a = await readSheet(exp.rawPayload);
+      const imp = await h.call('Administrator', { method: 'POST', url: `/api/v1/projects/${other.id}/devices/import`, headers: { 'content-type': XLSX, ...key }, payload: wrapped.rawPayload });
+      assert.equal(imp.json().created.devices, 4, imp.body);
+      const exp2 = await h.call('Administrator', { method: 'GET', url: `/api/v1/projects/${other.id}/devices/export?secrets=include`, headers: key });
+      const a = await readSheet(wrapped.rawPayload);
       const b = await readSheet(exp2.rawPayload);
       const rowsOf = (s: ExcelJS.Worksheet) => s.getSheetValues().slice(1).map((r) => JSON.stringify(r));
       assert.deepEqual(rowsOf(b), rowsOf(a));
