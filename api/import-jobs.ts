@@ -19,7 +19,7 @@ export interface ImportJob {
   createdAt: string;
   finishedAt?: string;
   /** Counts of a succeeded import. */
-  result?: Pick<ImportResult, 'rows' | 'created' | 'updated'>;
+  result?: Pick<ImportResult, 'rows' | 'created' | 'updated' | 'unchanged'>;
   /** Bad cells of an invalid file: the total and the first ERRORS_SHOWN of them. */
   errorCount?: number;
   errors?: CellError[];

@@ -140,7 +140,7 @@ export const components: Record<string, Schema> = {
   SecurityKey: record({ id, deviceId: nullable(id), kind: oneOf(KEY_KINDS), systemTitle: nullable(str), createdAt: time, version: int }, [], 'the key itself is never returned'),
   AmrAgent: record({ id, name: str, groupIds: ids, version: int }),
   CellError: cellError,
-  ImportSummary: record({ ok: bool, rows: int, created, updated, errors: { type: 'array', items: ref('CellError') } }),
+  ImportSummary: record({ ok: bool, rows: int, created, updated, unchanged: updated, errors: { type: 'array', items: ref('CellError') } }),
   ImportInvalid: {
     type: 'object', description: 'Bad cells, nothing imported',
     properties: { error: errorSchema.properties.error, errors: { type: 'array', items: ref('CellError') }, errorWorkbook: { ...str, description: 'the marked workbook, base64' } },
@@ -155,7 +155,7 @@ export const components: Record<string, Schema> = {
       devicesToWrite: { ...int, description: 'new devices to write, known once the file is read and checked' },
     }),
     createdAt: time, finishedAt: time,
-    result: { type: 'object', properties: { rows: int, created, updated } },
+    result: { type: 'object', properties: { rows: int, created, updated, unchanged: updated } },
     errorCount: int,
     errors: { type: 'array', items: ref('CellError'), description: 'the first 1,000 bad cells' },
     errorWorkbookUrl: str,

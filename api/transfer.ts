@@ -93,7 +93,7 @@ export function transferRoutes(app: FastifyInstance): void {
     }
   };
   const imported = (req: FastifyRequest, update: boolean, result: ImportResult) =>
-    audit(req, 'general', 'SET_DEVICE_IMPORT', { update, rows: result.rows, created: result.created, updated: result.updated }, projectIdOf(req));
+    audit(req, 'general', 'SET_DEVICE_IMPORT', { update, rows: result.rows, created: result.created, updated: result.updated, unchanged: result.unchanged }, projectIdOf(req));
   const importAccess = ['Write.Devices', 'Write.ChannelSettings', 'Write.ProtocolSettings', 'Write.DeviceCommline'];
   const updateQuery = { type: 'object', additionalProperties: false, properties: { update: { type: 'boolean', default: false } } };
 
@@ -149,7 +149,7 @@ export function transferRoutes(app: FastifyInstance): void {
       const result = await runImport(req, update, (p) => (j.progress = { ...p }));
       if (result.ok) {
         await imported(req, update, result);
-        j.result = { rows: result.rows, created: result.created, updated: result.updated };
+        j.result = { rows: result.rows, created: result.created, updated: result.updated, unchanged: result.unchanged };
         j.state = 'succeeded';
       } else {
         j.errorCount = result.errors.length;

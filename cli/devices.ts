@@ -52,8 +52,8 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write(`${r.errors.length} bad cell(s), nothing imported; marked workbook: ${out}\n`);
           return 1;
         }
-        await audit({ update: !!values.update, rows: r.rows, created: r.created, updated: r.updated });
-        process.stdout.write(`\n${JSON.stringify({ created: r.created, updated: r.updated })}\n`);
+        await audit({ update: !!values.update, rows: r.rows, created: r.created, updated: r.updated, unchanged: r.unchanged });
+        process.stdout.write(`\n${JSON.stringify({ created: r.created, updated: r.updated, unchanged: r.unchanged })}\n`);
         return 0;
       }
       case 'export':

@@ -75,6 +75,8 @@ export interface ImportResult {
   rows: number;
   created: { devices: number; channels: number; protocols: number; groups: number; commLines: number };
   updated: { devices: number; channels: number; protocols: number };
+  /** Rows the file names as they already are (import with update). */
+  unchanged: { devices: number; channels: number; protocols: number };
   errors: CellError[];
   /** The marked workbook when !ok. */
   errorWorkbook?: Buffer;
@@ -379,6 +381,7 @@ export async function importDevices(
   const result: ImportResult = {
     ok: false, rows: rows.length, errors,
     created: { devices: 0, channels: 0, protocols: 0, groups: 0, commLines: 0 }, updated: { devices: 0, channels: 0, protocols: 0 },
+    unchanged: { devices: 0, channels: 0, protocols: 0 },
   };
   const fail = async () => {
     report({ phase: 'marking' });
@@ -445,7 +448,7 @@ export async function importDevices(
           if (cur.settings.host !== r.ip || cur.settings.port !== r.port) {
             await tx.query('UPDATE channels SET settings = settings || $2::jsonb, version = version + 1 WHERE id = $1', [cur.id, JSON.stringify({ host: r.ip, port: r.port })]);
             result.updated.channels++;
-          }
+          } else result.unchanged.channels++;
           channelId.set(ck, cur.id);
         }
       }
@@ -460,7 +463,7 @@ export async function importDevices(
           if (differs(cur, r)) {
             await txStore.update(projectId, cur.id, { settings: { ...cur.settings, ...settings } });
             result.updated.protocols++;
-          }
+          } else result.unchanged.protocols++;
           protocolId.set(pk, cur.id);
         }
       }
@@ -473,18 +476,28 @@ export async function importDevices(
         continue;
       }
       const gid = await groupId(r.groupName);
-      await tx.query('UPDATE devices SET group_id = $2, version = version + 1 WHERE id = $1 AND group_id <> $2', [d.id, gid]);
-      // The fields the row leaves empty keep their stored values.
-      const line = await tx.query(
-        `UPDATE comm_lines l SET channel_id = $2, protocol_id = $3, address = coalesce($4, l.address), profile_id = coalesce($5, l.profile_id),
-           protocol_map = coalesce($6, l.protocol_map), priority = coalesce($7, l.priority), attempts = coalesce($8, l.attempts), version = l.version + 1
-         FROM channels c, protocols p
-         WHERE l.device_id = $1 AND c.id = l.channel_id AND c.kind = 'TCP' AND p.id = l.protocol_id AND p.kind = 'DLMS'`,
-        [d.id, channelId.get(r.channelName.toLowerCase()), protocolId.get(r.protocolName.toLowerCase()),
-          r.line.address ?? null, r.line.profileId ?? null, r.line.protocolMap ?? null, r.line.priority ?? null, r.line.attempts ?? null],
-      );
-      if (!line.rowCount) await insertLines(tx, projectId, [{ deviceId: d.id, row: r }], channelId, protocolId);
-      result.updated.devices++;
+      const moved = await tx.query('UPDATE devices SET group_id = $2, version = version + 1 WHERE id = $1 AND group_id <> $2', [d.id, gid]);
+      // The row describes the device's first TCP/DLMS line (the one the export writes); fields it leaves empty keep their stored values.
+      const first = await tx.query<{ id: string }>(
+        `SELECT l.id FROM comm_lines l JOIN channels c ON c.id = l.channel_id AND c.kind = 'TCP' JOIN protocols p ON p.id = l.protocol_id AND p.kind = 'DLMS'
+         WHERE l.device_id = $1 ORDER BY l.priority, l.id LIMIT 1`, [d.id]);
+      let changed = moved.rowCount > 0;
+      if (first.rows.length) {
+        const line = await tx.query(
+          `UPDATE comm_lines l SET channel_id = n.c, protocol_id = n.p, address = n.a, profile_id = n.pf, protocol_map = n.m, priority = n.pr, attempts = n.n, version = l.version + 1
+           FROM (SELECT $2::uuid AS c, $3::uuid AS p, coalesce($4::text, address) AS a, coalesce($5::text, profile_id) AS pf, coalesce($6::text, protocol_map) AS m,
+                   coalesce($7::int, priority) AS pr, coalesce($8::int, attempts) AS n FROM comm_lines WHERE id = $1) n
+           WHERE l.id = $1 AND (l.channel_id, l.protocol_id, l.address, l.profile_id, l.protocol_map, l.priority, l.attempts) IS DISTINCT FROM (n.c, n.p, n.a, n.pf, n.m, n.pr, n.n)`,
+          [first.rows[0].id, channelId.get(r.channelName.toLowerCase()), protocolId.get(r.protocolName.toLowerCase()),
+            r.line.address ?? null, r.line.profileId ?? null, r.line.protocolMap ?? null, r.line.priority ?? null, r.line.attempts ?? null],
+        );
+        changed ||= line.rowCount > 0;
+      } else {
+        await insertLines(tx, projectId, [{ deviceId: d.id, row: r }], channelId, protocolId);
+        result.created.commLines++;
+        changed = true;
+      }
+      result[changed ? 'updated' : 'unchanged'].devices++;
     }
     for (const r of fresh) await groupId(r.groupName);
     const chunk = 5000;

@@ -182,6 +182,7 @@ for (const engine of ENGINES) {
       ], 'no password (HLS), keys as placeholders, the wrapper port, the line as registered');
       const same = await h.call('Operator', { method: 'POST', url: `${base}/devices/import?update=true`, headers: { 'content-type': XLSX }, payload: exp.rawPayload });
       assert.equal(same.statusCode, 200, same.body);
+      assert.deepEqual([same.json().updated, same.json().unchanged], [{ devices: 0, channels: 0, protocols: 0 }, { devices: 3, channels: 1, protocols: 3 }]);
       assert.deepEqual(await registryOf(h.t.db, h.box, h.projectId), before);
 
       const wrapped = await h.call('Administrator', { method: 'GET', url: `${base}/devices/export?secrets=include`, headers: { 'x-transport-key': KEY_HEX } });

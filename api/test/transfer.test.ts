@@ -101,7 +101,8 @@ for (const engine of ENGINES) {
       changed[0][9] = 'Новая группа';
       const upd = await h.call('Operator', { method: 'POST', url: `${base}/devices/import?update=true`, headers: { 'content-type': XLSX }, payload: await workbook(changed) });
       assert.equal(upd.statusCode, 200, upd.body);
-      assert.deepEqual(upd.json().updated, { devices: 4, channels: 1, protocols: 0 });
+      // Truthful counts: one device changed group; the others' lines still name the same channel and protocol.
+      assert.deepEqual([upd.json().updated, upd.json().unchanged], [{ devices: 1, channels: 1, protocols: 0 }, { devices: 3, channels: 1, protocols: 2 }]);
       assert.equal(upd.json().created.groups, 1);
       const ch = (await h.call('Operator', { method: 'GET', url: `${base}/channels?name=импорт` })).json();
       assert.equal(ch.items[0].settings.port, 5001);
@@ -118,7 +119,7 @@ for (const engine of ENGINES) {
         '', settings, '', 'DL_CE_208', 'PROTO_MAP_SPODES_CE208_V10', 0, 3,
       ]);
       const again = await h.call('Operator', { method: 'POST', url: `${base}/devices/import?update=true`, headers: { 'content-type': XLSX }, payload: exp.rawPayload });
-      assert.deepEqual(again.json().updated, { devices: 4, channels: 0, protocols: 0 });
+      assert.deepEqual([again.json().updated, again.json().unchanged], [{ devices: 0, channels: 0, protocols: 0 }, { devices: 4, channels: 2, protocols: 2 }]);
       // Into an empty project the passwords travel wrapped under a transport key.
       const key = { 'x-transport-key': 'ab'.repeat(32) };
       const wrapped = await h.call('Administrator', { method: 'GET', url: `${base}/devices/export?secrets=include`, headers: key });
