@@ -8,6 +8,7 @@ import { exportDevices, importDevices, template } from '../registry/device-xlsx.
 import { exportConfig, importConfig } from '../registry/config-json.js';
 import { recordEvent } from '../registry/events.js';
 import { RegistryError } from '../registry/errors.js';
+import { transportKey } from '../registry/secret-transport.js';
 import { parse, configFrom, registryHelp } from './options.js';
 
 const usage = [
@@ -17,11 +18,13 @@ const usage = [
   '  export FILE.xlsx              export devices with a TCP channel and a DLMS protocol, secrets as placeholders',
   '  config-export FILE.json       full configuration (seed 003 appendix 1), secrets as placeholders',
   '  config-import FILE.json       import a full configuration',
+  '  --transport-key-file KEYFILE  export: secrets wrapped under the AES-256 key in KEYFILE (64 hex digits),',
+  '                                audited; import: unwraps them (without it exports carry placeholders)',
   ...registryHelp, '',
 ].join('\n');
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { project: { type: 'string' }, update: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, { project: { type: 'string' }, update: { type: 'boolean' }, 'transport-key-file': { type: 'string' } });
   const [action, file] = positionals;
   if (values.help || !action || !file) {
     process.stdout.write(usage);
@@ -38,11 +41,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { db, box } = await openRegistry(configFrom(values));
   const audit = (params: Record<string, unknown>) => recordEvent(db, { category: 'general', code: 'SET_DEVICE_IMPORT', projectId, username: 'cli', params });
+  const auditSecrets = (format: string, secrets: number) => recordEvent(db, {
+    category: 'security', code: 'SSET_SECRETS_EXPORT', level: 'warning', projectId, username: 'cli', params: { format, protection: 'key-wrap', secrets },
+  });
   try {
+    // The key comes from a file, never the command line (visible to every user of the host).
+    const keyFile = values['transport-key-file'] as string | undefined;
+    const key = keyFile === undefined ? undefined : transportKey(readFileSync(keyFile, 'utf8').trim());
     switch (action) {
       case 'import': {
         const r = await importDevices(db, box, projectId, readFileSync(file), {
-          update: !!values.update,
+          update: !!values.update, transportKey: key,
           onProgress: (p) => process.stderr.write(p.phase === 'writing' ? `\rimported ${p.devicesWritten}/${p.devicesToWrite}` : `\r${p.phase}: ${p.rowsRead} rows`),
         });
         if (!r.ok) {
@@ -56,14 +65,20 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`\n${JSON.stringify({ created: r.created, updated: r.updated, unchanged: r.unchanged })}\n`);
         return 0;
       }
-      case 'export':
-        writeFileSync(file, (await exportDevices(db, box, projectId)).xlsx);
+      case 'export': {
+        const { xlsx, secrets } = await exportDevices(db, box, projectId, key ? { kind: 'wrap', key } : undefined);
+        if (key) await auditSecrets('xlsx', secrets);
+        writeFileSync(file, xlsx);
         return 0;
-      case 'config-export':
-        writeFileSync(file, JSON.stringify((await exportConfig(db, box, projectId)).doc, null, 2) + '\n');
+      }
+      case 'config-export': {
+        const { doc, secrets } = await exportConfig(db, box, projectId, { secrets: key ? { kind: 'wrap', key } : undefined });
+        if (key) await auditSecrets('json', secrets);
+        writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
         return 0;
+      }
       case 'config-import': {
-        const counts = await importConfig(db, box, projectId, JSON.parse(readFileSync(file, 'utf8')));
+        const counts = await importConfig(db, box, projectId, JSON.parse(readFileSync(file, 'utf8')), { transportKey: key });
         await audit({ format: 'json', ...counts });
         process.stdout.write(JSON.stringify(counts) + '\n');
         return 0;
@@ -74,7 +89,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof RegistryError) {
-      process.stderr.write(`hes devices: ${e.message}\n`);
+      // The API's transport-key header is this command's --transport-key-file.
+      process.stderr.write(`hes devices: ${e.message}${e.field === 'headers.x-transport-key' ? ' (here: --transport-key-file)' : ''}\n`);
       return 1;
     }
     throw e;
