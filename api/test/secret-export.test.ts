@@ -109,6 +109,11 @@ for (const engine of ENGINES) {
       assert.match(demo.Secrets.DLMS_ENCRYPTION_KEY.wrapped, /^A256KW:[A-Za-z0-9+/]{32}$/, '16-byte key + 8 bytes of integrity check');
       const audited = await events('SSET_SECRETS_EXPORT');
       assert.deepEqual(audited.map((e) => [e.username, e.level, e.params]), [['u-administrator', 'warning', { format: 'json', protection: 'key-wrap', secrets: 7 }]]);
+      // The permission decides, not the role's name: a custom role with it (and the read permissions) may export.
+      await h.addRole('Key custodian', ['Read.Devices', 'Read.ChannelSettings', 'Read.ProtocolSettings', 'Read.DeviceCommline', 'Export.Secrets']);
+      const custodian = await h.call('Key custodian', { method: 'GET', url: `${base}/config?secrets=include`, headers: { 'x-transport-key': KEY_HEX } });
+      assert.equal(custodian.statusCode, 200, custodian.body);
+      assert.equal((await events('SSET_SECRETS_EXPORT')).at(-1)?.username, 'u-key-custodian');
     });
 
     it('imports wrapped secrets into an empty project with the transport key; a wrong or missing key changes nothing', async () => {
