@@ -113,6 +113,9 @@ export async function template(): Promise<Buffer> {
 /** Streams the first worksheet as trimmed text cells, one row at a time (exceljs' streaming reader: no object model of the workbook). */
 async function* sheetRows(xlsx: Buffer): AsyncGenerator<{ number: number; cells: string[] }> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([xlsx]), { worksheets: 'emit', sharedStrings: 'cache', styles: 'ignore', hyperlinks: 'ignore' });
+  // The streaming reader looks up a sheet's name in xl/workbook.xml; a zip that stores that part after the
+  // sheet and the shared strings (exceljs itself writes either order) made it throw. Names are not needed.
+  (reader as unknown as { model?: { sheets: unknown[] } }).model = { sheets: [] };
   for await (const sheet of reader) {
     for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
       const values = row.values as ExcelJS.CellValue[];
