@@ -4,7 +4,7 @@ import * as crud from '../registry/crud.js';
 import type { Row } from '../registry/db.js';
 import { RegistryError } from '../registry/errors.js';
 import { archiveSpec, profileSpec, projectSpec, roleSpec, userSpec } from '../registry/specs.js';
-import { PERMISSIONS } from '../registry/permissions.js';
+import { PERMISSIONS, permissionsLacking } from '../registry/permissions.js';
 import { createApiToken, listApiTokens, listSessions, revokeAllSessions, revokeApiToken, revokeSession, setPassword } from '../registry/accounts.js';
 import { hashPassword } from '../registry/crypto.js';
 import { checkPasswordRule, passwordProblemText, PASSWORD_MAX } from '../registry/password-rule.js';
@@ -24,8 +24,63 @@ const listArgs = (req: FastifyRequest) => {
   return { limit: limit as number, offset: offset as number, sort: sort as string | undefined, order: order as 'asc' | 'desc', filters };
 };
 
+/** Why the grant-subset rule refused an action (403; docs/security.md). */
+type EscalationCode = 'GRANT_EXCEEDS_OWN_PERMISSIONS' | 'TARGET_EXCEEDS_OWN_PERMISSIONS' | 'OWN_ROLE';
+const escalationText: Record<EscalationCode, string> = {
+  GRANT_EXCEEDS_OWN_PERMISSIONS: 'the role or permissions given include some you do not hold',
+  TARGET_EXCEEDS_OWN_PERMISSIONS: 'the user or role acted on holds permissions you do not hold',
+  OWN_ROLE: 'nobody may change their own role or the role they hold',
+};
+/** The 403 answers of a route under the grant-subset rule, for the OpenAPI document. */
+const refusals = (...codes: EscalationCode[]) => ({
+  403: ref('Error', ['FORBIDDEN: a permission is missing', 'PASSWORD_CHANGE_REQUIRED: change your password first', ...codes.map((c) => `${c}: ${escalationText[c]}`)].join('; ')),
+});
+
 export function adminRoutes(app: FastifyInstance): void {
   const { db, box } = app.registry;
+
+  // ---- the grant-subset rule: nobody grants, assigns or exercises more than they hold
+  /** Audits the refusal as a security event and answers 403 with the reason's code. */
+  const refuse = async (req: FastifyRequest, action: string, code: EscalationCode, field: string, subject: string, missing: string[] = []) => {
+    await audit(req, 'security', 'SSET_PRIVILEGE_ESCALATION_REFUSED', { action, reason: code, subject, ...(missing.length ? { missing } : {}) }, null, 'warning');
+    const listed = missing.length > 8 ? `${missing.slice(0, 8).join(', ')} and ${missing.length - 8} more` : missing.join(', ');
+    throw new RegistryError(code, missing.length ? `${subject} holds permissions you lack: ${listed}` : `${subject}: ${escalationText[code]}`, 403, field);
+  };
+  const roleOf = async (roleId: string) => (await db.query<{ name: string; permissions: string[] }>(
+    'SELECT name, array(SELECT permission FROM role_permissions WHERE role_id = r.id) AS permissions FROM roles r WHERE id = $1', [roleId],
+  )).rows[0];
+  const ownRoleId = async (req: FastifyRequest) => (await db.query<{ role_id: string }>('SELECT role_id FROM users WHERE id = $1', [req.identity!.userId])).rows[0]?.role_id;
+  /** A user acted on must hold nothing the actor lacks (an unknown id passes on to the route's 404). */
+  const mayActOnUser = async (req: FastifyRequest, userId: string, action: string) => {
+    const u = (await db.query<{ username: string; permissions: string[] }>(
+      'SELECT username, array(SELECT permission FROM role_permissions WHERE role_id = u.role_id) AS permissions FROM users u WHERE id = $1', [userId],
+    )).rows[0];
+    if (!u) return;
+    const missing = permissionsLacking(req.identity!.permissions, u.permissions);
+    if (missing.length) await refuse(req, action, 'TARGET_EXCEEDS_OWN_PERMISSIONS', 'params.userId', `user ${u.username}`, missing);
+  };
+  /** A role given to a user must be within the actor's permissions (an unknown role passes on to the route's reference error). */
+  const mayGiveRole = async (req: FastifyRequest, roleId: string, action: string) => {
+    const r = await roleOf(roleId);
+    if (!r) return;
+    const missing = permissionsLacking(req.identity!.permissions, r.permissions);
+    if (missing.length) await refuse(req, action, 'GRANT_EXCEEDS_OWN_PERMISSIONS', 'body.roleId', `role ${r.name}`, missing);
+  };
+  /** Editing or deleting a role: not one's own, not one holding more than the actor, and no permission put in that the actor lacks. */
+  const mayChangeRole = async (req: FastifyRequest, roleId: string | null, permissions: unknown, action: string) => {
+    if (roleId !== null) {
+      const r = await roleOf(roleId);
+      if (r) {
+        if (roleId === await ownRoleId(req)) await refuse(req, action, 'OWN_ROLE', 'params.roleId', `role ${r.name}`);
+        const missing = permissionsLacking(req.identity!.permissions, r.permissions);
+        if (missing.length) await refuse(req, action, 'TARGET_EXCEEDS_OWN_PERMISSIONS', 'params.roleId', `role ${r.name}`, missing);
+      }
+    }
+    if (Array.isArray(permissions)) {
+      const missing = permissionsLacking(req.identity!.permissions, permissions as string[]);
+      if (missing.length) await refuse(req, action, 'GRANT_EXCEEDS_OWN_PERMISSIONS', 'body.permissions', 'the new role', missing);
+    }
+  };
 
   // ---- users
   const userBody = {
@@ -35,9 +90,10 @@ export function adminRoutes(app: FastifyInstance): void {
   };
   app.get('/users', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], querystring: listQuerySchema(sortable(userSpec), { username: { type: 'string' }, roleId: uuid, enabled: { type: 'boolean' }, m2m: { type: 'boolean' } }), response: { 200: page('User') } } },
     (req) => crud.list(db, userSpec, null, listArgs(req)));
-  app.post('/users', { config: { access: ['Write.Users'] }, schema: { tags: ['users'], summary: 'Create a user (M2M users get API tokens instead of a password)', body: obj(userBody, ['username', 'roleId']), response: { 201: ref('User') } } },
+  app.post('/users', { config: { access: ['Write.Users'] }, schema: { tags: ['users'], summary: 'Create a user (M2M users get API tokens instead of a password) with a role within your own permissions', body: obj(userBody, ['username', 'roleId']), response: { 201: ref('User'), ...refusals('GRANT_EXCEEDS_OWN_PERMISSIONS') } } },
     async (req, reply) => {
       const b = req.body as Row;
+      await mayGiveRole(req, String(b.roleId), 'create user');
       let passwordHash: string | null = null;
       if (!b.m2m) {
         if (typeof b.password !== 'string') return sendError(reply, 400, 'VALIDATION_ERROR', 'body.password is required for a person\'s account', 'body.password');
@@ -56,12 +112,19 @@ export function adminRoutes(app: FastifyInstance): void {
     return row;
   });
   const { password: _p, mustChangePassword: _m, username: _u, m2m: _m2m, ...userPatch } = userBody;
-  app.patch('/users/:userId', { config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: idParams('userId'), body: { ...obj(userPatch), minProperties: 1 }, response: okAs('User') } }, async (req, reply) => {
+  app.patch('/users/:userId', {
+    config: { access: ['Write.Users'] },
+    schema: {
+      tags: ['users'], summary: 'Change a user holding no permission you lack; a new role must be within your permissions', params: idParams('userId'),
+      body: { ...obj(userPatch), minProperties: 1 }, response: { ...okAs('User'), ...refusals('TARGET_EXCEEDS_OWN_PERMISSIONS', 'GRANT_EXCEEDS_OWN_PERMISSIONS', 'OWN_ROLE') },
+    },
+  }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
     const b = req.body as Row;
-    if (userId === req.identity!.userId && (b.enabled === false || b.roleId !== undefined)) {
-      return sendError(reply, 409, 'SELF_LOCKOUT', 'you cannot disable yourself or change your own role', b.enabled === false ? 'body.enabled' : 'body.roleId');
-    }
+    if (userId === req.identity!.userId && b.roleId !== undefined) await refuse(req, 'change user role', 'OWN_ROLE', 'body.roleId', `user ${req.identity!.username}`);
+    if (userId === req.identity!.userId && b.enabled === false) return sendError(reply, 409, 'SELF_LOCKOUT', 'you cannot disable yourself', 'body.enabled');
+    await mayActOnUser(req, userId, b.enabled === false ? 'disable user' : 'change user');
+    if (b.roleId !== undefined) await mayGiveRole(req, String(b.roleId), 'change user role');
     const before = await crud.get(db, userSpec, null, userId);
     const row = await crud.update(db, userSpec, null, userId, b, ifMatch(req));
     if (b.roleId !== undefined && b.roleId !== before.roleId) await audit(req, 'security', 'SSET_USER_UPDATE_ROLE', { user: row.username, from: before.roleId, to: row.roleId });
@@ -73,18 +136,20 @@ export function adminRoutes(app: FastifyInstance): void {
     setEtag(reply, row);
     return row;
   });
-  app.delete('/users/:userId', { config: { access: ['Delete.Users'] }, schema: { tags: ['users'], params: idParams('userId'), response: deleted } }, async (req, reply) => {
+  app.delete('/users/:userId', { config: { access: ['Delete.Users'] }, schema: { tags: ['users'], params: idParams('userId'), response: { ...deleted, ...refusals('TARGET_EXCEEDS_OWN_PERMISSIONS') } } }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
     if (userId === req.identity!.userId) return sendError(reply, 409, 'SELF_LOCKOUT', 'you cannot delete yourself', 'params.userId');
+    await mayActOnUser(req, userId, 'delete user');
     const row = await crud.remove(db, userSpec, null, userId, ifMatch(req));
     await audit(req, 'security', 'SSET_USER_REMOVE', { user: row.username });
     return reply.code(204).send();
   });
   app.post('/users/:userId/password', {
     config: { access: ['Write.Users'] },
-    schema: { tags: ['users'], summary: 'Reset a user\'s password (they must change it at next login unless mustChangePassword is false)', params: idParams('userId'), body: obj({ password: userBody.password, mustChangePassword: { type: 'boolean' } }, ['password']), response: { 204: { ...noContent, description: 'Reset; the user\'s sessions are ended' } } },
+    schema: { tags: ['users'], summary: 'Reset a user\'s password (they must change it at next login unless mustChangePassword is false)', params: idParams('userId'), body: obj({ password: userBody.password, mustChangePassword: { type: 'boolean' } }, ['password']), response: { 204: { ...noContent, description: 'Reset; the user\'s sessions are ended' }, ...refusals('TARGET_EXCEEDS_OWN_PERMISSIONS') } },
   }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
+    await mayActOnUser(req, userId, 'reset password');
     const b = req.body as { password: string; mustChangePassword?: boolean };
     await setPassword(db, userId, b.password, { mustChange: b.mustChangePassword !== false, field: 'body.password' });
     await revokeAllSessions(db, userId);
@@ -94,9 +159,10 @@ export function adminRoutes(app: FastifyInstance): void {
   app.get('/users/:userId/sessions', { config: { access: ['Read.Users'] }, schema: { tags: ['users'], params: idParams('userId'), response: { 200: all('Session') } } },
     async (req) => ({ items: await listSessions(db, (req.params as { userId: string }).userId) }));
   app.delete('/users/:userId/sessions/:sessionId', {
-    config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: { type: 'object', required: ['userId', 'sessionId'], properties: { userId: uuid, sessionId: uuid } }, response: deleted },
+    config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: { type: 'object', required: ['userId', 'sessionId'], properties: { userId: uuid, sessionId: uuid } }, response: { ...deleted, ...refusals('TARGET_EXCEEDS_OWN_PERMISSIONS') } },
   }, async (req, reply) => {
     const { userId, sessionId } = req.params as { userId: string; sessionId: string };
+    await mayActOnUser(req, userId, 'revoke session');
     await revokeSession(db, userId, sessionId);
     await audit(req, 'security', 'SSET_SESSION_REVOKE', { userId, sessionId });
     return reply.code(204).send();
@@ -106,10 +172,11 @@ export function adminRoutes(app: FastifyInstance): void {
   app.post('/users/:userId/tokens', {
     config: { access: ['Write.Users'] },
     schema: { tags: ['users'], summary: 'Issue an API token for an M2M account; the token is shown only in this answer', params: idParams('userId'), body: obj({ name }, ['name']),
-      response: { 201: { type: 'object', required: ['id', 'token'], properties: { id: uuid, token: { type: 'string', description: 'hesm_…; shown only here' } } } },
+      response: { 201: { type: 'object', required: ['id', 'token'], properties: { id: uuid, token: { type: 'string', description: 'hesm_…; shown only here' } } }, ...refusals('TARGET_EXCEEDS_OWN_PERMISSIONS') },
     },
   }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
+    await mayActOnUser(req, userId, 'issue API token');
     const u = await crud.get(db, userSpec, null, userId);
     if (!u.m2m) return sendError(reply, 409, 'NOT_M2M', 'API tokens are for M2M accounts only', 'params.userId');
     const t = await createApiToken(db, userId, (req.body as { name: string }).name);
@@ -117,9 +184,10 @@ export function adminRoutes(app: FastifyInstance): void {
     return reply.code(201).send(t);
   });
   app.delete('/users/:userId/tokens/:tokenId', {
-    config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: { type: 'object', required: ['userId', 'tokenId'], properties: { userId: uuid, tokenId: uuid } }, response: deleted },
+    config: { access: ['Write.Users'] }, schema: { tags: ['users'], params: { type: 'object', required: ['userId', 'tokenId'], properties: { userId: uuid, tokenId: uuid } }, response: { ...deleted, ...refusals('TARGET_EXCEEDS_OWN_PERMISSIONS') } },
   }, async (req, reply) => {
     const { userId, tokenId } = req.params as { userId: string; tokenId: string };
+    await mayActOnUser(req, userId, 'revoke API token');
     await revokeApiToken(db, userId, tokenId);
     await audit(req, 'security', 'SSET_API_TOKEN_REVOKE', { userId, tokenId });
     return reply.code(204).send();
@@ -152,20 +220,33 @@ export function adminRoutes(app: FastifyInstance): void {
     }
     return row;
   });
-  app.post('/roles', { config: { access: ['Write.Roles'] }, schema: { tags: ['roles'], body: obj(roleBody, ['name', 'permissions']), response: { 201: ref('Role') } } }, async (req, reply) => {
+  app.post('/roles', {
+    config: { access: ['Write.Roles'] },
+    schema: { tags: ['roles'], summary: 'Create a role with permissions you hold', body: obj(roleBody, ['name', 'permissions']), response: { 201: ref('Role'), ...refusals('GRANT_EXCEEDS_OWN_PERMISSIONS') } },
+  }, async (req, reply) => {
+    await mayChangeRole(req, null, (req.body as Row).permissions, 'create role');
     const row = await saveRole(null, req.body as Row);
     await audit(req, 'security', 'SSET_ROLE_ADD', { role: row.name });
     setEtag(reply, row);
     return reply.code(201).send(await rolePermissions(row));
   });
-  app.patch('/roles/:roleId', { config: { access: ['Write.Roles'] }, schema: { tags: ['roles'], params: idParams('roleId'), body: { ...obj(roleBody), minProperties: 1 }, response: okAs('Role') } }, async (req, reply) => {
-    const row = await saveRole((req.params as { roleId: string }).roleId, req.body as Row, ifMatch(req));
+  app.patch('/roles/:roleId', {
+    config: { access: ['Write.Roles'] },
+    schema: {
+      tags: ['roles'], summary: 'Change a role other than your own that holds no permission you lack, with permissions you hold', params: idParams('roleId'),
+      body: { ...obj(roleBody), minProperties: 1 }, response: { ...okAs('Role'), ...refusals('OWN_ROLE', 'TARGET_EXCEEDS_OWN_PERMISSIONS', 'GRANT_EXCEEDS_OWN_PERMISSIONS') },
+    },
+  }, async (req, reply) => {
+    const { roleId } = req.params as { roleId: string };
+    await mayChangeRole(req, roleId, (req.body as Row).permissions, 'change role');
+    const row = await saveRole(roleId, req.body as Row, ifMatch(req));
     await audit(req, 'security', 'SSET_ROLE_UPDATE', { role: row.name });
     setEtag(reply, row);
     return rolePermissions(row);
   });
-  app.delete('/roles/:roleId', { config: { access: ['Delete.Roles'] }, schema: { tags: ['roles'], params: idParams('roleId'), response: deleted } }, async (req, reply) => {
+  app.delete('/roles/:roleId', { config: { access: ['Delete.Roles'] }, schema: { tags: ['roles'], params: idParams('roleId'), response: { ...deleted, ...refusals('OWN_ROLE', 'TARGET_EXCEEDS_OWN_PERMISSIONS') } } }, async (req, reply) => {
     const { roleId } = req.params as { roleId: string };
+    await mayChangeRole(req, roleId, undefined, 'delete role');
     const r = await crud.get(db, roleSpec, null, roleId);
     if (r.builtin) return sendError(reply, 409, 'BUILTIN_ROLE', 'built-in roles cannot be deleted', 'params.roleId');
     const used = await db.query('SELECT 1 FROM users WHERE role_id = $1 LIMIT 1', [roleId]);

@@ -18,13 +18,18 @@ export type GeneralEvent =
   | 'SET_TASK_ADD' | 'SET_TASK_UPDATE' | 'SET_TASK_REMOVE' | 'SET_TASK_SCHEDULE' | 'SET_TASK_LAUNCH' | 'SET_TASK_CANCEL'
   | 'SET_TASK_APPROVE' | 'SET_TASK_REJECT' | 'SET_CONTROL_SETTINGS_UPDATE';
 
-/** Table 5, plus SSET_LOGIN_FAILED (shown as "failed login attempt" in seed 003 figure 58) and session/token codes. */
+/**
+ * Table 5, plus SSET_LOGIN_FAILED (shown as "failed login attempt" in seed 003 figure 58), session/token codes,
+ * SSET_PRIVILEGE_ESCALATION_REFUSED (the grant-subset rule refused an action) and SSET_REFRESH_TOKEN_REUSE
+ * (a rotated refresh token came back; its session was revoked).
+ */
 export type SecurityEvent =
   | 'SSET_LOGIN' | 'SSET_LOGOUT' | 'SSET_LOGIN_FAILED' | 'SSET_PASSWORD_CHANGE' | 'SSET_CONFIGURATION_CHANGE'
   | 'SSET_USER_ADD' | 'SSET_USER_UPDATE' | 'SSET_USER_UPDATE_ROLE' | 'SSET_USER_UPDATE_ENABLED' | 'SSET_USER_REMOVE'
   | 'SSET_ROLE_ADD' | 'SSET_ROLE_UPDATE' | 'SSET_ROLE_REMOVE'
   | 'SSET_SECRETS_EXPORT' | 'SSET_SECRETS_EXPORT_REFUSED'
-  | 'SSET_SESSION_REVOKE' | 'SSET_API_TOKEN_ADD' | 'SSET_API_TOKEN_REVOKE' | 'SSET_PROJECT_MEMBER_ADD' | 'SSET_PROJECT_MEMBER_REMOVE';
+  | 'SSET_SESSION_REVOKE' | 'SSET_API_TOKEN_ADD' | 'SSET_API_TOKEN_REVOKE' | 'SSET_PROJECT_MEMBER_ADD' | 'SSET_PROJECT_MEMBER_REMOVE'
+  | 'SSET_PRIVILEGE_ESCALATION_REFUSED' | 'SSET_REFRESH_TOKEN_REUSE';
 
 export interface EventRecord {
   category: 'general' | 'security';

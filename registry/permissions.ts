@@ -142,3 +142,17 @@ export const DEFAULT_ACCOUNTS = [
   { username: 'operator', password: 'hesoperator', role: 'Operator' },
   { username: 'user', password: 'hesuser', role: 'User' },
 ] as const;
+
+/**
+ * Permissions that confine their holder rather than empower: the subscriber cabinet shows a subscriber
+ * their own meters only. Giving them is never an escalation, so the grant-subset rule ignores them.
+ */
+export const NARROWING_PERMISSIONS: ReadonlySet<string> = new Set(['View.SubscriberCabinet']);
+
+/**
+ * The grant-subset rule (docs/security.md): of `wanted`, the permissions that someone holding `held`
+ * may not give or exercise power over, sorted. Empty when `wanted` is within `held`.
+ */
+export function permissionsLacking(held: ReadonlySet<string>, wanted: Iterable<string>): string[] {
+  return [...new Set(wanted)].filter((p) => !held.has(p) && !NARROWING_PERMISSIONS.has(p)).sort();
+}
