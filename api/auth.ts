@@ -8,7 +8,7 @@ import {
   authenticateToken, createSession, findUserByName, listSessions, refreshSession, revokeAllSessions, revokeSession, setPassword,
 } from '../registry/accounts.js';
 import { PASSWORD_MAX } from '../registry/password-rule.js';
-import { audit, sendError, uuid, type Identity } from './http.js';
+import { ApiError, audit, sendError, uuid, type Identity } from './http.js';
 import { recordEvent } from '../registry/events.js';
 import { all, noContent, ref } from './schemas.js';
 
@@ -49,8 +49,8 @@ async function checkAccess(app: FastifyInstance, req: FastifyRequest) {
   const cfg = req.routeOptions.config;
   const access = cfg.access;
   if (access === undefined || access === 'public') return null; // unknown URLs fall through to 404
-  const header = req.headers.authorization;
-  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  // The scheme name is case-insensitive (RFC 7235 §2.1).
+  const token = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
   if (!token) return { status: 401, code: 'UNAUTHENTICATED', message: 'sign in: send Authorization: Bearer <access token>' };
   const user = await authenticateToken(app.registry.db, token);
   if (!user || !user.enabled) return { status: 401, code: 'UNAUTHENTICATED', message: 'the token is invalid, expired or revoked' };
@@ -131,11 +131,20 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
     schema: {
       tags: ['auth'], summary: 'Exchange a refresh token for a new token pair (the old one stops working)',
       body: { type: 'object', required: ['refreshToken'], additionalProperties: false, properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 200 } } },
-      response: { 200: ref('TokenPair', 'A new token pair'), 401: ref('Error', 'INVALID_REFRESH_TOKEN: invalid, expired or revoked') },
+      response: {
+        200: ref('TokenPair', 'A new token pair'),
+        401: ref('Error', 'INVALID_REFRESH_TOKEN: invalid, expired or revoked; REFRESH_TOKEN_REUSED: this token was already exchanged, so its session has been revoked (sign in again)'),
+      },
     },
   }, async (req) => {
     const { refreshToken } = req.body as { refreshToken: string };
-    const { userId: _userId, ...pair } = await refreshSession(db, refreshToken, opts.accessTokenTtl);
+    const result = await refreshSession(db, refreshToken, opts.accessTokenTtl);
+    if ('reuse' in result) {
+      const { sessionId, userId, username } = result.reuse;
+      await recordEvent(db, { category: 'security', code: 'SSET_REFRESH_TOKEN_REUSE', level: 'warning', userId, username, ip: req.ip, params: { sessionId } });
+      throw new ApiError('REFRESH_TOKEN_REUSED', 'this refresh token was already exchanged: the session is revoked, sign in again', 401, 'body.refreshToken');
+    }
+    const { userId: _userId, ...pair } = result;
     return pair;
   });
 

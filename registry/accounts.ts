@@ -68,18 +68,39 @@ export async function createSession(
   return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ctx.accessTtl, sessionId: r.rows[0].id };
 }
 
-/** Rotates both tokens of a live session; the old refresh token stops working. */
-export async function refreshSession(db: Db, refreshToken: string, accessTtl: number): Promise<TokenPair & { userId: string }> {
+/** A rotated refresh token came back: its session (the token family) has been revoked. */
+export interface RefreshReuse {
+  reuse: { sessionId: string; userId: string; username: string };
+}
+
+/**
+ * Rotates both tokens of a live session; the old refresh token stops working. Presenting a refresh token
+ * the session has already rotated away from revokes the session (reuse detection) and answers a RefreshReuse.
+ */
+export async function refreshSession(db: Db, refreshToken: string, accessTtl: number): Promise<(TokenPair & { userId: string }) | RefreshReuse> {
+  const presented = tokenHash(refreshToken);
   const accessToken = newToken('hesa_');
   const next = newToken('hesr_');
-  const r = await db.query<{ id: string; user_id: string }>(
-    `UPDATE sessions s SET access_hash = $2, access_expires_at = now() + make_interval(secs => $3), refresh_hash = $4, last_seen_at = now()
-     FROM users u WHERE s.refresh_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.id = s.user_id AND u.enabled
-     RETURNING s.id, s.user_id`,
-    [tokenHash(refreshToken), tokenHash(accessToken), accessTtl, tokenHash(next)],
-  );
-  if (!r.rows.length) throw new RegistryError('INVALID_REFRESH_TOKEN', 'refresh token is invalid, expired or revoked', 401, 'body.refreshToken');
-  return { accessToken, refreshToken: next, tokenType: 'Bearer', expiresIn: accessTtl, sessionId: r.rows[0].id, userId: r.rows[0].user_id };
+  return db.transaction(async (tx) => {
+    const r = await tx.query<{ id: string; user_id: string }>(
+      `UPDATE sessions s SET access_hash = $2, access_expires_at = now() + make_interval(secs => $3), refresh_hash = $4, last_seen_at = now()
+       FROM users u WHERE s.refresh_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.id = s.user_id AND u.enabled
+       RETURNING s.id, s.user_id`,
+      [presented, tokenHash(accessToken), accessTtl, tokenHash(next)],
+    );
+    if (r.rows.length) {
+      await tx.query('INSERT INTO rotated_refresh_tokens (refresh_hash, session_id) VALUES ($1, $2)', [presented, r.rows[0].id]);
+      return { accessToken, refreshToken: next, tokenType: 'Bearer' as const, expiresIn: accessTtl, sessionId: r.rows[0].id, userId: r.rows[0].user_id };
+    }
+    const reused = await tx.query<{ sessionId: string; userId: string; username: string }>(
+      `UPDATE sessions s SET revoked_at = coalesce(s.revoked_at, now()) FROM rotated_refresh_tokens t, users u
+       WHERE t.refresh_hash = $1 AND s.id = t.session_id AND u.id = s.user_id
+       RETURNING s.id AS "sessionId", s.user_id AS "userId", u.username`,
+      [presented],
+    );
+    if (reused.rows.length) return { reuse: reused.rows[0] };
+    throw new RegistryError('INVALID_REFRESH_TOKEN', 'refresh token is invalid, expired or revoked', 401, 'body.refreshToken');
+  });
 }
 
 export async function listSessions(db: Db, userId: string) {

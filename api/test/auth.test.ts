@@ -65,8 +65,6 @@ for (const engine of ENGINES) {
       assert.equal(mine[0].userAgent, 'test-agent');
       const refreshed = await h.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: first.refreshToken } });
       assert.equal(refreshed.statusCode, 200);
-      const again = await h.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: first.refreshToken } });
-      assert.deepEqual([again.statusCode, again.json().error.code], [401, 'INVALID_REFRESH_TOKEN']);
       assert.equal((await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(first.accessToken) })).statusCode, 401, 'old access token replaced');
       const fresh = bearer(refreshed.json().accessToken);
       const revoke = await h.app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${second.sessionId}`, headers: fresh });
@@ -74,6 +72,39 @@ for (const engine of ENGINES) {
       assert.equal((await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(second.accessToken) })).statusCode, 401);
       assert.equal((await h.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: fresh })).statusCode, 204);
       assert.equal((await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: fresh })).statusCode, 401);
+    });
+
+    it('revokes the whole session when a rotated refresh token comes back (reuse detection) and audits it', async () => {
+      const refresh = (refreshToken: string) => h.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken }, remoteAddress: '10.6.6.1' });
+      const stolen = (await login(h, 'u-user', PASSWORD, '10.6.6.6')).json();
+      const other = (await login(h, 'u-user', PASSWORD, '10.6.6.7')).json();
+      const r1 = await refresh(stolen.refreshToken);
+      assert.equal(r1.statusCode, 200);
+      const r2 = await refresh(r1.json().refreshToken);
+      assert.equal(r2.statusCode, 200);
+      const reused = await refresh(stolen.refreshToken);
+      assert.deepEqual([reused.statusCode, reused.json().error.code, reused.json().error.field], [401, 'REFRESH_TOKEN_REUSED', 'body.refreshToken']);
+      const next = await refresh(r2.json().refreshToken);
+      assert.deepEqual([next.statusCode, next.json().error.code], [401, 'INVALID_REFRESH_TOKEN'], 'the newest refresh token of the family is revoked too');
+      assert.equal((await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(r2.json().accessToken) })).statusCode, 401, 'and its access token');
+      assert.equal((await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(other.accessToken) })).statusCode, 200, 'other sessions stay open');
+      assert.equal((await refresh(r1.json().refreshToken)).json().error.code, 'REFRESH_TOKEN_REUSED', 'any rotated token of the family is a reuse');
+      const ev = await h.t.db.query<{ level: string; username: string; ip: string; params: { sessionId: string } }>(
+        `SELECT level, username, ip, params FROM events WHERE code = 'SSET_REFRESH_TOKEN_REUSE' ORDER BY id`,
+      );
+      assert.equal(ev.rows.length, 2);
+      assert.deepEqual([ev.rows[0].level, ev.rows[0].username, ev.rows[0].ip, ev.rows[0].params.sessionId], ['warning', 'u-user', '10.6.6.1', stolen.sessionId]);
+      assert.equal(JSON.stringify(ev.rows).includes(stolen.refreshToken), false, 'no token in events');
+    });
+
+    it('takes the Bearer scheme in any letter case (RFC 7235)', async () => {
+      const token = h.as.User.authorization.slice('Bearer '.length);
+      for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+        const r = await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `${scheme} ${token}` } });
+        assert.equal(r.statusCode, 200, scheme);
+      }
+      const wrong = await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Basic ${token}` } });
+      assert.deepEqual([wrong.statusCode, wrong.json().error.code], [401, 'UNAUTHENTICATED']);
     });
 
     it('gives M2M accounts API tokens only', async () => {
