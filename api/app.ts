@@ -48,6 +48,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
     bodyLimit: 64 * 1024 * 1024,
     trustProxy: false,
+    // URL decoding fails before routing: answer in the project's error format too.
+    frameworkErrors: (err, req, reply) => handleError(err, req, reply),
   });
   app.decorate('registry', { db: opts.db, box: opts.box });
   app.decorate('warehouse', opts.clickhouse);

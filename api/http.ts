@@ -75,6 +75,16 @@ export function validationField(err: FastifyError): string {
   return [err.validationContext ?? 'body', ...parts].join('.');
 }
 
+/** What the HTTP framework refuses before a route runs, in the project's codes (its FST_ERR_* codes never leave). */
+const frameworkErrors: Record<string, { code: string; field: string; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', field: 'body', message: 'body is not valid JSON (or has a __proto__/constructor key)' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_JSON', field: 'body', message: 'body is empty but headers.content-type says JSON' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', field: 'headers.content-type', message: 'headers.content-type is not accepted by this route' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE', field: 'body', message: 'body is larger than this route accepts' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_CONTENT_LENGTH', field: 'headers.content-length', message: 'headers.content-length does not match the body' },
+  FST_ERR_BAD_URL: { code: 'INVALID_URL', field: 'url', message: 'the URL is not valid percent-encoded text' },
+};
+
 export function handleError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err.validation) {
     const field = validationField(err);
@@ -83,9 +93,9 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
     return sendError(reply, 400, 'VALIDATION_ERROR', `${field} ${detail}`, field);
   }
   if (err instanceof RegistryError) return sendError(reply, err.status, err.code, err.message, err.field);
-  if (err.statusCode && err.statusCode < 500) {
-    return sendError(reply, err.statusCode, err.code ?? 'BAD_REQUEST', err.message);
-  }
+  const known = frameworkErrors[err.code];
+  if (known && err.statusCode) return sendError(reply, err.statusCode, known.code, known.message, known.field);
+  if (err.statusCode && err.statusCode < 500) return sendError(reply, err.statusCode, 'BAD_REQUEST', err.message);
   req.log.error({ err }, 'request failed');
   return sendError(reply, 500, 'INTERNAL', 'internal error');
 }
