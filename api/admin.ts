@@ -20,8 +20,8 @@ const sortable = (spec: crud.TableSpec) => Object.entries(spec.fields).filter(([
 const okAs = (name: string, description?: string) => ({ 200: ref(name, description) });
 const deleted = { 204: noContent };
 const listArgs = (req: FastifyRequest) => {
-  const { limit, offset, sort, order, ...filters } = req.query as Record<string, unknown>;
-  return { limit: limit as number, offset: offset as number, sort: sort as string | undefined, order: order as 'asc' | 'desc', filters };
+  const { limit, offset, sort, order, count, ...filters } = req.query as Record<string, unknown>;
+  return { limit: limit as number, offset: offset as number, sort: sort as string | undefined, order: order as 'asc' | 'desc', count: count as 'exact' | 'estimate', filters };
 };
 
 /** Why the grant-subset rule refused an action (403; docs/security.md). */

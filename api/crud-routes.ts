@@ -51,9 +51,9 @@ export function registerCrud(app: FastifyInstance, def: CrudDef): void {
     config: { access: def.perms.read },
     schema: { tags: [def.tag], summary: `List ${def.spec.noun}s`, params: projectParams, querystring: listQuerySchema(sortable, def.filters), response: { 200: page(def.item) } },
   }, async (req) => {
-    const { limit, offset, sort, order, ...filters } = req.query as Record<string, unknown>;
+    const { limit, offset, sort, order, count, ...filters } = req.query as Record<string, unknown>;
     const page = await crud.list(db, def.spec, projectIdOf(req), {
-      limit: limit as number, offset: offset as number, sort: sort as string | undefined, order: order as 'asc' | 'desc', filters,
+      limit: limit as number, offset: offset as number, sort: sort as string | undefined, order: order as 'asc' | 'desc', count: count as 'exact' | 'estimate', filters,
     });
     return { ...page, items: page.items.map(present) };
   });

@@ -121,6 +121,11 @@ export function listQuerySchema(sortable: string[], filters: Record<string, obje
       offset: { type: 'integer', minimum: 0, default: 0 },
       sort: { type: 'string', enum: sortable },
       order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+      count: {
+        type: 'string', enum: ['estimate', 'exact'], default: 'estimate',
+        description: 'How `total` is counted. estimate (default): exactly up to 10,000 matching rows, beyond that PostgreSQL\'s planner estimate '
+          + 'with totalExact false. exact: every matching row is counted (slower on very large lists).',
+      },
       ...filters,
     },
   };

@@ -36,11 +36,13 @@ export interface ListQuery {
   sort?: string;
   order?: 'asc' | 'desc';
   filters?: Record<string, unknown>;
+  /** 'exact' counts every matching row; the default stops at EXACT_COUNT_LIMIT and estimates beyond. */
+  count?: 'exact' | 'estimate';
 }
 
 export interface Page<T> {
   items: T[];
-  /** Exact up to EXACT_COUNT_LIMIT matching rows; beyond, the planner's estimate (totalExact false). */
+  /** Exact up to EXACT_COUNT_LIMIT matching rows (always with count 'exact'); beyond, the planner's estimate (totalExact false). */
   total: number;
   totalExact: boolean;
   /** More rows follow this page. */
@@ -97,14 +99,15 @@ export async function list(db: Db, spec: TableSpec, projectId: string | null, q:
   const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const dir = q.order === 'desc' ? 'DESC' : 'ASC';
   const from = `FROM ${spec.table} ${whereSql}`;
+  const exact = q.count === 'exact';
   const [rows, count] = await Promise.all([
     db.query(`SELECT ${selectList(spec)} ${from} ORDER BY ${quoteId(sortField.column)} ${dir}, id ${dir} LIMIT ${limit + 1} OFFSET ${offset}`, params),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 ${from} LIMIT ${EXACT_COUNT_LIMIT + 1}) s`, params),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 ${from}${exact ? '' : ` LIMIT ${EXACT_COUNT_LIMIT + 1}`}) s`, params),
   ]);
   const hasMore = rows.rows.length > limit;
   const items = hasMore ? rows.rows.slice(0, limit) : rows.rows;
   let total = count.rows[0].n;
-  const totalExact = total <= EXACT_COUNT_LIMIT;
+  const totalExact = exact || total <= EXACT_COUNT_LIMIT;
   if (!totalExact) {
     const plan = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) SELECT 1 ${from}`, params);
     total = Math.max(EXACT_COUNT_LIMIT + 1, offset + items.length + (hasMore ? 1 : 0), Math.round(plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']));
