@@ -9,7 +9,10 @@ export class SessionError extends Error {
   constructor(
     readonly phase: SessionPhase,
     message: string,
-    /** A machine-readable reason: e.g. timeout, authentication-failed, object-undefined, closed. */
+    /**
+     * A machine-readable reason: e.g. timeout, authentication-failed, object-undefined, closed; frame-check-failed
+     * (answers refused by their frame check or deciphering) and frames-lost (a resent request refused after a lost answer).
+     */
     readonly reason: string,
   ) {
     super(message);
@@ -17,6 +20,6 @@ export class SessionError extends Error {
 
   /** Connection-level failures (timeouts, closed links) end the session; data errors end one step only. */
   get fatal(): boolean {
-    return this.phase !== 'data' || this.reason === 'timeout' || this.reason === 'closed';
+    return this.phase !== 'data' || ['timeout', 'closed', 'frame-check-failed', 'frames-lost'].includes(this.reason);
   }
 }

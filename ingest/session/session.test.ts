@@ -163,6 +163,28 @@ test('a lost request is resent after the wait time; a silent meter gives "timeou
   }),
 );
 
+test('answers that fail their frame check are named so, not as a timeout or an authentication failure', async () => {
+  await withMeter({ settings: { framing: 'hdlc' } }, async (m) => {
+    m.faults.corruptResponses = 3; // the UA and both resends: every answer fails its FCS
+    await assert.rejects(open(m, { ...HLS, framing: 'hdlc' }, { waitTimeMs: 100, resendCount: 2 }),
+      (e: SessionError) => e.phase === 'connect' && e.reason === 'frame-check-failed' && /frame check failed: 3 frames from the meter refused \(.*FCS.*\), no valid answer after 2 resends/i.test(e.message) && e.fatal);
+  });
+  // A ciphered AARE failing its tag is refused; what the meter answers to the resent AARQ does not hide that.
+  await withMeter({}, async (m) => {
+    m.faults.corruptResponses = 1;
+    await assert.rejects(open(m, HLS, { waitTimeMs: 100, resendCount: 1 }),
+      (e: SessionError) => e.phase === 'associate' && e.reason === 'frame-check-failed' && /^association: frame check failed: \d frames? from the meter refused \(.*(tag|authentication).*\)/i.test(e.message));
+  });
+});
+
+test('a refusal of a resent association request after a lost answer names the lost frames, not the keys', () =>
+  withMeter({}, async (m) => {
+    m.faults.dropResponses = 1;
+    await assert.rejects(open(m, HLS, { waitTimeMs: 100, resendCount: 1 }),
+      (e: SessionError) => e.phase === 'associate' && e.reason === 'frames-lost' && /^association: the answer was lost \(request resent 1 time\); then /.test(e.message));
+  }),
+);
+
 test('simulator, HDLC: a silent meter gives "could not start a session"; a slow one (30 ms) within the wait time still reads', () =>
   withSim(
     'hdlc',

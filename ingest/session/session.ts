@@ -92,10 +92,27 @@ interface Waiter {
   resolve(v: unknown): void;
   reject(e: Error): void;
   resends: number;
+  /** Frames of the meter refused while waiting (FCS, wrapper header, deciphering, decoding) and the first reason. */
+  refused: number;
+  refusal?: string;
 }
+
+const frames = (n: number) => `${n} frame${n === 1 ? '' : 's'}`;
 
 const CLOCK: CosemAttributeDescriptor = { classId: 8, instanceId: parseObis('0.0.1.0.0.255'), attributeId: 2 };
 const CLOCK_COLUMN: CaptureObject = { classId: 8, logicalName: CLOCK.instanceId, attributeIndex: 2, dataIndex: 0 };
+
+/**
+ * A refusal of the association (or of a request's invocation counter) that follows refused or lost answer
+ * frames says nothing about keys or settings: the meter judged a resent request, or the client a damaged
+ * answer. Such a failure is named for the frames (frame-check-failed / frames-lost) and ends the session.
+ */
+function linkFault(w: Waiter, e: Error): Error {
+  if (!(e instanceof SessionError) || (w.phase !== 'associate' && e.reason !== 'invocation-counter-error')) return e;
+  if (w.refused) return new SessionError(w.phase, `${w.what}: frame check failed: ${frames(w.refused)} from the meter refused (${w.refusal}); then ${e.message}`, 'frame-check-failed');
+  if (w.resends) return new SessionError(w.phase, `${w.what}: the answer was lost (request resent ${w.resends} time${w.resends === 1 ? '' : 's'}); then ${e.message}`, 'frames-lost');
+  return e;
+}
 
 export function describeAttribute(a: CosemAttributeDescriptor): string {
   return `${a.classId}/${formatObis(a.instanceId)}/${a.attributeId}`;
@@ -421,7 +438,7 @@ export class DlmsSession {
   private exchange<T>(phase: SessionPhase, what: string, start: () => void, accept: (e: ClientEvent) => T | undefined): Promise<T> {
     if (this.lost) return Promise.reject(new SessionError(phase, `connection lost: ${this.lost}`, 'closed'));
     return new Promise<T>((resolve, reject) => {
-      this.waiter = { phase, what, accept, resolve: resolve as (v: unknown) => void, reject, resends: 0 };
+      this.waiter = { phase, what, accept, resolve: resolve as (v: unknown) => void, reject, resends: 0, refused: 0 };
       try {
         start();
       } catch (e) {
@@ -461,6 +478,11 @@ export class DlmsSession {
     }
     this.waiter = undefined;
     this.connection.abandonRequest();
+    if (w.refused) {
+      const message = `frame check failed: ${frames(w.refused)} from the meter refused (${w.refusal}), no valid answer after ${w.resends} resends`;
+      w.reject(new SessionError(w.phase, `${w.phase === 'connect' ? 'could not start a session' : w.what}: ${message}`, 'frame-check-failed'));
+      return;
+    }
     const base = `timeout after ${w.resends} resends`;
     const message = w.phase === 'connect' ? `could not start a session: ${base}` : w.phase === 'associate' ? `no answer to the ${w.what}: ${base}` : `${w.what}: ${base}`;
     w.reject(new SessionError(w.phase, message, 'timeout'));
@@ -496,8 +518,15 @@ export class DlmsSession {
         this.o.onNotification?.(e);
         continue;
       }
-      if (e.type === 'error') continue; // a refused frame: the trace shows it, the timer decides
       const w = this.waiter;
+      if (e.type === 'error') {
+        // A refused frame: the trace shows it, the timer decides; a failure of this wait then names it.
+        if (w) {
+          w.refused++;
+          w.refusal ??= e.error.message;
+        }
+        continue;
+      }
       if (!w) continue;
       let v: unknown;
       try {
@@ -508,7 +537,7 @@ export class DlmsSession {
       } catch (err) {
         this.waiter = undefined;
         this.disarm();
-        w.reject(err as Error);
+        w.reject(linkFault(w, err as Error));
         continue;
       }
       if (v !== undefined) {

@@ -80,6 +80,8 @@ export interface Faults {
   dropRequests?: number;
   /** Drop this many of the next frames the meter sends. */
   dropResponses?: number;
+  /** Flip the last byte but one (HDLC: the FCS; ciphered APDUs: the tag) of this many of the next answers the meter sends. */
+  corruptResponses?: number;
   /** Delay every answer by this many ms. */
   delayMs?: number;
   /** Answer nothing at all. */
@@ -148,6 +150,12 @@ export class TestMeter {
       if (f.dropResponses) {
         f.dropResponses--;
         return;
+      }
+      if (f.corruptResponses) {
+        f.corruptResponses--;
+        const frame = Buffer.from(out[0]!);
+        frame[frame.length - 2] ^= 0x10;
+        out[0] = frame;
       }
       const send = (): void => {
         if (socket.destroyed) return;
