@@ -203,6 +203,8 @@ for (const engine of ENGINES) {
       assert.deepEqual([by('retry-ok').result, by('retry-ok').attempts], ['success', 3]);
       assert.deepEqual([by('retry-fail').result, by('retry-fail').attempts], ['error', 3]);
       assert.match(String(by('retry-fail').note), /could not start a session over TCP: timeout/);
+      const failedLines = await t.db.query<{ id: string; channel_id: string }>('SELECT id, channel_id FROM comm_lines WHERE device_id = $1', [ids[1]]);
+      assert.equal(by('retry-fail').commLineId, failedLines.rows.find((l) => l.channel_id === backupChannel)!.id, 'a failed session keeps the comm line it last tried');
       assert.equal(by('fallback').result, 'success');
       const lines = await t.db.query<{ id: string; channel_id: string }>('SELECT id, channel_id FROM comm_lines WHERE device_id = $1', [ids[3]]);
       assert.equal(by('fallback').commLineId, lines.rows.find((l) => l.channel_id === backupChannel)!.id, 'read over the backup line');

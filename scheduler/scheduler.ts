@@ -426,6 +426,8 @@ export class Scheduler {
         if (round > 1) lines = await commLines(db, device.id);
         const notes: string[] = [];
         last = { result: 'error', note: '', lineId: null };
+        // When no session opens, the row keeps the comm line of the last failure (the notes name them all).
+        let failedLine: string | null = null;
         for (const line of lines) {
           const header = `--- attempt ${round}, comm line ${line.id} (${line.channelKind}, priority ${line.priority}) ---`;
           const r = await this.#o.gate.run(
@@ -435,13 +437,14 @@ export class Scheduler {
           logs.push(header, r.log);
           if (r.linkFailed) {
             notes.push(r.note);
+            failedLine = line.id;
             continue; // fall back to the next comm line
           }
           last = { result: r.result, note: r.note, lineId: line.id };
           final = r.final === true;
           break;
         }
-        if (!last.lineId) last.note = notes.join('; ') || 'no enabled comm line';
+        if (!last.lineId) last = { result: 'error', note: notes.join('; ') || 'no enabled comm line', lineId: failedLine };
         if (last.result !== 'error' || final || (!task.pollUntilSuccess && round > task.retries)) break;
         await sleep(task.retryDelaySeconds * this.#o.delayUnitMs, signal);
       }
