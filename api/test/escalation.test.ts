@@ -153,6 +153,26 @@ for (const engine of ENGINES) {
       assert.deepEqual(perms2.json().permissions, ['Write.Users'], 'no refused edit changed a role');
     });
 
+    it('documents each refusal code on its routes in the OpenAPI document', async () => {
+      const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> };
+      const codes: [string, string, Outcome[]][] = [
+        ['/api/v1/users', 'post', ['GRANT_EXCEEDS_OWN_PERMISSIONS']],
+        ['/api/v1/users/{userId}', 'patch', ['TARGET_EXCEEDS_OWN_PERMISSIONS', 'GRANT_EXCEEDS_OWN_PERMISSIONS', 'OWN_ROLE']],
+        ['/api/v1/users/{userId}', 'delete', ['TARGET_EXCEEDS_OWN_PERMISSIONS']],
+        ['/api/v1/users/{userId}/password', 'post', ['TARGET_EXCEEDS_OWN_PERMISSIONS']],
+        ['/api/v1/users/{userId}/tokens', 'post', ['TARGET_EXCEEDS_OWN_PERMISSIONS']],
+        ['/api/v1/users/{userId}/tokens/{tokenId}', 'delete', ['TARGET_EXCEEDS_OWN_PERMISSIONS']],
+        ['/api/v1/users/{userId}/sessions/{sessionId}', 'delete', ['TARGET_EXCEEDS_OWN_PERMISSIONS']],
+        ['/api/v1/roles', 'post', ['GRANT_EXCEEDS_OWN_PERMISSIONS']],
+        ['/api/v1/roles/{roleId}', 'patch', ['OWN_ROLE', 'TARGET_EXCEEDS_OWN_PERMISSIONS', 'GRANT_EXCEEDS_OWN_PERMISSIONS']],
+        ['/api/v1/roles/{roleId}', 'delete', ['OWN_ROLE', 'TARGET_EXCEEDS_OWN_PERMISSIONS']],
+      ];
+      for (const [path, method, expected] of codes) {
+        const described = doc.paths[path]![method]!.responses['403']!.description;
+        for (const code of [...expected, 'FORBIDDEN']) assert.match(described, new RegExp(`${code}: `), `${method} ${path}`);
+      }
+    });
+
     it('applies the rule to deleting users, their API tokens and their sessions', async () => {
       const m2m = await addUser('feed', 'M2M');
       await h.t.db.query('UPDATE users SET m2m = true, password_hash = NULL WHERE id = $1', [m2m]);
