@@ -177,6 +177,20 @@ test('answers that fail their frame check are named so, not as a timeout or an a
   });
 });
 
+for (const framing of ['hdlc', 'wrapper'] as const) {
+  test(`simulator faults, ${framing}, HLS: corrupted answers are a frame check failure, dropped ones a timeout, neither an authentication failure`, () =>
+    withSim(
+      framing,
+      async (sim) => {
+        await assert.rejects(open(sim, simSettings(sim.fleet, 0, framing, 'high-gmac'), { waitTimeMs: 100, resendCount: 1 }),
+          (e: SessionError) => e.reason === 'frame-check-failed' && /frame check failed: 2 frames from the meter refused \(.+\), no valid answer after 1 resends/.test(e.message));
+        await assert.rejects(open(sim, simSettings(sim.fleet, 1, framing, 'high-gmac'), { waitTimeMs: 100, resendCount: 1 }),
+          (e: SessionError) => e.reason === 'timeout' && /timeout after 1 resends/.test(e.message));
+      },
+      { faults: [{ serials: ['30800001'], corruptRate: 1 }, { serials: ['30800002'], dropRate: 1 }] },
+    ));
+}
+
 test('a refusal of a resent association request after a lost answer names the lost frames, not the keys', () =>
   withMeter({}, async (m) => {
     m.faults.dropResponses = 1;
