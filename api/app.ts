@@ -21,6 +21,7 @@ import { dataRoutes } from './data.js';
 import { dataViewRoutes } from './data-views.js';
 import { wmbusRoutes } from './wmbus.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
+import type { ServiceLogWriter } from '../registry/service-log.js';
 
 export interface AppOptions {
   db: Db;
@@ -37,6 +38,8 @@ export interface AppOptions {
   wmbus?: () => WmbusIntake | undefined;
   /** Metrics of other parts of the process (the data pipeline's), served at /metrics with the API's. */
   metrics?: Metrics[];
+  /** The service log of the process: configuration changes made through the API are written to it. */
+  serviceLog?: ServiceLogWriter;
 }
 
 /** Never log credentials: these request parts are redacted by the logger. */
@@ -56,6 +59,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('cenc', opts.cenc);
   app.decorate('clock', opts.now ?? Date.now);
   app.decorate('wmbus', opts.wmbus);
+  app.decorate('serviceLog', opts.serviceLog);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 

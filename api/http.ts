@@ -6,6 +6,7 @@ import type { SecretBox } from '../registry/crypto.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import type { CencServer } from '../ingest/cenc/server.js';
 import { recordEvent, type GeneralEvent, type SecurityEvent } from '../registry/events.js';
+import type { ServiceLogWriter } from '../registry/service-log.js';
 
 /**
  * Every route declares who may call it: 'public', 'authenticated' (any signed-in user), or the
@@ -44,6 +45,8 @@ declare module 'fastify' {
     cenc: (() => CencView | undefined) | undefined;
     /** The time now (AppOptions.now). */
     clock: () => number;
+    /** The service log of the process (configuration changes); absent in tests that do not look. */
+    serviceLog: ServiceLogWriter | undefined;
   }
 }
 
@@ -140,7 +143,15 @@ export async function audit(
   await recordEvent(req.server.registry.db, {
     category, code, level, projectId, userId: req.identity?.userId, username: req.identity?.username, ip: req.ip, params,
   });
+  if (CONFIGURATION_CHANGE.test(code)) {
+    req.server.serviceLog?.write('info', 'api', 'configuration', `configuration changed: ${code} by ${req.identity?.username ?? 'unknown'}`, {
+      code, ...params, ...(projectId ? { projectId } : {}), username: req.identity?.username,
+    });
+  }
 }
+
+/** The audited changes that also go to the service log: how the HES and its projects' channels, protocols and archives are set up. */
+const CONFIGURATION_CHANGE = /^(SSET_CONFIGURATION_CHANGE|SET_CONTROL_SETTINGS_UPDATE|SET_(CHANNEL|PROTOCOL|MEASUREMENT_ARCHIVE|STATE_ARCHIVE|EVENT_ARCHIVE)_)/;
 
 /** The ClickHouse store of readings and events, or a 503 WAREHOUSE_UNAVAILABLE when this API process has none. */
 export function warehouse(app: FastifyInstance): ClickHouseEngine {

@@ -22,6 +22,7 @@ import { RegistryDeviceContexts } from '../registry/device-contexts.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { Pipeline } from '../workers/pipeline.js';
+import { BurstLog, type ServiceLogWriter } from '../registry/service-log.js';
 
 export interface DataPlane {
   bus: Bus;
@@ -44,7 +45,9 @@ const RESTART_MS = 5000;
  * `registry`: where the pipeline finds the device contexts (profile, keys) of frames that need one, such as
  * pushes; without it those frames are dead-lettered.
  */
-export async function openDataPlane(config: HesConfig, onError: (message: string) => void, registry?: { db: Db; box: SecretBox }): Promise<DataPlane> {
+export async function openDataPlane(
+  config: HesConfig, onError: (message: string) => void, registry?: { db: Db; box: SecretBox }, log?: ServiceLogWriter,
+): Promise<DataPlane> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.splice(0).reverse()) await c();
@@ -76,7 +79,12 @@ export async function openDataPlane(config: HesConfig, onError: (message: string
     const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl }) : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
     const pool = new DecoderPool(config.decoderThreads ? { threads: config.decoderThreads } : {});
     closers.push(() => pool.close());
-    const pipeline = new Pipeline({ bus, engine, schemas, pool, publishReadings, ...(registry ? { devices: new RegistryDeviceContexts(registry.db, registry.box) } : {}) });
+    const deadLetters = log && new BurstLog(log, { level: 'warning', app: 'pipeline', logger: 'dead-letters', what: `frames sent to ${Topics.deadLetters}` });
+    if (deadLetters) closers.push(async () => deadLetters.flush());
+    const pipeline = new Pipeline({
+      bus, engine, schemas, pool, publishReadings, ...(registry ? { devices: new RegistryDeviceContexts(registry.db, registry.box) } : {}),
+      ...(deadLetters ? { onDeadLetter: (reason: string) => deadLetters.add(reason) } : {}),
+    });
     const stopping = new AbortController();
     const running = (async () => {
       while (!stopping.signal.aborted) {

@@ -16,6 +16,7 @@ import { AmrAgentServer } from '../ingest/cenc/agents.js';
 import { CencServer } from '../ingest/cenc/server.js';
 import { RegistryDeviceDirectory, authenticateAgent } from '../registry/cenc-directory.js';
 import { openRegistry, type Registry } from '../registry/open.js';
+import { ServiceLog } from '../registry/service-log.js';
 import { buildApp } from '../api/app.js';
 import { ChannelScheduler } from '../ingest/channels/scheduler.js';
 import { RegistryInvocationCounterStore } from '../scheduler/counters.js';
@@ -52,6 +53,8 @@ export interface RunningHes {
   /** Where the CENC listeners and the AMR agent port are bound (port 0 in the configuration: the port taken). */
   cencPorts?: { listeners: number[]; agents?: number };
   demo?: Demo;
+  /** The service log (GET /service-logs): the roles' start and stop, configuration changes, connector errors, launch failures. */
+  serviceLog: ServiceLog;
   /** The wireless M-Bus intake (HTTP route, MQTT feed when configured) and its unknown-meter tally. */
   wmbus: { intake: WmbusIntake; unknown: UnknownMeters; mqtt?: WmbusMqttFeed };
   /** Where the API listens, e.g. http://127.0.0.1:8080 */
@@ -62,6 +65,9 @@ export interface RunningHes {
 export async function startHes(config: HesConfig, opts: StartOptions = {}): Promise<RunningHes> {
   const registry = await openRegistry(config);
   const { db, box } = registry;
+  const serviceLog = new ServiceLog(db, { retentionDays: config.serviceLogRetentionDays });
+  serviceLog.start();
+  serviceLog.write('info', 'registry', 'role', `registry opened (${db.engine === 'pglite' ? `embedded PGlite in ${join(config.dataDir, 'registry')}` : 'PostgreSQL server'})`);
   // Pipeline failures go to the API's log once it exists.
   const log: { error(message: string): void } = { error: (message) => process.stderr.write(`${message}\n`) };
   let data: DataPlane;
@@ -69,16 +75,27 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let cenc: CencServer | undefined;
   let wmbus: WmbusIntake | undefined;
   try {
-    data = await openDataPlane(config, (message) => log.error(message), { db, box });
-    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics: [data.pipeline.metrics.registry] }).catch(async (e: unknown) => {
+    data = await openDataPlane(config, (message) => {
+      log.error(message);
+      serviceLog.write('error', 'pipeline', 'consumer', message);
+    }, { db, box }, serviceLog);
+    serviceLog.write('info', 'pipeline', 'role', `pipeline started (${data.summary})`);
+    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics: [data.pipeline.metrics.registry], serviceLog }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });
   } catch (e) {
+    await serviceLog.close();
     await db.close();
     throw e;
   }
   log.error = (message) => app.log.error(message);
+  /** A connector's error: to the process log and the service log. */
+  const problem = (role: string, component: string, message: string) => (e: unknown) => {
+    app.log.error({ err: e }, message);
+    serviceLog.write('error', role, component, `${message}: ${e instanceof Error ? e.message : String(e)}`);
+  };
+  const stopped = (role: string, what: string) => serviceLog.write('info', role, 'role', what);
   let demo: Demo | undefined;
   let sink: PipelineSink | undefined;
   let scheduler: Scheduler | undefined;
@@ -88,15 +105,24 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let unknownMeters: UnknownMeters | undefined;
   // In order: no new reads, no new requests, meters let go, then the pipeline drains its batch; the registry closes last.
   const close = async () => {
-    await scheduler?.stop();
+    if (scheduler) {
+      await scheduler.stop();
+      stopped('scheduler', `scheduler stopped (${scheduler.instanceId})`);
+    }
     await agents?.stop();
-    await cenc?.stop();
+    if (cenc) {
+      await cenc.stop();
+      stopped('cenc', 'CENC stopped');
+    }
     await mqtt?.close();
     await app.close();
+    stopped('api', 'API stopped');
     await unknownMeters?.close();
     await sink?.close();
     await data.close();
+    stopped('pipeline', 'pipeline stopped');
     await demo?.close();
+    await serviceLog.close();
     await db.close();
   };
   let url: string;
@@ -106,32 +132,34 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     // The wireless M-Bus gateway feed: HTTP always (with the data plane), MQTT when configured.
     const frames = sink;
     const archives = new ReaderRegistryCache(db, Date.now);
-    unknownMeters = new UnknownMeters(db, { onError: (e) => app.log.error({ err: e }, 'wM-Bus: the unknown meters could not be saved') });
+    unknownMeters = new UnknownMeters(db, { onError: problem('wmbus', 'unknown-meters', 'wM-Bus: the unknown meters could not be saved') });
     wmbus = new WmbusIntake({
       directory: new WmbusDirectory(db), unknown: unknownMeters, publish: (f) => frames.publish(f), offsetMinutes,
       retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
     });
     if (config.wmbus.mqttUrl) {
-      mqtt = new WmbusMqttFeed({ url: config.wmbus.mqttUrl, prefix: config.wmbus.mqttPrefix, intake: wmbus, onError: (message, e) => app.log.error({ err: e }, message) });
+      mqtt = new WmbusMqttFeed({ url: config.wmbus.mqttUrl, prefix: config.wmbus.mqttPrefix, intake: wmbus, onError: (message, e) => problem('wmbus', 'mqtt', message)(e) });
       await mqtt.start();
+      serviceLog.write('info', 'wmbus', 'role', `wM-Bus MQTT feed subscribed (${config.wmbus.mqttPrefix}/#)`);
     }
     if (opts.scheduler !== false) {
       const gaps = config.gapRoundsPerDay > 0 ? new GapCollector({
         db, engine: data.engine, maxRoundsPerDay: config.gapRoundsPerDay, settleMs: config.gapSettleSeconds * 1000,
-        onError: (e, launchId) => app.log.error({ err: e, launchId }, 'gap check failed'),
+        onError: (e, launchId) => problem('scheduler', 'gaps', `gap check of launch ${launchId} failed`)(e),
       }) : undefined;
       const counters = new RegistryInvocationCounterStore(db);
       if (config.cenc.listeners.length) {
         const c = config.cenc;
-        const onError = (e: unknown, context: string) => app.log.error({ err: e }, `CENC: ${context}`);
+        const onError = (e: unknown, context: string) => problem('cenc', 'connector', `CENC: ${context}`)(e);
         const directory = new RegistryDeviceDirectory(db, { log: (level, message, fields) => app.log[level](fields, `CENC: ${message}`) });
         cenc = new CencServer({
           listeners: c.listeners.map((l) => ({ ...parseCencListener(l), host: c.host })), directory, counters, onError,
-          sink: sink.unsolicited((e) => app.log.error({ err: e }, 'CENC: a push could not be published')),
+          sink: sink.unsolicited(problem('cenc', 'push', 'CENC: a push could not be published')),
           identificationTimeoutMs: c.identificationTimeoutSeconds * 1000, ...(c.maxConnections ? { maxConnections: c.maxConnections } : {}),
         });
         await cenc.start();
         cencPorts = { listeners: cenc.ports() };
+        serviceLog.write('info', 'cenc', 'role', `CENC listening on ${c.host} ports ${cencPorts.listeners.join(', ')}`, { listeners: c.listeners });
         if (c.agentPort) {
           agents = new AmrAgentServer({
             cenc, directory, authenticate: (name, password) => authenticateAgent(db, name, password), port: c.agentPort, host: c.host, onError,
@@ -140,20 +168,24 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
           cencPorts.agents = await agents.start();
         }
       }
-      const wire = config.kafka.wireFrames !== 'off' ? { wire: sink.wire(config.kafka.wireFrames === 'all', (e) => app.log.error({ err: e }, 'session frames could not be published')) } : {};
+      const wire = config.kafka.wireFrames !== 'off' ? { wire: sink.wire(config.kafka.wireFrames === 'all', problem('scheduler', 'wire-trace', 'session frames could not be published')) } : {};
       const reader = new ProtocolReaders({
         DLMS: new DlmsDeviceReader({ db, box, counters, ...(cenc ? { cenc } : {}), ...wire }),
         MBUS: new MbusDeviceReader({ db, box, ...wire }),
       });
-      scheduler = new Scheduler({ db, reader, sink, gate: new ChannelScheduler(gateOptions(config)), gaps });
+      scheduler = new Scheduler({ db, reader, sink, gate: new ChannelScheduler(gateOptions(config)), gaps, log: serviceLog });
     }
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
-    scheduler?.start();
+    serviceLog.write('info', 'api', 'role', `API listening on ${url}`);
+    if (scheduler) {
+      scheduler.start();
+      serviceLog.write('info', 'scheduler', 'role', `scheduler started (${scheduler.instanceId})`);
+    }
   } catch (e) {
     await close();
     throw e;
   }
-  return { config, registry, data, api: app, scheduler, cenc, cencPorts, demo, wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) }, url, close };
+  return { config, registry, data, api: app, scheduler, cenc, cencPorts, demo, serviceLog, wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) }, url, close };
 }
 
 const help = [

@@ -32,6 +32,8 @@ export interface HesConfig {
   gapRoundsPerDay: number;
   /** Seconds after a launch finished before its gaps are looked for (the pipeline stores asynchronously). */
   gapSettleSeconds: number;
+  /** Service log entries (registry/service-log.ts) older than this many days are pruned; 0 = kept for ever. */
+  serviceLogRetentionDays: number;
   kafka: {
     /** host:port of the brokers; empty = the embedded bus. */
     brokers: string[];
@@ -125,6 +127,7 @@ export const defaults: HesConfig = {
   decoderThreads: 0,
   gapRoundsPerDay: 3,
   gapSettleSeconds: 30,
+  serviceLogRetentionDays: 30,
   kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' },
   clickhouse: {},
   cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
@@ -146,8 +149,9 @@ const envNames: Record<string, keyof HesConfig> = {
   HES_DECODER_THREADS: 'decoderThreads',
   HES_GAP_ROUNDS_PER_DAY: 'gapRoundsPerDay',
   HES_GAP_SETTLE_SECONDS: 'gapSettleSeconds',
+  HES_SERVICE_LOG_RETENTION_DAYS: 'serviceLogRetentionDays',
 };
-const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds']);
+const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'serviceLogRetentionDays']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
 type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus';

@@ -17,6 +17,7 @@ import { nextFire, parseCron } from './schedule.js';
 import { depthStart, type CommandFunction, type CommandItem, type STATE_ARCHIVES, type TaskContent } from './content.js';
 import { gapItems, gapReads, type GapRead } from './gaps.js';
 import { DEFAULT_CONTROL_SETTINGS } from './tasks.js';
+import type { ServiceLogWriter } from '../registry/service-log.js';
 import {
   LinkError, openGate, type CollectItem, type CommLineRef, type DeviceLink, type DeviceReader, type DeviceTarget, type ReadingSink, type SessionGate,
 } from './reader.js';
@@ -42,6 +43,8 @@ export interface SchedulerOptions {
   delayUnitMs?: number;
   /** Looks at finished launches every poll and queues re-collections of their gaps (gaps.ts GapCollector). */
   gaps?: { sweep(): Promise<unknown> };
+  /** The service log: launches that fail (every device in error, or the launch itself broke). */
+  log?: ServiceLogWriter;
 }
 
 export type DeviceResult = 'success' | 'partial' | 'error' | 'absent' | 'cancelled';
@@ -177,7 +180,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export class Scheduler {
   readonly instanceId: string;
-  readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId' | 'gaps'>> & Pick<SchedulerOptions, 'gaps'> & { gate: SessionGate };
+  readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId' | 'gaps' | 'log'>> & Pick<SchedulerOptions, 'gaps' | 'log'> & { gate: SessionGate };
   readonly #running = new Map<string, { abort: AbortController; results: DeviceResults; done: Promise<void> }>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -187,7 +190,7 @@ export class Scheduler {
     this.#o = {
       db: o.db, reader: o.reader, sink: o.sink, gate: o.gate ?? openGate, now: o.now ?? Date.now,
       pollMs: o.pollMs ?? 1000, heartbeatMs: o.heartbeatMs ?? 5000, leaseMs: o.leaseMs ?? 30_000,
-      launchConcurrency: o.launchConcurrency ?? 4, deviceConcurrency: o.deviceConcurrency ?? 64, delayUnitMs: o.delayUnitMs ?? 1000, gaps: o.gaps,
+      launchConcurrency: o.launchConcurrency ?? 4, deviceConcurrency: o.deviceConcurrency ?? 64, delayUnitMs: o.delayUnitMs ?? 1000, gaps: o.gaps, log: o.log,
     };
   }
 
@@ -312,7 +315,10 @@ export class Scheduler {
   #spawn(l: ClaimedLaunch): void {
     const abort = new AbortController();
     const results = new DeviceResults(this.#o.db, l.id);
-    const done = this.#run(l, abort, results).finally(() => this.#running.delete(l.id));
+    const done = this.#run(l, abort, results).catch((e: unknown) => {
+      this.#o.log?.write('error', 'scheduler', 'launch', `launch ${l.id} broke off: ${e instanceof Error ? e.message : String(e)}`, { launchId: l.id, taskId: l.taskId, projectId: l.projectId });
+      throw e;
+    }).finally(() => this.#running.delete(l.id));
     this.#running.set(l.id, { abort, results, done });
   }
 
@@ -381,6 +387,15 @@ export class Scheduler {
         `UPDATE task_launches SET state = 'finished', result = $3, finished_at = $4::timestamptz WHERE id = $1 AND claimed_by = $2`,
         [l.id, this.instanceId, result, now],
       );
+      if (result === 'error') {
+        const failed = await db.query<{ note: string; n: number }>(
+          `SELECT note, count(*)::int AS n FROM launch_devices WHERE launch_id = $1 AND result = 'error' GROUP BY note ORDER BY n DESC LIMIT 3`, [l.id],
+        );
+        const errors = rs.rows.filter((r) => r.result === 'error').length;
+        this.#o.log?.write('error', 'scheduler', 'launch', `launch ${l.id} failed: ${errors} of ${rs.rows.length} devices in error (${failed.rows.map((r) => r.note).join('; ')})`, {
+          launchId: l.id, taskId: l.taskId, projectId: l.projectId, trigger: l.trigger, devices: rs.rows.length, errors, notes: failed.rows,
+        });
+      }
     } finally {
       clearInterval(beat);
     }

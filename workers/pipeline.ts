@@ -49,6 +49,8 @@ export interface PipelineOptions {
   devices?: DeviceContextSource;
   /** Where state changes go (the registry's state archives), before the commit. */
   states?: (changes: StateChange[]) => Promise<void>;
+  /** Told each dead letter's reason ("stage protocol code"), e.g. to log bursts of them. */
+  onDeadLetter?: (reason: string) => void;
 }
 
 /**
@@ -132,6 +134,7 @@ export class Pipeline {
         result.failures.map((f) => {
           const original = messages[f.index]!;
           m.decodeErrors.inc({ stage: f.stage, protocol: f.protocol ?? '', code: f.errorCode ?? '' });
+          this.options.onDeadLetter?.([f.stage, f.protocol, f.errorCode].filter(Boolean).join(' '));
           return {
             key: original.key,
             value: this.deadLetterSerde.encode({
