@@ -5,7 +5,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Counter, Histogram, Registry as Metrics, collectDefaultMetrics } from 'prom-client';
 import type { HesConfig } from '../config/index.js';
 import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
@@ -22,6 +21,7 @@ import { dataViewRoutes } from './data-views.js';
 import { wmbusRoutes } from './wmbus.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
+import { HesMetrics } from '../metrics/index.js';
 
 export interface AppOptions {
   db: Db;
@@ -36,8 +36,8 @@ export interface AppOptions {
   now?: () => number;
   /** The wM-Bus intake of this process (hes start): gateways post telegrams to it. */
   wmbus?: () => WmbusIntake | undefined;
-  /** Metrics of other parts of the process (the data pipeline's), served at /metrics with the API's. */
-  metrics?: Metrics[];
+  /** The metrics of the process (hes start: with the pipeline's, the scheduler's, CENC's), where the API adds its own; served at /metrics. */
+  metrics?: HesMetrics;
   /** The service log of the process: configuration changes made through the API are written to it. */
   serviceLog?: ServiceLogWriter;
 }
@@ -63,10 +63,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
-  const metrics = new Metrics();
-  collectDefaultMetrics({ register: metrics, prefix: 'hes_' });
-  const requests = new Counter({ name: 'hes_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [metrics] });
-  const latency = new Histogram({ name: 'hes_http_request_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], registers: [metrics] });
+  const metrics = opts.metrics ?? new HesMetrics();
+  const requests = metrics.counter('hes_http_requests_total', 'HTTP requests answered, by method, route (its pattern) and status code', ['method', 'route', 'status']);
+  const latency = metrics.histogram('hes_http_request_seconds', 'HTTP request latency, by method and route', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], ['method', 'route']);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     requests.inc({ method: req.method, route, status: reply.statusCode });
@@ -100,8 +99,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  app.get('/metrics', { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Prometheus metrics', hide: true } }, async (_req, reply) =>
-    reply.type(metrics.contentType).send(await (opts.metrics?.length ? Metrics.merge([metrics, ...opts.metrics]) : metrics).metrics()));
+  // Metrics tell who uses the HES and how much: a credential, as on /api/v1 (or the private metrics listener).
+  await app.register(async (scope) => {
+    installAccessCheck(scope);
+    documentErrors(scope);
+    scope.get('/metrics', {
+      config: { access: ['Read.HesConfig'] },
+      schema: {
+        tags: ['health'], summary: 'Prometheus metrics (docs/operations.md); a bearer token with Read.HesConfig, or the metrics listener (`metrics.port`) on a private address',
+        response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+  });
 
   await app.register(async (v1) => {
     installAccessCheck(v1);

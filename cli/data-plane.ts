@@ -22,6 +22,8 @@ import { RegistryDeviceContexts } from '../registry/device-contexts.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { Pipeline } from '../workers/pipeline.js';
+import { PipelineMetrics } from '../workers/metrics.js';
+import { HesMetrics } from '../metrics/index.js';
 import { BurstLog, type ServiceLogWriter } from '../registry/service-log.js';
 
 export interface DataPlane {
@@ -46,7 +48,7 @@ const RESTART_MS = 5000;
  * pushes; without it those frames are dead-lettered.
  */
 export async function openDataPlane(
-  config: HesConfig, onError: (message: string) => void, registry?: { db: Db; box: SecretBox }, log?: ServiceLogWriter,
+  config: HesConfig, onError: (message: string) => void, registry?: { db: Db; box: SecretBox }, log?: ServiceLogWriter, metrics = new HesMetrics(),
 ): Promise<DataPlane> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -61,7 +63,7 @@ export async function openDataPlane(
     await migrate(engine);
     let clickhouseHttp: string | undefined;
     if (engine instanceof ChdbEngine && ch.httpPort) {
-      const endpoint = await startChdbHttpEndpoint(engine.session, ch.httpPort, '127.0.0.1');
+      const endpoint = await startChdbHttpEndpoint(engine.session, ch.httpPort, ch.httpHost);
       closers.push(() => endpoint.close());
       clickhouseHttp = endpoint.url;
     }
@@ -79,10 +81,12 @@ export async function openDataPlane(
     const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl }) : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
     const pool = new DecoderPool(config.decoderThreads ? { threads: config.decoderThreads } : {});
     closers.push(() => pool.close());
+    metrics.gauge('hes_decoder_pool_queued_batches', 'Batches of frames waiting for a decoder thread', [], (g) => g.set(pool.load.queued));
+    metrics.gauge('hes_decoder_pool_utilization_ratio', 'Share of time the decoder threads were busy since start (0..1)', [], (g) => g.set(pool.load.utilization));
     const deadLetters = log && new BurstLog(log, { level: 'warning', app: 'pipeline', logger: 'dead-letters', what: `frames sent to ${Topics.deadLetters}` });
     if (deadLetters) closers.push(async () => deadLetters.flush());
     const pipeline = new Pipeline({
-      bus, engine, schemas, pool, publishReadings, ...(registry ? { devices: new RegistryDeviceContexts(registry.db, registry.box) } : {}),
+      bus, engine, schemas, pool, publishReadings, metrics: new PipelineMetrics(metrics), ...(registry ? { devices: new RegistryDeviceContexts(registry.db, registry.box) } : {}),
       ...(deadLetters ? { onDeadLetter: (reason: string) => deadLetters.add(reason) } : {}),
     });
     const stopping = new AbortController();

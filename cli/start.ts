@@ -17,6 +17,8 @@ import { CencServer } from '../ingest/cenc/server.js';
 import { RegistryDeviceDirectory, authenticateAgent } from '../registry/cenc-directory.js';
 import { openRegistry, type Registry } from '../registry/open.js';
 import { ServiceLog } from '../registry/service-log.js';
+import { HesMetrics } from '../metrics/index.js';
+import { listenMetrics, type MetricsListener } from '../api/metrics-listener.js';
 import { buildApp } from '../api/app.js';
 import { ChannelScheduler } from '../ingest/channels/scheduler.js';
 import { RegistryInvocationCounterStore } from '../scheduler/counters.js';
@@ -59,12 +61,18 @@ export interface RunningHes {
   wmbus: { intake: WmbusIntake; unknown: UnknownMeters; mqtt?: WmbusMqttFeed };
   /** Where the API listens, e.g. http://127.0.0.1:8080 */
   url: string;
+  /** The metrics of every role (served at /metrics). */
+  metrics: HesMetrics;
+  /** Where the metrics listener serves /metrics without a credential (`metrics.port`), e.g. http://127.0.0.1:9464 */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
 export async function startHes(config: HesConfig, opts: StartOptions = {}): Promise<RunningHes> {
   const registry = await openRegistry(config);
   const { db, box } = registry;
+  const metrics = new HesMetrics();
+  metrics.collectProcess();
   const serviceLog = new ServiceLog(db, { retentionDays: config.serviceLogRetentionDays });
   serviceLog.start();
   serviceLog.write('info', 'registry', 'role', `registry opened (${db.engine === 'pglite' ? `embedded PGlite in ${join(config.dataDir, 'registry')}` : 'PostgreSQL server'})`);
@@ -78,9 +86,9 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     data = await openDataPlane(config, (message) => {
       log.error(message);
       serviceLog.write('error', 'pipeline', 'consumer', message);
-    }, { db, box }, serviceLog);
+    }, { db, box }, serviceLog, metrics);
     serviceLog.write('info', 'pipeline', 'role', `pipeline started (${data.summary})`);
-    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics: [data.pipeline.metrics.registry], serviceLog }).catch(async (e: unknown) => {
+    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics, serviceLog }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });
@@ -103,6 +111,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let cencPorts: RunningHes['cencPorts'];
   let mqtt: WmbusMqttFeed | undefined;
   let unknownMeters: UnknownMeters | undefined;
+  let metricsListener: MetricsListener | undefined;
   // In order: no new reads, no new requests, meters let go, then the pipeline drains its batch; the registry closes last.
   const close = async () => {
     if (scheduler) {
@@ -115,6 +124,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       stopped('cenc', 'CENC stopped');
     }
     await mqtt?.close();
+    await metricsListener?.close();
     await app.close();
     stopped('api', 'API stopped');
     await unknownMeters?.close();
@@ -153,6 +163,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
         const onError = (e: unknown, context: string) => problem('cenc', 'connector', `CENC: ${context}`)(e);
         const directory = new RegistryDeviceDirectory(db, { log: (level, message, fields) => app.log[level](fields, `CENC: ${message}`) });
         cenc = new CencServer({
+          metrics,
           listeners: c.listeners.map((l) => ({ ...parseCencListener(l), host: c.host })), directory, counters, onError,
           sink: sink.unsolicited(problem('cenc', 'push', 'CENC: a push could not be published')),
           identificationTimeoutMs: c.identificationTimeoutSeconds * 1000, ...(c.maxConnections ? { maxConnections: c.maxConnections } : {}),
@@ -173,10 +184,17 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
         DLMS: new DlmsDeviceReader({ db, box, counters, ...(cenc ? { cenc } : {}), ...wire }),
         MBUS: new MbusDeviceReader({ db, box, ...wire }),
       });
-      scheduler = new Scheduler({ db, reader, sink, gate: new ChannelScheduler(gateOptions(config)), gaps, log: serviceLog });
+      const gate = new ChannelScheduler(gateOptions(config));
+      metrics.gauge('hes_sessions_running', 'Meter sessions running now (all channels)', [], (g) => g.set(gate.running));
+      metrics.gauge('hes_sessions_queued', 'Meter sessions waiting for their channel, segment or the process limit', [], (g) => g.set(gate.queued));
+      scheduler = new Scheduler({ db, reader, sink, gate, gaps, log: serviceLog, metrics });
     }
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
     serviceLog.write('info', 'api', 'role', `API listening on ${url}`);
+    if (config.metrics.port !== undefined) {
+      metricsListener = await listenMetrics(metrics, config.metrics.port, config.metrics.host);
+      serviceLog.write('info', 'api', 'role', `metrics listener on ${metricsListener.url}/metrics (no credential: a private address only)`);
+    }
     if (scheduler) {
       scheduler.start();
       serviceLog.write('info', 'scheduler', 'role', `scheduler started (${scheduler.instanceId})`);
@@ -185,7 +203,10 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     await close();
     throw e;
   }
-  return { config, registry, data, api: app, scheduler, cenc, cencPorts, demo, serviceLog, wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) }, url, close };
+  return {
+    config, registry, data, api: app, scheduler, cenc, cencPorts, demo, serviceLog, wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) }, url, metrics,
+    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}), close,
+  };
 }
 
 const help = [
@@ -205,6 +226,7 @@ const help = [
   'CENC (meters with dynamic addresses connecting in), with the scheduler role: config section "cenc" or',
   'HES_CENC_LISTENERS=tcp:4059:wrapper,udp:4059:wrapper (off by default), HES_CENC_AGENT_PORT (AMR agents).',
   'Session limits: section "sessions" or HES_SESSION_CHANNEL_LIMIT, HES_SESSION_GLOBAL_LIMIT, HES_SESSION_SEGMENTS.',
+  'Metrics without a credential for Prometheus on a private network: HES_METRICS_PORT, HES_METRICS_HOST (default 127.0.0.1).',
   '',
 ].join('\n');
 
@@ -253,6 +275,7 @@ export async function main(argv: string[]): Promise<number> {
     `scheduler: ${hes.scheduler ? `running (${hes.scheduler.instanceId})` : 'not in this process'}`,
     `data: ${hes.data.summary}`,
     `cenc: ${describeCenc(hes)}`,
+    `metrics: ${hes.metricsUrl ? `${hes.metricsUrl}/metrics (no credential)` : `${local}/metrics with a bearer token (Read.HesConfig); metrics.port opens a listener without one`}`,
   ];
   if (hes.demo) {
     const d = hes.demo;

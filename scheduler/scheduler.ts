@@ -18,6 +18,7 @@ import { depthStart, type CommandFunction, type CommandItem, type STATE_ARCHIVES
 import { gapItems, gapReads, type GapRead } from './gaps.js';
 import { DEFAULT_CONTROL_SETTINGS } from './tasks.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
+import { HesMetrics } from '../metrics/index.js';
 import {
   LinkError, openGate, type CollectItem, type CommLineRef, type DeviceLink, type DeviceReader, type DeviceTarget, type ReadingSink, type SessionGate,
 } from './reader.js';
@@ -43,8 +44,10 @@ export interface SchedulerOptions {
   delayUnitMs?: number;
   /** Looks at finished launches every poll and queues re-collections of their gaps (gaps.ts GapCollector). */
   gaps?: { sweep(): Promise<unknown> };
-  /** The service log: launches that fail (every device in error, or the launch itself broke). */
+  /** The service log: launches that fail (a device in error, or the launch itself broke). */
   log?: ServiceLogWriter;
+  /** Where the scheduler's metrics are registered (launches, sessions, device results, queue depth). */
+  metrics?: HesMetrics;
 }
 
 export type DeviceResult = 'success' | 'partial' | 'error' | 'absent' | 'cancelled';
@@ -180,7 +183,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export class Scheduler {
   readonly instanceId: string;
-  readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId' | 'gaps' | 'log'>> & Pick<SchedulerOptions, 'gaps' | 'log'> & { gate: SessionGate };
+  readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId' | 'gaps' | 'log' | 'metrics'>> & Pick<SchedulerOptions, 'gaps' | 'log'> & { gate: SessionGate };
+  readonly #m: ReturnType<typeof schedulerMetrics>;
   readonly #running = new Map<string, { abort: AbortController; results: DeviceResults; done: Promise<void> }>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -192,6 +196,13 @@ export class Scheduler {
       pollMs: o.pollMs ?? 1000, heartbeatMs: o.heartbeatMs ?? 5000, leaseMs: o.leaseMs ?? 30_000,
       launchConcurrency: o.launchConcurrency ?? 4, deviceConcurrency: o.deviceConcurrency ?? 64, delayUnitMs: o.delayUnitMs ?? 1000, gaps: o.gaps, log: o.log,
     };
+    const m = o.metrics ?? new HesMetrics();
+    this.#m = schedulerMetrics(m);
+    m.gauge('hes_scheduler_launches_running', 'Launches this scheduler runs now', [], (g) => g.set(this.#running.size));
+    m.gauge('hes_scheduler_launches_pending', 'Launches waiting to be claimed by a scheduler (the queue, over every scheduler process)', [], async (g) => {
+      const r = await this.#o.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_launches WHERE state = 'pending'`).catch(() => undefined);
+      if (r) g.set(r.rows[0]!.n);
+    });
   }
 
   get runningLaunches(): number {
@@ -313,6 +324,7 @@ export class Scheduler {
   }
 
   #spawn(l: ClaimedLaunch): void {
+    this.#m.launchesStarted.inc({ trigger: l.trigger });
     const abort = new AbortController();
     const results = new DeviceResults(this.#o.db, l.id);
     const done = this.#run(l, abort, results).catch((e: unknown) => {
@@ -387,6 +399,7 @@ export class Scheduler {
         `UPDATE task_launches SET state = 'finished', result = $3, finished_at = $4::timestamptz WHERE id = $1 AND claimed_by = $2`,
         [l.id, this.instanceId, result, now],
       );
+      this.#m.launchesFinished.inc({ result });
       if (result === 'error') {
         const failed = await db.query<{ note: string; n: number }>(
           `SELECT note, count(*)::int AS n FROM launch_devices WHERE launch_id = $1 AND result = 'error' GROUP BY note ORDER BY n DESC LIMIT 3`, [l.id],
@@ -424,6 +437,7 @@ export class Scheduler {
     // but the one in flight; readings may be read again (the pipeline stores them once).
     const save = async (result: DeviceResult, note: string, attempts: number, lineId: string | null, log: string) => {
       results.add({ deviceId: device.id, result, note, attempts, lineId, startedAt, finishedAt: iso(this.#o.now()), log });
+      this.#m.deviceResults.inc({ result });
       if (!task.gapReads && task.content.commands?.length) await results.flush();
     };
     if (!lines.length) {
@@ -479,8 +493,10 @@ export class Scheduler {
     let link: DeviceLink;
     try {
       link = await this.#o.reader.open(device, line, signal);
+      this.#m.sessions.inc({ channel_kind: line.channelKind, outcome: 'opened' });
     } catch (e) {
       if (!(e instanceof LinkError)) throw e;
+      this.#m.sessions.inc({ channel_kind: line.channelKind, outcome: 'failed' });
       return { linkFailed: true, result: 'error', note: e.message, log: e.exchangeLog };
     }
     const notes: string[] = [];
@@ -558,6 +574,16 @@ export class Scheduler {
     );
     return out;
   }
+}
+
+/** The scheduler's counters (docs/operations.md). */
+function schedulerMetrics(m: HesMetrics) {
+  return {
+    launchesStarted: m.counter('hes_scheduler_launches_started_total', 'Launches claimed and started, by trigger (schedule, manual, one-off, gap)', ['trigger']),
+    launchesFinished: m.counter('hes_scheduler_launches_finished_total', 'Launches finished, by result (success, partial, error, absent, cancelled-by-user, cancelled-by-schedule)', ['result']),
+    sessions: m.counter('hes_scheduler_sessions_total', 'Meter sessions, by channel kind and outcome (opened; failed: no connection or association)', ['channel_kind', 'outcome']),
+    deviceResults: m.counter('hes_scheduler_device_results_total', 'Devices done in launches, by result (success, partial, error, absent)', ['result']),
+  };
 }
 
 /**

@@ -92,6 +92,8 @@ export class Pipeline {
       maxBatchMessages: this.batchFrames,
       concurrency: this.options.concurrency ?? 2,
     });
+    const consumer = this.consumer;
+    this.metrics.measureLag = () => consumer.lag();
     try {
       await this.consumer.run((batch) => this.handle(batch));
     } finally {
@@ -106,6 +108,7 @@ export class Pipeline {
   private async handle(batch: Batch): Promise<void> {
     const { messages } = batch;
     const m = this.metrics;
+    const stopBatch = m.batchSeconds.startTimer();
     m.framesIn.inc(messages.length);
     m.batchFrames.observe(messages.length);
     await this.loadWriterSchemas(messages.map((x) => x.value));
@@ -155,8 +158,8 @@ export class Pipeline {
         }),
       );
     }
-    m.lag.set(Math.max(0, batch.highWatermark - last - 1));
     await this.options.afterStore?.(batch, token);
+    stopBatch();
   }
 
   /**

@@ -27,6 +27,12 @@ export class DecoderPool {
     return this.piscina.maxThreads;
   }
 
+  /** Batches waiting for a thread, batches decoded since start, and the share of time the threads were busy (0..1). */
+  get load(): { queued: number; completed: number; utilization: number } {
+    const p = this.piscina;
+    return { queued: p.queueSize, completed: p.completed, utilization: p.utilization };
+  }
+
   /**
    * Decodes a batch of bus message values; the packed buffer is transferred to the worker. With
    * `readingsSchemaId` the readings also come back as `hes.readings` messages; `devices` and `profiles`

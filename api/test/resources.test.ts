@@ -171,7 +171,14 @@ for (const engine of ENGINES) {
     it('serves health, readiness, metrics and the OpenAPI document', async () => {
       assert.equal((await h.app.inject({ url: '/health' })).json().status, 'ok');
       assert.equal((await h.app.inject({ url: '/ready' })).json().engine, engine);
-      assert.match((await h.app.inject({ url: '/metrics' })).body, /hes_http_requests_total/);
+      // /metrics asks for a credential with Read.HesConfig (issue 14 §8): the private listener is the way without one.
+      assert.equal((await h.call(null, { method: 'GET', url: '/metrics' })).statusCode, 401);
+      for (const role of ['M2M', 'Subscriber'] as const) assert.equal((await h.call(role, { method: 'GET', url: '/metrics' })).statusCode, 403, role);
+      for (const role of ['Administrator', 'Operator', 'User', 'Project Manager'] as const) {
+        const scraped = await h.call(role, { method: 'GET', url: '/metrics' });
+        assert.equal(scraped.statusCode, 200, role);
+        assert.match(scraped.body, /hes_http_requests_total\{method="GET",route="\/metrics",status="401"\} 1/);
+      }
       const doc = (await h.app.inject({ url: '/docs/json' })).json();
       assert.equal(doc.openapi, '3.1.0');
       assert.ok(doc.paths['/api/v1/projects/{projectId}/devices'].post.requestBody);

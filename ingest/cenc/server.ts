@@ -18,6 +18,8 @@ import { SocketTransport, type CloseWatcher } from '../transport/socket.js';
 import type { ByteTransport, TransportReceiver } from '../transport/transport.js';
 import type { DeviceDirectory, DeviceEventType, DeviceIdentity, DeviceRecord } from './directory.js';
 import { identifyPacket, type Identification } from './identify.js';
+import type { Counter } from 'prom-client';
+import { HesMetrics } from '../../metrics/index.js';
 
 export interface CencListener {
   protocol: 'tcp' | 'udp';
@@ -45,6 +47,8 @@ export interface CencOptions {
   maxConnections?: number;
   /** A directory call failed (the registry is unreachable): told here, never thrown at the socket's event loop. */
   onError?: (e: unknown, context: string) => void;
+  /** Where CENC's metrics are registered (connections accepted and held, identifications). */
+  metrics?: HesMetrics;
 }
 
 export interface HeldMeter {
@@ -113,7 +117,19 @@ export class CencServer {
   /** Shared by every held connection's push receiver. */
   private readonly receivers: PushHandlers<Held> = { onLastGasp: (identity, h) => void this.event('last-gasp', h.port, h.remote, h.device, identity) };
 
-  constructor(private readonly o: CencOptions) {}
+  private readonly accepted: Counter<'transport'>;
+  private readonly outcomes: Counter<'outcome'>;
+
+  constructor(private readonly o: CencOptions) {
+    const m = o.metrics ?? new HesMetrics();
+    this.accepted = m.counter('hes_cenc_connections_accepted_total', 'Connections accepted by the CENC listeners (UDP: new peers), by transport', ['transport']);
+    this.outcomes = m.counter(
+      'hes_cenc_identifications_total',
+      'What became of connections and their identification, by outcome: connected (bound to its device), registered (a new device), unbound (no device, no project bound to the port), unidentified, last-gasp, disconnected',
+      ['outcome'],
+    );
+    m.gauge('hes_cenc_connections', 'Meter connections CENC holds now', [], (g) => g.set(this.held.size));
+  }
 
   async start(): Promise<void> {
     for (const l of this.o.listeners) this.bound.push(await (l.protocol === 'tcp' ? this.listenTcp(l) : this.listenUdp(l)));
@@ -187,6 +203,7 @@ export class CencServer {
   }
 
   private acceptTcp(b: Bound, socket: Socket): void {
+    this.accepted.inc({ transport: 'tcp' });
     socket.setKeepAlive(true, this.o.keepAliveMs ?? 60_000);
     if (this.o.idleTimeoutMs) socket.setTimeout(this.o.idleTimeoutMs, () => socket.destroy());
     const t = new SocketTransport(socket);
@@ -238,6 +255,7 @@ export class CencServer {
       peer.deliver(msg);
       return;
     }
+    this.accepted.inc({ transport: 'udp' });
     const id = identifyPacket(msg, b.l.framing);
     const remote = `udp:${key}`;
     if (!id) {
@@ -335,6 +353,7 @@ export class CencServer {
 
   /** Records a connection event; a failure is reported, not thrown (callers do not wait on the registry). */
   private event(type: DeviceEventType, port: number, remote: string, device: DeviceRecord | undefined, identity: DeviceIdentity | undefined, detail?: string): Promise<void> {
+    this.outcomes.inc({ outcome: type });
     return this.o.directory.recordEvent({
       type,
       at: Date.now(),
