@@ -10,6 +10,8 @@ import { ENGINES, openTestDb, type TestDb } from '../registry/testing.js';
 import { createProject } from '../registry/project-data.js';
 import { Scheduler, launchResult, type SchedulerOptions } from './scheduler.js';
 import { FakeFleet, seedDevices } from './testing.js';
+import { ClockWatch } from '../ingest/ntp/clock.js';
+import { startSntpServer } from '../ingest/ntp/testing.js';
 import * as tasks from './tasks.js';
 import type { TaskContent } from './content.js';
 
@@ -286,6 +288,38 @@ for (const engine of ENGINES) {
       await tasks.runNow(t.db, pid, String(own.id), actor, 'one-off');
       await make(fleet).drain();
       assert.equal(fleet.meter('clock-near').clockOffsetMs, 30_000, 'left alone: 30 s is below the command\'s minimum');
+    });
+
+    it('never writes a meter\'s clock while the HES clock is off from NTP, even forced; the drift is recorded; once back in step it syncs', async () => {
+      const ntp = await startSntpServer(90_000); // NTP is 90 s ahead: the HES clock is behind
+      try {
+        const hostClock = new ClockWatch({ server: ntp.address, maxOffsetSeconds: 2 });
+        await hostClock.check();
+        const pid = await project('UTC');
+        const { ids } = await seedDevices(t.db, pid, ['ntp-1']);
+        const fleet = new FakeFleet(now);
+        fleet.meter('ntp-1').clockOffsetMs = 40_000;
+        const sync = async (force: boolean) => {
+          const task = await tasks.createTask(t.db, pid, { kind: 'one-off', name: `sync-${Math.random()}`, deviceIds: ids, content: { commands: [{ function: 'clock-sync', params: force ? { force: true } : {} }] } }, actor);
+          const l = await tasks.runNow(t.db, pid, String(task.id), actor, 'one-off');
+          await make(fleet, { hostClock }).drain();
+          return (await tasks.launchDevices(t.db, pid, String(l.id), undefined, 10, 0)).items[0]!;
+        };
+        for (const force of [false, true]) {
+          const d = await sync(force);
+          assert.equal(d.result, 'error');
+          assert.match(String(d.note), /the HES clock is \d+\.\d{3} s behind NTP .*above the 2 s allowed: the meter's clock is not written from it/);
+        }
+        assert.ok(!fleet.commands.some((c) => c.request.function === 'clock-write'), 'no clock written');
+        const history = await tasks.commandHistory(t.db, pid, ids[0]!, { function: 'clock-sync', limit: 10, offset: 0 });
+        assert.deepEqual(history.items.map((c) => c.result), [{ driftSeconds: 40, synced: false }, { driftSeconds: 40, synced: false }]);
+        ntp.skewMs = 0;
+        await hostClock.check();
+        assert.equal((await sync(false)).result, 'success');
+        assert.equal(fleet.meter('ntp-1').clockOffsetMs, 0, 'written once the HES clock is right');
+      } finally {
+        await ntp.close();
+      }
     });
   });
 }

@@ -48,6 +48,8 @@ export interface SchedulerOptions {
   log?: ServiceLogWriter;
   /** Where the scheduler's metrics are registered (launches, sessions, device results, queue depth). */
   metrics?: HesMetrics;
+  /** The HES clock as NTP sees it (ingest/ntp/clock.ts): while it is off, meters' clocks are not written. */
+  hostClock?: { problem(): string | undefined };
 }
 
 export type DeviceResult = 'success' | 'partial' | 'error' | 'absent' | 'cancelled';
@@ -183,7 +185,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export class Scheduler {
   readonly instanceId: string;
-  readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId' | 'gaps' | 'log' | 'metrics'>> & Pick<SchedulerOptions, 'gaps' | 'log'> & { gate: SessionGate };
+  readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId' | 'gaps' | 'log' | 'metrics' | 'hostClock'>> & Pick<SchedulerOptions, 'gaps' | 'log' | 'hostClock'> & { gate: SessionGate };
   readonly #m: ReturnType<typeof schedulerMetrics>;
   readonly #running = new Map<string, { abort: AbortController; results: DeviceResults; done: Promise<void> }>();
   #timer: NodeJS.Timeout | undefined;
@@ -194,7 +196,7 @@ export class Scheduler {
     this.#o = {
       db: o.db, reader: o.reader, sink: o.sink, gate: o.gate ?? openGate, now: o.now ?? Date.now,
       pollMs: o.pollMs ?? 1000, heartbeatMs: o.heartbeatMs ?? 5000, leaseMs: o.leaseMs ?? 30_000,
-      launchConcurrency: o.launchConcurrency ?? 4, deviceConcurrency: o.deviceConcurrency ?? 64, delayUnitMs: o.delayUnitMs ?? 1000, gaps: o.gaps, log: o.log,
+      launchConcurrency: o.launchConcurrency ?? 4, deviceConcurrency: o.deviceConcurrency ?? 64, delayUnitMs: o.delayUnitMs ?? 1000, gaps: o.gaps, log: o.log, hostClock: o.hostClock,
     };
     const m = o.metrics ?? new HesMetrics();
     this.#m = schedulerMetrics(m);
@@ -567,7 +569,8 @@ export class Scheduler {
        ON CONFLICT (launch_id, device_id, step) DO UPDATE SET state = 'running', started_at = EXCLUDED.started_at, finished_at = NULL`,
       [l.projectId, device.id, l.id, step, cmd.function, JSON.stringify(cmd.params ?? {}), l.userId, l.username, launchType, iso(this.#o.now())],
     );
-    const out = await executeCommand(link, cmd, task.clock, this.#o.now());
+    const hostClockProblem = this.#o.hostClock?.problem();
+    const out = await executeCommand(link, cmd, { ...task.clock, ...(hostClockProblem ? { hostClockProblem } : {}) }, this.#o.now());
     await db.query(
       `UPDATE device_commands SET state = $4, result = $5, note = $6, finished_at = $7::timestamptz WHERE launch_id = $1 AND device_id = $2 AND step = $3`,
       [l.id, device.id, step, out.state, JSON.stringify(out.value ?? null), out.note, iso(this.#o.now())],
@@ -619,10 +622,15 @@ function itemName(i: CollectItem): string {
   return i.kind === 'measurement' ? i.item.archive : i.kind === 'events' ? 'events' : i.archive;
 }
 
-/** When clock sync writes a meter's clock: not above the maximum drift (unless forced), not below the minimum. */
+/**
+ * When clock sync writes a meter's clock: not above the maximum drift (unless forced), not below the minimum,
+ * and never while the HES clock itself is off (forced or not).
+ */
 export interface ClockPolicy {
   maxDriftSeconds: number;
   minDriftSeconds: number;
+  /** Why the HES clock is not to be trusted now (its offset from NTP is above the threshold). */
+  hostClockProblem?: string;
 }
 
 /**
@@ -641,6 +649,9 @@ export async function executeCommand(
     const drift = Math.round((deviceMs - nowMs) / 1000);
     const max = Number(cmd.params?.maxDriftSeconds ?? policy.maxDriftSeconds);
     const min = Number(cmd.params?.minDriftSeconds ?? policy.minDriftSeconds);
+    if (policy.hostClockProblem) {
+      return { state: 'error', value: { driftSeconds: drift, synced: false }, note: `${policy.hostClockProblem}: the meter's clock is not written from it`, refused: true };
+    }
     if (Math.abs(drift) > max && cmd.params?.force !== true) {
       return { state: 'error', value: { driftSeconds: drift, synced: false }, note: `clock drift ${drift} s exceeds the maximum ${max} s (force to sync anyway)`, refused: true };
     }
