@@ -22,6 +22,7 @@ import { wmbusRoutes } from './wmbus.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
 import { HesMetrics } from '../metrics/index.js';
+import { HealthReport, healthRoutes } from './health.js';
 
 export interface AppOptions {
   db: Db;
@@ -40,6 +41,8 @@ export interface AppOptions {
   metrics?: HesMetrics;
   /** The service log of the process: configuration changes made through the API are written to it. */
   serviceLog?: ServiceLogWriter;
+  /** Health of the roles of the process (hes start registers them); default: the registry alone. */
+  health?: HealthReport;
 }
 
 /** Never log credentials: these request parts are redacted by the logger. */
@@ -60,6 +63,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('clock', opts.now ?? Date.now);
   app.decorate('wmbus', opts.wmbus);
   app.decorate('serviceLog', opts.serviceLog);
+  app.decorate('health', opts.health ?? new HealthReport({ db: opts.db, version: opts.version ?? '0.1.0' }));
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
@@ -123,6 +127,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     dataRoutes(v1);
     dataViewRoutes(v1);
     wmbusRoutes(v1);
+    healthRoutes(v1);
   }, { prefix: '/api/v1' });
 
   app.addHook('onReady', async () => {

@@ -19,6 +19,9 @@ import { openRegistry, type Registry } from '../registry/open.js';
 import { ServiceLog } from '../registry/service-log.js';
 import { HesMetrics } from '../metrics/index.js';
 import { listenMetrics, type MetricsListener } from '../api/metrics-listener.js';
+import { HealthReport } from '../api/health.js';
+import { ClockWatch } from '../ingest/ntp/clock.js';
+import { Topics } from '../schemas/avro/index.js';
 import { buildApp } from '../api/app.js';
 import { ChannelScheduler } from '../ingest/channels/scheduler.js';
 import { RegistryInvocationCounterStore } from '../scheduler/counters.js';
@@ -55,6 +58,10 @@ export interface RunningHes {
   /** Where the CENC listeners and the AMR agent port are bound (port 0 in the configuration: the port taken). */
   cencPorts?: { listeners: number[]; agents?: number };
   demo?: Demo;
+  /** Health of the roles (GET /api/v1/health/detail). */
+  health: HealthReport;
+  /** The HES clock against NTP, when `ntp.server` is configured. */
+  clock?: ClockWatch;
   /** The service log (GET /service-logs): the roles' start and stop, configuration changes, connector errors, launch failures. */
   serviceLog: ServiceLog;
   /** The wireless M-Bus intake (HTTP route, MQTT feed when configured) and its unknown-meter tally. */
@@ -73,6 +80,9 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   const { db, box } = registry;
   const metrics = new HesMetrics();
   metrics.collectProcess();
+  const clock = config.ntp.server ? new ClockWatch({ server: config.ntp.server, maxOffsetSeconds: config.ntp.maxOffsetSeconds, pollMs: config.ntp.pollSeconds * 1000 }) : undefined;
+  clock?.start();
+  const health = new HealthReport({ db, version: VERSION, dataDir: config.dataDir, ...(clock ? { clock } : {}) });
   const serviceLog = new ServiceLog(db, { retentionDays: config.serviceLogRetentionDays });
   serviceLog.start();
   serviceLog.write('info', 'registry', 'role', `registry opened (${db.engine === 'pglite' ? `embedded PGlite in ${join(config.dataDir, 'registry')}` : 'PostgreSQL server'})`);
@@ -86,13 +96,15 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     data = await openDataPlane(config, (message) => {
       log.error(message);
       serviceLog.write('error', 'pipeline', 'consumer', message);
+      health.error('pipeline', message);
     }, { db, box }, serviceLog, metrics);
     serviceLog.write('info', 'pipeline', 'role', `pipeline started (${data.summary})`);
-    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics, serviceLog }).catch(async (e: unknown) => {
+    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics, serviceLog, health, version: VERSION }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });
   } catch (e) {
+    clock?.stop();
     await serviceLog.close();
     await db.close();
     throw e;
@@ -102,6 +114,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   const problem = (role: string, component: string, message: string) => (e: unknown) => {
     app.log.error({ err: e }, message);
     serviceLog.write('error', role, component, `${message}: ${e instanceof Error ? e.message : String(e)}`);
+    health.error(role, `${message}: ${e instanceof Error ? e.message : String(e)}`);
   };
   const stopped = (role: string, what: string) => serviceLog.write('info', role, 'role', what);
   let demo: Demo | undefined;
@@ -132,6 +145,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     await data.close();
     stopped('pipeline', 'pipeline stopped');
     await demo?.close();
+    clock?.stop();
     await serviceLog.close();
     await db.close();
   };
@@ -187,9 +201,12 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       const gate = new ChannelScheduler(gateOptions(config));
       metrics.gauge('hes_sessions_running', 'Meter sessions running now (all channels)', [], (g) => g.set(gate.running));
       metrics.gauge('hes_sessions_queued', 'Meter sessions waiting for their channel, segment or the process limit', [], (g) => g.set(gate.queued));
-      scheduler = new Scheduler({ db, reader, sink, gate, gaps, log: serviceLog, metrics });
+      scheduler = new Scheduler({ db, reader, sink, gate, gaps, log: serviceLog, metrics, ...(clock ? { hostClock: clock } : {}) });
     }
+    addProbes(health, { config, registry, data, scheduler, cenc, cencPorts, mqtt });
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
+    const apiUrl = url;
+    health.add('api', async () => ({ state: 'up', version: VERSION, figures: { url: apiUrl } }));
     serviceLog.write('info', 'api', 'role', `API listening on ${url}`);
     if (config.metrics.port !== undefined) {
       metricsListener = await listenMetrics(metrics, config.metrics.port, config.metrics.host);
@@ -204,7 +221,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     throw e;
   }
   return {
-    config, registry, data, api: app, scheduler, cenc, cencPorts, demo, serviceLog, wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) }, url, metrics,
+    config, registry, data, api: app, scheduler, cenc, cencPorts, demo, serviceLog, health, ...(clock ? { clock } : {}), wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) }, url, metrics,
     ...(metricsListener ? { metricsUrl: metricsListener.url } : {}), close,
   };
 }
@@ -229,6 +246,52 @@ const help = [
   'Metrics without a credential for Prometheus on a private network: HES_METRICS_PORT, HES_METRICS_HOST (default 127.0.0.1).',
   '',
 ].join('\n');
+
+/** The HES version (package.json), shown in the OpenAPI document and the health detail. */
+const VERSION = '0.1.0';
+
+/** The probes of the roles this process runs, for the health detail (the registry's is the report's own). */
+function addProbes(health: HealthReport, p: Pick<RunningHes, 'config' | 'registry' | 'data' | 'scheduler' | 'cenc' | 'cencPorts'> & { mqtt: WmbusMqttFeed | undefined }): void {
+  const { config, data } = p;
+  const m = data.pipeline.metrics;
+  const total = async (c: { get(): Promise<{ values: { value: number }[] }> }) => (await c.get()).values.reduce((a, v) => a + v.value, 0);
+  health.add('bus', async () => {
+    const lag = await m.measureLag?.();
+    return {
+      state: 'up',
+      figures: { kind: config.kafka.brokers.length ? 'kafka' : 'embedded', topic: Topics.rawFrames, lagMessages: lag ?? null },
+      ...(lag === undefined ? { note: 'the pipeline is not consuming yet' } : {}),
+    };
+  });
+  health.add('clickhouse', async () => {
+    const [row] = await data.engine.query<{ v: string }>('SELECT version() AS v');
+    return { state: 'up', version: row?.v ?? '', figures: { kind: config.clickhouse.url ? 'server' : 'embedded', httpInterface: data.clickhouseHttp ?? null } };
+  });
+  health.add('pipeline', async () => {
+    const load = data.pool.load;
+    return {
+      state: 'up',
+      figures: {
+        decoderThreads: data.pool.threads, queuedBatches: load.queued, decodedBatches: load.completed, utilization: load.utilization,
+        framesIn: await total(m.framesIn), readingsOut: await total(m.readingsOut), deadLetters: await total(m.decodeErrors),
+      },
+    };
+  });
+  const { scheduler, cenc, mqtt } = p;
+  health.add('scheduler', async () => scheduler
+    ? {
+      state: 'up',
+      figures: {
+        instanceId: scheduler.instanceId, runningLaunches: scheduler.runningLaunches,
+        pendingLaunches: (await p.registry.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_launches WHERE state = 'pending'`)).rows[0]!.n,
+      },
+    }
+    : { state: 'off', note: 'not in this process (--no-scheduler)' });
+  health.add('cenc', async () => cenc
+    ? { state: 'up', figures: { ports: p.cencPorts!.listeners.join(','), agentPort: p.cencPorts!.agents ?? null, connections: cenc.connectionCount } }
+    : { state: 'off', note: scheduler ? 'no cenc.listeners configured' : 'not in this process' });
+  health.add('wmbus', async () => ({ state: 'up', figures: { http: true, mqtt: mqtt ? config.wmbus.mqttPrefix : null } }));
+}
 
 /** The session limits of the configuration (`sessions`) as the channel scheduler takes them. */
 export function gateOptions(config: HesConfig): GateOptions {

@@ -57,6 +57,13 @@ export interface HesConfig {
     /** Address of that interface: 127.0.0.1, or a private network's address (never a public one). */
     httpHost: string;
   };
+  /** The HES clock against NTP (ingest/ntp/clock.ts): above the threshold, an alarm and no meter clock writes. */
+  ntp: {
+    /** host or host:port; absent = not watched. */
+    server?: string;
+    maxOffsetSeconds: number;
+    pollSeconds: number;
+  };
   /** The metrics listener: /metrics without a credential, for Prometheus on a private network (on the API it needs one). */
   metrics: {
     /** Port; absent = no listener. */
@@ -139,6 +146,7 @@ export const defaults: HesConfig = {
   kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' },
   clickhouse: { httpHost: '127.0.0.1' },
   metrics: { host: '127.0.0.1' },
+  ntp: { maxOffsetSeconds: 1, pollSeconds: 300 },
   cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
   sessions: { globalLimit: 0, channelLimit: 16, segments: [] },
   wmbus: { mqttPrefix: 'hes/wmbus' },
@@ -163,11 +171,12 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'serviceLogRetentionDays']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'metrics';
+type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'metrics' | 'ntp';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
   clickhouse: { url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int', httpHost: 'string' },
   metrics: { port: 'int', host: 'string' },
+  ntp: { server: 'string', maxOffsetSeconds: 'int', pollSeconds: 'int' },
   cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
   sessions: { globalLimit: 'int', channelLimit: 'int', segments: 'list' },
   wmbus: { mqttUrl: 'string', mqttPrefix: 'string' },
@@ -187,6 +196,9 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_CLICKHOUSE_HTTP_HOST: ['clickhouse', 'httpHost'],
   HES_METRICS_PORT: ['metrics', 'port'],
   HES_METRICS_HOST: ['metrics', 'host'],
+  HES_NTP_SERVER: ['ntp', 'server'],
+  HES_NTP_MAX_OFFSET_SECONDS: ['ntp', 'maxOffsetSeconds'],
+  HES_NTP_POLL_SECONDS: ['ntp', 'pollSeconds'],
   HES_CENC_LISTENERS: ['cenc', 'listeners'],
   HES_CENC_HOST: ['cenc', 'host'],
   HES_CENC_AGENT_PORT: ['cenc', 'agentPort'],
@@ -237,7 +249,7 @@ export interface LoadOptions {
   /** JSON file; default `$HES_CONFIG` when set. A missing explicit file is an error. */
   file?: string;
   env?: NodeJS.ProcessEnv;
-  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']>; sessions?: Partial<HesConfig['sessions']>; wmbus?: Partial<HesConfig['wmbus']>; metrics?: Partial<HesConfig['metrics']> };
+  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']>; sessions?: Partial<HesConfig['sessions']>; wmbus?: Partial<HesConfig['wmbus']>; metrics?: Partial<HesConfig['metrics']>; ntp?: Partial<HesConfig['ntp']> };
 }
 
 export function loadConfig(opts: LoadOptions = {}): HesConfig {
@@ -271,6 +283,7 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
   cfg.dataDir = resolve(cfg.dataDir);
   if (cfg.httpPort > 65535) throw new ConfigError(`httpPort must be at most 65535, got ${cfg.httpPort}`);
   if ((cfg.clickhouse.httpPort ?? 0) > 65535) throw new ConfigError(`clickhouse.httpPort must be at most 65535, got ${cfg.clickhouse.httpPort}`);
+  if (cfg.ntp.pollSeconds < 10) throw new ConfigError('ntp.pollSeconds must be at least 10');
   if ((cfg.metrics.port ?? 0) > 65535) throw new ConfigError(`metrics.port must be at most 65535, got ${cfg.metrics.port}`);
   if (cfg.kafka.partitions < 1) throw new ConfigError('kafka.partitions must be at least 1');
   if (!['off', 'received', 'all'].includes(cfg.kafka.wireFrames)) throw new ConfigError(`kafka.wireFrames must be off, received or all, got ${JSON.stringify(cfg.kafka.wireFrames)}`);

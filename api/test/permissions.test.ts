@@ -83,6 +83,8 @@ const expected: Record<string, string[]> = {
   [`GET ${p}/control-settings`]: tasksRead, [`PUT ${p}/control-settings`]: adminOnly,
   // Wireless M-Bus: gateways post as M2M users (Execute.ESB.Device.Read); installers list the meters heard.
   [`POST ${p}/wmbus/telegrams`]: relayControl, [`GET ${p}/wmbus/unknown-meters`]: readDevices,
+  // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
+  'GET /api/v1/health/detail': projectsRead,
 };
 
 /** Route keys of the OpenAPI document, the item id parameter written as {id} for the generic resources. */
