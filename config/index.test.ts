@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, parseCencListener, parseSegmentLimit } from '.
 
 test('embedded by default; file < environment < options, section by section', () => {
   const d = loadConfig({ env: {} });
-  assert.deepEqual([d.kafka, d.clickhouse, d.decoderThreads], [{ brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' }, {}, 0]);
+  assert.deepEqual([d.kafka, d.clickhouse, d.decoderThreads], [{ brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' }, { httpHost: '127.0.0.1' }, 0]);
   const dir = mkdtempSync(join(tmpdir(), 'hes-config-'));
   try {
     const file = join(dir, 'hes.json');
@@ -23,7 +23,7 @@ test('embedded by default; file < environment < options, section by section', ()
       overrides: { kafka: { brokers: ['k3:9092'] } },
     });
     assert.deepEqual(c.kafka, { brokers: ['k3:9092'], schemaRegistryUrl: 'http://registry:8081', partitions: 48, publishReadings: true, wireFrames: 'received' });
-    assert.deepEqual(c.clickhouse, { url: 'http://ch:8123', user: 'hes', password: 'from-env', database: 'hes' });
+    assert.deepEqual(c.clickhouse, { url: 'http://ch:8123', user: 'hes', password: 'from-env', database: 'hes', httpHost: '127.0.0.1' });
     assert.equal(c.decoderThreads, 4);
     assert.deepEqual(loadConfig({ env: { HES_KAFKA_BROKERS: 'a:1, b:2', HES_CLICKHOUSE_HTTP_PORT: '8123' } }).kafka.brokers, ['a:1', 'b:2']);
     assert.equal(loadConfig({ env: { HES_CLICKHOUSE_HTTP_PORT: '8123' } }).clickhouse.httpPort, 8123);
@@ -64,4 +64,18 @@ test('sessions: channel, process and segment limits, each checked', () => {
   assert.equal(c.sessions.channelLimit, 4);
   assert.throws(() => loadConfig({ env: { HES_SESSION_SEGMENTS: 'cell-7:many:2' } }), (e: Error) => e instanceof ConfigError && /sessions.segments: a segment limit is .*"cell-7:many:2"/.test(e.message));
   assert.throws(() => loadConfig({ env: { HES_SESSION_CHANNEL_LIMIT: '0' } }), /sessions.channelLimit must be at least 1/);
+});
+
+test('operations: the metrics listener and the ClickHouse HTTP interface bind to 127.0.0.1 unless told; NTP and the service log retention', () => {
+  const d = loadConfig({ env: {} });
+  assert.deepEqual([d.metrics, d.clickhouse.httpHost, d.ntp, d.serviceLogRetentionDays], [{ host: '127.0.0.1' }, '127.0.0.1', { maxOffsetSeconds: 1, pollSeconds: 300 }, 30]);
+  const c = loadConfig({
+    env: {
+      HES_METRICS_PORT: '9464', HES_METRICS_HOST: '10.0.0.5', HES_CLICKHOUSE_HTTP_HOST: '10.0.0.5', HES_NTP_SERVER: 'ntp.example:1123',
+      HES_NTP_MAX_OFFSET_SECONDS: '2', HES_SERVICE_LOG_RETENTION_DAYS: '90',
+    },
+  });
+  assert.deepEqual([c.metrics, c.clickhouse.httpHost, c.ntp, c.serviceLogRetentionDays], [{ host: '10.0.0.5', port: 9464 }, '10.0.0.5', { server: 'ntp.example:1123', maxOffsetSeconds: 2, pollSeconds: 300 }, 90]);
+  assert.throws(() => loadConfig({ env: { HES_METRICS_PORT: '70000' } }), /metrics.port must be at most 65535/);
+  assert.throws(() => loadConfig({ env: { HES_NTP_POLL_SECONDS: '1' } }), /ntp.pollSeconds must be at least 10/);
 });

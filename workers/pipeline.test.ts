@@ -169,8 +169,11 @@ test('embedded: frames on the durable log → pool → chDB exactly once; bad fr
         return new Map(nums.map((n) => [n, null]));
       },
     };
-    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 7, publishReadings: true, devices });
+    const reasons: string[] = [];
+    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 7, publishReadings: true, devices, onDeadLetter: (r) => reasons.push(r) });
     assertDeadLetters(await runUntilStored(pipeline, engine, bus, store, DEAD_LETTERS));
+    // The service log's burst counter is told each dead letter's reason.
+    assert.deepEqual(reasons.sort(), ['decode dlms DLMS_ERR_LENGTH', 'decode dlms DLMS_ERR_TAG', 'decode dlms DLMS_ERR_VALUE', 'envelope']);
     assert.deepEqual(loads, [[96]]);
     const errors = await pipeline.metrics.registry.getSingleMetric('hes_pipeline_decode_errors_total')!.get();
     assert.deepEqual(errors.values.map((v) => [v.labels.stage, v.labels.protocol, v.labels.code, v.value]).sort(), [
