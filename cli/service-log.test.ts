@@ -44,17 +44,20 @@ describe('the service log of a running HES', { timeout: 120_000 }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('records the start of each role', async () => {
+  it('records the start of each role and the configuration it started with', async () => {
     const rows = await logs('&level=info');
     const started = rows.filter((r) => r.logger === 'role').map((r) => r.app).sort();
     assert.deepEqual(started, ['api', 'pipeline', 'registry', 'scheduler']);
     assert.match(rows.find((r) => r.app === 'api')!.message, new RegExp(`API listening on ${hes.url}`));
+    // The configuration it started with, secrets left out.
+    const configuration = rows.find((r) => r.app === 'hes' && r.logger === 'configuration')!;
+    assert.deepEqual([configuration.details.dataDir, configuration.details.serviceLogRetentionDays, configuration.details.masterKey], [hes.config.dataDir, 7, 'generated']);
   });
 
   it('records a configuration change made through the API, with who made it', async () => {
     const project = await api.post<{ id: string }>('/projects', { name: 'service-log' });
     await api.call('PUT', '/port-bindings/4059', { projectId: project.id });
-    const change = (await logs()).find((r) => r.logger === 'configuration');
+    const change = (await logs('&app=api')).find((r) => r.logger === 'configuration');
     assert.ok(change, 'a configuration entry');
     assert.equal(change.app, 'api');
     assert.match(change.message, /SSET_CONFIGURATION_CHANGE by admin/);

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { parseCencListener, parseSegmentLimit, type HesConfig } from '../config/index.js';
+import { parseCencListener, parseSegmentLimit, publicConfig, type HesConfig } from '../config/index.js';
 import type { SchedulerOptions as GateOptions } from '../ingest/channels/scheduler.js';
 import { AmrAgentServer } from '../ingest/cenc/agents.js';
 import { CencServer } from '../ingest/cenc/server.js';
@@ -85,6 +85,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   const health = new HealthReport({ db, version: VERSION, dataDir: config.dataDir, ...(clock ? { clock } : {}) });
   const serviceLog = new ServiceLog(db, { retentionDays: config.serviceLogRetentionDays });
   serviceLog.start();
+  serviceLog.write('info', 'hes', 'configuration', 'started with this configuration (secrets left out)', publicConfig(config));
   serviceLog.write('info', 'registry', 'role', `registry opened (${db.engine === 'pglite' ? `embedded PGlite in ${join(config.dataDir, 'registry')}` : 'PostgreSQL server'})`);
   // Pipeline failures go to the API's log once it exists.
   const log: { error(message: string): void } = { error: (message) => process.stderr.write(`${message}\n`) };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseCencListener, parseSegmentLimit } from './index.js';
+import { ConfigError, loadConfig, parseCencListener, parseSegmentLimit, publicConfig } from './index.js';
 
 test('embedded by default; file < environment < options, section by section', () => {
   const d = loadConfig({ env: {} });
@@ -78,4 +78,17 @@ test('operations: the metrics listener and the ClickHouse HTTP interface bind to
   assert.deepEqual([c.metrics, c.clickhouse.httpHost, c.ntp, c.serviceLogRetentionDays], [{ host: '10.0.0.5', port: 9464 }, '10.0.0.5', { server: 'ntp.example:1123', maxOffsetSeconds: 2, pollSeconds: 300 }, 90]);
   assert.throws(() => loadConfig({ env: { HES_METRICS_PORT: '70000' } }), /metrics.port must be at most 65535/);
   assert.throws(() => loadConfig({ env: { HES_NTP_POLL_SECONDS: '1' } }), /ntp.pollSeconds must be at least 10/);
+});
+
+test('the configuration as the service log shows it holds no secret', () => {
+  const c = loadConfig({
+    env: {
+      HES_MASTER_KEY: 'a'.repeat(64), HES_DATABASE_URL: 'postgres://hes:db-secret@pg:5432/hes', HES_CLICKHOUSE_URL: 'http://u:ch-url-secret@ch:8123',
+      HES_CLICKHOUSE_PASSWORD: 'ch-secret', HES_WMBUS_MQTT_URL: 'mqtt://gw:mqtt-secret@broker:1883',
+    },
+  });
+  const shown = JSON.stringify(publicConfig(c));
+  for (const secret of ['a'.repeat(64), 'db-secret', 'ch-url-secret', 'ch-secret', 'mqtt-secret']) assert.ok(!shown.includes(secret), secret);
+  const p = publicConfig(c) as { databaseUrl: string; clickhouse: { url: string }; wmbus: { mqttUrl: string }; masterKey: string };
+  assert.deepEqual([p.masterKey, p.databaseUrl, p.clickhouse.url, p.wmbus.mqttUrl], ['configured', 'postgres://pg:5432', 'http://ch:8123', 'mqtt://broker:1883']);
 });

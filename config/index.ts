@@ -296,6 +296,28 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
 }
 
 /**
+ * The configuration without its secrets, for the service log: the master key and passwords left out, URLs
+ * reduced to where they point (a URL may carry credentials).
+ */
+export function publicConfig(cfg: HesConfig): Record<string, unknown> {
+  const origin = (url: string | undefined) => {
+    if (url === undefined) return undefined;
+    try {
+      const u = new URL(url);
+      return `${u.protocol}//${u.host}`;
+    } catch {
+      return '(not a URL)';
+    }
+  };
+  const { masterKey, databaseUrl, clickhouse, wmbus, ...rest } = cfg;
+  const { password: _password, url, ...ch } = clickhouse;
+  return {
+    ...rest, masterKey: masterKey ? 'configured' : 'generated', databaseUrl: origin(databaseUrl) ?? 'embedded',
+    clickhouse: { ...ch, url: origin(url) ?? 'embedded' }, wmbus: { ...wmbus, mqttUrl: origin(wmbus.mqttUrl) ?? null },
+  };
+}
+
+/**
  * The master key as 32 bytes. Without one configured, embedded mode keeps a generated key in
  * `<dataDir>/master.key` (mode 0600) so that a single-node install needs no setup.
  */
