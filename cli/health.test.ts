@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import mqtt from 'mqtt';
 import { loadConfig } from '../config/index.js';
 import { startSntpServer, type TestSntpServer } from '../ingest/ntp/testing.js';
-import { HesClient } from './hes-process.js';
+import { HesClient, poll } from './hes-process.js';
 import { startHes, type RunningHes } from './start.js';
 
 interface Detail {
@@ -18,7 +20,7 @@ interface Detail {
   host: { cpus: number; memoryTotalBytes: number };
   disk: { path: string; totalBytes: number; freeBytes: number };
   clock: { state: string; offsetSeconds?: number; maxOffsetSeconds?: number; server?: string };
-  services: { name: string; state: string; version?: string; uptimeSeconds?: number; figures: Record<string, unknown> }[];
+  services: { name: string; state: string; version?: string; uptimeSeconds?: number; figures: Record<string, unknown>; lastError?: { at: string; message: string } }[];
   alarms: { code: string; message: string }[];
 }
 
@@ -27,6 +29,7 @@ describe('health detail of a running HES', { timeout: 120_000 }, () => {
   let hes: RunningHes;
   let ntp: TestSntpServer;
   let api: HesClient;
+  const prefix = `hes-health-${randomUUID().slice(0, 8)}`;
 
   before(async () => {
     ntp = await startSntpServer(30_000); // NTP is 30 s ahead: the HES clock is behind
@@ -35,6 +38,7 @@ describe('health detail of a running HES', { timeout: 120_000 }, () => {
       overrides: {
         dataDir: dir, httpPort: 0, httpHost: '127.0.0.1', logLevel: 'silent', decoderThreads: 1,
         cenc: { listeners: ['tcp:0:wrapper'], host: '127.0.0.1' }, ntp: { server: ntp.address, maxOffsetSeconds: 2 },
+        wmbus: { mqttUrl: 'mqtt://127.0.0.1:1883', mqttPrefix: prefix },
       },
     }));
     api = new HesClient(`${hes.url}/api/v1`);
@@ -79,5 +83,22 @@ describe('health detail of a running HES', { timeout: 120_000 }, () => {
     const ok = await api.get<Detail>('/health/detail');
     assert.equal(ok.clock.state, 'ok');
     assert.ok(!ok.alarms.some((a) => a.code === 'CLOCK_OFFSET'));
+  });
+
+  it('shows a connector\'s last error, also written to the service log', async () => {
+    const gateway = await mqtt.connectAsync('mqtt://127.0.0.1:1883');
+    try {
+      await gateway.publishAsync(`${prefix}/${randomUUID()}/gw-1`, 'not json', { qos: 1 });
+    } finally {
+      await gateway.endAsync();
+    }
+    const wmbus = await poll(
+      async () => (await api.get<Detail>('/health/detail')).services.find((s) => s.name === 'wmbus')!, (s) => s.lastError !== undefined, 10_000, 100, 'the wM-Bus error shown',
+    );
+    assert.match(wmbus.lastError!.message, /wM-Bus MQTT: message on .* refused: the payload is not JSON/);
+    assert.equal(wmbus.figures.mqtt, prefix);
+    await hes.serviceLog.flush();
+    const logged = (await api.get<{ items: { logger: string; level: string; message: string }[] }>('/service-logs?app=wmbus&level=error')).items;
+    assert.deepEqual(logged.map((r) => [r.logger, r.message]), [['mqtt', wmbus.lastError!.message]]);
   });
 });

@@ -112,10 +112,11 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   }
   log.error = (message) => app.log.error(message);
   /** A connector's error: to the process log and the service log. */
-  const problem = (role: string, component: string, message: string) => (e: unknown) => {
+  const problem = (role: string, component: string, message: string) => (e?: unknown) => {
     app.log.error({ err: e }, message);
-    serviceLog.write('error', role, component, `${message}: ${e instanceof Error ? e.message : String(e)}`);
-    health.error(role, `${message}: ${e instanceof Error ? e.message : String(e)}`);
+    const text = e === undefined ? message : `${message}: ${e instanceof Error ? e.message : String(e)}`;
+    serviceLog.write('error', role, component, text);
+    health.error(role, text);
   };
   const stopped = (role: string, what: string) => serviceLog.write('info', role, 'role', what);
   let demo: Demo | undefined;
