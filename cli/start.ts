@@ -138,7 +138,10 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       await cenc.stop();
       stopped('cenc', 'CENC stopped');
     }
-    await mqtt?.close();
+    if (mqtt) {
+      await mqtt.close();
+      stopped('wmbus', 'wM-Bus MQTT feed stopped');
+    }
     await metricsListener?.close();
     await app.close();
     stopped('api', 'API stopped');
