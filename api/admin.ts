@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as crud from '../registry/crud.js';
 import type { Row } from '../registry/db.js';
 import { RegistryError } from '../registry/errors.js';
-import { archiveSpec, profileSpec, projectSpec, roleSpec, userSpec } from '../registry/specs.js';
+import { archiveSpec, projectSpec, roleSpec, userSpec } from '../registry/specs.js';
 import { PERMISSIONS, permissionsLacking } from '../registry/permissions.js';
 import { createApiToken, listApiTokens, listSessions, revokeAllSessions, revokeApiToken, revokeSession, setPassword } from '../registry/accounts.js';
 import { hashPassword } from '../registry/crypto.js';
@@ -345,12 +345,6 @@ export function adminRoutes(app: FastifyInstance): void {
     setEtag(reply, row);
     return row;
   });
-
-  // ---- device profiles (read-only data shipped with the program)
-  app.get('/device-profiles', { config: { access: ['Read.Devices'] }, schema: { tags: ['device profiles'], querystring: listQuerySchema(sortable(profileSpec), { protocol: { type: 'string' } }), response: { 200: page('DeviceProfile') } } },
-    (req) => crud.list(db, profileSpec, null, listArgs(req)));
-  app.get('/device-profiles/:profileId', { config: { access: ['Read.Devices'] }, schema: { tags: ['device profiles'], params: idParams('profileId', { type: 'string', maxLength: 100 }), response: okAs('DeviceProfile') } },
-    (req) => crud.get(db, profileSpec, null, (req.params as { profileId: string }).profileId));
 
   // ---- CENC port → project bindings
   const portParams = idParams('port', { type: 'integer', minimum: 1, maximum: 65535 });

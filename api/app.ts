@@ -14,6 +14,7 @@ import { handleError, type CencView } from './http.js';
 import { addComponentSchemas, documentErrors } from './schemas.js';
 import { resourceRoutes } from './resources.js';
 import { adminRoutes } from './admin.js';
+import { profileRoutes } from './profiles.js';
 import { transferRoutes } from './transfer.js';
 import { collectionRoutes } from './collection.js';
 import { dataRoutes } from './data.js';
@@ -121,6 +122,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     documentErrors(v1);
     await authRoutes(v1, opts.config);
     adminRoutes(v1);
+    profileRoutes(v1);
     resourceRoutes(v1);
     transferRoutes(v1);
     collectionRoutes(v1);

@@ -1,6 +1,6 @@
 /** Shared API plumbing: route configuration, the request's identity, coded errors, list/ETag helpers. */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RegistryError } from '../registry/errors.js';
+import { RegistryError, type FieldProblem } from '../registry/errors.js';
 import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
@@ -62,11 +62,16 @@ export const errorSchema = {
       type: 'object', required: ['code', 'message'],
       properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
     },
+    errors: {
+      type: 'array', description: 'every bad input when there are several (error.field names the first)',
+      items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
   },
 } as const;
 
-export function sendError(reply: FastifyReply, status: number, code: string, message: string, field?: string): FastifyReply {
-  return reply.code(status).type('application/json').send({ error: field ? { code, message, field } : { code, message } });
+export function sendError(reply: FastifyReply, status: number, code: string, message: string, field?: string, problems?: FieldProblem[]): FastifyReply {
+  const error = field ? { code, message, field } : { code, message };
+  return reply.code(status).type('application/json').send(problems ? { error, errors: problems } : { error });
 }
 
 /** Turns Ajv's first error into a dotted field name: body.settings.port, querystring.limit, params.id. */
@@ -95,7 +100,7 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
     const detail = v.params?.additionalProperty ? 'is not an accepted field' : (err.validation[0]?.message ?? 'is invalid');
     return sendError(reply, 400, 'VALIDATION_ERROR', `${field} ${detail}`, field);
   }
-  if (err instanceof RegistryError) return sendError(reply, err.status, err.code, err.message, err.field);
+  if (err instanceof RegistryError) return sendError(reply, err.status, err.code, err.message, err.field, err.problems);
   const known = frameworkErrors[err.code];
   if (known && err.statusCode) return sendError(reply, err.statusCode, known.code, known.message, known.field);
   if (err.statusCode && err.statusCode < 500) return sendError(reply, err.statusCode, 'BAD_REQUEST', err.message);

@@ -92,7 +92,9 @@ export function resourceRoutes(app: FastifyInstance): void {
   });
 
   const commLine = object({
-    deviceId: uuid, channelId: uuid, protocolId: uuid, profileId: { type: 'string', maxLength: 100 }, protocolMap: { type: 'string', maxLength: 100 },
+    deviceId: uuid, channelId: uuid, protocolId: uuid, profileId: { type: 'string', maxLength: 100 },
+    profileVersion: { type: ['integer', 'null'], minimum: 1, description: 'pins a version of the profile; null: each launch uses the latest as it was when the launch started' },
+    protocolMap: { type: 'string', maxLength: 100 },
     priority: { type: 'integer', minimum: 0, maximum: 999 }, address: { type: 'string', maxLength: 100 }, enabled: bool,
     attempts: { type: 'integer', minimum: 1, maximum: 100 },
   }, ['deviceId', 'channelId', 'protocolId']);

@@ -97,7 +97,14 @@ export const components: Record<string, Schema> = {
     id: str, kind: oneOf(['measurement', 'event', 'state']), name: str, isDefault: bool, active: bool, retentionSeconds: int, neverPurge: bool,
     settings: json('archive-specific settings'), version: int,
   }),
-  DeviceProfile: record({ id: str, name: str, deviceTypes: strings, protocol: str, protocolMaps: strings, body: json('the profile file as shipped') }),
+  DeviceProfile: record({
+    id: str, name: str, deviceTypes: strings, protocol: str, protocolMaps: strings,
+    builtin: { ...bool, description: 'shipped with the HES: read-only (copy it to change it)' }, version: { ...int, description: 'the latest version' },
+    createdAt: time, updatedAt: time, body: json('the latest version: a device profile (schemas/device-profile.schema.json, docs/profiles.md)'),
+  }),
+  DeviceProfileVersion: record({
+    version: int, body: json('a device profile (schemas/device-profile.schema.json)'), createdAt: time, createdBy: nullable(str, 'who wrote it (null: shipped)'),
+  }),
   PortBinding: record({ port: int, projectId: id, createdAt: time }),
   CencConnection: record({
     deviceId: id, projectId: id, serialNumber: str,
@@ -134,7 +141,7 @@ export const components: Record<string, Schema> = {
     secretsSet: { ...strings, description: 'which secrets (passwords, keys) are stored; they are never returned' }, version: int,
   }),
   CommLine: record({
-    id, deviceId: id, channelId: id, protocolId: id, profileId: nullable(str), protocolMap: str, priority: int, address: str,
+    id, deviceId: id, channelId: id, protocolId: id, profileId: nullable(str), profileVersion: nullable(int, 'the pinned profile version; null: the latest at each launch\'s start'), protocolMap: str, priority: int, address: str,
     enabled: bool, attempts: int, version: int,
   }),
   SecurityKey: record({ id, deviceId: nullable(id), kind: oneOf(KEY_KINDS), systemTitle: nullable(str), createdAt: time, version: int }, [], 'the key itself is never returned'),

@@ -2,12 +2,12 @@
  * The registry's side of the decoder pool's device contexts (workers/pipeline.ts `DeviceContextSource`):
  * for a device number, the device, its comm line's device profile and protocol with the protocol's secrets
  * opened. Protocol-agnostic: each decoder reads its own section of the profile and its own secrets. Loaded
- * in one query per batch for the devices whose frames need a context, kept for `ttlMs` (edits of keys or
- * profiles apply after that) and at most `maxEntries` devices (the oldest loaded goes first).
+ * in one query per batch for the devices whose frames need a context, kept for `ttlMs` (edits of keys and new
+ * profile versions apply after that) and at most `maxEntries` devices (the oldest loaded goes first). The
+ * profile is the comm line's pinned version, else the latest.
  *
  * A device's comm line is its enabled one of highest priority (as the scheduler reads it first).
  */
-import { createHash } from 'node:crypto';
 import type { DeviceContext, DeviceProfileRef } from '../decoders/protocol-decoder.js';
 import type { SecretBox } from './crypto.js';
 import type { Db } from './db.js';
@@ -26,6 +26,7 @@ interface Row {
   serial: string;
   projectId: string;
   profileId: string | null;
+  profileVersion: number | null;
   profileBody: Record<string, unknown> | null;
   protocolId: string | null;
   protocolKind: string | null;
@@ -59,13 +60,14 @@ export class RegistryDeviceContexts {
 
   async load(nums: number[]): Promise<Map<number, DeviceContext | null>> {
     const q = await this.db.query<Row>(
-      `SELECT d.num, d.serial_number AS serial, d.project_id AS "projectId", cl.profile_id AS "profileId", dp.body AS "profileBody",
+      `SELECT d.num, d.serial_number AS serial, d.project_id AS "projectId", cl.profile_id AS "profileId", pv.version AS "profileVersion", pv.body AS "profileBody",
               p.id AS "protocolId", p.kind AS "protocolKind", p.settings AS "protocolSettings", p.secrets_enc AS "secretsEnc"
          FROM devices d
-         LEFT JOIN LATERAL (SELECT c.profile_id, c.protocol_id FROM comm_lines c WHERE c.device_id = d.id AND c.enabled
+         LEFT JOIN LATERAL (SELECT c.profile_id, c.profile_version, c.protocol_id FROM comm_lines c WHERE c.device_id = d.id AND c.enabled
                              ORDER BY c.priority DESC, c.id LIMIT 1) cl ON true
          LEFT JOIN protocols p ON p.id = cl.protocol_id
          LEFT JOIN device_profiles dp ON dp.id = cl.profile_id
+         LEFT JOIN device_profile_versions pv ON pv.profile_id = cl.profile_id AND pv.version = coalesce(cl.profile_version, dp.version)
         WHERE d.num = ANY($1::bigint[]) AND d.status <> 'REMOVED'`,
       [nums],
     );
@@ -74,11 +76,11 @@ export class RegistryDeviceContexts {
     for (const r of q.rows) {
       let profile: DeviceProfileRef | null = null;
       if (r.profileId && r.profileBody) {
-        profile = profiles.get(r.profileId) ?? null;
+        const key = `${r.profileId}@${r.profileVersion}`;
+        profile = profiles.get(key) ?? null;
         if (!profile) {
-          const version = createHash('sha256').update(JSON.stringify(r.profileBody)).digest('hex').slice(0, 16);
-          profile = { id: r.profileId, version, body: r.profileBody };
-          profiles.set(r.profileId, profile);
+          profile = { id: r.profileId, version: String(r.profileVersion), body: r.profileBody };
+          profiles.set(key, profile);
         }
       }
       found.set(Number(r.num), {

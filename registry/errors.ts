@@ -1,10 +1,17 @@
-/** Registry failures that the API turns into coded 4xx answers naming the field. */
+/** One bad input among several, by its path (body.archives.current.obis). */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Registry failures that the API turns into coded 4xx answers naming the field (and, when there are several, each one). */
 export class RegistryError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly status = 400,
     readonly field?: string,
+    readonly problems?: FieldProblem[],
   ) {
     super(message);
   }

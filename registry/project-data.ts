@@ -129,11 +129,21 @@ export async function checkCommLine(db: Db, projectId: string, body: Row, curren
   const ch = await db.query<{ kind: string }>('SELECT kind FROM channels WHERE project_id = $1 AND id = $2', [projectId, merged.channelId]);
   if (body.channelId !== undefined && ch.rows.length) checkReadChannelKind(ch.rows[0].kind, 'body.channelId');
   checkMbusLine(pr.rows[0]?.kind, ch.rows[0]?.kind, String(merged.address ?? ''));
-  if (!merged.profileId) return;
+  if (!merged.profileId) {
+    if (merged.profileVersion !== undefined && merged.profileVersion !== null) throw new RegistryError('VALIDATION_ERROR', 'a profile version needs a profile', 400, 'body.profileVersion');
+    return;
+  }
+  // The version the line pins, else the latest: what its sessions use.
   const p = await db.query<{ device_types: string[]; protocol: string; protocol_maps: string[] }>(
-    'SELECT device_types, protocol, protocol_maps FROM device_profiles WHERE id = $1', [merged.profileId],
+    `SELECT v.body->'deviceTypes' AS device_types, v.body->>'protocol' AS protocol, v.body->'protocolMaps' AS protocol_maps
+       FROM device_profiles dp JOIN device_profile_versions v ON v.profile_id = dp.id AND v.version = coalesce($2, dp.version) WHERE dp.id = $1`,
+    [merged.profileId, merged.profileVersion ?? null],
   );
-  if (!p.rows.length) throw new RegistryError('REFERENCE_NOT_FOUND', 'device profile does not exist', 400, 'body.profileId');
+  if (!p.rows.length) {
+    const exists = await db.query('SELECT 1 FROM device_profiles WHERE id = $1', [merged.profileId]);
+    if (exists.rows.length) throw new RegistryError('REFERENCE_NOT_FOUND', `device profile ${merged.profileId} has no version ${merged.profileVersion}`, 400, 'body.profileVersion');
+    throw new RegistryError('REFERENCE_NOT_FOUND', 'device profile does not exist', 400, 'body.profileId');
+  }
   const d = await db.query<{ type: string }>('SELECT type FROM devices WHERE project_id = $1 AND id = $2', [projectId, merged.deviceId]);
   if (d.rows.length && !p.rows[0].device_types.includes(d.rows[0].type)) {
     throw new RegistryError('PROFILE_MISMATCH', `profile ${merged.profileId} does not drive ${d.rows[0].type} devices`, 400, 'body.profileId');

@@ -3,36 +3,11 @@
  * user table, each forced to change its password), the default archives and the shipped device profiles.
  * Idempotent: runs at every start and never overwrites what an administrator changed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Db } from './db.js';
 import { PERMISSIONS, DEFAULT_ROLES, DEFAULT_ACCOUNTS } from './permissions.js';
 import { DEFAULT_ARCHIVES } from './archives.js';
 import { hashPassword } from './crypto.js';
-
-export const profilesDir = fileURLToPath(new URL('./profiles/', import.meta.url));
-
-export interface DeviceProfile {
-  id: string;
-  name: string;
-  deviceTypes: string[];
-  protocol: string;
-  protocolMaps: string[];
-  [more: string]: unknown;
-}
-
-export function loadProfiles(dir = profilesDir): DeviceProfile[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => {
-      const p = JSON.parse(readFileSync(dir + f, 'utf8')) as DeviceProfile;
-      if (!p.id || !p.name || !Array.isArray(p.deviceTypes) || !p.protocol || !Array.isArray(p.protocolMaps)) {
-        throw new Error(`device profile ${f}: id, name, deviceTypes, protocol and protocolMaps are required`);
-      }
-      return p;
-    });
-}
+import { seedBuiltinProfiles } from './profiles.js';
 
 export async function seed(db: Db, opts: { defaultAccounts?: boolean } = {}): Promise<void> {
   await db.transaction(async (tx) => {
@@ -64,13 +39,6 @@ export async function seed(db: Db, opts: { defaultAccounts?: boolean } = {}): Pr
         [a.id, a.kind, a.name, a.retentionSeconds, JSON.stringify(a.settings)],
       );
     }
-    for (const p of loadProfiles()) {
-      await tx.query(
-        `INSERT INTO device_profiles (id, name, device_types, protocol, protocol_maps, body) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, device_types = EXCLUDED.device_types, protocol = EXCLUDED.protocol,
-           protocol_maps = EXCLUDED.protocol_maps, body = EXCLUDED.body`,
-        [p.id, p.name, p.deviceTypes, p.protocol, p.protocolMaps, JSON.stringify(p)],
-      );
-    }
+    await seedBuiltinProfiles(tx);
   });
 }

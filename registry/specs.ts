@@ -69,12 +69,12 @@ export const commLineSpec: TableSpec = {
   table: 'comm_lines', projectScoped: true, noun: 'comm line', sort: 'priority',
   fields: {
     id, deviceId: w('device_id', { filter: 'eq' }), channelId: w('channel_id', { filter: 'eq' }), protocolId: w('protocol_id', { filter: 'eq' }),
-    profileId: w('profile_id', { filter: 'eq' }), protocolMap: w('protocol_map'), priority: w('priority', { sortable: true }),
+    profileId: w('profile_id', { filter: 'eq' }), profileVersion: w('profile_version'), protocolMap: w('protocol_map'), priority: w('priority', { sortable: true }),
     address: w('address'), enabled: w('enabled', { filter: 'eq' }), attempts: w('attempts'), version,
   },
   constraints: {
     comm_lines_project_id_device_id_fkey: 'body.deviceId', comm_lines_project_id_channel_id_fkey: 'body.channelId',
-    comm_lines_project_id_protocol_id_fkey: 'body.protocolId', comm_lines_profile_id_fkey: 'body.profileId',
+    comm_lines_project_id_protocol_id_fkey: 'body.protocolId', comm_lines_profile_id_fkey: 'body.profileId', comm_lines_profile_version_fkey: 'body.profileVersion',
   },
 };
 
@@ -108,7 +108,8 @@ export const amrAgentSpec: TableSpec = {
 export const profileSpec: TableSpec = {
   table: 'device_profiles', projectScoped: false, noun: 'device profile', sort: 'id',
   fields: {
-    id: { column: 'id', sortable: true }, name: { column: 'name', sortable: true }, deviceTypes: { column: 'device_types' },
-    protocol: { column: 'protocol', filter: 'eq' }, protocolMaps: { column: 'protocol_maps' }, body: { column: 'body' },
+    id: { column: 'id', sortable: true }, name: { column: 'name', filter: 'prefix', sortable: true }, deviceTypes: { column: 'device_types' },
+    protocol: { column: 'protocol', filter: 'eq' }, protocolMaps: { column: 'protocol_maps' }, builtin: { column: 'builtin', filter: 'eq' },
+    version: { column: 'version' }, createdAt: { column: 'created_at', sortable: true }, updatedAt: { column: 'updated_at', sortable: true }, body: { column: 'body' },
   },
 };

@@ -24,7 +24,7 @@ import { openDataPlane } from '../cli/data-plane.js';
 import { decodeFrames, type DecodedReading } from '../workers/testing.js';
 import { activityCalendarAttributes, specialDaysAttributes } from '../decoders/dlms/cosem/index.js';
 import { EVENT_CODE_TABLES } from '../decoders/dlms/cosem/event-codes.js';
-import { loadProfiles } from '../registry/seed.js';
+import { createProfile, loadProfiles } from '../registry/profiles.js';
 import { toHex } from '../decoders/dlms/axdr/writer.js';
 import type { RawFrame } from '../schemas/avro/index.js';
 import { connectTcp } from '../ingest/transport/socket.js';
@@ -353,10 +353,7 @@ describe('DlmsDeviceReader against the simulator', () => {
     const { device, line } = await target(ids[0]!);
     const body = (await t.db.query<{ body: Record<string, unknown> }>(`SELECT body FROM device_profiles WHERE id = 'DL_CE_308'`)).rows[0]!.body;
     const { activityCalendar: _, ...rest } = body;
-    await t.db.query(
-      `INSERT INTO device_profiles (id, name, device_types, protocol, protocol_maps, body) VALUES ('TEST_CONFIG', 'test', '{CE308}', 'DLMS', '{}', $1)`,
-      [JSON.stringify({ ...rest, id: 'TEST_CONFIG', specialDays: '0.0.11.0.9.255' })],
-    );
+    await createProfile(t.db, { ...rest, id: 'TEST_CONFIG', specialDays: '0.0.11.0.9.255' }, null);
     const other = (await t.db.query<{ id: string }>(
       `INSERT INTO comm_lines (project_id, device_id, channel_id, protocol_id, profile_id, address, attempts) SELECT project_id, device_id, channel_id, protocol_id, 'TEST_CONFIG', address, 1 FROM comm_lines WHERE id = $1 RETURNING id`,
       [line.id],
@@ -482,10 +479,7 @@ describe('DlmsDeviceReader against the simulator', () => {
     const hdlc = await startSimMeters({ framing: 'hdlc', fleet: { meters: 3, profile: 'ce308' } });
     const modeE = await startSimMeters({ framing: 'hdlc', fleet: { meters: 3, profile: 'ce308' }, modeE: true });
     const body = (await t.db.query<{ body: Record<string, unknown> }>(`SELECT body FROM device_profiles WHERE id = 'DL_CE_308'`)).rows[0]!.body;
-    await t.db.query(
-      `INSERT INTO device_profiles (id, name, device_types, protocol, protocol_maps, body) VALUES ('TEST_CE308_MODE_E', 'CE308 on its serial port, mode E', '{CE308}', 'DLMS', '{}', $1)`,
-      [JSON.stringify({ ...body, id: 'TEST_CE308_MODE_E', modeE: { address: 'serial-number' } })],
-    );
+    await createProfile(t.db, { ...body, id: 'TEST_CE308_MODE_E', name: 'CE308 on its serial port, mode E', modeE: { address: 'serial-number' } }, null);
     const detailed = new DlmsDeviceReader({ db: t.db, box, detail: true });
     try {
       const { device } = await target(ids[2]!);
@@ -494,7 +488,7 @@ describe('DlmsDeviceReader against the simulator', () => {
         id: 'serial-line', channelId: 'serial-channel', channelKind: 'SERIAL', exclusive: true,
         channelSettings: { host: '127.0.0.1', port, interface: 'RS485', baudRate: 9600, dataBits: 7, parity: 'even', stopBits: 1, baudSwitchWaitMs: 20 },
         protocolId: 'serial-protocol', protocolKind: 'DLMS', protocolSettings: { authentication: 'none', clientAddress: 16, logicalServer: 1, serverAddressLength: 4, waitTime: 1 },
-        secretsEnc: null, profileId, protocolMap: '', address: '18', priority: 0, attempts: 1,
+        secretsEnc: null, profileId, profileVersion: null, protocolMap: '', address: '18', priority: 0, attempts: 1,
       });
       const serialOf = async (line: CommLineRef) => {
         const link = await detailed.open(device, line, never);
@@ -586,13 +580,13 @@ describe('DlmsDeviceReader against the simulator', () => {
     const meter = await TestMeter.start();
     meter.table.set(attr(7, LOAD_PROFILE, 2), { type: 'double-long-unsigned', value: 7 });
     try {
-      await t.db.query(
-        `INSERT INTO device_profiles (id, name, device_types, protocol, protocol_maps, body) VALUES ('TEST_ODD_BUFFER', 'odd buffer', '{CE308}', 'DLMS', '{}', $1)`,
-        [JSON.stringify({ id: 'TEST_ODD_BUFFER', clock: '0.0.1.0.0.255', archives: { 'profile-15': { obis: LOAD_PROFILE, classId: 7, attribute: 2 } } })],
-      );
+      await createProfile(t.db, {
+        id: 'TEST_ODD_BUFFER', name: 'odd buffer', deviceTypes: ['CE308'], protocol: 'DLMS', protocolMaps: [], clock: '0.0.1.0.0.255',
+        archives: { 'profile-15': { obis: LOAD_PROFILE, classId: 7, attribute: 2 } },
+      }, null);
       const { device, line } = await target(ids[0]!);
       const odd: CommLineRef = {
-        ...line, channelSettings: { host: '127.0.0.1', port: meter.port }, profileId: 'TEST_ODD_BUFFER', secretsEnc: null, address: '',
+        ...line, channelSettings: { host: '127.0.0.1', port: meter.port }, profileId: 'TEST_ODD_BUFFER', profileVersion: null, secretsEnc: null, address: '',
         protocolSettings: { authentication: 'none', clientAddress: 16, serverAddressLength: 0 },
       };
       const link = await reader.open(device, odd, never);

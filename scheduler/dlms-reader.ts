@@ -3,7 +3,7 @@
  * host and port; a serial line behind a transparent modem, HDLC over its TCP stream, opened in IEC 62056-21
  * mode E when the profile asks; or CENC: the connection the meter holds open to this process), the protocol (DLMS settings, secrets opened with the master key) and the device profile,
  * which maps archives, measurement tags, event journals and state attributes to COSEM objects
- * (registry/profiles/*.json); ingest/session runs the session. Measurement archives and journals are not
+ * (registry/profiles.ts, docs/profiles.md); ingest/session runs the session. Measurement archives and journals are not
  * decoded here: each answer goes out as a raw frame (the GET-Response APDU, blocks reassembled) with its
  * decoding context — capture objects with OBIS, scaler, unit and tariff, the archive's retention, the
  * device's zone — for the decoder pool; states are read and handed over as values.
@@ -14,7 +14,8 @@ import { dataToJson } from '../decoders/dlms/axdr/data.js';
 import { DEVIATION_NOT_SPECIFIED, dateTimeFromUtcMs, dateTimeToUtcMs, formatDateTime, isValidDateTime, type DateTimeOptions } from '../decoders/dlms/axdr/datetime.js';
 import type { CosemDateTime, DlmsData } from '../decoders/dlms/axdr/types.js';
 import { fromHex } from '../decoders/dlms/axdr/writer.js';
-import type { ConnectionSettingsInit, Framing } from '../decoders/dlms/connection/index.js';
+import { DEFAULT_CONFORMANCE, type ConnectionSettingsInit, type Framing } from '../decoders/dlms/connection/index.js';
+import { conformanceFromBits } from '../decoders/dlms/apdu/xdlms/initiate/conformance.js';
 import {
   ClassId, activityCalendarAttributes, activityCalendarMethods, limiterAttributes, specialDaysAttributes, specialDaysMethods, type Member,
 } from '../decoders/dlms/cosem/index.js';
@@ -23,6 +24,7 @@ import { isDlmsError } from '../decoders/dlms/errors.js';
 import { formatObis, parseObis } from '../decoders/dlms/obis.js';
 import { unitSymbol } from '../decoders/dlms/units.js';
 import type { CaptureObject, DecodingContext } from '../schemas/avro/index.js';
+import { ENERGY_CHANNELS, type DeviceProfile, type DlmsQuirks } from '../schemas/device-profile.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { ProtocolStore } from '../registry/project-data.js';
@@ -45,32 +47,26 @@ import {
   type DeviceLink, type DeviceReader, type DeviceTarget, type WireFrameTap,
 } from './reader.js';
 
-const CHANNELS = ['A+', 'A-', 'R+', 'R-'] as const;
+const CHANNELS = ENERGY_CHANNELS;
 
-/** The part of a registry device profile (driver) the reader uses. */
-export interface DriverProfile {
-  id: string;
-  clock?: string;
-  /** Cumulative energy registers per channel, `{t}` = tariff (0 = total). */
-  energy?: Partial<Record<(typeof CHANNELS)[number], string>>;
-  /** Interval energy objects per channel (SPODES x.29): a load-profile column of the interval's energy. */
-  intervalEnergy?: Partial<Record<(typeof CHANNELS)[number], string>>;
-  /** Profile Generic archives (classId 7) by range; register archives by their tags or `objects` (OBIS codes of class 3 registers). */
-  archives: Record<string, { obis: string; classId: number; attribute: number; tags?: string[]; objects?: string[] }>;
-  relays?: Record<string, { obis: string; lockObis?: string }>;
-  /** Event journals by name (scheduler/content.ts JOURNALS): the Profile Generic log and the table naming its codes. */
-  journals?: Record<string, { obis: string; codes?: string }>;
-  /** State archives (state-time, state-info, state-configuration, ...): attributes read as they are. */
-  states?: Record<string, { code: string; obis: string; classId: number; attribute: number }[]>;
-  /** The objects of the configure commands: activity calendar (class 20), special days table (11), limiter (71). */
-  activityCalendar?: string;
-  specialDays?: string;
-  limiter?: string;
-  /**
-   * Serial lines: open the meter's port in IEC 62056-21 mode E before HDLC; `address: serial-number` sends the
-   * device's serial number as the device address of the request (meters sharing an RS-485 bus).
-   */
-  modeE?: { address?: 'serial-number' | 'none' };
+/** A registry device profile (driver): the reader uses its DLMS sections. */
+export type DriverProfile = DeviceProfile;
+
+/** Block transfer with GET, SET and ACTION: the conformance bits a profile with `blockTransfer: false` does not propose. */
+const BLOCK_TRANSFER = conformanceFromBits(['block-transfer-with-get-or-read', 'block-transfer-with-set-or-write', 'block-transfer-with-action']);
+
+/** The profile's vendor quirks (`dlms` section) over the protocol's connection settings. */
+export function withProfileQuirks(c: ConnectionSettingsInit, q: DlmsQuirks | undefined): ConnectionSettingsInit {
+  if (!q) return c;
+  const { hdlc, maxPduSize, blockTransfer, highPriority, ...quirks } = q;
+  return {
+    ...c,
+    ...(hdlc ? { hdlc } : {}),
+    ...(maxPduSize !== undefined ? { maxReceivePduSize: Math.min(c.maxReceivePduSize ?? maxPduSize, maxPduSize) } : {}),
+    ...(blockTransfer === false ? { conformance: (c.conformance ?? DEFAULT_CONFORMANCE) & ~BLOCK_TRANSFER } : {}),
+    ...(highPriority !== undefined ? { highPriority } : {}),
+    quirks: { ...c.quirks, ...quirks },
+  };
 }
 
 /** OBIS → tag ("A+ T0") of every energy object the profile names. */
@@ -215,9 +211,9 @@ export class DlmsDeviceReader implements DeviceReader {
   /** Opens a session over a comm line as commLines (scheduler.ts) gives it: no registry query but the cached ones. */
   async open(device: DeviceTarget, line: CommLineRef, signal: AbortSignal): Promise<DeviceLink> {
     if (line.protocolKind !== 'DLMS') throw new LinkError(`protocol ${line.protocolKind} is not DLMS`);
-    const profile = line.profileId ? await this.#registry.profile<DriverProfile>(line.profileId) : null;
+    const profile = line.profileId ? await this.#registry.profile<DriverProfile>(line.profileId, line.profileVersion) : null;
     if (!profile) throw new LinkError('the comm line has no device profile (driver)');
-    const settings = connectionSettings(line.protocolSettings, this.#secretsOf(line), line.address);
+    const settings = withProfileQuirks(connectionSettings(line.protocolSettings, this.#secretsOf(line), line.address), profile.dlms);
     const link = this.#link(device, line, profile, settings.framing!, signal);
     const waitTimeMs = Number(line.protocolSettings.waitTime ?? 5) * 1000;
     const retention = await this.#registry.retentionDays();
@@ -301,7 +297,7 @@ class DlmsLink implements DeviceLink {
   }
 
   async #measurement(archive: string, tags: string[] | undefined, range: ProfileRange | undefined): Promise<CollectOutcome> {
-    const spec = this.profile.archives[archive];
+    const spec = this.profile.archives?.[archive];
     if (!spec) return { status: 'unsupported', records: [], note: `archive ${archive} is not in device profile ${this.profile.id}` };
     const wanted = tags?.length ? new Set(tags) : undefined;
     if (spec.classId === 7) return this.#profile(archive, spec.obis, range, wanted);

@@ -34,6 +34,8 @@ export interface CommLineRef {
   /** The protocol's secrets, sealed with the master key (null: none). */
   secretsEnc: string | null;
   profileId: string | null;
+  /** The profile version the session uses: the comm line's pinned one, or the latest when the launch started (null: the latest now). */
+  profileVersion: number | null;
   protocolMap: string;
   address: string;
   priority: number;

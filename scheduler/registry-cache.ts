@@ -37,14 +37,22 @@ export class ReaderRegistryCache {
     return cache.retention;
   }
 
-  /** A device profile's body by id; null when there is none. The caller reads the sections of its protocol. */
-  profile<T = Record<string, unknown>>(id: string): Promise<T | null> {
+  /**
+   * A version of a device profile (null: the latest) by id; null when there is none. A version never changes,
+   * so a new version is a new entry: the launches that resolved it at their start read it, the older ones keep theirs.
+   * The caller reads the sections of its protocol.
+   */
+  profile<T = Record<string, unknown>>(id: string, version: number | null): Promise<T | null> {
     const { profiles } = this.#fresh();
-    let p = profiles.get(id);
+    const key = `${id}@${version ?? 'latest'}`;
+    let p = profiles.get(key);
     if (!p) {
-      p = this.db.query<{ body: Record<string, unknown> }>('SELECT body FROM device_profiles WHERE id = $1', [id]).then((q) => q.rows[0]?.body ?? null);
-      profiles.set(id, p);
-      p.catch(() => profiles.delete(id));
+      p = this.db.query<{ body: Record<string, unknown> }>(
+        'SELECT v.body FROM device_profile_versions v JOIN device_profiles p ON p.id = v.profile_id WHERE p.id = $1 AND v.version = coalesce($2, p.version)',
+        [id, version],
+      ).then((q) => q.rows[0]?.body ?? null);
+      profiles.set(key, p);
+      p.catch(() => profiles.delete(key));
     }
     return p as Promise<T | null>;
   }

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../registry/db.js';
+import { latestProfileVersions } from '../registry/profiles.js';
 import { nextFire, parseCron } from './schedule.js';
 import { depthStart, type CommandFunction, type CommandItem, type STATE_ARCHIVES, type TaskContent } from './content.js';
 import { gapItems, gapReads, type GapRead } from './gaps.js';
@@ -78,6 +79,8 @@ interface TaskRow {
   clock: ClockPolicy;
   /** A gap re-collection: what to read from each device, by device id. */
   gapReads?: Map<string, GapRead[]>;
+  /** The latest version of each device profile when the launch started: what its comm lines without a pinned version use. */
+  profileVersions?: ReadonlyMap<string, number>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -354,6 +357,7 @@ export class Scheduler {
     try {
       const task = await this.#task(l);
       if (!task) return; // the task was deleted with its launches
+      task.profileVersions = await latestProfileVersions(db);
       // A gap re-collection was created with its devices and what to read from each (gaps.ts).
       if (l.trigger === 'gap') task.gapReads = await gapReads(db, l.id);
       else {
@@ -434,7 +438,7 @@ export class Scheduler {
   async #device(l: ClaimedLaunch, task: TaskRow, device: DeviceTarget, results: DeviceResults, signal: AbortSignal): Promise<void> {
     const { db } = this.#o;
     const startedAt = iso(this.#o.now());
-    let lines = await commLines(db, device.id);
+    let lines = await commLines(db, device.id, task.profileVersions);
     // Commands act on the meter: their devices' results are written at once, so a crash repeats no command
     // but the one in flight; readings may be read again (the pipeline stores them once).
     const save = async (result: DeviceResult, note: string, attempts: number, lineId: string | null, log: string) => {
@@ -454,7 +458,7 @@ export class Scheduler {
       for (;;) {
         round++;
         // A retry round sees the comm lines, channels and protocols as they are now (an operator may have fixed them).
-        if (round > 1) lines = await commLines(db, device.id);
+        if (round > 1) lines = await commLines(db, device.id, task.profileVersions);
         const notes: string[] = [];
         last = { result: 'error', note: '', lineId: null };
         // When no session opens, the row keeps the comm line of the last failure (the notes name them all).
@@ -591,17 +595,20 @@ function schedulerMetrics(m: HesMetrics) {
 
 /**
  * A device's enabled comm lines in priority order (higher first), each with its channel and protocol: one
- * query gives the reader all a session needs but the device profile, which does not change during a launch.
+ * query gives the reader all a session needs but the device profile. A line that pins no profile version
+ * gets the one `profileVersions` (the latest ones when the launch started) names, so that a new version
+ * changes no running launch; a profile created since is read at its latest.
  */
-export async function commLines(db: Db, deviceId: string): Promise<CommLineRef[]> {
+export async function commLines(db: Db, deviceId: string, profileVersions?: ReadonlyMap<string, number>): Promise<CommLineRef[]> {
   const r = await db.query<CommLineRef>(
     `SELECT cl.id, cl.channel_id AS "channelId", c.kind AS "channelKind", c.exclusive, c.settings AS "channelSettings",
             cl.protocol_id AS "protocolId", p.kind AS "protocolKind", p.settings AS "protocolSettings", p.secrets_enc AS "secretsEnc",
-            cl.profile_id AS "profileId", cl.protocol_map AS "protocolMap", cl.address, cl.priority, cl.attempts
+            cl.profile_id AS "profileId", cl.profile_version AS "profileVersion", cl.protocol_map AS "protocolMap", cl.address, cl.priority, cl.attempts
      FROM comm_lines cl JOIN channels c ON c.id = cl.channel_id JOIN protocols p ON p.id = cl.protocol_id
      WHERE cl.device_id = $1 AND cl.enabled ORDER BY cl.priority DESC, cl.id`,
     [deviceId],
   );
+  for (const l of r.rows) if (l.profileId && l.profileVersion === null) l.profileVersion = profileVersions?.get(l.profileId) ?? null;
   return r.rows;
 }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { openTestDb, type TestDb } from '../registry/testing.js';
 import { SecretBox } from '../registry/crypto.js';
 import { createProject } from '../registry/project-data.js';
-import { loadProfiles } from '../registry/seed.js';
+import { loadProfiles } from '../registry/profiles.js';
 import { startSimMeters, type SimMeters } from '../ingest/testing/sim-meters.js';
 import { registerFleet } from '../cli/demo.js';
 import { journalEvents } from '../sim/model/events.js';

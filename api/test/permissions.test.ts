@@ -49,7 +49,11 @@ const expected: Record<string, string[]> = {
   'GET /api/v1/email-settings': adminOnly, 'PUT /api/v1/email-settings': adminOnly,
   'GET /api/v1/service-logs': [A, O], 'GET /api/v1/service-logs/export': [A, O],
   'GET /api/v1/events/general': events, 'GET /api/v1/events/security': events,
-  'GET /api/v1/device-profiles': readDevices, 'GET /api/v1/device-profiles/{profileId}': readDevices,
+  // Device profiles: installation-wide configuration; every device reader reads them, Write/Delete.HesConfig change them.
+  'GET /api/v1/device-profiles': readDevices, 'GET /api/v1/device-profiles/{profileId}': readDevices, 'GET /api/v1/device-profiles/schema': readDevices,
+  'GET /api/v1/device-profiles/{profileId}/versions': readDevices, 'GET /api/v1/device-profiles/{profileId}/versions/{version}': readDevices,
+  'POST /api/v1/device-profiles': [A, O, P], 'POST /api/v1/device-profiles/{profileId}/versions': [A, O, P],
+  'POST /api/v1/device-profiles/{profileId}/copy': [A, O, P], 'DELETE /api/v1/device-profiles/{profileId}': [A, P],
   'GET /api/v1/port-bindings': cenc, 'PUT /api/v1/port-bindings/{port}': cenc, 'DELETE /api/v1/port-bindings/{port}': cenc,
   'GET /api/v1/cenc/connections': cenc,
   ...crud(`${p}/devices`, readDevices, manageDevices),
@@ -114,7 +118,7 @@ for (const engine of ENGINES) {
       const mismatches: string[] = [];
       for (const r of routes) {
         const url = r.path
-          .replace('{projectId}', h.projectId).replace('{port}', '5000').replace('{archiveId}', 'end-of-day').replace('{profileId}', 'DL_CE_207')
+          .replace('{projectId}', h.projectId).replace('{port}', '5000').replace('{archiveId}', 'end-of-day').replace('{profileId}', 'DL_CE_207').replace('{version}', '1')
           .replace(/\{[A-Za-z]+\}/g, () => randomUUID());
         const withBody = r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH';
         for (const role of [A, O, U, P, M, S]) {

@@ -14,33 +14,10 @@
  * --protocol mbus` shows them all, with the quantity names rules use).
  */
 import { reversedText, type Records } from './records.js';
-import { FUNCTIONS, quantityId, type RecordFunction } from './tables.js';
+import type { MbusProfileSection } from '../../schemas/device-profile.js';
+import { FUNCTIONS, quantityId } from './tables.js';
 
-export interface MbusRecordRule {
-  /** A quantity name of decoders/mbus/tables.ts (volume, energy, flow-temperature, error-flags, ...). */
-  quantity?: string;
-  /** Or the exact VIB as sent, hex (e.g. "FD17", "933C"): for VIFEs that matter (forward/backward flow). */
-  vib?: string;
-  /** Default instantaneous. */
-  function?: RecordFunction;
-  /** Default 0 (the current value); 1.. = values at the due dates the meter keeps. */
-  storage?: number;
-  /** Default 0 (total). */
-  tariff?: number;
-  /** Default 0. */
-  subunit?: number;
-  obis: string;
-  /** Measurement archive of the reading, default `current`. */
-  archive?: string;
-  /** CIM 18-part ReadingType. */
-  readingType?: string;
-}
-
-export interface MbusProfileSection {
-  records: MbusRecordRule[];
-  /** The TPL status byte (power low, permanent/temporary error, ...) as a reading. */
-  status?: { obis: string; archive?: string; readingType?: string };
-}
+export type { MbusRecordRule, MbusProfileSection } from '../../schemas/device-profile.js';
 
 export interface CompiledRule {
   quantity: number;

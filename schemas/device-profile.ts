@@ -1,0 +1,91 @@
+/**
+ * The TypeScript shape of a device profile, as schemas/device-profile.schema.json publishes it (the schema is
+ * what the registry validates against; docs/profiles.md explains each section). One field per top-level
+ * section: a new section is a property here and one entry under the schema's `properties` and `definitions`.
+ */
+
+export const ENERGY_CHANNELS = ['A+', 'A-', 'R+', 'R-'] as const;
+export type EnergyChannel = (typeof ENERGY_CHANNELS)[number];
+
+export interface CosemAttributeRef {
+  obis: string;
+  classId: number;
+  attribute: number;
+}
+
+/** A Profile Generic (class 7) read by range, or registers (class 3) by their tags or OBIS codes. */
+export interface ArchiveMapping extends CosemAttributeRef {
+  tags?: string[];
+  objects?: string[];
+}
+
+export interface StateAttribute extends CosemAttributeRef {
+  code: string;
+}
+
+/** The vendor's quirks of the DLMS connection (settings of decoders/dlms/connection/settings.ts). */
+export interface DlmsQuirks {
+  /** The SNRM proposal; absent: an empty SNRM (128-byte information fields, window 1). */
+  hdlc?: { maxInfoTx?: number; maxInfoRx?: number; windowTx?: number; windowRx?: number };
+  /** Caps the client-max-receive-pdu-size the protocol proposes. */
+  maxPduSize?: number;
+  /** false: block transfer with GET, SET and ACTION is not proposed. */
+  blockTransfer?: boolean;
+  highPriority?: boolean;
+  deviationSign?: 'standard' | 'inverted';
+  oneByteServerAddress?: boolean;
+  hlsWithoutResponseCheck?: boolean;
+  ignoreInvokeIdMismatch?: boolean;
+}
+
+export interface MbusRecordRule {
+  /** A quantity name of decoders/mbus/tables.ts (volume, energy, flow-temperature, error-flags, ...). */
+  quantity?: string;
+  /** Or the exact VIB as sent, hex (e.g. "FD17", "933C"): for VIFEs that matter (forward/backward flow). */
+  vib?: string;
+  /** Default instantaneous. */
+  function?: 'instantaneous' | 'maximum' | 'minimum' | 'error';
+  /** Default 0 (the current value); 1.. = values at the due dates the meter keeps. */
+  storage?: number;
+  /** Default 0 (total). */
+  tariff?: number;
+  /** Default 0. */
+  subunit?: number;
+  obis: string;
+  /** Measurement archive of the reading, default `current`. */
+  archive?: string;
+  /** CIM 18-part ReadingType. */
+  readingType?: string;
+}
+
+export interface MbusProfileSection {
+  records: MbusRecordRule[];
+  /** The TPL status byte (power low, permanent/temporary error, ...) as a reading. */
+  status?: { obis: string; archive?: string; readingType?: string };
+}
+
+export interface DeviceProfile {
+  id: string;
+  name: string;
+  description?: string;
+  deviceTypes: string[];
+  protocol: 'DLMS' | 'SMP_M' | 'MBUS';
+  protocolMaps: string[];
+  clock?: string;
+  activityCalendar?: string;
+  specialDays?: string;
+  limiter?: string;
+  /** Cumulative energy registers per channel, `{t}` = tariff (0 = total). */
+  energy?: Partial<Record<EnergyChannel, string>>;
+  /** Interval energy objects per channel (SPODES x.29): a load-profile column of the interval's energy. */
+  intervalEnergy?: Partial<Record<EnergyChannel, string>>;
+  archives?: Record<string, ArchiveMapping>;
+  relays?: Record<string, { obis: string; lockObis?: string }>;
+  /** Event journals by name (scheduler/content.ts JOURNALS): the Profile Generic log and the table naming its codes. */
+  journals?: Record<string, { obis: string; codes?: string }>;
+  states?: Record<string, StateAttribute[]>;
+  /** Serial lines: open in IEC 62056-21 mode E before HDLC. */
+  modeE?: { address?: 'serial-number' | 'none' };
+  dlms?: DlmsQuirks;
+  mbus?: MbusProfileSection;
+}
