@@ -24,7 +24,7 @@ import { openDataPlane } from '../cli/data-plane.js';
 import { decodeFrames, type DecodedReading } from '../workers/testing.js';
 import { activityCalendarAttributes, specialDaysAttributes } from '../decoders/dlms/cosem/index.js';
 import { EVENT_CODE_TABLES } from '../decoders/dlms/cosem/event-codes.js';
-import { createProfile, loadProfiles } from '../registry/profiles.js';
+import { addProfileVersion, createProfile, latestProfileVersions, loadProfiles } from '../registry/profiles.js';
 import { toHex } from '../decoders/dlms/axdr/writer.js';
 import type { RawFrame } from '../schemas/avro/index.js';
 import { connectTcp } from '../ingest/transport/socket.js';
@@ -536,6 +536,49 @@ describe('DlmsDeviceReader against the simulator', () => {
     } finally {
       await hdlc.close();
       await modeE.close();
+    }
+  });
+
+  it("applies the profile's vendor quirks to the session (HDLC max information length in the SNRM), per version: a launch keeps the version of its start", async () => {
+    const hdlc = await startSimMeters({ framing: 'hdlc', fleet: { meters: 3, profile: 'ce308' } });
+    const body = (await t.db.query<{ body: Record<string, unknown> }>(`SELECT body FROM device_profiles WHERE id = 'DL_CE_308'`)).rows[0]!.body;
+    const quirked = (maxInfoRx: number) => ({ ...body, id: 'TEST_HDLC_QUIRKS', name: 'CE308, large HDLC frames', dlms: { hdlc: { maxInfoRx } } });
+    await createProfile(t.db, quirked(512), null);
+    const detailed = new DlmsDeviceReader({ db: t.db, box, detail: true });
+    try {
+      const { device, line } = await target(ids[2]!);
+      const hdlcLine = (profileVersion: number | null): CommLineRef => ({
+        ...line, channelSettings: { host: '127.0.0.1', port: hdlc.port }, secretsEnc: null, address: '18', attempts: 1, profileId: 'TEST_HDLC_QUIRKS', profileVersion,
+        protocolSettings: { authentication: 'none', clientAddress: 16, logicalServer: 1, serverAddressLength: 4, waitTime: 1 },
+      });
+      const snrmOf = async (l: CommLineRef) => {
+        const link = await detailed.open(device, l, never);
+        const info = await link.collect({ kind: 'state', archive: 'state-info' });
+        assert.equal(info.records.find((r) => r.code === 'serial-number')?.value, device.serialNumber, 'the meter accepts the proposal and answers');
+        const log = await link.close();
+        // SNRM (93) to logical 1, physical 18, from client 16: HCS, then the information field 81 80 <len> 06 02 <max info receive> and FCS, if any.
+        const snrm = /→ link frame\n {4}7EA0[0-9A-F]{2}000200252193[0-9A-F]{4}(?:([0-9A-F]*)[0-9A-F]{4})?7E\n/.exec(log);
+        return snrm ? snrm[1] ?? '' : log;
+      };
+      assert.equal(await snrmOf(hdlcLine(1)), '8180040602' + '0200', 'version 1 proposes 512-byte information fields');
+      // Without the quirk the SNRM is empty (the defaults): the shipped profile.
+      assert.equal(await snrmOf({ ...hdlcLine(null), profileId: 'DL_CE_308' }), '');
+
+      // A launch resolves the latest versions when it starts: a version added later reaches only the launches after it.
+      const started = await latestProfileVersions(t.db);
+      await t.db.query('UPDATE comm_lines SET profile_id = $2 WHERE id = $1', [line.id, 'TEST_HDLC_QUIRKS']);
+      try {
+        await addProfileVersion(t.db, 'TEST_HDLC_QUIRKS', quirked(256), 'admin');
+        const [running] = await commLines(t.db, device.id, started);
+        const [next] = await commLines(t.db, device.id, await latestProfileVersions(t.db));
+        assert.deepEqual([running!.profileVersion, next!.profileVersion], [1, 2]);
+        assert.equal(await snrmOf(hdlcLine(running!.profileVersion)), '8180040602' + '0200', 'the running launch keeps version 1');
+        assert.equal(await snrmOf(hdlcLine(next!.profileVersion)), '8180040602' + '0100', 'launches after the new version propose 256 bytes');
+      } finally {
+        await t.db.query('UPDATE comm_lines SET profile_id = $2 WHERE id = $1', [line.id, 'DL_CE_308']);
+      }
+    } finally {
+      await hdlc.close();
     }
   });
 

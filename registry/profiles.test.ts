@@ -1,0 +1,40 @@
+/**
+ * The shipped profiles validate against the published schema; seeding at each start adds a version when a
+ * release changes a shipped profile, none when it does not, and never touches a custom profile.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENGINES, openTestDb, type TestDb } from './testing.js';
+import { createProfile, loadProfiles, profileProblems, profileVersions, seedBuiltinProfiles } from './profiles.js';
+
+describe('shipped device profiles', () => {
+  it('all follow schemas/device-profile.schema.json', () => {
+    const profiles = loadProfiles();
+    assert.equal(profiles.length, 10);
+    for (const p of profiles) assert.deepEqual(profileProblems(p), [], p.id);
+  });
+});
+
+for (const engine of ENGINES) {
+  describe(`seeding device profiles (${engine})`, () => {
+    let t: TestDb;
+    before(async () => {
+      t = await openTestDb(engine);
+    });
+    after(() => t.drop());
+
+    it('adds a version for a changed shipped profile only, and keeps custom profiles', async () => {
+      const shipped = loadProfiles();
+      const gas = shipped.find((p) => p.id === 'MBUS_GAS')!;
+      await seedBuiltinProfiles(t.db, shipped);
+      assert.deepEqual((await profileVersions(t.db, 'MBUS_GAS')).map((v) => v.version), [1], 'unchanged: no new version');
+      const changed = { ...gas, name: 'Gas meter (next release)' };
+      await createProfile(t.db, { ...gas, id: 'NEXT_RELEASE_ID', name: 'custom' }, 'admin');
+      await seedBuiltinProfiles(t.db, [changed, { ...gas, id: 'NEXT_RELEASE_ID', name: 'shipped later' }]);
+      const versions = await profileVersions(t.db, 'MBUS_GAS');
+      assert.deepEqual(versions.map((v) => [v.version, (v.body as { name: string }).name]), [[1, gas.name], [2, 'Gas meter (next release)']]);
+      const head = await t.db.query<{ name: string; version: number; builtin: boolean }>(`SELECT name, version, builtin FROM device_profiles WHERE id = ANY($1) ORDER BY id`, [['MBUS_GAS', 'NEXT_RELEASE_ID']]);
+      assert.deepEqual(head.rows, [{ name: 'Gas meter (next release)', version: 2, builtin: true }, { name: 'custom', version: 1, builtin: false }]);
+    });
+  });
+}
