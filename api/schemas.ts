@@ -68,7 +68,7 @@ const taskProperties = {
 };
 /** Objects of the appendix 1 format; properties other tools add are kept. */
 const appendix1 = (properties: Schema) => ({ type: 'object', additionalProperties: true, properties });
-const configCounts = record({ channels: int, protocols: int, groups: int, devices: int, commLines: int });
+const configCounts = record({ channels: int, protocols: int, groups: int, devices: int, commLines: int, profileVersions: { ...int, description: 'device profile versions' } });
 const settingsText = { ...str, description: 'JSON object as text: setting name (e.g. CHAN_TYPE_TCP_OP_IP_PORT) → value as a string' };
 const launchResults = ['pending', 'absent', 'error', 'partial', 'success', 'cancelled-by-schedule', 'cancelled-by-user'];
 
@@ -195,6 +195,10 @@ export const components: Record<string, Schema> = {
           },
         }),
       },
+      DeviceProfiles: {
+        type: 'array', description: 'custom device profiles the comm lines name, with every version (shipped ones are not exported)',
+        items: appendix1({ Id: str, Name: str, Versions: { type: 'array', items: appendix1({ Version: int, Body: json('a device profile (schemas/device-profile.schema.json)') }) } }),
+      },
       Groups: {
         type: 'array',
         items: appendix1({
@@ -207,7 +211,8 @@ export const components: Record<string, Schema> = {
               CommLines: {
                 type: 'array',
                 items: appendix1({
-                  Id: id, ChannelId: id, ProtocolId: id, DeviceLib: { ...str, description: 'device profile id' }, ProtocolMap: str,
+                  Id: id, ChannelId: id, ProtocolId: id, DeviceLib: { ...str, description: 'device profile id' },
+                  DeviceLibVersion: nullable(int, 'the pinned profile version (null: the latest)'), ProtocolMap: str,
                   Enabled: bool, Address: str, Priority: int, Attempts: int,
                 }),
               },

@@ -210,12 +210,14 @@ export function transferRoutes(app: FastifyInstance): void {
     config: { access: ['Write.Devices', 'Write.ChannelSettings', 'Write.ProtocolSettings', 'Write.DeviceCommline'] },
     schema: {
       tags: ['import/export'], params: projectParams, body: { type: 'object' }, headers: secretHeaders,
-      summary: 'Import a JSON configuration (appendix 1, or a sealed one with its passphrase): upsert by Id, then by name; placeholders keep stored secrets, wrapped ones need the transport key; all or nothing',
+      summary: 'Import a JSON configuration (appendix 1, or a sealed one with its passphrase): upsert by Id, then by name; placeholders keep stored secrets, wrapped ones need the transport key; device profiles the installation lacks are added (needs Write.HesConfig); all or nothing',
       response: { 200: ref('ConfigImport', 'Imported') },
     },
   }, async (req) => {
     const body = isSealed(req.body) ? openSealed(req.body, header(req, PASSPHRASE_HEADER)) : req.body;
-    const counts = await importConfig(db, box, projectIdOf(req), body as Row, { transportKey: importKey(req) });
+    const counts = await importConfig(db, box, projectIdOf(req), body as Row, {
+      transportKey: importKey(req), profiles: { by: req.identity?.username ?? null, mayWrite: req.identity?.permissions.has('Write.HesConfig') ?? false },
+    });
     await audit(req, 'general', 'SET_DEVICE_IMPORT', { format: 'json', ...counts }, projectIdOf(req));
     return counts;
   });

@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'config-import': {
-        const counts = await importConfig(db, box, projectId, JSON.parse(readFileSync(file, 'utf8')), { transportKey: key });
+        const counts = await importConfig(db, box, projectId, JSON.parse(readFileSync(file, 'utf8')), { transportKey: key, profiles: { by: 'cli', mayWrite: true } });
         await audit({ format: 'json', ...counts });
         process.stdout.write(JSON.stringify(counts) + '\n');
         return 0;

@@ -1,6 +1,6 @@
 /**
  * Full project configuration as JSON in the format of seed 003 appendix 1: Meta, Channels, Protocols,
- * Groups (each with its Devices and their CommLines). Settings are JSON strings of string values with the
+ * DeviceProfiles (config-profiles.ts), Groups (each with its Devices and their CommLines). Settings are JSON strings of string values with the
  * seed's key names (CHAN_TYPE_TCP_OP_IP_ADDRESS, DLMS_WAIT_TIME, ...). A protocol's secrets are not in its
  * Settings but in `Secrets` (DLMS_PASSWORD → `{ "secretsSet": true }`, or wrapped under a transport key:
  * registry/secret-transport.ts). Import upserts by Id, then by name (serial + type for devices; device ×
@@ -14,6 +14,7 @@ import { exportSecret, importSecret, SECRET_PLACEHOLDER, type SecretExport } fro
 import { ProtocolStore, channelSettings, checkReadChannelKind, defaultGroupId } from './project-data.js';
 import { CHANNEL_KINDS, CHANNEL_SETTINGS, DEVICE_STATUSES, DEVICE_TYPES, PROTOCOL_KINDS, PROTOCOL_SECRETS, PROTOCOL_SETTINGS, withDefaults, type ChannelKind, type ProtocolKind } from './settings.js';
 import { checkSettings, fromText } from './settings-check.js';
+import { exportProfiles, importProfiles, type ProfileImportOptions } from './config-profiles.js';
 
 const snake = (k: string) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 /** The seed's names for TCP; other kinds follow the same CHAN_TYPE_<KIND>_OP_<SETTING> pattern. */
@@ -82,6 +83,7 @@ const secretEntry = (mode: SecretsInFile, value: string): Row =>
 const SECTIONS: ReadonlyArray<{ name: string; export(ctx: ExportContext): Promise<Row[]>; import(ctx: ImportContext, items: Row[], path: string): Promise<void> }> = [
   { name: 'Channels', export: exportChannels, import: importChannels },
   { name: 'Protocols', export: exportProtocols, import: importProtocols },
+  { name: 'DeviceProfiles', export: ({ db, projectId }) => exportProfiles(db, projectId), import: importDeviceProfiles },
   { name: 'Groups', export: exportGroups, import: importGroups },
 ];
 
@@ -115,10 +117,10 @@ async function exportProtocols(ctx: ExportContext): Promise<Row[]> {
 async function exportGroups({ db, projectId }: ExportContext): Promise<Row[]> {
   const groups = await db.query<Row>('SELECT id, name FROM device_groups WHERE project_id = $1 ORDER BY is_default DESC, name', [projectId]);
   const devices = await db.query<Row>('SELECT id, serial_number, type, status, added_at, enabled, group_id FROM devices WHERE project_id = $1 ORDER BY serial_number, type', [projectId]);
-  const lines = await db.query<Row>('SELECT id, device_id, channel_id, protocol_id, profile_id, protocol_map, enabled, address, priority, attempts FROM comm_lines WHERE project_id = $1 ORDER BY priority, id', [projectId]);
+  const lines = await db.query<Row>('SELECT id, device_id, channel_id, protocol_id, profile_id, profile_version, protocol_map, enabled, address, priority, attempts FROM comm_lines WHERE project_id = $1 ORDER BY priority, id', [projectId]);
   const linesOf = new Map<unknown, Row[]>();
   for (const l of lines.rows) linesOf.set(l.device_id, [...(linesOf.get(l.device_id) ?? []), {
-    Id: l.id, ChannelId: l.channel_id, ProtocolId: l.protocol_id, DeviceLib: l.profile_id ?? '', ProtocolMap: l.protocol_map,
+    Id: l.id, ChannelId: l.channel_id, ProtocolId: l.protocol_id, DeviceLib: l.profile_id ?? '', DeviceLibVersion: l.profile_version, ProtocolMap: l.protocol_map,
     Enabled: l.enabled, Address: l.address, Priority: l.priority, Attempts: l.attempts,
   }]);
   const devicesOf = new Map<unknown, Row[]>();
@@ -152,6 +154,8 @@ export interface ConfigCounts {
   groups: number;
   devices: number;
   commLines: number;
+  /** Device profile versions (config-profiles.ts): a version is never updated. */
+  profileVersions: number;
 }
 export interface ConfigImportResult {
   created: ConfigCounts;
@@ -165,6 +169,7 @@ interface ImportContext {
   store: ProtocolStore;
   projectId: string;
   transportKey?: Buffer;
+  profiles: ProfileImportOptions;
   result: ConfigImportResult;
   /** File Id (lower case) → row id, per section referred to by later ones. */
   channelIds: Map<string, string>;
@@ -174,7 +179,7 @@ interface ImportContext {
   resolve(table: string, id: string | null, where: string, params: unknown[]): Promise<{ id: string; exists: boolean }>;
 }
 
-const zero = (): ConfigCounts => ({ channels: 0, protocols: 0, groups: 0, devices: 0, commLines: 0 });
+const zero = (): ConfigCounts => ({ channels: 0, protocols: 0, groups: 0, devices: 0, commLines: 0, profileVersions: 0 });
 /** An UPDATE guarded by `IS DISTINCT FROM` changes a row only when the file differs: 1 row is an update, 0 unchanged. */
 const outcome = (rowCount: number): Outcome => (rowCount ? 'updated' : 'unchanged');
 const pointer = (path: string) => path.replace(/^body/, '').replace(/\[(\d+)\]/g, '/$1').replace(/\./g, '/');
@@ -209,7 +214,9 @@ function checkDeviceRepeats(doc: Row): void {
   }
 }
 
-export async function importConfig(db: Db, box: SecretBox, projectId: string, doc: Row, opts: { transportKey?: Buffer } = {}): Promise<ConfigImportResult> {
+export async function importConfig(
+  db: Db, box: SecretBox, projectId: string, doc: Row, opts: { transportKey?: Buffer; profiles?: ProfileImportOptions } = {},
+): Promise<ConfigImportResult> {
   if (!doc || typeof doc !== 'object' || (doc.Meta as Row | undefined)?.SchemaVersion !== 'v1') {
     throw new RegistryError('VALIDATION_ERROR', 'Meta.SchemaVersion must be "v1"', 400, 'body.Meta.SchemaVersion');
   }
@@ -217,7 +224,7 @@ export async function importConfig(db: Db, box: SecretBox, projectId: string, do
   const result: ConfigImportResult = { created: zero(), updated: zero(), unchanged: zero() };
   return db.transaction(async (tx) => {
     const ctx: ImportContext = {
-      tx, store: new ProtocolStore(tx, box), projectId, transportKey: opts.transportKey, result,
+      tx, store: new ProtocolStore(tx, box), projectId, transportKey: opts.transportKey, profiles: opts.profiles ?? { by: null, mayWrite: false }, result,
       channelIds: new Map(), channelKinds: new Map(), protocolIds: new Map(),
       async resolve(table, id, where, params) {
         if (id) {
@@ -364,6 +371,12 @@ async function importGroups(ctx: ImportContext, items: Row[], base: string): Pro
   }
 }
 
+async function importDeviceProfiles(ctx: ImportContext, items: Row[], base: string): Promise<void> {
+  const n = await importProfiles(ctx.tx, items, base, ctx.profiles);
+  ctx.result.created.profileVersions += n.created;
+  ctx.result.unchanged.profileVersions += n.unchanged;
+}
+
 async function importCommLine(ctx: ImportContext, deviceId: string, l: Row, path: string, lineKeys: Once): Promise<void> {
   const { tx, projectId, result } = ctx;
   const ref = (v: unknown, ids: Map<string, string>, field: string) => {
@@ -386,20 +399,26 @@ async function importCommLine(ctx: ImportContext, deviceId: string, l: Row, path
       [projectId, deviceId, channelId, protocolId, address])).rows[0]?.id;
   const priority = Number.isInteger(l.Priority) ? Number(l.Priority) : 0;
   const attempts = Number.isInteger(l.Attempts) ? Number(l.Attempts) : 3;
-  const values = [deviceId, channelId, protocolId, l.DeviceLib ? String(l.DeviceLib) : null, String(l.ProtocolMap ?? ''), l.Enabled !== false, address, priority, attempts];
+  const profileVersion = Number.isInteger(l.DeviceLibVersion) && l.DeviceLib ? Number(l.DeviceLibVersion) : null;
+  const values = [deviceId, channelId, protocolId, l.DeviceLib ? String(l.DeviceLib) : null, String(l.ProtocolMap ?? ''), l.Enabled !== false, address, priority, attempts, profileVersion];
   try {
     if (existing) {
-      const u = await tx.query(`UPDATE comm_lines SET device_id = $2, channel_id = $3, protocol_id = $4, profile_id = $5, protocol_map = $6, enabled = $7, address = $8, priority = $9, attempts = $10, version = version + 1
-        WHERE id = $1 AND (device_id, channel_id, protocol_id, profile_id, protocol_map, enabled, address, priority, attempts)
-          IS DISTINCT FROM ($2::uuid, $3::uuid, $4::uuid, $5::text, $6::text, $7::boolean, $8::text, $9::int, $10::int)`, [existing, ...values]);
+      const u = await tx.query(`UPDATE comm_lines SET device_id = $2, channel_id = $3, protocol_id = $4, profile_id = $5, protocol_map = $6, enabled = $7, address = $8, priority = $9, attempts = $10,
+          profile_version = $11, version = version + 1
+        WHERE id = $1 AND (device_id, channel_id, protocol_id, profile_id, protocol_map, enabled, address, priority, attempts, profile_version)
+          IS DISTINCT FROM ($2::uuid, $3::uuid, $4::uuid, $5::text, $6::text, $7::boolean, $8::text, $9::int, $10::int, $11::int)`, [existing, ...values]);
       result[outcome(u.rowCount)].commLines++;
     } else {
-      await tx.query(`INSERT INTO comm_lines (id, project_id, device_id, channel_id, protocol_id, profile_id, protocol_map, enabled, address, priority, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+      await tx.query(`INSERT INTO comm_lines (id, project_id, device_id, channel_id, protocol_id, profile_id, protocol_map, enabled, address, priority, attempts, profile_version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
         own.rows.length || !lineId ? randomUUID() : lineId, projectId, ...values,
       ]);
       result.created.commLines++;
     }
   } catch (e) {
+    if ((e as { constraint?: string }).constraint === 'comm_lines_profile_version_fkey') {
+      throw new RegistryError('REFERENCE_NOT_FOUND', `${path}.DeviceLibVersion names no version of ${l.DeviceLib}`, 400, `${path}.DeviceLibVersion`);
+    }
     if ((e as { code?: string }).code === '23503') throw new RegistryError('REFERENCE_NOT_FOUND', `${path}.DeviceLib names no device profile`, 400, `${path}.DeviceLib`);
     if ((e as { code?: string }).code === '23514') throw new RegistryError('VALIDATION_ERROR', `${path} has a value out of range (Priority 0–999, Attempts 1–100)`, 400, path);
     throw e;
