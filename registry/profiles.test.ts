@@ -4,14 +4,19 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { ENGINES, openTestDb, type TestDb } from './testing.js';
 import { createProfile, loadProfiles, profileProblems, profileVersions, seedBuiltinProfiles } from './profiles.js';
 
 describe('shipped device profiles', () => {
-  it('all follow schemas/device-profile.schema.json', () => {
+  it('all follow schemas/device-profile.schema.json, as does the worked example of docs/profiles.md', () => {
     const profiles = loadProfiles();
     assert.equal(profiles.length, 10);
     for (const p of profiles) assert.deepEqual(profileProblems(p), [], p.id);
+    const doc = readFileSync(new URL('../../docs/profiles.md', import.meta.url), 'utf8');
+    const example = [...doc.matchAll(/ {3}```json\n([\s\S]*?)\n {3}```/g)].map((m) => m[1]!.replace(/^ {3}/gm, '')).find((b) => b.includes('"id": "ACME_X3"'));
+    assert.ok(example, 'the example is in docs/profiles.md');
+    assert.deepEqual(profileProblems(JSON.parse(example)), []);
   });
 });
 

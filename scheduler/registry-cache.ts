@@ -1,6 +1,6 @@
 /**
- * What the meter readers (DLMS, M-Bus) keep of the registry's slowly changing data: archive retention and
- * device profiles change only with an administrator's edit or a new HES version, so each is loaded once (a
+ * What the meter readers (DLMS, M-Bus) keep of the registry's slowly changing data: archive retention changes
+ * only with an administrator's edit, and a device profile version never changes, so each is loaded once (a
  * promise, so that concurrent opens share one query) and again after a minute; a failed load is not kept.
  */
 import type { Db } from '../registry/db.js';

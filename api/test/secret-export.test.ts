@@ -134,7 +134,7 @@ for (const engine of ENGINES) {
 
       const ok = await h.call('Administrator', { method: 'POST', url, payload: exp, headers: { 'x-transport-key': KEY_HEX } });
       assert.equal(ok.statusCode, 200, ok.body);
-      assert.deepEqual(ok.json().created, { channels: 1, protocols: 4, groups: 0, devices: 3, commLines: 3 });
+      assert.deepEqual(ok.json().created, { channels: 1, protocols: 4, groups: 0, devices: 3, commLines: 3, profileVersions: 0 });
       const before = await registryOf(h.t.db, h.box, h.projectId);
       const after = await registryOf(h.t.db, h.box, target);
       assert.deepEqual(after, before, 'the same registry, secrets compared in clear');
@@ -168,8 +168,8 @@ for (const engine of ENGINES) {
       const exp = (await h.call('Operator', { method: 'GET', url: `${base}/config` })).json();
       const r = await h.call('Operator', { method: 'POST', url: `${base}/config`, payload: exp });
       assert.equal(r.statusCode, 200, r.body);
-      const none = { channels: 0, protocols: 0, groups: 0, devices: 0, commLines: 0 };
-      assert.deepEqual(r.json(), { created: none, updated: none, unchanged: { channels: 1, protocols: 4, groups: 1, devices: 3, commLines: 3 } });
+      const none = { channels: 0, protocols: 0, groups: 0, devices: 0, commLines: 0, profileVersions: 0 };
+      assert.deepEqual(r.json(), { created: none, updated: none, unchanged: { channels: 1, protocols: 4, groups: 1, devices: 3, commLines: 3, profileVersions: 0 } });
       assert.deepEqual(await registryOf(h.t.db, h.box, h.projectId), before);
     });
 
@@ -226,7 +226,7 @@ for (const engine of ENGINES) {
       fresh.Groups[0].Devices[1].Enabled = false;
       const r = await h.call('Operator', { method: 'POST', url: `${base}/config`, payload: fresh });
       assert.equal(r.statusCode, 200, r.body);
-      assert.deepEqual(r.json().created, { channels: 0, protocols: 0, groups: 0, devices: 0, commLines: 0 }, 'the same device × channel × protocol × address is the same comm line');
+      assert.deepEqual(r.json().created, { channels: 0, protocols: 0, groups: 0, devices: 0, commLines: 0, profileVersions: 0 }, 'the same device × channel × protocol × address is the same comm line');
       assert.deepEqual([r.json().updated.commLines, r.json().unchanged.commLines, r.json().updated.devices, r.json().unchanged.devices], [1, 2, 1, 2]);
       const after = await registryOf(h.t.db, h.box, h.projectId);
       assert.equal(after.commLines.length, before.commLines.length);

@@ -149,8 +149,8 @@ for (const engine of ENGINES) {
       const other = (await h.call('Administrator', { method: 'POST', url: '/api/v1/projects', payload: { name: 'JSON copy' } })).json();
       const imp = await h.call('Administrator', { method: 'POST', url: `/api/v1/projects/${other.id}/config`, payload: exp });
       assert.equal(imp.statusCode, 200, imp.body);
-      const none = { channels: 0, protocols: 0, groups: 0, devices: 0, commLines: 0 };
-      assert.deepEqual(imp.json(), { created: { channels: 2, protocols: 2, groups: 3, devices: 4, commLines: 4 }, updated: none, unchanged: { ...none, groups: 1 } });
+      const none = { channels: 0, protocols: 0, groups: 0, devices: 0, commLines: 0, profileVersions: 0 };
+      assert.deepEqual(imp.json(), { created: { channels: 2, protocols: 2, groups: 3, devices: 4, commLines: 4, profileVersions: 0 }, updated: none, unchanged: { ...none, groups: 1 } });
       const back = (await h.call('Administrator', { method: 'GET', url: `/api/v1/projects/${other.id}/config` })).json();
       const strip = (c: { Meta: unknown; Groups: { Name: string; Devices: { SerialNumber: string; CommLines: unknown[] }[] }[]; Channels: { Name: string; Settings: string }[]; Protocols: { Name: string; Settings: string }[] }) => ({
         channels: c.Channels.map((x) => [x.Name, x.Settings]), protocols: c.Protocols.map((x) => [x.Name, JSON.parse(x.Settings)]),
@@ -160,7 +160,7 @@ for (const engine of ENGINES) {
       // Importing the same file again into the source project is an update, not a duplicate.
       const same = await h.call('Operator', { method: 'POST', url: `${base}/config`, payload: exp });
       assert.equal(same.statusCode, 200);
-      assert.deepEqual(same.json(), { created: none, updated: none, unchanged: { channels: 2, protocols: 2, groups: 4, devices: 4, commLines: 4 } });
+      assert.deepEqual(same.json(), { created: none, updated: none, unchanged: { channels: 2, protocols: 2, groups: 4, devices: 4, commLines: 4, profileVersions: 0 } });
       assert.equal(await count('devices'), 4);
       const broken = structuredClone(exp);
       broken.Channels[0].Settings = JSON.stringify({ CHAN_TYPE_TCP_OP_IP_ADDRESS: '1.2.3.4', CHAN_TYPE_TCP_OP_IP_PORT: '99999' });
