@@ -17,6 +17,8 @@ describe('shipped device profiles', () => {
     const example = [...doc.matchAll(/ {3}```json\n([\s\S]*?)\n {3}```/g)].map((m) => m[1]!.replace(/^ {3}/gm, '')).find((b) => b.includes('"id": "ACME_X3"'));
     assert.ok(example, 'the example is in docs/profiles.md');
     assert.deepEqual(profileProblems(JSON.parse(example)), []);
+    // "schema" would hide the profile behind GET /device-profiles/schema.
+    assert.deepEqual(profileProblems({ ...JSON.parse(example), id: 'schema' }).map((p) => p.field), ['body.id']);
   });
 });
 

@@ -102,21 +102,25 @@ async function writeVersion(db: Db, p: DeviceProfile, version: number, by: strin
  * an id a custom profile already uses keeps the custom profile.
  */
 export async function seedBuiltinProfiles(db: Db, profiles = loadProfiles()): Promise<void> {
-  for (const p of profiles) {
-    const cur = await db.query<{ builtin: boolean; version: number; same: boolean }>(
-      'SELECT builtin, version, body = $2::jsonb AS same FROM device_profiles WHERE id = $1', [p.id, JSON.stringify(p)],
-    );
-    const row = cur.rows[0];
-    if (!row) {
-      await db.query(
-        `INSERT INTO device_profiles (id, name, device_types, protocol, protocol_maps, body, builtin, version) VALUES ($1, $2, $3, $4, $5, $6, true, 0)`,
-        [p.id, p.name, p.deviceTypes, p.protocol, p.protocolMaps, JSON.stringify(p)],
+  await db.transaction(async (tx) => {
+    // Processes starting together would each add the same new version: one seeds, the others then find it.
+    await tx.query('SELECT pg_advisory_xact_lock(7243002)');
+    for (const p of profiles) {
+      const cur = await tx.query<{ builtin: boolean; version: number; same: boolean }>(
+        'SELECT builtin, version, body = $2::jsonb AS same FROM device_profiles WHERE id = $1', [p.id, JSON.stringify(p)],
       );
-      await writeVersion(db, p, 1, null);
-    } else if (row.builtin && !row.same) {
-      await writeVersion(db, p, row.version + 1, null);
+      const row = cur.rows[0];
+      if (!row) {
+        await tx.query(
+          `INSERT INTO device_profiles (id, name, device_types, protocol, protocol_maps, body, builtin, version) VALUES ($1, $2, $3, $4, $5, $6, true, 0)`,
+          [p.id, p.name, p.deviceTypes, p.protocol, p.protocolMaps, JSON.stringify(p)],
+        );
+        await writeVersion(tx, p, 1, null);
+      } else if (row.builtin && !row.same) {
+        await writeVersion(tx, p, row.version + 1, null);
+      }
     }
-  }
+  });
 }
 
 const HEAD = `SELECT id, name, builtin, version, created_at AS "createdAt", updated_at AS "updatedAt" FROM device_profiles WHERE id = $1`;
