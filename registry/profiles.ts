@@ -205,3 +205,16 @@ export async function latestProfileVersions(db: Db): Promise<ReadonlyMap<string,
   const r = await db.query<{ id: string; version: number }>('SELECT id, version FROM device_profiles');
   return new Map(r.rows.map((p) => [p.id, p.version]));
 }
+
+/**
+ * The profile versions of a launch: the latest ones when it first started, recorded with it, so that a launch
+ * taken over after a crash goes on with the versions it began with.
+ */
+export async function launchProfileVersions(db: Db, launchId: string): Promise<ReadonlyMap<string, number>> {
+  const r = await db.query<{ versions: Record<string, number> | null }>(
+    `UPDATE task_launches SET profile_versions = coalesce(profile_versions, (SELECT coalesce(jsonb_object_agg(id, version), '{}'::jsonb) FROM device_profiles))
+      WHERE id = $1 RETURNING profile_versions AS versions`,
+    [launchId],
+  );
+  return new Map(Object.entries(r.rows[0]?.versions ?? {}));
+}

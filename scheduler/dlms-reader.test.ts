@@ -24,7 +24,7 @@ import { openDataPlane } from '../cli/data-plane.js';
 import { decodeFrames, type DecodedReading } from '../workers/testing.js';
 import { activityCalendarAttributes, specialDaysAttributes } from '../decoders/dlms/cosem/index.js';
 import { EVENT_CODE_TABLES } from '../decoders/dlms/cosem/event-codes.js';
-import { addProfileVersion, createProfile, latestProfileVersions, loadProfiles } from '../registry/profiles.js';
+import { addProfileVersion, createProfile, launchProfileVersions, latestProfileVersions, loadProfiles } from '../registry/profiles.js';
 import { toHex } from '../decoders/dlms/axdr/writer.js';
 import type { RawFrame } from '../schemas/avro/index.js';
 import { connectTcp } from '../ingest/transport/socket.js';
@@ -564,18 +564,22 @@ describe('DlmsDeviceReader against the simulator', () => {
       // Without the quirk the SNRM is empty (the defaults): the shipped profile.
       assert.equal(await snrmOf({ ...hdlcLine(null), profileId: 'DL_CE_308' }), '');
 
-      // A launch resolves the latest versions when it starts: a version added later reaches only the launches after it.
-      const started = await latestProfileVersions(t.db);
+      // A launch resolves the latest versions when it first starts: a version added later reaches only the launches after it,
+      // also when the launch is taken over after a crash (the versions are recorded with it).
+      const task = await createTask(t.db, projectId, { kind: 'scheduled', name: 'quirks', deviceIds: [device.id], content: { states: ['state-info'] } }, await admin(t.db));
+      const launch = await runNow(t.db, projectId, String(task.id), null);
+      await launchProfileVersions(t.db, String(launch.id));
       await t.db.query('UPDATE comm_lines SET profile_id = $2 WHERE id = $1', [line.id, 'TEST_HDLC_QUIRKS']);
       try {
         await addProfileVersion(t.db, 'TEST_HDLC_QUIRKS', quirked(256), 'admin');
-        const [running] = await commLines(t.db, device.id, started);
+        const [running] = await commLines(t.db, device.id, await launchProfileVersions(t.db, String(launch.id)));
         const [next] = await commLines(t.db, device.id, await latestProfileVersions(t.db));
         assert.deepEqual([running!.profileVersion, next!.profileVersion], [1, 2]);
         assert.equal(await snrmOf(hdlcLine(running!.profileVersion)), '8180040602' + '0200', 'the running launch keeps version 1');
         assert.equal(await snrmOf(hdlcLine(next!.profileVersion)), '8180040602' + '0100', 'launches after the new version propose 256 bytes');
       } finally {
         await t.db.query('UPDATE comm_lines SET profile_id = $2 WHERE id = $1', [line.id, 'DL_CE_308']);
+        await t.db.query('DELETE FROM collection_tasks WHERE id = $1', [task.id]);
       }
     } finally {
       await hdlc.close();

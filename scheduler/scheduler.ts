@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../registry/db.js';
-import { latestProfileVersions } from '../registry/profiles.js';
+import { launchProfileVersions } from '../registry/profiles.js';
 import { nextFire, parseCron } from './schedule.js';
 import { depthStart, type CommandFunction, type CommandItem, type STATE_ARCHIVES, type TaskContent } from './content.js';
 import { gapItems, gapReads, type GapRead } from './gaps.js';
@@ -79,7 +79,7 @@ interface TaskRow {
   clock: ClockPolicy;
   /** A gap re-collection: what to read from each device, by device id. */
   gapReads?: Map<string, GapRead[]>;
-  /** The latest version of each device profile when the launch started: what its comm lines without a pinned version use. */
+  /** The latest version of each device profile when the launch first started: what its comm lines without a pinned version use. */
   profileVersions?: ReadonlyMap<string, number>;
 }
 
@@ -357,7 +357,7 @@ export class Scheduler {
     try {
       const task = await this.#task(l);
       if (!task) return; // the task was deleted with its launches
-      task.profileVersions = await latestProfileVersions(db);
+      task.profileVersions = await launchProfileVersions(db, l.id);
       // A gap re-collection was created with its devices and what to read from each (gaps.ts).
       if (l.trigger === 'gap') task.gapReads = await gapReads(db, l.id);
       else {

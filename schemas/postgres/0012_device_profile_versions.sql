@@ -23,3 +23,7 @@ INSERT INTO device_profile_versions (profile_id, version, body) SELECT id, 1, bo
 ALTER TABLE comm_lines ADD COLUMN profile_version int;
 ALTER TABLE comm_lines ADD CONSTRAINT comm_lines_profile_version_fkey
   FOREIGN KEY (profile_id, profile_version) REFERENCES device_profile_versions (profile_id, version);
+
+-- The latest version of every profile when a launch first started (profile id → version): a launch taken
+-- over after a crash goes on with the same versions.
+ALTER TABLE task_launches ADD COLUMN profile_versions jsonb;
