@@ -17,6 +17,14 @@ describe('shipped device profiles', () => {
     const example = [...doc.matchAll(/ {3}```json\n([\s\S]*?)\n {3}```/g)].map((m) => m[1]!.replace(/^ {3}/gm, '')).find((b) => b.includes('"id": "ACME_X3"'));
     assert.ok(example, 'the example is in docs/profiles.md');
     assert.deepEqual(profileProblems(JSON.parse(example)), []);
+    // The pushes section: a Push Setup and its object list; a wrong trigger and an unknown element field are named.
+    const pushes = [{
+      obis: '0.0.25.9.0.255', trigger: 'interval', service: 'tcp', window: [{ start: '00:00', end: '23:59' }],
+      objects: [{ classId: 40, obis: '0.0.25.9.0.255', attribute: 1 }, { classId: 3, obis: '1.0.1.8.0.255', attribute: 2, archive: 'current', scaler: 0, unit: 'Wh' }],
+    }];
+    assert.deepEqual(profileProblems({ ...JSON.parse(example), pushes, eventSeverities: { 'power down': 'critical' } }), []);
+    const badPush = [{ ...pushes[0], trigger: 'hourly', objects: [{ ...pushes[0]!.objects[1], colour: 1 }] }];
+    assert.deepEqual(profileProblems({ ...JSON.parse(example), pushes: badPush }).map((p) => p.field).sort(), ['body.pushes[0].objects[0].colour', 'body.pushes[0].trigger']);
     // "schema" would hide the profile behind GET /device-profiles/schema.
     assert.deepEqual(profileProblems({ ...JSON.parse(example), id: 'schema' }).map((p) => p.field), ['body.id']);
   });

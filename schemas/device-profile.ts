@@ -88,4 +88,8 @@ export interface DeviceProfile {
   modeE?: { address?: 'serial-number' | 'none' };
   dlms?: DlmsQuirks;
   mbus?: MbusProfileSection;
+  /** Push Setup declarations (class 40) and their push object lists; read by the DLMS decoder. */
+  pushes?: Record<string, unknown>[];
+  /** Severity of each event by its name. */
+  eventSeverities?: Record<string, 'critical' | 'major' | 'minor' | 'info'>;
 }
