@@ -31,7 +31,9 @@ import { connectTcp } from '../ingest/transport/socket.js';
 import { LOAD_PROFILE, TestMeter } from '../ingest/testing/test-meter.js';
 import { attr } from '../decoders/dlms/connection/testkit.js';
 import { RegistryInvocationCounterStore } from './counters.js';
-import { DlmsDeviceReader } from './dlms-reader.js';
+import { DlmsDeviceReader, connectionSettings, withProfileQuirks } from './dlms-reader.js';
+import { resolveSettings } from '../decoders/dlms/connection/index.js';
+import { conformanceBits } from '../decoders/dlms/apdu/xdlms/initiate/conformance.js';
 import { LinkError, type CollectedFrame, type CollectedRecord, type CollectItem, type CommLineRef, type DeviceTarget } from './reader.js';
 import type { TaskContent } from './content.js';
 import { PipelineSink } from './pipeline-sink.js';
@@ -537,6 +539,20 @@ describe('DlmsDeviceReader against the simulator', () => {
       await hdlc.close();
       await modeE.close();
     }
+  });
+
+  it("turns a profile's dlms section into the codec's connection settings over the protocol's", () => {
+    const protocol = connectionSettings({ authentication: 'none', clientAddress: 16, serverAddressLength: 1, maxPduRx: 1024 }, {}, '');
+    const s = resolveSettings(withProfileQuirks(protocol, {
+      hdlc: { maxInfoRx: 256 }, maxPduSize: 512, blockTransfer: false, highPriority: false, deviationSign: 'inverted', ignoreInvokeIdMismatch: true,
+    }));
+    assert.deepEqual([s.hdlc, s.maxReceivePduSize, s.highPriority, s.quirks.deviationSign, s.quirks.ignoreInvokeIdMismatch, s.quirks.oneByteServerAddress],
+      [{ maxInfoRx: 256 }, 512, false, 'inverted', true, false]);
+    const bits = conformanceBits(s.conformance);
+    assert.ok(!bits.some((b) => b.startsWith('block-transfer')) && bits.includes('get') && bits.includes('selective-access'), bits.join(' '));
+    // maxPduSize caps the protocol's proposal, never raises it; no dlms section leaves the protocol's settings alone.
+    assert.equal(resolveSettings(withProfileQuirks(connectionSettings({ maxPduRx: 256 }, {}, ''), { maxPduSize: 512 })).maxReceivePduSize, 256);
+    assert.deepEqual(withProfileQuirks(protocol, undefined), protocol);
   });
 
   it("applies the profile's vendor quirks to the session (HDLC max information length in the SNRM), per version: a launch keeps the version of its start", async () => {

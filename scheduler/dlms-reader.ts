@@ -47,11 +47,6 @@ import {
   type DeviceLink, type DeviceReader, type DeviceTarget, type WireFrameTap,
 } from './reader.js';
 
-const CHANNELS = ENERGY_CHANNELS;
-
-/** A registry device profile (driver): the reader uses its DLMS sections. */
-export type DriverProfile = DeviceProfile;
-
 /** Block transfer with GET, SET and ACTION: the conformance bits a profile with `blockTransfer: false` does not propose. */
 const BLOCK_TRANSFER = conformanceFromBits(['block-transfer-with-get-or-read', 'block-transfer-with-set-or-write', 'block-transfer-with-action']);
 
@@ -70,9 +65,9 @@ export function withProfileQuirks(c: ConnectionSettingsInit, q: DlmsQuirks | und
 }
 
 /** OBIS → tag ("A+ T0") of every energy object the profile names. */
-function tagsByObis(p: DriverProfile): Map<string, string> {
+function tagsByObis(p: DeviceProfile): Map<string, string> {
   const m = new Map<string, string>();
-  for (const ch of CHANNELS) {
+  for (const ch of ENERGY_CHANNELS) {
     const reg = p.energy?.[ch];
     if (reg) for (let t = 0; t <= 4; t++) m.set(reg.replace('{t}', String(t)), `${ch} T${t}`);
     const interval = p.intervalEnergy?.[ch];
@@ -163,7 +158,7 @@ export class DlmsDeviceReader implements DeviceReader {
    * terminal server (TCP to it, HDLC straight over the stream, opened in IEC 62056-21 mode E when the profile
    * asks); or the meter's held CENC connection.
    */
-  #link(device: DeviceTarget, line: CommLineRef, profile: DriverProfile, framing: Framing, signal: AbortSignal): {
+  #link(device: DeviceTarget, line: CommLineRef, profile: DeviceProfile, framing: Framing, signal: AbortSignal): {
     title: string;
     connect: (timeoutMs: number, log: ExchangeLog) => Promise<ByteTransport>;
   } {
@@ -211,7 +206,7 @@ export class DlmsDeviceReader implements DeviceReader {
   /** Opens a session over a comm line as commLines (scheduler.ts) gives it: no registry query but the cached ones. */
   async open(device: DeviceTarget, line: CommLineRef, signal: AbortSignal): Promise<DeviceLink> {
     if (line.protocolKind !== 'DLMS') throw new LinkError(`protocol ${line.protocolKind} is not DLMS`);
-    const profile = line.profileId ? await this.#registry.profile<DriverProfile>(line.profileId, line.profileVersion) : null;
+    const profile = line.profileId ? await this.#registry.profile<DeviceProfile>(line.profileId, line.profileVersion) : null;
     if (!profile) throw new LinkError('the comm line has no device profile (driver)');
     const settings = withProfileQuirks(connectionSettings(line.protocolSettings, this.#secretsOf(line), line.address), profile.dlms);
     const link = this.#link(device, line, profile, settings.framing!, signal);
@@ -271,7 +266,7 @@ class DlmsLink implements DeviceLink {
 
   constructor(
     private readonly session: DlmsSession,
-    private readonly profile: DriverProfile,
+    private readonly profile: DeviceProfile,
     private readonly log: ExchangeLog,
     private readonly now: () => number,
     private readonly retentionDays: ReadonlyMap<string, number>,
@@ -305,7 +300,7 @@ class DlmsLink implements DeviceLink {
     const notes: string[] = [];
     const objects: { obis: string; tag: string }[] = [];
     for (const tag of wanted ? [...wanted] : spec.tags ?? []) {
-      const [ch, t] = tag.split(' T') as [(typeof CHANNELS)[number], string];
+      const [ch, t] = tag.split(' T') as [(typeof ENERGY_CHANNELS)[number], string];
       const obis = this.profile.energy?.[ch]?.replace('{t}', t);
       if (obis) objects.push({ obis, tag });
       else notes.push(`${tag}: no register in the device profile`);
