@@ -124,7 +124,7 @@ const matrixRow = record({
   deviceId: uuid, serialNumber: str, type: str, physicalType: { type: 'string', enum: PHYSICAL_TYPES }, tariff: int,
   obis: nullable('string', { description: 'the OBIS code of the values; null when none was found' }), unit: nullable('string'),
   values: array(nullable('number'), 'one per time stamp; null = missing'),
-  missing: { ...int, description: 'how many values are missing' },
+  missing: { ...int, description: 'how many values are missing (a cell not yet due on the device\'s clock is empty, not missing)' },
   readAt: array(nullable('string'), 'current values: when each was read'),
 }, ['readAt']);
 
@@ -191,6 +191,9 @@ export function dataViewRoutes(app: FastifyInstance): void {
     const rows = new Map<string, Row>();
     let timestamps: number[];
     let labels: string[];
+    // A cell not yet due on the device's clock (an interval before its end, a day before the device's midnight)
+    // stays empty but is not missing, as in the statistics.
+    let due = (_num: number, _slot: number) => true;
     if (current) {
       timestamps = [range.toMs];
       labels = ['current'];
@@ -208,11 +211,16 @@ export function dataViewRoutes(app: FastifyInstance): void {
         if (!row) rows.set(key, (row = { obis: c.obis, unit: c.unit, values: timestamps.map(() => null) }));
         row.values[index.get(c.slot)!] = c.value;
       }
+      const now = app.clock();
+      const zones = grid.kind !== 'interval' && timestamps.length && timestamps.at(-1)! + MAX_ZONE_SHIFT_MS > now
+        ? await deviceZones(engine, { archive: q.archive, devices: nums, sinceMs: range.fromMs! - grid.toleranceMs })
+        : new Map<number, number>();
+      due = (num, slot) => slotDue(grid, slot, zones.get(num) ?? null) <= now;
     }
     let missing = 0;
     const items = devices.flatMap((d) => series.map((s) => {
       const row = rows.get(`${d.num}|${s}`) ?? { obis: null, unit: null, values: timestamps.map(() => null), ...(current ? { readAt: [null] } : {}) };
-      const gaps = row.values.filter((v) => v === null).length;
+      const gaps = row.values.filter((v, i) => v === null && due(d.num, timestamps[i])).length;
       missing += gaps;
       const [physicalType, tariff] = seriesTag(s).split(' T');
       return { deviceId: d.id, serialNumber: d.serialNumber, type: d.type, physicalType, tariff: Number(tariff), ...row, missing: gaps };

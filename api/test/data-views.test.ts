@@ -219,6 +219,20 @@ for (const db of ENGINES) {
         assert.deepEqual(profile.group, { percent: 100, present: 8, expected: 8, byPeriod: [100] }, 'four intervals have ended, both meters have them');
         // A day wholly in the future expects nothing.
         assert.deepEqual((await stats('archive=profile-60&from=2025-03-11&to=2025-03-11')).group, { percent: null, present: 0, expected: 0, byPeriod: [null] });
+        // The matrix leaves the same cells empty without calling them missing.
+        const matrix = async (query: string) => {
+          const r = await app.inject({ method: 'GET', url: `/api/v1/projects/${h.projectId}/groups/${live}/data?${query}`, headers: h.as.Operator });
+          assert.equal(r.statusCode, 200, r.body);
+          return r.json();
+        };
+        const days = await matrix('archive=end-of-day&types=A%2B&from=2025-03-09&to=2025-03-11');
+        assert.deepEqual(days.items.map((i: { serialNumber: string; values: unknown[]; missing: number }) => [i.serialNumber, i.values, i.missing]), [
+          ['L-MSK', [0.05, 0.05, null], 0], ['L-UTC', [0.05, null, null], 0],
+        ]);
+        const intervals = await matrix('archive=profile-15&types=A%2B&from=2025-03-10&to=2025-03-10');
+        assert.deepEqual([intervals.items.map((i: { values: unknown[] }) => i.values.filter((x) => x !== null).length), intervals.missing], [[4, 4], 0]);
+        const yesterday = await matrix('archive=profile-15&types=A%2B&from=2025-03-09&to=2025-03-09');
+        assert.equal(yesterday.missing, 2 * 96, 'a day that has passed with nothing read is all missing');
       } finally {
         await app.close();
       }
