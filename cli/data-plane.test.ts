@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeApdu } from '../decoders/dlms/apdu/index.js';
@@ -42,7 +43,8 @@ test('Kafka and a ClickHouse server by configuration: frames through bus and poo
     const errors: string[] = [];
     const data = await openDataPlane(config, (m) => errors.push(m));
     assert.equal(data.summary, `bus: Kafka ${cluster.brokers.join(',')}, ClickHouse: ${new URL(server.url).origin}, decoder threads: 1, readings published to hes.readings, session frames (received) published to hes.frames.wire`);
-    assert.deepEqual((await chdb.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).map((r) => r.name), ['001_readings.sql', '002_events.sql']);
+    const shipped = readdirSync(fileURLToPath(new URL('../schemas/clickhouse/', import.meta.url))).filter((f) => f.endsWith('.sql')).sort();
+    assert.deepEqual((await chdb.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).map((r) => r.name), shipped);
 
     const projectId = String((await createProject(t.db, { name: 'P' }, null)).id);
     const d = await createDevice(t.db, projectId, { serialNumber: '1', type: 'CE308' });

@@ -4,7 +4,8 @@
  * the durable log under `<dataDir>/bus`, schema ids in `<dataDir>/schemas.json`, chDB under
  * `<dataDir>/clickhouse` — or, by configuration, Kafka (with a Confluent Schema Registry) and a ClickHouse
  * server. A pipeline that stops on an error (ClickHouse unreachable) leaves its batch on the bus and is
- * started again after a pause.
+ * started again after a pause. With the registry, the registry's devices are copied into ClickHouse's
+ * devices_dim when they change (docs/sql.md).
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +18,7 @@ import { LocalSchemaStore, RegistrySchemaStore, type SchemaStore } from '../sche
 import { ChdbEngine, ServerEngine, type ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import { startChdbHttpEndpoint } from '../sinks/clickhouse/http-endpoint.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
+import { DevicesDimension } from '../sinks/clickhouse/devices-dim.js';
 import { DecoderPool } from '../workers/pool.js';
 import { RegistryDeviceContexts } from '../registry/device-contexts.js';
 import type { SecretBox } from '../registry/crypto.js';
@@ -63,9 +65,15 @@ export async function openDataPlane(
     await migrate(engine);
     let clickhouseHttp: string | undefined;
     if (engine instanceof ChdbEngine && ch.httpPort) {
-      const endpoint = await startChdbHttpEndpoint(engine.session, ch.httpPort, ch.httpHost);
+      const credentials = ch.httpPassword ? { user: ch.httpUser ?? 'default', password: ch.httpPassword } : undefined;
+      const endpoint = await startChdbHttpEndpoint(engine.session, ch.httpPort, ch.httpHost, credentials);
       closers.push(() => endpoint.close());
       clickhouseHttp = endpoint.url;
+    }
+    if (registry && ch.devicesRefreshSeconds !== 0) {
+      const devices = new DevicesDimension(registry.db, engine);
+      devices.start(ch.devicesRefreshSeconds ?? 60, onError);
+      closers.push(() => devices.stop());
     }
     const { brokers, schemaRegistryUrl, partitions, publishReadings, wireFrames } = config.kafka;
     const bus: Bus = brokers.length ? new KafkaBus({ brokers, clientId: 'hes' }) : new EmbeddedBus({ dir: join(config.dataDir, 'bus') });

@@ -80,6 +80,22 @@ test('operations: the metrics listener and the ClickHouse HTTP interface bind to
   assert.throws(() => loadConfig({ env: { HES_NTP_POLL_SECONDS: '1' } }), /ntp.pollSeconds must be at least 10/);
 });
 
+test('the embedded ClickHouse HTTP interface off loopback needs a password; the devices_dim refresh period', () => {
+  assert.throws(
+    () => loadConfig({ env: { HES_CLICKHOUSE_HTTP_PORT: '8123', HES_CLICKHOUSE_HTTP_HOST: '10.0.0.5' } }),
+    (e: Error) => e instanceof ConfigError && /clickhouse.httpHost 10.0.0.5 is not a loopback address: set clickhouse.httpPassword/.test(e.message),
+  );
+  const c = loadConfig({
+    env: {
+      HES_CLICKHOUSE_HTTP_PORT: '8123', HES_CLICKHOUSE_HTTP_HOST: '10.0.0.5', HES_CLICKHOUSE_HTTP_USER: 'grafana', HES_CLICKHOUSE_HTTP_PASSWORD: 'ch-http-secret',
+      HES_CLICKHOUSE_DEVICES_REFRESH_SECONDS: '300',
+    },
+  });
+  assert.deepEqual(c.clickhouse, { httpHost: '10.0.0.5', httpPort: 8123, httpUser: 'grafana', httpPassword: 'ch-http-secret', devicesRefreshSeconds: 300 });
+  assert.equal(loadConfig({ env: { HES_CLICKHOUSE_HTTP_PORT: '8123' } }).clickhouse.httpPassword, undefined, 'on loopback a password is optional');
+  assert.ok(!JSON.stringify(publicConfig(c)).includes('ch-http-secret'));
+});
+
 test('the configuration as the service log shows it holds no secret', () => {
   const c = loadConfig({
     env: {

@@ -52,10 +52,16 @@ export interface HesConfig {
     user?: string;
     password?: string;
     database?: string;
-    /** Embedded chDB only: serve its ClickHouse HTTP interface at this port (absent = not served); it asks no credential. */
+    /** Embedded chDB only: serve its ClickHouse HTTP interface at this port (absent = not served). */
     httpPort?: number;
     /** Address of that interface: 127.0.0.1, or a private network's address (never a public one). */
     httpHost: string;
+    /** The user of that interface (absent = `default`), asked with httpPassword. */
+    httpUser?: string;
+    /** Its password; absent = no credential asked, allowed on a loopback address only. */
+    httpPassword?: string;
+    /** Seconds between checks of the registry for changed devices to copy into devices_dim (absent = 60, 0 = never). */
+    devicesRefreshSeconds?: number;
   };
   /** The HES clock against NTP (ingest/ntp/clock.ts): above the threshold, an alarm and no meter clock writes. */
   ntp: {
@@ -174,7 +180,10 @@ const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refresh
 type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'metrics' | 'ntp';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
-  clickhouse: { url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int', httpHost: 'string' },
+  clickhouse: {
+    url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int', httpHost: 'string', httpUser: 'string', httpPassword: 'string',
+    devicesRefreshSeconds: 'int',
+  },
   metrics: { port: 'int', host: 'string' },
   ntp: { server: 'string', maxOffsetSeconds: 'int', pollSeconds: 'int' },
   cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
@@ -194,6 +203,9 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_CLICKHOUSE_DATABASE: ['clickhouse', 'database'],
   HES_CLICKHOUSE_HTTP_PORT: ['clickhouse', 'httpPort'],
   HES_CLICKHOUSE_HTTP_HOST: ['clickhouse', 'httpHost'],
+  HES_CLICKHOUSE_HTTP_USER: ['clickhouse', 'httpUser'],
+  HES_CLICKHOUSE_HTTP_PASSWORD: ['clickhouse', 'httpPassword'],
+  HES_CLICKHOUSE_DEVICES_REFRESH_SECONDS: ['clickhouse', 'devicesRefreshSeconds'],
   HES_METRICS_PORT: ['metrics', 'port'],
   HES_METRICS_HOST: ['metrics', 'host'],
   HES_NTP_SERVER: ['ntp', 'server'],
@@ -228,6 +240,8 @@ function setSection(out: Record<string, unknown>, section: Section, values: Reco
 }
 
 export class ConfigError extends Error {}
+
+const isLoopback = (host: string): boolean => /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
 
 function integer(name: string, value: unknown, origin: string): number {
   const n = Number(value);
@@ -283,6 +297,9 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
   cfg.dataDir = resolve(cfg.dataDir);
   if (cfg.httpPort > 65535) throw new ConfigError(`httpPort must be at most 65535, got ${cfg.httpPort}`);
   if ((cfg.clickhouse.httpPort ?? 0) > 65535) throw new ConfigError(`clickhouse.httpPort must be at most 65535, got ${cfg.clickhouse.httpPort}`);
+  if (cfg.clickhouse.httpPort !== undefined && !cfg.clickhouse.httpPassword && !isLoopback(cfg.clickhouse.httpHost)) {
+    throw new ConfigError(`clickhouse.httpHost ${cfg.clickhouse.httpHost} is not a loopback address: set clickhouse.httpPassword (the ClickHouse HTTP interface gives all the data)`);
+  }
   if (cfg.ntp.pollSeconds < 10) throw new ConfigError('ntp.pollSeconds must be at least 10');
   if ((cfg.metrics.port ?? 0) > 65535) throw new ConfigError(`metrics.port must be at most 65535, got ${cfg.metrics.port}`);
   if (cfg.kafka.partitions < 1) throw new ConfigError('kafka.partitions must be at least 1');
@@ -310,7 +327,7 @@ export function publicConfig(cfg: HesConfig): Record<string, unknown> {
     }
   };
   const { masterKey, databaseUrl, clickhouse, wmbus, ...rest } = cfg;
-  const { password: _password, url, ...ch } = clickhouse;
+  const { password: _password, httpPassword: _httpPassword, url, ...ch } = clickhouse;
   return {
     ...rest, masterKey: masterKey ? 'configured' : 'generated', databaseUrl: origin(databaseUrl) ?? 'embedded',
     clickhouse: { ...ch, url: origin(url) ?? 'embedded' }, wmbus: { ...wmbus, mqttUrl: origin(wmbus.mqttUrl) ?? null },

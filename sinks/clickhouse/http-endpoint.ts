@@ -4,10 +4,12 @@
  * POST/GET with the statement in `query=` or the body; for `INSERT ... FORMAT F` in `query=`, the body
  * is the data; `param_<name>` query parameters; `database`, `default_format`, `query_id`; any other URL
  * parameter is a setting; gzip request bodies and responses (`enable_http_compression=1`); errors as
- * HTTP 500 with "Code: N. DB::Exception: ..." and X-ClickHouse-Exception-Code.
+ * HTTP 500 with "Code: N. DB::Exception: ..." and X-ClickHouse-Exception-Code. With credentials, every request
+ * but `/ping` must carry them as ClickHouse clients send them (HTTP basic authentication, X-ClickHouse-User and
+ * X-ClickHouse-Key headers, or `user`/`password` URL parameters); others get 401 and code 516.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,12 +24,43 @@ export interface ChdbHttpEndpoint {
   close(): Promise<void>;
 }
 
-export async function startChdbHttpEndpoint(session: Session, port = 0, host = '127.0.0.1'): Promise<ChdbHttpEndpoint> {
+export interface HttpCredentials {
+  user: string;
+  password: string;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** The user and password a request carries, the ways ClickHouse clients send them. */
+function presented(req: IncomingMessage, url: URL): { user: string; password: string } {
+  const basic = /^Basic\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
+  if (basic) {
+    const text = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const colon = text.indexOf(':');
+    return colon < 0 ? { user: text, password: '' } : { user: text.slice(0, colon), password: text.slice(colon + 1) };
+  }
+  const header = (name: string) => (typeof req.headers[name] === 'string' ? req.headers[name] : undefined);
+  return {
+    user: header('x-clickhouse-user') ?? url.searchParams.get('user') ?? 'default',
+    password: header('x-clickhouse-key') ?? url.searchParams.get('password') ?? '',
+  };
+}
+
+export async function startChdbHttpEndpoint(session: Session, port = 0, host = '127.0.0.1', credentials?: HttpCredentials): Promise<ChdbHttpEndpoint> {
+  // Compared as digests, in constant time: the length of the configured password does not leak either.
+  const expected = credentials && Buffer.concat([digest(credentials.user), digest(credentials.password)]);
   const spool = join(tmpdir(), `hes-chdb-http-${process.pid}-${randomUUID().slice(0, 8)}`);
   mkdirSync(spool, { recursive: true });
   // chDB runs one statement at a time per session; queue requests so SET/reset pairs never interleave.
   let queue: Promise<unknown> = Promise.resolve();
   const server: Server = createServer((req, res) => {
+    if (expected && !authorised(req, expected)) {
+      req.resume();
+      res.statusCode = 401;
+      res.setHeader('X-ClickHouse-Exception-Code', '516');
+      res.end('Code: 516. DB::Exception: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)\n');
+      return;
+    }
     const body: Buffer[] = [];
     req.on('data', (c: Buffer) => body.push(c));
     req.on('end', () => {
@@ -45,6 +78,13 @@ export async function startChdbHttpEndpoint(session: Session, port = 0, host = '
       rmSync(spool, { recursive: true, force: true });
     },
   };
+}
+
+function authorised(req: IncomingMessage, expected: Buffer): boolean {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname === '/ping') return true;
+  const { user, password } = presented(req, url);
+  return timingSafeEqual(Buffer.concat([digest(user), digest(password)]), expected);
 }
 
 async function handle(session: Session, spool: string, req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
