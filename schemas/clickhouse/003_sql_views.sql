@@ -112,7 +112,8 @@ SOURCE(CLICKHOUSE(TABLE 'devices_dim'))
 LIFETIME(MIN 60 MAX 300)
 LAYOUT(HASHED());
 
--- Readings in physical units (raw × 10^scaler), deduplicated (FINAL: re-reads and replays count once),
+-- Readings in physical units (raw × 10^scaler; a negative scaler divides, so 2301 and -1 give exactly 230.1),
+-- deduplicated (FINAL: re-reads and replays count once),
 -- with the quantity's name and the meter's serial, project and group. Filter on device_id/ts to read
 -- only the parts that hold them.
 CREATE VIEW IF NOT EXISTS readings_physical AS
@@ -130,7 +131,7 @@ SELECT
     dictGetOrDefault('obis_quantities_dict', 'kind', tuple(quantity), '') AS quantity_kind,
     reading_type,
     ts,
-    raw * exp10(scaler) AS value,
+    if(scaler < 0, raw / exp10(-scaler), raw * exp10(scaler)) AS value,
     unit,
     quality,
     device_status,
@@ -149,7 +150,7 @@ SELECT
     obis,
     tariff,
     max(r.ts) AS ts,
-    argMax(r.raw * exp10(r.scaler), (r.ts, r.collected_at)) AS value,
+    argMax(if(r.scaler < 0, r.raw / exp10(-r.scaler), r.raw * exp10(r.scaler)), (r.ts, r.collected_at)) AS value,
     argMax(r.unit, (r.ts, r.collected_at)) AS unit,
     argMax(r.quality, (r.ts, r.collected_at)) AS quality,
     max(r.collected_at) AS collected_at
@@ -180,8 +181,8 @@ FROM
         unit,
         ts + toIntervalMinute(device_tz) AS end_local,
         lagInFrame(ts + toIntervalMinute(device_tz), 1, toDateTime(0, 'UTC')) OVER w AS start_local,
-        raw * exp10(scaler) AS end_value,
-        lagInFrame(raw * exp10(scaler), 1, nan) OVER w AS start_value
+        if(scaler < 0, raw / exp10(-scaler), raw * exp10(scaler)) AS end_value,
+        lagInFrame(end_value, 1, nan) OVER w AS start_value
     FROM readings FINAL
     WHERE archive = 'end-of-day'
       AND dictGetOrDefault('obis_quantities_dict', 'kind', tuple(arrayStringConcat(arraySlice(splitByChar('.', toString(obis)), 1, 4), '.')), '') = 'cumulative'
