@@ -72,7 +72,8 @@ export async function openDataPlane(
     }
     if (registry && ch.devicesRefreshSeconds !== 0) {
       const devices = new DevicesDimension(registry.db, engine);
-      devices.start(ch.devicesRefreshSeconds ?? 60, onError);
+      // A failed copy leaves the previous one in place; it is the SQL users' concern, not the pipeline's health.
+      devices.start(ch.devicesRefreshSeconds ?? 60, (message) => (log ? log.write('error', 'pipeline', 'devices-dim', message) : onError(message)));
       closers.push(() => devices.stop());
     }
     const { brokers, schemaRegistryUrl, partitions, publishReadings, wireFrames } = config.kafka;
