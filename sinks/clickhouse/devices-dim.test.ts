@@ -91,3 +91,16 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+it('reports a failed check and keeps the previous copy', async () => {
+  const kept = await warehouse.query('SELECT count() AS n FROM devices_dim');
+  const closed = await openTestDb('pglite', { seed: false });
+  await closed.drop();
+  const errors: string[] = [];
+  const dim = new DevicesDimension(closed.db, warehouse);
+  dim.start(3600, (m) => errors.push(m));
+  await dim.stop();
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /^devices_dim refresh failed: /);
+  assert.deepEqual(await warehouse.query('SELECT count() AS n FROM devices_dim'), kept);
+});
