@@ -6,7 +6,7 @@
  *   Host info/state/time → HesConfig; CENC → All.External.CENC; UNB base stations → UnbBS.BS;
  *   general events → Logs.Common; security events → Logs.Secure; admin-panel logs → Logs.Debug;
  *   projects → *.Projects; users → Users; roles → Roles; archives → Datastore.Archive; mail → Email.Settings;
- *   data collection → DataCollection.Job. "Write" in table 2 includes deleting, so Write grants Delete too.
+ *   data collection → DataCollection.Job; alarm notifications (our addition) → Notifications. "Write" in table 2 includes deleting, so Write grants Delete too.
  */
 export const PERMISSIONS: Readonly<Record<string, string>> = {
   'View.Devices': 'Display devices',
@@ -79,6 +79,9 @@ export const PERMISSIONS: Readonly<Record<string, string>> = {
   'Delete.UnbBS.BS': 'Delete UNB base stations',
   'Manage.TreeNodesAccess': 'Manage node access',
   'Export.Secrets': 'Export protocol passwords and keys (wrapped or sealed)',
+  'Read.Notifications': 'Read notification rules and sent notifications',
+  'Write.Notifications': 'Add and change notification rules, replay failed notifications',
+  'Delete.Notifications': 'Delete notification rules',
 };
 
 export type Permission = keyof typeof PERMISSIONS & string;
@@ -112,6 +115,7 @@ export const DEFAULT_ROLES: ReadonlyArray<{ name: string; description: string; p
       ...vr('Logs.Common'), ...vr('Logs.Secure'), ...vr('Logs.Debug'),
       'Read.Datastore.Archive', 'Write.Datastore.Archive', ...vr('DataCollection.Job'),
       'View.Page.ceHes', 'Read.Projects', 'View.TreeNodes', 'Execute.ESB.Device.Read', 'Execute.ESB.Device.Control',
+      'Read.Notifications',
     ],
   },
   {
