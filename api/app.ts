@@ -20,6 +20,7 @@ import { collectionRoutes } from './collection.js';
 import { dataRoutes } from './data.js';
 import { dataViewRoutes } from './data-views.js';
 import { wmbusRoutes } from './wmbus.js';
+import { notificationRoutes } from './notifications.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
 import { HesMetrics } from '../metrics/index.js';
@@ -42,6 +43,8 @@ export interface AppOptions {
   metrics?: HesMetrics;
   /** The service log of the process: configuration changes made through the API are written to it. */
   serviceLog?: ServiceLogWriter;
+  /** The notifier of the process (hes start): told when a failed notification is replayed, to send it at once. */
+  notifier?: { kick(): void };
   /** Health of the roles of the process (hes start registers them); default: the registry alone. */
   health?: HealthReport;
 }
@@ -64,6 +67,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('clock', opts.now ?? Date.now);
   app.decorate('wmbus', opts.wmbus);
   app.decorate('serviceLog', opts.serviceLog);
+  app.decorate('notifier', opts.notifier);
   app.decorate('health', opts.health ?? new HealthReport({ db: opts.db, version: opts.version ?? '0.1.0' }));
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
@@ -129,6 +133,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     dataRoutes(v1);
     dataViewRoutes(v1);
     wmbusRoutes(v1);
+    notificationRoutes(v1);
     healthRoutes(v1);
   }, { prefix: '/api/v1' });
 

@@ -47,6 +47,8 @@ declare module 'fastify' {
     clock: () => number;
     /** The service log of the process (configuration changes); absent in tests that do not look. */
     serviceLog: ServiceLogWriter | undefined;
+    /** The notifier of the process; absent when it runs elsewhere (a replayed notification then waits for its poll). */
+    notifier: { kick(): void } | undefined;
   }
 }
 

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { errorSchema } from './http.js';
 import { CHANNEL_KINDS, DEVICE_SOURCES, DEVICE_STATUSES, DEVICE_TYPES, KEY_KINDS, PROTOCOL_KINDS } from '../registry/settings.js';
 import { COMMANDS, contentSchema } from '../scheduler/content.js';
+import { CHANNELS, DELIVERY_STATUSES, SEVERITIES } from '../registry/notifications.js';
 
 type Schema = Record<string, unknown>;
 
@@ -245,6 +246,26 @@ export const components: Record<string, Schema> = {
     params: json('command parameters'), result: { description: 'what the device answered (JSON), null until done' }, note: str, launchId: nullable(id),
   }),
   ControlSettings: record({ relayDisconnectApproval: bool, clockMaxDriftSeconds: int, clockMinDriftSeconds: int, version: int }),
+  NotificationRule: record({
+    id, projectId: id, name: str, enabled: bool, channel: oneOf(CHANNELS),
+    eventCodes: { type: 'array', items: int }, severities: { type: 'array', items: oneOf(SEVERITIES) }, groupIds: { ...ids, description: 'empty: every group' },
+    recipients: { ...strings, description: 'email: addresses (one message to all); sms: phone numbers (one message each)' },
+    url: { ...str, description: 'webhook: where the JSON is posted; sms: the gateway URL template' },
+    method: oneOf(['GET', 'POST']), headers: { type: 'object', additionalProperties: str, description: 'sms: request header templates' },
+    bodyTemplate: { ...str, description: 'sms: the request body template' },
+    secretSet: { ...bool, description: 'a signing secret (webhook) or gateway credential (sms) is stored; it is never returned' },
+    quietPeriod: { type: ['object', 'null'], properties: { from: str, to: str }, description: 'daily, project time zone; null: none' },
+    dedupSeconds: int, createdAt: time, version: int,
+  }, ['recipients', 'url', 'method', 'headers', 'bodyTemplate']),
+  Notification: record({
+    id: int, ruleId: nullable(id, 'null once the rule is deleted'), channel: oneOf(CHANNELS),
+    recipient: { ...str, description: 'email: the addresses; sms: the phone number; webhook: the URL when recorded' },
+    deviceId: nullable(id), eventCode: int, eventAt: time,
+    status: { ...oneOf(DELIVERY_STATUSES), description: 'failed: every attempt failed (the dead-letter list; replay it)' },
+    reason: nullable(str, 'suppressed: duplicate or quiet-period; pending (retrying) and failed: the last error'),
+    attempts: int, nextAttemptAt: nullable(time), createdAt: time, sentAt: nullable(time),
+    payload: json('what is sent: type, project, rule, device, event (as the webhook body, without id)'),
+  }),
   SchedulePreview: record({ cron: str, text: str, timeZone: str, next: { type: 'array', items: ref('ZonedTime') } }),
 };
 

@@ -5,7 +5,8 @@
  * `<dataDir>/clickhouse` — or, by configuration, Kafka (with a Confluent Schema Registry) and a ClickHouse
  * server. A pipeline that stops on an error (ClickHouse unreachable) leaves its batch on the bus and is
  * started again after a pause. With the registry, the registry's devices are copied into ClickHouse's
- * devices_dim when they change (docs/sql.md).
+ * devices_dim when they change (docs/sql.md), and the notifier takes the events
+ * of each stored batch (docs/notifications.md).
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,9 +25,11 @@ import { RegistryDeviceContexts } from '../registry/device-contexts.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { Pipeline } from '../workers/pipeline.js';
+import type { EventRow } from '../decoders/protocol-decoder.js';
 import { PipelineMetrics } from '../workers/metrics.js';
 import { HesMetrics } from '../metrics/index.js';
 import { BurstLog, type ServiceLogWriter } from '../registry/service-log.js';
+import { Notifier } from '../notify/notifier.js';
 
 export interface DataPlane {
   bus: Bus;
@@ -34,6 +37,8 @@ export interface DataPlane {
   engine: ClickHouseEngine;
   pool: DecoderPool;
   pipeline: Pipeline;
+  /** Sends the notifications of stored events (with the registry only). */
+  notifier?: Notifier;
   /** The embedded store's ClickHouse HTTP interface, when configured (`clickhouse.httpPort`). */
   clickhouseHttp?: string;
   /** One line for the start banner (no secrets). */
@@ -94,9 +99,15 @@ export async function openDataPlane(
     metrics.gauge('hes_decoder_pool_utilization_ratio', 'Share of time the decoder threads were busy since start (0..1)', [], (g) => g.set(pool.load.utilization));
     const deadLetters = log && new BurstLog(log, { level: 'warning', app: 'pipeline', logger: 'dead-letters', what: `frames sent to ${Topics.deadLetters}` });
     if (deadLetters) closers.push(async () => deadLetters.flush());
+    const notifier = registry && new Notifier({ ...registry, onError });
+    if (notifier) {
+      notifier.start();
+      closers.push(() => notifier.close());
+    }
     const pipeline = new Pipeline({
       bus, engine, schemas, pool, publishReadings, metrics: new PipelineMetrics(metrics), ...(registry ? { devices: new RegistryDeviceContexts(registry.db, registry.box) } : {}),
       ...(deadLetters ? { onDeadLetter: (reason: string) => deadLetters.add(reason) } : {}),
+      ...(notifier ? { onEventsStored: (events: EventRow[]) => notifier.enqueue(events) } : {}),
     });
     const stopping = new AbortController();
     const running = (async () => {
@@ -126,7 +137,7 @@ export async function openDataPlane(
       ...(publishReadings ? [`readings published to ${Topics.readings}`] : []),
       ...(wireFrames !== 'off' ? [`session frames (${wireFrames}) published to ${Topics.wireFrames}`] : []),
     ].join(', ');
-    return { bus, schemas, engine, pool, pipeline, ...(clickhouseHttp ? { clickhouseHttp } : {}), summary, close: closeAll };
+    return { bus, schemas, engine, pool, pipeline, ...(notifier ? { notifier } : {}), ...(clickhouseHttp ? { clickhouseHttp } : {}), summary, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

@@ -100,7 +100,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       health.error('pipeline', message);
     }, { db, box }, serviceLog, metrics);
     serviceLog.write('info', 'pipeline', 'role', `pipeline started (${data.summary})`);
-    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics, serviceLog, health, version: VERSION }).catch(async (e: unknown) => {
+    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics, serviceLog, health, version: VERSION, notifier: data.notifier }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });

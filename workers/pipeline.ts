@@ -11,7 +11,7 @@ import { deviceKey, type Batch, type Bus, type BusConsumer, type BusMessage, typ
 import { AvroSerde, wireSchemaId, type SchemaStore } from '../schemas/registry/index.js';
 import { Topics, type DeadLetter, type Reading } from '../schemas/avro/index.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
-import type { DeviceContext, DeviceProfileRef, StateChange } from '../decoders/protocol-decoder.js';
+import type { DeviceContext, DeviceProfileRef, EventRow, StateChange } from '../decoders/protocol-decoder.js';
 import type { DeviceEntry } from './decode-worker.js';
 import type { DecoderPool, DecodeExtras } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
@@ -40,6 +40,11 @@ export interface PipelineOptions {
    * again). Default off.
    */
   publishReadings?: boolean;
+  /**
+   * Told the events of each batch once the batch is stored (before its offsets are committed, so a batch
+   * replayed after a crash tells them again). It must only queue them (the notifier): the batch waits for it.
+   */
+  onEventsStored?: (events: EventRow[]) => void;
   /** Called after a batch is stored and before its offsets are committed. */
   afterStore?: (batch: Batch, token: string) => void | Promise<void>;
   /**
@@ -158,6 +163,7 @@ export class Pipeline {
         }),
       );
     }
+    if (result.eventCount > 0 && this.options.onEventsStored) this.options.onEventsStored(result.events.split('\n').map((line) => JSON.parse(line) as EventRow));
     await this.options.afterStore?.(batch, token);
     stopBatch();
   }
