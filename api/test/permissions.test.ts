@@ -87,13 +87,16 @@ const expected: Record<string, string[]> = {
   [`GET ${p}/control-settings`]: tasksRead, [`PUT ${p}/control-settings`]: adminOnly,
   // Wireless M-Bus: gateways post as M2M users (Execute.ESB.Device.Read); installers list the meters heard.
   [`POST ${p}/wmbus/telegrams`]: relayControl, [`GET ${p}/wmbus/unknown-meters`]: readDevices,
+  // Notifications (our addition, docs/notifications.md): set up like tasks — Administrator and PM, operators read what was sent.
+  ...crud(`${p}/notification-rules`, tasksRead, tasksWrite),
+  [`GET ${p}/notifications`]: tasksRead, [`POST ${p}/notifications/{notificationId}/replay`]: tasksWrite,
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
 };
 
 /** Route keys of the OpenAPI document, the item id parameter written as {id} for the generic resources. */
 function routeKey(method: string, path: string): string {
-  return `${method.toUpperCase()} ${path.replace(/^(\/api\/v1\/projects\/\{projectId\}\/[a-z-]+)\/\{(deviceId|groupId|channelId|protocolId|commLineId|keyId|agentId)\}$/, '$1/{id}')}`;
+  return `${method.toUpperCase()} ${path.replace(/^(\/api\/v1\/projects\/\{projectId\}\/[a-z-]+)\/\{(deviceId|groupId|channelId|protocolId|commLineId|keyId|agentId|ruleId)\}$/, '$1/{id}')}`;
 }
 
 for (const engine of ENGINES) {

@@ -1,0 +1,103 @@
+/**
+ * Notification rules through the API: validation naming the field, the secret never returned, ETags, the
+ * notification list with its filters and paging, and the replay of a dead letter, which the notifier then
+ * sends. Per role: Administrator and Project Manager write, Operator reads, User and M2M neither.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENGINES } from '../../registry/testing.js';
+import { Notifier } from '../../notify/notifier.js';
+import { startHttpReceiver, type HttpReceiver } from '../../notify/testing.js';
+import type { EventRow } from '../../decoders/protocol-decoder.js';
+import { startHarness, type Harness } from './harness.js';
+
+for (const engine of ENGINES) {
+  describe(`notifications API (${engine})`, () => {
+    let h: Harness;
+    let http: HttpReceiver;
+    let notifier: Notifier;
+    let base: string;
+    before(async () => {
+      h = await startHarness(engine);
+      http = await startHttpReceiver();
+      notifier = new Notifier({ db: h.t.db, box: h.box, maxAttempts: 1 });
+      base = `/api/v1/projects/${h.projectId}`;
+    });
+    after(async () => {
+      await notifier.close();
+      await http.close();
+      await h.close();
+    });
+
+    it('creates, reads, changes and deletes rules by role; bad input is a 400 naming the field; the secret is write-only', async () => {
+      const hook = { name: 'hook', channel: 'webhook', severities: ['critical'], url: `${http.url}/h`, secret: 'top-secret' };
+      for (const role of ['Operator', 'User', 'M2M']) assert.equal((await h.call(role, { method: 'POST', url: `${base}/notification-rules`, payload: hook })).statusCode, 403, role);
+      const bad = async (payload: object, field: string) => {
+        const r = await h.call('Project Manager', { method: 'POST', url: `${base}/notification-rules`, payload });
+        assert.deepEqual([r.statusCode, r.json().error.field], [400, field], r.body);
+      };
+      await bad({ ...hook, secret: undefined }, 'body.secret');
+      await bad({ ...hook, url: 'ftp://x' }, 'body.url');
+      await bad({ ...hook, severities: [] }, 'body.eventCodes');
+      await bad({ ...hook, severities: ['loud'] }, 'body.severities.0');
+      await bad({ name: 'm', channel: 'email', eventCodes: [1], recipients: ['not-an-address'] }, 'body.recipients');
+      await bad({ name: 'm', channel: 'sms', eventCodes: [1], url: 'http://gw/{to}' }, 'body.recipients');
+      await bad({ ...hook, quietPeriod: { from: '25:00', to: '07:00' } }, 'body.quietPeriod.from');
+      const created = await h.call('Project Manager', { method: 'POST', url: `${base}/notification-rules`, payload: hook });
+      assert.equal(created.statusCode, 201, created.body);
+      const rule = created.json();
+      assert.deepEqual([rule.secretSet, rule.secret, rule.url, rule.dedupSeconds, rule.quietPeriod, rule.groupIds], [true, undefined, `${http.url}/h`, 3600, null, []]);
+      const stored = await h.t.db.query<{ secret_enc: string }>('SELECT secret_enc FROM notification_rules WHERE id = $1', [rule.id]);
+      assert.ok(!stored.rows[0]!.secret_enc.includes('top-secret'), 'encrypted at rest');
+      const dup = await h.call('Administrator', { method: 'POST', url: `${base}/notification-rules`, payload: hook });
+      assert.deepEqual([dup.statusCode, dup.json().error.field], [409, 'body.name']);
+      const list = await h.call('Operator', { method: 'GET', url: `${base}/notification-rules` });
+      assert.deepEqual([list.statusCode, list.json().total, list.json().items[0].name], [200, 1, 'hook']);
+      assert.equal((await h.call('User', { method: 'GET', url: `${base}/notification-rules` })).statusCode, 403);
+      const stale = await h.call('Administrator', { method: 'PATCH', url: `${base}/notification-rules/${rule.id}`, headers: { 'if-match': '"99"' }, payload: { enabled: false } });
+      assert.equal(stale.statusCode, 412);
+      const changed = await h.call('Administrator', {
+        method: 'PATCH', url: `${base}/notification-rules/${rule.id}`, headers: { 'if-match': `"${rule.version}"` }, payload: { eventCodes: [47], quietPeriod: { from: '22:00', to: '06:00' } },
+      });
+      assert.equal(changed.statusCode, 200, changed.body);
+      assert.deepEqual([changed.json().eventCodes, changed.json().severities, changed.json().quietPeriod, changed.json().secretSet], [[47], ['critical'], { from: '22:00', to: '06:00' }, true]);
+      const other = await h.call('Administrator', { method: 'POST', url: `${base}/notification-rules`, payload: { name: 'x', channel: 'email', eventCodes: [1], recipients: ['a@b.c'] } });
+      assert.equal((await h.call('Operator', { method: 'DELETE', url: `${base}/notification-rules/${other.json().id}` })).statusCode, 403);
+      assert.equal((await h.call('Project Manager', { method: 'DELETE', url: `${base}/notification-rules/${other.json().id}` })).statusCode, 204);
+      assert.equal((await h.call('Project Manager', { method: 'GET', url: `${base}/notification-rules/${other.json().id}` })).statusCode, 404);
+    });
+
+    it('lists notifications with filters and paging; a dead letter is replayed by the API and sent', async () => {
+      const group = await h.t.db.query<{ id: string }>('SELECT id FROM device_groups WHERE project_id = $1 AND is_default', [h.projectId]);
+      const d = await h.t.db.query<{ id: string; num: number }>(
+        `INSERT INTO devices (project_id, serial_number, type, group_id) VALUES ($1, 'N-1', 'CE308', $2) RETURNING id, num`, [h.projectId, group.rows[0]!.id],
+      );
+      const rule = await h.call('Administrator', { method: 'POST', url: `${base}/notification-rules`, payload: { name: 'down', channel: 'webhook', eventCodes: [5, 6, 7], url: `${http.url}/down`, secret: 's' } });
+      const at = Math.floor(Date.now() / 1000);
+      const event = (code: number): EventRow => ({
+        device_id: Number(d.rows[0]!.num), journal: 'power-on-off', ts: at, code, name: `event ${code}`, params: '{}', raw: '', device_tz: 0, source: 'POLL', collected_at: at, retention_days: 0,
+      });
+      http.answers.push(500, 200, 200);
+      notifier.enqueue([event(5), event(6), event(7)]);
+      await notifier.idle();
+      const all = await h.call('Operator', { method: 'GET', url: `${base}/notifications?ruleId=${rule.json().id}&limit=2` });
+      assert.equal(all.statusCode, 200, all.body);
+      assert.deepEqual([all.json().total, all.json().items.length, all.json().items.map((n: { eventCode: number }) => n.eventCode)], [3, 2, [7, 6]]);
+      const dead = await h.call('Operator', { method: 'GET', url: `${base}/notifications?status=failed` });
+      assert.deepEqual(dead.json().items.map((n: { eventCode: number; reason: string; deviceId: string }) => [n.eventCode, n.reason, n.deviceId]), [[5, `HTTP 500 from ${http.url}`, d.rows[0]!.id]]);
+      const id = dead.json().items[0].id;
+      assert.equal((await h.call('Operator', { method: 'POST', url: `${base}/notifications/${id}/replay` })).statusCode, 403);
+      const replay = await h.call('Project Manager', { method: 'POST', url: `${base}/notifications/${id}/replay` });
+      assert.deepEqual([replay.statusCode, replay.json().status, replay.json().attempts], [202, 'pending', 0]);
+      notifier.kick();
+      await notifier.idle();
+      const sent = await h.call('Operator', { method: 'GET', url: `${base}/notifications?status=sent&eventCode=5` });
+      assert.deepEqual(sent.json().items.map((n: { id: number; attempts: number }) => [n.id, n.attempts]), [[id, 1]]);
+      const again = await h.call('Project Manager', { method: 'POST', url: `${base}/notifications/${id}/replay` });
+      assert.deepEqual([again.statusCode, again.json().error.code], [409, 'NOT_FAILED']);
+      assert.equal((await h.call('Project Manager', { method: 'POST', url: `${base}/notifications/999999/replay` })).statusCode, 404);
+      const badFilter = await h.call('Operator', { method: 'GET', url: `${base}/notifications?status=lost` });
+      assert.deepEqual([badFilter.statusCode, badFilter.json().error.field], [400, 'querystring.status']);
+    });
+  });
+}
