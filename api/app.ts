@@ -50,7 +50,7 @@ export interface AppOptions {
 }
 
 /** Never log credentials: these request parts are redacted by the logger. */
-const redact = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-transport-key"]', 'req.headers["x-export-passphrase"]', 'req.body.password', 'req.body.currentPassword', 'req.body.newPassword', 'req.body.refreshToken'];
+const redact = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-transport-key"]', 'req.headers["x-export-passphrase"]', 'req.body.password', 'req.body.currentPassword', 'req.body.newPassword', 'req.body.refreshToken', 'req.body.secret'];
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({

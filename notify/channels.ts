@@ -74,10 +74,27 @@ export function signature(secret: string, timestampSec: number, body: string): s
   return createHmac('sha256', secret).update(`${timestampSec}.${body}`).digest('hex');
 }
 
+/** Where a request went, for records and errors: origin and path, never credentials or the query (an API key may sit there). */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.origin + u.pathname;
+  } catch {
+    return 'an invalid URL';
+  }
+}
+
 async function post(url: string, init: RequestInit): Promise<void> {
-  const res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  } catch (e) {
+    // fetch's own messages may quote the URL: name only what failed.
+    const why = e instanceof Error && e.name === 'TimeoutError' ? `no answer in ${HTTP_TIMEOUT_MS / 1000} s` : (e as { cause?: { code?: string } }).cause?.code ?? 'request failed';
+    throw new Error(`${why} from ${shownUrl(url)}`);
+  }
   await res.arrayBuffer().catch(() => undefined);
-  if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} from ${new URL(url).origin}`);
+  if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} from ${shownUrl(url)}`);
 }
 
 export async function sendWebhook(url: string, secret: string, p: NotificationPayload, nowMs: number): Promise<void> {

@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ENGINES, openTestDb } from '../registry/testing.js';
 import { SecretBox } from '../registry/crypto.js';
 import { createRule, listDeliveries, replayDelivery, type RuleInput } from '../registry/notifications.js';
@@ -64,7 +66,7 @@ for (const engine of ENGINES) {
       http.answers.push(500, 503);
       await run([event(num, { code: 3, name: 'relay fault', severity: 'critical' }), event(num, { code: 4, severity: 'minor' })]);
       let [d] = await deliveries({ ruleId: r.id });
-      assert.deepEqual([d!.status, d!.attempts, d!.reason], ['pending', 1, `HTTP 500 from ${http.url}`]);
+      assert.deepEqual([d!.status, d!.attempts, d!.reason], ['pending', 1, `HTTP 500 from ${http.url}/hook`]);
       assert.equal(new Date(d!.nextAttemptAt as string).getTime(), T0 + 1000, 'first retry after the base delay');
       clock += 999;
       await run();
@@ -100,7 +102,7 @@ for (const engine of ENGINES) {
       clock += 2000;
       await run();
       const [dead] = await deliveries({ status: 'failed' });
-      assert.deepEqual([dead!.ruleId, dead!.attempts, dead!.reason, dead!.nextAttemptAt], [r.id, 3, `HTTP 500 from ${http.url}`, null]);
+      assert.deepEqual([dead!.ruleId, dead!.attempts, dead!.reason, dead!.nextAttemptAt], [r.id, 3, `HTTP 500 from ${http.url}/down`, null]);
       await replayDelivery(db, projectId, dead!.id as number, clock);
       await run();
       const [replayed] = await deliveries({ ruleId: r.id });
@@ -125,6 +127,20 @@ for (const engine of ENGINES) {
       assert.equal(first!.headers.authorization, 'Key gw-key');
       assert.deepEqual(JSON.parse(first!.body), { to: '+49 170 1', text: 'cover "A" opened (47) on 1000001 at 2025-06-01T11:59:00.000Z' });
       assert.deepEqual((await deliveries({ ruleId: r.id })).map((d) => [d.recipient, d.status]), [['+49 170 2', 'sent'], ['+49 170 1', 'sent']]);
+      // A gateway that cannot be reached: the recorded reason names where, never the credential in its query.
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise((resolve) => closed.close(resolve));
+      const down = await rule({ name: 'sms down', channel: 'sms', eventCodes: [50], recipients: ['+1'], secret: 'gw-key', url: `http://127.0.0.1:${port}/send?key={secret}`, method: 'GET' });
+      await run([event(num, { code: 50 })]);
+      const [failing] = await deliveries({ ruleId: down.id });
+      assert.deepEqual([failing!.status, failing!.reason], ['pending', `ECONNREFUSED from http://127.0.0.1:${port}/send`]);
+      await db.query('DELETE FROM notification_rules WHERE id = $1', [down.id]);
+      clock += 1000;
+      await run();
+      const [gone] = await deliveries({ eventCode: 50 });
+      assert.deepEqual([gone!.status, gone!.reason, gone!.ruleId, gone!.attempts], ['failed', 'the rule was deleted', null, 2], 'no retries once the rule is gone');
     });
 
     await t.test('the same event code of a device within the window is a duplicate; the quiet period suppresses', async () => {

@@ -9,7 +9,7 @@ import type { EventRow, Severity } from '../decoders/protocol-decoder.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { enabledRules, secretAad, type Rule } from '../registry/notifications.js';
-import { sendEmail, sendSms, sendWebhook, type NotificationPayload, type SmtpSettings } from './channels.js';
+import { sendEmail, sendSms, sendWebhook, shownUrl, type NotificationPayload, type SmtpSettings } from './channels.js';
 import { inQuietPeriod, matchesRule } from './match.js';
 
 export interface NotifierOptions {
@@ -118,7 +118,7 @@ export class Notifier {
       if (!device) continue;
       for (const rule of rules) {
         if (rule.projectId !== device.projectId || !matchesRule(rule, event, device.groupId)) continue;
-        const recipients = rule.channel === 'sms' ? rule.target.recipients ?? [] : [rule.channel === 'email' ? (rule.target.recipients ?? []).join(', ') : rule.target.url ?? ''];
+        const recipients = rule.channel === 'sms' ? rule.target.recipients ?? [] : [rule.channel === 'email' ? (rule.target.recipients ?? []).join(', ') : shownUrl(rule.target.url ?? '')];
         for (const recipient of recipients) await this.recordOne(rule, device, event, recipient, now);
       }
     }
@@ -176,7 +176,7 @@ export class Notifier {
     const attempt = attempts + 1;
     try {
       const rule = n.ruleId === null ? undefined : (await db.query<Rule>(`SELECT channel, target, secret_enc AS "secretEnc" FROM notification_rules WHERE id = $1`, [n.ruleId])).rows[0];
-      if (!rule) throw new Error('the rule was deleted');
+      if (!rule) throw new RuleDeleted();
       const secret = rule.secretEnc === null ? null : box.decrypt(rule.secretEnc, secretAad(n.ruleId!));
       const payload: NotificationPayload = { id: String(id), ...n.payload };
       if (n.channel === 'email') await sendEmail(await this.smtp(), n.recipient.split(', '), payload);
@@ -188,7 +188,7 @@ export class Notifier {
       await db.query(`UPDATE notification_deliveries SET status = 'sent', sent_at = $2, reason = NULL, next_attempt_at = NULL WHERE id = $1`, [id, new Date(this.now())]);
     } catch (e) {
       const reason = (e instanceof Error ? e.message : String(e)).slice(0, 500);
-      const last = attempt >= (this.options.maxAttempts ?? 6);
+      const last = attempt >= (this.options.maxAttempts ?? 6) || e instanceof RuleDeleted;
       const retryAt = new Date(this.now() + (this.options.retryBaseMs ?? 30_000) * 2 ** (attempt - 1));
       await db.query(
         `UPDATE notification_deliveries SET status = $2, reason = $3, next_attempt_at = $4 WHERE id = $1`,
@@ -204,6 +204,13 @@ export class Notifier {
     );
     const { passwordEnc, ...s } = r.rows[0]!;
     return { ...s, password: passwordEnc === null ? null : this.options.box.decrypt(passwordEnc, 'email-settings') };
+  }
+}
+
+/** Nothing to retry: the notification fails at once. */
+class RuleDeleted extends Error {
+  constructor() {
+    super('the rule was deleted');
   }
 }
 

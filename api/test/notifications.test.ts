@@ -84,7 +84,7 @@ for (const engine of ENGINES) {
       assert.equal(all.statusCode, 200, all.body);
       assert.deepEqual([all.json().total, all.json().items.length, all.json().items.map((n: { eventCode: number }) => n.eventCode)], [3, 2, [7, 6]]);
       const dead = await h.call('Operator', { method: 'GET', url: `${base}/notifications?status=failed` });
-      assert.deepEqual(dead.json().items.map((n: { eventCode: number; reason: string; deviceId: string }) => [n.eventCode, n.reason, n.deviceId]), [[5, `HTTP 500 from ${http.url}`, d.rows[0]!.id]]);
+      assert.deepEqual(dead.json().items.map((n: { eventCode: number; reason: string; deviceId: string }) => [n.eventCode, n.reason, n.deviceId]), [[5, `HTTP 500 from ${http.url}/down`, d.rows[0]!.id]]);
       const id = dead.json().items[0].id;
       assert.equal((await h.call('Operator', { method: 'POST', url: `${base}/notifications/${id}/replay` })).statusCode, 403);
       const replay = await h.call('Project Manager', { method: 'POST', url: `${base}/notifications/${id}/replay` });
