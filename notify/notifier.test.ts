@@ -12,6 +12,7 @@ import { ENGINES, openTestDb } from '../registry/testing.js';
 import { SecretBox } from '../registry/crypto.js';
 import { createRule, listDeliveries, replayDelivery, type RuleInput } from '../registry/notifications.js';
 import type { EventRow } from '../decoders/protocol-decoder.js';
+import { HesMetrics } from '../metrics/index.js';
 import { Notifier } from './notifier.js';
 import { projectWithDevice, startHttpReceiver, startMailServer } from './testing.js';
 
@@ -29,7 +30,8 @@ for (const engine of ENGINES) {
     const mail = await startMailServer('hes-mailer', 'Mail-secret1');
     const http = await startHttpReceiver();
     let clock = T0;
-    const notifier = new Notifier({ db, box, now: () => clock, maxAttempts: 3, retryBaseMs: 1000 });
+    const metrics = new HesMetrics();
+    const notifier = new Notifier({ db, box, now: () => clock, maxAttempts: 3, retryBaseMs: 1000, metrics });
     t.after(async () => {
       await notifier.close();
       await mail.close();
@@ -163,6 +165,14 @@ for (const engine of ENGINES) {
       const r = await rule({ name: 'other group', channel: 'webhook', eventCodes: [49], groupIds: [other.rows[0]!.id], url: `${http.url}/g`, secret: 's' });
       await run([event(num, { code: 49 }), event(num + 1000, { code: 49 })]);
       assert.deepEqual(await deliveries({ ruleId: r.id }), []);
+    });
+
+    await t.test('the outcomes are counted in the metrics', async () => {
+      const text = await metrics.text();
+      for (const line of [
+        'hes_notifications_total{channel="email",status="sent"} 1', 'hes_notifications_total{channel="webhook",status="failed"} 1',
+        'hes_notifications_total{channel="sms",status="suppressed"} 2', 'hes_notifications_total{channel="sms",status="failed"} 1', 'hes_notifier_queued_events 0',
+      ]) assert.ok(text.includes(line), line);
     });
   });
 }

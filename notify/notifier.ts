@@ -11,6 +11,8 @@ import type { Db } from '../registry/db.js';
 import { enabledRules, secretAad, type Rule } from '../registry/notifications.js';
 import { sendEmail, sendSms, sendWebhook, shownUrl, type NotificationPayload, type SmtpSettings } from './channels.js';
 import { inQuietPeriod, matchesRule } from './match.js';
+import type { Counter } from 'prom-client';
+import type { HesMetrics } from '../metrics/index.js';
 
 export interface NotifierOptions {
   db: Db;
@@ -25,6 +27,8 @@ export interface NotifierOptions {
   /** Events waiting to be matched beyond which new ones are dropped, and counted (default 100,000). */
   maxQueued?: number;
   onError?: (message: string) => void;
+  /** Where the notifier's metrics go (docs/operations.md). */
+  metrics?: HesMetrics;
 }
 
 /** How long a claimed notification is left to its sender before another notifier may take it. */
@@ -42,9 +46,9 @@ interface DeviceOfEvent {
 }
 
 export class Notifier {
-  /** Events dropped because the queue was full. */
-  dropped = 0;
   private queue: EventRow[] = [];
+  private readonly outcomes: Counter<'channel' | 'status'> | undefined;
+  private readonly dropped: Counter | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -52,12 +56,16 @@ export class Notifier {
 
   constructor(private readonly options: NotifierOptions) {
     this.now = options.now ?? Date.now;
+    const m = options.metrics;
+    this.outcomes = m?.counter('hes_notifications_total', 'Notifications by channel and outcome: sent, failed (every attempt), suppressed', ['channel', 'status']);
+    this.dropped = m?.counter('hes_notifier_dropped_events_total', 'Stored events not notified because the notifier\'s queue was full');
+    m?.gauge('hes_notifier_queued_events', 'Stored events waiting to be matched to notification rules', [], (g) => g.set(this.queue.length));
   }
 
   /** Queues a stored batch's events; returns at once (the pipeline's batch does not wait for notifications). */
   enqueue(events: readonly EventRow[]): void {
     const room = (this.options.maxQueued ?? 100_000) - this.queue.length;
-    if (events.length > room) this.dropped += events.length - Math.max(0, room);
+    if (events.length > room) this.dropped?.inc(events.length - Math.max(0, room));
     if (room > 0) this.queue.push(...events.slice(0, room));
     this.kick();
   }
@@ -149,6 +157,7 @@ export class Notifier {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [device.projectId, rule.id, rule.channel, recipient, device.id, event.code, eventTime, status, reason, status === 'pending' ? new Date(now) : null, new Date(now), JSON.stringify(payload)],
     );
+    if (status === 'suppressed') this.outcomes?.inc({ channel: rule.channel, status });
   }
 
   private async deliverDue(): Promise<void> {
@@ -186,6 +195,7 @@ export class Notifier {
         await sendSms({ url: t.url!, method: t.method ?? 'POST', headers: t.headers ?? {}, body: t.bodyTemplate ?? '' }, secret, n.recipient, payload);
       }
       await db.query(`UPDATE notification_deliveries SET status = 'sent', sent_at = $2, reason = NULL, next_attempt_at = NULL WHERE id = $1`, [id, new Date(this.now())]);
+      this.outcomes?.inc({ channel: n.channel, status: 'sent' });
     } catch (e) {
       const reason = (e instanceof Error ? e.message : String(e)).slice(0, 500);
       const last = attempt >= (this.options.maxAttempts ?? 6) || e instanceof RuleDeleted;
@@ -194,6 +204,7 @@ export class Notifier {
         `UPDATE notification_deliveries SET status = $2, reason = $3, next_attempt_at = $4 WHERE id = $1`,
         [id, last ? 'failed' : 'pending', reason, last ? null : retryAt],
       );
+      if (last) this.outcomes?.inc({ channel: n.channel, status: 'failed' });
     }
   }
 
