@@ -6,6 +6,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENGINES } from '../../registry/testing.js';
+import { openDb } from '../../registry/db.js';
+import { loadMigrations, migrate } from '../../registry/migrate.js';
+import { seed } from '../../registry/seed.js';
 import { Notifier } from '../../notify/notifier.js';
 import { startHttpReceiver, type HttpReceiver } from '../../notify/testing.js';
 import type { EventRow } from '../../decoders/protocol-decoder.js';
@@ -101,3 +104,26 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('notification permissions', () => {
+  it('a registry migrated from before them gets them for its built-in Administrator and Project Manager, and Operator reads', async () => {
+    const old = await openDb({});
+    try {
+      // A registry as the migrations before this one left it, seeded then: without the Notifications permissions.
+      const version = loadMigrations().find((m) => m.name === 'notifications')!.version;
+      await migrate(old, loadMigrations().filter((m) => m.version < version));
+      await seed(old);
+      await old.query(`DELETE FROM role_permissions WHERE permission LIKE '%.Notifications'`);
+      await old.query(`DELETE FROM permissions WHERE name LIKE '%.Notifications'`);
+      assert.ok((await migrate(old)).includes(version));
+      const holders = await old.query<{ name: string; permissions: string[] }>(
+        `SELECT r.name, array_agg(rp.permission ORDER BY rp.permission) AS permissions FROM role_permissions rp JOIN roles r ON r.id = rp.role_id
+         WHERE rp.permission LIKE '%.Notifications' GROUP BY r.name ORDER BY r.name`,
+      );
+      const all = ['Delete.Notifications', 'Read.Notifications', 'Write.Notifications'];
+      assert.deepEqual(holders.rows, [{ name: 'Administrator', permissions: all }, { name: 'Operator', permissions: ['Read.Notifications'] }, { name: 'Project Manager', permissions: all }]);
+    } finally {
+      await old.close();
+    }
+  });
+});
