@@ -99,7 +99,9 @@ export async function openDataPlane(
     metrics.gauge('hes_decoder_pool_utilization_ratio', 'Share of time the decoder threads were busy since start (0..1)', [], (g) => g.set(pool.load.utilization));
     const deadLetters = log && new BurstLog(log, { level: 'warning', app: 'pipeline', logger: 'dead-letters', what: `frames sent to ${Topics.deadLetters}` });
     if (deadLetters) closers.push(async () => deadLetters.flush());
-    const notifier = registry && new Notifier({ ...registry, onError, metrics });
+    const notifier = registry && new Notifier({
+      ...registry, onError, metrics, maxAttempts: config.notifications.maxAttempts, retryBaseMs: config.notifications.retryBaseSeconds * 1000,
+    });
     if (notifier) {
       notifier.start();
       closers.push(() => notifier.close());

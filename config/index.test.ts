@@ -96,6 +96,12 @@ test('the embedded ClickHouse HTTP interface off loopback needs a password; the 
   assert.ok(!JSON.stringify(publicConfig(c)).includes('ch-http-secret'));
 });
 
+test('notifications: attempts and the first retry delay', () => {
+  assert.deepEqual(loadConfig({ env: {} }).notifications, { maxAttempts: 6, retryBaseSeconds: 30 });
+  assert.deepEqual(loadConfig({ env: { HES_NOTIFICATION_MAX_ATTEMPTS: '3', HES_NOTIFICATION_RETRY_BASE_SECONDS: '10' } }).notifications, { maxAttempts: 3, retryBaseSeconds: 10 });
+  assert.throws(() => loadConfig({ env: { HES_NOTIFICATION_MAX_ATTEMPTS: '0' } }), /notifications.maxAttempts must be at least 1/);
+});
+
 test('the configuration as the service log shows it holds no secret', () => {
   const c = loadConfig({
     env: {

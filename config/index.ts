@@ -105,6 +105,13 @@ export interface HesConfig {
     /** Per network segment (channel settings `segment`): "<segment>:<max at once>:<starts per second>", 0 = no limit. */
     segments: string[];
   };
+  /** Delivery of notifications (notify/notifier.ts, docs/notifications.md). */
+  notifications: {
+    /** Attempts before a notification is failed (a dead letter); at least 1. */
+    maxAttempts: number;
+    /** Delay before the first retry, seconds; each next one doubles it. */
+    retryBaseSeconds: number;
+  };
 }
 
 export interface SegmentLimitConfig {
@@ -156,6 +163,7 @@ export const defaults: HesConfig = {
   cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
   sessions: { globalLimit: 0, channelLimit: 16, segments: [] },
   wmbus: { mqttPrefix: 'hes/wmbus' },
+  notifications: { maxAttempts: 6, retryBaseSeconds: 30 },
 };
 
 const envNames: Record<string, keyof HesConfig> = {
@@ -177,7 +185,7 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'serviceLogRetentionDays']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'metrics' | 'ntp';
+type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'metrics' | 'ntp' | 'notifications';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
   clickhouse: {
@@ -189,6 +197,7 @@ const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list
   cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
   sessions: { globalLimit: 'int', channelLimit: 'int', segments: 'list' },
   wmbus: { mqttUrl: 'string', mqttPrefix: 'string' },
+  notifications: { maxAttempts: 'int', retryBaseSeconds: 'int' },
 };
 const isSection = (k: string): k is Section => k in sections;
 const sectionEnv: Record<string, [Section, string]> = {
@@ -221,6 +230,8 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_SESSION_SEGMENTS: ['sessions', 'segments'],
   HES_WMBUS_MQTT_URL: ['wmbus', 'mqttUrl'],
   HES_WMBUS_MQTT_PREFIX: ['wmbus', 'mqttPrefix'],
+  HES_NOTIFICATION_MAX_ATTEMPTS: ['notifications', 'maxAttempts'],
+  HES_NOTIFICATION_RETRY_BASE_SECONDS: ['notifications', 'retryBaseSeconds'],
 };
 
 function sectionValue(section: Section, key: string, value: unknown, origin: string): unknown {
@@ -308,6 +319,7 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
   if (cfg.cenc.agentPort > 65535) throw new ConfigError(`cenc.agentPort must be at most 65535, got ${cfg.cenc.agentPort}`);
   if (cfg.cenc.identificationTimeoutSeconds < 1) throw new ConfigError('cenc.identificationTimeoutSeconds must be at least 1');
   if (cfg.sessions.channelLimit < 1) throw new ConfigError('sessions.channelLimit must be at least 1');
+  if (cfg.notifications.maxAttempts < 1) throw new ConfigError('notifications.maxAttempts must be at least 1');
   for (const l of cfg.sessions.segments) parseSegmentLimit(l);
   return cfg;
 }
