@@ -100,11 +100,12 @@ async function check(db: Db, projectId: string, r: RuleInput & { channel: Channe
   }
 }
 
+/** The target fields the input gives (a PATCH keeps the others). */
 function targetOf(r: RuleInput): RuleTarget {
   const t: RuleTarget = {};
   if (r.recipients !== undefined) t.recipients = r.recipients;
   if (r.url !== undefined) t.url = r.url;
-  if (r.channel === 'sms' || r.method !== undefined) t.method = r.method ?? 'POST';
+  if (r.method !== undefined) t.method = r.method;
   if (r.headers !== undefined) t.headers = r.headers;
   if (r.bodyTemplate !== undefined) t.bodyTemplate = r.bodyTemplate;
   return t;
@@ -149,7 +150,7 @@ export async function createRule(db: Db, box: SecretBox, projectId: string, inpu
 /** Changes the given fields; target fields (recipients, url, …) replace the stored ones one by one. */
 export async function updateRule(db: Db, box: SecretBox, projectId: string, id: string, input: RuleInput, version: number | undefined): Promise<Rule> {
   const old = await getRule(db, projectId, id);
-  const target = { ...old.target, ...targetOf({ ...input, channel: input.channel ?? old.channel }) };
+  const target = { ...old.target, ...targetOf(input) };
   const merged = {
     name: input.name ?? old.name, enabled: input.enabled ?? old.enabled, channel: input.channel ?? old.channel,
     eventCodes: input.eventCodes ?? old.eventCodes, severities: input.severities ?? old.severities, groupIds: input.groupIds ?? old.groupIds,

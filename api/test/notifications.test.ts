@@ -56,6 +56,7 @@ for (const engine of ENGINES) {
       assert.deepEqual([dup.statusCode, dup.json().error.field], [409, 'body.name']);
       const list = await h.call('Operator', { method: 'GET', url: `${base}/notification-rules` });
       assert.deepEqual([list.statusCode, list.json().total, list.json().items[0].name], [200, 1, 'hook']);
+      assert.equal((await h.call('Operator', { method: 'GET', url: `${base}/notification-rules?limit=1&offset=1` })).json().items.length, 0);
       assert.equal((await h.call('User', { method: 'GET', url: `${base}/notification-rules` })).statusCode, 403);
       const stale = await h.call('Administrator', { method: 'PATCH', url: `${base}/notification-rules/${rule.id}`, headers: { 'if-match': '"99"' }, payload: { enabled: false } });
       assert.equal(stale.statusCode, 412);
@@ -64,6 +65,11 @@ for (const engine of ENGINES) {
       });
       assert.equal(changed.statusCode, 200, changed.body);
       assert.deepEqual([changed.json().eventCodes, changed.json().severities, changed.json().quietPeriod, changed.json().secretSet], [[47], ['critical'], { from: '22:00', to: '06:00' }, true]);
+      const sms = await h.call('Administrator', {
+        method: 'POST', url: `${base}/notification-rules`, payload: { name: 'sms', channel: 'sms', eventCodes: [1], recipients: ['+1'], url: 'http://gw/send?to={to}', method: 'GET' },
+      });
+      const renamed = await h.call('Administrator', { method: 'PATCH', url: `${base}/notification-rules/${sms.json().id}`, payload: { name: 'sms 2' } });
+      assert.deepEqual([renamed.json().name, renamed.json().method, renamed.json().url, renamed.json().recipients], ['sms 2', 'GET', 'http://gw/send?to={to}', ['+1']], 'a PATCH keeps the other target fields');
       const other = await h.call('Administrator', { method: 'POST', url: `${base}/notification-rules`, payload: { name: 'x', channel: 'email', eventCodes: [1], recipients: ['a@b.c'] } });
       assert.equal((await h.call('Operator', { method: 'DELETE', url: `${base}/notification-rules/${other.json().id}` })).statusCode, 403);
       assert.equal((await h.call('Project Manager', { method: 'DELETE', url: `${base}/notification-rules/${other.json().id}` })).statusCode, 204);
