@@ -9,7 +9,7 @@ import { createApiToken, listApiTokens, listSessions, revokeAllSessions, revokeA
 import { hashPassword } from '../registry/crypto.js';
 import { checkPasswordRule, passwordProblemText, PASSWORD_MAX } from '../registry/password-rule.js';
 import { createProject } from '../registry/project-data.js';
-import { audit, ifMatch, listQuerySchema, projectIdOf, sendError, setEtag, uuid } from './http.js';
+import { audit, ifMatch, listQuerySchema, paging, projectIdOf, sendError, setEtag, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { all, download, noContent, page, ref } from './schemas.js';
 
@@ -268,8 +268,8 @@ export function adminRoutes(app: FastifyInstance): void {
     const offset = q.offset ?? 0;
     const r = await db.query(
       `SELECT p.id, p.name, p.description, p.time_zone AS "timeZone", p.created_at AS "createdAt", p.version
-       FROM projects p JOIN project_members m ON m.project_id = p.id AND m.user_id = $1 ORDER BY p.name LIMIT ${limit} OFFSET ${offset}`,
-      [req.identity!.userId],
+       FROM projects p JOIN project_members m ON m.project_id = p.id AND m.user_id = $1 ORDER BY p.name LIMIT $2 OFFSET $3`,
+      [req.identity!.userId, limit, offset],
     );
     const n = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM project_members WHERE user_id = $1', [req.identity!.userId]);
     return { items: r.rows, total: n.rows[0].n, totalExact: true, hasMore: offset + r.rows.length < n.rows[0].n, limit, offset };
@@ -309,6 +309,8 @@ export function adminRoutes(app: FastifyInstance): void {
   });
   app.put('/projects/:projectId/members/:userId', { config: { access: ['Manage.Projects'], projectAdmin: true }, schema: { tags: ['projects'], params: memberParams, response: { 204: { ...noContent, description: 'The user is a member' } } } }, async (req, reply) => {
     const { userId } = req.params as { userId: string };
+    // Both must exist (a Manage.Projects holder reaches here for any project id): 404, not a foreign-key failure.
+    await crud.get(db, projectSpec, null, projectIdOf(req));
     await crud.get(db, userSpec, null, userId);
     await db.query('INSERT INTO project_members (project_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [projectIdOf(req), userId]);
     await audit(req, 'security', 'SSET_PROJECT_MEMBER_ADD', { userId }, projectIdOf(req));
@@ -396,7 +398,7 @@ export function adminRoutes(app: FastifyInstance): void {
   const eventQuery = {
     type: 'object', additionalProperties: false,
     properties: {
-      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 },
+      ...paging(),
       code: { type: 'string', maxLength: 64 }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' },
     },
   };
@@ -408,8 +410,8 @@ export function adminRoutes(app: FastifyInstance): void {
       `SELECT id, code, level, at, project_id AS "projectId", user_id AS "userId", username, ip, params FROM events
        WHERE category = $1 AND ($2::text IS NULL OR code = $2) AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
          AND (project_id IS NULL OR project_id IN (SELECT project_id FROM project_members WHERE user_id = $5))
-       ORDER BY at DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
-      [category, q.code ?? null, q.from ?? null, q.to ?? null, req.identity!.userId],
+       ORDER BY at DESC, id DESC LIMIT $6 OFFSET $7`,
+      [category, q.code ?? null, q.from ?? null, q.to ?? null, req.identity!.userId, q.limit, q.offset],
     );
     return { items: r.rows, limit: q.limit, offset: q.offset };
   };
@@ -420,8 +422,8 @@ export function adminRoutes(app: FastifyInstance): void {
   const logs = (q: { limit: number; offset: number; level?: string; app?: string; from?: string; to?: string }) => db.query<Row>(
     `SELECT id, at, app, level, logger, message, details FROM service_logs
      WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR app = $2) AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
-     ORDER BY at DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
-    [q.level ?? null, q.app ?? null, q.from ?? null, q.to ?? null],
+     ORDER BY at DESC, id DESC LIMIT $5 OFFSET $6`,
+    [q.level ?? null, q.app ?? null, q.from ?? null, q.to ?? null, q.limit, q.offset],
   );
   app.get('/service-logs', { config: { access: ['Read.Logs.Debug'] }, schema: { tags: ['logs'], querystring: logQuery, response: { 200: all('ServiceLog', { limit: { type: 'integer' }, offset: { type: 'integer' } }, 'Newest first') } } }, async (req) => {
     const q = req.query as { limit: number; offset: number };

@@ -10,7 +10,7 @@ import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import { authRoutes, installAccessCheck } from './auth.js';
-import { handleError, type CencView } from './http.js';
+import { handleError, refuseUnusableInput, type CencView } from './http.js';
 import { addComponentSchemas, documentErrors } from './schemas.js';
 import { resourceRoutes } from './resources.js';
 import { adminRoutes } from './admin.js';
@@ -70,6 +70,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('notifier', opts.notifier);
   app.decorate('health', opts.health ?? new HealthReport({ db: opts.db, version: opts.version ?? '0.1.0' }));
   app.setErrorHandler(handleError);
+  refuseUnusableInput(app);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
   const metrics = opts.metrics ?? new HesMetrics();

@@ -11,7 +11,7 @@ import { RegistryError } from '../registry/errors.js';
 import { COMMANDS, commandSchema, contentSchema, hasConfigureCommands, type TaskContent } from '../scheduler/content.js';
 import { checkTimeZone, describeCron, normalizeSchedule, showTime, upcoming } from '../scheduler/schedule.js';
 import * as tasks from '../scheduler/tasks.js';
-import { audit, checkQueryRange, ifMatch, projectIdOf, setEtag, uuid } from './http.js';
+import { audit, checkQueryRange, ifMatch, paging, projectIdOf, setEtag, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { counted, download, noContent, ref } from './schemas.js';
 
@@ -23,7 +23,7 @@ const CONTROL = ['Execute.ESB.Device.Control'];
 const object = (properties: Record<string, object>, required: string[] = [], extra: object = {}) =>
   ({ type: 'object', additionalProperties: false, properties, required, ...extra });
 const params = (...names: string[]) => object(Object.fromEntries(['projectId', ...names].map((n) => [n, uuid])), ['projectId', ...names]);
-const page = { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 } };
+const page = paging();
 const ids = { type: 'array', items: uuid, maxItems: 100000, uniqueItems: true };
 
 const taskProps = {

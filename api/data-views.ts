@@ -14,7 +14,7 @@ import {
   seriesTag, slotDue, slotLabel, slotsIn, tagSeries, type Grid, type PhysicalType,
 } from '../scheduler/coverage.js';
 import { instantOf, wallTime } from '../scheduler/schedule.js';
-import { checkRange, projectIdOf, uuid, warehouse } from './http.js';
+import { checkRange, paging, projectIdOf, uuid, warehouse } from './http.js';
 
 const VIEW_ARCHIVES = [...GRID_ARCHIVES, 'current'] as const;
 /** Seed 003 §2.2.7: at most 30 days of daily (and interval) data, 12 months of monthly data at a time. */
@@ -30,7 +30,6 @@ const record = (properties: Record<string, object>, optional: string[] = []) =>
   ({ type: 'object', required: Object.keys(properties).filter((k) => !optional.includes(k)), properties });
 const params = { type: 'object', additionalProperties: false, required: ['projectId', 'groupId'], properties: { projectId: uuid, groupId: uuid } };
 const rangeText = { type: 'string', minLength: 10, maxLength: 40 };
-const page = (max: number, dflt: number) => ({ limit: { type: 'integer', minimum: 1, maximum: max, default: dflt }, offset: { type: 'integer', minimum: 0, default: 0 } });
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const percent = (present: number, expected: number) => (expected ? Math.round((10_000 * present) / expected) / 100 : null);
@@ -152,7 +151,7 @@ export function dataViewRoutes(app: FastifyInstance): void {
           archive: { type: 'string', enum: VIEW_ARCHIVES }, from: rangeText, to: rangeText,
           types: { type: 'array', items: { type: 'string', enum: PHYSICAL_TYPES }, maxItems: 4, uniqueItems: true, description: 'default: all four' },
           tariffs: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 4 }, maxItems: 5, uniqueItems: true, description: 'default: 0 (total)' },
-          ...page(200, 20),
+          ...paging(200, 20),
         },
       },
       response: {
@@ -246,7 +245,7 @@ export function dataViewRoutes(app: FastifyInstance): void {
         properties: {
           archive: { type: 'string', enum: GRID_ARCHIVES }, from: rangeText, to: rangeText,
           tags: { type: 'array', items: { type: 'string', pattern: TAG_PATTERN }, maxItems: 20, uniqueItems: true, description: 'with archive: series that must all be present' },
-          ...page(1000, 50),
+          ...paging(1000, 50),
         },
       },
       response: {

@@ -10,7 +10,7 @@ import { deviceEvents, measurements, serverTzMinutes, type EventQuery, type Meas
 import { deviceStates, type StateQuery } from '../scheduler/states.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Db } from '../registry/db.js';
-import { checkQueryRange, projectIdOf, uuid, warehouse } from './http.js';
+import { checkQueryRange, paging, projectIdOf, uuid, warehouse } from './http.js';
 
 const int = { type: 'integer' } as const;
 const str = { type: 'string' } as const;
@@ -19,7 +19,7 @@ const tz = (whose: string) => ({ type: 'integer', description: `${whose} zone of
 
 const params = { type: 'object', required: ['projectId', 'deviceId'], properties: { projectId: uuid, deviceId: uuid } };
 const range = { from: { ...time, description: 'from this time (UTC), inclusive' }, to: { ...time, description: 'to this time (UTC), exclusive' } };
-const paging = { limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 }, offset: { type: 'integer', minimum: 0, default: 0 } };
+const dataPaging = paging(10_000, 1000);
 
 const object = (properties: Record<string, object>, optional: string[] = []) => ({
   type: 'object', required: Object.keys(properties).filter((k) => !optional.includes(k)), properties,
@@ -65,7 +65,7 @@ export function dataRoutes(app: FastifyInstance): void {
         type: 'object', additionalProperties: false,
         properties: {
           archive: { type: 'string', enum: MEASUREMENT_ARCHIVES }, tag: { type: 'string', pattern: TAG_PATTERN },
-          obis: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){5}$' }, ...range, ...paging,
+          obis: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){5}$' }, ...range, ...dataPaging,
         },
       },
       response: { 200: list(measurement, 'Measurements, newest first') },
@@ -83,7 +83,7 @@ export function dataRoutes(app: FastifyInstance): void {
       tags: ['data'],
       summary: 'Journal events of a device (newest first), by journal and device-time range (UTC)',
       params,
-      querystring: { type: 'object', additionalProperties: false, properties: { journal: { type: 'string', enum: JOURNALS }, ...range, ...paging } },
+      querystring: { type: 'object', additionalProperties: false, properties: { journal: { type: 'string', enum: JOURNALS }, ...range, ...dataPaging } },
       response: { 200: list(event, 'Journal entries, newest first') },
     },
   }, async (req) => {
@@ -103,7 +103,7 @@ export function dataRoutes(app: FastifyInstance): void {
         type: 'object', additionalProperties: false,
         properties: {
           archive: { type: 'string', enum: STATE_ARCHIVES }, code: str, history: { type: 'boolean', default: false },
-          from: { ...time, description: 'changes from this time (UTC)' }, to: { ...time, description: 'changes before this time (UTC)' }, ...paging,
+          from: { ...time, description: 'changes from this time (UTC)' }, to: { ...time, description: 'changes before this time (UTC)' }, ...dataPaging,
         },
       },
       response: { 200: list(state, 'Current values by archive and code, or changes newest first') },

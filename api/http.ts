@@ -110,6 +110,43 @@ export function handleError(err: FastifyError, req: FastifyRequest, reply: Fasti
   return sendError(reply, 500, 'INTERNAL', 'internal error');
 }
 
+/** The dotted name of the first value in `value` (a parsed body, query or params) that `bad` finds, if any. */
+function findField(value: unknown, path: string, bad: (v: unknown) => boolean): string | undefined {
+  if (bad(value)) return path;
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (bad(k)) return `${path}.${k.replace(/\0/g, '\\0')}`;
+    const found = findField(v, `${path}.${k}`, bad);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+const hasNul = (v: unknown) => typeof v === 'string' && v.includes('\0');
+const notFinite = (v: unknown) => typeof v === 'number' && !Number.isFinite(v);
+
+/**
+ * Input no route can use is refused with a 400 naming the field, whatever the route's schema says:
+ * NUL bytes in any string (PostgreSQL text cannot hold them) — in the path and query before the access
+ * check, which reads the project id, in the body once parsed — and numbers beyond double range
+ * (`1e400` in JSON or a query, which the validator's coercion lets through as Infinity).
+ */
+export function refuseUnusableInput(app: FastifyInstance): void {
+  const refuse = (reply: FastifyReply, field: string, problem: string) => sendError(reply, 400, 'VALIDATION_ERROR', `${field} ${problem}`, field);
+  app.addHook('onRequest', async (req, reply) => {
+    const field = findField(req.params, 'params', hasNul) ?? findField(req.query, 'querystring', hasNul);
+    if (field) return refuse(reply, field, 'must not contain NUL bytes');
+  });
+  app.addHook('preValidation', async (req, reply) => {
+    const field = findField(req.body, 'body', hasNul);
+    if (field) return refuse(reply, field, 'must not contain NUL bytes');
+  });
+  app.addHook('preHandler', async (req, reply) => {
+    const field = findField(req.params, 'params', notFinite) ?? findField(req.query, 'querystring', notFinite) ?? findField(req.body, 'body', notFinite);
+    if (field) return refuse(reply, field, 'must be a finite number');
+  });
+}
+
 /** The version a client saw, from If-Match ("3" or W/"3"); undefined when absent. */
 export function ifMatch(req: FastifyRequest): number | undefined {
   const h = req.headers['if-match'];
@@ -123,12 +160,22 @@ export function setEtag(reply: FastifyReply, row: { version?: unknown }): void {
   if (typeof row.version === 'number') reply.header('etag', `"${row.version}"`);
 }
 
+/** The largest offset of any list: fits PostgreSQL's and ClickHouse's (UInt32) bound parameters. */
+export const OFFSET_MAX = 2_147_483_647;
+
+/** The paging parameters of a list: limit up to `maxLimit`, offset up to OFFSET_MAX. */
+export function paging(maxLimit = 1000, defaultLimit = 50) {
+  return {
+    limit: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit },
+    offset: { type: 'integer', minimum: 0, maximum: OFFSET_MAX, default: 0 },
+  } as const;
+}
+
 export function listQuerySchema(sortable: string[], filters: Record<string, object> = {}): object {
   return {
     type: 'object', additionalProperties: false,
     properties: {
-      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-      offset: { type: 'integer', minimum: 0, default: 0 },
+      ...paging(),
       sort: { type: 'string', enum: sortable },
       order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
       count: {

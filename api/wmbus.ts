@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayMessageError, parseGatewayMessage, type WmbusIntake } from '../ingest/wmbus/intake.js';
 import { listUnknownMeters } from '../registry/wmbus.js';
-import { projectIdOf, sendError } from './http.js';
+import { paging, projectIdOf, sendError } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { counted, ref } from './schemas.js';
 
@@ -58,7 +58,7 @@ export function wmbusRoutes(app: FastifyInstance): void {
     schema: {
       tags: ['wireless M-Bus'], summary: 'Meters the gateways hear that no comm line names yet, most recently heard first: register one with a WMBUS comm line whose address is the one listed',
       params: projectParams,
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
+      querystring: { type: 'object', additionalProperties: false, properties: paging() },
       response: { 200: counted('WmbusUnknownMeter') },
     },
   }, async (req) => {

@@ -4,7 +4,7 @@
  * Every row has a `version` that increases on each update: callers pass the version they saw (If-Match)
  * to refuse lost updates.
  */
-import type { Db, Row } from './db.js';
+import { pageSql, type Db, type Row } from './db.js';
 import { RegistryError, fromPgError } from './errors.js';
 
 export interface Field {
@@ -100,9 +100,11 @@ export async function list(db: Db, spec: TableSpec, projectId: string | null, q:
   const dir = q.order === 'desc' ? 'DESC' : 'ASC';
   const from = `FROM ${spec.table} ${whereSql}`;
   const exact = q.count === 'exact';
+  const pageParams = [...params];
+  const countParams = exact ? params : [...params, EXACT_COUNT_LIMIT + 1];
   const [rows, count] = await Promise.all([
-    db.query(`SELECT ${selectList(spec)} ${from} ORDER BY ${quoteId(sortField.column)} ${dir}, id ${dir} LIMIT ${limit + 1} OFFSET ${offset}`, params),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 ${from}${exact ? '' : ` LIMIT ${EXACT_COUNT_LIMIT + 1}`}) s`, params),
+    db.query(`SELECT ${selectList(spec)} ${from} ORDER BY ${quoteId(sortField.column)} ${dir}, id ${dir} ${pageSql(pageParams, limit + 1, offset)}`, pageParams),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 ${from}${exact ? '' : ` LIMIT $${countParams.length}`}) s`, countParams),
   ]);
   const hasMore = rows.rows.length > limit;
   const items = hasMore ? rows.rows.slice(0, limit) : rows.rows;

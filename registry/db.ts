@@ -43,6 +43,12 @@ export class Conditions {
   }
 }
 
+/** LIMIT and OFFSET bound as parameters (appended to `params`), never pasted into the SQL text. */
+export function pageSql(params: unknown[], limit: number, offset: number): string {
+  params.push(limit, offset);
+  return `LIMIT $${params.length - 1} OFFSET $${params.length}`;
+}
+
 /** int8 and numeric as JS numbers on both engines (PGlite already does; pg returns strings). */
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {

@@ -4,7 +4,7 @@
  * archive and code (its `changed_at` and the latest `read_at`); `device_state_history` gets a row per
  * change, the first read included. Tables: schemas/postgres/0007_device_states.sql.
  */
-import { Conditions, type Db } from '../registry/db.js';
+import { Conditions, pageSql, type Db } from '../registry/db.js';
 import type { CollectedRecord } from './reader.js';
 
 /**
@@ -73,10 +73,11 @@ export async function deviceStates(db: Db, projectId: string, deviceId: string, 
   if (q.to) c.add('changed_at < ?::timestamptz', q.to);
   const table = history ? 'device_state_history' : 'device_states';
   const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${c.sql}`, c.params);
+  const pageParams = [...c.params];
   const rows = await db.query<{ archive: string; code: string; value: unknown; changedAt: Date | string; readAt?: Date | string }>(
     `SELECT archive, code, value, changed_at AS "changedAt"${history ? '' : ', read_at AS "readAt"'} FROM ${table} WHERE ${c.sql}
-     ORDER BY ${history ? 'changed_at DESC, id DESC' : 'archive, code'} LIMIT ${Number(q.limit)} OFFSET ${Number(q.offset)}`,
-    c.params,
+     ORDER BY ${history ? 'changed_at DESC, id DESC' : 'archive, code'} ${pageSql(pageParams, q.limit, q.offset)}`,
+    pageParams,
   );
   return {
     total: total.rows[0]?.n ?? 0,

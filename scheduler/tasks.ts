@@ -2,7 +2,7 @@
  * Collection tasks, launches and command history in the registry: what the API reads and changes. The
  * scheduler (scheduler.ts) executes what is stored here; nothing here talks to devices.
  */
-import { Conditions, type Db, type Row } from '../registry/db.js';
+import { Conditions, pageSql, type Db, type Row } from '../registry/db.js';
 import { RegistryError, fromPgError } from '../registry/errors.js';
 import { describeCron, nextFire, normalizeSchedule, showTime, upcoming } from './schedule.js';
 import { needsApproval, type TaskContent } from './content.js';
@@ -114,8 +114,8 @@ export async function getTask(db: Db, projectId: string, id: string): Promise<Ro
 export async function listTasks(db: Db, projectId: string, kind: 'scheduled' | 'one-off', limit: number, offset: number): Promise<{ items: Row[]; total: number }> {
   const r = await db.query(
     `SELECT ${TASK_COLUMNS} FROM collection_tasks t JOIN projects p ON p.id = t.project_id WHERE t.project_id = $1 AND t.kind = $2
-     ORDER BY t.created_at DESC, t.id LIMIT ${limit} OFFSET ${offset}`,
-    [projectId, kind],
+     ORDER BY t.created_at DESC, t.id LIMIT $3 OFFSET $4`,
+    [projectId, kind, limit, offset],
   );
   const n = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM collection_tasks WHERE project_id = $1 AND kind = $2', [projectId, kind]);
   return { items: r.rows, total: n.rows[0].n };
@@ -275,8 +275,8 @@ export async function listLaunches(db: Db, projectId: string, taskId: string, li
   await getTask(db, projectId, taskId);
   const r = await db.query(
     `SELECT ${LAUNCH_COLUMNS} FROM task_launches l JOIN collection_tasks t ON t.id = l.task_id ${LAUNCH_STATS}
-     WHERE l.task_id = $1 AND l.project_id = $2 ORDER BY l.created_at DESC, l.id LIMIT ${limit} OFFSET ${offset}`,
-    [taskId, projectId],
+     WHERE l.task_id = $1 AND l.project_id = $2 ORDER BY l.created_at DESC, l.id LIMIT $3 OFFSET $4`,
+    [taskId, projectId, limit, offset],
   );
   const n = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM task_launches WHERE task_id = $1', [taskId]);
   return { items: r.rows.map(presentLaunch), total: n.rows[0].n };
@@ -302,11 +302,12 @@ export async function launchDevices(db: Db, projectId: string, id: string, resul
     params.push(result);
     where += ' AND ld.result = $2';
   }
+  const pageParams = [...params];
   const r = await db.query(
     `SELECT ld.device_id AS "deviceId", d.serial_number AS "serialNumber", d.type, ld.result, ld.note, ld.attempts, ld.comm_line_id AS "commLineId",
             ld.started_at AS "startedAt", ld.finished_at AS "finishedAt"
-     FROM launch_devices ld JOIN devices d ON d.id = ld.device_id WHERE ${where} ORDER BY d.serial_number LIMIT ${limit} OFFSET ${offset}`,
-    params,
+     FROM launch_devices ld JOIN devices d ON d.id = ld.device_id WHERE ${where} ORDER BY d.serial_number ${pageSql(pageParams, limit, offset)}`,
+    pageParams,
   );
   const n = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM launch_devices ld WHERE ${where}`, params);
   return { items: r.rows, total: n.rows[0].n };
@@ -331,11 +332,12 @@ export async function commandHistory(
   if (q.state) c.add('c.state = ?', q.state);
   if (q.from) c.add('c.started_at >= ?::timestamptz', q.from);
   if (q.to) c.add('c.started_at < ?::timestamptz', q.to);
+  const pageParams = [...c.params];
   const r = await db.query(
     `SELECT c.id, c.function, c.username, c.started_at AS "startedAt", c.finished_at AS "finishedAt", c.launch_type AS "launchType", c.state,
             c.params, c.result, c.note, c.launch_id AS "launchId"
-     FROM device_commands c WHERE ${c.sql} ORDER BY c.started_at DESC, c.id LIMIT ${q.limit} OFFSET ${q.offset}`,
-    c.params,
+     FROM device_commands c WHERE ${c.sql} ORDER BY c.started_at DESC, c.id ${pageSql(pageParams, q.limit, q.offset)}`,
+    pageParams,
   );
   const n = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM device_commands c WHERE ${c.sql}`, c.params);
   return { items: r.rows, total: n.rows[0].n };
