@@ -9,7 +9,7 @@ import { createApiToken, listApiTokens, listSessions, revokeAllSessions, revokeA
 import { hashPassword } from '../registry/crypto.js';
 import { checkPasswordRule, passwordProblemText, PASSWORD_MAX } from '../registry/password-rule.js';
 import { createProject } from '../registry/project-data.js';
-import { audit, ifMatch, listQuerySchema, paging, projectIdOf, sendError, setEtag, uuid } from './http.js';
+import { audit, BODY_LIMITS, ifMatch, listQuerySchema, paging, projectIdOf, sendError, setEtag, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { all, download, noContent, page, ref } from './schemas.js';
 
@@ -145,7 +145,7 @@ export function adminRoutes(app: FastifyInstance): void {
     return reply.code(204).send();
   });
   app.post('/users/:userId/password', {
-    config: { access: ['Write.Users'] },
+    config: { access: ['Write.Users'] }, bodyLimit: BODY_LIMITS.credentials,
     schema: { tags: ['users'], summary: 'Reset a user\'s password (they must change it at next login unless mustChangePassword is false)', params: idParams('userId'), body: obj({ password: userBody.password, mustChangePassword: { type: 'boolean' } }, ['password']), response: { 204: { ...noContent, description: 'Reset; the user\'s sessions are ended' }, ...refusals('TARGET_EXCEEDS_OWN_PERMISSIONS') } },
   }, async (req, reply) => {
     const { userId } = req.params as { userId: string };

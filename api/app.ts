@@ -10,7 +10,7 @@ import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import { authRoutes, installAccessCheck } from './auth.js';
-import { handleError, refuseUnusableInput, type CencView } from './http.js';
+import { BODY_LIMITS, handleError, refuseUnusableInput, type CencView } from './http.js';
 import { addComponentSchemas, documentErrors } from './schemas.js';
 import { resourceRoutes } from './resources.js';
 import { adminRoutes } from './admin.js';
@@ -56,7 +56,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.config.logLevel === 'silent' ? false : { level: opts.config.logLevel, redact },
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
-    bodyLimit: 64 * 1024 * 1024,
+    bodyLimit: BODY_LIMITS.json,
     trustProxy: false,
     // URL decoding fails before routing: answer in the project's error format too.
     frameworkErrors: (err, req, reply) => handleError(err, req, reply),

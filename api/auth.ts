@@ -8,7 +8,7 @@ import {
   authenticateToken, createSession, findUserByName, listSessions, refreshSession, revokeAllSessions, revokeSession, setPassword,
 } from '../registry/accounts.js';
 import { PASSWORD_MAX } from '../registry/password-rule.js';
-import { ApiError, audit, sendError, uuid, type Identity } from './http.js';
+import { ApiError, audit, BODY_LIMITS, sendError, uuid, type Identity } from './http.js';
 import { recordEvent } from '../registry/events.js';
 import { all, noContent, ref } from './schemas.js';
 
@@ -90,7 +90,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
   const db = app.registry.db;
 
   app.post('/auth/login', {
-    config: { access: 'public' },
+    config: { access: 'public' }, bodyLimit: BODY_LIMITS.credentials,
     schema: {
       tags: ['auth'], summary: 'Sign in with user name and password',
       body: {
@@ -127,7 +127,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
   });
 
   app.post('/auth/refresh', {
-    config: { access: 'public' },
+    config: { access: 'public' }, bodyLimit: BODY_LIMITS.credentials,
     schema: {
       tags: ['auth'], summary: 'Exchange a refresh token for a new token pair (the old one stops working)',
       body: { type: 'object', required: ['refreshToken'], additionalProperties: false, properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 200 } } },
@@ -159,7 +159,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
   });
 
   app.post('/auth/password', {
-    config: { access: 'authenticated', allowWhilePasswordExpired: true },
+    config: { access: 'authenticated', allowWhilePasswordExpired: true }, bodyLimit: BODY_LIMITS.credentials,
     schema: {
       tags: ['auth'], summary: 'Change your own password (required at first login of the default accounts)',
       body: {

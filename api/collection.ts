@@ -11,7 +11,7 @@ import { RegistryError } from '../registry/errors.js';
 import { COMMANDS, commandSchema, contentSchema, hasConfigureCommands, type TaskContent } from '../scheduler/content.js';
 import { checkTimeZone, describeCron, normalizeSchedule, showTime, upcoming } from '../scheduler/schedule.js';
 import * as tasks from '../scheduler/tasks.js';
-import { audit, checkQueryRange, ifMatch, paging, projectIdOf, setEtag, uuid } from './http.js';
+import { audit, BODY_LIMITS, checkQueryRange, ifMatch, paging, projectIdOf, setEtag, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { counted, download, noContent, ref } from './schemas.js';
 
@@ -73,7 +73,7 @@ export function collectionRoutes(app: FastifyInstance): void {
   });
 
   app.post(`${p}/tasks`, {
-    config: { access: WRITE },
+    config: { access: WRITE }, bodyLimit: BODY_LIMITS.deviceLists,
     schema: { tags: [tag], summary: 'Create a task (devices and/or groups, what to collect, schedule, priority, retries)', params: projectParams, body: object(taskProps, ['name', 'content']), response: { 201: ref('Task') } },
   }, async (req, reply) => {
     checkCommandRights(req, (req.body as tasks.TaskInput).content);
@@ -92,7 +92,7 @@ export function collectionRoutes(app: FastifyInstance): void {
   });
 
   app.patch(`${p}/tasks/:taskId`, {
-    config: { access: WRITE },
+    config: { access: WRITE }, bodyLimit: BODY_LIMITS.deviceLists,
     schema: { tags: [tag], summary: 'Change a task (content changes reset a required approval)', params: params('taskId'), body: object(taskProps, [], { minProperties: 1 }), response: { 200: ref('Task') } },
   }, async (req, reply) => {
     checkCommandRights(req, (req.body as tasks.TaskInput).content);
@@ -214,7 +214,7 @@ export function collectionRoutes(app: FastifyInstance): void {
   const stamp = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
 
   app.post(`${p}/other-tasks`, {
-    config: { access: WRITE },
+    config: { access: WRITE }, bodyLimit: BODY_LIMITS.deviceLists,
     schema: {
       tags: [tag], summary: 'Run a one-off task: from the device list or action builder (content) or from a template task', params: projectParams,
       body: object({
@@ -234,7 +234,7 @@ export function collectionRoutes(app: FastifyInstance): void {
 
   for (const kind of ['control', 'configure'] as const) {
     app.post(`${p}/commands/${kind}`, {
-      config: { access: kind === 'control' ? CONTROL : [...CONTROL, ...WRITE] },
+      config: { access: kind === 'control' ? CONTROL : [...CONTROL, ...WRITE] }, bodyLimit: BODY_LIMITS.deviceLists,
       schema: {
         tags: [tag],
         summary: kind === 'control' ? 'Relay connect/disconnect/read, clock read/sync on devices (a one-off task)' : 'Tariff calendar, special days and limits read/write (a one-off task)',

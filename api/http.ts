@@ -160,6 +160,23 @@ export function setEtag(reply: FastifyReply, row: { version?: unknown }): void {
   if (typeof row.version === 'number') reply.header('etag', `"${row.version}"`);
 }
 
+/**
+ * Request body limits, bytes: each route's fits what it carries (README "Limits"; the OpenAPI 413 reply of
+ * each route states its own). Beyond it, 413 before the body is read further.
+ */
+export const BODY_LIMITS = {
+  /** Sign-in, token refresh, password changes: open to anyone, so small. */
+  credentials: 4 * 1024,
+  /** Every other JSON body unless named below. */
+  json: 1024 * 1024,
+  /** Tasks, commands and wM-Bus telegram batches: up to 100,000 device ids or 10,000 telegrams. */
+  deviceLists: 8 * 1024 * 1024,
+  /** The synchronous XLSX import (also capped at IMPORT_SYNC_MAX_ROWS rows). */
+  xlsxImport: 16 * 1024 * 1024,
+  /** Import jobs and the JSON configuration import: whole fleets. */
+  bulkImport: 64 * 1024 * 1024,
+} as const;
+
 /** The largest offset of any list: fits PostgreSQL's and ClickHouse's (UInt32) bound parameters. */
 export const OFFSET_MAX = 2_147_483_647;
 

@@ -151,7 +151,11 @@ export const components: Record<string, Schema> = {
   ImportSummary: record({ ok: bool, rows: int, created, updated, unchanged: updated, errors: { type: 'array', items: ref('CellError') } }),
   ImportInvalid: {
     type: 'object', description: 'Bad cells, nothing imported',
-    properties: { error: errorSchema.properties.error, errors: { type: 'array', items: ref('CellError') }, errorWorkbook: { ...str, description: 'the marked workbook, base64' } },
+    properties: {
+      error: errorSchema.properties.error, errorCount: { ...int, description: 'bad cells in all' },
+      errors: { type: 'array', items: ref('CellError'), description: 'the first 1,000 bad cells (the workbook marks them all)' },
+      errorWorkbook: { ...str, description: 'the marked workbook, base64' },
+    },
   },
   ImportJob: record({
     id, projectId: id, update: bool,
@@ -296,7 +300,8 @@ export const download = (contentType: string, description: string): Schema => ({
 
 /**
  * Every route under `app` documents its errors with the Error schema: 400 when it takes input, 401/403
- * unless public, 404 when it has path parameters, and any other 4xx/5xx; codes a route declares win.
+ * unless public, 404 when it has path parameters, 413 with its body limit when it takes a body, and any
+ * other 4xx/5xx; codes a route declares win.
  */
 export function documentErrors(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
@@ -308,6 +313,10 @@ export function documentErrors(app: FastifyInstance): void {
       errors[403] = ref('Error', 'A permission is missing, or the password must be changed first');
     }
     if (schema.params) errors[404] = ref('Error', 'Not found (also a project you are not a member of)');
+    if ([route.method].flat().some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) {
+      const limit = route.bodyLimit ?? app.initialConfig.bodyLimit ?? 0;
+      errors[413] = ref('Error', `The body is larger than this route's limit of ${limit.toLocaleString('en')} bytes`);
+    }
     errors['4xx'] = ref('Error', 'Other client errors, e.g. a conflict (409) or a version mismatch with If-Match (412)');
     errors['5xx'] = ref('Error', 'Internal error');
     schema.response = { ...errors, ...(schema.response as Schema | undefined) };

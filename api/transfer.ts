@@ -1,16 +1,18 @@
 /** Device import/export: XLSX template, import (with update), export; JSON full configuration (seed 003 appendix 1). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Row } from '../registry/db.js';
-import { exportDevices, importDevices, template, type ImportProgress, type ImportResult } from '../registry/device-xlsx.js';
+import { exportDevices, importDevices, template, TooManyRows, type ImportProgress, type ImportResult } from '../registry/device-xlsx.js';
 import { exportConfig, importConfig, type SecretsInFile } from '../registry/config-json.js';
 import { RegistryError } from '../registry/errors.js';
 import { PASSPHRASE_HEADER, SECRET_PLACEHOLDER, TRANSPORT_KEY_HEADER, checkPassphrase, isSealed, openSealed, sealFile, transportKey } from '../registry/secret-transport.js';
-import { audit, projectIdOf, uuid } from './http.js';
+import { audit, BODY_LIMITS, projectIdOf, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { ERRORS_SHOWN, ImportJobs, type ImportJob } from './import-jobs.js';
 import { download, ref } from './schemas.js';
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+/** Data rows the synchronous import accepts (its answer waits for the whole file); bigger files go to import jobs. */
+export const IMPORT_SYNC_MAX_ROWS = 10_000;
 
 const secretsQuery = {
   type: 'object', additionalProperties: false,
@@ -74,19 +76,23 @@ export function transferRoutes(app: FastifyInstance): void {
   }, async (_req, reply) => reply.type(XLSX).header('content-disposition', 'attachment; filename="devices-template.xlsx"').send(await template()));
 
   /** Runs an import; a file exceljs cannot read is UNREADABLE_FILE (400), registry errors propagate. */
-  const runImport = async (req: FastifyRequest, update: boolean, onProgress?: (p: Readonly<ImportProgress>) => void): Promise<ImportResult> => {
+  const runImport = async (req: FastifyRequest, update: boolean, onProgress?: (p: Readonly<ImportProgress>) => void, maxRows?: number): Promise<ImportResult> => {
     if (!Buffer.isBuffer(req.body)) throw new RegistryError('UNSUPPORTED_MEDIA_TYPE', `send the file as ${XLSX}`, 415, 'body');
     const transportKey = importKey(req);
     let phase = 'reading';
     try {
       return await importDevices(db, box, projectIdOf(req), req.body, {
-        update, transportKey,
+        update, transportKey, maxRows,
         onProgress: (p) => {
           phase = p.phase;
           onProgress?.(p);
         },
       });
     } catch (e) {
+      if (e instanceof TooManyRows) {
+        throw new RegistryError('IMPORT_TOO_MANY_ROWS',
+          `the file has more than ${e.maxRows} rows, the limit of this route; import it with POST /api/v1/projects/${projectIdOf(req)}/devices/import-jobs`, 413, 'body');
+      }
       if (phase !== 'reading') throw e;
       req.log.warn({ err: e }, 'unreadable import file');
       throw new RegistryError('UNREADABLE_FILE', 'the file is not a readable XLSX workbook', 400, 'body');
@@ -98,10 +104,10 @@ export function transferRoutes(app: FastifyInstance): void {
   const updateQuery = { type: 'object', additionalProperties: false, properties: { update: { type: 'boolean', default: false } } };
 
   app.post('/projects/:projectId/devices/import', {
-    config: { access: importAccess },
+    config: { access: importAccess }, bodyLimit: BODY_LIMITS.xlsxImport,
     schema: {
       tags: ['import/export'], params: projectParams, querystring: updateQuery, headers: { type: 'object', properties: { [TRANSPORT_KEY_HEADER]: secretHeaders.properties[TRANSPORT_KEY_HEADER] } },
-      summary: 'Import devices from XLSX (body: the file) and answer when done. All or nothing: on any bad cell, 422 with the workbook marking every bad cell',
+      summary: `Import devices from XLSX (body: the file, at most ${IMPORT_SYNC_MAX_ROWS.toLocaleString('en')} rows: 413 IMPORT_TOO_MANY_ROWS beyond, use import jobs) and answer when done. All or nothing: on any bad cell, 422 with the workbook marking every bad cell`,
       response: {
         200: ref('ImportSummary', 'Imported'),
         422: {
@@ -112,7 +118,7 @@ export function transferRoutes(app: FastifyInstance): void {
     },
   }, async (req, reply) => {
     const { update } = req.query as { update: boolean };
-    const result = await runImport(req, update);
+    const result = await runImport(req, update, undefined, IMPORT_SYNC_MAX_ROWS);
     if (!result.ok) {
       const accept = String(req.headers.accept ?? '');
       if (accept.includes(XLSX)) {
@@ -120,7 +126,7 @@ export function transferRoutes(app: FastifyInstance): void {
       }
       return reply.code(422).send({
         error: { code: 'IMPORT_INVALID', message: `${result.errors.length} bad cell(s); nothing was imported`, field: 'body' },
-        errors: result.errors, errorWorkbook: result.errorWorkbook?.toString('base64'),
+        errorCount: result.errors.length, errors: result.errors.slice(0, ERRORS_SHOWN), errorWorkbook: result.errorWorkbook?.toString('base64'),
       });
     }
     await imported(req, update, result);
@@ -136,7 +142,7 @@ export function transferRoutes(app: FastifyInstance): void {
   };
 
   app.post('/projects/:projectId/devices/import-jobs', {
-    config: { access: importAccess },
+    config: { access: importAccess }, bodyLimit: BODY_LIMITS.bulkImport,
     schema: {
       tags: ['import/export'], params: projectParams, querystring: updateQuery, headers: { type: 'object', properties: { [TRANSPORT_KEY_HEADER]: secretHeaders.properties[TRANSPORT_KEY_HEADER] } },
       summary: 'Start importing devices from XLSX (body: the file) in the background; answers 202 with the job to poll. One running import per project (409 IMPORT_RUNNING)',
@@ -207,7 +213,7 @@ export function transferRoutes(app: FastifyInstance): void {
   });
 
   app.post('/projects/:projectId/config', {
-    config: { access: ['Write.Devices', 'Write.ChannelSettings', 'Write.ProtocolSettings', 'Write.DeviceCommline'] },
+    config: { access: ['Write.Devices', 'Write.ChannelSettings', 'Write.ProtocolSettings', 'Write.DeviceCommline'] }, bodyLimit: BODY_LIMITS.bulkImport,
     schema: {
       tags: ['import/export'], params: projectParams, body: { type: 'object' }, headers: secretHeaders,
       summary: 'Import a JSON configuration (appendix 1, or a sealed one with its passphrase): upsert by Id, then by name; placeholders keep stored secrets, wrapped ones need the transport key; device profiles the installation lacks are added (needs Write.HesConfig); all or nothing',

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { GatewayMessageError, parseGatewayMessage, type WmbusIntake } from '../ingest/wmbus/intake.js';
 import { listUnknownMeters } from '../registry/wmbus.js';
-import { paging, projectIdOf, sendError } from './http.js';
+import { BODY_LIMITS, paging, projectIdOf, sendError } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { counted, ref } from './schemas.js';
 
@@ -30,7 +30,7 @@ const telegram = {
 export function wmbusRoutes(app: FastifyInstance): void {
   const { db } = app.registry;
   app.post('/projects/:projectId/wmbus/telegrams', {
-    config: { access: ['Execute.ESB.Device.Read'] },
+    config: { access: ['Execute.ESB.Device.Read'] }, bodyLimit: BODY_LIMITS.deviceLists,
     schema: {
       tags: ['wireless M-Bus'], summary: 'Telegrams a wM-Bus gateway received (docs/mbus.md, gateway feed); answered once they are on the bus',
       params: projectParams,

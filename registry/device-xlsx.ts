@@ -344,6 +344,13 @@ export async function errorWorkbook(xlsx: Buffer, errors: CellError[], width: nu
   return bytes;
 }
 
+/** The file holds more data rows than the caller accepts (importDevices' maxRows); reading stopped there. */
+export class TooManyRows extends Error {
+  constructor(readonly maxRows: number) {
+    super(`the file has more than ${maxRows} rows`);
+  }
+}
+
 interface Named { id: string; name: string }
 
 export type ImportPhase = 'reading' | 'checking' | 'writing' | 'marking' | 'done';
@@ -364,7 +371,7 @@ export interface ImportProgress {
  */
 export async function importDevices(
   db: Db, box: SecretBox, projectId: string, xlsx: Buffer,
-  opts: { update: boolean; transportKey?: Buffer; onProgress?: (p: Readonly<ImportProgress>) => void },
+  opts: { update: boolean; transportKey?: Buffer; onProgress?: (p: Readonly<ImportProgress>) => void; maxRows?: number },
 ): Promise<ImportResult> {
   const progress: ImportProgress = { phase: 'reading', rowsRead: 0, devicesWritten: 0, devicesToWrite: 0 };
   const report = (change: Partial<ImportProgress>) => {
@@ -377,6 +384,7 @@ export async function importDevices(
   for await (const { number, cells } of sheetRows(xlsx)) {
     check.add(number, cells);
     if (number > 1 && ++read % 1000 === 0) report({ rowsRead: read });
+    if (opts.maxRows !== undefined && read > opts.maxRows) throw new TooManyRows(opts.maxRows);
   }
   check.finish();
   const { rows, errors, columnOf, extraOf } = check;
