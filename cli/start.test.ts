@@ -1,10 +1,11 @@
 /**
  * `hes start`: the API and the data plane come up on embedded storage with no external service, /health
- * answers, and the embedded ClickHouse serves its HTTP interface on 127.0.0.1 when configured.
+ * answers, the data folder is private to the HES's user (0700, files 0600), and the embedded ClickHouse
+ * serves its HTTP interface on 127.0.0.1 when configured.
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -15,8 +16,14 @@ import { gateOptions, startHes } from './start.js';
 it('starts the API with an embedded registry in the data dir, and keeps data across restarts', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-start-'));
   try {
+    chmodSync(dir, 0o755);
     const cfg = loadConfig({ env: {}, overrides: { dataDir: dir, httpPort: 0, httpHost: '127.0.0.1', logLevel: 'silent' } });
     let hes = await startHes(cfg);
+    // Registry, durable log, chDB, master key: nothing in the data folder is open to group or others.
+    const openToOthers = () => readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((p) => (statSync(p).mode & 0o077) !== 0);
+    assert.deepEqual(openToOthers(), []);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.ok(readdirSync(join(dir, 'bus')).length && readdirSync(join(dir, 'registry')).length && readdirSync(join(dir, 'clickhouse')).length);
     assert.match(hes.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.deepEqual(await (await fetch(hes.url + '/health')).json(), { status: 'ok' });
     assert.equal(((await (await fetch(hes.url + '/docs/json')).json()) as { openapi: string }).openapi, '3.1.0');
@@ -36,6 +43,7 @@ it('starts the API with an embedded registry in the data dir, and keeps data acr
     const ch = await fetch(`${hes.data.clickhouseHttp}/?query=${encodeURIComponent('SELECT count() FROM events')}`);
     assert.equal(await ch.text(), '0\n');
     await hes.close();
+    assert.deepEqual(openToOthers(), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { parseCencListener, parseSegmentLimit, publicConfig, type HesConfig } from '../config/index.js';
+import { keepDataPrivate, parseCencListener, parseSegmentLimit, publicConfig, type HesConfig } from '../config/index.js';
 import type { SchedulerOptions as GateOptions } from '../ingest/channels/scheduler.js';
 import { AmrAgentServer } from '../ingest/cenc/agents.js';
 import { CencServer } from '../ingest/cenc/server.js';
@@ -76,6 +76,7 @@ export interface RunningHes {
 }
 
 export async function startHes(config: HesConfig, opts: StartOptions = {}): Promise<RunningHes> {
+  keepDataPrivate(config);
   const registry = await openRegistry(config);
   const { db, box } = registry;
   const metrics = new HesMetrics();

@@ -5,7 +5,7 @@
  * `<dataDir>/bus`) and `clickhouse` (a server URL; none = embedded chDB under `<dataDir>/clickhouse`);
  * `cenc` opens the ports meters connect in to; `sessions` limits meter sessions per process, channel and network segment.
  */
-import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 
@@ -344,6 +344,17 @@ export function publicConfig(cfg: HesConfig): Record<string, unknown> {
     ...rest, masterKey: masterKey ? 'configured' : 'generated', databaseUrl: origin(databaseUrl) ?? 'embedded',
     clickhouse: { ...ch, url: origin(url) ?? 'embedded' }, wmbus: { ...wmbus, mqttUrl: origin(wmbus.mqttUrl) ?? null },
   };
+}
+
+/**
+ * Data readable by the HES's own user only: the data folder 0700, and every file and folder this process
+ * creates from now on 0600/0700 (umask 077) — the registry (PGlite), chDB, the durable log and the wire
+ * trace in it, schema ids, demo meters — whichever library creates them.
+ */
+export function keepDataPrivate(cfg: HesConfig): void {
+  process.umask(0o077);
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(cfg.dataDir, 0o700);
 }
 
 /**

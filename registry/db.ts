@@ -2,7 +2,8 @@
  * The registry's only door to SQL: one tiny interface implemented over PGlite (embedded, WASM) and over
  * node-postgres (server). Every repository is written against `Db`, so both engines run the same SQL.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 
@@ -59,10 +60,23 @@ const pgTypes = {
 
 export async function openDb(opts: { databaseUrl?: string; pgliteDir?: string }): Promise<Db> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl);
-  if (opts.pgliteDir) mkdirSync(opts.pgliteDir, { recursive: true });
+  if (opts.pgliteDir) mkdirSync(opts.pgliteDir, { recursive: true, mode: 0o700 });
   const lite = opts.pgliteDir ? new PGlite(opts.pgliteDir) : new PGlite();
   await lite.waitReady;
+  if (opts.pgliteDir) closeToOthers(opts.pgliteDir);
   return wrapPglite(lite);
+}
+
+/**
+ * PGlite sets the modes of the database files it creates from its bundled data folder (0644), whatever
+ * the umask: the registry is made readable by its owner only, as PostgreSQL keeps its own (0600/0700).
+ */
+function closeToOthers(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    chmodSync(path, entry.isDirectory() ? 0o700 : statSync(path).mode & 0o700);
+  }
+  chmodSync(dir, 0o700);
 }
 
 type LiteLike = Pick<PGlite, 'query' | 'exec'>;

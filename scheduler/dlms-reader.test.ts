@@ -638,6 +638,24 @@ describe('DlmsDeviceReader against the simulator', () => {
     }
   });
 
+  it('masks the LLS password of the AARQ in the wire trace, as in the exchange log', async () => {
+    const { device, line } = await target(ids[1]!);
+    const password = sim.fleet.keys(1).password;
+    const lls: CommLineRef = {
+      ...line, protocolSettings: { ...line.protocolSettings, authentication: 'low', clientAddress: 32 },
+      secretsEnc: box.encrypt(JSON.stringify({ password }), `protocol:${line.protocolId}`),
+    };
+    const wire: { direction: string; bytes: Uint8Array }[] = [];
+    const tapped = new DlmsDeviceReader({ db: t.db, box, detail: true, wire: { sent: true, publish: (f) => wire.push(f) } });
+    const link = await tapped.open(device, lls, never);
+    await link.collect({ kind: 'state', archive: 'state-time' });
+    const log = await link.close();
+    const secret = toHex(new TextEncoder().encode(password));
+    assert.ok(wire.some((f) => f.direction === 'tx' && toHex(f.bytes).includes('2A'.repeat(password.length))), 'the AARQ went out, masked');
+    assert.ok(wire.every((f) => !toHex(f.bytes).includes(secret)), 'no traced frame holds the password');
+    assert.ok(!log.includes(secret) && log.includes('**'.repeat(password.length)), 'nor the exchange log');
+  });
+
   it('answers error, naming the object, when a meter sends a profile buffer that is not an array', async () => {
     // The simulator's buffers are always arrays: a small test meter holds an integer there instead.
     const meter = await TestMeter.start();

@@ -30,6 +30,7 @@ import type { Db } from '../registry/db.js';
 import { ProtocolStore } from '../registry/project-data.js';
 import { ReaderRegistryCache } from './registry-cache.js';
 import { ExchangeLog } from '../ingest/exchange-log/log.js';
+import { maskSecrets } from '../ingest/exchange-log/secrets.js';
 import { MemoryInvocationCounterStore, type InvocationCounterStore } from '../ingest/session/counters.js';
 import { SessionError } from '../ingest/session/errors.js';
 import { DlmsSession, type ProfileRange } from '../ingest/session/session.js';
@@ -212,11 +213,12 @@ export class DlmsDeviceReader implements DeviceReader {
     const link = this.#link(device, line, profile, settings.framing!, signal);
     const waitTimeMs = Number(line.protocolSettings.waitTime ?? 5) * 1000;
     const retention = await this.#registry.retentionDays();
+    const secrets = typeof settings.password === 'string' ? [new TextEncoder().encode(settings.password)] : [];
     const log = new ExchangeLog({
       detail: this.#o.detail, framing: settings.framing!,
       ...(settings.keys ? { keys: settings.keys } : {}),
       ...(settings.systemTitle ? { clientSystemTitle: settings.systemTitle } : {}),
-      ...(typeof settings.password === 'string' ? { secrets: [new TextEncoder().encode(settings.password)] } : {}),
+      secrets,
       title: `${device.serialNumber} via ${link.title}`,
     });
     const sessionId = randomUUID();
@@ -230,7 +232,8 @@ export class DlmsDeviceReader implements DeviceReader {
           waitTimeMs, resendCount: Number(line.protocolSettings.resendCount ?? 2), log,
           context: { deviceId: device.id, projectId: device.projectId, channel: line.channelId },
           ...(settings.keys ? { counters: { store: this.#o.counters, deviceId: device.id } } : {}),
-          ...(wire ? { sink: { publish: (f: RawFrame) => wire.publish(f, meta) }, publishSent: wire.sent } : {}),
+          // The AARQ's LLS password is masked in the trace as in the exchange log.
+          ...(wire ? { sink: { publish: (f: RawFrame) => wire.publish({ ...f, bytes: maskSecrets(f.bytes, secrets) }, meta) }, publishSent: wire.sent } : {}),
         });
         return new DlmsLink(session, profile, log, this.#o.now, retention, sessionId);
       } catch (e) {

@@ -8,6 +8,7 @@ import { toHex } from '../../decoders/dlms/axdr/writer.js';
 import type { Framing } from '../../decoders/dlms/connection/index.js';
 import { DlmsError } from '../../decoders/dlms/errors.js';
 import { translate, type TranslatedApdu } from '../../decoders/dlms/translator.js';
+import { secretBytes } from './secrets.js';
 
 export interface ExchangeStep {
   name: string;
@@ -52,11 +53,11 @@ const REPLY_TO_HLS = '15/0.0.40.0.0.255 method 1';
 export class ExchangeLog {
   readonly steps: ExchangeStep[] = [];
   readonly trace: TraceEntry[] = [];
-  private readonly secretsHex: string[];
+  private readonly secrets: readonly Uint8Array[];
   private hlsAnswerPending = false;
 
   constructor(readonly options: ExchangeLogOptions) {
-    this.secretsHex = (options.secrets ?? []).filter((s) => s.length >= 4).map((s) => toHex(s));
+    this.secrets = options.secrets ?? [];
   }
 
   get detail(): boolean {
@@ -76,9 +77,9 @@ export class ExchangeLog {
     if (!this.options.detail) return;
     const apdus = this.options.summarize ? [] : this.translate(direction, bytes);
     const summary = this.options.summarize ? this.options.summarize(direction, bytes) : apdus.map((a) => a.summary).join('; ') || 'link frame';
-    const secrets = [...this.secretsHex, ...this.hlsSecrets(apdus)];
-    let hex = toHex(bytes);
-    for (const s of secrets) hex = maskAll(hex, s);
+    const hidden = secretBytes(bytes, [...this.secrets, ...this.hlsSecrets(apdus).map((h) => Buffer.from(h, 'hex'))]);
+    const plain = toHex(bytes);
+    const hex = Array.from(bytes, (_, i) => (hidden[i] ? MASK : plain.slice(2 * i, 2 * i + 2))).join('');
     this.trace.push({ at, direction, hex, summary });
   }
 
@@ -137,13 +138,4 @@ function collectOctetStrings(v: unknown, out: string[]): void {
   const o = v as Record<string, unknown>;
   if (typeof o['octet-string'] === 'string' && o['octet-string'].length >= 8) out.push(o['octet-string']);
   for (const x of Object.values(o)) collectOctetStrings(x, out);
-}
-
-/** Mask every occurrence of `secret` that starts on a byte boundary. */
-function maskAll(hex: string, secret: string): string {
-  let out = hex;
-  for (let i = out.indexOf(secret); i >= 0; i = out.indexOf(secret, i + 1)) {
-    if (i % 2 === 0) out = out.slice(0, i) + MASK.repeat(secret.length / 2) + out.slice(i + secret.length);
-  }
-  return out;
 }
