@@ -69,7 +69,8 @@ export interface Demo {
 
 /**
  * Starts the simulated fleet and registers it with its two collection tasks (created once per data dir). The
- * meters' own invocation counters are kept in `stateFile`, as the HES keeps its own: both survive a restart.
+ * meters' own invocation counters are kept in `stateFile`, reserved ahead, as the HES keeps its own: both
+ * survive a restart, a kill -9 included.
  */
 export async function startDemo(db: Db, box: SecretBox, size: number, stateFile: string): Promise<Demo> {
   const meters = await startSimMeters({ framing: 'wrapper', fleet: { meters: size, profile: 'ce308', stateFile } });
@@ -100,7 +101,11 @@ export async function startDemo(db: Db, box: SecretBox, size: number, stateFile:
         await runNow(db, projectId, id, actor);
       }
     }
+    // As `hes sim`: counters saved every 10 s besides the reservations ahead (sim/fleet.ts), and at a clean stop.
+    const saver = setInterval(() => meters.fleet.saveState(), 10_000);
+    saver.unref();
     const close = async () => {
+      clearInterval(saver);
       await meters.close();
       meters.fleet.saveState();
     };

@@ -40,7 +40,7 @@ import { PipelineSink } from './pipeline-sink.js';
 import { deviceEvents, measurements } from './readings.js';
 import { Scheduler, commLines, executeCommand } from './scheduler.js';
 import { deviceStates, saveStates } from './states.js';
-import { commandHistory, createTask, getLaunch, runNow } from './tasks.js';
+import { cancelLaunch, commandHistory, createTask, getLaunch, runNow } from './tasks.js';
 
 const DAY = 86_400_000;
 const DEFAULT_CLOCK = { maxDriftSeconds: 300, minDriftSeconds: 5 };
@@ -635,6 +635,45 @@ describe('DlmsDeviceReader against the simulator', () => {
       assert.deepEqual(new Set(wire.map((w) => `${w.num}/${w.sessionId}/${w.connector}`)), new Set([`${device.num}/${sessionId}/tcp`]));
       assert.deepEqual(new Set(wire.map((w) => w.direction)), new Set(sent ? ['rx', 'tx'] : ['rx']));
       assert.ok(wire.every((w) => w.first === 0), 'whole wrapper frames (version 0x0001 first)');
+    }
+  });
+
+  it('a cancel stops a launch at once, also while its session waits out the timeouts of a meter that does not answer', { timeout: 120_000 }, async () => {
+    const { device } = await target(ids[2]!);
+    const silent = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const channel = (await t.db.query<{ id: string }>(`INSERT INTO channels (project_id, name, kind, settings) VALUES ($1, 'silent', 'TCP', $2) RETURNING id`,
+      [projectId, JSON.stringify({ host: '127.0.0.1', port })])).rows[0]!.id;
+    // Each request waits 60 s and is sent three times: uncancelled, the session would take minutes.
+    const protocol = (await t.db.query<{ id: string }>(`INSERT INTO protocols (project_id, name, kind, settings) VALUES ($1, 'slow public', 'DLMS', $2) RETURNING id`,
+      [projectId, JSON.stringify({ authentication: 'none', clientAddress: 16, serverAddressLength: 0, waitTime: 60, resendCount: 2 })])).rows[0]!.id;
+    await t.db.query('UPDATE comm_lines SET enabled = false WHERE device_id = $1', [device.id]);
+    await t.db.query(`INSERT INTO comm_lines (project_id, device_id, channel_id, protocol_id, profile_id, address, attempts) VALUES ($1, $2, $3, $4, 'DL_CE_308', '1', 3)`,
+      [projectId, device.id, channel, protocol]);
+    const scheduler = new Scheduler({ db: t.db, reader, sink: { write: () => Promise.resolve() }, pollMs: 50, heartbeatMs: 200 });
+    try {
+      scheduler.start();
+      const task = await createTask(t.db, projectId, { kind: 'one-off', name: 'stuck', deviceIds: [device.id], content: { states: ['state-time'] } }, await admin(t.db));
+      let launch = await runNow(t.db, projectId, String(task.id), null);
+      while (launch.state !== 'running') {
+        await new Promise((r) => setTimeout(r, 50));
+        launch = await getLaunch(t.db, projectId, String(launch.id));
+      }
+      await new Promise((r) => setTimeout(r, 500)); // the session is waiting for the meter now
+      const asked = Date.now();
+      await cancelLaunch(t.db, projectId, String(launch.id), Date.now());
+      while (launch.state !== 'finished') {
+        await new Promise((r) => setTimeout(r, 50));
+        launch = await getLaunch(t.db, projectId, String(launch.id));
+      }
+      assert.equal(launch.result, 'cancelled-by-user');
+      assert.ok(Date.now() - asked < 30_000, `the launch ended ${Date.now() - asked} ms after the cancel, not within a request's 60 s wait`);
+    } finally {
+      await scheduler.stop();
+      silent.close();
+      await t.db.query('DELETE FROM comm_lines WHERE device_id = $1 AND channel_id = $2', [device.id, channel]);
+      await t.db.query('UPDATE comm_lines SET enabled = true WHERE device_id = $1', [device.id]);
     }
   });
 

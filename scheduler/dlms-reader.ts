@@ -227,20 +227,28 @@ export class DlmsDeviceReader implements DeviceReader {
     let last = '';
     for (let attempt = 1; attempt <= Math.max(1, line.attempts); attempt++) {
       if (signal.aborted) break;
+      let drop: (() => void) | undefined;
       try {
-        const session = await DlmsSession.open(await link.connect(waitTimeMs, log), settings, {
+        const transport = await link.connect(waitTimeMs, log);
+        // A cancelled launch ends its sessions at once, also one waiting out the timeouts of a meter that does not answer.
+        drop = () => transport.close();
+        signal.addEventListener('abort', drop, { once: true });
+        const session = await DlmsSession.open(transport, settings, {
           waitTimeMs, resendCount: Number(line.protocolSettings.resendCount ?? 2), log,
           context: { deviceId: device.id, projectId: device.projectId, channel: line.channelId },
           ...(settings.keys ? { counters: { store: this.#o.counters, deviceId: device.id } } : {}),
           // The AARQ's LLS password is masked in the trace as in the exchange log.
           ...(wire ? { sink: { publish: (f: RawFrame) => wire.publish({ ...f, bytes: maskSecrets(f.bytes, secrets) }, meta) }, publishSent: wire.sent } : {}),
         });
-        return new DlmsLink(session, profile, log, this.#o.now, retention, sessionId);
+        const stopWatching = drop;
+        return new DlmsLink(session, profile, log, this.#o.now, retention, sessionId, () => signal.removeEventListener('abort', stopWatching));
       } catch (e) {
+        if (drop) signal.removeEventListener('abort', drop);
         if (!(e instanceof SessionError) && !(e instanceof ConnectError)) throw e;
         last = e instanceof ConnectError ? `could not start a session: ${e.message}` : e.message;
-        // Repeating a wrong secret may lock the meter's association: no further attempt.
-        if (e instanceof SessionError && e.reason === 'authentication-failed') break;
+        // Repeating a wrong secret may lock the meter's association, and a meter's counter below the last accepted
+        // one stays so: no further attempt.
+        if (e instanceof SessionError && (e.reason === 'authentication-failed' || e.reason === 'replayed-counter')) break;
         // A meter that dropped its CENC connection comes back by itself, and one busy for minutes stays so: no asking again now.
         if (line.channelKind === 'CENC' && (e instanceof ConnectError || !this.#o.cenc?.connected(device.id))) break;
       }
@@ -275,6 +283,8 @@ class DlmsLink implements DeviceLink {
     private readonly retentionDays: ReadonlyMap<string, number>,
     /** Names the data frames handed to the pipeline and, when published, the wire frames of this session. */
     private readonly sessionId: string,
+    /** Called once the session is closed (the launch's cancellation no longer concerns it). */
+    private readonly closed: () => void,
   ) {
     this.#tags = tagsByObis(profile);
   }
@@ -623,7 +633,11 @@ class DlmsLink implements DeviceLink {
   }
 
   async close(): Promise<string> {
-    await this.session.close();
+    try {
+      await this.session.close();
+    } finally {
+      this.closed();
+    }
     return this.log.toText();
   }
 }

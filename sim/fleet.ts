@@ -64,11 +64,21 @@ const KEY_CACHE_LIMIT = 4096;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
 
+/**
+ * Invocations reserved ahead per meter (with a state file): before a session uses a meter's counter, the
+ * file holds a value above it by at least half of this, so a fleet killed without saving (kill -9) comes
+ * back with counters above every one it sent, and the HES's replay guard accepts them.
+ */
+export const COUNTER_RESERVE = 100_000;
+const MAX_COUNTER = 0xffff_ffff;
+
 export class Fleet {
   readonly profile: CompiledProfile;
   readonly table: ObjectTable;
   /** The meter's own invocation counter (what its next ciphered APDU carries), per meter. */
   readonly counters: Uint32Array;
+  /** The counter each meter may reach before the state file must be written again (what the file holds). */
+  private readonly reserved: Float64Array;
   private readonly states = new Map<number, MeterState>();
   private readonly keyCache = new Map<number, MeterKeys>();
   /** Meters in use by open sessions (one meter seen by two connections is one meter). */
@@ -91,6 +101,7 @@ export class Fleet {
     this.profile = loadProfile(config.profile);
     this.table = new ObjectTable(this.profile, { destination: config.pushDestination });
     this.counters = new Uint32Array(config.meters);
+    this.reserved = new Float64Array(config.meters);
     this.firstSerial = BigInt(config.firstSerial);
     this.startedAt = now();
     if (config.stateFile && existsSync(config.stateFile)) this.loadState(config.stateFile);
@@ -193,10 +204,26 @@ export class Fleet {
     return this.states.size;
   }
 
+  /**
+   * Call before a session uses meter `index`'s counter: when the state file's reservation for it runs low,
+   * every meter's reservation is renewed and the file written (so that meters starting together share one write).
+   */
+  reserveCounter(index: number): void {
+    if (!this.config.stateFile || this.counters[index]! + COUNTER_RESERVE / 2 <= this.reserved[index]!) return;
+    for (let i = 0; i < this.size; i++) {
+      if (this.counters[i]! + COUNTER_RESERVE / 2 > this.reserved[i]!) this.reserved[i] = Math.min(this.counters[i]! + COUNTER_RESERVE, MAX_COUNTER);
+    }
+    this.saveState();
+  }
+
+  /** Writes each meter's counter, or its reservation when higher (sessions may be running: the file stays ahead of them). */
   saveState(file = this.config.stateFile): void {
     if (!file) return;
     const counters: Record<string, number> = {};
-    for (let i = 0; i < this.size; i++) if (this.counters[i]) counters[this.serial(i)] = this.counters[i]!;
+    for (let i = 0; i < this.size; i++) {
+      const c = Math.max(this.counters[i]!, this.reserved[i]!);
+      if (c) counters[this.serial(i)] = c;
+    }
     writeFileSync(`${file}.tmp`, JSON.stringify({ version: 1, counters }));
     renameSync(`${file}.tmp`, file);
   }
@@ -205,7 +232,7 @@ export class Fleet {
     const s = JSON.parse(readFileSync(file, 'utf8')) as { counters?: Record<string, number> };
     for (const [serial, counter] of Object.entries(s.counters ?? {})) {
       const i = this.indexOfSerial(serial);
-      if (i >= 0) this.counters[i] = counter;
+      if (i >= 0) this.counters[i] = this.reserved[i] = counter;
     }
   }
 

@@ -20,6 +20,6 @@ export class SessionError extends Error {
 
   /** Connection-level failures (timeouts, closed links) end the session; data errors end one step only. */
   get fatal(): boolean {
-    return this.phase !== 'data' || ['timeout', 'closed', 'frame-check-failed', 'frames-lost'].includes(this.reason);
+    return this.phase !== 'data' || ['timeout', 'closed', 'frame-check-failed', 'frames-lost', 'replayed-counter'].includes(this.reason);
   }
 }

@@ -119,7 +119,7 @@ export async function runSession(
     } catch (e) {
       last = asSessionError(e);
       await session?.abort();
-      if (last.reason === 'authentication-failed') break;
+      if (last.reason === 'authentication-failed' || last.reason === 'replayed-counter') break;
     }
   }
   return { ok: false, attempts: Math.min(attempt, attempts), error: { phase: last!.phase, message: last!.message, reason: last!.reason }, results };

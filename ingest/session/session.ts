@@ -520,7 +520,15 @@ export class DlmsSession {
       }
       const w = this.waiter;
       if (e.type === 'error') {
-        // A refused frame: the trace shows it, the timer decides; a failure of this wait then names it.
+        // An answer whose counter is not above the last accepted one: the meter replays or lost its counter.
+        // Waiting would only end in a timeout that hides it; this is a security failure, said as such.
+        if (w && e.error.code === 'DLMS_ERR_REPLAY') {
+          this.waiter = undefined;
+          this.disarm();
+          w.reject(new SessionError(w.phase, `security failure: ${e.error.message} (a replayed answer, or the meter's counter went back)`, 'replayed-counter'));
+          continue;
+        }
+        // Another refused frame: the trace shows it, the timer decides; a failure of this wait then names it.
         if (w) {
           w.refused++;
           w.refusal ??= e.error.message;

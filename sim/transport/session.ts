@@ -70,6 +70,7 @@ export class MeterSession {
     const keys = fleet.meterKeys(index);
     this.faults = fleet.faults(index);
     this.meter = fleet.acquire(index);
+    fleet.reserveCounter(index);
     this.server = new DlmsServerConnection(
       {
         framing: address.framing,
