@@ -3,7 +3,7 @@
  * for every operation, sends one request per parameter (path, query, top-level body field) × malformation
  * (a NUL byte, a huge number, a number beyond double range, the wrong type, an overlong string), the
  * other parameters being valid, once as an administrator and once as no user. Every answer must be a
- * 4xx (or a 2xx when the value happens to be acceptable), never a 5xx.
+ * 4xx in the project's error format (or a 2xx when the value happens to be acceptable), never a 5xx.
  * PGlite only (the validation does not depend on the engine); chDB serves the routes that read ClickHouse.
  */
 import { describe, it, before, after } from 'node:test';
@@ -140,10 +140,13 @@ describe('malformed input to every route answers 4xx, never 5xx', () => {
           });
           sent++;
           if (res.statusCode >= 500) failures.push(`${op.method} ${op.path} ${r.label}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+          else if (res.statusCode >= 400 && typeof (JSON.parse(res.body) as { error?: { code?: unknown } }).error?.code !== 'string') {
+            failures.push(`${op.method} ${op.path} ${r.label}: ${res.statusCode} without a coded error: ${res.body.slice(0, 200)}`);
+          }
         }
       }
       assert.ok(sent > 1000, `only ${sent} requests`);
-      assert.equal(failures.length, 0, `${failures.length} answers were 5xx:\n${failures.join('\n')}`);
+      assert.equal(failures.length, 0, `${failures.length} answers were 5xx or uncoded:\n${failures.join('\n')}`);
     });
   }
 });

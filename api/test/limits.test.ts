@@ -41,7 +41,7 @@ describe('request size limits', () => {
     assert.equal(BODY_LIMITS.credentials, 4096);
     const big = await h.call(null, { method: 'POST', url: '/api/v1/auth/login', payload: json(BODY_LIMITS.credentials), headers: { 'content-type': 'application/json' } });
     assert.equal(big.statusCode, 413, big.body);
-    assert.equal(typeof big.json().error.code, 'string');
+    assert.deepEqual([big.json().error.code, big.json().error.field], ['BODY_TOO_LARGE', 'body']);
     const small = await h.call(null, { method: 'POST', url: '/api/v1/auth/login', payload: { username: 'nobody', password: 'wrong' } });
     assert.equal(small.statusCode, 401);
     for (const url of ['/api/v1/auth/refresh', '/api/v1/auth/password']) {
