@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as notifications from '../registry/notifications.js';
-import { audit, checkQueryRange, ifMatch, projectIdOf, setEtag, uuid } from './http.js';
+import { audit, checkQueryRange, ifMatch, paging, projectIdOf, setEtag, uuid } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { counted, noContent, ref } from './schemas.js';
 
@@ -15,7 +15,7 @@ const tag = 'notifications';
 
 const object = (properties: Record<string, object>, required: string[] = [], extra: object = {}) =>
   ({ type: 'object', additionalProperties: false, properties, required, ...extra });
-const page = { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 } };
+const page = paging();
 const hhmm = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' };
 
 const ruleProps = {
@@ -106,7 +106,7 @@ export function notificationRoutes(app: FastifyInstance): void {
     config: { access: WRITE },
     schema: {
       tags: [tag], summary: 'Send a failed notification again (a new first attempt, to the rule\'s current target)',
-      params: object({ projectId: uuid, notificationId: { type: 'integer', minimum: 1 } }, ['projectId', 'notificationId']), response: { 202: ref('Notification', 'Queued (status pending)') },
+      params: object({ projectId: uuid, notificationId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } }, ['projectId', 'notificationId']), response: { 202: ref('Notification', 'Queued (status pending)') },
     },
   }, async (req, reply) => {
     const id = (req.params as { notificationId: number }).notificationId;

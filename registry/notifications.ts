@@ -4,7 +4,7 @@
  * notifications (the dead-letter list).
  */
 import type { SecretBox } from './crypto.js';
-import type { Db, Row } from './db.js';
+import { pageSql, type Db, type Row } from './db.js';
 import { RegistryError, fromPgError } from './errors.js';
 import type { Severity } from '../decoders/protocol-decoder.js';
 
@@ -197,7 +197,8 @@ export async function listDeliveries(db: Db, projectId: string, f: DeliveryFilte
   const where = `project_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR channel = $3) AND ($4::uuid IS NULL OR rule_id = $4)
     AND ($5::uuid IS NULL OR device_id = $5) AND ($6::int IS NULL OR event_code = $6) AND ($7::timestamptz IS NULL OR created_at >= $7) AND ($8::timestamptz IS NULL OR created_at < $8)`;
   const params = [projectId, f.status ?? null, f.channel ?? null, f.ruleId ?? null, f.deviceId ?? null, f.eventCode ?? null, f.from ?? null, f.to ?? null];
-  const items = await db.query(`SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries WHERE ${where} ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`, params);
+  const pageParams = [...params];
+  const items = await db.query(`SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries WHERE ${where} ORDER BY id DESC ${pageSql(pageParams, limit, offset)}`, pageParams);
   const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_deliveries WHERE ${where}`, params);
   return { items: items.rows, total: total.rows[0]!.n };
 }
