@@ -10,6 +10,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import ExcelJS from 'exceljs';
+import JSZip from 'jszip';
 import type { Db } from './db.js';
 import type { SecretBox } from './crypto.js';
 import { RegistryError } from './errors.js';
@@ -110,12 +111,24 @@ export async function template(): Promise<Buffer> {
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
+/**
+ * The workbook's parts in the order exceljs' streaming reader needs: everything before the worksheets. Given a
+ * sheet before the shared strings or xl/workbook.xml (as exceljs and Excel write them), the reader parks the
+ * sheet in a temporary file and, now and then, parses it without the shared strings (every text cell lost) or
+ * throws on the missing sheet list. Parts are stored uncompressed: no deflate cost, only the inflate of reading.
+ */
+async function readerOrder(xlsx: Buffer): Promise<Buffer> {
+  const zip = await JSZip.loadAsync(xlsx);
+  const sheet = (name: string) => (name.startsWith('xl/worksheets/') ? 1 : 0);
+  const names = Object.keys(zip.files).filter((n) => !zip.files[n].dir).sort((a, b) => sheet(a) - sheet(b));
+  const out = new JSZip();
+  for (const n of names) out.file(n, await zip.files[n].async('nodebuffer'));
+  return out.generateAsync({ type: 'nodebuffer', compression: 'STORE' });
+}
+
 /** Streams the first worksheet as trimmed text cells, one row at a time (exceljs' streaming reader: no object model of the workbook). */
 async function* sheetRows(xlsx: Buffer): AsyncGenerator<{ number: number; cells: string[] }> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([xlsx]), { worksheets: 'emit', sharedStrings: 'cache', styles: 'ignore', hyperlinks: 'ignore' });
-  // The streaming reader looks up a sheet's name in xl/workbook.xml; a zip that stores that part after the
-  // sheet and the shared strings (exceljs itself writes either order) made it throw. Names are not needed.
-  (reader as unknown as { model?: { sheets: unknown[] } }).model = { sheets: [] };
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([await readerOrder(xlsx)]), { worksheets: 'emit', sharedStrings: 'cache', styles: 'ignore', hyperlinks: 'ignore' });
   for await (const sheet of reader) {
     for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
       const values = row.values as ExcelJS.CellValue[];
