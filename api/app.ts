@@ -21,6 +21,7 @@ import { dataRoutes } from './data.js';
 import { dataViewRoutes } from './data-views.js';
 import { wmbusRoutes } from './wmbus.js';
 import { notificationRoutes } from './notifications.js';
+import { cimRoutes } from './cim/routes.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
 import { HesMetrics } from '../metrics/index.js';
@@ -136,6 +137,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     wmbusRoutes(v1);
     notificationRoutes(v1);
     healthRoutes(v1);
+    await v1.register(cimRoutes);
   }, { prefix: '/api/v1' });
 
   app.addHook('onReady', async () => {

@@ -1,0 +1,183 @@
+/**
+ * `get MeterReadings` (IEC 61968-9): stored readings of meters (EndDevice mRID = our device id, or Names.name
+ * = serial number, within the caller's projects) by CIM ReadingType codes of the catalogue
+ * (schemas/cim/reading-types.ts) and a time range, read through the device-data query of the REST API
+ * (scheduler/readings.ts). Interval data answer as IntervalBlocks, registers and instantaneous values as
+ * Readings; our quality flags map to ReadingQualityType codes. Unknown meters or reading types get one Error
+ * each (Result PARTIAL while something is left to answer).
+ */
+import type { FastifyInstance } from 'fastify';
+import { measurements, type Measurement } from '../../scheduler/readings.js';
+import { multiplierOf, readingTypeOf, readingsOfType, type ReadingTypeRow } from '../../schemas/cim/reading-types.js';
+import type { Db } from '../../registry/db.js';
+import { CODES, CimFault, many, text, type CimMessage, type Plain, type Reply, type ReplyError } from './envelope.js';
+
+/** Longest time range one request may ask for. */
+export const MAX_RANGE_DAYS = 31;
+/** Most meters one request may name. */
+export const MAX_METERS = 10_000;
+/** Rows fetched per query of the measurement store. */
+const PAGE = 10_000;
+
+/**
+ * ReadingQualityType codes (system.category.subCategory; system 1 end device, 2 metering system):
+ * the HES's flags → CIM. A value with none of these problems is valid as read from the meter (1.0.0).
+ */
+export const QUALITY_CODES = {
+  valid: '1.0.0',
+  /** The meter's clock was not normal (adjusted, invalid) when the value was captured: a data-collection issue. */
+  timeNotNormal: '1.4.0',
+  /** Known missing read: the meter had no value for the slot. */
+  missing: '2.5.259',
+  edited: '2.7.0',
+  estimated: '2.8.0',
+} as const;
+
+export function qualityCodes(flags: string[]): string[] {
+  const out: string[] = [];
+  if (!flags.includes('data-present')) out.push(QUALITY_CODES.missing);
+  if (!flags.includes('time-normal')) out.push(QUALITY_CODES.timeNotNormal);
+  if (flags.includes('estimated')) out.push(QUALITY_CODES.estimated);
+  if (flags.includes('edited')) out.push(QUALITY_CODES.edited);
+  return out.length ? out : [QUALITY_CODES.valid];
+}
+
+/** Stored units are base units or, from some sources, kilo/mega ones: their power of ten. */
+function unitPower(unit: string): number {
+  const m = /^([kMG])(Wh|varh|W|var|J|VA|VAh)$/.exec(unit);
+  return m ? { k: 3, M: 6, G: 9 }[m[1] as 'k' | 'M' | 'G'] : 0;
+}
+
+/** A stored value in the reading type's unit (value × 10^(stored prefix − multiplier)), without float noise. */
+export function cimValue(m: Pick<Measurement, 'value'>, type: ReadingTypeRow): number {
+  return Number((m.value.value * 10 ** (unitPower(m.value.unit) - multiplierOf(type.code))).toPrecision(15));
+}
+
+interface Query {
+  meters: { mRID?: string; name?: string; xpath: string }[];
+  types: { code: string; xpath: string }[];
+  from: string;
+  to: string;
+}
+
+/** The query of a GetMeterReadings request (Request/GetMeterReadings, or those elements right in Request). */
+function queryOf(msg: CimMessage): Query {
+  const base = `/${msg.wrapper}/Request`;
+  const q = (msg.request.GetMeterReadings ?? msg.request) as Plain;
+  const at = msg.request.GetMeterReadings ? `${base}/GetMeterReadings` : base;
+  const meters = [...many(q.EndDevice).map((d) => ({ d, el: 'EndDevice' })), ...many(q.Meter).map((d) => ({ d, el: 'Meter' }))].map(({ d, el }, i) => {
+    const o = (typeof d === 'object' && d ? d : { mRID: d }) as Plain;
+    const name = many(o.Names).map((n) => text((n as Plain)?.name ?? n)).find(Boolean);
+    return { mRID: text(o.mRID), name, xpath: `${at}/${el}[${i + 1}]` };
+  });
+  if (!meters.length) throw new CimFault(CODES.malformed, 'name at least one EndDevice (mRID or Names.name)', `${at}/EndDevice`);
+  if (meters.length > MAX_METERS) throw new CimFault(CODES.tooMany, `at most ${MAX_METERS} meters per request`, `${at}/EndDevice`);
+  const types = many(q.ReadingType).map((t, i) => {
+    const o = (typeof t === 'object' && t ? t : { mRID: t }) as Plain;
+    const code = text(o.mRID) ?? text(o.ref) ?? many(o.Names).map((n) => text((n as Plain)?.name ?? n)).find(Boolean) ?? '';
+    return { code, xpath: `${at}/ReadingType[${i + 1}]` };
+  });
+  const interval = ((q.TimeSchedule as Plain | undefined)?.scheduleInterval ?? {}) as Plain;
+  const from = text(interval.start) ?? text(msg.request.StartTime);
+  const to = text(interval.end) ?? text(msg.request.EndTime);
+  const timeAt = `${at}/TimeSchedule/scheduleInterval`;
+  if (!from || Number.isNaN(Date.parse(from))) throw new CimFault(CODES.malformed, 'the time range needs a start date-time (TimeSchedule.scheduleInterval.start or Request.StartTime)', `${timeAt}/start`);
+  if (!to || Number.isNaN(Date.parse(to))) throw new CimFault(CODES.malformed, 'the time range needs an end date-time (TimeSchedule.scheduleInterval.end or Request.EndTime)', `${timeAt}/end`);
+  const span = Date.parse(to) - Date.parse(from);
+  if (span <= 0) throw new CimFault(CODES.invalidValue, 'the end of the time range must be after its start', `${timeAt}/end`);
+  if (span > MAX_RANGE_DAYS * 86_400_000) throw new CimFault(CODES.tooMany, `the time range may span at most ${MAX_RANGE_DAYS} days`, `${timeAt}/end`);
+  return { meters, types, from: new Date(Date.parse(from)).toISOString(), to: new Date(Date.parse(to)).toISOString() };
+}
+
+interface Meter { id: string; serial: string; num: number }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Devices of the caller's projects by id or serial number. */
+async function meters(db: Db, userId: string, ids: string[], serials: string[]): Promise<Meter[]> {
+  const r = await db.query<{ id: string; serial: string; num: number }>(
+    `SELECT d.id::text AS id, d.serial_number AS serial, d.num::float8 AS num FROM devices d
+     JOIN project_members m ON m.project_id = d.project_id AND m.user_id = $1
+     WHERE d.id = ANY($2::uuid[]) OR d.serial_number = ANY($3::text[])`,
+    [userId, ids, serials],
+  );
+  return r.rows.map((x) => ({ ...x, num: Number(x.num) }));
+}
+
+/** Every stored reading of one device in [from, to), oldest first, through the REST API's query. */
+async function stored(app: FastifyInstance, num: number, q: { archive?: string; obis?: string; from: string; to: string }): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await measurements(app.warehouse!, num, { ...q, limit: PAGE, offset });
+    out.push(...page.items);
+    if (offset + PAGE >= page.total) break;
+  }
+  return out.reverse();
+}
+
+function meterReading(m: Meter, rows: { type: ReadingTypeRow; m: Measurement }[], q: Query): Plain {
+  const readings: Plain[] = [];
+  const blocks = new Map<string, Plain[]>();
+  for (const { type, m: x } of rows) {
+    const point = {
+      timeStamp: x.deviceTime, value: cimValue(x, type),
+      ReadingQualities: qualityCodes(x.quality).map((ref) => ({ ReadingQualityType: { ref } })),
+    };
+    // Interval data (a measuring period, field 3) go in IntervalBlocks, the rest in Readings.
+    if (type.code.split('.')[2] !== '0') {
+      const block = blocks.get(type.code) ?? [];
+      block.push(point);
+      blocks.set(type.code, block);
+    } else readings.push({ ReadingType: { ref: type.code }, ...point });
+  }
+  return {
+    Meter: { mRID: m.id, Names: [{ name: m.serial }] },
+    valuesInterval: { start: q.from, end: q.to },
+    ...(readings.length ? { Readings: readings } : {}),
+    ...(blocks.size ? { IntervalBlocks: [...blocks].map(([ref, points]) => ({ ReadingType: { ref }, IntervalReadings: points })) } : {}),
+  };
+}
+
+export async function getMeterReadings(app: FastifyInstance, userId: string, msg: CimMessage): Promise<{ reply: Reply; payload?: Plain; status: number }> {
+  const q = queryOf(msg);
+  const errors: ReplyError[] = [];
+  const types: ReadingTypeRow[] = [];
+  for (const t of q.types) {
+    const row = readingsOfType(t.code);
+    if (row) types.push(row);
+    else errors.push({ code: CODES.invalidValue, level: 'WARNING', reason: `ReadingType "${t.code}" is not in the reading-type catalogue`, xpath: t.xpath, ID: { kind: 'name', objectType: 'ReadingType', value: t.code } });
+  }
+  if (q.types.length && !types.length) return { reply: { Result: 'FAILED', Error: errors }, status: 400 };
+  if (!app.warehouse) throw new CimFault(CODES.unavailable, 'readings are kept in ClickHouse, which this API process is not connected to', '/', 503);
+
+  const ids = q.meters.map((m) => m.mRID).filter((x): x is string => !!x && UUID.test(x));
+  const serials = q.meters.flatMap((m) => [m.name, m.mRID].filter((x): x is string => !!x));
+  const found = await meters(app.registry.db, userId, ids, serials);
+  const chosen = new Map<string, Meter>();
+  for (const want of q.meters) {
+    const hit = found.filter((d) => d.id === want.mRID?.toLowerCase() || d.serial === want.name || (!want.name && d.serial === want.mRID));
+    if (!hit.length) {
+      const value = want.mRID ?? want.name ?? '';
+      errors.push({ code: CODES.notFound, level: 'WARNING', reason: `EndDevice "${value}" is not a meter of your projects`, xpath: want.xpath, ID: { kind: want.mRID ? 'uuid' : 'name', objectType: 'EndDevice', value } });
+    }
+    for (const d of hit) chosen.set(d.id, d);
+  }
+  if (!chosen.size) return { reply: { Result: 'FAILED', Error: errors }, status: 404 };
+
+  const result: Plain[] = [];
+  for (const m of chosen.values()) {
+    const rows: { type: ReadingTypeRow; m: Measurement }[] = [];
+    if (types.length) {
+      for (const type of types) {
+        for (const x of await stored(app, m.num, { archive: type.archive, obis: type.obis, from: q.from, to: q.to })) if (x.tariff === type.tariff) rows.push({ type, m: x });
+      }
+    } else {
+      for (const x of await stored(app, m.num, { from: q.from, to: q.to })) {
+        const type = readingTypeOf(x.archive, x.code, x.tariff);
+        if (type) rows.push({ type, m: x });
+      }
+    }
+    result.push(meterReading(m, rows, q));
+  }
+  return { reply: { Result: errors.length ? 'PARTIAL' : 'OK', ...(errors.length ? { Error: errors } : {}) }, payload: { MeterReadings: { MeterReading: result } }, status: 200 };
+}
