@@ -57,6 +57,21 @@ function actor(req: FastifyRequest): tasks.Actor {
   return { userId: i.userId, username: i.username, m2m: i.m2m };
 }
 
+export type OneOffInput = tasks.TaskInput & { source: string; templateTaskId?: string | null };
+
+/**
+ * A one-off task is created and launched at once, unless it waits for approval. The command routes and the
+ * CIM EndDeviceControls (api/cim/) both go through here, so commands get the same rights check and approval.
+ */
+export async function startOneOff(req: FastifyRequest, projectId: string, input: OneOffInput): Promise<Record<string, unknown>> {
+  const db = req.server.registry.db;
+  checkCommandRights(req, input.content);
+  const t = await tasks.createTask(db, projectId, { ...input, kind: 'one-off', priority: input.priority ?? 500 }, actor(req));
+  await audit(req, 'general', 'SET_TASK_ADD', { id: t.id, name: t.name, source: input.source }, projectId);
+  const launch = t.approval === 'awaiting' ? null : await tasks.runNow(db, projectId, String(t.id), actor(req), 'one-off');
+  return { ...tasks.presentTask(t), launch };
+}
+
 export function collectionRoutes(app: FastifyInstance): void {
   const { db } = app.registry;
   const p = '/projects/:projectId';
@@ -202,15 +217,7 @@ export function collectionRoutes(app: FastifyInstance): void {
     return { ...r, items: r.items.map((t) => tasks.presentTask(t)), limit: q.limit, offset: q.offset };
   });
 
-  /** A one-off task is created and launched at once, unless it waits for approval. */
-  const oneOff = async (req: FastifyRequest, input: tasks.TaskInput & { source: string; templateTaskId?: string | null }) => {
-    checkCommandRights(req, input.content);
-    const projectId = projectIdOf(req);
-    const t = await tasks.createTask(db, projectId, { ...input, kind: 'one-off', priority: input.priority ?? 500 }, actor(req));
-    await audit(req, 'general', 'SET_TASK_ADD', { id: t.id, name: t.name, source: input.source }, projectId);
-    const launch = t.approval === 'awaiting' ? null : await tasks.runNow(db, projectId, String(t.id), actor(req), 'one-off');
-    return { ...tasks.presentTask(t), launch };
-  };
+  const oneOff = (req: FastifyRequest, input: OneOffInput) => startOneOff(req, projectIdOf(req), input);
   const stamp = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
 
   app.post(`${p}/other-tasks`, {

@@ -6,11 +6,11 @@
  * Readings; our quality flags map to ReadingQualityType codes. Unknown meters or reading types get one Error
  * each (Result PARTIAL while something is left to answer).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { measurements, type Measurement } from '../../scheduler/readings.js';
 import { multiplierOf, readingTypeOf, readingsOfType, type ReadingTypeRow } from '../../schemas/cim/reading-types.js';
-import type { Db } from '../../registry/db.js';
 import { CODES, CimFault, many, text, type CimMessage, type Plain, type Reply, type ReplyError } from './envelope.js';
+import { meterRefs, resolveMeters, type Meter, type MeterRef } from './meters.js';
 
 /** Longest time range one request may ask for. */
 export const MAX_RANGE_DAYS = 31;
@@ -54,7 +54,7 @@ export function cimValue(m: Pick<Measurement, 'value'>, type: ReadingTypeRow): n
 }
 
 interface Query {
-  meters: { mRID?: string; name?: string; xpath: string }[];
+  meters: MeterRef[];
   types: { code: string; xpath: string }[];
   from: string;
   to: string;
@@ -65,11 +65,7 @@ function queryOf(msg: CimMessage): Query {
   const base = `/${msg.wrapper}/Request`;
   const q = (msg.request.GetMeterReadings ?? msg.request) as Plain;
   const at = msg.request.GetMeterReadings ? `${base}/GetMeterReadings` : base;
-  const meters = [...many(q.EndDevice).map((d) => ({ d, el: 'EndDevice' })), ...many(q.Meter).map((d) => ({ d, el: 'Meter' }))].map(({ d, el }, i) => {
-    const o = (typeof d === 'object' && d ? d : { mRID: d }) as Plain;
-    const name = many(o.Names).map((n) => text((n as Plain)?.name ?? n)).find(Boolean);
-    return { mRID: text(o.mRID), name, xpath: `${at}/${el}[${i + 1}]` };
-  });
+  const meters = [...meterRefs(q.EndDevice, (i) => `${at}/EndDevice[${i + 1}]`), ...meterRefs(q.Meter, (i) => `${at}/Meter[${i + 1}]`)];
   if (!meters.length) throw new CimFault(CODES.malformed, 'name at least one EndDevice (mRID or Names.name)', `${at}/EndDevice`);
   if (meters.length > MAX_METERS) throw new CimFault(CODES.tooMany, `at most ${MAX_METERS} meters per request`, `${at}/EndDevice`);
   const types = many(q.ReadingType).map((t, i) => {
@@ -87,21 +83,6 @@ function queryOf(msg: CimMessage): Query {
   if (span <= 0) throw new CimFault(CODES.invalidValue, 'the end of the time range must be after its start', `${timeAt}/end`);
   if (span > MAX_RANGE_DAYS * 86_400_000) throw new CimFault(CODES.tooMany, `the time range may span at most ${MAX_RANGE_DAYS} days`, `${timeAt}/end`);
   return { meters, types, from: new Date(Date.parse(from)).toISOString(), to: new Date(Date.parse(to)).toISOString() };
-}
-
-interface Meter { id: string; serial: string; num: number }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Devices of the caller's projects by id or serial number. */
-async function meters(db: Db, userId: string, ids: string[], serials: string[]): Promise<Meter[]> {
-  const r = await db.query<{ id: string; serial: string; num: number }>(
-    `SELECT d.id::text AS id, d.serial_number AS serial, d.num::float8 AS num FROM devices d
-     JOIN project_members m ON m.project_id = d.project_id AND m.user_id = $1
-     WHERE d.id = ANY($2::uuid[]) OR d.serial_number = ANY($3::text[])`,
-    [userId, ids, serials],
-  );
-  return r.rows.map((x) => ({ ...x, num: Number(x.num) }));
 }
 
 /** Every stored reading of one device in [from, to), oldest first, through the REST API's query. */
@@ -138,7 +119,8 @@ function meterReading(m: Meter, rows: { type: ReadingTypeRow; m: Measurement }[]
   };
 }
 
-export async function getMeterReadings(app: FastifyInstance, userId: string, msg: CimMessage): Promise<{ reply: Reply; payload?: Plain; status: number }> {
+export async function getMeterReadings(req: FastifyRequest, msg: CimMessage): Promise<{ reply: Reply; payload?: Plain; status: number }> {
+  const app = req.server;
   const q = queryOf(msg);
   const errors: ReplyError[] = [];
   const types: ReadingTypeRow[] = [];
@@ -150,18 +132,9 @@ export async function getMeterReadings(app: FastifyInstance, userId: string, msg
   if (q.types.length && !types.length) return { reply: { Result: 'FAILED', Error: errors }, status: 400 };
   if (!app.warehouse) throw new CimFault(CODES.unavailable, 'readings are kept in ClickHouse, which this API process is not connected to', '/', 503);
 
-  const ids = q.meters.map((m) => m.mRID).filter((x): x is string => !!x && UUID.test(x));
-  const serials = q.meters.flatMap((m) => [m.name, m.mRID].filter((x): x is string => !!x));
-  const found = await meters(app.registry.db, userId, ids, serials);
-  const chosen = new Map<string, Meter>();
-  for (const want of q.meters) {
-    const hit = found.filter((d) => d.id === want.mRID?.toLowerCase() || d.serial === want.name || (!want.name && d.serial === want.mRID));
-    if (!hit.length) {
-      const value = want.mRID ?? want.name ?? '';
-      errors.push({ code: CODES.notFound, level: 'WARNING', reason: `EndDevice "${value}" is not a meter of your projects`, xpath: want.xpath, ID: { kind: want.mRID ? 'uuid' : 'name', objectType: 'EndDevice', value } });
-    }
-    for (const d of hit) chosen.set(d.id, d);
-  }
+  const { matches, errors: unknown } = await resolveMeters(app.registry.db, req.identity!.userId, q.meters);
+  errors.push(...unknown);
+  const chosen = new Map(matches.flat().map((m) => [m.id, m]));
   if (!chosen.size) return { reply: { Result: 'FAILED', Error: errors }, status: 404 };
 
   const result: Plain[] = [];

@@ -10,12 +10,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { audit } from '../http.js';
 import { CODES, CimFault, formatOf, parseMessage, renderResponse, type CimMessage, type Plain, type Reply, type ReplyTo } from './envelope.js';
 import { getMeterReadings } from './meter-readings.js';
+import { createEndDeviceControls } from './end-device-controls.js';
 
-type Handler = (app: FastifyInstance, userId: string, msg: CimMessage) => Promise<{ reply: Reply; payload?: Plain; status: number }>;
+type Handler = (req: FastifyRequest, msg: CimMessage) => Promise<{ reply: Reply; payload?: Plain; status: number }>;
 
 /** What the endpoint answers, by "verb Noun", and the permission each needs. */
 const OPERATIONS: Record<string, { permission: string; handle: Handler }> = {
   'get MeterReadings': { permission: 'Execute.ESB.Device.Read', handle: getMeterReadings },
+  'create EndDeviceControls': { permission: 'Execute.ESB.Device.Control', handle: createEndDeviceControls },
 };
 
 const MEDIA = ['application/json', 'application/xml', 'text/xml', 'application/soap+xml'];
@@ -56,7 +58,7 @@ export async function cimRoutes(app: FastifyInstance): Promise<void> {
         throw new CimFault(CODES.unsupported, `"${msg.header.Verb} ${msg.header.Noun}" is not supported; supported: ${Object.keys(OPERATIONS).join(', ')}`, `/${msg.wrapper}/Header/Noun`);
       }
       if (!req.identity!.permissions.has(op.permission)) throw new CimFault(CODES.forbidden, `permission required: ${op.permission}`, `/${msg.wrapper}/Header/Verb`, 403);
-      const r = await op.handle(req.server, req.identity!.userId, msg);
+      const r = await op.handle(req, msg);
       return await send(req, reply, to, r.reply, r.status, r.payload);
     } catch (e) {
       if (!(e instanceof CimFault)) throw e;
