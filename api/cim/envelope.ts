@@ -131,6 +131,8 @@ function xmlRoot(doc: Plain, where: string): { name: string; node: unknown; scop
 }
 
 function parseXml(body: string): Omit<CimMessage, 'format' | 'header' | 'request' | 'payload'> & { content: Plain } {
+  // CIM messages carry no DTD; refusing one shuts out entity-expansion and external-entity tricks.
+  if (/<!DOCTYPE/i.test(body)) throw new CimFault(CODES.malformed, 'a document type declaration (DOCTYPE) is not accepted', '/');
   const valid = XMLValidator.validate(body);
   if (valid !== true) {
     throw new CimFault(CODES.malformed, `malformed XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`, '/');

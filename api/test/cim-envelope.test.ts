@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { XMLParser } from 'fast-xml-parser';
+import fc from 'fast-check';
 import { ENGINES } from '../../registry/testing.js';
 import { parseMessage, renderResponse } from '../cim/envelope.js';
 import { startHarness, type Harness } from './harness.js';
@@ -71,6 +72,26 @@ describe('CIM envelope parsing', () => {
     assert.equal(fault('{"RequestMessage": {"Header": {"Verb": "get", "Noun": "MeterReadings", "AsyncReplyFlag": "maybe"}}}', 'json').xpath, '/RequestMessage/Header/AsyncReplyFlag');
     assert.equal(fault('{"GetMeterReadings": {"Header": {"Verb": "create", "Noun": "EndDeviceControls"}}}', 'json').xpath, '/GetMeterReadings/Header/Verb');
     assert.match(fault('{"RequestMessage": {', 'json').message, /malformed JSON/);
+    assert.match(fault(`<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><RequestMessage xmlns="${MSG}">${header('get', 'MeterReadings')}<Request>&b;</Request></RequestMessage>`, 'xml').message, /DOCTYPE/);
+  });
+
+  it('any text, and any mutation of a valid message, parses or fails with a fault naming an element (never another error)', () => {
+    const valid = `<m:RequestMessage xmlns:m="${MSG}">${header('get', 'MeterReadings')}<m:Request><EndDevice><mRID>x</mRID></EndDevice></m:Request></m:RequestMessage>`;
+    const outcome = (body: string, format: 'xml' | 'json') => {
+      try {
+        parseMessage(body, format);
+      } catch (e) {
+        assert.equal(typeof (e as { xpath?: unknown }).xpath, 'string', `${(e as Error).stack} for ${JSON.stringify(body)}`);
+      }
+    };
+    fc.assert(fc.property(fc.string(), (s) => {
+      outcome(s, 'xml');
+      outcome(s, 'json');
+    }), { numRuns: 300 });
+    fc.assert(fc.property(fc.nat(valid.length), fc.nat(valid.length), fc.string({ maxLength: 8 }), (a, b, insert) => {
+      outcome(valid.slice(0, Math.min(a, b)) + insert + valid.slice(Math.max(a, b)), 'xml');
+    }), { numRuns: 500 });
+    fc.assert(fc.property(fc.jsonValue(), (v) => outcome(JSON.stringify({ RequestMessage: { Header: v } }), 'json')), { numRuns: 300 });
   });
 });
 
