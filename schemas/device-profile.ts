@@ -54,7 +54,7 @@ export interface MbusRecordRule {
   obis: string;
   /** Measurement archive of the reading, default `current`. */
   archive?: string;
-  /** CIM 18-part ReadingType. */
+  /** CIM 18-part ReadingType; default: the catalogue's (schemas/cim/reading-types.ts) for archive, OBIS and tariff. */
   readingType?: string;
 }
 

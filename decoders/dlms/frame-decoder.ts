@@ -20,10 +20,11 @@ import { dateTimeToUtcMs } from './axdr/datetime.js';
 import { toHex } from './axdr/writer.js';
 import { eventName } from './cosem/event-codes.js';
 import { parseObis } from './obis.js';
+import { readingTypeOf } from '../../schemas/cim/reading-types.js';
 import {
   compileRowLayout, createProfileRows, dateTimeOf, decodeProfileBuffer, profileRowsFromData, type ProfileRows, type RowLayout,
 } from './cosem/profile-generic.js';
-import { Quality, type DecodeOutput, type DecodingContext, type DeviceContext, type ProtocolDecoder, type RawFrame, type ReadingsOut } from '../protocol-decoder.js';
+import { Quality, type CaptureObject, type DecodeOutput, type DecodingContext, type DeviceContext, type ProtocolDecoder, type RawFrame, type ReadingsOut } from '../protocol-decoder.js';
 
 /** Clock status bits that make a timestamp doubtful: invalid, doubtful, different base, invalid status. */
 const CLOCK_NOT_NORMAL = 0x0f;
@@ -144,7 +145,7 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
       if (n === null) throw new DlmsError('DLMS_ERR_VALUE', `${o.obis}: a ${r.value.type} is not a measurement`);
       const [raw, scaler] = scaled(n, o.scaler, o.obis);
       block.add(
-        deviceId, archive, block.textId('obis', o.obis), block.textId('reading_type', o.readingType ?? ''), o.tariff, Math.floor(tsMs / 1000), raw, scaler,
+        deviceId, archive, block.textId('obis', o.obis), block.textId('reading_type', readingTypeCode(context.archive, o)), o.tariff, Math.floor(tsMs / 1000), raw, scaler,
         block.textId('unit', o.unit), quality, 0, tz ?? 0, source, collectedAtSec, context.retentionDays,
       );
       added++;
@@ -169,7 +170,7 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
         registers.push({
           column: v,
           obis: block.textId('obis', o.obis),
-          readingType: block.textId('reading_type', o.readingType ?? ''),
+          readingType: block.textId('reading_type', readingTypeCode(context.archive, o)),
           unit: block.textId('unit', o.unit),
           scaler: o.scaler,
           tariff: o.tariff,
@@ -183,6 +184,9 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
 }
 
 const isClock = (o: { classId: number; attribute: number }) => o.classId === 8 && o.attribute === 2;
+
+/** The capture object's own CIM reading type, else the catalogue's for (archive, OBIS, tariff), else none (''). */
+const readingTypeCode = (archive: string, o: CaptureObject) => o.readingType ?? readingTypeOf(archive, o.obis, o.tariff)?.code ?? '';
 
 const captureObject = (o: DecodingContext['captureObjects'][number]) => ({ classId: o.classId, logicalName: parseObis(o.obis), attributeIndex: o.attribute, dataIndex: o.dataIndex });
 

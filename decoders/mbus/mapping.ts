@@ -16,6 +16,7 @@
 import { reversedText, type Records } from './records.js';
 import type { MbusProfileSection } from '../../schemas/device-profile.js';
 import { FUNCTIONS, quantityId } from './tables.js';
+import { readingTypeOf } from '../../schemas/cim/reading-types.js';
 
 export type { MbusRecordRule, MbusProfileSection } from '../../schemas/device-profile.js';
 
@@ -59,7 +60,8 @@ export function compileMapping(section: MbusProfileSection): CompiledMapping {
     }
     return {
       quantity: q, vib: r.vib?.toUpperCase() ?? '', func, storage: r.storage ?? 0, tariff: r.tariff ?? 0, subunit: r.subunit ?? 0,
-      obis: r.obis, archive: r.archive ?? 'current', readingType: r.readingType ?? '',
+      obis: r.obis, archive: r.archive ?? 'current',
+      readingType: r.readingType ?? readingTypeOf(r.archive ?? 'current', r.obis, r.tariff ?? 0)?.code ?? '',
     };
   });
   const s = section.status;
