@@ -92,6 +92,9 @@ const expected: Record<string, string[]> = {
   [`GET ${p}/notifications`]: tasksRead, [`POST ${p}/notifications/{notificationId}/replay`]: tasksWrite,
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
+  // IEC 61968-100: any signed-in caller reaches the endpoint; each verb's permission (Execute.ESB.Device.Read /
+  // .Control) is checked per message and answered as a ResponseMessage FAILED (api/test/cim-envelope.test.ts).
+  'POST /api/v1/cim': anyone,
 };
 
 /** Route keys of the OpenAPI document, the item id parameter written as {id} for the generic resources. */
