@@ -123,11 +123,11 @@ function plainXml(name: string, node: unknown, scope: Map<string, string>): { lo
   return { local, ns, value: out };
 }
 
-/** The root element of an XML document: name, namespace scope and content. */
-function xmlRoot(doc: Plain, where: string): { name: string; node: unknown; scope: Map<string, string> } {
+/** The root element of an XML document: name and content. */
+function xmlRoot(doc: Plain, where: string): { name: string; node: unknown } {
   const names = Object.keys(doc).filter((k) => !k.startsWith('?') && !k.startsWith('#'));
   if (names.length !== 1) throw new CimFault(CODES.malformed, `${where} must hold exactly one element`, where);
-  return { name: names[0]!, node: doc[names[0]!], scope: new Map() };
+  return { name: names[0]!, node: doc[names[0]!] };
 }
 
 function parseXml(body: string): Omit<CimMessage, 'format' | 'header' | 'request' | 'payload'> & { content: Plain } {
@@ -141,22 +141,27 @@ function parseXml(body: string): Omit<CimMessage, 'format' | 'header' | 'request
   let { name, node } = xmlRoot(doc, '/');
   let root = plainXml(name, node, new Map());
   let soap: string | undefined;
-  let scope = new Map<string, string>();
+  const scope = new Map<string, string>();
+  /** Namespace declarations of an element, added to `scope` (the message inside the SOAP Body may use the envelope's). */
+  const declare = (n: unknown) => {
+    for (const [k, v] of Object.entries(isObject(n) ? n : {})) {
+      if (k === '@_xmlns') scope.set('', String(v));
+      else if (k.startsWith('@_xmlns:')) scope.set(k.slice(8), String(v));
+    }
+  };
   if (root.local === 'Envelope' && root.ns && SOAP.includes(root.ns)) {
     soap = root.ns;
-    // Keep the envelope's namespace declarations: the message inside may use its prefixes.
-    for (const [k, v] of Object.entries(isObject(node) ? node : {})) if (k.startsWith('@_xmlns:')) scope.set(k.slice(8), String(v));
+    declare(node);
     const bodyKey = Object.keys(isObject(node) ? node : {}).find((k) => k === 'Body' || k.endsWith(':Body'));
     const bodyNode = bodyKey ? (node as Plain)[bodyKey] : undefined;
     if (!isObject(bodyNode)) throw new CimFault(CODES.malformed, 'the SOAP envelope has no Body', '/Envelope/Body');
-    for (const [k, v] of Object.entries(bodyNode)) if (k.startsWith('@_xmlns:')) scope.set(k.slice(8), String(v));
+    declare(bodyNode);
     const inside = Object.keys(bodyNode).filter((k) => !k.startsWith('@_') && k !== '#text');
     if (inside.length !== 1) throw new CimFault(CODES.malformed, 'the SOAP Body must hold exactly one message', '/Envelope/Body');
     name = inside[0]!;
     node = bodyNode[name];
     root = plainXml(name, node, scope);
   }
-  scope = new Map();
   const m = root.ns ? IEC_NS.exec(root.ns) : null;
   if (!m) {
     throw new CimFault(CODES.malformed, `${root.local} is in namespace ${root.ns ?? '(none)'}, not an IEC TC57 2011 or 2017 message namespace (e.g. http://iec.ch/TC57/2011/schema/message)`, `/${root.local}`);
