@@ -52,7 +52,7 @@ export async function createEndDeviceControls(req: FastifyRequest, msg: CimMessa
       const deviceIds = [...set];
       try {
         const task = await startOneOff(req, projectId, {
-          name: `${fn} (IEC 61968-9 ${code}${text(control.mRID) ? `, ${text(control.mRID)}` : ''})`, deviceIds, content: { commands: [{ function: fn }] }, source: 'command', initiator: 'iec',
+          name: `${fn} (IEC 61968-9 ${code}${text(control.mRID) ? `, ${text(control.mRID)!.slice(0, 100)}` : ''})`, deviceIds, content: { commands: [{ function: fn }] }, source: 'command', initiator: 'iec',
         });
         const launch = task.launch as { id: string } | null;
         ids.push({ kind: 'uuid', objectType: 'EndDeviceControl', value: String(task.id) });

@@ -77,7 +77,7 @@ for (const db of ENGINES) {
       const body = (controls: object[]) => JSON.stringify({ RequestMessage: { Header: { Verb: 'create', Noun: 'EndDeviceControls' }, Payload: { EndDeviceControls: { EndDeviceControl: controls } } } });
       const r = await post(body([
         { EndDeviceControlType: { ref: '3.8.0.215' }, EndDevices: [{ mRID: ids[0] }] },
-        { EndDeviceControlType: { ref: '3.31.0.18' }, EndDevices: [{ mRID: ids[0] }, { Names: [{ name: 'nope' }] }] },
+        { mRID: 'x'.repeat(500), EndDeviceControlType: { ref: '3.31.0.18' }, EndDevices: [{ mRID: ids[0] }, { Names: [{ name: 'nope' }] }] },
       ]), 'application/json');
       assert.equal(r.statusCode, 200, r.body);
       const m = r.json().ResponseMessage;
