@@ -79,6 +79,8 @@ function queryOf(msg: CimMessage): Query {
   const timeAt = `${at}/TimeSchedule/scheduleInterval`;
   if (!from || Number.isNaN(Date.parse(from))) throw new CimFault(CODES.malformed, 'the time range needs a start date-time (TimeSchedule.scheduleInterval.start or Request.StartTime)', `${timeAt}/start`);
   if (!to || Number.isNaN(Date.parse(to))) throw new CimFault(CODES.malformed, 'the time range needs an end date-time (TimeSchedule.scheduleInterval.end or Request.EndTime)', `${timeAt}/end`);
+  // The store's timestamps are 32-bit seconds (1970 to 2106).
+  if (Date.parse(from) < 0 || Date.parse(to) > Date.UTC(2106, 0, 1)) throw new CimFault(CODES.invalidValue, 'the time range must lie between 1970 and 2106', `${timeAt}/start`);
   const span = Date.parse(to) - Date.parse(from);
   if (span <= 0) throw new CimFault(CODES.invalidValue, 'the end of the time range must be after its start', `${timeAt}/end`);
   if (span > MAX_RANGE_DAYS * 86_400_000) throw new CimFault(CODES.tooMany, `the time range may span at most ${MAX_RANGE_DAYS} days`, `${timeAt}/end`);

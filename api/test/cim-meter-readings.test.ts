@@ -145,6 +145,8 @@ for (const db of ENGINES) {
       assert.equal(at(reversed), '/RequestMessage/Request/GetMeterReadings/TimeSchedule/scheduleInterval/end');
       const long = await post(json({ GetMeterReadings: { EndDevice: [{ mRID: device.id }], TimeSchedule: { scheduleInterval: { start: '2025-01-01T00:00:00Z', end: '2026-03-01T00:00:00Z' } } } }));
       assert.equal(long.json().ResponseMessage.Reply.Error[0].code, '2.5');
+      const far = await post(json({ GetMeterReadings: { EndDevice: [{ mRID: device.id }], TimeSchedule: { scheduleInterval: { start: '2200-01-01T00:00:00Z', end: '2200-01-02T00:00:00Z' } } } }));
+      assert.deepEqual([far.statusCode, far.json().ResponseMessage.Reply.Error[0].code], [400, '2.3']);
       // The 2011 Request's own StartTime/EndTime work too.
       const plain = await post(json({ StartTime: '2026-03-01T00:00:00Z', EndTime: '2026-03-01T00:20:00Z', EndDevice: { mRID: device.id }, ReadingType: { ref: A_PLUS_15 } }));
       assert.equal(plain.statusCode, 200, plain.body);
