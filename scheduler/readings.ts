@@ -74,10 +74,10 @@ export const serverTzMinutes = (ms: number): number => 0 - new Date(ms).getTimez
 const serverTz = (sec: number | string) => serverTzMinutes(Number(sec) * 1000);
 const seconds = (t: string) => Math.floor(Date.parse(t) / 1000);
 
-/** WHERE clause and parameters of a device's rows in a time range (seconds, [from, to)). */
-function base(device: number, from?: string, to?: string): { where: string[]; params: Record<string, unknown> } {
-  const where = ['device_id = {device:UInt64}'];
-  const params: Record<string, unknown> = { device };
+/** WHERE clause and parameters of a device's (or several devices') rows in a time range (seconds, [from, to)). */
+function base(device: number | number[], from?: string, to?: string): { where: string[]; params: Record<string, unknown> } {
+  const where = [Array.isArray(device) ? 'device_id IN {devices:Array(UInt64)}' : 'device_id = {device:UInt64}'];
+  const params: Record<string, unknown> = Array.isArray(device) ? { devices: device } : { device };
   if (from) {
     where.push("ts >= toDateTime({from:UInt32}, 'UTC')");
     params.from = Math.max(0, seconds(from));
@@ -99,9 +99,8 @@ async function page<T>(engine: ClickHouseEngine, table: string, where: string[],
   return { rows, total: Number(count?.n ?? 0) };
 }
 
-/** A device's measurements, newest first, with the total for paging. */
-export async function measurements(engine: ClickHouseEngine, device: number, q: MeasurementQuery): Promise<{ items: Measurement[]; total: number }> {
-  const { where, params } = base(device, q.from, q.to);
+/** Archive, OBIS code and tag filters of a measurement query. */
+function measurementFilters(q: Pick<MeasurementQuery, 'archive' | 'obis' | 'tag'>, where: string[], params: Record<string, unknown>): void {
   if (q.archive) {
     where.push('archive = {archive:String}');
     params.archive = q.archive;
@@ -116,20 +115,52 @@ export async function measurements(engine: ClickHouseEngine, device: number, q: 
     params.c = String(Math.floor(series / 10));
     params.tariff = series % 10;
   }
-  type Row = { archive: string; obis: string; tariff: number; ts: number; raw: string | number; scaler: number; unit: string; quality: number; device_status: number; device_tz: number; source: string; collected_at: number };
-  const r = await page<Row>(engine, 'readings', where, params,
-    'archive, obis, tariff, toUnixTimestamp(ts) AS ts, raw, scaler, unit, quality, device_status, device_tz, source, toUnixTimestamp(collected_at) AS collected_at',
-    'ts DESC, archive, obis, tariff', q);
-  return {
-    total: r.total,
-    items: r.rows.map((x) => ({
-      archive: x.archive, code: x.obis, tag: tagOf(x.obis, Number(x.tariff)), tariff: Number(x.tariff),
-      deviceTime: iso(x.ts), deviceTzMinutes: Number(x.device_tz),
-      value: { value: applyScaler(Number(x.raw), Number(x.scaler)), unit: x.unit },
-      quality: QUALITY_FLAGS.filter(([bit]) => (Number(x.quality) & bit) !== 0).map(([, name]) => name),
-      deviceStatus: Number(x.device_status), source: x.source, receivedAt: iso(x.collected_at), serverTzMinutes: serverTz(x.collected_at),
-    })),
-  };
+}
+
+type MeasurementRow = { archive: string; obis: string; tariff: number; ts: number; raw: string | number; scaler: number; unit: string; quality: number; device_status: number; device_tz: number; source: string; collected_at: number };
+const MEASUREMENT_COLUMNS = 'archive, obis, tariff, toUnixTimestamp(ts) AS ts, raw, scaler, unit, quality, device_status, device_tz, source, toUnixTimestamp(collected_at) AS collected_at';
+
+const toMeasurement = (x: MeasurementRow): Measurement => ({
+  archive: x.archive, code: x.obis, tag: tagOf(x.obis, Number(x.tariff)), tariff: Number(x.tariff),
+  deviceTime: iso(x.ts), deviceTzMinutes: Number(x.device_tz),
+  value: { value: applyScaler(Number(x.raw), Number(x.scaler)), unit: x.unit },
+  quality: QUALITY_FLAGS.filter(([bit]) => (Number(x.quality) & bit) !== 0).map(([, name]) => name),
+  deviceStatus: Number(x.device_status), source: x.source, receivedAt: iso(x.collected_at), serverTzMinutes: serverTz(x.collected_at),
+});
+
+/** A device's measurements, newest first, with the total for paging. */
+export async function measurements(engine: ClickHouseEngine, device: number, q: MeasurementQuery): Promise<{ items: Measurement[]; total: number }> {
+  const { where, params } = base(device, q.from, q.to);
+  measurementFilters(q, where, params);
+  const r = await page<MeasurementRow>(engine, 'readings', where, params, MEASUREMENT_COLUMNS, 'ts DESC, archive, obis, tariff', q);
+  return { total: r.total, items: r.rows.map(toMeasurement) };
+}
+
+/**
+ * The measurements of many devices in one query (the CIM interface's MeterReadings), oldest first per device,
+ * unpaged: callers bound the time range. Optionally of one tariff.
+ */
+export async function measurementsOfDevices(
+  engine: ClickHouseEngine, devices: number[], q: Pick<MeasurementQuery, 'archive' | 'obis' | 'tag'> & { tariff?: number; from: string; to: string },
+): Promise<Map<number, Measurement[]>> {
+  const out = new Map<number, Measurement[]>();
+  if (!devices.length) return out;
+  const { where, params } = base(devices, q.from, q.to);
+  measurementFilters(q, where, params);
+  if (q.tariff !== undefined) {
+    where.push('tariff = {rowTariff:UInt8}');
+    params.rowTariff = q.tariff;
+  }
+  const rows = await engine.query<MeasurementRow & { device_id: number | string }>(
+    `SELECT device_id, ${MEASUREMENT_COLUMNS} FROM readings FINAL WHERE ${where.join(' AND ')} ORDER BY device_id, ts, archive, obis, tariff`, params,
+  );
+  for (const x of rows) {
+    const device = Number(x.device_id);
+    const list = out.get(device) ?? [];
+    if (!list.length) out.set(device, list);
+    list.push(toMeasurement(x));
+  }
+  return out;
 }
 
 /** A device's journal entries, newest first, with the total for paging. */

@@ -1,13 +1,14 @@
 /**
  * `get MeterReadings` (IEC 61968-9): stored readings of meters (EndDevice mRID = our device id, or Names.name
  * = serial number, within the caller's projects) by CIM ReadingType codes of the catalogue
- * (schemas/cim/reading-types.ts) and a time range, read through the device-data query of the REST API
- * (scheduler/readings.ts). Interval data answer as IntervalBlocks, registers and instantaneous values as
- * Readings; our quality flags map to ReadingQualityType codes. Unknown meters or reading types get one Error
+ * (schemas/cim/reading-types.ts) and a time range, read with the measurement query of the REST API
+ * (scheduler/readings.ts), one query per reading type for all the meters. Interval data answer as
+ * IntervalBlocks, registers and instantaneous values as Readings; our quality flags map to ReadingQualityType
+ * codes. Unknown meters or reading types get one Error
  * each (Result PARTIAL while something is left to answer).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { measurements, type Measurement } from '../../scheduler/readings.js';
+import type { FastifyRequest } from 'fastify';
+import { measurementsOfDevices, type Measurement } from '../../scheduler/readings.js';
 import { multiplierOf, readingTypeOf, readingsOfType, type ReadingTypeRow } from '../../schemas/cim/reading-types.js';
 import { CODES, CimFault, many, text, type CimMessage, type Plain, type Reply, type ReplyError } from './envelope.js';
 import { meterRefs, resolveMeters, type Meter, type MeterRef } from './meters.js';
@@ -16,8 +17,6 @@ import { meterRefs, resolveMeters, type Meter, type MeterRef } from './meters.js
 export const MAX_RANGE_DAYS = 31;
 /** Most meters one request may name. */
 export const MAX_METERS = 10_000;
-/** Rows fetched per query of the measurement store. */
-const PAGE = 10_000;
 
 /**
  * ReadingQualityType codes (system.category.subCategory; system 1 end device, 2 metering system):
@@ -87,17 +86,6 @@ function queryOf(msg: CimMessage): Query {
   return { meters, types, from: new Date(Date.parse(from)).toISOString(), to: new Date(Date.parse(to)).toISOString() };
 }
 
-/** Every stored reading of one device in [from, to), oldest first, through the REST API's query. */
-async function stored(app: FastifyInstance, num: number, q: { archive?: string; obis?: string; from: string; to: string }): Promise<Measurement[]> {
-  const out: Measurement[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await measurements(app.warehouse!, num, { ...q, limit: PAGE, offset });
-    out.push(...page.items);
-    if (offset + PAGE >= page.total) break;
-  }
-  return out.reverse();
-}
-
 function meterReading(m: Meter, rows: { type: ReadingTypeRow; m: Measurement }[], q: Query): Plain {
   const readings: Plain[] = [];
   const blocks = new Map<string, Plain[]>();
@@ -139,20 +127,27 @@ export async function getMeterReadings(req: FastifyRequest, msg: CimMessage): Pr
   const chosen = new Map(matches.flat().map((m) => [m.id, m]));
   if (!chosen.size) return { reply: { Result: 'FAILED', Error: errors }, status: 404 };
 
-  const result: Plain[] = [];
-  for (const m of chosen.values()) {
-    const rows: { type: ReadingTypeRow; m: Measurement }[] = [];
-    if (types.length) {
-      for (const type of types) {
-        for (const x of await stored(app, m.num, { archive: type.archive, obis: type.obis, from: q.from, to: q.to })) if (x.tariff === type.tariff) rows.push({ type, m: x });
-      }
-    } else {
-      for (const x of await stored(app, m.num, { from: q.from, to: q.to })) {
-        const type = readingTypeOf(x.archive, x.code, x.tariff);
-        if (type) rows.push({ type, m: x });
+  // One query per reading type for all meters (or one for everything when no type is named).
+  const rows = new Map<number, { type: ReadingTypeRow; m: Measurement }[]>();
+  const nums = [...chosen.values()].map((m) => m.num);
+  const add = (num: number, type: ReadingTypeRow, m: Measurement) => {
+    const list = rows.get(num) ?? [];
+    if (!list.length) rows.set(num, list);
+    list.push({ type, m });
+  };
+  if (types.length) {
+    for (const type of types) {
+      const byDevice = await measurementsOfDevices(app.warehouse, nums, { archive: type.archive, obis: type.obis, tariff: type.tariff, from: q.from, to: q.to });
+      for (const [num, list] of byDevice) for (const m of list) add(num, type, m);
+    }
+  } else {
+    for (const [num, list] of await measurementsOfDevices(app.warehouse, nums, { from: q.from, to: q.to })) {
+      for (const m of list) {
+        const type = readingTypeOf(m.archive, m.code, m.tariff);
+        if (type) add(num, type, m);
       }
     }
-    result.push(meterReading(m, rows, q));
   }
+  const result = [...chosen.values()].map((m) => meterReading(m, rows.get(m.num) ?? [], q));
   return { reply: { Result: errors.length ? 'PARTIAL' : 'OK', ...(errors.length ? { Error: errors } : {}) }, payload: { MeterReadings: { MeterReading: result } }, status: 200 };
 }
