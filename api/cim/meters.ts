@@ -41,9 +41,14 @@ export async function resolveMeters(db: Db, userId: string, refs: MeterRef[]): P
   );
   const found = r.rows.map((x) => ({ ...x, num: Number(x.num) }));
   const errors: ReplyError[] = [];
-  // A bare mRID that is no device id is taken as a serial number (some MDMs key meters by serial).
+  const byId = new Map(found.map((d) => [d.id, d]));
+  const bySerial = new Map<string, Meter[]>();
+  for (const d of found) bySerial.set(d.serial, [...(bySerial.get(d.serial) ?? []), d]);
   const matches = refs.map((w) => {
-    const hit = found.filter((d) => d.id === w.mRID?.toLowerCase() || (w.name !== undefined ? d.serial === w.name : d.serial === w.mRID));
+    const own = w.mRID ? byId.get(w.mRID.toLowerCase()) : undefined;
+    // By Names/name, else a bare mRID that is no device id is taken as a serial number (some MDMs key meters by serial).
+    const serial = w.name ?? w.mRID;
+    const hit = [...(own ? [own] : []), ...(serial === undefined ? [] : bySerial.get(serial) ?? [])];
     if (!hit.length) {
       const value = w.mRID ?? w.name ?? '';
       errors.push({ code: CODES.notFound, level: 'WARNING', reason: `EndDevice "${value}" is not a meter of your projects`, xpath: w.xpath, ID: { kind: w.mRID ? 'uuid' : 'name', objectType: 'EndDevice', value } });
