@@ -45,7 +45,7 @@ export const benchmarks: Benchmark[] = [
         // 96 intervals per meter, written by ClickHouse itself.
         await engine.exec(
           `INSERT INTO readings SELECT arrayJoin({nums:Array(UInt64)}) AS device_id, 'profile-15', '1.0.1.29.0.255', '', 0,
-             toDateTime({day:UInt32} + 900 * (i + 1), 'UTC'), 100 + (device_id * 7 + i) % 300, 0, 'Wh', 3, 0, 0, 'POLL', toDateTime({day:UInt32} + 86400, 'UTC'), 0
+             toDateTime({day:UInt32} + 900 * i, 'UTC'), 100 + (device_id * 7 + i) % 300, 0, 'Wh', 3, 0, 0, 'POLL', toDateTime({day:UInt32} + 86400, 'UTC'), 0
            FROM (SELECT number AS i FROM numbers(96))`,
           { nums: devices.map((d) => d.num), day: DAY },
         );
@@ -76,6 +76,11 @@ export const benchmarks: Benchmark[] = [
           clearInterval(timer);
           peak = Math.max(peak, process.memoryUsage().rss);
           if (r.statusCode !== 200 || !r.body.includes('OK')) throw new Error(`cim bench ${format}: ${r.statusCode} ${r.body.slice(0, 300)}`);
+          // Every meter's whole day is in the reply.
+          const points = format === 'json'
+            ? (r.json().ResponseMessage.Payload.MeterReadings.MeterReading as { IntervalBlocks: { IntervalReadings: unknown[] }[] }[]).reduce((n, m) => n + m.IntervalBlocks[0]!.IntervalReadings.length, 0)
+            : r.body.split('<IntervalReadings>').length - 1;
+          if (points !== METERS * 96) throw new Error(`cim bench ${format}: ${points} readings in the reply, expected ${METERS * 96}`);
           const extra = { format, meters: METERS, readings: METERS * 96, replyMB: round(r.body.length / MB, 1) };
           out.push(
             { name: `cim.meter-readings.${format}.time`, value: round(secs), unit: 's', ...extra },

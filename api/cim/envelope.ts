@@ -7,6 +7,7 @@
  * CimFault naming the element (its xpath), which the route answers as a ResponseMessage FAILED.
  */
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export type Format = 'json' | 'xml';
@@ -239,6 +240,36 @@ export function renderResponse(to: ReplyTo, reply: Reply, payload?: Plain, now =
   const doc = to.soap ? { 'soap:Envelope': { '@_xmlns:soap': to.soap, 'soap:Body': root } } : root;
   const type = to.soap === SOAP[1] ? 'application/soap+xml' : to.soap ? 'text/xml' : 'application/xml';
   return { contentType: `${type}; charset=utf-8`, body: `<?xml version="1.0" encoding="UTF-8"?>${builder.build(doc)}` };
+}
+
+/** A payload list written as its items arrive: `Payload/<noun>/<element>` repeated (e.g. MeterReadings/MeterReading). */
+export interface PayloadStream {
+  noun: string;
+  element: string;
+  items: AsyncIterable<Plain>;
+}
+
+const ITEMS = '__HES_PAYLOAD_ITEMS__';
+
+/**
+ * renderResponse with a payload list streamed item by item, so a large reply is never one object tree or one
+ * string: the envelope is rendered around a placeholder and cut there.
+ */
+export function renderResponseStream(to: ReplyTo, reply: Reply, list: PayloadStream, now = Date.now()): { contentType: string; body: Readable } {
+  const { contentType, body } = renderResponse(to, reply, { [list.noun]: { [list.element]: ITEMS } }, now);
+  const marker = to.format === 'json' ? `"${list.element}":"${ITEMS}"` : `<${list.element}>${ITEMS}</${list.element}>`;
+  const at = body.indexOf(marker);
+  const [head, tail] = [body.slice(0, at), body.slice(at + marker.length)];
+  async function* chunks(): AsyncGenerator<string> {
+    yield to.format === 'json' ? `${head}"${list.element}":[` : head;
+    let first = true;
+    for await (const item of list.items) {
+      yield to.format === 'json' ? (first ? '' : ',') + JSON.stringify(item) : builder.build({ [list.element]: toXml(item) });
+      first = false;
+    }
+    yield to.format === 'json' ? `]${tail}` : tail;
+  }
+  return { contentType, body: Readable.from(chunks()) };
 }
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true, suppressBooleanAttributes: false });

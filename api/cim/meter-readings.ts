@@ -10,13 +10,15 @@
 import type { FastifyRequest } from 'fastify';
 import { measurementsOfDevices, type Measurement } from '../../scheduler/readings.js';
 import { multiplierOf, readingTypeOf, readingsOfType, type ReadingTypeRow } from '../../schemas/cim/reading-types.js';
-import { CODES, CimFault, many, text, type CimMessage, type Plain, type Reply, type ReplyError } from './envelope.js';
+import { CODES, CimFault, many, text, type CimMessage, type PayloadStream, type Plain, type Reply, type ReplyError } from './envelope.js';
 import { meterRefs, resolveMeters, type Meter, type MeterRef } from './meters.js';
 
 /** Longest time range one request may ask for. */
 export const MAX_RANGE_DAYS = 31;
 /** Most meters one request may name. */
 export const MAX_METERS = 10_000;
+/** Meters read from the store per query (bounds the rows held at once). */
+const BATCH = 500;
 
 /**
  * ReadingQualityType codes (system.category.subCategory; system 1 end device, 2 metering system):
@@ -109,7 +111,7 @@ function meterReading(m: Meter, rows: { type: ReadingTypeRow; m: Measurement }[]
   };
 }
 
-export async function getMeterReadings(req: FastifyRequest, msg: CimMessage): Promise<{ reply: Reply; payload?: Plain; status: number }> {
+export async function getMeterReadings(req: FastifyRequest, msg: CimMessage): Promise<{ reply: Reply; stream?: PayloadStream; status: number }> {
   const app = req.server;
   const q = queryOf(msg);
   const errors: ReplyError[] = [];
@@ -127,27 +129,38 @@ export async function getMeterReadings(req: FastifyRequest, msg: CimMessage): Pr
   const chosen = new Map(matches.flat().map((m) => [m.id, m]));
   if (!chosen.size) return { reply: { Result: 'FAILED', Error: errors }, status: 404 };
 
-  // One query per reading type for all meters (or one for everything when no type is named).
-  const rows = new Map<number, { type: ReadingTypeRow; m: Measurement }[]>();
-  const nums = [...chosen.values()].map((m) => m.num);
-  const add = (num: number, type: ReadingTypeRow, m: Measurement) => {
-    const list = rows.get(num) ?? [];
-    if (!list.length) rows.set(num, list);
-    list.push({ type, m });
-  };
-  if (types.length) {
-    for (const type of types) {
-      const byDevice = await measurementsOfDevices(app.warehouse, nums, { archive: type.archive, obis: type.obis, tariff: type.tariff, from: q.from, to: q.to });
-      for (const [num, list] of byDevice) for (const m of list) add(num, type, m);
-    }
-  } else {
-    for (const [num, list] of await measurementsOfDevices(app.warehouse, nums, { from: q.from, to: q.to })) {
-      for (const m of list) {
-        const type = readingTypeOf(m.archive, m.code, m.tariff);
-        if (type) add(num, type, m);
+  const meters = [...chosen.values()];
+  const warehouse = app.warehouse;
+  // Meters in batches, one query per reading type and batch (or one for everything when no type is named),
+  // each MeterReading written to the reply as its batch is read.
+  async function* meterReadings(): AsyncGenerator<Plain> {
+    for (let i = 0; i < meters.length; i += BATCH) {
+      const batch = meters.slice(i, i + BATCH);
+      const rows = new Map<number, { type: ReadingTypeRow; m: Measurement }[]>();
+      const add = (num: number, type: ReadingTypeRow, m: Measurement) => {
+        const list = rows.get(num) ?? [];
+        if (!list.length) rows.set(num, list);
+        list.push({ type, m });
+      };
+      const nums = batch.map((m) => m.num);
+      if (types.length) {
+        for (const type of types) {
+          const byDevice = await measurementsOfDevices(warehouse, nums, { archive: type.archive, obis: type.obis, tariff: type.tariff, from: q.from, to: q.to });
+          for (const [num, list] of byDevice) for (const m of list) add(num, type, m);
+        }
+      } else {
+        for (const [num, list] of await measurementsOfDevices(warehouse, nums, { from: q.from, to: q.to })) {
+          for (const m of list) {
+            const type = readingTypeOf(m.archive, m.code, m.tariff);
+            if (type) add(num, type, m);
+          }
+        }
       }
+      for (const m of batch) yield meterReading(m, rows.get(m.num) ?? [], q);
     }
   }
-  const result = [...chosen.values()].map((m) => meterReading(m, rows.get(m.num) ?? [], q));
-  return { reply: { Result: errors.length ? 'PARTIAL' : 'OK', ...(errors.length ? { Error: errors } : {}) }, payload: { MeterReadings: { MeterReading: result } }, status: 200 };
+  return {
+    reply: { Result: errors.length ? 'PARTIAL' : 'OK', ...(errors.length ? { Error: errors } : {}) },
+    stream: { noun: 'MeterReadings', element: 'MeterReading', items: meterReadings() }, status: 200,
+  };
 }

@@ -8,11 +8,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { audit } from '../http.js';
-import { CODES, CimFault, formatOf, parseMessage, renderResponse, type CimMessage, type Plain, type Reply, type ReplyTo } from './envelope.js';
+import { CODES, CimFault, formatOf, parseMessage, renderResponse, renderResponseStream, type CimMessage, type PayloadStream, type Plain, type Reply, type ReplyTo } from './envelope.js';
 import { getMeterReadings } from './meter-readings.js';
 import { createEndDeviceControls } from './end-device-controls.js';
 
-type Handler = (req: FastifyRequest, msg: CimMessage) => Promise<{ reply: Reply; payload?: Plain; status: number }>;
+type Handler = (req: FastifyRequest, msg: CimMessage) => Promise<{ reply: Reply; payload?: Plain; stream?: PayloadStream; status: number }>;
 
 /** What the endpoint answers, by "verb Noun", and the permission each needs. */
 const OPERATIONS: Record<string, { permission: string; handle: Handler }> = {
@@ -59,7 +59,7 @@ export async function cimRoutes(app: FastifyInstance): Promise<void> {
       }
       if (!req.identity!.permissions.has(op.permission)) throw new CimFault(CODES.forbidden, `permission required: ${op.permission}`, `/${msg.wrapper}/Header/Verb`, 403);
       const r = await op.handle(req, msg);
-      return await send(req, reply, to, r.reply, r.status, r.payload);
+      return await send(req, reply, to, r.reply, r.status, r.payload, r.stream);
     } catch (e) {
       if (!(e instanceof CimFault)) throw e;
       return send(req, reply, to, { Result: 'FAILED', Error: [{ code: e.code, level: 'FATAL', reason: e.message, xpath: e.xpath }] }, e.status);
@@ -67,8 +67,8 @@ export async function cimRoutes(app: FastifyInstance): Promise<void> {
   });
 }
 
-async function send(req: FastifyRequest, reply: FastifyReply, to: ReplyTo, r: Reply, status: number, payload?: Plain): Promise<FastifyReply> {
-  const out = renderResponse(to, r, payload);
+async function send(req: FastifyRequest, reply: FastifyReply, to: ReplyTo, r: Reply, status: number, payload?: Plain, stream?: PayloadStream): Promise<FastifyReply> {
+  const out = stream ? renderResponseStream(to, r, stream) : renderResponse(to, r, payload);
   await audit(req, 'general', 'SET_CIM_REQUEST', {
     verb: to.header?.Verb ?? null, noun: to.header?.Noun ?? null, messageId: to.header?.MessageID ?? null, format: to.format, result: r.Result,
     errors: (r.Error ?? []).length,
