@@ -11,7 +11,7 @@ import {
 import {
   CHANNEL_KINDS, CHANNEL_SETTINGS, DEVICE_STATUSES, DEVICE_SOURCES, DEVICE_TYPES, KEY_KINDS, PROTOCOL_KINDS, PROTOCOL_SETTINGS,
 } from '../registry/settings.js';
-import { ProtocolStore, checkCommLine, createDevice, deleteGroup, saveChannel, saveGroup } from '../registry/project-data.js';
+import { ProtocolStore, checkCommLine, createDevice, deleteGroup, saveChannel, saveGroup, sealSecurityKey } from '../registry/project-data.js';
 import { registerCrud } from './crud-routes.js';
 import { projectIdOf, uuid } from './http.js';
 
@@ -116,7 +116,7 @@ export function resourceRoutes(app: FastifyInstance): void {
 
   const keyHex = { type: 'string', pattern: '^([0-9A-Fa-f]{32}|[0-9A-Fa-f]{64})$', writeOnly: true, description: '16 or 32 bytes as hex' };
   const key = object({ deviceId: uuid, kind: { type: 'string', enum: KEY_KINDS }, systemTitle: { type: 'string', pattern: '^[0-9A-Fa-f]{16}$' }, key: keyHex }, ['kind', 'key']);
-  const seal = (id: string, k: unknown) => box.encrypt(String(k).toLowerCase(), `security-key:${id}`);
+  const seal = (id: string, k: unknown) => sealSecurityKey(box, id, String(k));
   registerCrud(app, {
     path: 'security-keys', idParam: 'keyId', spec: securityKeySpec, item: 'SecurityKey', tag: 'security keys', perms: vrwd('ProtocolSettings'),
     create: key, patch: optional(object({ systemTitle: key.properties.systemTitle, key: keyHex })),

@@ -120,6 +120,19 @@ export interface ProtocolDecoder {
   decode(frame: RawFrame, out: DecodeOutput, device: DeviceContext | null | undefined): number;
 }
 
+/**
+ * A number as an integer and the power of ten to scale it by: integers as they are; a fraction (a float a
+ * meter sent) as the integer of its shortest decimal form up to 9 digits after the point. Null when none fits.
+ */
+export function decimalInteger(n: number): [raw: number, exponent: number] | null {
+  for (let k = 0; k <= 9; k++) {
+    const m = n * 10 ** k;
+    const r = Math.round(m);
+    if (Number.isSafeInteger(r) && Math.abs(m - r) <= 1e-9 * Math.max(1, Math.abs(m))) return [r, -k];
+  }
+  return null;
+}
+
 /** An error with a stable code and the byte offset where decoding failed (DlmsError has this shape). */
 export interface CodedError extends Error {
   code: string;

@@ -3,7 +3,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ENGINES, openTestDb, type TestDb } from './testing.js';
-import { createDevice, createProject, ProtocolStore, saveChannel } from './project-data.js';
+import { createDevice, createProject, ProtocolStore, saveChannel, sealSecurityKey } from './project-data.js';
 import { SecretBox } from './crypto.js';
 import * as crud from './crud.js';
 import { commLineSpec } from './specs.js';
@@ -45,6 +45,24 @@ for (const engine of ENGINES) {
       assert.equal(contexts.cached(999_999_999), null);
       now += 60_001;
       assert.equal(contexts.cached(nums[0]!), undefined, 'expired: loaded again');
+    });
+
+    it('an M-Bus meter: its profile with the mbus mapping and its MBUS_AES key opened among the secrets', async () => {
+      const p = String((await createProject(t.db, { name: 'water' }, null)).id);
+      const proto = await new ProtocolStore(t.db, box).create(p, { name: 'm-bus', kind: 'MBUS', settings: { frameFormat: 'A' } });
+      const air = await saveChannel(t.db, p, null, { name: 'air', kind: 'WMBUS', settings: {} });
+      const meter = await createDevice(t.db, p, { serialNumber: 'W-1', type: 'MBUS' });
+      const plain = await createDevice(t.db, p, { serialNumber: 'W-2', type: 'MBUS' });
+      await crud.insert(t.db, commLineSpec, p, { deviceId: meter.id, channelId: air.id, protocolId: proto.id, profileId: 'MBUS_WATER', address: '30000000-HES' });
+      await crud.insert(t.db, commLineSpec, p, { deviceId: plain.id, channelId: air.id, protocolId: proto.id, profileId: 'MBUS_WATER', address: '30000001-HES' });
+      const key = (await t.db.query<{ id: string }>(`INSERT INTO security_keys (project_id, device_id, kind, key_enc) VALUES ($1, $2, 'MBUS_AES', 'pending') RETURNING id`, [p, meter.id])).rows[0]!.id;
+      await t.db.query('UPDATE security_keys SET key_enc = $2 WHERE id = $1', [key, sealSecurityKey(box, key, '000102030405060708090A0B0C0D0E0F')]);
+      const nums = (await t.db.query<{ num: number }>('SELECT num FROM devices WHERE id = ANY($1::uuid[]) ORDER BY serial_number', [[meter.id, plain.id]])).rows.map((r) => Number(r.num));
+      const got = await new RegistryDeviceContexts(t.db, box).load(nums);
+      const c = got.get(nums[0]!)!;
+      assert.deepEqual([c.profile?.id, c.protocol?.kind, c.protocol?.settings.frameFormat, c.secrets], ['MBUS_WATER', 'MBUS', 'A', { MBUS_AES: '000102030405060708090a0b0c0d0e0f' }]);
+      assert.ok(Array.isArray((c.profile!.body.mbus as { records?: unknown }).records));
+      assert.deepEqual(got.get(nums[1]!)?.secrets, {}, 'a meter without a key: plain telegrams only');
     });
   });
 }

@@ -6,12 +6,13 @@
  * profile versions apply after that) and at most `maxEntries` devices (the oldest loaded goes first). The
  * profile is the comm line's pinned version, else the latest.
  *
- * A device's comm line is its enabled one of highest priority (as the scheduler reads it first).
+ * A device's comm line is its enabled one of highest priority (as the scheduler reads it first). A device's
+ * M-Bus meter key (security key of kind MBUS_AES) joins its secrets under that name.
  */
 import type { DeviceContext, DeviceProfileRef } from '../decoders/protocol-decoder.js';
 import type { SecretBox } from './crypto.js';
 import type { Db } from './db.js';
-import { ProtocolStore } from './project-data.js';
+import { openSecurityKey, ProtocolStore } from './project-data.js';
 
 export interface RegistryDeviceContextsOptions {
   /** How long a loaded context is used (default 60 s). */
@@ -41,7 +42,7 @@ export class RegistryDeviceContexts {
   readonly #max: number;
   readonly #now: () => number;
 
-  constructor(private readonly db: Db, box: SecretBox, o: RegistryDeviceContextsOptions = {}) {
+  constructor(private readonly db: Db, private readonly box: SecretBox, o: RegistryDeviceContextsOptions = {}) {
     this.#protocols = new ProtocolStore(db, box);
     this.#ttlMs = o.ttlMs ?? 60_000;
     this.#max = o.maxEntries ?? 200_000;
@@ -71,6 +72,12 @@ export class RegistryDeviceContexts {
         WHERE d.num = ANY($1::bigint[]) AND d.status <> 'REMOVED'`,
       [nums],
     );
+    const meterKeys = await this.db.query<{ num: string; id: string; keyEnc: string }>(
+      `SELECT d.num, k.id, k.key_enc AS "keyEnc" FROM security_keys k JOIN devices d ON d.id = k.device_id AND d.project_id = k.project_id
+        WHERE d.num = ANY($1::bigint[]) AND k.kind = 'MBUS_AES'`,
+      [nums],
+    );
+    const keyOf = new Map(meterKeys.rows.map((k) => [Number(k.num), k]));
     const profiles = new Map<string, DeviceProfileRef>();
     const found = new Map<number, DeviceContext | null>(nums.map((n) => [n, null]));
     for (const r of q.rows) {
@@ -86,7 +93,7 @@ export class RegistryDeviceContexts {
       found.set(Number(r.num), {
         num: Number(r.num), serial: r.serial, projectId: r.projectId, profile,
         protocol: r.protocolKind ? { kind: r.protocolKind, settings: r.protocolSettings ?? {} } : null,
-        secrets: r.protocolId ? this.#protocols.secrets({ id: r.protocolId, secretsEnc: r.secretsEnc }) : {},
+        secrets: withMeterKey(r.protocolId ? this.#protocols.secrets({ id: r.protocolId, secretsEnc: r.secretsEnc }) : {}, keyOf.get(Number(r.num)), this.box),
         overrides: {},
       });
     }
@@ -98,4 +105,9 @@ export class RegistryDeviceContexts {
     }
     return found;
   }
+}
+
+function withMeterKey(secrets: Record<string, string>, key: { id: string; keyEnc: string } | undefined, box: SecretBox): Record<string, string> {
+  if (key) secrets.MBUS_AES = openSecurityKey(box, key);
+  return secrets;
 }

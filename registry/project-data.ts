@@ -66,6 +66,16 @@ export async function saveChannel(db: Db, projectId: string, id: string | null, 
   return crud.update(db, channelSpec, projectId, id, patch, version);
 }
 
+/** A security key (table security_keys) is its lower-case hex, AES-GCM-sealed in key_enc and bound to the key's id. */
+export function sealSecurityKey(box: SecretBox, id: string, hex: string): string {
+  return box.encrypt(hex.toLowerCase(), `security-key:${id}`);
+}
+
+/** The hex of a sealed security key (process memory only). */
+export function openSecurityKey(box: SecretBox, row: { id: string; keyEnc: string }): string {
+  return box.decrypt(row.keyEnc, `security-key:${row.id}`);
+}
+
 /** Protocol secrets (passwords, keys) live AES-GCM-sealed in secrets_enc, bound to the protocol id. */
 export class ProtocolStore {
   constructor(private readonly db: Db, private readonly box: SecretBox) {}

@@ -26,6 +26,7 @@ import { ConnectError, connectTcp } from '../ingest/transport/socket.js';
 import type { ByteTransport } from '../ingest/transport/transport.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
+import { openSecurityKey } from '../registry/project-data.js';
 import type { DecodingContext } from '../schemas/avro/index.js';
 import {
   LinkError, type CollectedFrame, type CollectedRecord, type CollectItem, type CollectOutcome, type CommLineRef, type ControlOutcome,
@@ -59,7 +60,7 @@ export class MbusDeviceReader implements DeviceReader {
       `SELECT id, key_enc FROM security_keys WHERE project_id = $1 AND device_id = $2 AND kind = 'MBUS_AES'`, [device.projectId, device.id],
     );
     const row = r.rows[0];
-    return row ? new AesKey(Buffer.from(this.#o.box.decrypt(row.key_enc, `security-key:${row.id}`), 'hex')) : undefined;
+    return row ? new AesKey(Buffer.from(openSecurityKey(this.#o.box, { id: row.id, keyEnc: row.key_enc }), 'hex')) : undefined;
   }
 
   async #timeZone(projectId: string): Promise<string> {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import avsc from 'avsc';
 import { avroType, type RawFrame } from '../schemas/avro/index.js';
 import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
+import { OMS_MODE5 } from '../decoders/mbus/fixtures.js';
 import { DecoderPool } from './pool.js';
 import { protocols } from './decoders.js';
 
@@ -40,7 +41,7 @@ test('a record of the first raw-frame schema is read with the current one and de
   // The evolved schema reads the old bytes with the defaults.
   const read = current.fromBuffer(message.subarray(5), current.createResolver(v1)) as RawFrame;
   assert.deepEqual([read.protocol, read.meta, read.context?.protocolContext], ['dlms', {}, null]);
-  assert.deepEqual(protocols, ['dlms']);
+  assert.deepEqual(protocols, ['dlms', 'mbus']);
 });
 
 test('unknown protocol, no device: dead letters naming the reason, the device and the protocol', async () => {
@@ -64,4 +65,23 @@ test('a frame whose decoder needs the device context: the task names the devices
   assert.deepEqual(second.missingDevices, []);
   assert.equal(second.readings, READINGS_PER_FRAME);
   assert.deepEqual(second.failures.map((f) => [f.index, f.deviceId]), [[1, 9], [2, 9]]);
+});
+
+test('M-Bus frames: decoded with the device profile and key the task carries; a wrong key is a dead letter with its code and device', async () => {
+  const schemas = { 2: JSON.stringify(current.schema()) };
+  const telegram = (deviceId: number): Buffer => framed(2, current.toBuffer({
+    frameId: `t${deviceId}`, wire: Buffer.from(OMS_MODE5.hex, 'hex'), framing: 'MBUS', direction: 'UPLINK', deviceId, commLineId: null, connector: 'wmbus:gw',
+    receivedAt: Date.UTC(2026, 0, 1), sessionId: null, protocol: 'mbus', meta: {},
+    context: { archive: 'current', retentionDays: 0, deviceTzMinutes: 0, source: 'PUSH', captureObjects: [], journal: null, eventCodes: null, protocolContext: null },
+  } satisfies RawFrame));
+  const entry = (num: number, key: string) => ({ num, serial: `M${num}`, projectId: 'p', profile: 'GAS@1', protocol: { kind: 'MBUS', settings: {} }, secrets: { MBUS_AES: key }, overrides: {} });
+  const profiles = { 'GAS@1': { id: 'GAS', version: '1', body: { mbus: { records: [{ quantity: 'volume', obis: '7.0.3.0.0.255' }] } } } };
+  const first = await pool.decode([telegram(11), telegram(12)], schemas, 1_700_000_000);
+  assert.deepEqual(first.missingDevices, [11, 12]);
+  const r = await pool.decode([telegram(11), telegram(12)], schemas, 1_700_000_000, {
+    devices: { 11: entry(11, OMS_MODE5.key!), 12: entry(12, '000102030405060708090A0B0C0D0E0F') }, profiles,
+  });
+  assert.equal(r.readings, 1);
+  assert.deepEqual(r.failures.map((f) => [f.index, f.deviceId, f.protocol, f.errorCode]), [[1, 12, 'mbus', 'MBUS_ERR_DECRYPT']]);
+  assert.match(r.failures[0]!.reason, /decryption failed \(check the key\)/);
 });

@@ -5,9 +5,11 @@
  */
 import type { ProtocolDecoder } from '../decoders/protocol-decoder.js';
 import { DlmsFrameDecoder } from '../decoders/dlms/frame-decoder.js';
+import { MbusFrameDecoder } from '../decoders/mbus/frame-decoder.js';
 
 const registered = new Map<string, () => ProtocolDecoder>([
   ['dlms', () => new DlmsFrameDecoder()],
+  ['mbus', () => new MbusFrameDecoder()],
 ]);
 
 /** The protocols a frame may name. */

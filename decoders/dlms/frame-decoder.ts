@@ -24,7 +24,7 @@ import { readingTypeOf } from '../../schemas/cim/reading-types.js';
 import {
   compileRowLayout, createProfileRows, dateTimeOf, decodeProfileBuffer, profileRowsFromData, type ProfileRows, type RowLayout,
 } from './cosem/profile-generic.js';
-import { Quality, type CaptureObject, type DecodeOutput, type DecodingContext, type DeviceContext, type ProtocolDecoder, type RawFrame, type ReadingsOut } from '../protocol-decoder.js';
+import { decimalInteger, Quality, type CaptureObject, type DecodeOutput, type DecodingContext, type DeviceContext, type ProtocolDecoder, type RawFrame, type ReadingsOut } from '../protocol-decoder.js';
 
 /** Clock status bits that make a timestamp doubtful: invalid, doubtful, different base, invalid status. */
 const CLOCK_NOT_NORMAL = 0x0f;
@@ -206,11 +206,8 @@ function valuesOf(a: Apdu): GetDataResult[] {
  * so) as the integer of its shortest decimal form up to 9 digits after the point, the scaler lowered to match.
  */
 function scaled(n: number, scaler: number, obis: string): [number, number] {
-  for (let k = 0; k <= 9; k++) {
-    const m = n * 10 ** k;
-    const r = Math.round(m);
-    if (Number.isSafeInteger(r) && Math.abs(m - r) <= 1e-9 * Math.max(1, Math.abs(m))) return [r, scaler - k];
-  }
+  const d = decimalInteger(n);
+  if (d) return [d[0], scaler + d[1]];
   throw new DlmsError('DLMS_ERR_VALUE', `${obis}: ${n} cannot be stored as an integer with a decimal scaler`);
 }
 

@@ -13,6 +13,7 @@ export type MbusErrorCode =
   | 'MBUS_ERR_KEY' // an encrypted telegram and no key for it
   | 'MBUS_ERR_DECRYPT' // the key does not open the telegram (2F 2F check or MAC failed)
   | 'MBUS_ERR_RECORD' // a data record is malformed (DIF/VIF chain, variable length, too many records)
+  | 'MBUS_ERR_PROFILE' // the device's profile maps none of the telegram's records, or has no usable mbus section
   | 'MBUS_ERR_ENCODE'; // a value cannot be encoded as requested
 
 export class MbusError extends Error {

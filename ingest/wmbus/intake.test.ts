@@ -67,6 +67,11 @@ describe('wM-Bus intake', () => {
     assert.equal(hex(f.wire), hex(fleet.telegram(0, T)));
     // The gateway the north channel admits.
     assert.deepEqual(await intake.accept(projectId, message('gw-north', fleet.telegram(1, T))), { accepted: 1, unknown: 0, ignored: 0 });
+    // The gateway's word on the CRCs it forwards goes with the frame for the decoder.
+    assert.deepEqual(f.meta, {});
+    published.length = 0;
+    await intake.accept(projectId, parseGatewayMessage({ gateway: 'gw-south', telegram: hex(fleet.telegram(0, T)), frameFormat: 'A' }, 'body'));
+    assert.deepEqual(published[0]!.frame.meta, { frameFormat: 'A' });
   });
 
   it('lists unknown meters with their registration address until a comm line names them', async () => {

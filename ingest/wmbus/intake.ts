@@ -156,7 +156,7 @@ export class WmbusIntake {
         key: meter.num,
         frame: {
           frameId: randomUUID(), wire: Buffer.from(t.bytes), framing: 'MBUS', direction: 'UPLINK', deviceId: meter.num, commLineId: null,
-          connector: `wmbus:${message.gateway}`, receivedAt: at, sessionId: null, protocol: 'mbus',
+          connector: `wmbus:${message.gateway}`, receivedAt: at, sessionId: null, protocol: 'mbus', meta: t.frameFormat ? { frameFormat: t.frameFormat } : {},
           context: {
             archive: 'current', retentionDays: retention, deviceTzMinutes: this.o.offsetMinutes(zone, at), source: 'PUSH', captureObjects: [],
             journal: null, eventCodes: null,

@@ -1,0 +1,169 @@
+/**
+ * The M-Bus decoder of the pool (decoders/protocol-decoder.ts): a raw frame of framing MBUS — a wired
+ * RSP_UD long frame or a wireless telegram as the gateway forwarded it — with its device's context → readings
+ * and state changes, pure. The device profile's `mbus` section says which records are readings (mapping.ts);
+ * the device's security key of kind MBUS_AES (`secrets.MBUS_AES`, hex) opens encrypted telegrams.
+ *
+ * - A mapped number record: one reading, the integer the meter sent and its VIF's exponent as the scaler,
+ *   in the VIF's unit (or the plain-text unit), tariff from the record, archive and OBIS-like code from the rule.
+ * - Time: the current values (storage 0) take the telegram's date-time record of storage 0 when it has one,
+ *   else the frame's receive time; the values of a storage number ≥ 1 take the date or date-time record of the
+ *   same storage number (a date alone: the end of that day, when meters take their due-date values), else the
+ *   receive time. Meter times are local: taken in the frame's device zone (`deviceTzMinutes`).
+ * - The TPL status byte: a reading when the profile maps `status`, and a `state-state` change (`status`);
+ *   mapped error flags (storage 0) a `state-state` change (`error-flags`) too, as the wired reader's states.
+ * - Records no rule maps are not stored; a telegram with records none of which is mapped, a device without a
+ *   profile with an `mbus` section, a wrong key, a MAC/CRC failure, a truncated telegram: the frame fails
+ *   (MbusError with its code), and the pool dead-letters it with the reason and the device.
+ */
+import { AesKey } from './aes.js';
+import { MbusError, isMbusError } from './errors.js';
+import { isWiredFrame, type FrameFormat } from './link.js';
+import { compileMapping, matchRecord, unitText, type CompiledMapping, type MbusProfileSection } from './mapping.js';
+import { ValueKind, type Records } from './records.js';
+import { QUANTITIES, quantityId, statusFlags, UNITS } from './tables.js';
+import { MbusDecoder } from './telegram.js';
+import { decimalInteger, Quality, type DecodeOutput, type DeviceContext, type ProtocolDecoder, type RawFrame } from '../protocol-decoder.js';
+
+/** The secret name of a meter's key in the device context (the registry's security-key kind). */
+export const MBUS_KEY_SECRET = 'MBUS_AES';
+
+const DAY_MS = 86_400_000;
+const ERROR_FLAGS = quantityId('error-flags')!;
+/** Expanded keys kept at most (one per meter of the worker's recent frames). */
+const MAX_KEYS = 100_000;
+
+export class MbusFrameDecoder implements ProtocolDecoder {
+  readonly protocol = 'mbus';
+  readonly #telegrams = new MbusDecoder();
+  /** Compiled mappings by `profile@version`; a profile whose section does not compile keeps its error. */
+  readonly #mappings = new Map<string, CompiledMapping | MbusError>();
+  readonly #keys = new Map<string, AesKey>();
+  /** Per storage number: the UTC ms its values are stamped with (NaN: none found). */
+  #times = new Float64Array(16);
+
+  /** Every M-Bus frame is mapped by its device's profile. */
+  needsDevice(_frame: RawFrame): boolean {
+    return true;
+  }
+
+  decode(frame: RawFrame, out: DecodeOutput, device: DeviceContext | null | undefined): number {
+    if (!device) throw new MbusError('MBUS_ERR_PROFILE', `device ${frame.deviceId} is not in the registry (or has no enabled comm line)`);
+    const mapping = this.#mapping(device);
+    const wire = frame.wire;
+    const keyHex = device.secrets[MBUS_KEY_SECRET];
+    const key = keyHex ? this.#key(keyHex) : undefined;
+    const format = isWiredFrame(wire) ? undefined : frameFormatOf(frame.meta?.frameFormat ?? device.protocol?.settings.frameFormat);
+    let t;
+    try {
+      t = this.#telegrams.decode(wire, { ...(key ? { key } : {}), ...(format ? { frameFormat: format } : {}) });
+    } catch (e) {
+      if (isMbusError(e) && e.code === 'MBUS_ERR_KEY') throw new MbusError('MBUS_ERR_KEY', `the telegram is encrypted and device ${device.serial} has no ${MBUS_KEY_SECRET} security key`);
+      throw e;
+    }
+    const r = t.records;
+    const ctx = frame.context;
+    const tzMin = ctx?.deviceTzMinutes ?? 0;
+    const times = this.#stampTimes(r, frame.receivedAt, tzMin);
+    const status = t.tpl?.status ?? 0;
+    const { readings: block, states, collectedAtSec } = out;
+    const retention = ctx?.retentionDays ?? 0;
+    const source = block.textId('source', ctx?.source ?? 'PUSH');
+    const quality = Quality.dataPresent | Quality.timeNormal;
+    const deviceId = device.num;
+    let added = 0;
+    let mapped = 0;
+    for (let i = 0; i < r.count; i++) {
+      const rule = matchRecord(mapping, r, i);
+      if (!rule) continue;
+      mapped++;
+      const storage = r.storage[i]!;
+      if (r.kind[i] !== ValueKind.Number) {
+        throw new MbusError('MBUS_ERR_PROFILE', `profile ${device.profile!.id}: ${rule.obis} maps a ${QUANTITIES[r.quantity[i]!]!.name} record, which is not a number`, r.recordStart[i]!);
+      }
+      const v = r.value[i]!;
+      if (v !== v) continue; // a BCD value the meter marks as not a number (e.g. during an error)
+      const d = decimalInteger(v);
+      if (!d) throw new MbusError('MBUS_ERR_RECORD', `${rule.obis}: ${v} cannot be stored as an integer with a decimal scaler`, r.recordStart[i]!);
+      const at = storage < times.length ? times[storage]! : frame.receivedAt;
+      const tsMs = at === at ? at : frame.receivedAt;
+      block.add(
+        deviceId, block.textId('archive', rule.archive), block.textId('obis', rule.obis), block.textId('reading_type', rule.readingType), r.tariff[i]!,
+        Math.floor(tsMs / 1000), d[0], r.exponent[i]! + d[1], block.textId('unit', unitText(r, i, UNITS)), quality, status, tzMin, source, collectedAtSec, retention,
+      );
+      added++;
+      if (storage === 0 && r.quantity[i] === ERROR_FLAGS) states.push({ deviceId, archive: 'state-state', code: 'error-flags', value: v, at: tsMs });
+    }
+    if (r.count > 0 && mapped === 0) {
+      throw new MbusError('MBUS_ERR_PROFILE', `none of the telegram's ${r.count} records is in profile ${device.profile!.id} (hes decode --protocol mbus lists them)`);
+    }
+    const s = mapping.status;
+    if (s && t.tpl && t.tpl.header !== 'none') {
+      const tsMs = times[0]! === times[0]! ? times[0]! : frame.receivedAt;
+      block.add(
+        deviceId, block.textId('archive', s.archive), block.textId('obis', s.obis), block.textId('reading_type', s.readingType), 0, Math.floor(tsMs / 1000),
+        status, 0, block.textId('unit', ''), quality, status, tzMin, source, collectedAtSec, retention,
+      );
+      added++;
+      states.push({ deviceId, archive: 'state-state', code: 'status', value: { byte: status, flags: statusFlags(status) }, at: tsMs });
+    }
+    return added;
+  }
+
+  #mapping(device: DeviceContext): CompiledMapping {
+    const p = device.profile;
+    const section = p?.body.mbus as MbusProfileSection | undefined;
+    if (!p || !section) throw new MbusError('MBUS_ERR_PROFILE', `device ${device.serial} has no device profile with an mbus section (docs/mbus.md)`);
+    const key = `${p.id}@${p.version}`;
+    let m = this.#mappings.get(key);
+    if (!m) {
+      try {
+        m = compileMapping(section);
+      } catch (e) {
+        m = new MbusError('MBUS_ERR_PROFILE', `profile ${p.id}: ${(e as Error).message}`);
+      }
+      this.#mappings.set(key, m);
+    }
+    if (m instanceof MbusError) throw new MbusError(m.code, m.message);
+    return m;
+  }
+
+  #key(hex: string): AesKey {
+    let k = this.#keys.get(hex);
+    if (!k) {
+      if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new MbusError('MBUS_ERR_KEY', `the device's ${MBUS_KEY_SECRET} key is not 16 bytes of hex`);
+      if (this.#keys.size >= MAX_KEYS) this.#keys.clear();
+      k = new AesKey(Buffer.from(hex, 'hex'));
+      this.#keys.set(hex, k);
+    }
+    return k;
+  }
+
+  /** UTC ms per storage number from the telegram's date and date-time records (NaN where none). */
+  #stampTimes(r: Records, receivedAt: number, tzMin: number): Float64Array {
+    let times = this.#times;
+    times.fill(NaN);
+    for (let i = 0; i < r.count; i++) {
+      const kind = r.kind[i];
+      if ((kind !== ValueKind.DateTime && kind !== ValueKind.Date) || r.func[i] !== 0 || r.tariff[i] !== 0 || r.subunit[i] !== 0) continue;
+      const local = r.value[i]!;
+      if (local !== local) continue;
+      const storage = r.storage[i]!;
+      if (storage >= times.length) {
+        if (storage > 0xffff) continue;
+        const grown = new Float64Array(storage + 1).fill(NaN);
+        grown.set(times);
+        this.#times = times = grown;
+      }
+      // A date alone stamps the values at the end of that day; a date-time wins over a date.
+      if (kind === ValueKind.Date && times[storage] === times[storage]) continue;
+      times[storage] = (kind === ValueKind.Date ? local + DAY_MS : local) - tzMin * 60_000;
+    }
+    if (times[0] !== times[0]) times[0] = receivedAt;
+    return times;
+  }
+}
+
+function frameFormatOf(v: unknown): FrameFormat | undefined {
+  return v === 'A' || v === 'B' || v === 'none' ? v : undefined;
+}
