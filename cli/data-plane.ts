@@ -22,6 +22,8 @@ import { migrate } from '../sinks/clickhouse/migrate.js';
 import { DevicesDimension } from '../sinks/clickhouse/devices-dim.js';
 import { DecoderPool } from '../workers/pool.js';
 import { RegistryDeviceContexts } from '../registry/device-contexts.js';
+import { saveStateChanges } from '../scheduler/states.js';
+import type { StateChange } from '../decoders/protocol-decoder.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { Pipeline } from '../workers/pipeline.js';
@@ -52,7 +54,7 @@ const RESTART_MS = 5000;
 
 /**
  * `registry`: where the pipeline finds the device contexts (profile, keys) of frames that need one, such as
- * pushes; without it those frames are dead-lettered.
+ * pushes (without it those frames are dead-lettered), and where it stores the state changes frames tell.
  */
 export async function openDataPlane(
   config: HesConfig, onError: (message: string) => void, registry?: { db: Db; box: SecretBox }, log?: ServiceLogWriter, metrics = new HesMetrics(),
@@ -107,7 +109,8 @@ export async function openDataPlane(
       closers.push(() => notifier.close());
     }
     const pipeline = new Pipeline({
-      bus, engine, schemas, pool, publishReadings, metrics: new PipelineMetrics(metrics), ...(registry ? { devices: new RegistryDeviceContexts(registry.db, registry.box) } : {}),
+      bus, engine, schemas, pool, publishReadings, metrics: new PipelineMetrics(metrics),
+      ...(registry ? { devices: new RegistryDeviceContexts(registry.db, registry.box), states: (changes: StateChange[]) => saveStateChanges(registry.db, changes) } : {}),
       ...(deadLetters ? { onDeadLetter: (reason: string) => deadLetters.add(reason) } : {}),
       ...(notifier ? { onEventsStored: (events: EventRow[]) => notifier.enqueue(events) } : {}),
     });

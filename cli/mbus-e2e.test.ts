@@ -99,6 +99,12 @@ describe('M-Bus data end to end: gateway feed and wired reads → pipeline → C
     near(heat.get('6.0.2.0.0.255')?.value.value, fleet.heatVolume(W7, T) / 1000, 'heat meter volume');
     const telemetry = byCode((await measurements(W7, 'telemetry')).items);
     assert.deepEqual(['6.0.9.0.0.255', '6.0.10.0.0.255', '6.0.11.0.0.255', '6.0.8.0.0.255', '6.0.97.97.0.255', '6.0.97.97.1.255'].filter((c) => !telemetry.has(c)), []);
+    // Status and error flags are the meter's state too, stored when they change.
+    const states = await poll(
+      () => api.get<{ items: { archive: string; code: string; value: unknown; changedAt: string }[] }>(`${p}/devices/${deviceOf.get(W7)}/states?archive=state-state`),
+      (r) => r.items.length === 2, 30_000, 250, 'states stored',
+    );
+    assert.deepEqual(states.items.map((s) => [s.code, s.value, s.changedAt]).sort(), [['error-flags', 0, new Date(T).toISOString()], ['status', { byte: 0, flags: [] }, new Date(T).toISOString()]]);
   });
 
   it('stores what a collection task reads from a wired meter behind the converter', async () => {

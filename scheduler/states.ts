@@ -5,6 +5,7 @@
  * change, the first read included. Tables: schemas/postgres/0007_device_states.sql.
  */
 import { Conditions, pageSql, type Db } from '../registry/db.js';
+import type { StateChange } from '../decoders/protocol-decoder.js';
 import type { CollectedRecord } from './reader.js';
 
 /**
@@ -39,6 +40,28 @@ export async function saveStates(
     );
     return changed.rows.map((r) => r.code);
   });
+}
+
+/**
+ * Stores the state changes the decoder pool found in frames (workers/pipeline.ts `states`), as reads of those
+ * states at the time each frame gives: devices by number, one `saveStates` per device, archive and time.
+ * Changes of devices the registry no longer has are dropped.
+ */
+export async function saveStateChanges(db: Db, changes: readonly StateChange[]): Promise<void> {
+  if (!changes.length) return;
+  const nums = [...new Set(changes.map((c) => c.deviceId))];
+  const found = await db.query<{ num: string; id: string; project_id: string }>('SELECT num, id, project_id FROM devices WHERE num = ANY($1::bigint[])', [nums]);
+  const devices = new Map(found.rows.map((d) => [Number(d.num), { id: d.id, projectId: d.project_id }]));
+  const reads = new Map<string, { device: { id: string; projectId: string }; archive: string; at: number; records: CollectedRecord[] }>();
+  for (const c of changes) {
+    const device = devices.get(c.deviceId);
+    if (!device) continue;
+    const key = `${c.deviceId}|${c.archive}|${c.at}`;
+    let r = reads.get(key);
+    if (!r) reads.set(key, (r = { device, archive: c.archive, at: c.at, records: [] }));
+    r.records.push({ code: c.code, value: c.value });
+  }
+  for (const r of reads.values()) await saveStates(db, r.device, r.archive, r.records, r.at);
 }
 
 export interface StateQuery {
