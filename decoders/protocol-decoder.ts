@@ -91,6 +91,8 @@ export interface DeviceContext {
   secrets: Record<string, string>;
   /** The project's overrides of profile data, e.g. `{ severities: { "cover opened": "critical" } }`. */
   overrides: Record<string, unknown>;
+  /** Retention depth of the archives by name (0 or absent = never purge): for rows whose frame carries no context. */
+  retentionDays?: Record<string, number>;
 }
 
 export interface DeviceProfileRef {

@@ -95,6 +95,12 @@ test('ELL AES-CTR telegram without a date-time record: stamped with the frame\'s
   ]);
 });
 
+test('each row keeps its archive\'s retention when the device context has them, else the frame\'s', () => {
+  const out = recordingOutput();
+  new MbusFrameDecoder().decode(frame(JMBUS_ELL_CTR), out, { ...device(shipped('MBUS_WATER'), JMBUS_ELL_CTR.key), retentionDays: { current: 400, 'end-of-month': 0 } });
+  assert.deepEqual(out.rows.map((r) => [r.archive, r.retentionDays]), [['current', 400], ['end-of-month', 0]]);
+});
+
 test('bad input fails the frame with a coded reason: wrong or missing key, MAC, CRC, truncation, no mapping, no profile', () => {
   const d = new MbusFrameDecoder();
   const fails = (f: RawFrame, ctx: DeviceContext | null, code: string, message: RegExp) => {

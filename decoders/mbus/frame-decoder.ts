@@ -67,7 +67,8 @@ export class MbusFrameDecoder implements ProtocolDecoder {
     const times = this.#stampTimes(r, frame.receivedAt, tzMin);
     const status = t.tpl?.status ?? 0;
     const { readings: block, states, collectedAtSec } = out;
-    const retention = ctx?.retentionDays ?? 0;
+    // The frame's retention is its archive's; a rule's own archive keeps its own when the registry gave them.
+    const retentionOf = (archive: string) => device.retentionDays?.[archive] ?? ctx?.retentionDays ?? 0;
     const source = block.textId('source', ctx?.source ?? 'PUSH');
     const quality = Quality.dataPresent | Quality.timeNormal;
     const deviceId = device.num;
@@ -89,7 +90,7 @@ export class MbusFrameDecoder implements ProtocolDecoder {
       const tsMs = at === at ? at : frame.receivedAt;
       block.add(
         deviceId, block.textId('archive', rule.archive), block.textId('obis', rule.obis), block.textId('reading_type', rule.readingType), r.tariff[i]!,
-        Math.floor(tsMs / 1000), d[0], r.exponent[i]! + d[1], block.textId('unit', unitText(r, i, UNITS)), quality, status, tzMin, source, collectedAtSec, retention,
+        Math.floor(tsMs / 1000), d[0], r.exponent[i]! + d[1], block.textId('unit', unitText(r, i, UNITS)), quality, status, tzMin, source, collectedAtSec, retentionOf(rule.archive),
       );
       added++;
       if (storage === 0 && r.quantity[i] === ERROR_FLAGS) states.push({ deviceId, archive: 'state-state', code: 'error-flags', value: v, at: tsMs });
@@ -102,7 +103,7 @@ export class MbusFrameDecoder implements ProtocolDecoder {
       const tsMs = times[0]! === times[0]! ? times[0]! : frame.receivedAt;
       block.add(
         deviceId, block.textId('archive', s.archive), block.textId('obis', s.obis), block.textId('reading_type', s.readingType), 0, Math.floor(tsMs / 1000),
-        status, 0, block.textId('unit', ''), quality, status, tzMin, source, collectedAtSec, retention,
+        status, 0, block.textId('unit', ''), quality, status, tzMin, source, collectedAtSec, retentionOf(s.archive),
       );
       added++;
       states.push({ deviceId, archive: 'state-state', code: 'status', value: { byte: status, flags: statusFlags(status) }, at: tsMs });
