@@ -119,6 +119,11 @@ describe('M-Bus data end to end: gateway feed and wired reads → pipeline → C
     assert.deepEqual([energy?.deviceTime, energy?.source], [new Date(T).toISOString(), 'POLL']);
     near(energy?.value.value, fleet.primaryValue(WIRED, T) * 1000, 'wired heat energy');
     near(heat.get('6.0.2.0.0.255')?.value.value, fleet.heatVolume(WIRED, T) / 1000, 'wired heat volume');
+    // The converter answers in telegrams of 4 records: the due-date energy and its date come in different ones.
+    const due = fleet.dueDate(T);
+    const monthEnd = byCode((await measurements(WIRED, 'end-of-month')).items).get('6.0.1.0.0.1');
+    assert.equal(monthEnd?.deviceTime, new Date(due).toISOString());
+    near(monthEnd?.value.value, fleet.primaryValue(WIRED, due) * 1000, 'wired due-date energy');
   });
 
   it('sends a telegram under a key the HES does not hold to the dead letters, with the decryption failure as its reason', async () => {

@@ -74,6 +74,8 @@ describe('MbusDeviceReader against a simulated converter', () => {
     assert.equal(first.records.value[0], fleet.primaryValue(0, T));
     assert.equal(first.records.moreRecordsFollow, true);
     assert.equal(decodeTelegram(current.frames![1]!.apdu).records.moreRecordsFollow, false);
+    // The second telegram has no date of its own: the pool takes the session's meter times (local, per storage number).
+    assert.deepEqual(JSON.parse(String(f.context.protocolContext)), { times: { 0: T + 120 * 60_000, 1: Date.UTC(2026, 5, 1) } });
     const again = await link.collect({ kind: 'measurement', item: { archive: 'end-of-month' } });
     assert.deepEqual([again.status, again.frames ?? []], ['ok', []], 'the same session does not read the meter twice');
     const log = await link.close();

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { AesKey } from '../decoders/mbus/aes.js';
 import { encodeDateTimeF } from '../decoders/mbus/datetime.js';
 import { isMbusError } from '../decoders/mbus/errors.js';
+import { recordTimes } from '../decoders/mbus/frame-decoder.js';
 import { encodeLongFrame, C_SND_UD } from '../decoders/mbus/link.js';
 import { ValueKind } from '../decoders/mbus/records.js';
 import { deviceTypeName, manufacturerCode, QUANTITIES, statusFlags } from '../decoders/mbus/tables.js';
@@ -154,6 +155,19 @@ class MbusLink implements DeviceLink {
     }
   }
 
+  /** The meter's times per storage number over the answer's telegrams (one it cannot open adds none). */
+  #sessionTimes(frames: Uint8Array[]): Map<number, number> {
+    const times = new Map<number, number>();
+    for (const f of frames) {
+      try {
+        recordTimes(this.#decoder.decode(f, this.p.key ? { key: this.p.key } : {}).records, times);
+      } catch (e) {
+        if (!isMbusError(e)) throw e;
+      }
+    }
+    return times;
+  }
+
   #decoded(): Telegram[] {
     const out: Telegram[] = [];
     for (const f of this.#read?.frames ?? []) {
@@ -170,9 +184,12 @@ class MbusLink implements DeviceLink {
       if (item.kind === 'measurement') {
         if (this.#published) return { status: 'ok', records: [], note: `read with the first archive of this session (${frames.length} telegrams)` };
         this.#published = true;
+        // A value and its date may come in different telegrams of the answer: the pool gets the session's times.
+        const times = frames.length > 1 ? this.#sessionTimes(frames) : undefined;
         const context: DecodingContext = {
           archive: item.item.archive, retentionDays: this.p.retention.get(item.item.archive) ?? 0,
           deviceTzMinutes: offsetMinutes(this.p.tz, at), source: 'POLL', captureObjects: [], journal: null, eventCodes: null,
+          protocolContext: times?.size ? Buffer.from(JSON.stringify({ times: Object.fromEntries(times) })) : null,
         };
         const out: CollectedFrame[] = frames.map((f) => ({ frameId: this.p.next(), sessionId: this.p.sessionId, apdu: f, receivedAt: at, context, protocol: 'mbus' }));
         return { status: 'ok', records: [], frames: out, note: `${frames.length} telegram${frames.length === 1 ? '' : 's'}` };

@@ -95,6 +95,24 @@ test('ELL AES-CTR telegram without a date-time record: stamped with the frame\'s
   ]);
 });
 
+test('a telegram of a wired answer without its own dates takes the session\'s times from the reader; its own dates win', () => {
+  const session = (json: string): RawFrame => {
+    const f = frame(JMBUS_ELL_CTR);
+    return { ...f, context: { ...f.context!, protocolContext: Buffer.from(json) } };
+  };
+  const local0 = Date.UTC(2026, 11, 7, 11, 0), local1 = Date.UTC(2026, 11, 1);
+  const out = recordingOutput();
+  new MbusFrameDecoder().decode(session(JSON.stringify({ times: { 0: local0, 1: local1 } })), out, device(shipped('MBUS_WATER'), JMBUS_ELL_CTR.key));
+  assert.deepEqual(out.rows.map((r) => r.ts), [(local0 - 3_600_000) / 1000, (local1 - 3_600_000) / 1000], 'meter local time in the device zone (+60 min)');
+  const garbled = recordingOutput();
+  new MbusFrameDecoder().decode(session('{"times": '), garbled, device(shipped('MBUS_WATER'), JMBUS_ELL_CTR.key));
+  assert.deepEqual(garbled.rows.map((r) => r.ts), Array(2).fill(Math.floor(RECEIVED / 1000)));
+  const own = recordingOutput();
+  const withDate = frame(OMS_MODE5);
+  new MbusFrameDecoder().decode({ ...withDate, context: { ...withDate.context!, protocolContext: Buffer.from(JSON.stringify({ times: { 0: local0 } })) } }, own, device({ mbus: GAS }, OMS_MODE5.key));
+  assert.equal(own.rows[0]!.ts, Date.UTC(2008, 4, 31, 22, 50) / 1000);
+});
+
 test('each row keeps its archive\'s retention when the device context has them, else the frame\'s', () => {
   const out = recordingOutput();
   new MbusFrameDecoder().decode(frame(JMBUS_ELL_CTR), out, { ...device(shipped('MBUS_WATER'), JMBUS_ELL_CTR.key), retentionDays: { current: 400, 'end-of-month': 0 } });

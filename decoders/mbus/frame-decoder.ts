@@ -9,7 +9,10 @@
  * - Time: the current values (storage 0) take the telegram's date-time record of storage 0 when it has one,
  *   else the frame's receive time; the values of a storage number ≥ 1 take the date or date-time record of the
  *   same storage number (a date alone: the end of that day, when meters take their due-date values), else the
- *   receive time. Meter times are local: taken in the frame's device zone (`deviceTzMinutes`).
+ *   receive time. A wired answer in several telegrams may carry a value and its date in different ones: the
+ *   reader passes the session's times in the frame's `protocolContext` (`{"times": {"<storage>": local ms}}`,
+ *   from `recordTimes`), used where the telegram has none. Meter times are local: taken in the frame's device
+ *   zone (`deviceTzMinutes`).
  * - The TPL status byte: a reading when the profile maps `status`, and a `state-state` change (`status`);
  *   mapped error flags (storage 0) a `state-state` change (`error-flags`) too, as the wired reader's states.
  * - Records no rule maps are not stored; a telegram with records none of which is mapped, a device without a
@@ -39,8 +42,6 @@ export class MbusFrameDecoder implements ProtocolDecoder {
   /** Compiled mappings by `profile@version`; a profile whose section does not compile keeps its error. */
   readonly #mappings = new Map<string, CompiledMapping | MbusError>();
   readonly #keys = new Map<string, AesKey>();
-  /** Per storage number: the UTC ms its values are stamped with (NaN: none found). */
-  #times = new Float64Array(16);
 
   /** Every M-Bus frame is mapped by its device's profile. */
   needsDevice(_frame: RawFrame): boolean {
@@ -64,7 +65,14 @@ export class MbusFrameDecoder implements ProtocolDecoder {
     const r = t.records;
     const ctx = frame.context;
     const tzMin = ctx?.deviceTzMinutes ?? 0;
-    const times = this.#stampTimes(r, frame.receivedAt, tzMin);
+    const times = recordTimes(r);
+    const session = ctx?.protocolContext ? sessionTimes(ctx.protocolContext) : undefined;
+    // UTC ms of a storage number's values: the telegram's own date, the session's, else the receive time.
+    const stamp = (storage: number): number => {
+      const local = times.get(storage) ?? session?.[storage];
+      return typeof local === 'number' && Number.isFinite(local) ? local - tzMin * 60_000 : frame.receivedAt;
+    };
+    const now = stamp(0);
     const status = t.tpl?.status ?? 0;
     const { readings: block, states, collectedAtSec } = out;
     // The frame's retention is its archive's; a rule's own archive keeps its own when the registry gave them.
@@ -86,8 +94,7 @@ export class MbusFrameDecoder implements ProtocolDecoder {
       if (v !== v) continue; // a BCD value the meter marks as not a number (e.g. during an error)
       const d = decimalInteger(v);
       if (!d) throw new MbusError('MBUS_ERR_RECORD', `${rule.obis}: ${v} cannot be stored as an integer with a decimal scaler`, r.recordStart[i]!);
-      const at = storage < times.length ? times[storage]! : frame.receivedAt;
-      const tsMs = at === at ? at : frame.receivedAt;
+      const tsMs = storage === 0 ? now : stamp(storage);
       block.add(
         deviceId, block.textId('archive', rule.archive), block.textId('obis', rule.obis), block.textId('reading_type', rule.readingType), r.tariff[i]!,
         Math.floor(tsMs / 1000), d[0], r.exponent[i]! + d[1], block.textId('unit', unitText(r, i, UNITS)), quality, status, tzMin, source, collectedAtSec, retentionOf(rule.archive),
@@ -100,7 +107,7 @@ export class MbusFrameDecoder implements ProtocolDecoder {
     }
     const s = mapping.status;
     if (s && t.tpl && t.tpl.header !== 'none') {
-      const tsMs = times[0]! === times[0]! ? times[0]! : frame.receivedAt;
+      const tsMs = now;
       block.add(
         deviceId, block.textId('archive', s.archive), block.textId('obis', s.obis), block.textId('reading_type', s.readingType), 0, Math.floor(tsMs / 1000),
         status, 0, block.textId('unit', ''), quality, status, tzMin, source, collectedAtSec, retentionOf(s.archive),
@@ -139,32 +146,39 @@ export class MbusFrameDecoder implements ProtocolDecoder {
     }
     return k;
   }
-
-  /** UTC ms per storage number from the telegram's date and date-time records (NaN where none). */
-  #stampTimes(r: Records, receivedAt: number, tzMin: number): Float64Array {
-    let times = this.#times;
-    times.fill(NaN);
-    for (let i = 0; i < r.count; i++) {
-      const kind = r.kind[i];
-      if ((kind !== ValueKind.DateTime && kind !== ValueKind.Date) || r.func[i] !== 0 || r.tariff[i] !== 0 || r.subunit[i] !== 0) continue;
-      const local = r.value[i]!;
-      if (local !== local) continue;
-      const storage = r.storage[i]!;
-      if (storage >= times.length) {
-        if (storage > 0xffff) continue;
-        const grown = new Float64Array(storage + 1).fill(NaN);
-        grown.set(times);
-        this.#times = times = grown;
-      }
-      // A date alone stamps the values at the end of that day; a date-time wins over a date.
-      if (kind === ValueKind.Date && times[storage] === times[storage]) continue;
-      times[storage] = (kind === ValueKind.Date ? local + DAY_MS : local) - tzMin * 60_000;
-    }
-    if (times[0] !== times[0]) times[0] = receivedAt;
-    return times;
-  }
 }
 
 function frameFormatOf(v: unknown): FrameFormat | undefined {
   return v === 'A' || v === 'B' || v === 'none' ? v : undefined;
+}
+
+/**
+ * The meter's local time (ms) per storage number from a telegram's date and date-time records (of no
+ * tariff, subunit or function): a date-time as it is, a date alone as the end of that day; a date-time wins.
+ * Adds to `into` only storage numbers it does not hold yet (a session's first telegram with one wins).
+ */
+export function recordTimes(r: Records, into = new Map<number, number>()): Map<number, number> {
+  const dates = new Map<number, number>();
+  for (let i = 0; i < r.count; i++) {
+    const kind = r.kind[i];
+    if ((kind !== ValueKind.DateTime && kind !== ValueKind.Date) || r.func[i] !== 0 || r.tariff[i] !== 0 || r.subunit[i] !== 0) continue;
+    const local = r.value[i]!;
+    if (local !== local) continue;
+    const storage = r.storage[i]!;
+    if (kind === ValueKind.Date) {
+      if (!dates.has(storage)) dates.set(storage, local + DAY_MS);
+    } else if (!into.has(storage)) into.set(storage, local);
+  }
+  for (const [storage, at] of dates) if (!into.has(storage)) into.set(storage, at);
+  return into;
+}
+
+/** The session's times a wired reader put in the frame (`{"times": {"1": ms}}`); undefined when unreadable. */
+function sessionTimes(b: Uint8Array): Record<number, unknown> | undefined {
+  try {
+    const t = (JSON.parse(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')) as { times?: unknown }).times;
+    return t && typeof t === 'object' ? (t as Record<number, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
