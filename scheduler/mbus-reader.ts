@@ -189,7 +189,7 @@ class MbusLink implements DeviceLink {
         const context: DecodingContext = {
           archive: item.item.archive, retentionDays: this.p.retention.get(item.item.archive) ?? 0,
           deviceTzMinutes: offsetMinutes(this.p.tz, at), source: 'POLL', captureObjects: [], journal: null, eventCodes: null,
-          protocolContext: times?.size ? Buffer.from(JSON.stringify({ times: Object.fromEntries(times) })) : null,
+          protocolContext: times ? Buffer.from(JSON.stringify({ times: Object.fromEntries(times) })) : null,
         };
         const out: CollectedFrame[] = frames.map((f) => ({ frameId: this.p.next(), sessionId: this.p.sessionId, apdu: f, receivedAt: at, context, protocol: 'mbus' }));
         return { status: 'ok', records: [], frames: out, note: `${frames.length} telegram${frames.length === 1 ? '' : 's'}` };

@@ -111,6 +111,10 @@ test('a telegram of a wired answer without its own dates takes the session\'s ti
   const withDate = frame(OMS_MODE5);
   new MbusFrameDecoder().decode({ ...withDate, context: { ...withDate.context!, protocolContext: Buffer.from(JSON.stringify({ times: { 0: local0 } })) } }, own, device({ mbus: GAS }, OMS_MODE5.key));
   assert.equal(own.rows[0]!.ts, Date.UTC(2008, 4, 31, 22, 50) / 1000);
+  // A part of a wired answer holding none of the profile's records is no error; a whole telegram is.
+  const heatOnly = { id: 'HEAT', mbus: { records: [{ quantity: 'energy', obis: '6.0.1.0.0.255' }] } };
+  assert.equal(new MbusFrameDecoder().decode(session('{"times": {}}'), recordingOutput(), device(heatOnly, JMBUS_ELL_CTR.key)), 0);
+  assert.throws(() => new MbusFrameDecoder().decode(frame(JMBUS_ELL_CTR), recordingOutput(), device(heatOnly, JMBUS_ELL_CTR.key)), /none of the telegram's 3 records/);
 });
 
 test('each row keeps its archive\'s retention when the device context has them, else the frame\'s', () => {

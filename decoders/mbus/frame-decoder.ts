@@ -11,7 +11,7 @@
  *   same storage number (a date alone: the end of that day, when meters take their due-date values), else the
  *   receive time. A wired answer in several telegrams may carry a value and its date in different ones: the
  *   reader passes the session's times in the frame's `protocolContext` (`{"times": {"<storage>": local ms}}`,
- *   from `recordTimes`), used where the telegram has none. Meter times are local: taken in the frame's device
+ *   from `recordTimes`), used where the telegram has none; such a telegram may also hold no mapped record. Meter times are local: taken in the frame's device
  *   zone (`deviceTzMinutes`).
  * - The TPL status byte: a reading when the profile maps `status`, and a `state-state` change (`status`);
  *   mapped error flags (storage 0) a `state-state` change (`error-flags`) too, as the wired reader's states.
@@ -94,7 +94,7 @@ export class MbusFrameDecoder implements ProtocolDecoder {
       if (v !== v) continue; // a BCD value the meter marks as not a number (e.g. during an error)
       const d = decimalInteger(v);
       if (!d) throw new MbusError('MBUS_ERR_RECORD', `${rule.obis}: ${v} cannot be stored as an integer with a decimal scaler`, r.recordStart[i]!);
-      const tsMs = storage === 0 ? now : stamp(storage);
+      const tsMs = stamp(storage);
       block.add(
         deviceId, block.textId('archive', rule.archive), block.textId('obis', rule.obis), block.textId('reading_type', rule.readingType), r.tariff[i]!,
         Math.floor(tsMs / 1000), d[0], r.exponent[i]! + d[1], block.textId('unit', unitText(r, i, UNITS)), quality, status, tzMin, source, collectedAtSec, retentionOf(rule.archive),
@@ -102,18 +102,18 @@ export class MbusFrameDecoder implements ProtocolDecoder {
       added++;
       if (storage === 0 && r.quantity[i] === ERROR_FLAGS) states.push({ deviceId, archive: 'state-state', code: 'error-flags', value: v, at: tsMs });
     }
-    if (r.count > 0 && mapped === 0) {
+    // One telegram of a wired answer in several may hold only records the profile leaves out; a whole telegram may not.
+    if (r.count > 0 && mapped === 0 && !session) {
       throw new MbusError('MBUS_ERR_PROFILE', `none of the telegram's ${r.count} records is in profile ${device.profile!.id} (hes decode --protocol mbus lists them)`);
     }
     const s = mapping.status;
     if (s && t.tpl && t.tpl.header !== 'none') {
-      const tsMs = now;
       block.add(
-        deviceId, block.textId('archive', s.archive), block.textId('obis', s.obis), block.textId('reading_type', s.readingType), 0, Math.floor(tsMs / 1000),
+        deviceId, block.textId('archive', s.archive), block.textId('obis', s.obis), block.textId('reading_type', s.readingType), 0, Math.floor(now / 1000),
         status, 0, block.textId('unit', ''), quality, status, tzMin, source, collectedAtSec, retentionOf(s.archive),
       );
       added++;
-      states.push({ deviceId, archive: 'state-state', code: 'status', value: { byte: status, flags: statusFlags(status) }, at: tsMs });
+      states.push({ deviceId, archive: 'state-state', code: 'status', value: { byte: status, flags: statusFlags(status) }, at: now });
     }
     return added;
   }
