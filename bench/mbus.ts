@@ -22,7 +22,6 @@ import { join } from 'node:path';
 import type { Benchmark, BenchResult } from './harness.js';
 import { measure } from './harness.js';
 import { EmbeddedBus } from '../bus/embedded/index.js';
-import { recordingOutput } from '../decoders/testing.js';
 import { MbusFrameDecoder } from '../decoders/mbus/frame-decoder.js';
 import { parseGatewayMessage, WmbusIntake, type GatewayMessage } from '../ingest/wmbus/intake.js';
 import { SecretBox } from '../registry/crypto.js';
@@ -118,7 +117,7 @@ function readingsPerTelegram(fleet: MbusFleet, t: number): (i: number) => number
     const m = fleet.meter(i);
     return new MbusFrameDecoder().decode(
       { frameId: '', wire: Buffer.from(fleet.telegram(i, t)), framing: 'MBUS', direction: 'UPLINK', deviceId: 1, commLineId: null, connector: '', receivedAt: t, sessionId: null, context: null },
-      recordingOutput(),
+      { readings: { count: 0, textId: () => 0, add: () => undefined }, events: [], states: [], collectedAtSec: 0 },
       { num: 1, serial: m.id, projectId: '', profile: profile(m.medium === 'heat' ? 'MBUS_HEAT' : 'MBUS_WATER'), protocol: null, secrets: { MBUS_AES: Buffer.from(m.key).toString('hex') }, overrides: {} },
     );
   };
