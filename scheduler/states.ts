@@ -44,23 +44,33 @@ export async function saveStates(
 
 /**
  * Stores the state changes the decoder pool found in frames (workers/pipeline.ts `states`), as reads of those
- * states at the time each frame gives: devices by number, one `saveStates` per device, archive and time.
- * Changes of devices the registry no longer has are dropped.
+ * states at the time each frame gives. A value the device already has only moves its `read_at`, for the whole
+ * batch in one statement (most frames repeat the state); the others go through `saveStates`, per device,
+ * archive and time. Changes of devices the registry no longer has are dropped.
  */
 export async function saveStateChanges(db: Db, changes: readonly StateChange[]): Promise<void> {
   if (!changes.length) return;
   const nums = [...new Set(changes.map((c) => c.deviceId))];
   const found = await db.query<{ num: string; id: string; project_id: string }>('SELECT num, id, project_id FROM devices WHERE num = ANY($1::bigint[])', [nums]);
   const devices = new Map(found.rows.map((d) => [Number(d.num), { id: d.id, projectId: d.project_id }]));
+  const known = changes.filter((c) => devices.has(c.deviceId));
+  const same = await db.query<{ i: number }>(
+    `UPDATE device_states s SET read_at = greatest(s.read_at, r.at)
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::int[]) AS r(device_id, archive, code, value, at, i)
+      WHERE s.device_id = r.device_id AND s.archive = r.archive AND s.code = r.code AND s.value = r.value
+      RETURNING r.i`,
+    [known.map((c) => devices.get(c.deviceId)!.id), known.map((c) => c.archive), known.map((c) => c.code), known.map((c) => JSON.stringify(c.value ?? null)),
+      known.map((c) => new Date(c.at).toISOString()), known.map((_, i) => i)],
+  );
+  const unchanged = new Set(same.rows.map((r) => Number(r.i)));
   const reads = new Map<string, { device: { id: string; projectId: string }; archive: string; at: number; records: CollectedRecord[] }>();
-  for (const c of changes) {
-    const device = devices.get(c.deviceId);
-    if (!device) continue;
+  known.forEach((c, i) => {
+    if (unchanged.has(i)) return;
     const key = `${c.deviceId}|${c.archive}|${c.at}`;
     let r = reads.get(key);
-    if (!r) reads.set(key, (r = { device, archive: c.archive, at: c.at, records: [] }));
+    if (!r) reads.set(key, (r = { device: devices.get(c.deviceId)!, archive: c.archive, at: c.at, records: [] }));
     r.records.push({ code: c.code, value: c.value });
-  }
+  });
   for (const r of reads.values()) await saveStates(db, r.device, r.archive, r.records, r.at);
 }
 
