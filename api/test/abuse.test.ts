@@ -128,6 +128,13 @@ describe('malformed input to every route answers 4xx, never 5xx', () => {
     assert.equal(r.statusCode, 404, r.body);
   });
 
+  /** The project's error format, or on the CIM endpoint the IEC 61968-100 reply: FAILED with coded Errors. */
+  const codedError = (body: { error?: { code?: unknown }; ResponseMessage?: { Reply?: { Result?: unknown; Error?: { code?: unknown }[] } } }) => {
+    const reply = body.ResponseMessage?.Reply;
+    if (reply) return reply.Result === 'FAILED' && !!reply.Error?.length && reply.Error.every((e) => typeof e.code === 'string');
+    return typeof body.error?.code === 'string';
+  };
+
   for (const role of [null, 'Administrator'] as const) {
     it(`as ${role ?? 'no user'}`, async () => {
       const failures: string[] = [];
@@ -140,7 +147,7 @@ describe('malformed input to every route answers 4xx, never 5xx', () => {
           });
           sent++;
           if (res.statusCode >= 500) failures.push(`${op.method} ${op.path} ${r.label}: ${res.statusCode} ${res.body.slice(0, 200)}`);
-          else if (res.statusCode >= 400 && typeof (JSON.parse(res.body) as { error?: { code?: unknown } }).error?.code !== 'string') {
+          else if (res.statusCode >= 400 && !codedError(JSON.parse(res.body))) {
             failures.push(`${op.method} ${op.path} ${r.label}: ${res.statusCode} without a coded error: ${res.body.slice(0, 200)}`);
           }
         }
