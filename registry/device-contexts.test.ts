@@ -1,4 +1,4 @@
-/** Device contexts for the decoder pool on both engines: profile, protocol, opened secrets, cache and expiry. */
+/** Device contexts for the decoder pool on both engines: profile, protocol, opened secrets, archive retention, cache and expiry. */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +39,9 @@ for (const engine of ENGINES) {
       assert.equal(c.protocol?.settings.encryptionKey, undefined, 'secrets never in the settings');
       assert.equal(c.profile!.version, '1', 'the registry version: the latest, as the line pins none');
       assert.ok(Array.isArray((c.profile!.body as { deviceTypes?: unknown }).deviceTypes));
+      // what a push's rows need beside the profile's Push Setups: the archives' retention (seeded: 365 days)
+      assert.ok(Array.isArray((c.profile!.body as { pushes?: unknown }).pushes));
+      assert.equal(c.retentionDays?.['profile-15'], 365);
       // A device without a comm line has a context without profile or protocol; an unknown number has none.
       assert.deepEqual([got.get(nums[1]!)?.profile, got.get(nums[1]!)?.protocol, got.get(999_999_999)], [null, null, null]);
       assert.equal(contexts.cached(nums[0]!), c);

@@ -1,10 +1,10 @@
 /**
  * The registry's side of the decoder pool's device contexts (workers/pipeline.ts `DeviceContextSource`):
  * for a device number, the device, its comm line's device profile and protocol with the protocol's secrets
- * opened. Protocol-agnostic: each decoder reads its own section of the profile and its own secrets. Loaded
- * in one query per batch for the devices whose frames need a context, kept for `ttlMs` (edits of keys and new
- * profile versions apply after that) and at most `maxEntries` devices (the oldest loaded goes first). The
- * profile is the comm line's pinned version, else the latest.
+ * opened, and the archives' retention. Protocol-agnostic: each decoder reads its own section of the profile and
+ * its own secrets. Loaded in one query per batch for the devices whose frames need a context, kept for `ttlMs`
+ * (edits of keys and new profile versions apply after that) and at most `maxEntries` devices (the oldest loaded
+ * goes first). The profile is the comm line's pinned version, else the latest.
  *
  * A device's comm line is its enabled one of highest priority (as the scheduler reads it first). A device's
  * M-Bus meter key (security key of kind MBUS_AES) joins its secrets under that name.
@@ -78,6 +78,11 @@ export class RegistryDeviceContexts {
       [nums],
     );
     const keyOf = new Map(meterKeys.rows.map((k) => [Number(k.num), k]));
+    // Archive retention (a handful of rows): for the rows of pushes, whose frames carry no decoding context.
+    const archives = await this.db.query<{ id: string; days: number }>(
+      'SELECT id, CASE WHEN never_purge THEN 0 ELSE least(ceil(retention_seconds / 86400.0), 65535)::int END AS days FROM archives',
+    );
+    const retentionDays = Object.fromEntries(archives.rows.map((a) => [a.id, Number(a.days)]));
     const profiles = new Map<string, DeviceProfileRef>();
     const found = new Map<number, DeviceContext | null>(nums.map((n) => [n, null]));
     for (const r of q.rows) {
@@ -95,6 +100,7 @@ export class RegistryDeviceContexts {
         protocol: r.protocolKind ? { kind: r.protocolKind, settings: r.protocolSettings ?? {} } : null,
         secrets: withMeterKey(r.protocolId ? this.#protocols.secrets({ id: r.protocolId, secretsEnc: r.secretsEnc }) : {}, keyOf.get(Number(r.num)), this.box),
         overrides: {},
+        retentionDays,
       });
     }
     const at = this.#now();

@@ -53,8 +53,8 @@ export class PipelineSink implements ReadingSink {
 
   /**
    * Frames meters send outside a HES session (CENC pushes: DataNotification, EventNotification) to the same
-   * topic, with their framing and no decoding context (none is known for a push yet: the pool keeps them
-   * on its dead-letter path with that reason). A push of no known device (an unbound port, a device deleted
+   * topic, with their framing and no decoding context: the pool decodes them as the device profile's Push
+   * Setups declare (docs/pipeline.md, "Pushes"). A push of no known device (an unbound port, a device deleted
    * meanwhile) goes with no device id and no key: dead-lettered too, never dropped.
    */
   unsolicited(onError: (e: unknown) => void): RawFrameSink {

@@ -65,7 +65,8 @@ test('daily and interval pushes after midnight reach the push destination over T
     await until(() => hes.received.length === due.length, `${hes.received.length} of ${due.length} pushes arrived`);
     for (const { wPorts, n } of hes.received) {
       assert.deepEqual(wPorts, [1, 102]);
-      const [ldn, clock, rows] = fields(n.body);
+      const [setup, ldn, clock, rows] = fields(n.body);
+      assert.equal(setup!.type, 'octet-string'); // the Push Setup's logical name, as IDIS lists it first
       assert.equal(ldn!.type, 'octet-string');
       assert.ok(timeOf(clock!) >= MIDNIGHT);
       const newest = fields(rows!);
@@ -74,7 +75,7 @@ test('daily and interval pushes after midnight reach the push destination over T
       // the daily row is stamped at midnight; the 15-minute row closes at 00:00 with the last interval of the day
       assert.equal(timeOf(row[0]!), MIDNIGHT);
     }
-    const serials = new Set(hes.received.map(({ n }) => new TextDecoder().decode((fields(n.body)[0] as { value: Uint8Array }).value)));
+    const serials = new Set(hes.received.map(({ n }) => new TextDecoder().decode((fields(n.body)[1] as { value: Uint8Array }).value)));
     assert.equal(serials.size, 20, 'each meter identifies itself by its logical device name');
   } finally {
     hes.server.close();
@@ -101,7 +102,7 @@ test('alarms: power off / on of an outage at their times, and a relay switched b
     );
     await Promise.all(sent);
     await until(() => hes.received.length >= 2, 'outage alarms arrived');
-    const power = hes.received.filter(({ n }) => fields(n.body).length === 3).map(({ n }) => fields(fields(fields(n.body)[2]!)[0]!));
+    const power = hes.received.filter(({ n }) => fields(n.body).length === 4).map(({ n }) => fields(fields(fields(n.body)[3]!)[0]!));
     assert.deepEqual(
       power.slice(0, 2).map((r) => [timeOf(r[0]!), (r[1] as { value: number }).value]),
       due.map((p, i) => [p.timeMs, i + 1]), // power off (1) then on (2)
@@ -126,7 +127,7 @@ test('alarms: power off / on of an outage at their times, and a relay switched b
     await until(() => events.some((e) => e.type === 'action-response'), 'action answered');
     assert.equal((events.find((e) => e.type === 'action-response') as { result: number }).result, ActionResult.success);
     await until(() => hes.received.length === 1, 'relay alarm arrived');
-    const [ldn, , rows] = fields(hes.received[0]!.n.body);
+    const [, ldn, , rows] = fields(hes.received[0]!.n.body);
     assert.equal(new TextDecoder().decode((ldn as { value: Uint8Array }).value).slice(-8), '30800002');
     assert.equal((fields(fields(rows!)[0]!)[1] as { value: number }).value, RelayEvent.disconnected);
     socket.destroy();
@@ -160,7 +161,7 @@ test('meter-initiated: scheduled pushes go on the connection the meter opened, d
     for (const { e } of notifications.slice(3)) {
       assert.equal(e.type, 'data-notification');
       const body = fields((e as { notification: DataNotification }).notification.body);
-      assert.equal(timeOf(fields(fields(body[2]!)[0]!)[0]!), MIDNIGHT);
+      assert.equal(timeOf(fields(fields(body[3]!)[0]!)[0]!), MIDNIGHT);
     }
     assert.deepEqual(new Set(notifications.slice(3).map((x) => x.socket)), new Set([0, 1, 2]));
   } finally {

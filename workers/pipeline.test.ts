@@ -139,7 +139,7 @@ function assertDeadLetters(letters: DeadLetter[]): void {
   const byKey = new Map(letters.map((l) => [l.key?.toString(), l]));
   assert.equal(letters.length, DEAD_LETTERS, JSON.stringify(letters.map((l) => l.reason)));
   assert.deepEqual([byKey.get('96')!.stage, byKey.get('96')!.deviceId, byKey.get('96')!.protocol], ['decode', 96, 'dlms']);
-  assert.match(byKey.get('96')!.reason, /no decoding context/);
+  assert.match(byKey.get('96')!.reason, /registry knows no such device/);
   assert.equal(byKey.get('99')!.stage, 'decode');
   assert.equal(byKey.get('99')!.errorCode, 'DLMS_ERR_LENGTH');
   assert.match(byKey.get('99')!.reason, /rows .* cannot fit|exceeds/);

@@ -7,7 +7,10 @@
  *   - a GET-Response-Normal with one value or a GET-Response-With-List (register and current values,
  *     network parameters): one reading per capture object, stamped with the clock value read with them
  *     (a capture object of class 8, attribute 2) or else the frame's receivedAt;
- *   - an event journal (the context names it): one event per buffer row.
+ *   - an event journal (the context names it): one event per buffer row;
+ *   - a push (no decoding context: CENC, the push listener): a DataNotification, deciphered with the
+ *     device's keys when ciphered, decoded as the device profile's Push Setup declares (push-profile.ts):
+ *     its profile buffers on the same fast path, its registers stamped with the notification's time.
  */
 import { DlmsError } from './errors.js';
 import { decodeWrapperHeader, WRAPPER_HEADER_SIZE } from './wrapper/wpdu.js';
@@ -16,11 +19,17 @@ import { decodeApdu, describeApdu, type Apdu } from './apdu/index.js';
 import { dataAccessResultName } from './apdu/xdlms/enums.js';
 import type { GetDataResult } from './apdu/xdlms/common.js';
 import { dataToJson, dataToNumber, encodeDataBytes } from './axdr/data.js';
-import { dateTimeToUtcMs } from './axdr/datetime.js';
+import { dateTimeToUtcMs, DEVIATION_NOT_SPECIFIED } from './axdr/datetime.js';
 import { toHex } from './axdr/writer.js';
 import { eventName } from './cosem/event-codes.js';
 import { parseObis } from './obis.js';
 import { readingTypeOf } from '../../schemas/cim/reading-types.js';
+import { Reader } from './axdr/reader.js';
+import { decodeData } from './axdr/data.js';
+import type { CosemDateTime, DlmsData } from './axdr/types.js';
+import { decipherApdu, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING } from './security/index.js';
+import { captureObjectOf, pushSetupsOf, type PushSetupDeclaration } from './push-profile.js';
+import { decodeDateTime } from './axdr/datetime.js';
 import {
   compileRowLayout, createProfileRows, dateTimeOf, decodeProfileBuffer, profileRowsFromData, type ProfileRows, type RowLayout,
 } from './cosem/profile-generic.js';
@@ -42,48 +51,137 @@ interface CompiledContext {
   source: number;
 }
 
+/** One element of a push object list, as the decoder treats it. */
+type PushElement =
+  | { kind: 'skip' }
+  | { kind: 'clock' }
+  | { kind: 'buffer'; context: DecodingContext }
+  | { kind: 'journal'; context: DecodingContext }
+  | { kind: 'register'; archive: string; object: CaptureObject };
+
+interface CompiledPush {
+  obis: string;
+  /** Index of the setup's own logical name in the list (class 40, attribute 1), or -1. */
+  identity: number;
+  obisBytes: Uint8Array;
+  elements: PushElement[];
+}
+
 /** Decoding state reused across frames of one worker: compiled layouts per capture-object list. */
 export class DlmsFrameDecoder implements ProtocolDecoder {
   readonly protocol = 'dlms';
   private readonly contexts = new Map<string, CompiledContext>();
+  /** Push Setups of device profiles by `id@version`. */
+  private readonly pushes = new Map<string, CompiledPush[]>();
   private block: ReadingsOut | undefined;
 
+  /** A frame without a decoding context is a push: decoded as its device's profile declares. */
   needsDevice(frame: RawFrame): boolean {
     return frame.context === null;
   }
 
   /** Appends the frame's readings and journal entries to `out`; returns how many readings. Throws DlmsError on bad bytes. */
-  decode(frame: RawFrame, out: DecodeOutput, _device?: DeviceContext | null): number {
-    if (!frame.context) throw new DlmsError('DLMS_ERR_VALUE', 'frame has no decoding context (capture objects)');
+  decode(frame: RawFrame, out: DecodeOutput, device?: DeviceContext | null): number {
     const { readings: block, collectedAtSec, events } = out;
     if (block !== this.block) {
       this.contexts.clear();
       this.block = block;
     }
     const apdu = unwrap(frame);
+    if (!frame.context) return this.decodePush(frame, apdu, out, device);
     // The hot path: a Profile Generic buffer (GET-Response-Normal, data, array).
     const buffer = apdu[0] === 0xc4 && apdu[1] === 0x01 && apdu[3] === 0x00 && apdu[4] === 0x01;
     if (!buffer || frame.context.journal) return this.decodeOther(frame, frame.deviceId!, frame.context, apdu, block, collectedAtSec, events);
     const ctx = this.compile(frame.context, block);
     const rows = decodeProfileBuffer(ctx.layout, apdu, 4, apdu.length, ctx.rows);
-    const deviceId = frame.deviceId!; // the pool passes frames with a device only
-    const tz = frame.context.deviceTzMinutes ?? 0;
-    const retention = frame.context.retentionDays;
-    let added = 0;
-    for (let i = 0; i < rows.count; i++) {
-      const ts = rows.timestamps[i]!;
-      if (ts !== ts) continue;
-      const clock = rows.clockStatus[i]!;
-      const status = ctx.statusColumn >= 0 ? rows.values[ctx.statusColumn]![i]! : 0;
-      const quality = Quality.dataPresent | (clock === 0xff || (clock & CLOCK_NOT_NORMAL) === 0 ? Quality.timeNormal : 0);
-      for (const r of ctx.registers) {
-        const raw = rows.values[r.column]![i]!;
-        if (raw !== raw) continue;
-        block.add(deviceId, ctx.archive, r.obis, r.readingType, r.tariff, ts / 1000, raw, r.scaler, r.unit, quality, status === status ? status : 0, tz, ctx.source, collectedAtSec, retention);
-        added++;
-      }
+    // the pool passes frames with a device only
+    return addRows(ctx, rows, frame.deviceId!, frame.context.deviceTzMinutes ?? 0, frame.context.retentionDays, block, collectedAtSec);
+  }
+
+  /**
+   * A DataNotification: its Push Setup is the profile's whose object list names it (the setup's logical
+   * name, first in IDIS lists) or else whose list has as many elements; each element decoded as declared.
+   * Times: the notification's date-time, else the first clock in the body, else when it was received;
+   * date-times without a deviation take the deviation of that time.
+   */
+  private decodePush(frame: RawFrame, wire: Uint8Array, out: DecodeOutput, device: DeviceContext | null | undefined): number {
+    if (!device) throw new DlmsError('DLMS_ERR_VALUE', `push of device ${frame.deviceId}: the registry knows no such device (or it has no comm line)`);
+    const apdu = wire[0] === GENERAL_GLO_CIPHERING || wire[0] === GENERAL_DED_CIPHERING ? decipherPush(wire, device) : wire;
+    if (apdu[0] !== DATA_NOTIFICATION) throw new DlmsError('DLMS_ERR_TAG', `a push must be a DataNotification (0x0F), got 0x${(apdu[0] ?? 0).toString(16).padStart(2, '0')}`, 0);
+    const { dateTime, starts } = notificationElements(apdu);
+    const setup = this.pushSetup(device, apdu, starts);
+    const { readings: block, collectedAtSec, events } = out;
+    let time = dateTime;
+    if (!time) {
+      const clock = setup.elements.findIndex((e) => e.kind === 'clock');
+      if (clock >= 0) time = dateTimeOf(decodeData(new Reader(apdu, starts[clock]!, starts[clock + 1]!)));
     }
+    const tsMs = (time && dateTimeToUtcMs(time)) ?? frame.receivedAt;
+    const tz = time && time.deviation !== DEVIATION_NOT_SPECIFIED ? -time.deviation : null;
+    const quality = Quality.dataPresent | (!time || time.clockStatus === 0xff || (time.clockStatus & CLOCK_NOT_NORMAL) === 0 ? Quality.timeNormal : 0);
+    const deviceId = frame.deviceId!;
+    const retention = (archive: string): number => device.retentionDays?.[archive] ?? 0;
+    let added = 0;
+    setup.elements.forEach((e, i) => {
+      const start = starts[i]!;
+      const end = starts[i + 1]!;
+      switch (e.kind) {
+        case 'buffer': {
+          const context = { ...e.context, deviceTzMinutes: tz };
+          const ctx = this.compile(context, block);
+          const rows = decodeProfileBuffer(ctx.layout, apdu, start, end, ctx.rows);
+          added += addRows(ctx, rows, deviceId, tz ?? 0, retention(context.archive), block, collectedAtSec);
+          break;
+        }
+        case 'journal': {
+          const context = { ...e.context, deviceTzMinutes: tz, retentionDays: retention(e.context.archive) };
+          journalEvents(context, decodeData(new Reader(apdu, start, end)), deviceId, collectedAtSec, events);
+          break;
+        }
+        case 'register': {
+          const value = decodeData(new Reader(apdu, start, end));
+          if (value.type === 'null-data') break; // the meter could not read it
+          const o = e.object;
+          const n = dataToNumber(value);
+          if (n === null) throw new DlmsError('DLMS_ERR_VALUE', `push ${setup.obis}: ${o.obis} is a ${value.type}, not a measurement`, start);
+          const [raw, scaler] = scaled(n, o.scaler, o.obis);
+          block.add(
+            deviceId, block.textId('archive', e.archive), block.textId('obis', o.obis), block.textId('reading_type', o.readingType ?? ''), o.tariff, Math.floor(tsMs / 1000),
+            raw, scaler, block.textId('unit', o.unit), quality, 0, tz ?? 0, block.textId('source', 'PUSH'), collectedAtSec, retention(e.archive),
+          );
+          added++;
+          break;
+        }
+        default:
+      }
+    });
     return added;
+  }
+
+  /** The device profile's Push Setup this notification comes from (throws when none matches). */
+  private pushSetup(device: DeviceContext, apdu: Uint8Array, starts: number[]): CompiledPush {
+    const profile = device.profile;
+    if (!profile) throw new DlmsError('DLMS_ERR_VALUE', `push of device ${device.serial}: its comm line has no device profile`);
+    const key = `${profile.id}@${profile.version}`;
+    let setups = this.pushes.get(key);
+    if (!setups) {
+      setups = pushSetupsOf(profile.body, profile.id).map(compilePush);
+      if (this.pushes.size >= 1000) this.pushes.clear();
+      this.pushes.set(key, setups);
+    }
+    const count = starts.length - 1;
+    const named = (s: CompiledPush): boolean => {
+      if (s.identity < 0) return true;
+      const at = starts[s.identity]!;
+      return apdu[at] === 0x09 && apdu[at + 1] === 6 && s.obisBytes.every((b, k) => apdu[at + 2 + k] === b);
+    };
+    const setup = setups.find((s) => s.elements.length === count && named(s));
+    if (!setup) {
+      throw new DlmsError('DLMS_ERR_VALUE', setups.length
+        ? `push of device ${device.serial}: its ${count} elements match none of the Push Setups of profile ${profile.id} (${setups.map((s) => s.obis).join(', ')})`
+        : `push of device ${device.serial}: profile ${profile.id} declares no Push Setups`);
+    }
+    return setup;
   }
 
   /** Event journals, single values and GET-With-List answers: few values per frame, decoded generically. */
@@ -97,26 +195,7 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
       if (a.type !== 'get-response-normal' || a.result.type !== 'data' || a.result.value.type !== 'array') {
         throw new DlmsError('DLMS_ERR_TAG', `journal ${context.journal}: expected a GET-Response-Normal with the buffer, got ${describeApdu(a)}`, 0);
       }
-      const rows = profileRowsFromData(a.result.value, compileRowLayout(objects.map(captureObject), dtOpts ? { defaultDeviation: dtOpts.defaultDeviation } : {}));
-      const clock = objects.findIndex(isClock);
-      const codeEvent = objects.findIndex((o) => o.obis.startsWith('0.0.96.11.'));
-      for (const row of rows) {
-        if (row.timestamp === null) continue;
-        const codeColumn = codeEvent >= 0 ? codeEvent : row.data.findIndex((d, i) => i !== clock && dataToNumber(d) !== null);
-        const code = codeColumn >= 0 ? dataToNumber(row.data[codeColumn]!) : null;
-        if (code === null || !Number.isInteger(code) || code < 0 || code > 0xffff) {
-          throw new DlmsError('DLMS_ERR_VALUE', `journal ${context.journal}: a row without an event code (0..65535)`);
-        }
-        const params: Record<string, unknown> = {};
-        row.data.forEach((d, i) => {
-          if (i !== clock && i !== codeColumn) params[objects[i]!.obis] = dataToJson(d);
-        });
-        events.push({
-          device_id: deviceId, journal: context.journal, ts: Math.floor(row.timestamp / 1000), code, name: eventName(context.eventCodes, code),
-          params: JSON.stringify(params), raw: toHex(encodeDataBytes({ type: 'structure', value: row.data })), device_tz: tz ?? 0,
-          source: context.source, collected_at: collectedAtSec, retention_days: context.retentionDays,
-        });
-      }
+      journalEvents(context, a.result.value, deviceId, collectedAtSec, events);
       return 0;
     }
     const results = valuesOf(a);
@@ -187,6 +266,112 @@ const isClock = (o: { classId: number; attribute: number }) => o.classId === 8 &
 
 /** The capture object's own CIM reading type, else the catalogue's for (archive, OBIS, tariff), else none (''). */
 const readingTypeCode = (archive: string, o: CaptureObject) => o.readingType ?? readingTypeOf(archive, o.obis, o.tariff)?.code ?? '';
+
+const DATA_NOTIFICATION = 0x0f;
+
+/** The readings of decoded profile rows: one per (row, register column). */
+function addRows(ctx: CompiledContext, rows: ProfileRows, deviceId: number, tz: number, retention: number, block: ReadingsOut, collectedAtSec: number): number {
+  let added = 0;
+  for (let i = 0; i < rows.count; i++) {
+    const ts = rows.timestamps[i]!;
+    if (ts !== ts) continue;
+    const clock = rows.clockStatus[i]!;
+    const status = ctx.statusColumn >= 0 ? rows.values[ctx.statusColumn]![i]! : 0;
+    const quality = Quality.dataPresent | (clock === 0xff || (clock & CLOCK_NOT_NORMAL) === 0 ? Quality.timeNormal : 0);
+    for (const r of ctx.registers) {
+      const raw = rows.values[r.column]![i]!;
+      if (raw !== raw) continue;
+      block.add(deviceId, ctx.archive, r.obis, r.readingType, r.tariff, ts / 1000, raw, r.scaler, r.unit, quality, status === status ? status : 0, tz, ctx.source, collectedAtSec, retention);
+      added++;
+    }
+  }
+  return added;
+}
+
+/** One event per row of a journal buffer: time, code (the 0.0.96.11.x column, else the first number), its name, the other columns. */
+function journalEvents(context: DecodingContext, buffer: DlmsData, deviceId: number, collectedAtSec: number, events: DecodeOutput['events']): void {
+  const objects = context.captureObjects;
+  const tz = context.deviceTzMinutes;
+  // A date-time without a deviation is local time in the device's zone (UTC = local + deviation, deviation = -zone).
+  const rows = profileRowsFromData(buffer, compileRowLayout(objects.map(captureObject), tz === null || tz === undefined ? {} : { defaultDeviation: -tz }));
+  const clock = objects.findIndex(isClock);
+  const codeEvent = objects.findIndex((o) => o.obis.startsWith('0.0.96.11.'));
+  for (const row of rows) {
+    if (row.timestamp === null) continue;
+    const codeColumn = codeEvent >= 0 ? codeEvent : row.data.findIndex((d, i) => i !== clock && dataToNumber(d) !== null);
+    const code = codeColumn >= 0 ? dataToNumber(row.data[codeColumn]!) : null;
+    if (code === null || !Number.isInteger(code) || code < 0 || code > 0xffff) {
+      throw new DlmsError('DLMS_ERR_VALUE', `journal ${context.journal}: a row without an event code (0..65535)`);
+    }
+    const params: Record<string, unknown> = {};
+    row.data.forEach((d, i) => {
+      if (i !== clock && i !== codeColumn) params[objects[i]!.obis] = dataToJson(d);
+    });
+    events.push({
+      device_id: deviceId, journal: context.journal!, ts: Math.floor(row.timestamp / 1000), code, name: eventName(context.eventCodes, code),
+      params: JSON.stringify(params), raw: toHex(encodeDataBytes({ type: 'structure', value: row.data })), device_tz: tz ?? 0,
+      source: context.source, collected_at: collectedAtSec, retention_days: context.retentionDays,
+    });
+  }
+}
+
+/**
+ * The plain APDU of a ciphered push (general-glo- or general-ded-ciphering; the envelope carries the meter's
+ * system title), checked with the device's keys: authenticated at least, as a session requires.
+ */
+function decipherPush(wire: Uint8Array, device: DeviceContext): Uint8Array {
+  const key = (name: string): Uint8Array | undefined => {
+    const hex = device.secrets[name];
+    return hex ? Uint8Array.from(Buffer.from(hex, 'hex')) : undefined;
+  };
+  const keys = { globalUnicastKey: key('encryptionKey'), authenticationKey: key('authenticationKey'), dedicatedKey: key('dedicatedKey'), globalBroadcastKey: key('broadcastKey') };
+  if (!keys.globalUnicastKey && !keys.dedicatedKey) throw new DlmsError('DLMS_ERR_SECURITY', `ciphered push of device ${device.serial}: the device has no encryption key`, 0);
+  return decipherApdu(wire, { keys: Object.fromEntries(Object.entries(keys).filter(([, v]) => v)) }).apdu;
+}
+
+/**
+ * A DataNotification's date-time and where each element of its body (a structure) starts, with the end of
+ * the APDU last. Elements before the last are stepped over; the last ends with the APDU.
+ */
+function notificationElements(apdu: Uint8Array): { dateTime: CosemDateTime | null; starts: number[] } {
+  const r = new Reader(apdu, 5);
+  const at = r.pos;
+  const n = r.length('date-time length');
+  let dateTime: CosemDateTime | null = null;
+  if (n === 12) dateTime = decodeDateTime(r.bytes(12, 'date-time'));
+  else if (n !== 0) throw new DlmsError('DLMS_ERR_LENGTH', `date-time must be 0 or 12 bytes, got ${n}`, at);
+  const bodyAt = r.pos;
+  if (r.u8('notification body') !== 0x02) throw new DlmsError('DLMS_ERR_TAG', 'the notification body is not a structure (one element per push object)', bodyAt);
+  const count = r.length('push objects');
+  const starts: number[] = [];
+  for (let i = 0; i < count; i++) {
+    starts.push(r.pos);
+    if (i < count - 1) decodeData(r);
+    else if (r.pos >= apdu.length) throw new DlmsError('DLMS_ERR_TRUNCATED', `expected push object ${i + 1} of ${count}`, r.pos);
+  }
+  starts.push(apdu.length);
+  return { dateTime, starts };
+}
+
+/** A declared Push Setup in the form the decoder walks. */
+function compilePush(s: PushSetupDeclaration): CompiledPush {
+  const elements = s.objects.map((o): PushElement => {
+    if (isClock(o)) return { kind: 'clock' };
+    if (o.classId === 7 && o.attribute === 2 && o.captureObjects && (o.archive || o.journal)) {
+      const context: DecodingContext = {
+        archive: o.archive ?? 'events', retentionDays: 0, deviceTzMinutes: null, source: 'PUSH', captureObjects: o.captureObjects.map(captureObjectOf),
+        journal: o.journal ?? null, eventCodes: o.eventCodes ?? null,
+      };
+      return o.journal ? { kind: 'journal', context } : { kind: 'buffer', context };
+    }
+    if (REGISTER_CLASSES.has(o.classId) && o.attribute === 2 && o.archive) {
+      return { kind: 'register', archive: o.archive, object: captureObjectOf({ ...o, dataIndex: 0 }) };
+    }
+    return { kind: 'skip' };
+  });
+  const identity = s.objects.findIndex((o) => o.classId === 40 && o.attribute === 1 && o.obis === s.obis);
+  return { obis: s.obis, identity, obisBytes: parseObis(s.obis), elements };
+}
 
 const captureObject = (o: DecodingContext['captureObjects'][number]) => ({ classId: o.classId, logicalName: parseObis(o.obis), attributeIndex: o.attribute, dataIndex: o.dataIndex });
 

@@ -1,8 +1,10 @@
 /**
  * Push Setup (class 40) objects of a simulated meter and the DataNotification body they produce.
  *
- * A profile gets one Push Setup per trigger (OBIS assumed, after the IDIS pattern 0.b.25.9.0.255):
- *   0.0.25.9.0.255  on connection (the profile's pushSetup): logical device name, clock
+ * A profile gets one Push Setup per trigger (OBIS assumed, after the IDIS pattern 0.b.25.9.0.255). As in
+ * IDIS, every push object list starts with the Push Setup's own logical name (class 40, attribute 1): it
+ * tells the HES which push it decodes.
+ *   0.0.25.9.0.255  on connection (the profile's pushSetup): setup, logical device name, clock
  *   0.1.25.9.0.255  daily, after local midnight: + the daily billing profile's newest entry
  *   0.2.25.9.0.255  interval, after each capture period of the shortest load profile: + its newest entry
  *   0.(3+k).25.9.0.255  alarm of the profile's k-th alarm journal: + that journal's newest entry
@@ -41,19 +43,21 @@ function buffer(obis: string): PushObject {
 
 /** The Push Setup objects of a profile (see the file comment). */
 export function pushSetupSpecs(p: CompiledProfile): PushSetupSpec[] {
-  const head: PushObject[] = [
+  const head = (setup: string): PushObject[] => [
+    { classId: ClassId.pushSetup, logicalName: setup, attributeIndex: 1, dataIndex: 0 },
     { classId: ClassId.data, logicalName: p.objects.logicalDeviceName, attributeIndex: 2, dataIndex: 0 },
     { classId: ClassId.clock, logicalName: p.objects.clock, attributeIndex: 2, dataIndex: 0 },
   ];
-  const out: PushSetupSpec[] = [{ obis: p.objects.pushSetup, trigger: { kind: 'connect' }, objects: head, randomisationS: 0 }];
+  const out: PushSetupSpec[] = [{ obis: p.objects.pushSetup, trigger: { kind: 'connect' }, objects: head(p.objects.pushSetup), randomisationS: 0 }];
+  const setup = (obis: string, trigger: PushTrigger, last: PushObject, randomisationS: number): PushSetupSpec => ({ obis, trigger, objects: [...head(obis), last], randomisationS });
   const daily = p.billing.find((b) => b.kind === 'daily');
-  if (daily) out.push({ obis: '0.1.25.9.0.255', trigger: { kind: 'daily' }, objects: [...head, buffer(daily.obis)], randomisationS: 600 });
+  if (daily) out.push(setup('0.1.25.9.0.255', { kind: 'daily' }, buffer(daily.obis), 600));
   const load = [...p.loadProfiles].sort((a, b) => a.period - b.period)[0];
-  if (load) out.push({ obis: '0.2.25.9.0.255', trigger: { kind: 'interval', periodS: load.period }, objects: [...head, buffer(load.obis)], randomisationS: 60 });
+  if (load) out.push(setup('0.2.25.9.0.255', { kind: 'interval', periodS: load.period }, buffer(load.obis), 60));
   for (const [k, a] of (p.alarms ?? [{ journal: 'power' }]).entries()) {
     const journal = p.journals.findIndex((j) => j.name === a.journal);
     if (journal < 0) continue;
-    out.push({ obis: `0.${3 + k}.25.9.0.255`, trigger: { kind: 'alarm', journal, codes: a.codes ?? null }, objects: [...head, buffer(p.journals[journal]!.obis)], randomisationS: 0 });
+    out.push(setup(`0.${3 + k}.25.9.0.255`, { kind: 'alarm', journal, codes: a.codes ?? null }, buffer(p.journals[journal]!.obis), 0));
   }
   return out;
 }
