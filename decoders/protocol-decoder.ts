@@ -52,6 +52,12 @@ export interface EventRow {
 }
 
 /**
+ * The state archive of outages: code `power`, value `off` when the device says it lost power (a last gasp),
+ * `on` whenever a frame shows it communicates; the registry opens and closes the device's outages by it.
+ */
+export const OUTAGE_ARCHIVE = 'state-outage';
+
+/**
  * A device state the frame tells (relay state, an outage starting or ending): stored in the registry's
  * state archives only when the value changes, like the states a session reads.
  */

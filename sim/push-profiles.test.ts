@@ -53,7 +53,7 @@ for (const [sim, profileId] of [['idis', 'DL_IDIS'], ['ce308', 'DL_CE_308'], ['c
         retentionDays: 0, deviceTzMinutes: fleet.profile.utcOffsetMinutes, source: 'PUSH', captureObjects: meterColumns(fleet, p.index, bufferObis, p.timeMs),
         journal: journal?.[0] ?? null, eventCodes: journal?.[1].codes ?? null,
       };
-      decoder.decode({ ...frame, wire: Buffer.from(encodeApdu({ type: 'get-response-normal', invokeIdAndPriority: 0xc1, result: { type: 'data', value: buffer } })), context }, polled, undefined);
+      decoder.decode({ ...frame, wire: Buffer.from(encodeApdu({ type: 'get-response-normal', invokeIdAndPriority: 0xc1, result: { type: 'data', value: buffer } })), context }, polled, device(p.index + 1));
       assert.ok(pushed.rows.length + pushed.events.length > 0, `push ${p.setup} of meter ${p.index} stores something`);
       assert.deepEqual(pushed.rows, polled.rows, `push ${p.setup} of meter ${p.index}`);
       assert.deepEqual(pushed.events, polled.events, `push ${p.setup} of meter ${p.index}`);

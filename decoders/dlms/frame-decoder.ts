@@ -22,18 +22,21 @@ import { dataToJson, dataToNumber, encodeDataBytes } from './axdr/data.js';
 import { dateTimeToUtcMs, DEVIATION_NOT_SPECIFIED } from './axdr/datetime.js';
 import { toHex } from './axdr/writer.js';
 import { eventName } from './cosem/event-codes.js';
-import { parseObis } from './obis.js';
+import { formatObis, parseObis } from './obis.js';
 import { readingTypeOf } from '../../schemas/cim/reading-types.js';
 import { Reader } from './axdr/reader.js';
 import { decodeData } from './axdr/data.js';
 import type { CosemDateTime, DlmsData } from './axdr/types.js';
 import { decipherApdu, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING } from './security/index.js';
-import { captureObjectOf, pushSetupsOf, type PushSetupDeclaration } from './push-profile.js';
+import { captureObjectOf, pushSetupsOf, type PushObjectDeclaration, type PushSetupDeclaration } from './push-profile.js';
 import { decodeDateTime } from './axdr/datetime.js';
 import {
   compileRowLayout, createProfileRows, dateTimeOf, decodeProfileBuffer, profileRowsFromData, type ProfileRows, type RowLayout,
 } from './cosem/profile-generic.js';
-import { decimalInteger, Quality, type CaptureObject, type DecodeOutput, type DecodingContext, type DeviceContext, type ProtocolDecoder, type RawFrame, type ReadingsOut } from '../protocol-decoder.js';
+import {
+  decimalInteger, OUTAGE_ARCHIVE, Quality, type CaptureObject, type DecodeOutput, type DecodingContext, type DeviceContext, type ProtocolDecoder, type RawFrame,
+  type ReadingsOut, type Severity,
+} from '../protocol-decoder.js';
 
 /** Clock status bits that make a timestamp doubtful: invalid, doubtful, different base, invalid status. */
 const CLOCK_NOT_NORMAL = 0x0f;
@@ -51,13 +54,18 @@ interface CompiledContext {
   source: number;
 }
 
-/** One element of a push object list, as the decoder treats it. */
-type PushElement =
+/** What an element of a push object list is for. */
+type ElementKind =
   | { kind: 'skip' }
   | { kind: 'clock' }
   | { kind: 'buffer'; context: DecodingContext }
   | { kind: 'journal'; context: DecodingContext }
-  | { kind: 'register'; archive: string; object: CaptureObject };
+  | { kind: 'register'; archive: string; object: CaptureObject }
+  | { kind: 'alarm'; journal: string; table: string }
+  | { kind: 'event'; journal: string; table: string | null };
+
+/** One element of a push object list, as the decoder treats it; `ref` is "class/OBIS/attribute". */
+type PushElement = { ref: string; obis: string } & ElementKind;
 
 interface CompiledPush {
   obis: string;
@@ -65,6 +73,8 @@ interface CompiledPush {
   identity: number;
   obisBytes: Uint8Array;
   elements: PushElement[];
+  /** The meter's last gasp: an outage starts at the push's time. */
+  powerDown: boolean;
 }
 
 /** Decoding state reused across frames of one worker: compiled layouts per capture-object list. */
@@ -75,13 +85,31 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
   private readonly pushes = new Map<string, CompiledPush[]>();
   private block: ReadingsOut | undefined;
 
-  /** A frame without a decoding context is a push: decoded as its device's profile declares. */
+  /**
+   * A frame without a decoding context is a push, decoded as its device's profile declares; a journal's
+   * events take their severities from the device's profile and project.
+   */
   needsDevice(frame: RawFrame): boolean {
-    return frame.context === null;
+    return frame.context === null || frame.context.journal !== null;
   }
 
-  /** Appends the frame's readings and journal entries to `out`; returns how many readings. Throws DlmsError on bad bytes. */
+  /**
+   * Appends the frame's readings, events and state changes to `out`; returns how many readings. Throws
+   * DlmsError on bad bytes. Every frame tells that its device communicates (`state-outage` power on).
+   */
   decode(frame: RawFrame, out: DecodeOutput, device?: DeviceContext | null): number {
+    const before = out.events.length;
+    const added = this.decodeFrame(frame, out, device);
+    if (device) {
+      for (let i = before; i < out.events.length; i++) {
+        const e = out.events[i]!;
+        e.severity = severityOf(device, e.name);
+      }
+    }
+    return added;
+  }
+
+  private decodeFrame(frame: RawFrame, out: DecodeOutput, device: DeviceContext | null | undefined): number {
     const { readings: block, collectedAtSec, events } = out;
     if (block !== this.block) {
       this.contexts.clear();
@@ -89,6 +117,7 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
     }
     const apdu = unwrap(frame);
     if (!frame.context) return this.decodePush(frame, apdu, out, device);
+    out.states.push({ deviceId: frame.deviceId!, archive: OUTAGE_ARCHIVE, code: 'power', value: 'on', at: frame.receivedAt });
     // The hot path: a Profile Generic buffer (GET-Response-Normal, data, array).
     const buffer = apdu[0] === 0xc4 && apdu[1] === 0x01 && apdu[3] === 0x00 && apdu[4] === 0x01;
     if (!buffer || frame.context.journal) return this.decodeOther(frame, frame.deviceId!, frame.context, apdu, block, collectedAtSec, events);
@@ -99,21 +128,39 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
   }
 
   /**
-   * A DataNotification: its Push Setup is the profile's whose object list names it (the setup's logical
-   * name, first in IDIS lists) or else whose list has as many elements; each element decoded as declared.
+   * A push. A DataNotification's Push Setup is the profile's whose object list names it (the setup's logical
+   * name, first in IDIS lists) or else whose list has as many elements; each element is decoded as declared.
+   * An EventNotification's attribute is decoded as the push object of the same class, OBIS and attribute.
    * Times: the notification's date-time, else the first clock in the body, else when it was received;
-   * date-times without a deviation take the deviation of that time.
+   * date-times without a deviation take the deviation of that time. Every push tells the device
+   * communicates (an outage it had is over), a power-down push that an outage starts.
    */
   private decodePush(frame: RawFrame, wire: Uint8Array, out: DecodeOutput, device: DeviceContext | null | undefined): number {
     if (!device) throw new DlmsError('DLMS_ERR_VALUE', `push of device ${frame.deviceId}: the registry knows no such device (or it has no comm line)`);
     const apdu = wire[0] === GENERAL_GLO_CIPHERING || wire[0] === GENERAL_DED_CIPHERING ? decipherPush(wire, device) : wire;
-    if (apdu[0] !== DATA_NOTIFICATION) throw new DlmsError('DLMS_ERR_TAG', `a push must be a DataNotification (0x0F), got 0x${(apdu[0] ?? 0).toString(16).padStart(2, '0')}`, 0);
-    const { dateTime, starts } = notificationElements(apdu);
-    const setup = this.pushSetup(device, apdu, starts);
-    const { readings: block, collectedAtSec, events } = out;
+    const setups = this.pushSetups(device);
+    let dateTime: CosemDateTime | null;
+    let starts: number[];
+    let elements: readonly PushElement[];
+    let powerDown = false;
+    if (apdu[0] === DATA_NOTIFICATION) {
+      ({ dateTime, starts } = notificationElements(apdu));
+      const setup = pushSetupOf(setups, device, apdu, starts);
+      elements = setup.elements;
+      powerDown = setup.powerDown;
+    } else if (apdu[0] === EVENT_NOTIFICATION) {
+      let ref: string;
+      ({ dateTime, ref, start: starts } = eventNotification(apdu));
+      const element = setups.flatMap((s) => s.elements).find((e) => e.ref === ref);
+      if (!element) throw new DlmsError('DLMS_ERR_VALUE', `EventNotification of ${ref} (class/OBIS/attribute): no Push Setup of profile ${device.profile!.id} declares it`, 0);
+      elements = [element];
+    } else {
+      throw new DlmsError('DLMS_ERR_TAG', `a push must be a DataNotification (0x0F) or an EventNotification (0xC2), got 0x${(apdu[0] ?? 0).toString(16).padStart(2, '0')}`, 0);
+    }
+    const { readings: block, collectedAtSec, events, states } = out;
     let time = dateTime;
     if (!time) {
-      const clock = setup.elements.findIndex((e) => e.kind === 'clock');
+      const clock = elements.findIndex((e) => e.kind === 'clock');
       if (clock >= 0) time = dateTimeOf(decodeData(new Reader(apdu, starts[clock]!, starts[clock + 1]!)));
     }
     const tsMs = (time && dateTimeToUtcMs(time)) ?? frame.receivedAt;
@@ -121,8 +168,14 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
     const quality = Quality.dataPresent | (!time || time.clockStatus === 0xff || (time.clockStatus & CLOCK_NOT_NORMAL) === 0 ? Quality.timeNormal : 0);
     const deviceId = frame.deviceId!;
     const retention = (archive: string): number => device.retentionDays?.[archive] ?? 0;
+    const event = (journal: string, code: number, name: string, params: Record<string, unknown>, raw: Uint8Array): void => {
+      events.push({
+        device_id: deviceId, journal, ts: Math.floor(tsMs / 1000), code, name, params: JSON.stringify(params), raw: toHex(raw), device_tz: tz ?? 0,
+        source: 'PUSH', collected_at: collectedAtSec, retention_days: retention('events'),
+      });
+    };
     let added = 0;
-    setup.elements.forEach((e, i) => {
+    elements.forEach((e, i) => {
       const start = starts[i]!;
       const end = starts[i + 1]!;
       switch (e.kind) {
@@ -134,7 +187,7 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
           break;
         }
         case 'journal': {
-          const context = { ...e.context, deviceTzMinutes: tz, retentionDays: retention(e.context.archive) };
+          const context = { ...e.context, deviceTzMinutes: tz, retentionDays: retention('events') };
           journalEvents(context, decodeData(new Reader(apdu, start, end)), deviceId, collectedAtSec, events);
           break;
         }
@@ -143,7 +196,7 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
           if (value.type === 'null-data') break; // the meter could not read it
           const o = e.object;
           const n = dataToNumber(value);
-          if (n === null) throw new DlmsError('DLMS_ERR_VALUE', `push ${setup.obis}: ${o.obis} is a ${value.type}, not a measurement`, start);
+          if (n === null) throw new DlmsError('DLMS_ERR_VALUE', `push: ${o.obis} is a ${value.type}, not a measurement`, start);
           const [raw, scaler] = scaled(n, o.scaler, o.obis);
           block.add(
             deviceId, block.textId('archive', e.archive), block.textId('obis', o.obis), block.textId('reading_type', o.readingType ?? ''), o.tariff, Math.floor(tsMs / 1000),
@@ -152,14 +205,34 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
           added++;
           break;
         }
+        case 'alarm': {
+          // An alarm register: one event per bit set, the bit's number as the code.
+          const value = decodeData(new Reader(apdu, start, end));
+          const bits = dataToNumber(value);
+          if (bits === null || !Number.isInteger(bits) || bits < 0 || bits > 0xffffffff) throw new DlmsError('DLMS_ERR_VALUE', `push: alarm register ${e.obis} is a ${value.type}, not a bit field`, start);
+          for (let bit = 0; bit < 32; bit++) {
+            if ((bits >>> bit) & 1) event(e.journal, bit, eventName(e.table, bit), { [e.obis]: bits }, apdu.subarray(start, end));
+          }
+          break;
+        }
+        case 'event': {
+          const value = decodeData(new Reader(apdu, start, end));
+          const code = dataToNumber(value);
+          if (code === null || !Number.isInteger(code) || code < 0 || code > 0xffff) throw new DlmsError('DLMS_ERR_VALUE', `push: ${e.obis} is not an event code (0..65535)`, start);
+          event(e.journal, code, eventName(e.table, code), {}, apdu.subarray(start, end));
+          break;
+        }
         default:
       }
     });
+    states.push(powerDown
+      ? { deviceId, archive: OUTAGE_ARCHIVE, code: 'power', value: 'off', at: tsMs }
+      : { deviceId, archive: OUTAGE_ARCHIVE, code: 'power', value: 'on', at: frame.receivedAt });
     return added;
   }
 
-  /** The device profile's Push Setup this notification comes from (throws when none matches). */
-  private pushSetup(device: DeviceContext, apdu: Uint8Array, starts: number[]): CompiledPush {
+  /** The device profile's Push Setups, compiled once per profile version. */
+  private pushSetups(device: DeviceContext): CompiledPush[] {
     const profile = device.profile;
     if (!profile) throw new DlmsError('DLMS_ERR_VALUE', `push of device ${device.serial}: its comm line has no device profile`);
     const key = `${profile.id}@${profile.version}`;
@@ -169,19 +242,8 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
       if (this.pushes.size >= 1000) this.pushes.clear();
       this.pushes.set(key, setups);
     }
-    const count = starts.length - 1;
-    const named = (s: CompiledPush): boolean => {
-      if (s.identity < 0) return true;
-      const at = starts[s.identity]!;
-      return apdu[at] === 0x09 && apdu[at + 1] === 6 && s.obisBytes.every((b, k) => apdu[at + 2 + k] === b);
-    };
-    const setup = setups.find((s) => s.elements.length === count && named(s));
-    if (!setup) {
-      throw new DlmsError('DLMS_ERR_VALUE', setups.length
-        ? `push of device ${device.serial}: its ${count} elements match none of the Push Setups of profile ${profile.id} (${setups.map((s) => s.obis).join(', ')})`
-        : `push of device ${device.serial}: profile ${profile.id} declares no Push Setups`);
-    }
-    return setup;
+    if (!setups.length) throw new DlmsError('DLMS_ERR_VALUE', `push of device ${device.serial}: profile ${profile.id} declares no Push Setups`);
+    return setups;
   }
 
   /** Event journals, single values and GET-With-List answers: few values per frame, decoded generically. */
@@ -268,6 +330,48 @@ const isClock = (o: { classId: number; attribute: number }) => o.classId === 8 &
 const readingTypeCode = (archive: string, o: CaptureObject) => o.readingType ?? readingTypeOf(archive, o.obis, o.tariff)?.code ?? '';
 
 const DATA_NOTIFICATION = 0x0f;
+const EVENT_NOTIFICATION = 0xc2;
+const SEVERITIES = new Set<string>(['critical', 'major', 'minor', 'info']);
+
+/** An event's severity: the project's override by event name, else the device profile's `eventSeverities`, else none (''). */
+function severityOf(device: DeviceContext, name: string): Severity | '' {
+  const project = (device.overrides.severities as Record<string, unknown> | undefined)?.[name];
+  if (typeof project === 'string' && SEVERITIES.has(project)) return project as Severity;
+  const profile = (device.profile?.body.eventSeverities as Record<string, unknown> | undefined)?.[name];
+  return typeof profile === 'string' && SEVERITIES.has(profile) ? (profile as Severity) : '';
+}
+
+/** The Push Setup a DataNotification comes from (throws when none matches). */
+function pushSetupOf(setups: readonly CompiledPush[], device: DeviceContext, apdu: Uint8Array, starts: readonly number[]): CompiledPush {
+  const count = starts.length - 1;
+  const named = (s: CompiledPush): boolean => {
+    if (s.identity < 0) return true;
+    const at = starts[s.identity]!;
+    return apdu[at] === 0x09 && apdu[at + 1] === 6 && s.obisBytes.every((b, k) => apdu[at + 2 + k] === b);
+  };
+  const setup = setups.find((s) => s.elements.length === count && named(s));
+  if (!setup) {
+    throw new DlmsError('DLMS_ERR_VALUE', `push of device ${device.serial}: its ${count} elements match none of the Push Setups of profile ${device.profile!.id} (${setups.map((s) => s.obis).join(', ')})`);
+  }
+  return setup;
+}
+
+/** An EventNotification's time, its attribute ("class/OBIS/attribute") and where its value starts (then the APDU's end). */
+function eventNotification(apdu: Uint8Array): { dateTime: CosemDateTime | null; ref: string; start: number[] } {
+  const r = new Reader(apdu, 1);
+  let dateTime: CosemDateTime | null = null;
+  if (r.u8('time presence') !== 0) {
+    const at = r.pos;
+    const n = r.length('time length');
+    if (n !== 12) throw new DlmsError('DLMS_ERR_LENGTH', `time must be a 12-byte date-time, got ${n} bytes`, at);
+    dateTime = decodeDateTime(r.bytes(12, 'time'));
+  }
+  const classId = r.u16('class-id');
+  const obis = formatObis(r.bytes(6, 'logical name'));
+  const attribute = r.i8('attribute-id');
+  if (r.pos >= apdu.length) throw new DlmsError('DLMS_ERR_TRUNCATED', 'expected the attribute value', r.pos);
+  return { dateTime, ref: `${classId}/${obis}/${attribute}`, start: [r.pos, apdu.length] };
+}
 
 /** The readings of decoded profile rows: one per (row, register column). */
 function addRows(ctx: CompiledContext, rows: ProfileRows, deviceId: number, tz: number, retention: number, block: ReadingsOut, collectedAtSec: number): number {
@@ -355,22 +459,27 @@ function notificationElements(apdu: Uint8Array): { dateTime: CosemDateTime | nul
 
 /** A declared Push Setup in the form the decoder walks. */
 function compilePush(s: PushSetupDeclaration): CompiledPush {
-  const elements = s.objects.map((o): PushElement => {
-    if (isClock(o)) return { kind: 'clock' };
-    if (o.classId === 7 && o.attribute === 2 && o.captureObjects && (o.archive || o.journal)) {
-      const context: DecodingContext = {
-        archive: o.archive ?? 'events', retentionDays: 0, deviceTzMinutes: null, source: 'PUSH', captureObjects: o.captureObjects.map(captureObjectOf),
-        journal: o.journal ?? null, eventCodes: o.eventCodes ?? null,
-      };
-      return o.journal ? { kind: 'journal', context } : { kind: 'buffer', context };
-    }
-    if (REGISTER_CLASSES.has(o.classId) && o.attribute === 2 && o.archive) {
-      return { kind: 'register', archive: o.archive, object: captureObjectOf({ ...o, dataIndex: 0 }) };
-    }
-    return { kind: 'skip' };
-  });
+  const elements = s.objects.map((o): PushElement => ({ ref: `${o.classId}/${o.obis}/${o.attribute}`, obis: o.obis, ...pushElement(o) }));
   const identity = s.objects.findIndex((o) => o.classId === 40 && o.attribute === 1 && o.obis === s.obis);
-  return { obis: s.obis, identity, obisBytes: parseObis(s.obis), elements };
+  return { obis: s.obis, identity, obisBytes: parseObis(s.obis), elements, powerDown: s.trigger === 'power-down' };
+}
+
+/** What a declared push object is for, by what it declares (docs/pipeline.md, "Pushes"). */
+function pushElement(o: PushObjectDeclaration): ElementKind {
+  if (isClock(o)) return { kind: 'clock' };
+  if (o.classId === 7 && o.attribute === 2 && o.captureObjects && (o.archive || o.journal)) {
+    const context: DecodingContext = {
+      archive: o.archive ?? 'events', retentionDays: 0, deviceTzMinutes: null, source: 'PUSH', captureObjects: o.captureObjects.map(captureObjectOf),
+      journal: o.journal ?? null, eventCodes: o.eventCodes ?? null,
+    };
+    return o.journal ? { kind: 'journal', context } : { kind: 'buffer', context };
+  }
+  if (o.alarmBits) return { kind: 'alarm', journal: o.journal ?? 'alarms', table: o.alarmBits };
+  if (o.journal && o.classId !== 7) return { kind: 'event', journal: o.journal, table: o.eventCodes ?? null };
+  if (REGISTER_CLASSES.has(o.classId) && o.attribute === 2 && o.archive) {
+    return { kind: 'register', archive: o.archive, object: captureObjectOf({ ...o, dataIndex: 0 }) };
+  }
+  return { kind: 'skip' };
 }
 
 const captureObject = (o: DecodingContext['captureObjects'][number]) => ({ classId: o.classId, logicalName: parseObis(o.obis), attributeIndex: o.attribute, dataIndex: o.dataIndex });

@@ -1,7 +1,8 @@
 /**
  * Pushes through the DLMS decoder: DataNotifications decoded as the device profile's Push Setups declare
- * (profile buffers on the fast path, registers stamped with the push's time, journals as events), ciphered
- * ones deciphered with the device's keys, and the pushes that must go to the dead letters whole.
+ * (profile buffers on the fast path, registers stamped with the push's time, journals and alarm registers as
+ * events with severities, the last gasp as an outage), ciphered ones deciphered with the device's keys, and the
+ * pushes that must go to the dead letters whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,10 +43,20 @@ const PUSHES: PushSetupDeclaration[] = [
     obis: obis!, trigger: 'alarm', service: 'tcp',
     objects: [...head(obis!), { classId: 7, obis: buffer!, attribute: 2, dataIndex: 1, journal: journal!, eventCodes: codes!, captureObjects: [clockObject, { classId: 1, obis: '0.0.96.11.0.255', attribute: 2 }] }],
   })),
+  {
+    obis: '0.7.25.9.0.255', trigger: 'alarm', service: 'tcp',
+    objects: [{ classId: 40, obis: '0.7.25.9.0.255', attribute: 1 }, clockObject, { classId: 1, obis: '0.0.97.98.0.255', attribute: 2, alarmBits: 'idis-alarm' }],
+  },
+  // the last gasp: the logical device name and an event code
+  {
+    obis: '0.8.25.9.0.255', trigger: 'power-down', service: 'tcp',
+    objects: [{ classId: 1, obis: '0.0.42.0.0.255', attribute: 2 }, { classId: 1, obis: '0.0.96.11.0.255', attribute: 2, journal: 'power-on-off', eventCodes: 'idis-standard' }],
+  },
 ];
+const SEVERITIES = { 'power up': 'info', 'fraud attempt': 'critical', 'power off': 'major', 'power down': 'critical' };
 
 const device = (o: Partial<DeviceContext> = {}): DeviceContext => ({
-  num: 7, serial: 'SIM0000000000007', projectId: 'p', profile: { id: 'DL_TEST', version: '1', body: { pushes: PUSHES } },
+  num: 7, serial: 'SIM0000000000007', projectId: 'p', profile: { id: 'DL_TEST', version: '1', body: { pushes: PUSHES, eventSeverities: SEVERITIES } },
   protocol: { kind: 'DLMS', settings: {} }, secrets: { encryptionKey: EK, authenticationKey: AK }, overrides: {}, retentionDays: { 'profile-15': 365, current: 90, events: 730 }, ...o,
 });
 
@@ -93,6 +104,30 @@ test('an interval push: the newest profile rows on the fast path, the profile’
   assert.ok(rows.every((r) => r.deviceId === 7 && r.source === 'PUSH' && r.retentionDays === 365 && r.deviceTz === 180 && r.quality === (Quality.dataPresent | Quality.timeNormal)));
 });
 
+test('every push tells that the device communicates (an outage it had is over); a power-down push starts one at its time', () => {
+  assert.deepEqual(decode(frame(intervalPush())).states, [{ deviceId: 7, archive: 'state-outage', code: 'power', value: 'on', at: RECEIVED }]);
+  const gasp = decode(frame(notification([ldn, { type: 'unsigned', value: 1 }])));
+  assert.deepEqual(gasp.states, [{ deviceId: 7, archive: 'state-outage', code: 'power', value: 'off', at: T }]);
+  assert.deepEqual(gasp.events.map((e) => [e.journal, e.code, e.name, e.severity, e.ts]), [['power-on-off', 1, 'power down', 'critical', T / 1000]]);
+});
+
+test('an alarm register pushed (DataNotification or EventNotification): one event per bit set, named by the table, with the profile’s severity or the project’s', () => {
+  const bits: DlmsData = u32((1 << 2) | (1 << 13));
+  const pushed = decode(frame(notification([name('0.7.25.9.0.255'), time(T), bits], null)));
+  const expected = [['alarms', T / 1000, 2, 'power up', 'info'], ['alarms', T / 1000, 13, 'fraud attempt', 'critical']];
+  assert.deepEqual(pushed.events.map((e) => [e.journal, e.ts, e.code, e.name, e.severity]), expected);
+  assert.deepEqual(pushed.rows, []);
+  assert.equal(pushed.events[0]!.params, JSON.stringify({ '0.0.97.98.0.255': 8196 }));
+  // the same register as an EventNotification (class 1, attribute 2), its time in the notification
+  const event = encodeApdu({ type: 'event-notification-request', time: dateTimeFromUtcMs(T, -180, 0), attribute: { classId: 1, instanceId: parseObis('0.0.97.98.0.255'), attributeId: 2 }, value: bits });
+  assert.deepEqual(decode(frame(event)).events.map((e) => [e.journal, e.ts, e.code, e.name, e.severity]), expected);
+  // a project overrides a severity by event name; an unknown severity is ignored
+  const project = decode(frame(event), device({ overrides: { severities: { 'fraud attempt': 'major', 'power up': 'loud' } } }));
+  assert.deepEqual(project.events.map((e) => e.severity), ['info', 'major']);
+  const undeclared = encodeApdu({ type: 'event-notification-request', attribute: { classId: 1, instanceId: parseObis('0.0.97.97.0.255'), attributeId: 2 }, value: bits });
+  assert.throws(() => decode(frame(undeclared)), /EventNotification of 1\/0.0.97.97.0.255\/2 \(class\/OBIS\/attribute\): no Push Setup of profile DL_TEST declares it/);
+});
+
 test('a general-glo-ciphered push is deciphered with the device’s keys; the same readings as plain', () => {
   const { rows } = decode(frame(cipher(intervalPush()), 'WRAPPER'));
   assert.deepEqual(rows.map((r) => [r.archive, r.obis, r.ts, r.raw, r.scaler, r.unit]), expectedInterval);
@@ -115,7 +150,7 @@ test('alarm pushes of the same shape go to the journal their setup names, with t
     ['power-on-off', T / 1000, 1, 'PUSH', 730, 180],
     ['external-impact', T / 1000, 40, 'PUSH', 730, 180],
   ]);
-  assert.notEqual(power.events[0]!.name, 'unknown');
+  assert.deepEqual([power.events[0]!.name, power.events[0]!.severity], ['power off', 'major']);
   assert.notEqual(fraud.events[0]!.name, 'unknown');
   assert.deepEqual([power.rows, fraud.rows], [[], []]);
 });
@@ -138,5 +173,7 @@ test('bad pushes fail whole with a reason: unknown device, no profile pushes, wr
   const whole = intervalPush();
   fails(frame(whole.subarray(0, whole.length - 3)), device(), 'DLMS_ERR_TRUNCATED', /./);
   fails(frame(whole.subarray(0, 30)), device(), 'DLMS_ERR_(TRUNCATED|LENGTH)', /exceeds|expected/);
-  fails(frame(Uint8Array.from([0xc4, 0x01, 0xc1, 0x00, 0x06, 0, 0, 0, 1])), device(), 'DLMS_ERR_TAG', /must be a DataNotification/);
+  fails(frame(Uint8Array.from([0xc4, 0x01, 0xc1, 0x00, 0x06, 0, 0, 0, 1])), device(), 'DLMS_ERR_TAG', /must be a DataNotification \(0x0F\) or an EventNotification/);
+  // an alarm register that is no bit field
+  fails(frame(notification([name('0.7.25.9.0.255'), time(T), ldn])), device(), 'DLMS_ERR_VALUE', /alarm register 0.0.97.98.0.255 is a octet-string, not a bit field/);
 });

@@ -11,7 +11,7 @@
  *   D.7 access control (.6), D.8 self-diagnostics (.7); D.9 (tg φ, .8) belongs to a journal the HES does not
  * read. The power-quality journal records status bits (0.0.96.5.4.255), not codes. The IDIS tables follow the
  * event lists of the IDIS package 2 specification (standard, fraud detection, disconnector control and power
- * quality logs).
+ * quality logs). `idis-alarm` names the bits of the alarm register, whose set bits a push reports as events.
  */
 type CodeTable = Readonly<Record<number, string>>;
 
@@ -113,6 +113,12 @@ export const EVENT_CODE_TABLES: Readonly<Record<string, CodeTable>> = {
     59: 'disconnector ready for manual reconnection', 60: 'manual disconnection', 61: 'manual connection', 62: 'remote disconnection',
     63: 'remote connection', 64: 'local disconnection', 65: 'limiter threshold exceeded', 66: 'limiter threshold ok',
     67: 'limiter threshold changed', 68: 'disconnect/reconnect failure', 69: 'local reconnection',
+  },
+  // Alarm register bits (0.0.97.98.0.255, a bit field the companion specification lays out): the code is
+  // the bit's number. The DSMR / IDIS layout as open implementations publish it (assumed; the simulator's).
+  'idis-alarm': {
+    0: 'clock invalid', 1: 'replace battery', 2: 'power up', 8: 'program memory error', 9: 'RAM error', 10: 'NV memory error',
+    11: 'watchdog error', 12: 'measurement system error', 13: 'fraud attempt',
   },
   'idis-power-quality': {
     76: 'undervoltage L1', 77: 'undervoltage L2', 78: 'undervoltage L3', 79: 'overvoltage L1', 80: 'overvoltage L2', 81: 'overvoltage L3',
