@@ -279,9 +279,13 @@ export function collectionRoutes(app: FastifyInstance): void {
     relayDisconnectApproval: { type: 'boolean' },
     clockMaxDriftSeconds: { type: 'integer', minimum: 1, maximum: 86400, description: 'clock sync refuses a larger drift unless forced' },
     clockMinDriftSeconds: { type: 'integer', minimum: 0, maximum: 86400, description: 'clock sync leaves a smaller drift alone (recorded, not written); below the maximum' },
+    eventSeverities: {
+      type: 'object', maxProperties: 1000, propertyNames: { minLength: 1, maxLength: 200 }, additionalProperties: { type: 'string', enum: ['critical', 'major', 'minor', 'info'] },
+      description: 'severity of events by name (the code table\'s name, e.g. "terminal cover removed"), over the device profiles\' eventSeverities; the whole map is replaced',
+    },
   };
   app.get(`${p}/control-settings`, {
-    config: { access: READ }, schema: { tags: [tag], summary: 'Control policy: relay disconnect approval, clock drift limits', params: projectParams, response: { 200: ref('ControlSettings') } },
+    config: { access: READ }, schema: { tags: [tag], summary: 'Control policy: relay disconnect approval, clock drift limits, event severities', params: projectParams, response: { 200: ref('ControlSettings') } },
   }, (req) => tasks.controlSettings(db, projectIdOf(req)));
 
   app.put(`${p}/control-settings`, {

@@ -1,6 +1,6 @@
 /**
  * Device data (seed 003 §3.4 steps 3–6): a device's measurements and journal events from ClickHouse, its
- * states from the registry (current values, or the history of changes). Times are UTC with the device's
+ * states and power outages from the registry (current values, or the history of changes). Times are UTC with the device's
  * and the server's zone offsets (minutes east of UTC). Reading archives needs Read.Datastore; a device of
  * another project is not found. The command history (step 7) is `GET devices/{id}/commands` (api/collection.ts).
  */
@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { JOURNALS, MEASUREMENT_ARCHIVES, STATE_ARCHIVES, TAG_PATTERN } from '../scheduler/content.js';
 import { deviceEvents, measurements, serverTzMinutes, type EventQuery, type MeasurementQuery } from '../scheduler/readings.js';
 import { deviceStates, type StateQuery } from '../scheduler/states.js';
+import { deviceOutages } from '../registry/outages.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Db } from '../registry/db.js';
 import { checkQueryRange, paging, projectIdOf, uuid, warehouse } from './http.js';
@@ -34,10 +35,21 @@ const measurement = object({
   deviceStatus: { ...int, description: 'status byte captured with the value' }, source: { type: 'string', enum: ['POLL', 'PUSH', 'IMPORT', 'MANUAL'] },
   receivedAt: { ...time, description: 'when the server collected it, UTC' }, serverTzMinutes: tz('the server\'s'),
 });
+const SEVERITIES = ['critical', 'major', 'minor', 'info'] as const;
+/** Journals read from meters, and `alarms`: the alarm register bits meters push. */
+const EVENT_JOURNALS = [...JOURNALS, 'alarms'];
 const event = object({
-  journal: str, code: int, name: { ...str, description: 'the code\'s name from the journal\'s code table, "unknown" when it names none' }, deviceTime: time, deviceTzMinutes: tz('the device\'s'),
+  journal: str, code: int, name: { ...str, description: 'the code\'s name from the journal\'s code table, "unknown" when it names none' },
+  severity: { type: 'string', enum: [...SEVERITIES, ''], description: 'from the device profile\'s eventSeverities or the project\'s control settings by name; empty when neither names it' },
+  deviceTime: time, deviceTzMinutes: tz('the device\'s'),
   params: { type: 'object', additionalProperties: true, description: 'the entry\'s other columns by OBIS code (typed A-XDR values)' },
   raw: { ...str, description: 'the entry as A-XDR, hex' }, source: str, receivedAt: time, serverTzMinutes: tz('the server\'s'),
+});
+const outage = object({
+  startedAt: { ...time, description: 'the last gasp (server time for CENC\'s GASP line, the meter\'s time for a power-down push)' },
+  startedBy: { type: 'string', enum: ['last-gasp', 'power-down-push'] },
+  endedAt: { type: ['string', 'null'], format: 'date-time', description: 'the first communication after it; null while the outage lasts' },
+  endedBy: { type: ['string', 'null'], enum: ['connected', 'communication', null] },
 });
 const state = object({
   archive: { type: 'string', enum: STATE_ARCHIVES }, code: str, value: { description: 'as read: number, text, boolean, date-time text or typed JSON' },
@@ -83,7 +95,10 @@ export function dataRoutes(app: FastifyInstance): void {
       tags: ['data'],
       summary: 'Journal events of a device (newest first), by journal and device-time range (UTC)',
       params,
-      querystring: { type: 'object', additionalProperties: false, properties: { journal: { type: 'string', enum: JOURNALS }, ...range, ...dataPaging } },
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { journal: { type: 'string', enum: EVENT_JOURNALS }, severity: { type: 'string', enum: SEVERITIES }, ...range, ...dataPaging },
+      },
       response: { 200: list(event, 'Journal entries, newest first') },
     },
   }, async (req) => {
@@ -91,6 +106,22 @@ export function dataRoutes(app: FastifyInstance): void {
     checkQueryRange(q);
     const num = await deviceNum(db, req);
     return { ...(await deviceEvents(warehouse(app), num, q)), limit: q.limit, offset: q.offset };
+  });
+
+  app.get('/projects/:projectId/devices/:deviceId/outages', {
+    config: { access: ['Read.Datastore'] },
+    schema: {
+      tags: ['data'],
+      summary: 'Power outages of a device (newest first): opened by a last gasp, closed by its first communication after it',
+      params,
+      querystring: { type: 'object', additionalProperties: false, properties: { from: { ...time, description: 'started from this time (UTC)' }, to: { ...time, description: 'started before this time (UTC)' }, ...dataPaging } },
+      response: { 200: list(outage, 'Outages, newest first') },
+    },
+  }, async (req) => {
+    const q = req.query as { from?: string; to?: string; limit: number; offset: number };
+    checkQueryRange(q);
+    await deviceNum(db, req);
+    return { ...(await deviceOutages(db, projectIdOf(req), (req.params as { deviceId: string }).deviceId, q)), limit: q.limit, offset: q.offset };
   });
 
   app.get('/projects/:projectId/devices/:deviceId/states', {

@@ -249,7 +249,10 @@ export const components: Record<string, Schema> = {
     launchType: oneOf(['user', 'schedule', 'api', 'iec']), state: oneOf(['running', 'done', 'error', 'cancelled']),
     params: json('command parameters'), result: { description: 'what the device answered (JSON), null until done' }, note: str, launchId: nullable(id),
   }),
-  ControlSettings: record({ relayDisconnectApproval: bool, clockMaxDriftSeconds: int, clockMinDriftSeconds: int, version: int }),
+  ControlSettings: record({
+    relayDisconnectApproval: bool, clockMaxDriftSeconds: int, clockMinDriftSeconds: int,
+    eventSeverities: { type: 'object', additionalProperties: { type: 'string', enum: ['critical', 'major', 'minor', 'info'] } }, version: int,
+  }),
   NotificationRule: record({
     id, projectId: id, name: str, enabled: bool, channel: oneOf(CHANNELS),
     eventCodes: { type: 'array', items: int }, severities: { type: 'array', items: oneOf(SEVERITIES) }, groupIds: { ...ids, description: 'empty: every group' },

@@ -23,7 +23,8 @@ import { DevicesDimension } from '../sinks/clickhouse/devices-dim.js';
 import { DecoderPool } from '../workers/pool.js';
 import { RegistryDeviceContexts } from '../registry/device-contexts.js';
 import { saveStateChanges } from '../scheduler/states.js';
-import type { StateChange } from '../decoders/protocol-decoder.js';
+import { OUTAGE_ARCHIVE, type StateChange } from '../decoders/protocol-decoder.js';
+import { applyOutageStates } from '../registry/outages.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { Pipeline } from '../workers/pipeline.js';
@@ -54,7 +55,8 @@ const RESTART_MS = 5000;
 
 /**
  * `registry`: where the pipeline finds the device contexts (profile, keys) of frames that need one, such as
- * pushes (without it those frames are dead-lettered), and where it stores the state changes frames tell.
+ * pushes (without it those frames are dead-lettered), where it stores the state changes frames tell and
+ * records the devices' outages.
  */
 export async function openDataPlane(
   config: HesConfig, onError: (message: string) => void, registry?: { db: Db; box: SecretBox }, log?: ServiceLogWriter, metrics = new HesMetrics(),
@@ -90,6 +92,7 @@ export async function openDataPlane(
     if (brokers.length) {
       await bus.createTopics([
         { name: Topics.rawFrames, partitions }, { name: Topics.deadLetters, partitions: Math.max(1, Math.ceil(partitions / 4)) },
+        { name: Topics.events, partitions: Math.max(1, Math.ceil(partitions / 4)) },
         ...(publishReadings ? [{ name: Topics.readings, partitions }] : []),
         ...(wireFrames !== 'off' ? [{ name: Topics.wireFrames, partitions }] : []),
       ]);
@@ -110,7 +113,14 @@ export async function openDataPlane(
     }
     const pipeline = new Pipeline({
       bus, engine, schemas, pool, publishReadings, metrics: new PipelineMetrics(metrics),
-      ...(registry ? { devices: new RegistryDeviceContexts(registry.db, registry.box), states: (changes: StateChange[]) => saveStateChanges(registry.db, changes) } : {}),
+      // state changes to the state archives; outages (a power-down push opens one, any frame of the device closes it) apart
+      ...(registry ? {
+        devices: new RegistryDeviceContexts(registry.db, registry.box),
+        states: async (changes: StateChange[]) => {
+          await applyOutageStates(registry.db, changes);
+          await saveStateChanges(registry.db, changes.filter((c) => c.archive !== OUTAGE_ARCHIVE));
+        },
+      } : {}),
       ...(deadLetters ? { onDeadLetter: (reason: string) => deadLetters.add(reason) } : {}),
       ...(notifier ? { onEventsStored: (events: EventRow[]) => notifier.enqueue(events) } : {}),
     });

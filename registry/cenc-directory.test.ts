@@ -2,6 +2,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENGINES, openTestDb, type TestDb } from './testing.js';
+import { deviceOutages } from './outages.js';
 import { RegistryDeviceDirectory, authenticateAgent } from './cenc-directory.js';
 import { createDevice, createProject, defaultGroupId, saveChannel, saveGroup } from './project-data.js';
 import { hashPassword } from './crypto.js';
@@ -136,8 +137,14 @@ for (const engine of ENGINES) {
       await dir.recordEvent(event({ type: 'last-gasp', at, deviceId: d.deviceId, identity }));
       assert.equal((await lastGasp(d.deviceId))?.getTime(), at);
       assert.deepEqual(logged.map((l) => [l.level, l.fields.deviceId]), [['info', d.deviceId]]);
-      await dir.recordEvent(event({ type: 'connected', deviceId: d.deviceId, identity }));
+      // a second gasp during the outage changes nothing
+      await dir.recordEvent(event({ type: 'last-gasp', at: at + 1000, deviceId: d.deviceId, identity }));
+      await dir.recordEvent(event({ type: 'connected', at: at + 60_000, deviceId: d.deviceId, identity }));
       assert.equal(await lastGasp(d.deviceId), null, 'cleared at the next connection');
+      // the gasp opened an outage, the connection closed it
+      assert.deepEqual((await deviceOutages(t.db, p, d.deviceId, { limit: 10, offset: 0 })).items, [
+        { startedAt: new Date(at).toISOString(), startedBy: 'last-gasp', endedAt: new Date(at + 60_000).toISOString(), endedBy: 'connected' },
+      ]);
 
       const base = { deviceId: d.deviceId, remote: 'tcp:10.0.0.7:50123' };
       assert.deepEqual((await events(p)).map((e) => [e.code, e.username, e.params]), [

@@ -14,6 +14,7 @@ import { hashPassword, verifyPassword } from './crypto.js';
 import { isUuid, type Db } from './db.js';
 import { RegistryError } from './errors.js';
 import { recordEvent, type GeneralEvent } from './events.js';
+import { closeOutage, openOutage } from './outages.js';
 import { createDevice, saveChannel } from './project-data.js';
 import { commLineSpec, protocolSpec } from './specs.js';
 
@@ -175,6 +176,7 @@ export class RegistryDeviceDirectory implements DeviceDirectory {
       const r = deviceId
         ? await this.db.query('UPDATE devices SET last_gasp_at = to_timestamp($2::double precision / 1000) WHERE id = $1 RETURNING id', [deviceId, e.at])
         : { rowCount: 0 };
+      if (r.rowCount) await openOutage(this.db, deviceId!, e.at, 'last-gasp');
       return this.log(r.rowCount ? 'info' : 'warn', r.rowCount ? 'last gasp' : 'last gasp of an unknown device', fields);
     }
     const code = CONNECTION_EVENTS[e.type];
@@ -190,6 +192,7 @@ export class RegistryDeviceDirectory implements DeviceDirectory {
       : undefined;
     const projectId = device?.rows[0]?.project_id;
     if (!projectId) return this.log('warn', `${e.type}: no such device`, fields);
+    if (e.type === 'connected') await closeOutage(this.db, deviceId!, e.at, 'connected');
     await recordEvent(this.db, {
       category: 'general', code, projectId, username: ACTOR,
       params: {

@@ -42,12 +42,16 @@ for (const engine of ENGINES) {
       // what a push's rows need beside the profile's Push Setups: the archives' retention (seeded: 365 days)
       assert.ok(Array.isArray((c.profile!.body as { pushes?: unknown }).pushes));
       assert.equal(c.retentionDays?.['profile-15'], 365);
+      assert.deepEqual(c.overrides, {}, 'the project overrides no severity');
       // A device without a comm line has a context without profile or protocol; an unknown number has none.
       assert.deepEqual([got.get(nums[1]!)?.profile, got.get(nums[1]!)?.protocol, got.get(999_999_999)], [null, null, null]);
       assert.equal(contexts.cached(nums[0]!), c);
       assert.equal(contexts.cached(999_999_999), null);
       now += 60_001;
       assert.equal(contexts.cached(nums[0]!), undefined, 'expired: loaded again');
+      // the project's severities (control settings) override the profile's
+      await t.db.query(`INSERT INTO control_settings (project_id, event_severities) VALUES ($1, '{"power off": "critical"}')`, [p]);
+      assert.deepEqual((await contexts.load([nums[0]!])).get(nums[0]!)!.overrides, { severities: { 'power off': 'critical' } });
     });
 
     it('an M-Bus meter: its profile with the mbus mapping and its MBUS_AES key opened among the secrets', async () => {

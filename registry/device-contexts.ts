@@ -1,10 +1,11 @@
 /**
  * The registry's side of the decoder pool's device contexts (workers/pipeline.ts `DeviceContextSource`):
  * for a device number, the device, its comm line's device profile and protocol with the protocol's secrets
- * opened, and the archives' retention. Protocol-agnostic: each decoder reads its own section of the profile and
- * its own secrets. Loaded in one query per batch for the devices whose frames need a context, kept for `ttlMs`
- * (edits of keys and new profile versions apply after that) and at most `maxEntries` devices (the oldest loaded
- * goes first). The profile is the comm line's pinned version, else the latest.
+ * opened, the project's event severities (overrides of the profile's) and the archives' retention.
+ * Protocol-agnostic: each decoder reads its own section of the profile and its own secrets. Loaded in one query
+ * per batch for the devices whose frames need a context, kept for `ttlMs` (edits of keys and new profile
+ * versions apply after that) and at most `maxEntries` devices (the oldest loaded goes first). The profile is
+ * the comm line's pinned version, else the latest.
  *
  * A device's comm line is its enabled one of highest priority (as the scheduler reads it first). A device's
  * M-Bus meter key (security key of kind MBUS_AES) joins its secrets under that name.
@@ -33,6 +34,7 @@ interface Row {
   protocolKind: string | null;
   protocolSettings: Record<string, unknown> | null;
   secretsEnc: string | null;
+  severities: Record<string, unknown> | null;
 }
 
 export class RegistryDeviceContexts {
@@ -62,13 +64,15 @@ export class RegistryDeviceContexts {
   async load(nums: number[]): Promise<Map<number, DeviceContext | null>> {
     const q = await this.db.query<Row>(
       `SELECT d.num, d.serial_number AS serial, d.project_id AS "projectId", cl.profile_id AS "profileId", pv.version AS "profileVersion", pv.body AS "profileBody",
-              p.id AS "protocolId", p.kind AS "protocolKind", p.settings AS "protocolSettings", p.secrets_enc AS "secretsEnc"
+              p.id AS "protocolId", p.kind AS "protocolKind", p.settings AS "protocolSettings", p.secrets_enc AS "secretsEnc",
+              cs.event_severities AS severities
          FROM devices d
          LEFT JOIN LATERAL (SELECT c.profile_id, c.profile_version, c.protocol_id FROM comm_lines c WHERE c.device_id = d.id AND c.enabled
                              ORDER BY c.priority DESC, c.id LIMIT 1) cl ON true
          LEFT JOIN protocols p ON p.id = cl.protocol_id
          LEFT JOIN device_profiles dp ON dp.id = cl.profile_id
          LEFT JOIN device_profile_versions pv ON pv.profile_id = cl.profile_id AND pv.version = coalesce(cl.profile_version, dp.version)
+         LEFT JOIN control_settings cs ON cs.project_id = d.project_id
         WHERE d.num = ANY($1::bigint[]) AND d.status <> 'REMOVED'`,
       [nums],
     );
@@ -99,7 +103,7 @@ export class RegistryDeviceContexts {
         num: Number(r.num), serial: r.serial, projectId: r.projectId, profile,
         protocol: r.protocolKind ? { kind: r.protocolKind, settings: r.protocolSettings ?? {} } : null,
         secrets: withMeterKey(r.protocolId ? this.#protocols.secrets({ id: r.protocolId, secretsEnc: r.secretsEnc }) : {}, keyOf.get(Number(r.num)), this.box),
-        overrides: {},
+        overrides: r.severities && Object.keys(r.severities).length ? { severities: r.severities } : {},
         retentionDays,
       });
     }

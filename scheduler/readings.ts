@@ -39,6 +39,7 @@ export interface Measurement {
 
 export interface EventQuery {
   journal?: string;
+  severity?: string;
   from?: string;
   to?: string;
   limit: number;
@@ -50,6 +51,8 @@ export interface DeviceEvent {
   code: number;
   /** The code's name from the code table the device profile names, else "unknown". */
   name: string;
+  /** critical, major, minor, info (the profile's or the project's), '' when neither names the event. */
+  severity: string;
   deviceTime: string;
   deviceTzMinutes: number;
   /** The row's other columns by capture object (typed A-XDR values). */
@@ -170,13 +173,17 @@ export async function deviceEvents(engine: ClickHouseEngine, device: number, q: 
     where.push('journal = {journal:String}');
     params.journal = q.journal;
   }
-  type Row = { journal: string; code: number; name: string; ts: number; params: string; raw: string; device_tz: number; source: string; collected_at: number };
+  if (q.severity) {
+    where.push('severity = {severity:String}');
+    params.severity = q.severity;
+  }
+  type Row = { journal: string; code: number; name: string; severity: string; ts: number; params: string; raw: string; device_tz: number; source: string; collected_at: number };
   const r = await page<Row>(engine, 'events', where, params,
-    'journal, code, name, toUnixTimestamp(ts) AS ts, params, raw, device_tz, source, toUnixTimestamp(collected_at) AS collected_at', 'ts DESC, journal, code', q);
+    'journal, code, name, severity, toUnixTimestamp(ts) AS ts, params, raw, device_tz, source, toUnixTimestamp(collected_at) AS collected_at', 'ts DESC, journal, code', q);
   return {
     total: r.total,
     items: r.rows.map((x) => ({
-      journal: x.journal, code: Number(x.code), name: x.name, deviceTime: iso(x.ts), deviceTzMinutes: Number(x.device_tz),
+      journal: x.journal, code: Number(x.code), name: x.name, severity: x.severity, deviceTime: iso(x.ts), deviceTzMinutes: Number(x.device_tz),
       params: JSON.parse(x.params || '{}') as Record<string, unknown>, raw: x.raw, source: x.source, receivedAt: iso(x.collected_at), serverTzMinutes: serverTz(x.collected_at),
     })),
   };

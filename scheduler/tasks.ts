@@ -6,6 +6,7 @@ import { Conditions, pageSql, type Db, type Row } from '../registry/db.js';
 import { RegistryError, fromPgError } from '../registry/errors.js';
 import { describeCron, nextFire, normalizeSchedule, showTime, upcoming } from './schedule.js';
 import { needsApproval, type TaskContent } from './content.js';
+import type { Severity } from '../decoders/protocol-decoder.js';
 
 export interface Actor {
   userId: string;
@@ -58,15 +59,17 @@ export interface ControlSettings {
   relayDisconnectApproval: boolean;
   clockMaxDriftSeconds: number;
   clockMinDriftSeconds: number;
+  /** Severities of events by name (critical, major, minor, info), over the device profiles' eventSeverities. */
+  eventSeverities: Record<string, Severity>;
   version: number;
 }
 
-export const DEFAULT_CONTROL_SETTINGS: ControlSettings = { relayDisconnectApproval: false, clockMaxDriftSeconds: 300, clockMinDriftSeconds: 5, version: 0 };
+export const DEFAULT_CONTROL_SETTINGS: ControlSettings = { relayDisconnectApproval: false, clockMaxDriftSeconds: 300, clockMinDriftSeconds: 5, eventSeverities: {}, version: 0 };
 
 export async function controlSettings(db: Db, projectId: string): Promise<ControlSettings> {
   const r = await db.query<ControlSettings>(
     `SELECT relay_disconnect_approval AS "relayDisconnectApproval", clock_max_drift_seconds AS "clockMaxDriftSeconds",
-            clock_min_drift_seconds AS "clockMinDriftSeconds", version
+            clock_min_drift_seconds AS "clockMinDriftSeconds", event_severities AS "eventSeverities", version
      FROM control_settings WHERE project_id = $1`,
     [projectId],
   );
@@ -83,11 +86,11 @@ export async function saveControlSettings(db: Db, projectId: string, s: Partial<
       throw new RegistryError('VALIDATION_ERROR', `clockMinDriftSeconds (${merged.clockMinDriftSeconds}) must be below clockMaxDriftSeconds (${merged.clockMaxDriftSeconds})`, 400, field);
     }
     await tx.query(
-      `INSERT INTO control_settings (project_id, relay_disconnect_approval, clock_max_drift_seconds, clock_min_drift_seconds) VALUES ($1, $2, $3, $4)
+      `INSERT INTO control_settings (project_id, relay_disconnect_approval, clock_max_drift_seconds, clock_min_drift_seconds, event_severities) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (project_id) DO UPDATE SET relay_disconnect_approval = EXCLUDED.relay_disconnect_approval,
          clock_max_drift_seconds = EXCLUDED.clock_max_drift_seconds, clock_min_drift_seconds = EXCLUDED.clock_min_drift_seconds,
-         version = control_settings.version + 1`,
-      [projectId, merged.relayDisconnectApproval, merged.clockMaxDriftSeconds, merged.clockMinDriftSeconds],
+         event_severities = EXCLUDED.event_severities, version = control_settings.version + 1`,
+      [projectId, merged.relayDisconnectApproval, merged.clockMaxDriftSeconds, merged.clockMinDriftSeconds, JSON.stringify(merged.eventSeverities)],
     );
     return controlSettings(tx, projectId);
   });

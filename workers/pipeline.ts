@@ -9,9 +9,10 @@
  */
 import { deviceKey, type Batch, type Bus, type BusConsumer, type BusMessage, type BusProducer, type ConsumedMessage } from '../bus/types.js';
 import { AvroSerde, wireSchemaId, type SchemaStore } from '../schemas/registry/index.js';
-import { Topics, type DeadLetter, type Reading } from '../schemas/avro/index.js';
+import { Topics, type DeadLetter, type DeviceEvent, type Reading } from '../schemas/avro/index.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import type { DeviceContext, DeviceProfileRef, EventRow, StateChange } from '../decoders/protocol-decoder.js';
+import { deviceEventOf } from './event-messages.js';
 import type { DeviceEntry } from './decode-worker.js';
 import type { DecoderPool, DecodeExtras } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
@@ -45,6 +46,11 @@ export interface PipelineOptions {
    * replayed after a crash tells them again). It must only queue them (the notifier): the batch waits for it.
    */
   onEventsStored?: (events: EventRow[]) => void;
+  /**
+   * Publish every stored event (journal entries, alarms) to `hes.events` (Avro, device-event.avsc) after its
+   * insert and before the commit: at least once. Default on (events are few).
+   */
+  publishEvents?: boolean;
   /** Called after a batch is stored and before its offsets are committed. */
   afterStore?: (batch: Batch, token: string) => void | Promise<void>;
   /**
@@ -75,6 +81,7 @@ export class Pipeline {
   private producer!: BusProducer;
   private readingsSchemaId: number | undefined;
   private deadLetterSerde!: AvroSerde<DeadLetter>;
+  private eventSerde: AvroSerde<DeviceEvent> | undefined;
   private readonly writerSchemas: Record<number, string> = {};
 
   constructor(private readonly options: PipelineOptions) {
@@ -89,6 +96,7 @@ export class Pipeline {
   async run(): Promise<void> {
     const { bus } = this.options;
     this.deadLetterSerde = await AvroSerde.create<DeadLetter>(this.options.schemas, Topics.deadLetters, 'dead-letter');
+    if (this.options.publishEvents !== false) this.eventSerde = await AvroSerde.create<DeviceEvent>(this.options.schemas, Topics.events, 'device-event');
     if (this.options.publishReadings) this.readingsSchemaId = (await AvroSerde.create<Reading>(this.options.schemas, Topics.readings, 'reading')).id;
     this.producer = await bus.producer();
     this.consumer = await bus.consumer({
@@ -132,6 +140,13 @@ export class Pipeline {
       // Journal entries are few: JSON rows, deduplicated by the same token (tokens are kept per table).
       await this.options.engine.exec(`INSERT INTO events SETTINGS insert_deduplication_token = '${token}' FORMAT JSONEachRow\n${result.events}`);
       m.eventsOut.inc(result.eventCount);
+      const serde = this.eventSerde;
+      if (serde) {
+        await this.producer.send(Topics.events, result.events.split('\n').map((line) => {
+          const e = deviceEventOf(JSON.parse(line) as EventRow);
+          return { key: deviceKey(e.deviceId), value: serde.encode(e), timestamp: e.timestamp };
+        }));
+      }
     }
     if (result.states.length && this.options.states) await this.options.states(result.states);
     if (result.readingMessages) await this.publish(result.readingMessages);

@@ -135,6 +135,12 @@ for (const engine of ENGINES) {
       assert.deepEqual([minAboveMax.statusCode, minAboveMax.json().error.field], [400, 'body.clockMinDriftSeconds']);
       const both = await h.call('Administrator', { method: 'PUT', url: `${base}/control-settings`, payload: { clockMinDriftSeconds: 2, clockMaxDriftSeconds: 120 } });
       assert.deepEqual([both.statusCode, both.json().clockMinDriftSeconds, both.json().clockMaxDriftSeconds, both.json().relayDisconnectApproval], [200, 2, 120, true]);
+      // the project's event severities over the profiles'
+      const severities = await h.call('Administrator', { method: 'PUT', url: `${base}/control-settings`, payload: { eventSeverities: { 'terminal cover removed': 'major' } } });
+      assert.deepEqual([severities.statusCode, severities.json().eventSeverities, severities.json().clockMinDriftSeconds], [200, { 'terminal cover removed': 'major' }, 2]);
+      const loud = await h.call('Administrator', { method: 'PUT', url: `${base}/control-settings`, payload: { eventSeverities: { 'power off': 'loud' } } });
+      assert.equal(loud.statusCode, 400, loud.body);
+      assert.match(loud.json().error.field, /^body\.eventSeverities/);
       const req = await h.call('Operator', { method: 'POST', url: `${base}/commands/control`, payload: { deviceIds: [ids[0]], function: 'relay-disconnect', params: { relay: 'load' } } });
       assert.equal(req.statusCode, 201, req.body);
       assert.deepEqual([req.json().approval, req.json().launch], ['awaiting', null]);

@@ -1,8 +1,8 @@
 /**
  * Device data routes against a real chDB (readings and events as the pipeline stores them) and the
  * registry on both engines: measurements with archive/tag/OBIS/time filters and paging, re-reads counted
- * once, values scaled, times in UTC with the device's and the server's zone; journal events; states
- * current and their history; a device of another project is 404; without ClickHouse the routes say so.
+ * once, values scaled, times in UTC with the device's and the server's zone; journal events and pushed
+ * alarms with severities; states current and their history; outages; a device of another project is 404; without ClickHouse the routes say so.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { ENGINES } from '../../registry/testing.js';
 import { createDevice, createProject } from '../../registry/project-data.js';
 import { serverTzMinutes } from '../../scheduler/readings.js';
 import { saveStates } from '../../scheduler/states.js';
+import { closeOutage, openOutage } from '../../registry/outages.js';
 import { startHarness, type Harness } from './harness.js';
 
 const engine = testWarehouse('data-api');
@@ -59,11 +60,18 @@ for (const db of ENGINES) {
       rows.push(reading(device.num, 'profile-15', '1.0.1.29.0.255', 0, day(27) + 900_000, 250, 0, 'Wh', day(27) + 1_000_000));
       rows.push(reading(otherNum, 'end-of-day', '1.0.1.8.0.255', 0, day(27), 1, 0, 'Wh', day(27)));
       await insert('readings', rows);
-      const event = (journal: string, ts: number, code: number, name: string) => ({
+      const event = (journal: string, ts: number, code: number, name: string, severity = '') => ({
         device_id: device.num, journal, ts: sec(ts), code, name, params: '{"0.0.96.15.0.255":{"double-long-unsigned":77}}', raw: '0203', device_tz: 180,
-        source: 'POLL', collected_at: sec(day(27)), retention_days: 0,
+        source: 'POLL', collected_at: sec(day(27)), retention_days: 0, severity,
       });
-      await insert('events', [event('power-on-off', day(26), 1, 'power off'), event('power-on-off', day(26) + 600_000, 2, 'power on'), event('voltage', day(25), 5, '')]);
+      await insert('events', [
+        event('power-on-off', day(26), 1, 'power off', 'major'), event('power-on-off', day(26) + 600_000, 2, 'power on', 'info'), event('voltage', day(25), 5, ''),
+        { ...event('alarms', day(24), 13, 'fraud attempt', 'critical'), source: 'PUSH' },
+      ]);
+      // a last gasp on the 26th, the meter back ten minutes later; another gasp without a return yet
+      await openOutage(h.t.db, device.id, day(26), 'last-gasp');
+      await closeOutage(h.t.db, device.id, day(26) + 600_000, 'connected');
+      await openOutage(h.t.db, device.id, day(27), 'last-gasp');
       const states = (value: string) => [{ code: 'load-state', value }, { code: 'load-lock-state', value: 0 }];
       await saveStates(h.t.db, { id: device.id, projectId: h.projectId }, 'state-relay', states('connected'), day(25));
       await saveStates(h.t.db, { id: device.id, projectId: h.projectId }, 'state-relay', states('connected'), day(26));
@@ -108,16 +116,21 @@ for (const db of ENGINES) {
       assert.equal(bad.json().error.field, 'querystring.tag');
     });
 
-    it('events: the journals newest first, by journal and time', async () => {
+    it('events: the journals and pushed alarms newest first, with severities, by journal, severity and time', async () => {
       const all = (await get('events')).json();
-      assert.deepEqual(all.items.map((e: { journal: string; code: number; name: string }) => [e.journal, e.code, e.name]), [
-        ['power-on-off', 2, 'power on'], ['power-on-off', 1, 'power off'], ['voltage', 5, ''],
+      assert.deepEqual(all.items.map((e: { journal: string; code: number; name: string; severity: string }) => [e.journal, e.code, e.name, e.severity]), [
+        ['power-on-off', 2, 'power on', 'info'], ['power-on-off', 1, 'power off', 'major'], ['voltage', 5, '', ''], ['alarms', 13, 'fraud attempt', 'critical'],
       ]);
+      assert.deepEqual((await get('events?journal=alarms')).json().items.map((e: { name: string; source: string }) => [e.name, e.source]), [['fraud attempt', 'PUSH']]);
+      assert.deepEqual((await get('events?severity=major')).json().items.map((e: { name: string }) => e.name), ['power off']);
+      const badSeverity = await get('events?severity=loud');
+      assert.deepEqual([badSeverity.statusCode, badSeverity.json().error.field], [400, 'querystring.severity']);
       assert.deepEqual([all.items[0].deviceTime, all.items[0].deviceTzMinutes, all.items[0].params, all.items[0].raw], [
         '2025-05-26T21:10:00.000Z', 180, { '0.0.96.15.0.255': { 'double-long-unsigned': 77 } }, '0203',
       ]);
       assert.equal((await get('events?journal=voltage')).json().total, 1);
       assert.equal((await get('events?from=2025-05-26T21:05:00Z')).json().total, 1);
+      assert.equal((await get('events?from=2025-05-24T00:00:00Z&to=2025-05-25T00:00:00Z')).json().total, 1);
       assert.equal((await get('events?journal=nope')).statusCode, 400);
     });
 
@@ -135,8 +148,21 @@ for (const db of ENGINES) {
       assert.equal(typeof history.items[0].serverTzMinutes, 'number');
     });
 
+    it('outages: newest first, the open one without an end; by start time', async () => {
+      const r = await get('outages');
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(r.json(), {
+        items: [
+          { startedAt: '2025-05-27T21:00:00.000Z', startedBy: 'last-gasp', endedAt: null, endedBy: null },
+          { startedAt: '2025-05-26T21:00:00.000Z', startedBy: 'last-gasp', endedAt: '2025-05-26T21:10:00.000Z', endedBy: 'connected' },
+        ],
+        total: 2, limit: 1000, offset: 0,
+      });
+      assert.equal((await get('outages?to=2025-05-27T00:00:00Z')).json().total, 1);
+    });
+
     it('a range whose end is not after its start is a 400 naming querystring.to, as the group views answer', async () => {
-      for (const path of ['measurements', 'events', 'states']) {
+      for (const path of ['measurements', 'events', 'states', 'outages']) {
         for (const range of ['from=2025-05-27T00:00:00Z&to=2025-05-26T00:00:00Z', 'from=2025-05-27T00:00:00Z&to=2025-05-27T00:00:00Z']) {
           const r = await get(`${path}?${range}`);
           assert.equal(r.statusCode, 400, `${path}?${range}: ${r.body}`);
@@ -147,7 +173,7 @@ for (const db of ENGINES) {
     });
 
     it('a device of another project is not found; without ClickHouse the archives say so, states still answer', async () => {
-      for (const path of ['measurements', 'events', 'states', 'commands']) {
+      for (const path of ['measurements', 'events', 'states', 'outages', 'commands']) {
         const r = await h.call('User', { method: 'GET', url: `/api/v1/projects/${h.projectId}/devices/${foreign}/${path}` });
         assert.equal(r.statusCode, 404, path);
       }

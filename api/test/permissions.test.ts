@@ -82,7 +82,7 @@ const expected: Record<string, string[]> = {
   [`GET ${p}/devices/{deviceId}/commands`]: readDevices,
   // Device data / archives: Read.Datastore (every role of table 1 that reads archives).
   [`GET ${p}/devices/{deviceId}/measurements`]: readDevices, [`GET ${p}/devices/{deviceId}/events`]: readDevices,
-  [`GET ${p}/devices/{deviceId}/states`]: readDevices,
+  [`GET ${p}/devices/{deviceId}/states`]: readDevices, [`GET ${p}/devices/{deviceId}/outages`]: readDevices,
   [`GET ${p}/groups/{groupId}/data`]: readDevices, [`GET ${p}/groups/{groupId}/statistics`]: readDevices,
   [`GET ${p}/control-settings`]: tasksRead, [`PUT ${p}/control-settings`]: adminOnly,
   // Wireless M-Bus: gateways post as M2M users (Execute.ESB.Device.Read); installers list the meters heard.

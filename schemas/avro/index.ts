@@ -98,6 +98,9 @@ export interface DeviceEvent {
   serverTime: number;
   source: string;
   parameters: Record<string, string>;
+  name: string;
+  severity: string;
+  raw: string;
 }
 
 export interface CommandResult {
