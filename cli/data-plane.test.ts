@@ -31,7 +31,7 @@ import { openDataPlane } from './data-plane.js';
 test('Kafka and a ClickHouse server by configuration: frames through bus and pool into ClickHouse', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-data-plane-'));
   // librdkafka's mock cluster cannot create topics after start: the ones the HES creates on a real cluster are made here.
-  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 4 }, { name: Topics.deadLetters, partitions: 1 }, { name: Topics.readings, partitions: 4 }, { name: Topics.wireFrames, partitions: 4 }]);
+  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 4 }, { name: Topics.deadLetters, partitions: 1 }, { name: Topics.events, partitions: 1 }, { name: Topics.readings, partitions: 4 }, { name: Topics.wireFrames, partitions: 4 }]);
   const chdb = new ChdbEngine(join(dir, 'server-ch'));
   const server = await startChdbHttpEndpoint(chdb.session);
   const t = await openTestDb('pglite');
