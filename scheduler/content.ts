@@ -35,6 +35,11 @@ export interface MeasurementItem {
   depth?: Depth;
   /** e.g. "A+ T1", "A- T0"; empty = every tag of the archive. */
   tags?: string[];
+  /**
+   * The meter pushes this archive (its device profile's Push Setups): the launch does not read it; the gap
+   * check after the launch reads from the meter only the slots of its depth that no push filled.
+   */
+  pushed?: boolean;
 }
 
 export interface CommandItem {
@@ -135,6 +140,7 @@ export const contentSchema = {
         properties: {
           archive: { type: 'string', enum: MEASUREMENT_ARCHIVES }, depth,
           tags: { type: 'array', maxItems: 20, items: { type: 'string', pattern: TAG_PATTERN } },
+          pushed: { type: 'boolean', description: 'the meter pushes it: not read by the launch; the gap check after it reads the slots of its depth no push filled' },
         },
       },
     },

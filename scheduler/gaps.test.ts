@@ -181,6 +181,33 @@ for (const db of ENGINES) {
       assert.equal((await s.gaps.missing(String(launches[0].id))).size, 0);
     });
 
+    it('a pushed archive: the launch opens no session, the pushes that came count, the missing push is read from the meter', async () => {
+      const content: TaskContent = { measurements: [{ archive: 'profile-15', depth: { count: 2, unit: 'hours' }, tags: ['A+ T0'], pushed: true }] };
+      const s = await setup(['push-a', 'push-b'], content, () => false);
+      const nums = (await t.db.query<{ num: number }>('SELECT num::float8 AS num FROM devices WHERE id = ANY($1::uuid[]) ORDER BY serial_number', [s.ids])).rows.map((r) => Number(r.num));
+      // The meters pushed their 15-minute A+ values of [10:00, 12:00], as the pipeline stores pushes; push-a's 11:00 push was lost.
+      const lost = utc('2025-05-28T11:00:00Z');
+      const rows: string[] = [];
+      for (const num of nums) {
+        for (let ts = utc('2025-05-28T10:00:00Z'); ts <= utc('2025-05-28T12:00:00Z'); ts += 15 * MIN) {
+          if (num === nums[0] && ts === lost) continue;
+          rows.push(JSON.stringify({
+            device_id: num, archive: 'profile-15', obis: '1.0.1.29.0.255', reading_type: '', tariff: 0, ts: ts / 1000, raw: 250, scaler: 0, unit: 'Wh', quality: 3,
+            device_status: 0, device_tz: 180, source: 'PUSH', collected_at: ts / 1000 + 60, retention_days: 0,
+          }));
+        }
+      }
+      await engine.exec(`INSERT INTO readings SETTINGS insert_deduplicate = 0 FORMAT JSONEachRow\n${rows.join('\n')}`);
+      clock = utc('2025-05-28T12:00:30Z');
+      await tasks.runNow(t.db, s.pid, s.taskId, actor);
+      await s.scheduler.drain();
+      const launches = await launchesOf(s.pid, s.taskId);
+      assert.deepEqual(launches.map((l) => [l.trigger, l.result]), [['manual', 'success'], ['gap', 'success']]);
+      // the launch read nothing (the meters push); the re-collection read push-a's lost interval only
+      assert.deepEqual(s.meters.reads.map((r) => [r.serial, r.archive, r.range]), [['push-a', 'profile-15', range('2025-05-28T11:00:00Z', '2025-05-28T11:00:00Z')]]);
+      assert.equal((await s.gaps.missing(String(launches[0].id))).size, 0, 'complete now');
+    });
+
     it('counts a slot missing when one of the item\'s tags is absent', async () => {
       const content: TaskContent = { measurements: [{ archive: 'profile-15', depth: { count: 2, unit: 'hours' }, tags: ['A+ T0', 'A- T0'] }] };
       const s = await setup(['tag-a'], content, () => false);

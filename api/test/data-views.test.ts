@@ -28,12 +28,14 @@ interface Reading {
   scaler?: number;
   /** The meter's zone offset, minutes east of UTC (default: Moscow). */
   tz?: number;
+  /** How it came (default POLL). */
+  source?: 'POLL' | 'PUSH';
 }
 
 async function insert(rows: Reading[]): Promise<void> {
   const lines = rows.map((r) => JSON.stringify({
     device_id: r.device, archive: r.archive, obis: r.obis, reading_type: '', tariff: r.tariff, ts: r.ts / 1000, raw: r.raw, scaler: r.scaler ?? -2,
-    unit: 'kWh', quality: 3, device_status: 0, device_tz: r.tz ?? 180, source: 'POLL', collected_at: r.ts / 1000 + 60, retention_days: 0,
+    unit: 'kWh', quality: 3, device_status: 0, device_tz: r.tz ?? 180, source: r.source ?? 'POLL', collected_at: r.ts / 1000 + 60, retention_days: 0,
   }));
   await engine.exec(`INSERT INTO readings SETTINGS insert_deduplicate = 0 FORMAT JSONEachRow\n${lines.join('\n')}`);
 }
@@ -68,8 +70,9 @@ for (const db of ENGINES) {
         rows.push({ device: dev['N03-6863'].num, archive: 'end-of-day', obis: '1.0.1.8.0.255', tariff: 0, ts: msk(day), raw: 3_267_600 + day * 100 });
         rows.push({ device: dev['N03-6863'].num, archive: 'end-of-day', obis: '1.0.1.8.1.255', tariff: 1, ts: msk(day), raw: 2_391_900 + day * 50 });
         rows.push({ device: dev['N03-6863'].num, archive: 'end-of-day', obis: '1.0.3.8.0.255', tariff: 0, ts: msk(day), raw: 4180 });
-        // N04's clock runs in UTC: its midnights are 03:00 Moscow, still the same local day. It misses the 3rd.
-        if (day !== 3) rows.push({ device: dev['N04-7001'].num, archive: 'end-of-day', obis: '1.0.1.8.0.255', tariff: 0, ts: utc(`2025-02-0${day}T00:00:00Z`), raw: 1000 * day });
+        // N04's clock runs in UTC: its midnights are 03:00 Moscow, still the same local day. It pushes its daily
+        // registers (collected all the same) and misses the 3rd.
+        if (day !== 3) rows.push({ device: dev['N04-7001'].num, archive: 'end-of-day', obis: '1.0.1.8.0.255', tariff: 0, ts: utc(`2025-02-0${day}T00:00:00Z`), raw: 1000 * day, source: 'PUSH' });
       }
       // 15-minute A+ energies of N03 on Feb 2 (Moscow): all but 10:15 and 10:30; a voltage value that is not energy.
       for (let t = msk(2) + 15 * 60_000; t <= msk(3); t += 15 * 60_000) {
@@ -163,7 +166,7 @@ for (const db of ENGINES) {
       assert.equal(s.archives.length, 1);
       const a = s.archives[0];
       assert.deepEqual([a.archive, a.tags, a.periods], ['end-of-day', ['A+ T0'], ['2025-02-01', '2025-02-02', '2025-02-03', '2025-02-04', '2025-02-05', '2025-02-06']]);
-      // N01 none, N03 every day, N04 all but the 3rd.
+      // N01 none, N03 every day (polled), N04 all but the 3rd (pushed).
       assert.deepEqual(a.group, { percent: 61.11, present: 11, expected: 18, byPeriod: [66.67, 66.67, 33.33, 66.67, 66.67, 66.67] });
       assert.deepEqual(a.items.map((i: { serialNumber: string; percent: number; byPeriod: number[] }) => [i.serialNumber, i.percent, i.byPeriod]), [
         ['N01-1285', 0, [0, 0, 0, 0, 0, 0]], ['N03-6863', 100, [100, 100, 100, 100, 100, 100]], ['N04-7001', 83.33, [100, 100, 0, 100, 100, 100]],
