@@ -31,7 +31,7 @@ options:
   --transport tcp|udp|initiated   HES-initiated TCP (default), UDP wrapper, or meters dialling out
   --hes HOST:PORT          initiated: where meters connect to
   --announce id|push|both  initiated: identification packet and/or DataNotification (default both)
-  --push KINDS             scheduled / event pushes, comma-separated: daily, interval, alarm (default none)
+  --push KINDS             scheduled / event pushes, comma-separated: daily, interval, alarm, power-down (default none)
   --push-to HOST:PORT      where HES-initiated meters push (Push Setup destination; default ${DEFAULT_FLEET.pushDestination});
                            meter-initiated meters push on their own connection
   --port-per-meter         one TCP port per meter instead of one shared port
@@ -126,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     (!['none', 'low', 'high-gmac'].includes(c.security) && '--security') ||
     (!['tcp', 'udp', 'initiated'].includes(c.transport) && '--transport') ||
     (!(Number.isInteger(c.meters) && c.meters > 0) && '--meters') ||
-    ((c.pushes ?? []).some((k) => !['daily', 'interval', 'alarm'].includes(k)) && '--push daily,interval,alarm') ||
+    ((c.pushes ?? []).some((k) => !['daily', 'interval', 'alarm', 'power-down'].includes(k)) && '--push daily,interval,alarm,power-down') ||
     (!/^[^:]+:\d+$/.test(c.pushDestination) && '--push-to HOST:PORT') ||
     (!(Number.isInteger(c.port) && c.port >= 0 && c.port < 65536) && '--port') ||
     (c.transport === 'initiated' && !/^[^:]+:\d+$/.test(c.hes ?? '') && '--hes HOST:PORT') ||

@@ -31,7 +31,7 @@ export interface FleetConfig {
   pushes?: PushKind[];
 }
 
-export type PushKind = 'daily' | 'interval' | 'alarm';
+export type PushKind = 'daily' | 'interval' | 'alarm' | 'power-down';
 
 export const DEFAULT_FLEET: FleetConfig = {
   meters: 10,

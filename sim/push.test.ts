@@ -92,7 +92,10 @@ test('alarms: power off / on of an outage at their times, and a relay switched b
   try {
     const day = (MIDNIGHT + 3 * 3_600_000) / 86_400_000;
     const outage = outageOf(fleet.meter(0).load, day)!;
-    const due = scheduler.runBetween(MIDNIGHT, MIDNIGHT + 86_400_000).filter((p) => p.setup === '0.3.25.9.0.255');
+    const delivered = scheduler.runBetween(MIDNIGHT, MIDNIGHT + 86_400_000);
+    const due = delivered.filter((p) => p.setup === '0.3.25.9.0.255');
+    // the alarm register is pushed at the same events (power: bit 2)
+    assert.deepEqual(delivered.filter((p) => p.setup === '0.7.25.9.0.255').map((p) => p.timeMs), due.map((p) => p.timeMs));
     assert.deepEqual(
       due.map((p) => [p.index, p.timeMs]),
       [
@@ -101,8 +104,9 @@ test('alarms: power off / on of an outage at their times, and a relay switched b
       ],
     );
     await Promise.all(sent);
-    await until(() => hes.received.length >= 2, 'outage alarms arrived');
-    const power = hes.received.filter(({ n }) => fields(n.body).length === 4).map(({ n }) => fields(fields(fields(n.body)[3]!)[0]!));
+    await until(() => hes.received.length === delivered.length, 'outage alarms arrived');
+    const setupOf = (n: DataNotification) => Buffer.from((fields(n.body)[0] as { value: Uint8Array }).value).toString('hex');
+    const power = hes.received.filter(({ n }) => setupOf(n) === Buffer.from(parseObis('0.3.25.9.0.255')).toString('hex')).map(({ n }) => fields(fields(fields(n.body)[3]!)[0]!));
     assert.deepEqual(
       power.slice(0, 2).map((r) => [timeOf(r[0]!), (r[1] as { value: number }).value]),
       due.map((p, i) => [p.timeMs, i + 1]), // power off (1) then on (2)

@@ -1,9 +1,13 @@
 /**
  * Scheduled and event pushes of a fleet (the Push Setup objects of sim/objects/push.ts):
- *   daily     after local midnight, delayed by a hash of the serial within randomisation_start_interval;
- *   interval  after each capture period of the shortest load profile, the same way;
- *   alarm     at each generated event of an alarm journal (power off / on of an outage, cover opened)
- *             and at once for run-time events of those journals (relay switched).
+ *   daily       after local midnight, delayed by a hash of the serial within randomisation_start_interval;
+ *   interval    after each capture period of the shortest load profile, the same way;
+ *   alarm       at each generated event of an alarm journal (power off / on of an outage, cover opened)
+ *               and at once for run-time events of those journals (relay switched); the alarm register
+ *               at each generated event of an alarm with a register bit;
+ *   power-down  the last gasp, at each power-off event of an outage.
+ * Meters whose security is high-gmac push general-glo-ciphered notifications (their own keys, the push's
+ * second as invocation counter), as IDIS meters do.
  * What is due in a time window is a pure function of (fleet, window): nothing is kept per meter. The
  * scheduler computes one window ahead and delivers each push when the fleet's clock reaches it; the
  * caller decides the way out (the meter's own connection, or a TCP connection to the push destination).
@@ -11,6 +15,7 @@
 import { connect } from 'node:net';
 import type { DlmsData } from '../decoders/dlms/axdr/types.js';
 import { encodeApdu } from '../decoders/dlms/apdu/index.js';
+import { encipherApdu } from '../decoders/dlms/security/index.js';
 import { ClassId, pushSetupAttributes } from '../decoders/dlms/cosem/index.js';
 import { parseObis } from '../decoders/dlms/obis.js';
 import { encodeWpdu } from '../decoders/dlms/wrapper/wpdu.js';
@@ -34,7 +39,7 @@ export interface DuePush {
 
 function enabled(spec: PushSetupSpec, kinds: readonly PushKind[]): boolean {
   const k = spec.trigger.kind;
-  return k !== 'connect' && kinds.includes(k);
+  return k !== 'connect' && kinds.includes(k === 'alarm-register' ? 'alarm' : k);
 }
 
 /** Pushes of the listed meters (default all) due in [fromMs, toMs), in time order. */
@@ -51,6 +56,16 @@ export function duePushes(fleet: Fleet, kinds: readonly PushKind[], fromMs: numb
       const t = spec.trigger;
       if (t.kind === 'alarm') {
         for (const e of generatedEventsBetween(m, t.journal, fromMs, toMs)) if (!t.codes || t.codes.includes(e.code)) out.push({ index, timeMs: e.timeMs, setup: spec.obis });
+        continue;
+      }
+      if (t.kind === 'alarm-register') {
+        const times = new Set<number>();
+        for (const a of t.alarms) for (const e of generatedEventsBetween(m, a.journal, fromMs, toMs)) if (!a.codes || a.codes.includes(e.code)) times.add(e.timeMs);
+        for (const timeMs of times) out.push({ index, timeMs, setup: spec.obis });
+        continue;
+      }
+      if (t.kind === 'power-down') {
+        for (const e of generatedEventsBetween(m, t.journal, fromMs, toMs)) if (e.code === t.code) out.push({ index, timeMs: e.timeMs, setup: spec.obis });
         continue;
       }
       const period = t.kind === 'daily' ? DAY_MS : t.kind === 'interval' ? t.periodS * 1000 : 0;
@@ -133,15 +148,29 @@ export function pushApdu(fleet: Fleet, p: DuePush): { apdu: Uint8Array; destinat
     const r = objects.get({ classId: ClassId.pushSetup, instanceId: parseObis(p.setup), attributeId: 3 });
     const destination = r.type === 'data' ? new TextDecoder().decode(pushSetupAttributes.sendDestinationAndMethod.decode(r.value).destination) : fleet.config.pushDestination;
     const dateTime = meterDateTime(meter, meterTime(meter, p.timeMs));
-    return { apdu: encodeApdu({ type: 'data-notification', longInvokeIdAndPriority: 1, dateTime, body }), destination, clientSap: 102 };
+    const apdu = encodeApdu({ type: 'data-notification', longInvokeIdAndPriority: 1, dateTime, body });
+    return { apdu: fleet.config.security === 'high-gmac' ? cipheredPush(fleet, p.index, apdu, p.timeMs) : apdu, destination, clientSap: 102 };
   } finally {
     fleet.leave(meter);
   }
 }
 
 /**
+ * A notification as a high-gmac meter pushes it: general-glo-ciphering (authenticated encryption) with the
+ * keys the meter holds (the wrong-keys fault's too) and its system title; the invocation counter is the
+ * push's second, which grows from push to push without anything kept per meter.
+ */
+export function cipheredPush(fleet: Fleet, index: number, apdu: Uint8Array, atMs: number): Uint8Array {
+  const k = fleet.meterKeys(index);
+  return encipherApdu(apdu, {
+    keys: { globalUnicastKey: k.blockCipherKey, authenticationKey: k.authenticationKey }, systemTitle: k.systemTitle,
+    invocationCounter: Math.floor(atMs / 1000) >>> 0, protection: 'authenticated-encryption', envelope: 'general',
+  });
+}
+
+/**
  * A push from a HES-initiated meter: a TCP connection to the Push Setup's destination carrying one
- * wrapper WPDU (meter wPort 1 → push client SAP), closed after. Plain (no ciphering), no retries.
+ * wrapper WPDU (meter wPort 1 → push client SAP), closed after; ciphered for high-gmac meters; no retries.
  */
 export function pushToDestination(fleet: Fleet, p: DuePush): Promise<boolean> {
   const { apdu, destination, clientSap } = pushApdu(fleet, p);

@@ -8,6 +8,8 @@
  *   0.1.25.9.0.255  daily, after local midnight: + the daily billing profile's newest entry
  *   0.2.25.9.0.255  interval, after each capture period of the shortest load profile: + its newest entry
  *   0.(3+k).25.9.0.255  alarm of the profile's k-th alarm journal: + that journal's newest entry
+ *   0.7.25.9.0.255  alarm register, at each event of an alarm with a register bit: + the alarm register
+ *   0.8.25.9.0.255  power down (the last gasp), at each power-off event of the power journal: setup, name, clock
  * data_index n on a Profile Generic buffer selects its newest n entries (our reading; the Blue Book
  * leaves data_index of a buffer to the companion specification). The body is a structure with one
  * element per push object, read through the meter's objects, so what a HES wrote (SET push_object_list,
@@ -27,7 +29,13 @@ export interface PushTarget {
   destination: string;
 }
 
-export type PushTrigger = { kind: 'connect' } | { kind: 'daily' } | { kind: 'interval'; periodS: number } | { kind: 'alarm'; journal: number; codes: readonly number[] | null };
+export type PushTrigger =
+  | { kind: 'connect' } | { kind: 'daily' } | { kind: 'interval'; periodS: number }
+  | { kind: 'alarm'; journal: number; codes: readonly number[] | null }
+  /** At each event of an alarm that has a bit in the alarm register. */
+  | { kind: 'alarm-register'; alarms: readonly { journal: number; codes: readonly number[] | null }[] }
+  /** The last gasp: at each power-off event of the power journal. */
+  | { kind: 'power-down'; journal: number; code: number };
 
 export interface PushSetupSpec {
   obis: string;
@@ -36,6 +44,9 @@ export interface PushSetupSpec {
   /** randomisation_start_interval, s: a meter pushes this much after the trigger at most (by a hash of its serial). */
   randomisationS: number;
 }
+
+export const ALARM_REGISTER_PUSH = '0.7.25.9.0.255';
+export const POWER_DOWN_PUSH = '0.8.25.9.0.255';
 
 function buffer(obis: string): PushObject {
   return { classId: ClassId.profileGeneric, logicalName: obis, attributeIndex: 2, dataIndex: 1 };
@@ -59,6 +70,12 @@ export function pushSetupSpecs(p: CompiledProfile): PushSetupSpec[] {
     if (journal < 0) continue;
     out.push(setup(`0.${3 + k}.25.9.0.255`, { kind: 'alarm', journal, codes: a.codes ?? null }, buffer(p.journals[journal]!.obis), 0));
   }
+  const bits = (p.alarms ?? []).filter((a) => a.bit !== undefined).map((a) => ({ journal: p.journals.findIndex((j) => j.name === a.journal), codes: a.codes ?? null }));
+  if (bits.length) {
+    out.push(setup(ALARM_REGISTER_PUSH, { kind: 'alarm-register', alarms: bits }, { classId: ClassId.data, logicalName: p.objects.alarmRegister, attributeIndex: 2, dataIndex: 0 }, 0));
+  }
+  const power = p.journals.findIndex((j) => j.name === 'power');
+  if (power >= 0) out.push({ obis: POWER_DOWN_PUSH, trigger: { kind: 'power-down', journal: power, code: p.journals[power]!.codes[0]! }, objects: head(POWER_DOWN_PUSH), randomisationS: 0 });
   return out;
 }
 

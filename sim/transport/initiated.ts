@@ -9,6 +9,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Fleet } from '../fleet.js';
 import { seedOf } from '../model/hash.js';
+import { POWER_DOWN_PUSH } from '../objects/push.js';
 import { MeterSession } from './session.js';
 
 export interface InitiatedOptions {
@@ -91,8 +92,8 @@ export function startInitiated(o: InitiatedOptions): InitiatedFleet {
       const link = links.get(index);
       if (!link?.session) return;
       links.delete(index);
-      // power-down notification: serial and event "power down" (1); an HDLC modem without a link just drops
-      link.session.notify({ type: 'structure', value: [{ type: 'visible-string', value: o.fleet.serial(index) }, { type: 'enum', value: 1 }] });
+      // the power-down Push Setup's notification (the last gasp); an HDLC modem without a link just drops
+      link.session.push(POWER_DOWN_PUSH);
       link.socket.end();
       setTimeout(() => dial(index), offMs).unref();
     },

@@ -8,6 +8,7 @@ import { ActionResult, encodeApdu } from '../../decoders/dlms/apdu/index.js';
 import { encodeWpdu } from '../../decoders/dlms/wrapper/wpdu.js';
 import { DlmsServerConnection, type Framing, type ServerAssociation } from '../../decoders/dlms/connection/index.js';
 import { pooledRandomBytes, unwrapKey } from '../../decoders/dlms/security/index.js';
+import { cipheredPush } from '../push.js';
 import type { MeterFaults } from '../faults.js';
 import { unit } from '../model/hash.js';
 import type { Fleet, MeterKeys } from '../fleet.js';
@@ -118,8 +119,9 @@ export class MeterSession {
 
   /**
    * Sends a DataNotification: through the association when there is one; before any request on a
-   * wrapper connection, as a plain WPDU to the push client SAP (the server connection learns the
-   * HES's wPort only from its first request). An HDLC link not yet set up cannot carry it: false.
+   * wrapper connection, as a WPDU to the push client SAP (the server connection learns the HES's wPort
+   * only from its first request), general-glo-ciphered when the meter's security is high-gmac. An HDLC
+   * link not yet set up cannot carry it: false.
    */
   notify(body: DlmsData): boolean {
     const time = meterDateTime(this.meter, meterTime(this.meter, this.fleet.now()));
@@ -129,7 +131,8 @@ export class MeterSession {
       return true;
     }
     if (this.address.framing !== 'wrapper') return false;
-    const apdu = encodeApdu({ type: 'data-notification', longInvokeIdAndPriority: 1, dateTime: time, body });
+    const plain = encodeApdu({ type: 'data-notification', longInvokeIdAndPriority: 1, dateTime: time, body });
+    const apdu = this.fleet.config.security === 'high-gmac' ? cipheredPush(this.fleet, this.index, plain, this.fleet.now()) : plain;
     this.io.write(encodeWpdu(this.address.serverWPort ?? 1, PUSH_CLIENT_SAP, apdu));
     return true;
   }
