@@ -136,6 +136,24 @@ test('a registered device identified by its first DataNotification (logical devi
     s.destroy();
   }));
 
+test('a registered meter that pushes and hangs up at once (a HES-initiated meter pushing to its Push Setup destination): the push reaches the sink with its device', () =>
+  setup(async ({ cenc, directory, sink }) => {
+    directory.add({ deviceId: 'd-push', projectId: 'p2', serial: '777', groupIds: [] }, [{ kind: 'logical-device-name', value: 'EMR0000000000777' }]);
+    const push = encodeWpdu(1, 1, encodeApdu({ type: 'data-notification', longInvokeIdAndPriority: 9, body: { type: 'structure', value: [{ type: 'visible-string', value: 'EMR0000000000777' }] } }));
+    const s = connect({ host: '127.0.0.1', port: cenc.ports()[1]! });
+    const closed = once(s, 'close');
+    // the directory answers only after the meter hung up
+    const find = directory.find.bind(directory);
+    directory.find = async (identity) => {
+      await closed;
+      return find(identity);
+    };
+    s.on('connect', () => s.end(push));
+    await until(() => sink.frames.length === 1);
+    assert.deepEqual([sink.frames[0]!.kind, sink.frames[0]!.deviceId, sink.frames[0]!.projectId, sink.frames[0]!.bytes], ['unsolicited', 'd-push', 'p2', push]);
+    assert.equal(cenc.connectionCount, 0, 'nothing to hold');
+  }));
+
 test('unknown device on an unbound port is refused; silence is "unidentified"; last gasp over UDP is recorded', () =>
   setup(
     async ({ cenc, directory, meter, sink }) => {

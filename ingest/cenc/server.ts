@@ -315,6 +315,9 @@ export class CencServer {
         await this.event('unbound', b.port, remote, undefined, id.identity, `no device and no project bound to port ${b.port}`);
         // a push of a meter nobody knows is data all the same: published without a device, not dropped
         if (id.kind === 'notification') this.publish({ framing: b.l.framing, channel: b.channel, remote }, first);
+      } else if (id.kind === 'notification') {
+        // a meter that pushed and hung up (a HES-initiated meter pushing to its Push Setup's destination)
+        this.publish({ framing: b.l.framing, channel: b.channel, remote, deviceId: device.deviceId, projectId: device.projectId }, first);
       }
       t.close();
       return;
