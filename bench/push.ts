@@ -1,0 +1,169 @@
+/**
+ * Push bar (issue 16): ciphered 15-minute DataNotifications of simulated IDIS meters (high-gmac:
+ * general-glo-ciphering with each meter's keys, one row of four registers per push) through the connector's
+ * encoding onto the bus (the raw-frame record CENC publishes: WRAPPER framing, no decoding context), then the
+ * pipeline: bus → pool (device contexts with the profile's Push Setups and the meter's keys, deciphered and
+ * decoded on the fast path) → chDB. The simulator builds the pushes first (its CPU is reported apart); the
+ * clock of `pushes_per_s` runs from the first bus append to the last reading stored.
+ *
+ * The device contexts are in the source's cache (the steady state of a fleet that pushes every 15 minutes
+ * with the registry's 60 s cache is one registry query per batch for the devices whose entry expired).
+ *
+ * `pipeline.push-decode`: one decoder thread's share of a push, deciphered and decoded (and the same push
+ * plain), without bus or Avro.
+ *
+ * Knobs (env): HES_BENCH_PUSH_METERS (default 20,000), HES_BENCH_PUSH_ROUNDS (15-minute rounds, default 2),
+ * HES_BENCH_THREADS (decoder threads).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { measure, type Benchmark, type BenchResult } from './harness.js';
+import { EmbeddedBus } from '../bus/embedded/index.js';
+import { deviceKey, type BusMessage } from '../bus/types.js';
+import { ChdbEngine } from '../sinks/clickhouse/engine.js';
+import { migrate } from '../sinks/clickhouse/migrate.js';
+import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
+import { Topics, type RawFrame } from '../schemas/avro/index.js';
+import { encodeWpdu } from '../decoders/dlms/wrapper/wpdu.js';
+import type { DeviceContext } from '../decoders/protocol-decoder.js';
+import { loadProfiles } from '../registry/seed.js';
+import { DEFAULT_FLEET, Fleet } from '../sim/fleet.js';
+import { pushApdu } from '../sim/push.js';
+import { DlmsFrameDecoder } from '../decoders/dlms/frame-decoder.js';
+import { ReadingsBlock } from '../workers/readings-block.js';
+import { DecoderPool } from '../workers/pool.js';
+import { Pipeline, type DeviceContextSource } from '../workers/pipeline.js';
+
+const METERS = Number(process.env.HES_BENCH_PUSH_METERS ?? 20_000);
+const ROUNDS = Number(process.env.HES_BENCH_PUSH_ROUNDS ?? 2);
+const THREADS = process.env.HES_BENCH_THREADS ? Number(process.env.HES_BENCH_THREADS) : undefined;
+const READINGS_PER_PUSH = 4;
+const QUARTER = 900_000;
+
+async function pushes(): Promise<BenchResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'hes-bench-push-'));
+  const start = Math.floor(Date.now() / QUARTER) * QUARTER - ROUNDS * QUARTER;
+  let clock = start;
+  const fleet = new Fleet({ ...DEFAULT_FLEET, profile: 'idis', meters: METERS, security: 'high-gmac' }, () => clock);
+  const profile = loadProfiles().find((p) => p.id === 'DL_IDIS')!;
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const contexts = new Map<number, DeviceContext>();
+  for (let i = 0; i < METERS; i++) {
+    const k = fleet.keys(i);
+    contexts.set(i + 1, {
+      num: i + 1, serial: k.serial, projectId: 'bench', profile: { id: 'DL_IDIS', version: '1', body: profile }, protocol: { kind: 'DLMS', settings: {} },
+      secrets: { encryptionKey: hex(k.blockCipherKey), authenticationKey: hex(k.authenticationKey) }, overrides: {}, retentionDays: { 'profile-15': 365, events: 365 },
+    });
+  }
+  const devices: DeviceContextSource = { cached: (num) => contexts.get(num) ?? null, load: async (nums) => new Map(nums.map((n) => [n, contexts.get(n) ?? null])) };
+
+  // The simulator: each meter's interval push of every round (its newest 15-minute row), ciphered.
+  const sim0 = process.cpuUsage();
+  const t0 = performance.now();
+  const apdus: { device: number; wire: Uint8Array; at: number }[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (let i = 0; i < METERS; i++) {
+      clock = start + r * QUARTER + 1000;
+      apdus.push({ device: i + 1, wire: encodeWpdu(1, 102, pushApdu(fleet, { index: i, timeMs: clock, setup: '0.2.25.9.0.255' }).apdu), at: clock });
+    }
+  }
+  const simCpu = process.cpuUsage(sim0);
+  const simSecs = (performance.now() - t0) / 1000;
+
+  const bus = new EmbeddedBus({ dir: join(dir, 'bus') });
+  const engine = new ChdbEngine(join(dir, 'ch'));
+  const pool = new DecoderPool({ threads: THREADS });
+  try {
+    await migrate(engine);
+    const store = new LocalSchemaStore(join(dir, 'schemas.json'));
+    const serde = await AvroSerde.create<RawFrame>(store, Topics.rawFrames, 'raw-frame');
+    const frame = (p: (typeof apdus)[number]): RawFrame => ({
+      frameId: `${p.device}-${p.at}`, wire: Buffer.from(p.wire), framing: 'WRAPPER', direction: 'UPLINK', deviceId: p.device, commLineId: null, connector: 'cenc',
+      receivedAt: p.at, sessionId: null, context: null, protocol: 'dlms', meta: {},
+    });
+    // Warm-up: the decoder threads load, compile the push's layout and JIT the path (not measured).
+    const warm = apdus.slice(0, 2000).map((p) => serde.encode(frame(p)));
+    const schemas = { [serde.id]: await store.schema(serde.id) };
+    const entries = Object.fromEntries([...contexts].slice(0, 2000).map(([n, c]) => [n, { ...c, profile: 'DL_IDIS@1' }]));
+    for (let round = 0; round < 3; round++) await pool.decode(warm, schemas, 0, { devices: entries, profiles: { 'DL_IDIS@1': contexts.get(1)!.profile! } });
+
+    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, devices, states: async () => undefined });
+    const running = pipeline.run();
+    const total = apdus.length * READINGS_PER_PUSH;
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    // The connector: each push as CENC publishes it (Avro raw-frame record keyed by device), appended in sends of 2,000.
+    const producer = await bus.producer();
+    for (let i = 0; i < apdus.length; i += 2000) {
+      const batch: BusMessage[] = apdus.slice(i, i + 2000).map((p) => ({ key: deviceKey(p.device), value: serde.encode(frame(p)), timestamp: p.at }));
+      await producer.send(Topics.rawFrames, batch);
+    }
+    const connectorSecs = (performance.now() - w0) / 1000;
+    let stored = 0;
+    while (stored < total) {
+      await new Promise((r) => setTimeout(r, 5));
+      stored = (await pipeline.metrics.readingsOut.get()).values[0]?.value ?? 0;
+    }
+    const secs = (performance.now() - w0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    const cpuSecs = (cpu.user + cpu.system) / 1e6;
+    const errors = (await pipeline.metrics.decodeErrors.get()).values.reduce((n, v) => n + v.value, 0);
+    await pipeline.stop();
+    await running;
+    await producer.close();
+    const [{ n }] = (await engine.query<{ n: number }>('SELECT count() AS n FROM readings FINAL')) as [{ n: number }];
+    return [{
+      name: 'pipeline.push.pushes_per_s', value: Math.round(apdus.length / secs), unit: 'pushes/s', pushes: apdus.length, readings_per_s: Math.round(total / secs),
+      stored: Number(n), dead_letters: errors, seconds: +secs.toFixed(3), connector_s: +connectorSecs.toFixed(3), threads: pool.threads,
+      // CPU of the HES process (connector encoding, bus, pool, chDB) while the clock ran: cores / this bounds the rate
+      cpu_s: +cpuSecs.toFixed(2), cpu_ms_per_1000_pushes: +((cpuSecs * 1e6) / apdus.length).toFixed(1), load1: +loadavg()[0]!.toFixed(2),
+      sim_pushes_per_cpu_s: Math.round(apdus.length / ((simCpu.user + simCpu.system) / 1e6)), sim_s: +simSecs.toFixed(2),
+    }];
+  } finally {
+    await pool.close();
+    await bus.close();
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One decoder thread's share: a ciphered push deciphered and decoded, and the same push plain (no bus, no Avro). */
+function decodeOnly(): BenchResult[] {
+  const n = 4000;
+  const at = Math.floor(Date.now() / QUARTER) * QUARTER - QUARTER + 1000;
+  const profile = loadProfiles().find((p) => p.id === 'DL_IDIS')!;
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const out: BenchResult[] = [];
+  for (const security of ['high-gmac', 'none'] as const) {
+    const fleet = new Fleet({ ...DEFAULT_FLEET, profile: 'idis', meters: n, security }, () => at);
+    const frames: RawFrame[] = [];
+    const contexts: DeviceContext[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = fleet.keys(i);
+      frames.push({
+        frameId: 'f', wire: Buffer.from(pushApdu(fleet, { index: i, timeMs: at, setup: '0.2.25.9.0.255' }).apdu), framing: 'APDU', direction: 'UPLINK', deviceId: i + 1,
+        commLineId: null, connector: 'cenc', receivedAt: at, sessionId: null, context: null, protocol: 'dlms', meta: {},
+      });
+      contexts.push({
+        num: i + 1, serial: k.serial, projectId: 'bench', profile: { id: 'DL_IDIS', version: '1', body: profile }, protocol: null,
+        secrets: { encryptionKey: hex(k.blockCipherKey), authenticationKey: hex(k.authenticationKey) }, overrides: {},
+      });
+    }
+    const decoder = new DlmsFrameDecoder();
+    const block = new ReadingsBlock(n * READINGS_PER_PUSH);
+    let i = 0;
+    const r = measure(() => {
+      if (i === n) {
+        block.clear();
+        i = 0;
+      }
+      decoder.decode(frames[i]!, { readings: block, events: [], states: [], collectedAtSec: 1 }, contexts[i]!);
+      i++;
+    });
+    out.push({ name: `pipeline.push-decode.${security === 'none' ? 'plain' : 'ciphered'}_pushes_per_cpu_s`, value: Math.round(r.opsPerCpuSec), unit: 'pushes/cpu-s', us_per_push: +(1e6 / r.opsPerCpuSec).toFixed(2) });
+  }
+  return out;
+}
+
+export const benchmarks: Benchmark[] = [{ name: 'pipeline.push', run: pushes }, { name: 'pipeline.push-decode', run: decodeOnly }];
