@@ -9,7 +9,7 @@ import { dataToJson, dataToNumber } from '../decoders/dlms/axdr/data.js';
 import { DEVIATION_NOT_SPECIFIED, daysFromCivil, formatDate, formatDateTime, formatTime, isValidDateTime } from '../decoders/dlms/axdr/datetime.js';
 import type { CosemDate, CosemDateTime, CosemTime, DlmsData } from '../decoders/dlms/axdr/types.js';
 import { fromHex, toHex } from '../decoders/dlms/axdr/writer.js';
-import { codecs, type DayProfile, type Limiter, type Season, type SpecialDay, type WeekProfile } from '../decoders/dlms/cosem/index.js';
+import { codecs, TransportService, type DayProfile, type Limiter, type PushSetup, type Season, type SpecialDay, type WeekProfile } from '../decoders/dlms/cosem/index.js';
 import { isDlmsError } from '../decoders/dlms/errors.js';
 import { formatObis, parseObis } from '../decoders/dlms/obis.js';
 
@@ -58,7 +58,37 @@ export interface LimitsJson {
 export type LimiterSettings = Partial<Pick<Limiter, 'monitoredValue' | 'minOverThresholdDuration' | 'minUnderThresholdDuration'>> &
   Partial<Record<'thresholdActive' | 'thresholdNormal' | 'thresholdEmergency', number>>;
 
+/** A Push Setup (class 40) as push-setup-read answers it and push-setup-write takes it (all but `pushSetup` optional in a write). */
+export interface PushSetupJson {
+  objects: { classId: number; obis: string; attribute: number; dataIndex: number }[];
+  /** transport_service of send_destination_and_method. */
+  service: string;
+  /** "host:port" (tcp, udp), a phone number (sms), as the meter keeps it (ASCII, else 0x + hex). */
+  destination: string;
+  /** communication_window: COSEM date-times, * = not specified (e.g. ****-**-**T00:00 to ****-**-**T06:00). */
+  window: { start: string; end: string }[];
+  randomisationS: number;
+}
+
+const SERVICES = Object.keys(TransportService) as (keyof typeof TransportService)[];
+
+/** The Push Setup attributes a write may set. */
+export type PushSetupSettings = Partial<Pick<PushSetup, 'pushObjectList' | 'communicationWindow' | 'randomisationStartInterval'>> & {
+  destination?: { transportService?: number; destination: Uint8Array };
+};
+
 // ---- reads ----
+
+export function pushSetupToJson(s: Pick<PushSetup, 'pushObjectList' | 'sendDestinationAndMethod' | 'communicationWindow' | 'randomisationStartInterval'>): PushSetupJson {
+  const d = s.sendDestinationAndMethod;
+  return {
+    objects: s.pushObjectList.map((o) => ({ classId: o.classId, obis: o.logicalName, attribute: o.attributeIndex, dataIndex: o.dataIndex })),
+    service: SERVICES.find((k) => TransportService[k] === d.transportService) ?? String(d.transportService),
+    destination: nameText(d.destination),
+    window: s.communicationWindow.map((w) => ({ start: formatDateTime(w.start), end: formatDateTime(w.end) })),
+    randomisationS: s.randomisationStartInterval,
+  };
+}
 
 export function calendarToJson(c: Calendar): CalendarJson {
   return {
@@ -219,6 +249,35 @@ export function thresholdData(value: number, current: DlmsData, path: string): D
 }
 
 /** An instant (ISO 8601) as `params.activateAt` gives it. */
+export function pushSetupFromJson(v: unknown, path = 'push'): PushSetupSettings {
+  const p = fields(v, path, ['objects', 'service', 'destination', 'window', 'randomisationS']);
+  const out: PushSetupSettings = {};
+  if (p.objects !== undefined) {
+    out.pushObjectList = list(p.objects, `${path}.objects`).map((o, i) => {
+      const at = `${path}.objects[${i}]`;
+      const f = fields(o, at, ['classId', 'obis', 'attribute', 'dataIndex']);
+      return {
+        classId: integer(f.classId, `${at}.classId`, 0, 65535), logicalName: obis(f.obis, `${at}.obis`), attributeIndex: integer(f.attribute, `${at}.attribute`, -128, 127),
+        dataIndex: f.dataIndex === undefined ? 0 : integer(f.dataIndex, `${at}.dataIndex`, 0, 65535),
+      };
+    });
+  }
+  if (p.service !== undefined && p.destination === undefined) throw new ParamError(`${path}.destination: required with ${path}.service`);
+  if (p.destination !== undefined) {
+    const service = p.service === undefined ? undefined : text(p.service, `${path}.service`);
+    if (service !== undefined && !SERVICES.includes(service as keyof typeof TransportService)) throw new ParamError(`${path}.service: one of ${SERVICES.join(', ')}`);
+    out.destination = { destination: nameBytes(p.destination, `${path}.destination`), ...(service ? { transportService: TransportService[service as keyof typeof TransportService] } : {}) };
+  }
+  if (p.window !== undefined) {
+    out.communicationWindow = list(p.window, `${path}.window`).map((w, i) => {
+      const f = fields(w, `${path}.window[${i}]`, ['start', 'end']);
+      return { start: dateTimeFromText(text(f.start, `${path}.window[${i}].start`), `${path}.window[${i}].start`), end: dateTimeFromText(text(f.end, `${path}.window[${i}].end`), `${path}.window[${i}].end`) };
+    });
+  }
+  if (p.randomisationS !== undefined) out.randomisationStartInterval = integer(p.randomisationS, `${path}.randomisationS`, 0, 65535);
+  return out;
+}
+
 export function instantFromText(v: unknown, path: string): number {
   const ms = typeof v === 'string' ? Date.parse(v) : NaN;
   if (Number.isNaN(ms)) throw new ParamError(`${path}: expected a date-time such as 2026-01-01T00:00:00Z`);

@@ -21,6 +21,7 @@ export const COMMANDS = {
   'tariff-read-active': 'configure', 'tariff-read-passive': 'configure', 'tariff-write-passive': 'configure', 'tariff-activate': 'configure',
   'special-days-read': 'configure', 'special-days-write': 'configure', 'special-days-delete': 'configure',
   'limits-read': 'configure', 'limits-write': 'configure',
+  'push-setup-read': 'configure', 'push-setup-write': 'configure',
 } as const;
 export type CommandFunction = keyof typeof COMMANDS;
 export type ConfigureFunction = { [F in CommandFunction]: (typeof COMMANDS)[F] extends 'configure' ? F : never }[CommandFunction];
@@ -111,6 +112,28 @@ export const COMMAND_PARAMS: Record<string, object> = {
   dates: {
     type: 'array', maxItems: 256, uniqueItems: true, items: { type: 'string', pattern: `^${DATE_TEXT}$` },
     description: 'special-days-delete: the entries on these dates (YYYY-MM-DD; **** as the year = a yearly entry)',
+  },
+  pushSetup: { ...OBIS, description: 'push-setup-read / push-setup-write: the Push Setup (class 40), e.g. 0.2.25.9.0.255' },
+  push: {
+    type: 'object', additionalProperties: false, minProperties: 1, description: 'push-setup-write: the Push Setup attributes to set (only those given)',
+    properties: {
+      objects: {
+        type: 'array', maxItems: 64, description: 'push_object_list',
+        items: record(['classId', 'obis', 'attribute'], {
+          classId: { type: 'integer', minimum: 0, maximum: 65535 }, obis: OBIS, attribute: { type: 'integer', minimum: -128, maximum: 127 },
+          dataIndex: { type: 'integer', minimum: 0, maximum: 65535, description: 'a profile buffer: its newest n entries' },
+        }),
+      },
+      service: { type: 'string', enum: ['tcp', 'udp', 'ftp', 'smtp', 'sms', 'hdlc', 'mBus', 'zigBee'], description: 'transport_service (with destination)' },
+      destination: { type: 'string', minLength: 1, maxLength: 128, description: 'send_destination: "host:port" for tcp/udp, a phone number for sms' },
+      window: {
+        type: 'array', maxItems: 16, description: 'communication_window: start and end COSEM date-times, * = not specified',
+        items: record(['start', 'end'], {
+          start: { type: 'string', pattern: `^${DATE_TEXT}T${TIME_TEXT}${OFFSET_TEXT}$` }, end: { type: 'string', pattern: `^${DATE_TEXT}T${TIME_TEXT}${OFFSET_TEXT}$` },
+        }),
+      },
+      randomisationS: { type: 'integer', minimum: 0, maximum: 65535, description: 'randomisation_start_interval, seconds' },
+    },
   },
   limits: {
     type: 'object', additionalProperties: false, minProperties: 1, description: 'limiter (COSEM class 71) attributes; a write sets only those given',

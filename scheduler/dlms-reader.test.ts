@@ -19,6 +19,7 @@ import { ProtocolStore, createProject } from '../registry/project-data.js';
 import { loadConfig } from '../config/index.js';
 import { startSimMeters, type SimMeters } from '../ingest/testing/sim-meters.js';
 import { journalEvents } from '../sim/model/events.js';
+import { pushApdu } from '../sim/push.js';
 import { registerFleet } from '../cli/demo.js';
 import { openDataPlane } from '../cli/data-plane.js';
 import { decodeFrames, type DecodedReading } from '../workers/testing.js';
@@ -348,6 +349,33 @@ describe('DlmsDeviceReader against the simulator', () => {
     assert.deepEqual([refused.state, refused.refused], ['error', true], 'bad parameters are final: the scheduler does not retry them');
     assert.deepEqual(written(), ['71/0.0.17.0.0.255/4', '71/0.0.17.0.0.255/6']);
     assert.match((await link.control({ function: 'limits-write', params: { limits: {} } })).note ?? '', /^limits: names no limiter attribute/);
+    await link.close();
+  });
+
+  it('reads and writes a Push Setup (object list, destination, window, randomisation); the meter then pushes where it was told', async () => {
+    const { device, line } = await target(ids[0]!);
+    const link = await reader.open(device, line, never);
+    const setup = '0.2.25.9.0.255';
+    const read = async () => link.control({ function: 'push-setup-read', params: { pushSetup: setup } });
+    const before = await read();
+    assert.equal(before.ok, true, before.note);
+    const b = before.value as { objects: unknown[]; service: string; destination: string; window: unknown[]; randomisationS: number };
+    assert.deepEqual([b.objects[0], b.service, b.destination, b.window, b.randomisationS], [{ classId: 40, obis: setup, attribute: 1, dataIndex: 0 }, 'tcp', sim.fleet.config.pushDestination, [], 60]);
+    const w = await link.control({
+      function: 'push-setup-write', params: { pushSetup: setup, push: { destination: '10.0.0.9:4100', window: [{ start: '****-**-**T00:00', end: '****-**-**T06:00' }], randomisationS: 120 } },
+    });
+    assert.equal(w.ok, true, w.note);
+    assert.deepEqual(w.value, (await read()).value, 'a write answers what the meter holds then');
+    const after = w.value as typeof b;
+    assert.deepEqual([after.objects, after.service, after.destination, after.randomisationS, after.window.length], [b.objects, 'tcp', '10.0.0.9:4100', 120, 1]);
+    assert.equal(pushApdu(sim.fleet, { index: 0, timeMs: Date.now(), setup }).destination, '10.0.0.9:4100', 'the meter pushes to the new destination');
+    // bad parameters are refused before anything is written
+    const bad = await link.control({ function: 'push-setup-write', params: { pushSetup: setup, push: { randomisationS: 5, window: [{ start: 'soon', end: 'later' }] } } });
+    assert.deepEqual([bad.ok, bad.reason], [false, 'refused']);
+    assert.match(bad.note ?? '', /^push\.window\[0\]\.start: expected/);
+    assert.equal(((await read()).value as typeof b).randomisationS, 120);
+    assert.match((await link.control({ function: 'push-setup-read', params: {} })).note ?? '', /^pushSetup: the Push Setup's OBIS code is required/);
+    await link.control({ function: 'push-setup-write', params: { pushSetup: setup, push: { destination: sim.fleet.config.pushDestination, window: [], randomisationS: 60 } } });
     await link.close();
   });
 

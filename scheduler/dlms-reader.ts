@@ -17,7 +17,7 @@ import { fromHex } from '../decoders/dlms/axdr/writer.js';
 import { DEFAULT_CONFORMANCE, type ConnectionSettingsInit, type Framing } from '../decoders/dlms/connection/index.js';
 import { conformanceFromBits } from '../decoders/dlms/apdu/xdlms/initiate/conformance.js';
 import {
-  ClassId, activityCalendarAttributes, activityCalendarMethods, limiterAttributes, specialDaysAttributes, specialDaysMethods, type Member,
+  ClassId, activityCalendarAttributes, activityCalendarMethods, limiterAttributes, pushSetupAttributes, specialDaysAttributes, specialDaysMethods, type Member,
 } from '../decoders/dlms/cosem/index.js';
 import { bufferEntryCount, dateTimeOf } from '../decoders/dlms/cosem/profile-generic.js';
 import { isDlmsError } from '../decoders/dlms/errors.js';
@@ -40,7 +40,8 @@ import { ConnectError, connectTcp } from '../ingest/transport/socket.js';
 import type { RawFrame } from '../ingest/transport/frames.js';
 import type { ByteTransport } from '../ingest/transport/transport.js';
 import {
-  ParamError, calendarFromJson, calendarToJson, instantFromText, limitsFromJson, limitsToJson, specialDaysFromJson, specialDaysToDelete, specialDaysToJson, thresholdData,
+  ParamError, calendarFromJson, calendarToJson, instantFromText, limitsFromJson, limitsToJson, pushSetupFromJson, pushSetupToJson, specialDaysFromJson, specialDaysToDelete,
+  specialDaysToJson, thresholdData,
 } from './configure.js';
 import type { ConfigureFunction } from './content.js';
 import {
@@ -517,8 +518,9 @@ class DlmsLink implements DeviceLink {
     return { ok: true, value: { state: output === true ? 'connected' : 'disconnected', controlState: Number(await get(70, spec.obis, 3)), lockState } };
   }
 
-  /** Tariff calendar, special days and limiter commands on the objects the device profile names. */
+  /** Tariff calendar, special days and limiter commands on the objects the device profile names; Push Setups by OBIS. */
   async #configure(fn: ConfigureFunction, params: Record<string, unknown>): Promise<ControlOutcome> {
+    if (fn === 'push-setup-read' || fn === 'push-setup-write') return this.#pushSetup(fn, params);
     const key = fn.startsWith('tariff-') ? 'activityCalendar' : fn.startsWith('special-days-') ? 'specialDays' : 'limiter';
     const obis = this.profile[key];
     if (!obis) return { ok: false, reason: 'unsupported', note: `device profile ${this.profile.id} names no ${CONFIG_OBJECTS[key]} (${key})` };
@@ -598,6 +600,30 @@ class DlmsLink implements DeviceLink {
         return { ok: true };
       }
     }
+  }
+
+  /** A Push Setup (class 40): its object list, destination, window and randomisation; a write sets those given. */
+  async #pushSetup(fn: 'push-setup-read' | 'push-setup-write', params: Record<string, unknown>): Promise<ControlOutcome> {
+    if (typeof params.pushSetup !== 'string') throw new ParamError('pushSetup: the Push Setup\'s OBIS code is required');
+    const ln = parseObis(params.pushSetup);
+    const a = pushSetupAttributes;
+    const get = <T>(m: Member<T>) => this.#get(ClassId.pushSetup, ln, m);
+    const set = <T>(m: Member<T>, v: T) => this.#set(ClassId.pushSetup, ln, m, v);
+    if (fn === 'push-setup-write') {
+      const w = pushSetupFromJson(params.push);
+      if (w.pushObjectList) await set(a.pushObjectList, w.pushObjectList);
+      if (w.destination) {
+        const current = await get(a.sendDestinationAndMethod);
+        await set(a.sendDestinationAndMethod, { ...current, transportService: w.destination.transportService ?? current.transportService, destination: w.destination.destination });
+      }
+      if (w.communicationWindow) await set(a.communicationWindow, w.communicationWindow);
+      if (w.randomisationStartInterval !== undefined) await set(a.randomisationStartInterval, w.randomisationStartInterval);
+    }
+    const value = pushSetupToJson({
+      pushObjectList: await get(a.pushObjectList), sendDestinationAndMethod: await get(a.sendDestinationAndMethod),
+      communicationWindow: await get(a.communicationWindow), randomisationStartInterval: await get(a.randomisationStartInterval),
+    });
+    return { ok: true, value: { pushSetup: formatObis(ln), ...value } };
   }
 
   /** GET one attribute in its class view; a data-access error names the attribute. */

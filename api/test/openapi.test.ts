@@ -230,6 +230,12 @@ for (const engine of ENGINES) {
       };
       const cmd = await call('Administrator', 'POST', `${base}/commands/configure`, { deviceIds: [dev.id], function: 'tariff-write-passive', params: { calendar } });
       assert.deepEqual([cmd.source, cmd.content.commands[0].params.calendar, cmd.launch.state], ['command', calendar, 'pending']);
+      // push setup as a command: the parameters round-trip; an unknown one is a 400 naming it
+      const push = { destination: '10.0.0.9:4100', service: 'tcp', window: [{ start: '****-**-**T00:00', end: '****-**-**T06:00' }], randomisationS: 120, objects: [{ classId: 40, obis: '0.2.25.9.0.255', attribute: 1 }] };
+      const setup = await call('Administrator', 'POST', `${base}/commands/configure`, { deviceIds: [dev.id], function: 'push-setup-write', params: { pushSetup: '0.2.25.9.0.255', push } });
+      assert.deepEqual([setup.content.commands[0].params.pushSetup, setup.content.commands[0].params.push], ['0.2.25.9.0.255', push]);
+      const bad = await call('Administrator', 'POST', `${base}/commands/configure`, { deviceIds: [dev.id], function: 'push-setup-write', params: { pushSetup: '0.2.25.9.0.255', push: { port: 1 } } }, 400);
+      assert.match(bad.error.field, /push/);
     });
   });
 }
