@@ -132,7 +132,7 @@ async function measurePipeline(name: string, bus: Bus, partitions: number, live:
  * CPU seconds per thread name (Linux /proc; empty elsewhere): `main` is the event loop; decoder threads,
  * libuv's pool (where chDB queries run) and V8's helpers are all `node`; chDB's own pools carry their names.
  */
-function threadCpu(): Map<string, number> {
+export function threadCpu(): Map<string, number> {
   const out = new Map<string, number>();
   let tids: string[];
   try {

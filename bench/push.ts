@@ -34,6 +34,7 @@ import { DlmsFrameDecoder } from '../decoders/dlms/frame-decoder.js';
 import { ReadingsBlock } from '../workers/readings-block.js';
 import { DecoderPool } from '../workers/pool.js';
 import { Pipeline, type DeviceContextSource } from '../workers/pipeline.js';
+import { threadCpu } from './pipeline.js';
 
 const METERS = Number(process.env.HES_BENCH_PUSH_METERS ?? 20_000);
 const ROUNDS = Number(process.env.HES_BENCH_PUSH_ROUNDS ?? 2);
@@ -92,6 +93,7 @@ async function pushes(): Promise<BenchResult[]> {
     const running = pipeline.run();
     const total = apdus.length * READINGS_PER_PUSH;
     const c0 = process.cpuUsage();
+    const threads0 = threadCpu();
     const w0 = performance.now();
     // The connector: each push as CENC publishes it (Avro raw-frame record keyed by device), appended in sends of 2,000.
     const producer = await bus.producer();
@@ -108,6 +110,8 @@ async function pushes(): Promise<BenchResult[]> {
     const secs = (performance.now() - w0) / 1000;
     const cpu = process.cpuUsage(c0);
     const cpuSecs = (cpu.user + cpu.system) / 1e6;
+    const byThread = threadCpu();
+    for (const [k, v] of threads0) byThread.set(k, (byThread.get(k) ?? 0) - v);
     const errors = (await pipeline.metrics.decodeErrors.get()).values.reduce((n, v) => n + v.value, 0);
     await pipeline.stop();
     await running;
@@ -118,6 +122,7 @@ async function pushes(): Promise<BenchResult[]> {
       stored: Number(n), dead_letters: errors, seconds: +secs.toFixed(3), connector_s: +connectorSecs.toFixed(3), threads: pool.threads,
       // CPU of the HES process (connector encoding, bus, pool, chDB) while the clock ran: cores / this bounds the rate
       cpu_s: +cpuSecs.toFixed(2), cpu_ms_per_1000_pushes: +((cpuSecs * 1e6) / apdus.length).toFixed(1), load1: +loadavg()[0]!.toFixed(2),
+      cpu_s_by_thread: Object.fromEntries([...byThread].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +v.toFixed(2)])),
       sim_pushes_per_cpu_s: Math.round(apdus.length / ((simCpu.user + simCpu.system) / 1e6)), sim_s: +simSecs.toFixed(2),
     }];
   } finally {

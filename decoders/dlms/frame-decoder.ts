@@ -58,7 +58,8 @@ interface CompiledContext {
 type ElementKind =
   | { kind: 'skip' }
   | { kind: 'clock' }
-  | { kind: 'buffer'; context: DecodingContext }
+  /** `compiled`: the layout of the last block and zone it was compiled for (pushes of one row: no key built per push). */
+  | { kind: 'buffer'; context: DecodingContext; compiled?: { block: ReadingsOut; tz: number | null; ctx: CompiledContext } }
   | { kind: 'journal'; context: DecodingContext }
   | { kind: 'register'; archive: string; object: CaptureObject }
   | { kind: 'alarm'; journal: string; table: string }
@@ -180,10 +181,10 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
       const end = starts[i + 1]!;
       switch (e.kind) {
         case 'buffer': {
-          const context = { ...e.context, deviceTzMinutes: tz };
-          const ctx = this.compile(context, block);
-          const rows = decodeProfileBuffer(ctx.layout, apdu, start, end, ctx.rows);
-          added += addRows(ctx, rows, deviceId, tz ?? 0, retention(context.archive), block, collectedAtSec);
+          let c = e.compiled;
+          if (!c || c.block !== block || c.tz !== tz) c = e.compiled = { block, tz, ctx: this.compile({ ...e.context, deviceTzMinutes: tz }, block) };
+          const rows = decodeProfileBuffer(c.ctx.layout, apdu, start, end, c.ctx.rows);
+          added += addRows(c.ctx, rows, deviceId, tz ?? 0, retention(e.context.archive), block, collectedAtSec);
           break;
         }
         case 'journal': {
