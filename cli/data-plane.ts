@@ -115,7 +115,7 @@ export async function openDataPlane(
       bus, engine, schemas, pool, publishReadings, metrics: new PipelineMetrics(metrics),
       // state changes to the state archives; outages (a power-down push opens one, any frame of the device closes it) apart
       ...(registry ? {
-        devices: new RegistryDeviceContexts(registry.db, registry.box),
+        devices: new RegistryDeviceContexts(registry.db, registry.box, { ttlMs: config.deviceContextTtlSeconds * 1000 }),
         states: async (changes: StateChange[]) => {
           await applyOutageStates(registry.db, changes);
           await saveStateChanges(registry.db, changes.filter((c) => c.archive !== OUTAGE_ARCHIVE));

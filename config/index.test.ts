@@ -25,6 +25,9 @@ test('embedded by default; file < environment < options, section by section', ()
     assert.deepEqual(c.kafka, { brokers: ['k3:9092'], schemaRegistryUrl: 'http://registry:8081', partitions: 48, publishReadings: true, wireFrames: 'received' });
     assert.deepEqual(c.clickhouse, { url: 'http://ch:8123', user: 'hes', password: 'from-env', database: 'hes', httpHost: '127.0.0.1' });
     assert.equal(c.decoderThreads, 4);
+    assert.equal(c.deviceContextTtlSeconds, 60, 'one minute by default');
+    assert.equal(loadConfig({ env: { HES_DEVICE_CONTEXT_TTL_SECONDS: '1800' } }).deviceContextTtlSeconds, 1800);
+    assert.throws(() => loadConfig({ env: { HES_DEVICE_CONTEXT_TTL_SECONDS: '0' } }), /deviceContextTtlSeconds must be at least 1/);
     assert.deepEqual(loadConfig({ env: { HES_KAFKA_BROKERS: 'a:1, b:2', HES_CLICKHOUSE_HTTP_PORT: '8123' } }).kafka.brokers, ['a:1', 'b:2']);
     assert.equal(loadConfig({ env: { HES_CLICKHOUSE_HTTP_PORT: '8123' } }).clickhouse.httpPort, 8123);
 

@@ -28,6 +28,11 @@ export interface HesConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Decoder pool threads; 0 = one per CPU. */
   decoderThreads: number;
+  /**
+   * How long the pipeline keeps a device's registry context (profile, keys) for frames that need one (pushes,
+   * journals); edits of keys and profiles apply after it. Fleets that push every 15 minutes want more than that.
+   */
+  deviceContextTtlSeconds: number;
   /** Gap re-collection (scheduler/gaps.ts): re-collection launches per task and day; 0 = off. */
   gapRoundsPerDay: number;
   /** Seconds after a launch finished before its gaps are looked for (the pipeline stores asynchronously). */
@@ -155,6 +160,7 @@ export const defaults: HesConfig = {
   decoderThreads: 0,
   gapRoundsPerDay: 3,
   gapSettleSeconds: 30,
+  deviceContextTtlSeconds: 60,
   serviceLogRetentionDays: 30,
   kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' },
   clickhouse: { httpHost: '127.0.0.1' },
@@ -180,9 +186,10 @@ const envNames: Record<string, keyof HesConfig> = {
   HES_DECODER_THREADS: 'decoderThreads',
   HES_GAP_ROUNDS_PER_DAY: 'gapRoundsPerDay',
   HES_GAP_SETTLE_SECONDS: 'gapSettleSeconds',
+  HES_DEVICE_CONTEXT_TTL_SECONDS: 'deviceContextTtlSeconds',
   HES_SERVICE_LOG_RETENTION_DAYS: 'serviceLogRetentionDays',
 };
-const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'serviceLogRetentionDays']);
+const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'deviceContextTtlSeconds', 'serviceLogRetentionDays']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
 type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'metrics' | 'ntp' | 'notifications';
@@ -314,6 +321,7 @@ export function loadConfig(opts: LoadOptions = {}): HesConfig {
   if (cfg.ntp.pollSeconds < 10) throw new ConfigError('ntp.pollSeconds must be at least 10');
   if ((cfg.metrics.port ?? 0) > 65535) throw new ConfigError(`metrics.port must be at most 65535, got ${cfg.metrics.port}`);
   if (cfg.kafka.partitions < 1) throw new ConfigError('kafka.partitions must be at least 1');
+  if (cfg.deviceContextTtlSeconds < 1) throw new ConfigError('deviceContextTtlSeconds must be at least 1');
   if (!['off', 'received', 'all'].includes(cfg.kafka.wireFrames)) throw new ConfigError(`kafka.wireFrames must be off, received or all, got ${JSON.stringify(cfg.kafka.wireFrames)}`);
   for (const l of cfg.cenc.listeners) parseCencListener(l);
   if (cfg.cenc.agentPort > 65535) throw new ConfigError(`cenc.agentPort must be at most 65535, got ${cfg.cenc.agentPort}`);
