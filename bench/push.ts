@@ -27,7 +27,7 @@ import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { encodeWpdu } from '../decoders/dlms/wrapper/wpdu.js';
 import type { DeviceContext } from '../decoders/protocol-decoder.js';
-import { loadProfiles } from '../registry/seed.js';
+import { loadProfiles } from '../registry/profiles.js';
 import { DEFAULT_FLEET, Fleet } from '../sim/fleet.js';
 import { pushApdu } from '../sim/push.js';
 import { DlmsFrameDecoder } from '../decoders/dlms/frame-decoder.js';
@@ -53,7 +53,7 @@ async function pushes(): Promise<BenchResult[]> {
   for (let i = 0; i < METERS; i++) {
     const k = fleet.keys(i);
     contexts.set(i + 1, {
-      num: i + 1, serial: k.serial, projectId: 'bench', profile: { id: 'DL_IDIS', version: '1', body: profile }, protocol: { kind: 'DLMS', settings: {} },
+      num: i + 1, serial: k.serial, projectId: 'bench', profile: { id: 'DL_IDIS', version: '1', body: { ...profile } }, protocol: { kind: 'DLMS', settings: {} },
       secrets: { encryptionKey: hex(k.blockCipherKey), authenticationKey: hex(k.authenticationKey) }, overrides: {}, retentionDays: { 'profile-15': 365, events: 365 },
     });
   }
@@ -151,7 +151,7 @@ function decodeOnly(): BenchResult[] {
         commLineId: null, connector: 'cenc', receivedAt: at, sessionId: null, context: null, protocol: 'dlms', meta: {},
       });
       contexts.push({
-        num: i + 1, serial: k.serial, projectId: 'bench', profile: { id: 'DL_IDIS', version: '1', body: profile }, protocol: null,
+        num: i + 1, serial: k.serial, projectId: 'bench', profile: { id: 'DL_IDIS', version: '1', body: { ...profile } }, protocol: null,
         secrets: { encryptionKey: hex(k.blockCipherKey), authenticationKey: hex(k.authenticationKey) }, overrides: {},
       });
     }

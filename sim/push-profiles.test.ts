@@ -15,7 +15,7 @@ import { formatObis, parseObis } from '../decoders/dlms/obis.js';
 import { decodeScalerUnit, unitSymbol } from '../decoders/dlms/units.js';
 import type { CaptureObject, DecodingContext, DeviceContext, RawFrame } from '../decoders/protocol-decoder.js';
 import { recordingOutput } from '../decoders/testing.js';
-import { loadProfiles } from '../registry/seed.js';
+import { loadProfiles } from '../registry/profiles.js';
 import { DEFAULT_FLEET, Fleet } from './fleet.js';
 import { duePushes, pushApdu } from './push.js';
 import { MeterObjects } from './objects/index.js';
@@ -30,7 +30,7 @@ for (const [sim, profileId, security] of [['idis', 'DL_IDIS', 'high-gmac'], ['ce
     const profile = shipped.get(profileId)!;
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
     const device = (num: number): DeviceContext => ({
-      num, serial: String(num), projectId: 'p', profile: { id: profileId, version: '1', body: profile }, protocol: { kind: 'DLMS', settings: {} },
+      num, serial: String(num), projectId: 'p', profile: { id: profileId, version: '1', body: { ...profile } }, protocol: { kind: 'DLMS', settings: {} },
       secrets: { encryptionKey: hex(fleet.keys(num - 1).blockCipherKey), authenticationKey: hex(fleet.keys(num - 1).authenticationKey) }, overrides: {},
     });
     const journals = profile.journals as Record<string, { obis: string; codes?: string }>;
