@@ -72,7 +72,7 @@ export interface PushSetupDeclaration {
   service: PushService;
   /** Where the meter pushes ("host:port", a phone number), when the profile fixes it. */
   destination?: string;
-  /** communication_window: local times the meter may push in; empty or absent = any time. */
+  /** communication_window: local times (HH:MM) the meter may push in; empty or absent = any time. */
   window?: { start: string; end: string }[];
   /** randomisation_start_interval, s. */
   randomisationS?: number;
