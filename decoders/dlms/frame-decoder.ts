@@ -200,7 +200,7 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
           if (n === null) throw new DlmsError('DLMS_ERR_VALUE', `push: ${o.obis} is a ${value.type}, not a measurement`, start);
           const [raw, scaler] = scaled(n, o.scaler, o.obis);
           block.add(
-            deviceId, block.textId('archive', e.archive), block.textId('obis', o.obis), block.textId('reading_type', o.readingType ?? ''), o.tariff, Math.floor(tsMs / 1000),
+            deviceId, block.textId('archive', e.archive), block.textId('obis', o.obis), block.textId('reading_type', readingTypeCode(e.archive, o)), o.tariff, Math.floor(tsMs / 1000),
             raw, scaler, block.textId('unit', o.unit), quality, 0, tz ?? 0, block.textId('source', 'PUSH'), collectedAtSec, retention(e.archive),
           );
           added++;
