@@ -696,6 +696,8 @@ describe('DlmsDeviceReader against the simulator', () => {
         launch = await getLaunch(t.db, projectId, String(launch.id));
       }
       assert.equal(launch.result, 'cancelled-by-user');
+      const statistics = launch.statistics as { cancelled: number; error: number };
+      assert.deepEqual([statistics.cancelled, statistics.error], [1, 0], 'the device whose session the cancel cut is cancelled, not in error');
       assert.ok(Date.now() - asked < 30_000, `the launch ended ${Date.now() - asked} ms after the cancel, not within a request's 60 s wait`);
     } finally {
       await scheduler.stop();

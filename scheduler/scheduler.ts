@@ -475,6 +475,7 @@ export class Scheduler {
             () => this.#session(l, task, device, line, signal),
           );
           logs.push(header, r.log);
+          if (signal.aborted) throw new Cancelled();
           if (r.linkFailed) {
             notes.push(r.note);
             failedLine = line.id;
@@ -517,6 +518,8 @@ export class Scheduler {
       for (const item of this.#items(l, task, device)) {
         if (signal.aborted) throw new Cancelled();
         const out = await link.collect(item);
+        // A cancel drops the session's transport: what the cut read says is the cancel, not the meter.
+        if (signal.aborted) throw new Cancelled();
         if (out.records.length || out.frames?.length) await this.#o.sink.write(device, item, out.records, out.frames ?? []);
         if (out.status === 'error') errors++;
         if (out.status === 'unsupported') unsupported++;
