@@ -11,7 +11,7 @@ import { createProfile, loadProfiles, profileProblems, profileVersions, seedBuil
 describe('shipped device profiles', () => {
   it('all follow schemas/device-profile.schema.json, as does the worked example of docs/profiles.md', () => {
     const profiles = loadProfiles();
-    assert.equal(profiles.length, 10);
+    assert.equal(profiles.length, 11);
     for (const p of profiles) assert.deepEqual(profileProblems(p), [], p.id);
     const doc = readFileSync(new URL('../../docs/profiles.md', import.meta.url), 'utf8');
     const example = [...doc.matchAll(/ {3}```json\n([\s\S]*?)\n {3}```/g)].map((m) => m[1]!.replace(/^ {3}/gm, '')).find((b) => b.includes('"id": "ACME_X3"'));
@@ -25,6 +25,9 @@ describe('shipped device profiles', () => {
     assert.deepEqual(profileProblems({ ...JSON.parse(example), pushes, eventSeverities: { 'power down': 'critical' } }), []);
     const badPush = [{ ...pushes[0], trigger: 'hourly', objects: [{ ...pushes[0]!.objects[1], colour: 1 }] }];
     assert.deepEqual(profileProblems({ ...JSON.parse(example), pushes: badPush }).map((p) => p.field).sort(), ['body.pushes[0].objects[0].colour', 'body.pushes[0].trigger']);
+    // The lorawan section: an unknown codec and a channel without OBIS are named.
+    const lorawan = { codecs: [{ codec: 'ts013', fPorts: [2] }], channels: [{ channel: 3 }] };
+    assert.deepEqual(profileProblems({ ...JSON.parse(example), protocol: 'LORAWAN', lorawan }).map((p) => p.field).sort(), ['body.lorawan.channels[0].obis', 'body.lorawan.codecs[0].codec']);
     // "schema" would hide the profile behind GET /device-profiles/schema.
     assert.deepEqual(profileProblems({ ...JSON.parse(example), id: 'schema' }).map((p) => p.field), ['body.id']);
   });

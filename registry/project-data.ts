@@ -130,7 +130,7 @@ export function checkReadChannelKind(kind: string, field: string): void {
 
 /**
  * A comm line needs a channel of a kind that is read; its driver must fit the device type and the protocol kind;
- * an M-Bus line's channel and address must fit M-Bus.
+ * an M-Bus or LoRaWAN line's channel and address must fit its protocol.
  */
 export async function checkCommLine(db: Db, projectId: string, body: Row, currentId?: string): Promise<void> {
   const cur = currentId ? await crud.get(db, commLineSpec, projectId, currentId) : {};
@@ -139,6 +139,7 @@ export async function checkCommLine(db: Db, projectId: string, body: Row, curren
   const ch = await db.query<{ kind: string }>('SELECT kind FROM channels WHERE project_id = $1 AND id = $2', [projectId, merged.channelId]);
   if (body.channelId !== undefined && ch.rows.length) checkReadChannelKind(ch.rows[0].kind, 'body.channelId');
   checkMbusLine(pr.rows[0]?.kind, ch.rows[0]?.kind, String(merged.address ?? ''));
+  checkLorawanLine(pr.rows[0]?.kind, ch.rows[0]?.kind, String(merged.address ?? ''));
   if (!merged.profileId) {
     if (merged.profileVersion !== undefined && merged.profileVersion !== null) throw new RegistryError('VALIDATION_ERROR', 'a profile version needs a profile', 400, 'body.profileVersion');
     return;
@@ -167,6 +168,20 @@ export async function checkCommLine(db: Db, projectId: string, body: Row, curren
 }
 
 const MBUS_CHANNELS = ['MBUS_TCP', 'WMBUS'];
+
+/** LoRaWAN protocols go over LORAWAN channels (a ChirpStack application) and back; the address is the device's DevEUI. */
+function checkLorawanLine(protocolKind: string | undefined, channelKind: string | undefined, address: string): void {
+  if (protocolKind === undefined || channelKind === undefined) return;
+  if (protocolKind === 'LORAWAN' && channelKind !== 'LORAWAN') {
+    throw new RegistryError('PROTOCOL_MISMATCH', `a LORAWAN protocol needs a LORAWAN channel, not ${channelKind}`, 400, 'body.channelId');
+  }
+  if (channelKind === 'LORAWAN' && protocolKind !== 'LORAWAN') {
+    throw new RegistryError('PROTOCOL_MISMATCH', `a LORAWAN channel needs a LORAWAN protocol, not ${protocolKind}`, 400, 'body.protocolId');
+  }
+  if (protocolKind === 'LORAWAN' && !/^[0-9A-Fa-f]{16}$/.test(address)) {
+    throw new RegistryError('VALIDATION_ERROR', 'address: a LoRaWAN device is named by its DevEUI, 16 hex digits, e.g. 0004A30B001C0530', 400, 'body.address');
+  }
+}
 
 /** M-Bus protocols go over M-Bus channels and back; the address names the meter (decoders/mbus/address.ts). */
 function checkMbusLine(protocolKind: string | undefined, channelKind: string | undefined, address: string): void {

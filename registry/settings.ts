@@ -14,11 +14,12 @@ export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 /**
  * The channel kinds meters are read over today: sessions (scheduler/dlms-reader.ts for TCP, CENC and SERIAL,
- * scheduler/mbus-reader.ts for MBUS_TCP) or, for WMBUS, the gateways' telegrams (ingest/wmbus). A comm line on a channel of another
+ * scheduler/mbus-reader.ts for MBUS_TCP) or, for WMBUS, the gateways' telegrams (ingest/wmbus) and, for
+ * LORAWAN, the uplinks ChirpStack forwards (ingest/chirpstack). A comm line on a channel of another
  * kind would fail every launch, so creating one is refused (422) until that kind's reader lands and joins
  * this list.
  */
-export const READ_CHANNEL_KINDS: readonly ChannelKind[] = ['TCP', 'CENC', 'SERIAL', 'MBUS_TCP', 'WMBUS'];
+export const READ_CHANNEL_KINDS: readonly ChannelKind[] = ['TCP', 'CENC', 'SERIAL', 'MBUS_TCP', 'WMBUS', 'LORAWAN'];
 
 export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
   TCP: {
@@ -37,12 +38,16 @@ export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
     type: 'object', additionalProperties: false, required: ['baseStationId'],
     properties: { baseStationId: { type: 'string', minLength: 1, maxLength: 64 }, segment },
   },
+  /**
+   * One ChirpStack v4 application (docs/lorawan.md): its uplinks come through ChirpStack's MQTT integration
+   * (the HES subscribes to the application's topics on the broker of `lorawan.mqttUrl`) or its HTTP integration
+   * (ChirpStack posts to the HES). Comm lines name the devices by DevEUI.
+   */
   LORAWAN: {
-    type: 'object', additionalProperties: false, required: ['devEui', 'applicationId'],
+    type: 'object', additionalProperties: false, required: ['applicationId'],
     properties: {
-      devEui: hex(8), applicationId: { type: 'string', minLength: 1, maxLength: 64 },
-      fPort: { type: 'integer', minimum: 1, maximum: 223, default: 2 },
-      confirmed: { type: 'boolean', default: false },
+      applicationId: { type: 'string', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: "the ChirpStack application's id (UUID)" },
+      integration: { type: 'string', enum: ['mqtt', 'http'], default: 'mqtt', description: "how the application's uplinks reach the HES: ChirpStack's MQTT integration or its HTTP integration" },
       segment,
     },
   },
@@ -81,7 +86,7 @@ export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
   },
 };
 
-export const PROTOCOL_KINDS = ['DLMS', 'SMP_M', 'MBUS'] as const;
+export const PROTOCOL_KINDS = ['DLMS', 'SMP_M', 'MBUS', 'LORAWAN'] as const;
 export type ProtocolKind = (typeof PROTOCOL_KINDS)[number];
 
 export const PROTOCOL_SECRETS = ['password', 'authenticationKey', 'encryptionKey', 'masterKey'] as const;
@@ -126,9 +131,11 @@ export const PROTOCOL_SETTINGS: Record<ProtocolKind, object> = {
       frameFormat: { type: 'string', enum: ['auto', 'A', 'B', 'none'], default: 'auto', description: 'wireless: the link-layer CRCs gateways forward' },
     },
   },
+  /** LoRaWAN application payloads (docs/lorawan.md): the payload codec is the device profile's `lorawan` section; ChirpStack holds the session keys. */
+  LORAWAN: { type: 'object', additionalProperties: false, properties: {} },
 };
 
-export const DEVICE_TYPES = ['CE207', 'CE307', 'CE208', 'CE308', 'CE510', 'UNIVERSAL', 'MBUS'] as const;
+export const DEVICE_TYPES = ['CE207', 'CE307', 'CE208', 'CE308', 'CE510', 'UNIVERSAL', 'MBUS', 'LORAWAN'] as const;
 export const DEVICE_STATUSES = ['IN_USE', 'STOCK', 'REMOVED'] as const;
 export const DEVICE_SOURCES = ['MANUAL', 'IMPORTED', 'SELF_REGISTERED'] as const;
 export const KEY_KINDS = ['DLMS_GUEK', 'DLMS_GAK', 'DLMS_MASTER', 'DLMS_DEDICATED', 'XTEA_UPLINK', 'XTEA_DOWNLINK', 'MBUS_AES'] as const;

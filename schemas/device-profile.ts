@@ -64,12 +64,22 @@ export interface MbusProfileSection {
   status?: { obis: string; archive?: string; readingType?: string };
 }
 
+/** LoRaWAN payloads (docs/lorawan.md): the codec per fPort and what its values mean. */
+export interface LorawanProfileSection {
+  /** The first entry whose `fPorts` hold the uplink's fPort (or that names none) decodes it. */
+  codecs: { codec: 'obis-tlv' | 'cayenne-lpp'; fPorts?: number[] }[];
+  /** cayenne-lpp: a channel's value as a reading (channels not listed are not stored). */
+  channels?: { channel: number; type?: string; obis: string; archive?: string; unit?: string; scaler?: number; readingType?: string }[];
+  /** obis-tlv: the status word's bits that are events, by name. */
+  statusBits?: { bit: number; name: string }[];
+}
+
 export interface DeviceProfile {
   id: string;
   name: string;
   description?: string;
   deviceTypes: string[];
-  protocol: 'DLMS' | 'SMP_M' | 'MBUS';
+  protocol: 'DLMS' | 'SMP_M' | 'MBUS' | 'LORAWAN';
   protocolMaps: string[];
   clock?: string;
   activityCalendar?: string;
@@ -88,6 +98,7 @@ export interface DeviceProfile {
   modeE?: { address?: 'serial-number' | 'none' };
   dlms?: DlmsQuirks;
   mbus?: MbusProfileSection;
+  lorawan?: LorawanProfileSection;
   /** Push Setup declarations (class 40) and their push object lists; read by the DLMS decoder. */
   pushes?: Record<string, unknown>[];
   /** Severity of each event by its name. */

@@ -6,10 +6,12 @@
 import type { ProtocolDecoder } from '../decoders/protocol-decoder.js';
 import { DlmsFrameDecoder } from '../decoders/dlms/frame-decoder.js';
 import { MbusFrameDecoder } from '../decoders/mbus/frame-decoder.js';
+import { LorawanDecoder } from '../decoders/lorawan/decoder.js';
 
 const registered = new Map<string, () => ProtocolDecoder>([
   ['dlms', () => new DlmsFrameDecoder()],
   ['mbus', () => new MbusFrameDecoder()],
+  ['lorawan', () => new LorawanDecoder()],
 ]);
 
 /** The protocols a frame may name. */

@@ -18,7 +18,8 @@ for (const engine of ENGINES) {
       const bad: [string, unknown, string][] = [
         ['channels', { name: 'c', kind: 'TCP', settings: { host: '10.0.0.1', port: 0 } }, 'body.settings.port'],
         ['channels', { name: 'c', kind: 'TCP', settings: { port: 5 } }, 'body.settings.host'],
-        ['channels', { name: 'c', kind: 'LORAWAN', settings: { devEui: 'xyz', applicationId: 'a' } }, 'body.settings.devEui'],
+        ['channels', { name: 'c', kind: 'LORAWAN', settings: { applicationId: 'a' } }, 'body.settings.applicationId'],
+        ['channels', { name: 'c', kind: 'LORAWAN', settings: { applicationId: '2f3c6a52-0c49-4a3e-9d4b-4a51e0c0a0b1', integration: 'amqp' } }, 'body.settings.integration'],
         ['channels', { name: 'c', kind: 'FAX', settings: {} }, 'body.kind'],
         ['channels', { name: '', kind: 'TCP', settings: { host: 'h', port: 1 } }, 'body.name'],
         ['protocols', { name: 'p', kind: 'DLMS', settings: { maxPduTx: 31 } }, 'body.settings.maxPduTx'],
@@ -65,7 +66,7 @@ for (const engine of ENGINES) {
       const dev = (await post('devices', { serialNumber: 'KIND-1', type: 'CE308' })).json();
       const pr = (await post('protocols', { name: 'kind-dlms', kind: 'DLMS', settings: {} })).json();
       const channels: Record<string, object> = {
-        LORAWAN: { devEui: '0102030405060708', applicationId: 'app' }, UNB: { baseStationId: 'bs-1' }, TCP: { host: '10.0.0.7', port: 4059 },
+        UNB: { baseStationId: 'bs-1' }, TCP: { host: '10.0.0.7', port: 4059 },
         SERIAL: { host: '10.0.0.8', port: 4001, baudRate: 9600, dataBits: 7, parity: 'even' },
       };
       const ids: Record<string, string> = {};
@@ -74,7 +75,7 @@ for (const engine of ENGINES) {
         assert.equal(c.statusCode, 201, c.body); // the channel itself may exist (a gateway being set up)
         ids[kind] = c.json().id;
       }
-      for (const kind of ['LORAWAN', 'UNB']) {
+      for (const kind of ['UNB']) {
         const r = await post('comm-lines', { deviceId: dev.id, channelId: ids[kind], protocolId: pr.id });
         assert.equal(r.statusCode, 422, r.body);
         assert.equal(r.json().error.code, 'CHANNEL_KIND_NOT_READ');
@@ -87,7 +88,7 @@ for (const engine of ENGINES) {
       assert.equal(serial.statusCode, 201, `serial lines are read (HDLC over a transparent modem): ${serial.body}`);
       const channel = (await h.call('Operator', { method: 'GET', url: `${base}/channels/${ids.SERIAL}` })).json();
       assert.deepEqual(channel.settings, { host: '10.0.0.8', port: 4001, interface: 'RS485', baudRate: 9600, dataBits: 7, parity: 'even', stopBits: 1, baudSwitchWaitMs: 300 });
-      const moved = await h.call('Operator', { method: 'PATCH', url: `${base}/comm-lines/${line.json().id}`, payload: { channelId: ids.LORAWAN } });
+      const moved = await h.call('Operator', { method: 'PATCH', url: `${base}/comm-lines/${line.json().id}`, payload: { channelId: ids.UNB } });
       assert.deepEqual([moved.statusCode, moved.json().error.field], [422, 'body.channelId']);
       // The JSON configuration import refuses it too, naming the comm line's channel, and changes nothing.
       const doc = (await h.call('Operator', { method: 'GET', url: `${base}/config` })).json();

@@ -1,0 +1,105 @@
+/**
+ * LoRaWAN application payloads in the decoder pool: the uplink's FRMPayload (as ChirpStack forwarded it,
+ * ingest/chirpstack) decoded by the payload codec the device profile's `lorawan` section names for the uplink's
+ * fPort, its values mapped to readings and its status to events. What a codec cannot read, and an uplink whose
+ * device or profile names no codec for its fPort, fails the frame: a dead letter whose reason names the
+ * DevEUI and fPort.
+ */
+import type { LorawanProfileSection } from '../../schemas/device-profile.js';
+import type { DecodeOutput, DeviceContext, EventRow, ProtocolDecoder, RawFrame, Severity } from '../protocol-decoder.js';
+import { Quality } from '../protocol-decoder.js';
+import { unitSymbol } from '../dlms/units.js';
+import { decodeCayenneLpp } from './cayenne-lpp.js';
+import { LorawanError } from './errors.js';
+import { decodeObisTlv } from './obis-tlv.js';
+
+/** The journal of status-word events. */
+export const STATUS_JOURNAL = 'lorawan-status';
+
+export class LorawanDecoder implements ProtocolDecoder {
+  readonly protocol = 'lorawan';
+
+  needsDevice(): boolean {
+    return true; // the codec is the device profile's
+  }
+
+  decode(frame: RawFrame, out: DecodeOutput, device: DeviceContext | null | undefined): number {
+    const devEui = frame.meta?.devEui ?? '?';
+    const fPort = Number(frame.meta?.fPort);
+    try {
+      if (!frame.context) throw new LorawanError('LORAWAN_NO_CONTEXT', 'the frame has no decoding context (archive, retention)');
+      if (!device) throw new LorawanError('LORAWAN_NO_DEVICE', 'the registry has no such device (or it has no comm line)');
+      const section = device.profile?.body.lorawan as LorawanProfileSection | undefined;
+      if (!section) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile?.id ?? '(none)'} has no lorawan section`);
+      const entry = section.codecs.find((c) => !c.fPorts || c.fPorts.includes(fPort));
+      if (!entry) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile!.id} names no codec for fPort ${fPort}`);
+      return entry.codec === 'obis-tlv' ? this.#obisTlv(frame, out, device, section) : this.#lpp(frame, out, device, section);
+    } catch (e) {
+      if (e instanceof LorawanError) e.message = `DevEUI ${devEui} fPort ${fPort}: ${e.message}`;
+      throw e;
+    }
+  }
+
+  #obisTlv(frame: RawFrame, out: DecodeOutput, device: DeviceContext, section: LorawanProfileSection): number {
+    const p = decodeObisTlv(frame.wire);
+    const ctx = frame.context!;
+    const block = out.readings;
+    const archive = block.textId('archive', ctx.archive);
+    const source = block.textId('source', ctx.source);
+    const tz = ctx.deviceTzMinutes ?? 0;
+    const noType = block.textId('reading_type', '');
+    const received = Math.floor(frame.receivedAt / 1000);
+    for (const r of p.registers) {
+      const [, , , d, e] = r.obis.split('.').map(Number);
+      // Cumulative registers (D = 8) carry the tariff in E (1.8.1 = T1), as the DLMS profiles' {t}.
+      const tariff = d === 8 && e! <= 8 ? e! : 0;
+      block.add(
+        device.num, archive, block.textId('obis', r.obis), noType, tariff, r.time ?? received, r.raw, r.scaler, block.textId('unit', unitSymbol(r.unit)),
+        Quality.dataPresent | Quality.timeNormal, p.status ?? 0, tz, source, out.collectedAtSec, ctx.retentionDays,
+      );
+    }
+    if (p.status) {
+      const names = new Map((section.statusBits ?? []).map((b) => [b.bit, b.name]));
+      const ts = p.registers.find((r) => r.time !== null)?.time ?? received;
+      for (let bit = 0; bit < 32; bit++) {
+        if (!((p.status >>> bit) & 1)) continue;
+        const name = names.get(bit) ?? `status bit ${bit}`;
+        out.events.push(this.#event(frame, device, out.collectedAtSec, { ts, code: bit, name, params: { statusWord: p.status, fCnt: Number(frame.meta?.fCnt) }, raw: p.status.toString(16).padStart(8, '0') }));
+      }
+    }
+    return p.registers.length;
+  }
+
+  #lpp(frame: RawFrame, out: DecodeOutput, device: DeviceContext, section: LorawanProfileSection): number {
+    const values = decodeCayenneLpp(frame.wire);
+    const ctx = frame.context!;
+    const block = out.readings;
+    const source = block.textId('source', ctx.source);
+    const tz = ctx.deviceTzMinutes ?? 0;
+    const ts = Math.floor(frame.receivedAt / 1000);
+    let added = 0;
+    for (const v of values) {
+      const m = section.channels?.find((c) => c.channel === v.channel && (c.type === undefined || c.type === v.type));
+      if (!m) continue; // the profile stores only the channels it names
+      if (v.raws.length !== 1) throw new LorawanError('LPP_NOT_A_READING', `channel ${v.channel} ${v.type} has ${v.raws.length} values: not one reading`);
+      block.add(
+        device.num, block.textId('archive', m.archive ?? ctx.archive), block.textId('obis', m.obis), block.textId('reading_type', m.readingType ?? ''), 0, ts,
+        v.raws[0]!, v.scalers[0]! + (m.scaler ?? 0), block.textId('unit', m.unit ?? v.unit), Quality.dataPresent | Quality.timeNormal, 0, tz, source,
+        out.collectedAtSec, ctx.retentionDays,
+      );
+      added++;
+    }
+    return added;
+  }
+
+  #event(frame: RawFrame, device: DeviceContext, collectedAtSec: number, e: { ts: number; code: number; name: string; params: object; raw: string }): EventRow {
+    const ctx = frame.context!;
+    const overrides = (device.overrides.severities ?? {}) as Record<string, Severity>;
+    const profile = (device.profile?.body.eventSeverities ?? {}) as Record<string, Severity>;
+    return {
+      device_id: device.num, journal: STATUS_JOURNAL, ts: e.ts, code: e.code, name: e.name, params: JSON.stringify(e.params), raw: e.raw,
+      device_tz: ctx.deviceTzMinutes ?? 0, source: ctx.source, collected_at: collectedAtSec, retention_days: ctx.retentionDays,
+      severity: overrides[e.name] ?? profile[e.name] ?? '',
+    };
+  }
+}
