@@ -1,0 +1,102 @@
+/**
+ * The ChirpStack intake: uplink events of ChirpStack v4 applications (MQTT or HTTP integration, same JSON,
+ * uplink.ts) become raw frames on the bus — protocol `lorawan`, the FRMPayload as the wire bytes, keyed by the
+ * device the DevEUI names, the LoRaWAN figures in `meta` — decoded by the pool (decoders/lorawan). Nothing is
+ * decoded here.
+ *
+ * - The application is the LORAWAN channel whose `applicationId` it is; the channel's `integration` says which
+ *   way its uplinks are taken (an uplink arriving the other way is ignored, so enabling both in ChirpStack does
+ *   not store twice).
+ * - DevEUIs no comm line names are counted and listed for registration (registry/lorawan.ts).
+ * - An uplink delivered again (a QoS 1 redelivery, ChirpStack retrying, both gateways' copies already merged by
+ *   ChirpStack) is dropped by its `deduplicationId` within the last `dedupWindow` uplinks of this process; the
+ *   frame id is `chirpstack:<deduplicationId>`.
+ * - An uplink without application payload (fPort 0: MAC commands only, or no data) is ignored.
+ */
+import type { LorawanDirectory, UnknownLorawanDevices } from '../../registry/lorawan.js';
+import type { RawFrame } from '../../schemas/avro/index.js';
+import type { Uplink } from './uplink.js';
+
+export type UplinkOutcome = 'accepted' | 'duplicate' | 'unknownDevice' | 'unknownApplication' | 'ignored';
+
+export interface LorawanIntakeOptions {
+  directory: LorawanDirectory;
+  unknown: UnknownLorawanDevices;
+  /** Puts the frames on the bus; resolves once the bus holds them (the MQTT acknowledgement and the HTTP answer wait for it). */
+  publish(frames: { key: number; frame: RawFrame }[]): Promise<void>;
+  /** Retention days of the `current` archive (the frames' decoding context). */
+  retentionDays(): Promise<number>;
+  /** Offset of a zone from UTC at an instant, minutes. */
+  offsetMinutes(timeZone: string, utcMs: number): number;
+  /** Deduplication ids remembered (default 100,000). */
+  dedupWindow?: number;
+  now?: () => number;
+}
+
+/** A time more than this ahead of ours is not believed. */
+const FUTURE_SLACK_MS = 5 * 60_000;
+
+export class LorawanIntake {
+  readonly totals: Record<UplinkOutcome, number> = { accepted: 0, duplicate: 0, unknownDevice: 0, unknownApplication: 0, ignored: 0 };
+  /** Deduplication ids taken or being taken, oldest first. */
+  readonly #seen = new Set<string>();
+
+  constructor(private readonly o: LorawanIntakeOptions) {}
+
+  /**
+   * Takes one uplink that came by `via`; `projectId` is the project the HTTP integration posted to (an
+   * application of another project is unknown there).
+   */
+  async accept(u: Uplink, via: 'mqtt' | 'http', projectId?: string): Promise<UplinkOutcome> {
+    const outcome = await this.#take(u, via, projectId);
+    this.totals[outcome]++;
+    return outcome;
+  }
+
+  async #take(u: Uplink, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {
+    if (this.#seen.has(u.deduplicationId)) return 'duplicate';
+    const { app, device } = await this.o.directory.lookup(u.applicationId, u.devEui);
+    if (!app || (projectId !== undefined && app.projectId !== projectId)) return 'unknownApplication';
+    if (app.integration !== via) return 'ignored';
+    const now = (this.o.now ?? Date.now)();
+    const at = u.time !== null && u.time <= now + FUTURE_SLACK_MS ? u.time : now;
+    if (!device) {
+      this.o.unknown.record(app.projectId, {
+        devEui: u.devEui, applicationId: u.applicationId, deviceName: u.deviceName, deviceProfile: u.deviceProfileName, fCnt: u.fCnt, rssi: u.rssi, snr: u.snr, at,
+      });
+      return 'unknownDevice';
+    }
+    if (u.fPort === 0 || u.payload.length === 0) return 'ignored';
+    if (this.#seen.has(u.deduplicationId)) return 'duplicate'; // taken by a delivery that overtook this one
+    this.#seen.add(u.deduplicationId);
+    try {
+      await this.o.publish([{ key: device.num, frame: this.#frame(u, device.num, at, app.timeZone, await this.o.retentionDays()) }]);
+    } catch (e) {
+      this.#seen.delete(u.deduplicationId); // not on the bus: a redelivery must be taken
+      throw e;
+    }
+    const max = this.o.dedupWindow ?? 100_000;
+    if (this.#seen.size > max) this.#seen.delete(this.#seen.values().next().value!);
+    return 'accepted';
+  }
+
+  #frame(u: Uplink, num: number, at: number, zone: string, retention: number): RawFrame {
+    const meta: Record<string, string> = {
+      devEui: u.devEui, applicationId: u.applicationId, deduplicationId: u.deduplicationId, fPort: String(u.fPort), fCnt: String(u.fCnt), gateways: String(u.gateways),
+    };
+    if (u.rssi !== null) meta.rssi = String(u.rssi);
+    if (u.snr !== null) meta.snr = String(u.snr);
+    if (u.gatewayId !== null) meta.gatewayId = u.gatewayId;
+    if (u.dr !== null) meta.dr = String(u.dr);
+    if (u.spreadingFactor !== null) meta.spreadingFactor = String(u.spreadingFactor);
+    if (u.frequency !== null) meta.frequency = String(u.frequency);
+    return {
+      frameId: `chirpstack:${u.deduplicationId}`, wire: u.payload, framing: 'LORAWAN', direction: 'UPLINK', deviceId: num, commLineId: null,
+      connector: 'chirpstack', receivedAt: at, sessionId: null, protocol: 'lorawan', meta,
+      context: {
+        archive: 'current', retentionDays: retention, deviceTzMinutes: this.o.offsetMinutes(zone, at), source: 'PUSH', captureObjects: [],
+        journal: null, eventCodes: null, protocolContext: null,
+      },
+    };
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * ChirpStack v4's MQTT integration: ChirpStack publishes each application's events on
+ * `application/{applicationId}/device/{devEui}/event/{event}` (JSON marshaler); the HES subscribes to the
+ * uplinks (`.../event/up`) with QoS 1, through a shared subscription (`$share/<group>/...`) so that several HES
+ * processes split the load, and acknowledges a message only once its frame is on the bus — a message not taken
+ * is delivered again. A message that is not an uplink event (bad JSON, a field wrong, a topic that disagrees with
+ * its payload) is acknowledged, counted and reported with the reason: delivering it again would not mend it.
+ * mqtt.js reconnects on its own every `reconnectPeriod`. A ChirpStack whose `event_topic` template puts the
+ * topics under a prefix (`<prefix>application/...`) is followed with `topicPrefix`.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { LorawanIntake } from './intake.js';
+import { ChirpstackEventError, parseUplink } from './uplink.js';
+
+export interface ChirpstackMqttOptions {
+  url: string;
+  /** Shared-subscription group; '' subscribes without sharing (every process gets every uplink). */
+  shareGroup: string;
+  /** What ChirpStack's `event_topic` puts before `application/` (e.g. `site-a/`); default none. */
+  topicPrefix?: string;
+  intake: LorawanIntake;
+  /** A message refused (with the reason) or a connection problem. */
+  onError(message: string, e?: unknown): void;
+  clientId?: string;
+}
+
+export const UPLINK_TOPIC = 'application/+/device/+/event/up';
+
+export class ChirpstackMqttFeed {
+  #client: MqttClient | undefined;
+  /** Messages refused as not uplink events. */
+  rejected = 0;
+  /** Messages taken (whatever their outcome). */
+  taken = 0;
+
+  constructor(private readonly o: ChirpstackMqttOptions) {}
+
+  get topic(): string {
+    const topic = (this.o.topicPrefix ?? '') + UPLINK_TOPIC;
+    return this.o.shareGroup ? `$share/${this.o.shareGroup}/${topic}` : topic;
+  }
+
+  async start(): Promise<void> {
+    const client = await mqtt.connectAsync(this.o.url, {
+      clientId: this.o.clientId ?? `hes-chirpstack-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clean: true, reconnectPeriod: 2000, protocolVersion: 5, // holding back acknowledgements needs MQTT 5 in mqtt.js
+      customHandleAcks: (t, payload, _packet, done) => {
+        this.#take(t, payload).then(() => done(0), (e) => {
+          this.o.onError(`ChirpStack MQTT: a message on ${t} could not be taken; it stays unacknowledged`, e);
+        });
+      },
+    });
+    client.on('message', (t, payload, packet) => {
+      if (packet.qos === 0) this.#take(t, payload).catch((e) => this.o.onError(`ChirpStack MQTT: a message on ${t} could not be taken (QoS 0: lost)`, e));
+    });
+    client.on('error', (e) => this.o.onError('ChirpStack MQTT: connection error', e));
+    await client.subscribeAsync(this.topic, { qos: 1 });
+    this.#client = client;
+  }
+
+  async #take(topic: string, payload: Buffer): Promise<void> {
+    try {
+      const prefix = this.o.topicPrefix ?? '';
+      const m = topic.startsWith(prefix) ? /^application\/([^/]+)\/device\/([^/]+)\/event\/up$/.exec(topic.slice(prefix.length)) : null;
+      if (!m) throw new ChirpstackEventError(`topic ${topic} is not application/<applicationId>/device/<devEui>/event/up`, 'topic');
+      let body: unknown;
+      try {
+        body = JSON.parse(payload.toString('utf8'));
+      } catch {
+        throw new ChirpstackEventError('the payload is not JSON (is the integration\'s marshaler protobuf?)', 'payload');
+      }
+      const u = parseUplink(body, 'payload');
+      if (u.applicationId !== m[1]!.toLowerCase() || u.devEui !== m[2]!.toUpperCase()) {
+        throw new ChirpstackEventError(`topic ${topic} names another application or device than its payload`, 'topic');
+      }
+      await this.o.intake.accept(u, 'mqtt');
+      this.taken++;
+    } catch (e) {
+      if (!(e instanceof ChirpstackEventError)) throw e;
+      this.rejected++;
+      this.o.onError(`ChirpStack MQTT: message on ${topic} refused: ${e.message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client?.endAsync();
+    this.#client = undefined;
+  }
+}

@@ -1,0 +1,32 @@
+/** Test support: ChirpStack v4 uplink events in the JSON marshaler's shape (ingest/chirpstack/uplink.ts). */
+import { randomUUID } from 'node:crypto';
+
+export interface UplinkEventOptions {
+  applicationId: string;
+  devEui: string;
+  /** FRMPayload, hex. */
+  payload: string;
+  fPort?: number;
+  fCnt?: number;
+  time?: string;
+  deduplicationId?: string;
+  /** RSSI per gateway that heard it. */
+  rssi?: number[];
+}
+
+export function uplinkEvent(o: UplinkEventOptions): Record<string, unknown> {
+  const rssi = o.rssi ?? [-57];
+  return {
+    deduplicationId: o.deduplicationId ?? randomUUID(),
+    time: o.time ?? new Date().toISOString(),
+    deviceInfo: {
+      tenantId: '52f14cd4-c6f1-4fbd-8f87-4025e1d49242', tenantName: 'Utility', applicationId: o.applicationId, applicationName: 'meters',
+      deviceProfileId: 'a8e1c2d0-7b6e-4f0e-9c1a-3f5d2b7e8a90', deviceProfileName: 'OBIS-TLV meter', deviceName: `meter-${o.devEui.toLowerCase()}`,
+      devEui: o.devEui.toLowerCase(), deviceClassEnabled: 'CLASS_A', tags: {},
+    },
+    devAddr: '01fa3b2c', adr: true, dr: 5, fCnt: o.fCnt ?? 1, fPort: o.fPort ?? 2, confirmed: false,
+    data: Buffer.from(o.payload, 'hex').toString('base64'),
+    rxInfo: rssi.map((r, i) => ({ gatewayId: `0016c001f15${String(i).padStart(5, '0')}`, uplinkId: 1000 + i, rssi: r, snr: 9.5 - i, channel: 2, location: {}, context: 'AAAAAA==', crcStatus: 'CRC_OK' })),
+    txInfo: { frequency: 868500000, modulation: { lora: { bandwidth: 125000, spreadingFactor: 7, codeRate: 'CR_4_5' } } },
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * The registry's side of the ChirpStack intake (ingest/chirpstack):
+ *
+ * - `LorawanDirectory`: for a ChirpStack application id, the project whose LORAWAN channel names it (an
+ *   application belongs to one project), the integration the channel takes uplinks from, the project's zone and
+ *   the devices of its comm lines by DevEUI. Loaded per application in one query and used for `ttlMs` (an edit
+ *   applies after that; an unknown DevEUI reloads sooner, at most every `missReloadMs`).
+ * - `UnknownLorawanDevices`: uplinks of DevEUIs no comm line names, counted in memory and written in one upsert
+ *   per `flushMs` (table lorawan_unknown_devices); `listUnknownLorawanDevices` serves them to installers, without
+ *   the devices registered since.
+ */
+import type { Db } from './db.js';
+
+export interface LorawanDevice {
+  /** The device's number (`devices.num`): bus key and ClickHouse device_id. */
+  num: number;
+  deviceId: string;
+  commLineId: string;
+}
+
+export interface LorawanApplication {
+  projectId: string;
+  /** The integration the channel takes uplinks from: an uplink arriving by the other is ignored (no double intake). */
+  integration: 'mqtt' | 'http';
+  timeZone: string;
+  devices: Map<string, LorawanDevice>;
+}
+
+interface Entry {
+  at: number;
+  missAt: number;
+  app: LorawanApplication | null;
+  loading?: Promise<Entry>;
+}
+
+export class LorawanDirectory {
+  readonly #apps = new Map<string, Entry>();
+
+  constructor(private readonly db: Db, private readonly o: { ttlMs?: number; missReloadMs?: number; now?: () => number } = {}) {}
+
+  get #now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  async #load(applicationId: string): Promise<Entry> {
+    const now = this.#now;
+    const ch = await this.db.query<{ id: string; project_id: string; integration: string | null; time_zone: string }>(
+      `SELECT c.id, c.project_id, c.settings->>'integration' AS integration, p.time_zone
+         FROM channels c JOIN projects p ON p.id = c.project_id
+        WHERE c.kind = 'LORAWAN' AND lower(c.settings->>'applicationId') = $1 ORDER BY c.id`,
+      [applicationId],
+    );
+    if (!ch.rows.length) return { at: now, missAt: now, app: null };
+    const { project_id: projectId, time_zone: timeZone } = ch.rows[0]!;
+    const channels = ch.rows.filter((c) => c.project_id === projectId);
+    const lines = await this.db.query<{ dev_eui: string; num: string; device_id: string; id: string }>(
+      `SELECT upper(cl.address) AS dev_eui, d.num, d.id AS device_id, cl.id
+         FROM comm_lines cl JOIN devices d ON d.id = cl.device_id
+        WHERE cl.project_id = $1 AND cl.channel_id = ANY($2::uuid[]) AND cl.enabled AND d.enabled AND d.status <> 'REMOVED'
+        ORDER BY cl.priority DESC, cl.id`,
+      [projectId, channels.map((c) => c.id)],
+    );
+    const devices = new Map<string, LorawanDevice>();
+    for (const l of lines.rows) {
+      if (!devices.has(l.dev_eui)) devices.set(l.dev_eui, { num: Number(l.num), deviceId: l.device_id, commLineId: l.id });
+    }
+    return { at: now, missAt: now, app: { projectId, integration: channels[0]!.integration === 'http' ? 'http' : 'mqtt', timeZone, devices } };
+  }
+
+  async #entry(applicationId: string, reload = false): Promise<Entry> {
+    let e = this.#apps.get(applicationId);
+    if (e && !reload && this.#now - e.at <= (this.o.ttlMs ?? 60_000)) return e;
+    if (e?.loading) return e.loading;
+    const loading = this.#load(applicationId);
+    if (e) e.loading = loading;
+    try {
+      e = await loading;
+      this.#apps.set(applicationId, e);
+      return e;
+    } finally {
+      const cur = this.#apps.get(applicationId);
+      if (cur?.loading === loading) delete cur.loading;
+    }
+  }
+
+  /**
+   * The application (null: no LORAWAN channel names it) and the device with the DevEUI (upper-case hex), if a
+   * comm line names it; a miss reloads the application (throttled).
+   */
+  async lookup(applicationId: string, devEui: string): Promise<{ app: LorawanApplication | null; device: LorawanDevice | undefined }> {
+    const id = applicationId.toLowerCase();
+    let e = await this.#entry(id);
+    const hit = e.app?.devices.get(devEui);
+    if (hit || this.#now - e.missAt < (this.o.missReloadMs ?? 10_000)) return { app: e.app, device: hit };
+    e.missAt = this.#now;
+    e = await this.#entry(id, true);
+    return { app: e.app, device: e.app?.devices.get(devEui) };
+  }
+}
+
+export interface UnknownUplink {
+  devEui: string;
+  applicationId: string;
+  deviceName: string;
+  deviceProfile: string;
+  fCnt: number | null;
+  rssi: number | null;
+  snr: number | null;
+  at: number;
+}
+
+interface Tally extends UnknownUplink {
+  projectId: string;
+  first: number;
+  count: number;
+}
+
+export class UnknownLorawanDevices {
+  #pending = new Map<string, Tally>();
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  /** Uplinks of unknown devices since start (for /metrics and tests). */
+  uplinks = 0;
+
+  constructor(private readonly db: Db, private readonly o: { flushMs?: number; onError?: (e: unknown) => void } = {}) {}
+
+  record(projectId: string, u: UnknownUplink): void {
+    this.uplinks++;
+    const key = `${projectId}|${u.devEui}`;
+    const t = this.#pending.get(key);
+    if (t) {
+      t.count++;
+      if (u.at >= t.at) Object.assign(t, u);
+      t.first = Math.min(t.first, u.at);
+    } else this.#pending.set(key, { ...u, projectId, first: u.at, count: 1 });
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      void this.flush().catch((e) => this.o.onError?.(e));
+    }, this.o.flushMs ?? 5_000);
+  }
+
+  /** Writes what was counted since the last flush (one statement). */
+  flush(): Promise<void> {
+    const batch = [...this.#pending.values()];
+    this.#pending = new Map();
+    this.#flushing = this.#flushing.then(async () => {
+      if (!batch.length) return;
+      const col = <K extends keyof Tally>(k: K) => batch.map((t) => t[k]);
+      await this.db.query(
+        `INSERT INTO lorawan_unknown_devices (project_id, dev_eui, application_id, device_name, device_profile, first_seen, last_seen, uplinks, last_f_cnt, last_rssi, last_snr)
+         SELECT u.p, u.e, u.a, u.n, u.dp, to_timestamp(u.f / 1000.0), to_timestamp(u.l / 1000.0), u.c, u.fc, u.r, u.s
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::bigint[], $9::bigint[], $10::int[], $11::real[])
+             AS u(p, e, a, n, dp, f, l, c, fc, r, s)
+         ON CONFLICT (project_id, dev_eui) DO UPDATE SET
+           first_seen = least(lorawan_unknown_devices.first_seen, EXCLUDED.first_seen),
+           last_seen = greatest(lorawan_unknown_devices.last_seen, EXCLUDED.last_seen),
+           uplinks = lorawan_unknown_devices.uplinks + EXCLUDED.uplinks,
+           application_id = EXCLUDED.application_id, device_name = EXCLUDED.device_name, device_profile = EXCLUDED.device_profile,
+           last_f_cnt = EXCLUDED.last_f_cnt, last_rssi = EXCLUDED.last_rssi, last_snr = EXCLUDED.last_snr`,
+        [col('projectId'), col('devEui'), col('applicationId'), col('deviceName'), col('deviceProfile'), col('first'), col('at'), col('count'),
+          col('fCnt'), col('rssi'), col('snr')],
+      );
+    });
+    return this.#flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+  }
+}
+
+export interface UnknownLorawanDeviceRow {
+  /** What a comm line's address on the application's LORAWAN channel must be to register the device. */
+  devEui: string;
+  applicationId: string;
+  /** The name and device profile ChirpStack gives the device. */
+  deviceName: string;
+  deviceProfile: string;
+  firstSeen: string;
+  lastSeen: string;
+  uplinks: number;
+  lastFCnt: number | null;
+  lastRssi: number | null;
+  lastSnr: number | null;
+}
+
+/** Devices whose uplinks arrive but that no comm line of the project names now, most recently heard first. */
+export async function listUnknownLorawanDevices(db: Db, projectId: string, limit: number, offset: number): Promise<{ total: number; items: UnknownLorawanDeviceRow[] }> {
+  const where = `u.project_id = $1 AND NOT EXISTS (
+      SELECT 1 FROM comm_lines cl JOIN channels c ON c.id = cl.channel_id
+       WHERE cl.project_id = u.project_id AND c.kind = 'LORAWAN' AND upper(cl.address) = u.dev_eui)`;
+  const [count, rows] = await Promise.all([
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM lorawan_unknown_devices u WHERE ${where}`, [projectId]),
+    db.query<{ dev_eui: string; application_id: string; device_name: string; device_profile: string; first_seen: Date; last_seen: Date; uplinks: string; last_f_cnt: string | null; last_rssi: number | null; last_snr: number | null }>(
+      `SELECT * FROM lorawan_unknown_devices u WHERE ${where} ORDER BY last_seen DESC, dev_eui LIMIT $2 OFFSET $3`, [projectId, limit, offset],
+    ),
+  ]);
+  return {
+    total: count.rows[0]!.n,
+    items: rows.rows.map((r) => ({
+      devEui: r.dev_eui, applicationId: r.application_id, deviceName: r.device_name, deviceProfile: r.device_profile,
+      firstSeen: new Date(r.first_seen).toISOString(), lastSeen: new Date(r.last_seen).toISOString(), uplinks: Number(r.uplinks),
+      lastFCnt: r.last_f_cnt === null ? null : Number(r.last_f_cnt), lastRssi: r.last_rssi, lastSnr: r.last_snr === null ? null : Number(r.last_snr),
+    })),
+  };
+}
