@@ -22,7 +22,9 @@ import { dataViewRoutes } from './data-views.js';
 import { wmbusRoutes } from './wmbus.js';
 import { notificationRoutes } from './notifications.js';
 import { cimRoutes } from './cim/routes.js';
+import { lorawanRoutes } from './lorawan.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
+import type { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
 import { HesMetrics } from '../metrics/index.js';
 import { HealthReport, healthRoutes } from './health.js';
@@ -40,6 +42,7 @@ export interface AppOptions {
   now?: () => number;
   /** The wM-Bus intake of this process (hes start): gateways post telegrams to it. */
   wmbus?: () => WmbusIntake | undefined;
+  lorawan?: () => LorawanIntake | undefined;
   /** The metrics of the process (hes start: with the pipeline's, the scheduler's, CENC's), where the API adds its own; served at /metrics. */
   metrics?: HesMetrics;
   /** The service log of the process: configuration changes made through the API are written to it. */
@@ -67,6 +70,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('cenc', opts.cenc);
   app.decorate('clock', opts.now ?? Date.now);
   app.decorate('wmbus', opts.wmbus);
+  app.decorate('lorawan', opts.lorawan);
   app.decorate('serviceLog', opts.serviceLog);
   app.decorate('notifier', opts.notifier);
   app.decorate('health', opts.health ?? new HealthReport({ db: opts.db, version: opts.version ?? '0.1.0' }));
@@ -136,6 +140,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     dataViewRoutes(v1);
     wmbusRoutes(v1);
     notificationRoutes(v1);
+    lorawanRoutes(v1);
     healthRoutes(v1);
     await v1.register(cimRoutes);
   }, { prefix: '/api/v1' });

@@ -118,6 +118,18 @@ export const components: Record<string, Schema> = {
     unknown: { ...int, description: 'telegrams of meters no comm line names (listed at /wmbus/unknown-meters)' },
     ignored: { ...int, description: 'telegrams of registered meters from a gateway their channel does not admit' },
   }),
+  LorawanEventResult: record({
+    event: str,
+    outcome: {
+      ...oneOf(['accepted', 'duplicate', 'unknownDevice', 'unknownApplication', 'ignored']),
+      description: 'accepted: on the bus; duplicate: its deduplicationId was taken already; unknownDevice: no comm line names the DevEUI (listed at /lorawan/unknown-devices); unknownApplication: no LORAWAN channel of the project names the application; ignored: an event other than up, an uplink without payload, or an application whose channel takes the MQTT integration',
+    },
+  }),
+  LorawanUnknownDevice: record({
+    devEui: { ...str, description: 'the comm line address that registers it on the application\'s LORAWAN channel' },
+    applicationId: str, deviceName: str, deviceProfile: { ...str, description: 'the device profile ChirpStack names' },
+    firstSeen: time, lastSeen: time, uplinks: int, lastFCnt: nullable(int), lastRssi: nullable(int), lastSnr: nullable({ type: 'number' }),
+  }),
   WmbusUnknownMeter: record({
     manufacturer: str, meterId: str, address: { ...str, description: 'the comm line address that registers it on a WMBUS channel' },
     version: int, deviceType: int, firstSeen: time, lastSeen: time, telegrams: int, securityMode: int, lastGateway: str, lastRssi: nullable(int),

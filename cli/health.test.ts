@@ -54,7 +54,7 @@ describe('health detail of a running HES', { timeout: 120_000 }, () => {
     await hes.clock!.check();
     const d = await api.get<Detail>('/health/detail');
     assert.deepEqual(d.services.map((s) => [s.name, s.state]), [
-      ['registry', 'up'], ['bus', 'up'], ['clickhouse', 'up'], ['pipeline', 'up'], ['scheduler', 'up'], ['cenc', 'up'], ['wmbus', 'up'], ['api', 'up'],
+      ['registry', 'up'], ['bus', 'up'], ['clickhouse', 'up'], ['pipeline', 'up'], ['scheduler', 'up'], ['cenc', 'up'], ['wmbus', 'up'], ['lorawan', 'up'], ['api', 'up'],
     ]);
     const by = (name: string) => d.services.find((s) => s.name === name)!;
     assert.match(by('registry').version!, /^\d+/);

@@ -34,6 +34,9 @@ import { GapCollector } from '../scheduler/gaps.js';
 import { WmbusIntake } from '../ingest/wmbus/intake.js';
 import { WmbusMqttFeed } from '../ingest/wmbus/mqtt.js';
 import { UnknownMeters, WmbusDirectory } from '../registry/wmbus.js';
+import { LorawanIntake } from '../ingest/chirpstack/intake.js';
+import { ChirpstackMqttFeed } from '../ingest/chirpstack/mqtt.js';
+import { LorawanDirectory, UnknownLorawanDevices } from '../registry/lorawan.js';
 import { ReaderRegistryCache } from '../scheduler/registry-cache.js';
 import { offsetMinutes } from '../scheduler/schedule.js';
 import { openDataPlane, type DataPlane } from './data-plane.js';
@@ -66,6 +69,8 @@ export interface RunningHes {
   serviceLog: ServiceLog;
   /** The wireless M-Bus intake (HTTP route, MQTT feed when configured) and its unknown-meter tally. */
   wmbus: { intake: WmbusIntake; unknown: UnknownMeters; mqtt?: WmbusMqttFeed };
+  /** The ChirpStack intake (HTTP integration route, MQTT integration feed when configured) and its unknown-device tally. */
+  lorawan: { intake: LorawanIntake; unknown: UnknownLorawanDevices; mqtt?: ChirpstackMqttFeed };
   /** Where the API listens, e.g. http://127.0.0.1:8080 */
   url: string;
   /** The metrics of every role (served at /metrics). */
@@ -94,6 +99,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let app: FastifyInstance;
   let cenc: CencServer | undefined;
   let wmbus: WmbusIntake | undefined;
+  let lorawan: LorawanIntake | undefined;
   try {
     data = await openDataPlane(config, (message) => {
       log.error(message);
@@ -101,7 +107,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       health.error('pipeline', message);
     }, { db, box }, serviceLog, metrics);
     serviceLog.write('info', 'pipeline', 'role', `pipeline started (${data.summary})`);
-    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, metrics, serviceLog, health, version: VERSION, notifier: data.notifier }).catch(async (e: unknown) => {
+    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, lorawan: () => lorawan, metrics, serviceLog, health, version: VERSION, notifier: data.notifier }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });
@@ -127,6 +133,8 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let cencPorts: RunningHes['cencPorts'];
   let mqtt: WmbusMqttFeed | undefined;
   let unknownMeters: UnknownMeters | undefined;
+  let chirpstack: ChirpstackMqttFeed | undefined;
+  let unknownLorawan: UnknownLorawanDevices | undefined;
   let metricsListener: MetricsListener | undefined;
   // In order: no new reads, no new requests, meters let go, then the pipeline drains its batch; the registry closes last.
   const close = async () => {
@@ -143,10 +151,15 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       await mqtt.close();
       stopped('wmbus', 'wM-Bus MQTT feed stopped');
     }
+    if (chirpstack) {
+      await chirpstack.close();
+      stopped('lorawan', 'ChirpStack MQTT feed stopped');
+    }
     await metricsListener?.close();
     await app.close();
     stopped('api', 'API stopped');
     await unknownMeters?.close();
+    await unknownLorawan?.close();
     await sink?.close();
     await data.close();
     stopped('pipeline', 'pipeline stopped');
@@ -171,6 +184,20 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       mqtt = new WmbusMqttFeed({ url: config.wmbus.mqttUrl, prefix: config.wmbus.mqttPrefix, intake: wmbus, onError: (message, e) => problem('wmbus', 'mqtt', message)(e) });
       await mqtt.start();
       serviceLog.write('info', 'wmbus', 'role', `wM-Bus MQTT feed subscribed (${config.wmbus.mqttPrefix}/#)`);
+    }
+    // ChirpStack v4 applications: the HTTP integration always (with the data plane), the MQTT integration when configured.
+    unknownLorawan = new UnknownLorawanDevices(db, { onError: problem('lorawan', 'unknown-devices', 'LoRaWAN: the unknown devices could not be saved') });
+    lorawan = new LorawanIntake({
+      directory: new LorawanDirectory(db), unknown: unknownLorawan, publish: (f) => frames.publish(f), offsetMinutes,
+      retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
+    });
+    if (config.lorawan.mqttUrl) {
+      chirpstack = new ChirpstackMqttFeed({
+        url: config.lorawan.mqttUrl, shareGroup: config.lorawan.mqttShareGroup, topicPrefix: config.lorawan.mqttTopicPrefix, intake: lorawan,
+        onError: (message, e) => problem('lorawan', 'mqtt', message)(e),
+      });
+      await chirpstack.start();
+      serviceLog.write('info', 'lorawan', 'role', `ChirpStack MQTT feed subscribed (${chirpstack.topic})`);
     }
     if (opts.scheduler !== false) {
       const gaps = config.gapRoundsPerDay > 0 ? new GapCollector({
@@ -209,7 +236,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       metrics.gauge('hes_sessions_queued', 'Meter sessions waiting for their channel, segment or the process limit', [], (g) => g.set(gate.queued));
       scheduler = new Scheduler({ db, reader, sink, gate, gaps, log: serviceLog, metrics, ...(clock ? { hostClock: clock } : {}) });
     }
-    addProbes(health, { config, registry, data, scheduler, cenc, cencPorts, mqtt });
+    addProbes(health, { config, registry, data, scheduler, cenc, cencPorts, mqtt, chirpstack });
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
     const apiUrl = url;
     health.add('api', async () => ({ state: 'up', version: VERSION, figures: { url: apiUrl } }));
@@ -227,7 +254,8 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     throw e;
   }
   return {
-    config, registry, data, api: app, scheduler, cenc, cencPorts, demo, serviceLog, health, ...(clock ? { clock } : {}), wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) }, url, metrics,
+    config, registry, data, api: app, scheduler, cenc, cencPorts, demo, serviceLog, health, ...(clock ? { clock } : {}), wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) },
+    lorawan: { intake: lorawan!, unknown: unknownLorawan!, ...(chirpstack ? { mqtt: chirpstack } : {}) }, url, metrics,
     ...(metricsListener ? { metricsUrl: metricsListener.url } : {}), close,
   };
 }
@@ -257,7 +285,7 @@ const help = [
 const VERSION = '0.1.0';
 
 /** The probes of the roles this process runs, for the health detail (the registry's is the report's own). */
-function addProbes(health: HealthReport, p: Pick<RunningHes, 'config' | 'registry' | 'data' | 'scheduler' | 'cenc' | 'cencPorts'> & { mqtt: WmbusMqttFeed | undefined }): void {
+function addProbes(health: HealthReport, p: Pick<RunningHes, 'config' | 'registry' | 'data' | 'scheduler' | 'cenc' | 'cencPorts'> & { mqtt: WmbusMqttFeed | undefined; chirpstack: ChirpstackMqttFeed | undefined }): void {
   const { config, data } = p;
   const m = data.pipeline.metrics;
   const total = async (c: { get(): Promise<{ values: { value: number }[] }> }) => (await c.get()).values.reduce((a, v) => a + v.value, 0);
@@ -297,6 +325,7 @@ function addProbes(health: HealthReport, p: Pick<RunningHes, 'config' | 'registr
     ? { state: 'up', figures: { ports: p.cencPorts!.listeners.join(','), agentPort: p.cencPorts!.agents ?? null, connections: cenc.connectionCount } }
     : { state: 'off', note: scheduler ? 'no cenc.listeners configured' : 'not in this process' });
   health.add('wmbus', async () => ({ state: 'up', figures: { http: true, mqtt: mqtt ? config.wmbus.mqttPrefix : null } }));
+  health.add('lorawan', async () => ({ state: 'up', figures: { http: true, mqtt: p.chirpstack ? p.chirpstack.topic : null } }));
 }
 
 /** The session limits of the configuration (`sessions`) as the channel scheduler takes them. */

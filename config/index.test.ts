@@ -110,10 +110,12 @@ test('the configuration as the service log shows it holds no secret', () => {
     env: {
       HES_MASTER_KEY: 'a'.repeat(64), HES_DATABASE_URL: 'postgres://hes:db-secret@pg:5432/hes', HES_CLICKHOUSE_URL: 'http://u:ch-url-secret@ch:8123',
       HES_CLICKHOUSE_PASSWORD: 'ch-secret', HES_WMBUS_MQTT_URL: 'mqtt://gw:mqtt-secret@broker:1883',
+      HES_LORAWAN_MQTT_URL: 'mqtts://hes:chirpstack-secret@lns:8883', HES_LORAWAN_MQTT_SHARE_GROUP: 'hes-a',
     },
   });
   const shown = JSON.stringify(publicConfig(c));
-  for (const secret of ['a'.repeat(64), 'db-secret', 'ch-url-secret', 'ch-secret', 'mqtt-secret']) assert.ok(!shown.includes(secret), secret);
-  const p = publicConfig(c) as { databaseUrl: string; clickhouse: { url: string }; wmbus: { mqttUrl: string }; masterKey: string };
+  for (const secret of ['a'.repeat(64), 'db-secret', 'ch-url-secret', 'ch-secret', 'mqtt-secret', 'chirpstack-secret']) assert.ok(!shown.includes(secret), secret);
+  const p = publicConfig(c) as { databaseUrl: string; clickhouse: { url: string }; wmbus: { mqttUrl: string }; lorawan: { mqttUrl: string; mqttShareGroup: string }; masterKey: string };
   assert.deepEqual([p.masterKey, p.databaseUrl, p.clickhouse.url, p.wmbus.mqttUrl], ['configured', 'postgres://pg:5432', 'http://ch:8123', 'mqtt://broker:1883']);
+  assert.deepEqual([p.lorawan.mqttUrl, p.lorawan.mqttShareGroup], ['mqtts://lns:8883', 'hes-a']);
 });

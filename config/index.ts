@@ -101,6 +101,15 @@ export interface HesConfig {
     /** Topic prefix: gateways publish to `<prefix>/<projectId>/<gatewayId>`. */
     mqttPrefix: string;
   };
+  /** ChirpStack v4 applications (ingest/chirpstack); the HTTP integration's endpoint runs whenever the data plane does. */
+  lorawan: {
+    /** The broker ChirpStack's MQTT integration publishes to, e.g. mqtt://127.0.0.1:1883; absent = no MQTT integration. */
+    mqttUrl?: string;
+    /** Shared-subscription group the HES processes split the uplinks in; '' = every process takes every uplink. */
+    mqttShareGroup: string;
+    /** What ChirpStack's `event_topic` puts before `application/...`; default none. */
+    mqttTopicPrefix: string;
+  };
   /** Limits on meter sessions in this process (ingest/channels). */
   sessions: {
     /** Sessions at once in the process; 0 = no limit beyond the scheduler's own. */
@@ -170,6 +179,7 @@ export const defaults: HesConfig = {
   sessions: { globalLimit: 0, channelLimit: 16, segments: [] },
   wmbus: { mqttPrefix: 'hes/wmbus' },
   notifications: { maxAttempts: 6, retryBaseSeconds: 30 },
+  lorawan: { mqttShareGroup: 'hes', mqttTopicPrefix: '' },
 };
 
 const envNames: Record<string, keyof HesConfig> = {
@@ -192,7 +202,7 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'deviceContextTtlSeconds', 'serviceLogRetentionDays']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'metrics' | 'ntp' | 'notifications';
+type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'lorawan' | 'metrics' | 'ntp' | 'notifications';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
   clickhouse: {
@@ -205,6 +215,7 @@ const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list
   sessions: { globalLimit: 'int', channelLimit: 'int', segments: 'list' },
   wmbus: { mqttUrl: 'string', mqttPrefix: 'string' },
   notifications: { maxAttempts: 'int', retryBaseSeconds: 'int' },
+  lorawan: { mqttUrl: 'string', mqttShareGroup: 'string', mqttTopicPrefix: 'string' },
 };
 const isSection = (k: string): k is Section => k in sections;
 const sectionEnv: Record<string, [Section, string]> = {
@@ -239,6 +250,9 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_WMBUS_MQTT_PREFIX: ['wmbus', 'mqttPrefix'],
   HES_NOTIFICATION_MAX_ATTEMPTS: ['notifications', 'maxAttempts'],
   HES_NOTIFICATION_RETRY_BASE_SECONDS: ['notifications', 'retryBaseSeconds'],
+  HES_LORAWAN_MQTT_URL: ['lorawan', 'mqttUrl'],
+  HES_LORAWAN_MQTT_SHARE_GROUP: ['lorawan', 'mqttShareGroup'],
+  HES_LORAWAN_MQTT_TOPIC_PREFIX: ['lorawan', 'mqttTopicPrefix'],
 };
 
 function sectionValue(section: Section, key: string, value: unknown, origin: string): unknown {
@@ -281,7 +295,7 @@ export interface LoadOptions {
   /** JSON file; default `$HES_CONFIG` when set. A missing explicit file is an error. */
   file?: string;
   env?: NodeJS.ProcessEnv;
-  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']>; sessions?: Partial<HesConfig['sessions']>; wmbus?: Partial<HesConfig['wmbus']>; metrics?: Partial<HesConfig['metrics']>; ntp?: Partial<HesConfig['ntp']> };
+  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']>; sessions?: Partial<HesConfig['sessions']>; wmbus?: Partial<HesConfig['wmbus']>; lorawan?: Partial<HesConfig['lorawan']>; metrics?: Partial<HesConfig['metrics']>; ntp?: Partial<HesConfig['ntp']> };
 }
 
 export function loadConfig(opts: LoadOptions = {}): HesConfig {
@@ -346,11 +360,12 @@ export function publicConfig(cfg: HesConfig): Record<string, unknown> {
       return '(not a URL)';
     }
   };
-  const { masterKey, databaseUrl, clickhouse, wmbus, ...rest } = cfg;
+  const { masterKey, databaseUrl, clickhouse, wmbus, lorawan, ...rest } = cfg;
   const { password: _password, httpPassword: _httpPassword, url, ...ch } = clickhouse;
   return {
     ...rest, masterKey: masterKey ? 'configured' : 'generated', databaseUrl: origin(databaseUrl) ?? 'embedded',
     clickhouse: { ...ch, url: origin(url) ?? 'embedded' }, wmbus: { ...wmbus, mqttUrl: origin(wmbus.mqttUrl) ?? null },
+    lorawan: { ...lorawan, mqttUrl: origin(lorawan.mqttUrl) ?? null },
   };
 }
 

@@ -6,6 +6,8 @@ import { SecretBox, hashPassword } from '../../registry/crypto.js';
 import { createApiToken } from '../../registry/accounts.js';
 import { createProject } from '../../registry/project-data.js';
 import type { ClickHouseEngine } from '../../sinks/clickhouse/engine.js';
+import type { Db } from '../../registry/db.js';
+import type { LorawanIntake } from '../../ingest/chirpstack/intake.js';
 import { guardSerialization } from './serialization-guard.js';
 
 export interface Harness {
@@ -24,13 +26,14 @@ export interface Harness {
 export const ROLES = ['Administrator', 'Operator', 'User', 'Project Manager', 'M2M', 'Subscriber'] as const;
 export const PASSWORD = 'Test-pass1';
 
-export async function startHarness(engine: Engine, config: { loginMaxFailures?: number; clickhouse?: ClickHouseEngine } = {}): Promise<Harness> {
+export async function startHarness(engine: Engine, config: { loginMaxFailures?: number; clickhouse?: ClickHouseEngine; lorawan?: (db: Db) => LorawanIntake } = {}): Promise<Harness> {
   const t = await openTestDb(engine);
   const box = new SecretBox(Buffer.alloc(32, 7));
   const app = await buildApp({
     db: t.db, box,
     config: { accessTokenTtl: 900, refreshTokenTtl: 3600, loginMaxFailures: config.loginMaxFailures ?? 5, loginLockSeconds: 60, logLevel: 'silent' },
     clickhouse: config.clickhouse,
+    ...(config.lorawan ? { lorawan: ((intake) => () => intake)(config.lorawan(t.db)) } : {}),
   });
   const lost = guardSerialization(app);
   const project = await createProject(t.db, { name: 'Main' }, null);

@@ -90,6 +90,8 @@ const expected: Record<string, string[]> = {
   // Notifications (our addition, docs/notifications.md): set up like tasks — Administrator and PM, operators read what was sent.
   ...crud(`${p}/notification-rules`, tasksRead, tasksWrite),
   [`GET ${p}/notifications`]: tasksRead, [`POST ${p}/notifications/{notificationId}/replay`]: tasksWrite,
+  // LoRaWAN: ChirpStack's HTTP integration posts as an M2M user (Execute.ESB.Device.Read); installers list the devices heard.
+  [`POST ${p}/lorawan/chirpstack`]: relayControl, [`GET ${p}/lorawan/unknown-devices`]: readDevices,
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
   // IEC 61968-100: any signed-in caller reaches the endpoint; each verb's permission (Execute.ESB.Device.Read /
