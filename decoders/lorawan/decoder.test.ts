@@ -74,7 +74,7 @@ const profile = {
       { channel: 4, type: 'analog-input', obis: '8.0.1.0.0.255', unit: 'm³', scaler: -1 },
       { channel: 6, obis: '0.0.96.9.1.255' },
     ],
-    statusBits: [{ bit: 0, name: 'cover opened' }],
+    statusBits: [{ bit: 0, name: 'cover opened', journal: 'external-impact' }],
   },
 };
 const device: DeviceContext = { num: 42, serial: 'LW-1', projectId: 'p', profile: { id: profile.id, version: '1', body: profile }, protocol: { kind: 'LORAWAN', settings: {} }, secrets: {}, overrides: {} };
@@ -100,8 +100,8 @@ describe('LoRaWAN decoder', () => {
       [42, 'current', '1.0.32.7.0.255', 0, t, 231.4, 'V', 180, 'PUSH', 365],
     ]);
     assert.deepEqual(out.events.map((e) => [e.journal, e.ts, e.code, e.name, e.severity, JSON.parse(e.params), e.collected_at]), [
-      ['lorawan-status', t, 0, 'cover opened', 'major', { statusWord: 5, fCnt: 17 }, 1_800_000_000],
-      ['lorawan-status', t, 2, 'status bit 2', '', { statusWord: 5, fCnt: 17 }, 1_800_000_000],
+      ['external-impact', t, 0, 'cover opened', 'major', { statusWord: 5, fCnt: 17 }, 1_800_000_000],
+      ['self-diagnostics', t, 2, 'status bit 2', '', { statusWord: 5, fCnt: 17 }, 1_800_000_000],
     ]);
     // Without a TIME record the readings take the uplink's time.
     const plain = recordingOutput();

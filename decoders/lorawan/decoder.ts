@@ -13,8 +13,8 @@ import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { LorawanError } from './errors.js';
 import { decodeObisTlv } from './obis-tlv.js';
 
-/** The journal of status-word events. */
-export const STATUS_JOURNAL = 'lorawan-status';
+/** The journal of a status bit the profile puts in none. */
+export const STATUS_JOURNAL = 'self-diagnostics';
 
 export class LorawanDecoder implements ProtocolDecoder {
   readonly protocol = 'lorawan';
@@ -59,12 +59,12 @@ export class LorawanDecoder implements ProtocolDecoder {
       );
     }
     if (p.status) {
-      const names = new Map((section.statusBits ?? []).map((b) => [b.bit, b.name]));
+      const bits = new Map((section.statusBits ?? []).map((b) => [b.bit, b]));
       const ts = p.registers.find((r) => r.time !== null)?.time ?? received;
       for (let bit = 0; bit < 32; bit++) {
         if (!((p.status >>> bit) & 1)) continue;
-        const name = names.get(bit) ?? `status bit ${bit}`;
-        out.events.push(this.#event(frame, device, out.collectedAtSec, { ts, code: bit, name, params: { statusWord: p.status, fCnt: Number(frame.meta?.fCnt) }, raw: p.status.toString(16).padStart(8, '0') }));
+        const b = bits.get(bit);
+        out.events.push(this.#event(frame, device, out.collectedAtSec, { journal: b?.journal ?? STATUS_JOURNAL, ts, code: bit, name: b?.name ?? `status bit ${bit}`, params: { statusWord: p.status, fCnt: Number(frame.meta?.fCnt) }, raw: p.status.toString(16).padStart(8, '0') }));
       }
     }
     return p.registers.length;
@@ -92,12 +92,12 @@ export class LorawanDecoder implements ProtocolDecoder {
     return added;
   }
 
-  #event(frame: RawFrame, device: DeviceContext, collectedAtSec: number, e: { ts: number; code: number; name: string; params: object; raw: string }): EventRow {
+  #event(frame: RawFrame, device: DeviceContext, collectedAtSec: number, e: { journal: string; ts: number; code: number; name: string; params: object; raw: string }): EventRow {
     const ctx = frame.context!;
     const overrides = (device.overrides.severities ?? {}) as Record<string, Severity>;
     const profile = (device.profile?.body.eventSeverities ?? {}) as Record<string, Severity>;
     return {
-      device_id: device.num, journal: STATUS_JOURNAL, ts: e.ts, code: e.code, name: e.name, params: JSON.stringify(e.params), raw: e.raw,
+      device_id: device.num, journal: e.journal, ts: e.ts, code: e.code, name: e.name, params: JSON.stringify(e.params), raw: e.raw,
       device_tz: ctx.deviceTzMinutes ?? 0, source: ctx.source, collected_at: collectedAtSec, retention_days: ctx.retentionDays,
       severity: overrides[e.name] ?? profile[e.name] ?? '',
     };
