@@ -1,0 +1,116 @@
+/**
+ * LoRaWAN end to end in a running HES (embedded bus and ClickHouse): ChirpStack-shaped uplinks published to
+ * Mosquitto (MQTT integration) and posted to the HTTP integration's route → intake → bus → decoder pool
+ * (OBIS-TLV and Cayenne LPP by the devices' profiles) → readings and events through the API; a redelivered
+ * uplink stored once, a payload the codec refuses dead-lettered and counted, an unknown DevEUI listed.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import mqtt from 'mqtt';
+import { loadConfig } from '../config/index.js';
+import { TLV_VECTORS } from '../decoders/lorawan/fixtures.js';
+import { encodeObisTlv } from '../decoders/lorawan/obis-tlv.js';
+import { uplinkEvent } from '../ingest/chirpstack/testing.js';
+import { HesClient, poll } from './hes-process.js';
+import { startHes, type RunningHes } from './start.js';
+
+interface Reading { archive: string; code: string; deviceTime: string; value: { value: number; unit: string } }
+interface Event { journal: string; code: number; name: string; severity?: string }
+
+const METER = '0004A30B001C0530';
+const SENSOR = '70B3D57ED0001234';
+const STRANGER = '70B3D57ED000FFFF';
+
+describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hes-lorawan-'));
+  const prefix = `hes-test/lorawan-${randomUUID().slice(0, 8)}/`;
+  const mqttApp = randomUUID();
+  const httpApp = randomUUID();
+  let hes: RunningHes;
+  let api: HesClient;
+  let p = '';
+  const ids: Record<string, string> = {};
+
+  before(async () => {
+    hes = await startHes(loadConfig({
+      env: {},
+      overrides: {
+        dataDir: dir, httpPort: 0, httpHost: '127.0.0.1', logLevel: 'silent', decoderThreads: 1,
+        lorawan: { mqttUrl: 'mqtt://127.0.0.1:1883', mqttShareGroup: '', mqttTopicPrefix: prefix },
+      },
+    }), { scheduler: false });
+    api = new HesClient(`${hes.url}/api/v1`);
+    await api.signIn('admin', 'hesadmin', 'Lorawan-pass-1');
+    p = `/projects/${(await api.post<{ id: string }>('/projects', { name: 'LoRa', timeZone: 'Europe/Moscow' })).id}`;
+    await api.post('/device-profiles', {
+      id: 'LPP_WATER_E2E', name: 'water meter, Cayenne LPP', deviceTypes: ['LORAWAN'], protocol: 'LORAWAN', protocolMaps: [],
+      lorawan: {
+        codecs: [{ codec: 'cayenne-lpp', fPorts: [1] }],
+        channels: [{ channel: 1, type: 'analog-input', obis: '8.0.1.0.0.255', unit: 'm³' }, { channel: 2, type: 'temperature', obis: '0.0.96.9.0.255', archive: 'telemetry' }],
+      },
+    });
+    const mqttChannel = await api.post<{ id: string }>(`${p}/channels`, { name: 'chirpstack-mqtt', kind: 'LORAWAN', settings: { applicationId: mqttApp } });
+    const httpChannel = await api.post<{ id: string }>(`${p}/channels`, { name: 'chirpstack-http', kind: 'LORAWAN', settings: { applicationId: httpApp, integration: 'http' } });
+    const protocol = await api.post<{ id: string }>(`${p}/protocols`, { name: 'lorawan', kind: 'LORAWAN', settings: {} });
+    for (const [serial, channel, devEui, profileId] of [['LW-E', mqttChannel.id, METER, 'LORAWAN_OBIS_TLV'], ['LW-W', httpChannel.id, SENSOR, 'LPP_WATER_E2E']] as const) {
+      const d = await api.post<{ id: string }>(`${p}/devices`, { serialNumber: serial, type: 'LORAWAN' });
+      await api.post(`${p}/comm-lines`, { deviceId: d.id, channelId: channel, protocolId: protocol.id, address: devEui, profileId });
+      ids[serial] = d.id;
+    }
+  });
+
+  after(async () => {
+    await hes?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const readings = async (device: string, archive: string) =>
+    (await api.get<{ items: Reading[] }>(`${p}/devices/${ids[device]}/measurements?archive=${archive}&from=2026-01-01T00:00:00Z&to=2027-12-31T00:00:00Z&limit=1000`)).items
+      .map((r) => [r.code, r.deviceTime, r.value.value, r.value.unit]).sort();
+
+  it('MQTT integration: the meter\'s OBIS-TLV uplinks become readings and events once; a refused payload is a dead letter; an unknown DevEUI is listed', async () => {
+    const chirpstack = await mqtt.connectAsync('mqtt://127.0.0.1:1883');
+    const topic = (devEui: string) => `${prefix}application/${mqttApp}/device/${devEui.toLowerCase()}/event/up`;
+    const first = uplinkEvent({ applicationId: mqttApp, devEui: METER, payload: TLV_VECTORS.registersAndStatus, fCnt: 1, rssi: [-80, -95] });
+    const later = Buffer.from(encodeObisTlv({ time: Date.UTC(2026, 11, 7, 1) / 1000, registers: [{ obis: '1.0.1.8.1.255', raw: 12351, scaler: 2, unit: 30 }] })).toString('hex');
+    try {
+      await chirpstack.publishAsync(topic(METER), JSON.stringify(first), { qos: 1 });
+      await chirpstack.publishAsync(topic(METER), JSON.stringify(first), { qos: 1 }); // delivered again
+      await chirpstack.publishAsync(topic(METER), JSON.stringify(uplinkEvent({ applicationId: mqttApp, devEui: METER, payload: later, fCnt: 2 })), { qos: 1 });
+      await chirpstack.publishAsync(topic(METER), JSON.stringify(uplinkEvent({ applicationId: mqttApp, devEui: METER, payload: '0201', fCnt: 3 })), { qos: 1 });
+      await chirpstack.publishAsync(topic(STRANGER), JSON.stringify(uplinkEvent({ applicationId: mqttApp, devEui: STRANGER, payload: '01', fCnt: 9 })), { qos: 1 });
+    } finally {
+      await chirpstack.endAsync();
+    }
+    const rows = await poll(() => readings('LW-E', 'current'), (r) => r.length >= 3, 60_000, 250, 'the meter\'s readings');
+    assert.deepEqual(rows, [
+      ['1.0.1.8.1.255', '2026-12-07T00:00:00.000Z', 1234500, 'Wh'], ['1.0.1.8.1.255', '2026-12-07T01:00:00.000Z', 1235100, 'Wh'],
+      ['1.0.32.7.0.255', '2026-12-07T00:00:00.000Z', 231.4, 'V'],
+    ].sort());
+    const events = (await api.get<{ items: Event[] }>(`${p}/devices/${ids['LW-E']}/events?from=2026-01-01T00:00:00Z&to=2027-12-31T00:00:00Z`)).items;
+    assert.deepEqual(events.map((e) => [e.journal, e.code, e.name]).sort(), [['external-impact', 0, 'cover opened'], ['power-quality', 2, 'reverse energy flow']]);
+    const totals = await poll(async () => ({ ...hes.lorawan.intake.totals }), (t) => Object.values(t).reduce((a, n) => a + n, 0) >= 5, 30_000, 100, 'the five messages taken');
+    assert.deepEqual(totals, { accepted: 3, duplicate: 1, unknownDevice: 1, unknownApplication: 0, ignored: 0 });
+    const metrics = await poll(() => hes.metrics.text(), (t) => /hes_pipeline_decode_errors_total\{[^}]*protocol="lorawan"[^}]*\} 1/.test(t), 30_000, 250, 'the dead letter counted');
+    assert.match(metrics, /hes_pipeline_decode_errors_total\{[^}]*code="TLV_VERSION"[^}]*\} 1/);
+    await hes.lorawan.unknown.flush();
+    const unknown = await api.get<{ items: { devEui: string; uplinks: number }[] }>(`${p}/lorawan/unknown-devices`);
+    assert.deepEqual(unknown.items.map((d) => [d.devEui, d.uplinks]), [[STRANGER, 1]]);
+  });
+
+  it('HTTP integration: the water meter\'s Cayenne LPP uplink, posted by ChirpStack, becomes readings by the profile\'s channels', async () => {
+    // ch 1 analog input 123.45 (m³), ch 2 temperature 12.3 °C, ch 3 digital input (not mapped).
+    const event = uplinkEvent({ applicationId: httpApp, devEui: SENSOR, payload: '010230390267007B030001', fPort: 1, time: '2026-12-07T06:00:00Z' });
+    const r = await fetch(`${hes.url}/api/v1${p}/lorawan/chirpstack?event=up`, {
+      method: 'POST', headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }, body: JSON.stringify(event),
+    });
+    assert.deepEqual([r.status, await r.json()], [202, { event: 'up', outcome: 'accepted' }]);
+    const current = await poll(() => readings('LW-W', 'current'), (rows) => rows.length >= 1, 60_000, 250, 'the water reading');
+    assert.deepEqual(current, [['8.0.1.0.0.255', '2026-12-07T06:00:00.000Z', 123.45, 'm³']]);
+    assert.deepEqual(await readings('LW-W', 'telemetry'), [['0.0.96.9.0.255', '2026-12-07T06:00:00.000Z', 12.3, '°C']]);
+  });
+});
