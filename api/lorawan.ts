@@ -43,7 +43,10 @@ export function lorawanRoutes(app: FastifyInstance): void {
     try {
       uplink = parseUplink(req.body, 'body');
     } catch (e) {
-      if (e instanceof ChirpstackEventError) return sendError(reply, 400, 'VALIDATION_ERROR', e.message, e.field);
+      if (e instanceof ChirpstackEventError) {
+        intake.malformed();
+        return sendError(reply, 400, 'VALIDATION_ERROR', e.message, e.field);
+      }
       throw e;
     }
     return reply.code(202).send({ event, outcome: await intake.accept(uplink, 'http', projectIdOf(req)) });

@@ -94,9 +94,10 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
     const events = (await api.get<{ items: Event[] }>(`${p}/devices/${ids['LW-E']}/events?from=2026-01-01T00:00:00Z&to=2027-12-31T00:00:00Z`)).items;
     assert.deepEqual(events.map((e) => [e.journal, e.code, e.name]).sort(), [['external-impact', 0, 'cover opened'], ['power-quality', 2, 'reverse energy flow']]);
     const totals = await poll(async () => ({ ...hes.lorawan.intake.totals }), (t) => Object.values(t).reduce((a, n) => a + n, 0) >= 5, 30_000, 100, 'the five messages taken');
-    assert.deepEqual(totals, { accepted: 3, duplicate: 1, unknownDevice: 1, unknownApplication: 0, ignored: 0 });
+    assert.deepEqual(totals, { accepted: 3, duplicate: 1, unknownDevice: 1, unknownApplication: 0, ignored: 0, malformed: 0 });
     const metrics = await poll(() => hes.metrics.text(), (t) => /hes_pipeline_decode_errors_total\{[^}]*protocol="lorawan"[^}]*\} 1/.test(t), 30_000, 250, 'the dead letter counted');
     assert.match(metrics, /hes_pipeline_decode_errors_total\{[^}]*code="TLV_VERSION"[^}]*\} 1/);
+    for (const [outcome, n] of [['accepted', 3], ['duplicate', 1], ['unknownDevice', 1]] as const) assert.match(metrics, new RegExp(`hes_lorawan_events_total\\{outcome="${outcome}"\\} ${n}\n`));
     await hes.lorawan.unknown.flush();
     const unknown = await api.get<{ items: { devEui: string; uplinks: number }[] }>(`${p}/lorawan/unknown-devices`);
     assert.deepEqual(unknown.items.map((d) => [d.devEui, d.uplinks]), [[STRANGER, 1]]);

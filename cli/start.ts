@@ -187,8 +187,9 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     }
     // ChirpStack v4 applications: the HTTP integration always (with the data plane), the MQTT integration when configured.
     unknownLorawan = new UnknownLorawanDevices(db, { onError: problem('lorawan', 'unknown-devices', 'LoRaWAN: the unknown devices could not be saved') });
+    const lorawanEvents = metrics.counter('hes_lorawan_events_total', 'ChirpStack events by outcome (accepted, duplicate, unknownDevice, unknownApplication, ignored, malformed)', ['outcome']);
     lorawan = new LorawanIntake({
-      directory: new LorawanDirectory(db), unknown: unknownLorawan, publish: (f) => frames.publish(f), offsetMinutes,
+      directory: new LorawanDirectory(db), unknown: unknownLorawan, publish: (f) => frames.publish(f), offsetMinutes, count: (outcome) => lorawanEvents.inc({ outcome }),
       retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
     });
     if (config.lorawan.mqttUrl) {

@@ -20,13 +20,15 @@ for (const engine of ENGINES) {
     let h: Harness;
     let base: string;
     let unknown: UnknownLorawanDevices;
+    let intake: LorawanIntake;
     const published: { key: number; frame: RawFrame }[] = [];
     const application = randomUUID();
     before(async () => {
       h = await startHarness(engine, {
         lorawan: (db) => {
           unknown = new UnknownLorawanDevices(db, { flushMs: 60_000 });
-          return new LorawanIntake({ directory: new LorawanDirectory(db), unknown, offsetMinutes, retentionDays: async () => 90, publish: async (f) => void published.push(...f) });
+          intake = new LorawanIntake({ directory: new LorawanDirectory(db), unknown, offsetMinutes, retentionDays: async () => 90, publish: async (f) => void published.push(...f) });
+          return intake;
         },
       });
       base = `/api/v1/projects/${h.projectId}`;
@@ -83,7 +85,7 @@ for (const engine of ENGINES) {
       const join = await h.call('M2M', { method: 'POST', url: url('join'), payload: { deduplicationId: randomUUID() } });
       assert.deepEqual([join.statusCode, join.json()], [202, { event: 'join', outcome: 'ignored' }]);
       const bad = await h.call('M2M', { method: 'POST', url: url('up'), payload: { ...event, deviceInfo: { applicationId: application, devEui: 'nope' } } });
-      assert.deepEqual([bad.statusCode, bad.json().error.field], [400, 'body.deviceInfo.devEui']);
+      assert.deepEqual([bad.statusCode, bad.json().error.field, intake.totals.malformed], [400, 'body.deviceInfo.devEui', 1]);
       const noEvent = await h.call('M2M', { method: 'POST', url: `${base}/lorawan/chirpstack`, payload: event });
       assert.deepEqual([noEvent.statusCode, noEvent.json().error.field], [400, 'querystring.event']);
       const other = await h.call('M2M', { method: 'POST', url: url('up'), payload: uplinkEvent({ applicationId: randomUUID(), devEui: '0004A30B001C0530', payload: '01' }) });

@@ -146,7 +146,7 @@ describe('ChirpStack intake', () => {
       await chirpstack.endAsync();
       await feed.close();
     }
-    assert.deepEqual([feed.taken, feed.rejected], [2, 3], errors.join('\n'));
+    assert.deepEqual([feed.taken, feed.rejected, intake.totals.malformed], [2, 3, 3], errors.join('\n'));
     assert.deepEqual(published.map((p) => [p.key, p.frame.meta?.fCnt]), [[nums.meter, '40']]);
     assert.match(errors.join('\n'), /not JSON/);
     assert.match(errors.join('\n'), /names another application or device/);

@@ -18,6 +18,8 @@ import type { RawFrame } from '../../schemas/avro/index.js';
 import type { Uplink } from './uplink.js';
 
 export type UplinkOutcome = 'accepted' | 'duplicate' | 'unknownDevice' | 'unknownApplication' | 'ignored';
+/** What becomes of an event: an uplink's outcome, or `malformed` (not ChirpStack's uplink JSON; refused with the reason). */
+export type EventOutcome = UplinkOutcome | 'malformed';
 
 export interface LorawanIntakeOptions {
   directory: LorawanDirectory;
@@ -28,6 +30,8 @@ export interface LorawanIntakeOptions {
   retentionDays(): Promise<number>;
   /** Offset of a zone from UTC at an instant, minutes. */
   offsetMinutes(timeZone: string, utcMs: number): number;
+  /** Counts each event's outcome (hes_lorawan_events_total). */
+  count?: (outcome: EventOutcome) => void;
   /** Deduplication ids remembered (default 100,000). */
   dedupWindow?: number;
   now?: () => number;
@@ -37,7 +41,7 @@ export interface LorawanIntakeOptions {
 const FUTURE_SLACK_MS = 5 * 60_000;
 
 export class LorawanIntake {
-  readonly totals: Record<UplinkOutcome, number> = { accepted: 0, duplicate: 0, unknownDevice: 0, unknownApplication: 0, ignored: 0 };
+  readonly totals: Record<EventOutcome, number> = { accepted: 0, duplicate: 0, unknownDevice: 0, unknownApplication: 0, ignored: 0, malformed: 0 };
   /** Deduplication ids taken or being taken, oldest first. */
   readonly #seen = new Set<string>();
 
@@ -49,8 +53,18 @@ export class LorawanIntake {
    */
   async accept(u: Uplink, via: 'mqtt' | 'http', projectId?: string): Promise<UplinkOutcome> {
     const outcome = await this.#take(u, via, projectId);
-    this.totals[outcome]++;
+    this.#count(outcome);
     return outcome;
+  }
+
+  /** An event the connector refused as not ChirpStack's uplink JSON. */
+  malformed(): void {
+    this.#count('malformed');
+  }
+
+  #count(outcome: EventOutcome): void {
+    this.totals[outcome]++;
+    this.o.count?.(outcome);
   }
 
   async #take(u: Uplink, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {

@@ -78,6 +78,7 @@ export class ChirpstackMqttFeed {
     } catch (e) {
       if (!(e instanceof ChirpstackEventError)) throw e;
       this.rejected++;
+      this.o.intake.malformed();
       this.o.onError(`ChirpStack MQTT: message on ${topic} refused: ${e.message}`);
     }
   }
