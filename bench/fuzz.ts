@@ -1,11 +1,12 @@
 /**
- * `npm run fuzz [-- --iterations N --seed S --protocol dlms|mbus]`: feeds at least a million random and
+ * `npm run fuzz [-- --iterations N --seed S --protocol dlms|mbus|lorawan]`: feeds at least a million random and
  * mutated frames to every decoder of each codec (DLMS, M-Bus; both by default) and fails if anything
  * but the codec's own error (DlmsError, MbusError) comes out. Prints one report per codec as JSON.
  */
 import { runFuzz, type FuzzTarget } from '../decoders/fuzz.js';
 import { dlmsFuzzTargets } from '../decoders/dlms/fuzz/targets.js';
 import { mbusFuzzTargets } from '../decoders/mbus/fuzz/targets.js';
+import { lorawanFuzzTargets } from '../decoders/lorawan/fuzz/targets.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,7 +18,7 @@ const arg = (name: string, fallback: number): number => {
   return v;
 };
 
-const codecs: Record<string, () => FuzzTarget[]> = { dlms: dlmsFuzzTargets, mbus: mbusFuzzTargets };
+const codecs: Record<string, () => FuzzTarget[]> = { dlms: dlmsFuzzTargets, mbus: mbusFuzzTargets, lorawan: lorawanFuzzTargets };
 const i = process.argv.indexOf('--protocol');
 const chosen = i >= 0 ? [process.argv[i + 1] ?? ''] : Object.keys(codecs);
 for (const c of chosen) {
