@@ -1,7 +1,7 @@
 /**
  * `npm run fuzz [-- --iterations N --seed S --protocol dlms|mbus|lorawan]`: feeds at least a million random and
- * mutated frames to every decoder of each codec (DLMS, M-Bus; both by default) and fails if anything
- * but the codec's own error (DlmsError, MbusError) comes out. Prints one report per codec as JSON.
+ * mutated frames to every decoder of each codec (DLMS, M-Bus, LoRaWAN; all by default) and fails if anything
+ * but the codec's own error (DlmsError, MbusError, LorawanError) comes out. Prints one report per codec as JSON.
  */
 import { runFuzz, type FuzzTarget } from '../decoders/fuzz.js';
 import { dlmsFuzzTargets } from '../decoders/dlms/fuzz/targets.js';
