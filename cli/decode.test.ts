@@ -91,3 +91,22 @@ test('--protocol mbus: a wired long frame; bad input exits 2 naming the problem'
   assert.equal(notHex.code, 2);
   assert.match(notHex.stderr, /telegram: not a hex digit/);
 });
+
+test('--protocol lorawan --codec: an OBIS-TLV and a Cayenne LPP payload in physical units; bad input exits 2', () => {
+  const tlv = run(['--protocol', 'lorawan', '--codec', 'obis-tlv', '--compact', '01016B15F700020100010801FF021E0600003039020100200700FFFF2312090A0300000005']);
+  assert.equal(tlv.code, 0, tlv.stderr);
+  assert.deepEqual(JSON.parse(tlv.stdout), {
+    codec: 'obis-tlv',
+    registers: [
+      { obis: '1.0.1.8.1.255', value: 1234500, unit: 'Wh', raw: 12345, scaler: 2, time: '2026-12-07T00:00:00.000Z' },
+      { obis: '1.0.32.7.0.255', value: 231.4, unit: 'V', raw: 2314, scaler: -1, time: '2026-12-07T00:00:00.000Z' },
+    ],
+    status: { word: '00000005', bits: [0, 2] },
+  });
+  const lpp = run(['--protocol', 'lorawan', '--codec', 'cayenne-lpp'], '03 67 01 10 05 67 00 FF\n');
+  assert.deepEqual(JSON.parse(lpp.stdout).items, [{ channel: 3, type: 'temperature', values: [27.2], unit: '°C' }, { channel: 5, type: 'temperature', values: [25.5], unit: '°C' }]);
+  const bad = run(['--protocol', 'lorawan', '--codec', 'cayenne-lpp', '0399']);
+  assert.deepEqual([bad.code, bad.stderr], [2, 'hes decode: LPP_TYPE: channel 3: LPP type 153 is not known\n']);
+  assert.match(run(['--protocol', 'lorawan', '01']).stderr, /--codec must be one of obis-tlv, cayenne-lpp/);
+  assert.match(run(['--codec', 'obis-tlv', '01']).stderr, /--codec is for --protocol lorawan/);
+});

@@ -1,6 +1,6 @@
 /**
  * `hes decode [HEX...]` — the translator for operators (DLMS by default, M-Bus / wireless M-Bus with
- * `--protocol mbus`). Reads hex from the arguments or stdin, prints the decoded exchange or telegram as
+ * `--protocol mbus`, LoRaWAN payloads with `--protocol lorawan --codec NAME`). Reads hex from the arguments or stdin, prints the decoded exchange or telegram as
  * JSON. Exit 0 on success, 2 with a one-line error for undecodable input (a wrong M-Bus key: "decryption
  * failed (check the key)").
  */
@@ -8,16 +8,20 @@ import { isDlmsError } from '../decoders/dlms/errors.js';
 import { parseHexInput, translate, type Framing, type TranslateOptions } from '../decoders/dlms/translator.js';
 import { isMbusError } from '../decoders/mbus/errors.js';
 import { translateTelegram } from '../decoders/mbus/translator.js';
+import { LorawanError } from '../decoders/lorawan/errors.js';
+import { CODECS, translatePayload, type CodecName } from '../decoders/lorawan/translator.js';
 import { parseArgs } from 'node:util';
 
 const help = `usage: hes decode [options] [HEX ...]   (or hex on stdin)
 
 Decodes DLMS frames: HDLC, wrapper or a bare APDU (auto-detected); several frames in a row are one
 exchange (segments and blocks are reassembled). With --protocol mbus: one M-Bus telegram, wired (68 long
-frame) or wireless, with or without its link-layer CRC blocks (frame format A or B). Prints JSON.
+frame) or wireless, with or without its link-layer CRC blocks (frame format A or B). With --protocol
+lorawan: a LoRaWAN application payload (FRMPayload) read by the payload codec named. Prints JSON.
 
 options:
-  --protocol dlms|mbus          what the hex is (default dlms)
+  --protocol dlms|mbus|lorawan  what the hex is (default dlms)
+  --codec obis-tlv|cayenne-lpp  lorawan: the payload codec (docs/lorawan.md)
   --key HEX                     mbus: the meter's AES-128 key (16 bytes), for security modes 5 and 7
                                 and ELL encryption
   --frame-format A|B|none       mbus: the link-layer CRCs the telegram carries (default: from its length)
@@ -55,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
         options: {
           protocol: { type: 'string' },
           key: { type: 'string' },
+          codec: { type: 'string' },
           'frame-format': { type: 'string' },
           framing: { type: 'string' },
           'block-cipher-key': { type: 'string' },
@@ -74,7 +79,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const protocol = values.protocol ?? 'dlms';
-    if (protocol !== 'dlms' && protocol !== 'mbus') throw new UsageError('--protocol must be dlms or mbus');
+    if (protocol !== 'dlms' && protocol !== 'mbus' && protocol !== 'lorawan') throw new UsageError('--protocol must be dlms, mbus or lorawan');
+    if (protocol === 'lorawan') return await decodeLorawan(values, positionals);
+    if (values.codec !== undefined) throw new UsageError('--codec is for --protocol lorawan');
     if (protocol === 'mbus') return await decodeMbus(values, positionals);
     if (values.key !== undefined || values['frame-format'] !== undefined) throw new UsageError('--key and --frame-format are for --protocol mbus');
     const framing = values.framing;
@@ -98,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`hes decode: ${e.message}\n`);
       return 2;
     }
-    if (isDlmsError(e) || isMbusError(e)) {
+    if (isDlmsError(e) || isMbusError(e) || e instanceof LorawanError) {
       process.stderr.write(`hes decode: ${e.code}: ${e.message}\n`);
       return 2;
     }
@@ -118,7 +125,15 @@ async function decodeMbus(values: { key?: string; 'frame-format'?: string; compa
   return 0;
 }
 
-/** Hex of an M-Bus argument; a bad digit is a usage error (not a DLMS one). */
+async function decodeLorawan(values: { codec?: string; compact?: boolean }, positionals: string[]): Promise<number> {
+  if (!values.codec || !(CODECS as readonly string[]).includes(values.codec)) throw new UsageError(`--codec must be one of ${CODECS.join(', ')}`);
+  const input = hexArgument(positionals.length ? positionals.join(' ') : await readStdin(), 'payload');
+  const out = translatePayload(input, values.codec as CodecName);
+  process.stdout.write(JSON.stringify(out, null, values.compact ? undefined : 2) + '\n');
+  return 0;
+}
+
+/** Hex of an M-Bus or LoRaWAN argument; a bad digit is a usage error (not a DLMS one). */
 function hexArgument(text: string, what: string): Uint8Array {
   try {
     return parseHexInput(text);
