@@ -39,10 +39,10 @@ describe('Cayenne LPP', () => {
 
 describe('OBIS-TLV', () => {
   it('decodes registers, their time and the status word', () => {
-    assert.deepEqual(decodeObisTlv(hex(TLV_VECTORS.energy)), { registers: [{ obis: '1.0.1.8.0.255', raw: 123456, scaler: 0, unit: 30, time: null }], status: null });
+    assert.deepEqual(decodeObisTlv(hex(TLV_VECTORS.energy)), { registers: [{ obis: '1.0.1.8.0.255', tariff: 0, raw: 123456, scaler: 0, unit: 30, time: null }], status: null });
     const t = Date.UTC(2026, 11, 7) / 1000;
     assert.deepEqual(decodeObisTlv(hex(TLV_VECTORS.registersAndStatus)), {
-      registers: [{ obis: '1.0.1.8.1.255', raw: 12345, scaler: 2, unit: 30, time: t }, { obis: '1.0.32.7.0.255', raw: 2314, scaler: -1, unit: 35, time: t }],
+      registers: [{ obis: '1.0.1.8.1.255', tariff: 1, raw: 12345, scaler: 2, unit: 30, time: t }, { obis: '1.0.32.7.0.255', tariff: 0, raw: 2314, scaler: -1, unit: 35, time: t }],
       status: 5,
     });
   });

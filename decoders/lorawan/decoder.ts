@@ -50,11 +50,8 @@ export class LorawanDecoder implements ProtocolDecoder {
     const noType = block.textId('reading_type', '');
     const received = Math.floor(frame.receivedAt / 1000);
     for (const r of p.registers) {
-      const [, , , d, e] = r.obis.split('.').map(Number);
-      // Cumulative registers (D = 8) carry the tariff in E (1.8.1 = T1), as the DLMS profiles' {t}.
-      const tariff = d === 8 && e! <= 8 ? e! : 0;
       block.add(
-        device.num, archive, block.textId('obis', r.obis), noType, tariff, r.time ?? received, r.raw, r.scaler, block.textId('unit', unitSymbol(r.unit)),
+        device.num, archive, block.textId('obis', r.obis), noType, r.tariff, r.time ?? received, r.raw, r.scaler, block.textId('unit', unitSymbol(r.unit)),
         Quality.dataPresent | Quality.timeNormal, p.status ?? 0, tz, source, out.collectedAtSec, ctx.retentionDays,
       );
     }

@@ -18,6 +18,8 @@ import { LorawanError } from './errors.js';
 
 export interface TlvRegister {
   obis: string;
+  /** The tariff a cumulative register's OBIS code names (D = 8: E = 1…8, 1.8.1 = T1), else 0 — as the DLMS profiles' {t}. */
+  tariff: number;
   /** raw × 10^scaler in `unit` */
   raw: number;
   scaler: number;
@@ -31,6 +33,20 @@ export interface TlvPayload {
   registers: TlvRegister[];
   /** The STATUS word, null when the uplink carries none. */
   status: number | null;
+}
+
+/** OBIS texts by their six bytes as one number: registers repeat, the text is made once. */
+const obisTexts = new Map<number, string>();
+
+function obisText(b: Uint8Array, at: number): string {
+  let key = 0;
+  for (let k = 0; k < 6; k++) key = key * 256 + b[at + k]!;
+  let text = obisTexts.get(key);
+  if (text === undefined) {
+    text = Array.from(b.subarray(at, at + 6)).join('.');
+    if (obisTexts.size < 10_000) obisTexts.set(key, text);
+  }
+  return text;
 }
 
 const TAG_TIME = 0x01;
@@ -66,7 +82,8 @@ export function decodeObisTlv(b: Uint8Array): TlvPayload {
       i += 4;
     } else if (tag === TAG_REGISTER) {
       need(i, 9, 'REGISTER');
-      const obis = Array.from(b.subarray(i, i + 6)).join('.');
+      const obis = obisText(b, i);
+      const tariff = b[i + 3] === 8 && b[i + 4]! <= 8 ? b[i + 4]! : 0;
       const scaler = v.getInt8(i + 6);
       const unit = b[i + 7]!;
       const type = VALUE_TYPES.get(b[i + 8]!);
@@ -84,7 +101,7 @@ export function decodeObisTlv(b: Uint8Array): TlvPayload {
         raw = Number(big);
       }
       i += len;
-      out.registers.push({ obis, raw, scaler, unit, time });
+      out.registers.push({ obis, tariff, raw, scaler, unit, time });
     } else {
       throw new LorawanError('TLV_TAG', `record tag 0x${tag.toString(16).padStart(2, '0')} is not known`, at);
     }
