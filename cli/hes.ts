@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /** `hes` — the command-line entry point. Each sub-command lives in its own module under cli/. */
 const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
-  decode: { summary: 'decode a DLMS frame or APDU (HDLC, wrapper, bare APDU) or an M-Bus telegram (--protocol mbus) given as hex', load: () => import('./decode.js') },
+  decode: { summary: 'decode a DLMS frame or APDU (HDLC, wrapper, bare APDU) an M-Bus telegram (--protocol mbus) or a LoRaWAN payload (--protocol lorawan --codec C) given as hex', load: () => import('./decode.js') },
   start: { summary: 'start the HES (API with the embedded registry by default)', load: () => import('./start.js') },
   db: { summary: 'create or upgrade the registry database (hes db init)', load: () => import('./db.js') },
   user: { summary: 'create a user or reset its password (hes user set NAME)', load: () => import('./user.js') },
   read: { summary: 'read a meter over TCP in one DLMS session (GET, profiles by time range, ACTION); prints JSON', load: () => import('./read.js') },
   sim: { summary: 'serve a fleet of simulated DLMS meters (hes sim --meters N --port P ...)', load: () => import('./sim.js') },
   'sim-mbus': { summary: 'simulated M-Bus meters: wired slaves behind a converter, wireless meters through a gateway feed', load: () => import('./sim-mbus.js') },
+  'sim-lorawan': { summary: 'a simulated ChirpStack v4 application: LoRaWAN meters\' uplinks over MQTT or the HTTP integration', load: () => import('./sim-lorawan.js') },
   devices: { summary: 'import/export devices as XLSX or the JSON configuration of a project', load: () => import('./devices.js') },
 };
 

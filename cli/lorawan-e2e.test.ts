@@ -2,7 +2,8 @@
  * LoRaWAN end to end in a running HES (embedded bus and ClickHouse): ChirpStack-shaped uplinks published to
  * Mosquitto (MQTT integration) and posted to the HTTP integration's route → intake → bus → decoder pool
  * (OBIS-TLV and Cayenne LPP by the devices' profiles) → readings and events through the API; a redelivered
- * uplink stored once, a payload the codec refuses dead-lettered and counted, an unknown DevEUI listed.
+ * uplink stored once, a payload the codec refuses dead-lettered and counted, an unknown DevEUI listed; a round
+ * of the simulated ChirpStack application (sim/lorawan) with redeliveries and refused payloads.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { loadConfig } from '../config/index.js';
 import { TLV_VECTORS } from '../decoders/lorawan/fixtures.js';
 import { encodeObisTlv } from '../decoders/lorawan/obis-tlv.js';
 import { uplinkEvent } from '../ingest/chirpstack/testing.js';
+import { LorawanApplicationSim } from '../sim/lorawan/application.js';
 import { HesClient, poll } from './hes-process.js';
 import { startHes, type RunningHes } from './start.js';
 
@@ -34,6 +36,8 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
   let api: HesClient;
   let p = '';
   const ids: Record<string, string> = {};
+  const simOptions = { applicationId: mqttApp, meters: 6, target: { kind: 'mqtt', url: 'mqtt://127.0.0.1:1883', topicPrefix: prefix }, duplicateShare: 0.5, corruptShare: 0.3, seed: 'e2e' } as const;
+  const simIds: string[] = [];
 
   before(async () => {
     hes = await startHes(loadConfig({
@@ -60,6 +64,14 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
       const d = await api.post<{ id: string }>(`${p}/devices`, { serialNumber: serial, type: 'LORAWAN' });
       await api.post(`${p}/comm-lines`, { deviceId: d.id, channelId: channel, protocolId: protocol.id, address: devEui, profileId });
       ids[serial] = d.id;
+    }
+    // The simulated application's meters (registered before any uplink: the intake's directory reloads an
+    // application at most every 10 s for DevEUIs it does not know).
+    const sim = new LorawanApplicationSim(simOptions);
+    for (let i = 0; i < simOptions.meters; i++) {
+      const d = await api.post<{ id: string }>(`${p}/devices`, { serialNumber: `SIM-${i}`, type: 'LORAWAN' });
+      await api.post(`${p}/comm-lines`, { deviceId: d.id, channelId: mqttChannel.id, protocolId: protocol.id, address: sim.devEui(i), profileId: 'LORAWAN_OBIS_TLV' });
+      simIds.push(d.id);
     }
   });
 
@@ -113,5 +125,29 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
     const current = await poll(() => readings('LW-W', 'current'), (rows) => rows.length >= 1, 60_000, 250, 'the water reading');
     assert.deepEqual(current, [['8.0.1.0.0.255', '2026-12-07T06:00:00.000Z', 123.45, 'm³']]);
     assert.deepEqual(await readings('LW-W', 'telemetry'), [['0.0.96.9.0.255', '2026-12-07T06:00:00.000Z', 12.3, '°C']]);
+  });
+
+  it('the simulated ChirpStack application: every meter\'s round stored once, redeliveries dropped, refused payloads dead-lettered', async () => {
+    const sim = new LorawanApplicationSim(simOptions);
+    const before = { ...hes.lorawan.intake.totals };
+    const t = Date.UTC(2026, 11, 7, 12);
+    const events = sim.events(t); // what the round sends, to know which payloads are refused
+    const sim2 = new LorawanApplicationSim(simOptions); // the same seed: the same round, sent
+    try {
+      await sim2.round(t);
+    } finally {
+      await sim2.close();
+    }
+    const deliveries = events.reduce((a, e) => a + e.deliveries, 0);
+    const taken = await poll(async () => ({ ...hes.lorawan.intake.totals }), (n) => n.accepted + n.duplicate - before.accepted - before.duplicate >= deliveries, 30_000, 100, 'the round taken');
+    assert.deepEqual([taken.accepted - before.accepted, taken.duplicate - before.duplicate], [6, sim2.sent.duplicates]);
+    const good = events.map((e, i) => [i, Buffer.from(e.event.data as string, 'base64')[1] !== 0xff] as const).filter(([, ok]) => ok).map(([i]) => i);
+    assert.equal(good.length, 6 - sim2.sent.corrupt);
+    assert.ok(sim2.sent.duplicates >= 1 && sim2.sent.corrupt >= 1, JSON.stringify(sim2.sent)); // the seed gives both faults
+    await poll(() => hes.metrics.text(), (m) => new RegExp(`hes_pipeline_decode_errors_total\\{[^}]*code="TLV_TAG"[^}]*\\} ${sim2.sent.corrupt}\\n`).test(m), 30_000, 250, 'the refused payloads dead-lettered');
+    for (const i of good) {
+      const rows = await poll(async () => (await api.get<{ items: Reading[] }>(`${p}/devices/${simIds[i]}/measurements?archive=current&from=2026-12-07T00:00:00Z&to=2026-12-08T00:00:00Z`)).items, (r) => r.length >= 5, 60_000, 250, `sim meter ${i}`);
+      assert.deepEqual(rows.find((r) => r.code === '1.0.1.8.0.255')?.value, { value: sim.energyWh(i, t), unit: 'Wh' });
+    }
   });
 });
