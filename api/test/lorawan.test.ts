@@ -82,10 +82,16 @@ for (const engine of ENGINES) {
       const again = await h.call('M2M', { method: 'POST', url: url('up'), payload: event });
       assert.deepEqual(again.json(), { event: 'up', outcome: 'duplicate' });
       assert.deepEqual(published.map((p) => [p.key, p.frame.protocol, p.frame.meta?.fCnt, p.frame.context?.retentionDays]), [[meterNum, 'lorawan', '9', 90]]);
+      published.length = 0;
       const join = await h.call('M2M', { method: 'POST', url: url('join'), payload: { deduplicationId: randomUUID() } });
       assert.deepEqual([join.statusCode, join.json()], [202, { event: 'join', outcome: 'ignored' }]);
+      const status = await h.call('M2M', { method: 'POST', url: url('status'), payload: { ...event, deduplicationId: randomUUID(), margin: 6, batteryLevel: 90 } });
+      assert.deepEqual([status.statusCode, status.json()], [202, { event: 'status', outcome: 'accepted' }]);
+      assert.deepEqual(published.at(-1)?.frame.meta?.batteryLevel, '90');
+      const badStatus = await h.call('M2M', { method: 'POST', url: url('status'), payload: { ...event, batteryLevel: 'full' } });
+      assert.deepEqual([badStatus.statusCode, badStatus.json().error.field], [400, 'body.batteryLevel']);
       const bad = await h.call('M2M', { method: 'POST', url: url('up'), payload: { ...event, deviceInfo: { applicationId: application, devEui: 'nope' } } });
-      assert.deepEqual([bad.statusCode, bad.json().error.field, intake.totals.malformed], [400, 'body.deviceInfo.devEui', 1]);
+      assert.deepEqual([bad.statusCode, bad.json().error.field, intake.totals.malformed], [400, 'body.deviceInfo.devEui', 2]);
       const noEvent = await h.call('M2M', { method: 'POST', url: `${base}/lorawan/chirpstack`, payload: event });
       assert.deepEqual([noEvent.statusCode, noEvent.json().error.field], [400, 'querystring.event']);
       const other = await h.call('M2M', { method: 'POST', url: url('up'), payload: uplinkEvent({ applicationId: randomUUID(), devEui: '0004A30B001C0530', payload: '01' }) });

@@ -120,6 +120,16 @@ describe('LoRaWAN decoder', () => {
     assert.throws(() => decoder.decode(uplink(LPP_VECTORS.accelerometer, 3), recordingOutput(), device), (e: LorawanError) => e.code === 'LPP_NOT_A_READING');
   });
 
+  it('a ChirpStack device-status event is a state change of the device (battery, link margin)', () => {
+    const out = recordingOutput();
+    const status = { ...uplink('', 0), meta: { event: 'status', devEui: '0004A30B001C0530', margin: '7', externalPowerSource: 'false', batteryLevel: '87.5' } };
+    assert.equal(decoder.decode(status, out, device), 0);
+    assert.deepEqual(out.states, [{ deviceId: 42, archive: 'state-info', code: 'lorawan-status', at: T, value: { batteryLevel: 87.5, margin: 7, externalPowerSource: false } }]);
+    const mains = recordingOutput();
+    decoder.decode({ ...status, meta: { event: 'status', margin: '-3', externalPowerSource: 'true' } }, mains, { ...device, profile: null });
+    assert.deepEqual(mains.states[0]!.value, { batteryLevel: null, margin: -3, externalPowerSource: true });
+  });
+
   it('refuses an uplink it cannot decode, naming the DevEUI and fPort', () => {
     const cases: [RawFrame, DeviceContext | null, string, RegExp][] = [
       [uplink('0399', 1), device, 'LPP_TYPE', /^DevEUI 0004A30B001C0530 fPort 1: channel 3: LPP type 153/],

@@ -3,7 +3,8 @@
  * ingest/chirpstack) decoded by the payload codec the device profile's `lorawan` section names for the uplink's
  * fPort, its values mapped to readings and its status to events. What a codec cannot read, and an uplink whose
  * device or profile names no codec for its fPort, fails the frame: a dead letter whose reason names the
- * DevEUI and fPort.
+ * DevEUI and fPort. A ChirpStack device-status event (`meta.event = status`, no wire bytes) is a state change:
+ * `state-info` / `lorawan-status` = `{batteryLevel, margin, externalPowerSource}`.
  */
 import type { LorawanProfileSection } from '../../schemas/device-profile.js';
 import type { DecodeOutput, DeviceContext, EventRow, ProtocolDecoder, RawFrame, Severity } from '../protocol-decoder.js';
@@ -29,6 +30,7 @@ export class LorawanDecoder implements ProtocolDecoder {
     try {
       if (!frame.context) throw new LorawanError('LORAWAN_NO_CONTEXT', 'the frame has no decoding context (archive, retention)');
       if (!device) throw new LorawanError('LORAWAN_NO_DEVICE', 'the registry has no such device (or it has no comm line)');
+      if (frame.meta?.event === 'status') return this.#status(frame, out, device);
       const section = device.profile?.body.lorawan as LorawanProfileSection | undefined;
       if (!section) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile?.id ?? '(none)'} has no lorawan section`);
       const entry = section.codecs.find((c) => !c.fPorts || c.fPorts.includes(fPort));
@@ -65,6 +67,15 @@ export class LorawanDecoder implements ProtocolDecoder {
       }
     }
     return p.registers.length;
+  }
+
+  #status(frame: RawFrame, out: DecodeOutput, device: DeviceContext): number {
+    const m = frame.meta!;
+    out.states.push({
+      deviceId: device.num, archive: 'state-info', code: 'lorawan-status', at: frame.receivedAt,
+      value: { batteryLevel: m.batteryLevel === undefined ? null : Number(m.batteryLevel), margin: Number(m.margin), externalPowerSource: m.externalPowerSource === 'true' },
+    });
+    return 0;
   }
 
   #lpp(frame: RawFrame, out: DecodeOutput, device: DeviceContext, section: LorawanProfileSection): number {

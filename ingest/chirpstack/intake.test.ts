@@ -17,7 +17,7 @@ import type { RawFrame } from '../../schemas/avro/index.js';
 import { LorawanIntake } from './intake.js';
 import { ChirpstackMqttFeed } from './mqtt.js';
 import { uplinkEvent } from './testing.js';
-import { ChirpstackEventError, parseUplink } from './uplink.js';
+import { ChirpstackEventError, parseStatus, parseUplink } from './uplink.js';
 
 const T = Date.UTC(2026, 11, 7, 10, 30);
 const APP = randomUUID();
@@ -80,6 +80,23 @@ describe('ChirpStack intake', () => {
     for (const [body, field] of bad) assert.throws(() => parseUplink(body, 'body'), (e: unknown) => e instanceof ChirpstackEventError && e.field === field, JSON.stringify(body).slice(0, 80));
   });
 
+  it('device-status events: checked, on the bus once as a frame without bytes, battery and margin in meta', async () => {
+    published.length = 0;
+    const event: Record<string, unknown> = { ...uplinkEvent({ applicationId: APP, devEui: METER, payload: '' }), margin: 9, batteryLevel: 64.5 };
+    const s = parseStatus(event, 'payload');
+    assert.deepEqual([s.devEui, s.margin, s.batteryLevel, s.externalPowerSource], [METER, 9, 64.5, false]);
+    assert.equal(parseStatus({ ...event, batteryLevelUnavailable: true }, 'payload').batteryLevel, null);
+    for (const [bad, field] of [[{ ...event, margin: 1.5 }, 'payload.margin'], [{ ...event, batteryLevel: 101 }, 'payload.batteryLevel'], [{ ...event, deviceInfo: {} }, 'payload.deviceInfo.applicationId']] as const) {
+      assert.throws(() => parseStatus(bad, 'payload'), (e: unknown) => e instanceof ChirpstackEventError && e.field === field, field);
+    }
+    assert.equal(await intake.acceptStatus(s, 'mqtt'), 'accepted');
+    assert.equal(await intake.acceptStatus(s, 'mqtt'), 'duplicate');
+    assert.equal(await intake.acceptStatus(parseStatus({ ...event, deduplicationId: randomUUID(), deviceInfo: { ...(event.deviceInfo as object), devEui: '70b3d57ed0000009' } }, 'p'), 'mqtt'), 'unknownDevice');
+    assert.deepEqual(published.map((p) => [p.key, p.frame.wire.length, p.frame.meta]), [[nums.meter, 0, {
+      event: 'status', devEui: METER, applicationId: APP, deduplicationId: s.deduplicationId, margin: '9', externalPowerSource: 'false', batteryLevel: '64.5',
+    }]]);
+  });
+
   it('puts uplinks of registered devices on the bus once, keyed by the device, with the LoRaWAN figures', async () => {
     published.length = 0;
     const first = up({ fCnt: 17, rssi: [-90, -60] });
@@ -130,7 +147,7 @@ describe('ChirpStack intake', () => {
     const prefix = `hes-test/chirpstack-${process.pid}-${Date.now()}/`;
     const errors: string[] = [];
     const feed = new ChirpstackMqttFeed({ url: 'mqtt://127.0.0.1:1883', shareGroup: 'hes', topicPrefix: prefix, intake, onError: (m) => errors.push(m) });
-    assert.equal(feed.topic, `$share/hes/${prefix}application/+/device/+/event/up`);
+    assert.equal(feed.topic, `$share/hes/${prefix}application/+/device/+/event/+`);
     await feed.start();
     const chirpstack = await mqtt.connectAsync('mqtt://127.0.0.1:1883');
     const topic = (app: string, devEui: string) => `${prefix}application/${app}/device/${devEui.toLowerCase()}/event/up`;
@@ -141,13 +158,16 @@ describe('ChirpStack intake', () => {
       await chirpstack.publishAsync(topic(APP, METER), Buffer.from([0x0a, 0x24]), { qos: 1 }); // a protobuf marshaler
       await chirpstack.publishAsync(topic(APP, SECOND), JSON.stringify(event), { qos: 1 });
       await chirpstack.publishAsync(topic(APP, METER), JSON.stringify({ ...event, fPort: 'two' }), { qos: 1 });
-      for (let i = 0; i < 200 && feed.taken + feed.rejected < 5; i++) await new Promise((r) => setTimeout(r, 50));
+      const status = { ...uplinkEvent({ applicationId: APP, devEui: METER, payload: '' }), margin: 5, batteryLevel: 50 };
+      await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'status'), JSON.stringify(status), { qos: 1 });
+      await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'join'), JSON.stringify(status), { qos: 1 }); // not taken yet: acknowledged
+      for (let i = 0; i < 200 && feed.taken + feed.rejected < 7; i++) await new Promise((r) => setTimeout(r, 50));
     } finally {
       await chirpstack.endAsync();
       await feed.close();
     }
-    assert.deepEqual([feed.taken, feed.rejected, intake.totals.malformed], [2, 3, 3], errors.join('\n'));
-    assert.deepEqual(published.map((p) => [p.key, p.frame.meta?.fCnt]), [[nums.meter, '40']]);
+    assert.deepEqual([feed.taken, feed.rejected, intake.totals.malformed], [4, 3, 3], errors.join('\n'));
+    assert.deepEqual(published.map((p) => [p.key, p.frame.meta?.fCnt ?? p.frame.meta?.event]), [[nums.meter, '40'], [nums.meter, 'status']]);
     assert.match(errors.join('\n'), /not JSON/);
     assert.match(errors.join('\n'), /names another application or device/);
     assert.match(errors.join('\n'), /payload\.fPort must be an integer/);

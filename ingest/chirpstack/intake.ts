@@ -12,10 +12,12 @@
  *   ChirpStack) is dropped by its `deduplicationId` within the last `dedupWindow` uplinks of this process; the
  *   frame id is `chirpstack:<deduplicationId>`.
  * - An uplink without application payload (fPort 0: MAC commands only, or no data) is ignored.
+ * - A device-status event (battery, link margin) goes on the bus the same way, as a frame with no wire bytes
+ *   and `meta.event = status`: the decoder makes it a state change of the device.
  */
 import type { LorawanDirectory, UnknownLorawanDevices } from '../../registry/lorawan.js';
 import type { RawFrame } from '../../schemas/avro/index.js';
-import type { Uplink } from './uplink.js';
+import type { DeviceStatus, Uplink } from './uplink.js';
 
 export type UplinkOutcome = 'accepted' | 'duplicate' | 'unknownDevice' | 'unknownApplication' | 'ignored';
 /** What becomes of an event: an uplink's outcome, or `malformed` (not ChirpStack's uplink JSON; refused with the reason). */
@@ -57,6 +59,11 @@ export class LorawanIntake {
     return outcome;
   }
 
+  /** An event of a type the HES does not take yet (join, ack, txack, log, location, integration). */
+  skipped(): void {
+    this.#count('ignored');
+  }
+
   /** An event the connector refused as not ChirpStack's uplink JSON. */
   malformed(): void {
     this.#count('malformed');
@@ -65,6 +72,45 @@ export class LorawanIntake {
   #count(outcome: EventOutcome): void {
     this.totals[outcome]++;
     this.o.count?.(outcome);
+  }
+
+  /** Takes one device-status event, as `accept` an uplink (an unknown device's status is not listed). */
+  async acceptStatus(s: DeviceStatus, via: 'mqtt' | 'http', projectId?: string): Promise<UplinkOutcome> {
+    const outcome = await this.#takeStatus(s, via, projectId);
+    this.#count(outcome);
+    return outcome;
+  }
+
+  async #takeStatus(s: DeviceStatus, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {
+    if (this.#seen.has(s.deduplicationId)) return 'duplicate';
+    const { app, device } = await this.o.directory.lookup(s.applicationId, s.devEui);
+    if (!app || (projectId !== undefined && app.projectId !== projectId)) return 'unknownApplication';
+    if (app.integration !== via) return 'ignored';
+    if (!device) return 'unknownDevice';
+    const now = (this.o.now ?? Date.now)();
+    const at = s.time !== null && s.time <= now + FUTURE_SLACK_MS ? s.time : now;
+    const meta: Record<string, string> = {
+      event: 'status', devEui: s.devEui, applicationId: s.applicationId, deduplicationId: s.deduplicationId, margin: String(s.margin),
+      externalPowerSource: String(s.externalPowerSource),
+    };
+    if (s.batteryLevel !== null) meta.batteryLevel = String(s.batteryLevel);
+    const frame = { ...this.#frame({ deduplicationId: s.deduplicationId, payload: Buffer.alloc(0) }, device.num, at, app.timeZone, await this.o.retentionDays()), meta };
+    return (await this.#publishOnce(s.deduplicationId, device.num, frame)) ? 'accepted' : 'duplicate';
+  }
+
+  /** Puts the frame on the bus unless a delivery that overtook this one took its id; false then. */
+  async #publishOnce(id: string, num: number, frame: RawFrame): Promise<boolean> {
+    if (this.#seen.has(id)) return false;
+    this.#seen.add(id);
+    try {
+      await this.o.publish([{ key: num, frame }]);
+    } catch (e) {
+      this.#seen.delete(id); // not on the bus: a redelivery must be taken
+      throw e;
+    }
+    const max = this.o.dedupWindow ?? 100_000;
+    if (this.#seen.size > max) this.#seen.delete(this.#seen.values().next().value!);
+    return true;
   }
 
   async #take(u: Uplink, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {
@@ -81,20 +127,11 @@ export class LorawanIntake {
       return 'unknownDevice';
     }
     if (u.fPort === 0 || u.payload.length === 0) return 'ignored';
-    if (this.#seen.has(u.deduplicationId)) return 'duplicate'; // taken by a delivery that overtook this one
-    this.#seen.add(u.deduplicationId);
-    try {
-      await this.o.publish([{ key: device.num, frame: this.#frame(u, device.num, at, app.timeZone, await this.o.retentionDays()) }]);
-    } catch (e) {
-      this.#seen.delete(u.deduplicationId); // not on the bus: a redelivery must be taken
-      throw e;
-    }
-    const max = this.o.dedupWindow ?? 100_000;
-    if (this.#seen.size > max) this.#seen.delete(this.#seen.values().next().value!);
-    return 'accepted';
+    const frame = this.#uplinkFrame(u, device.num, at, app.timeZone, await this.o.retentionDays());
+    return (await this.#publishOnce(u.deduplicationId, device.num, frame)) ? 'accepted' : 'duplicate';
   }
 
-  #frame(u: Uplink, num: number, at: number, zone: string, retention: number): RawFrame {
+  #uplinkFrame(u: Uplink, num: number, at: number, zone: string, retention: number): RawFrame {
     const meta: Record<string, string> = {
       devEui: u.devEui, applicationId: u.applicationId, deduplicationId: u.deduplicationId, fPort: String(u.fPort), fCnt: String(u.fCnt), gateways: String(u.gateways),
     };
@@ -104,9 +141,13 @@ export class LorawanIntake {
     if (u.dr !== null) meta.dr = String(u.dr);
     if (u.spreadingFactor !== null) meta.spreadingFactor = String(u.spreadingFactor);
     if (u.frequency !== null) meta.frequency = String(u.frequency);
+    return { ...this.#frame(u, num, at, zone, retention), meta };
+  }
+
+  #frame(e: { deduplicationId: string; payload: Buffer }, num: number, at: number, zone: string, retention: number): RawFrame {
     return {
-      frameId: `chirpstack:${u.deduplicationId}`, wire: u.payload, framing: 'LORAWAN', direction: 'UPLINK', deviceId: num, commLineId: null,
-      connector: 'chirpstack', receivedAt: at, sessionId: null, protocol: 'lorawan', meta,
+      frameId: `chirpstack:${e.deduplicationId}`, wire: e.payload, framing: 'LORAWAN', direction: 'UPLINK', deviceId: num, commLineId: null,
+      connector: 'chirpstack', receivedAt: at, sessionId: null, protocol: 'lorawan', meta: {},
       context: {
         archive: 'current', retentionDays: retention, deviceTzMinutes: this.o.offsetMinutes(zone, at), source: 'PUSH', captureObjects: [],
         journal: null, eventCodes: null, protocolContext: null,

@@ -1,7 +1,8 @@
 /**
  * ChirpStack v4's MQTT integration: ChirpStack publishes each application's events on
- * `application/{applicationId}/device/{devEui}/event/{event}` (JSON marshaler); the HES subscribes to the
- * uplinks (`.../event/up`) with QoS 1, through a shared subscription (`$share/<group>/...`) so that several HES
+ * `application/{applicationId}/device/{devEui}/event/{event}` (JSON marshaler); the HES subscribes to them
+ * (`.../event/+`: uplinks and device-status events are taken, the other types acknowledged and counted as
+ * ignored) with QoS 1, through a shared subscription (`$share/<group>/...`) so that several HES
  * processes split the load, and acknowledges a message only once its frame is on the bus — a message not taken
  * is delivered again. A message that is not an uplink event (bad JSON, a field wrong, a topic that disagrees with
  * its payload) is acknowledged, counted and reported with the reason: delivering it again would not mend it.
@@ -10,7 +11,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { LorawanIntake } from './intake.js';
-import { ChirpstackEventError, parseUplink } from './uplink.js';
+import { ChirpstackEventError, parseStatus, parseUplink } from './uplink.js';
 
 export interface ChirpstackMqttOptions {
   url: string;
@@ -24,7 +25,7 @@ export interface ChirpstackMqttOptions {
   clientId?: string;
 }
 
-export const UPLINK_TOPIC = 'application/+/device/+/event/up';
+export const EVENT_TOPIC = 'application/+/device/+/event/+';
 
 export class ChirpstackMqttFeed {
   #client: MqttClient | undefined;
@@ -36,7 +37,7 @@ export class ChirpstackMqttFeed {
   constructor(private readonly o: ChirpstackMqttOptions) {}
 
   get topic(): string {
-    const topic = (this.o.topicPrefix ?? '') + UPLINK_TOPIC;
+    const topic = (this.o.topicPrefix ?? '') + EVENT_TOPIC;
     return this.o.shareGroup ? `$share/${this.o.shareGroup}/${topic}` : topic;
   }
 
@@ -61,19 +62,25 @@ export class ChirpstackMqttFeed {
   async #take(topic: string, payload: Buffer): Promise<void> {
     try {
       const prefix = this.o.topicPrefix ?? '';
-      const m = topic.startsWith(prefix) ? /^application\/([^/]+)\/device\/([^/]+)\/event\/up$/.exec(topic.slice(prefix.length)) : null;
-      if (!m) throw new ChirpstackEventError(`topic ${topic} is not application/<applicationId>/device/<devEui>/event/up`, 'topic');
+      const m = topic.startsWith(prefix) ? /^application\/([^/]+)\/device\/([^/]+)\/event\/([a-z]+)$/.exec(topic.slice(prefix.length)) : null;
+      if (!m) throw new ChirpstackEventError(`topic ${topic} is not application/<applicationId>/device/<devEui>/event/<event>`, 'topic');
+      if (m[3] !== 'up' && m[3] !== 'status') {
+        this.o.intake.skipped();
+        this.taken++;
+        return;
+      }
       let body: unknown;
       try {
         body = JSON.parse(payload.toString('utf8'));
       } catch {
         throw new ChirpstackEventError('the payload is not JSON (is the integration\'s marshaler protobuf?)', 'payload');
       }
-      const u = parseUplink(body, 'payload');
-      if (u.applicationId !== m[1]!.toLowerCase() || u.devEui !== m[2]!.toUpperCase()) {
+      const e = m[3] === 'up' ? parseUplink(body, 'payload') : parseStatus(body, 'payload');
+      if (e.applicationId !== m[1]!.toLowerCase() || e.devEui !== m[2]!.toUpperCase()) {
         throw new ChirpstackEventError(`topic ${topic} names another application or device than its payload`, 'topic');
       }
-      await this.o.intake.accept(u, 'mqtt');
+      if ('fPort' in e) await this.o.intake.accept(e, 'mqtt');
+      else await this.o.intake.acceptStatus(e, 'mqtt');
       this.taken++;
     } catch (e) {
       if (!(e instanceof ChirpstackEventError)) throw e;

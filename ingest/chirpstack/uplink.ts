@@ -100,3 +100,34 @@ export function parseUplink(body: unknown, path: string): Uplink {
     rssi: b?.rssi ?? null, snr: b?.snr ?? null, gatewayId: b?.gatewayId ?? null, gateways: rx.length,
   };
 }
+
+/**
+ * ChirpStack v4's device-status event (`status`: the answer to a DevStatusReq MAC command):
+ * `{deduplicationId, time, deviceInfo, margin, externalPowerSource, batteryLevelUnavailable, batteryLevel}` —
+ * margin the demodulation SNR in dB, batteryLevel a percentage (zero values left out as in every event).
+ */
+export interface DeviceStatus {
+  deduplicationId: string;
+  time: number | null;
+  applicationId: string;
+  devEui: string;
+  margin: number;
+  externalPowerSource: boolean;
+  /** Percent; null when the device cannot tell (or runs on external power). */
+  batteryLevel: number | null;
+}
+
+export function parseStatus(body: unknown, path: string): DeviceStatus {
+  // The fields every event shares are checked as an uplink's are.
+  const u = parseUplink(isObject(body) ? { ...body, fCnt: undefined, fPort: undefined, dr: undefined, data: undefined, rxInfo: undefined } : body, path);
+  const b = body as Record<string, unknown>;
+  const margin = b.margin ?? 0;
+  if (typeof margin !== 'number' || !Number.isInteger(margin) || margin < -128 || margin > 127) throw new ChirpstackEventError(`${path}.margin must be an integer in dB`, `${path}.margin`);
+  const level = b.batteryLevel ?? 0;
+  if (typeof level !== 'number' || !(level >= 0 && level <= 100)) throw new ChirpstackEventError(`${path}.batteryLevel must be a percentage 0..100`, `${path}.batteryLevel`);
+  const external = b.externalPowerSource === true;
+  return {
+    deduplicationId: u.deduplicationId, time: u.time, applicationId: u.applicationId, devEui: u.devEui, margin, externalPowerSource: external,
+    batteryLevel: external || b.batteryLevelUnavailable === true ? null : level,
+  };
+}
