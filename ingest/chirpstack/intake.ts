@@ -15,7 +15,7 @@
  * - A device-status event (battery, link margin) goes on the bus the same way, as a frame with no wire bytes
  *   and `meta.event = status`: the decoder makes it a state change of the device.
  */
-import type { LorawanDirectory, UnknownLorawanDevices } from '../../registry/lorawan.js';
+import type { LorawanApplication, LorawanDevice, LorawanDirectory, UnknownLorawanDevices } from '../../registry/lorawan.js';
 import type { RawFrame } from '../../schemas/avro/index.js';
 import type { DeviceStatus, Uplink } from './uplink.js';
 
@@ -81,14 +81,26 @@ export class LorawanIntake {
     return outcome;
   }
 
-  async #takeStatus(s: DeviceStatus, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {
-    if (this.#seen.has(s.deduplicationId)) return 'duplicate';
-    const { app, device } = await this.o.directory.lookup(s.applicationId, s.devEui);
+  /**
+   * Where an event goes: its application and device and its time, or the outcome that ends it here (taken
+   * already, no such application in the project, the channel takes the other integration).
+   */
+  async #locate(
+    e: Pick<Uplink, 'deduplicationId' | 'applicationId' | 'devEui' | 'time'>, via: 'mqtt' | 'http', projectId: string | undefined,
+  ): Promise<UplinkOutcome | { app: LorawanApplication; device: LorawanDevice | undefined; at: number }> {
+    if (this.#seen.has(e.deduplicationId)) return 'duplicate';
+    const { app, device } = await this.o.directory.lookup(e.applicationId, e.devEui);
     if (!app || (projectId !== undefined && app.projectId !== projectId)) return 'unknownApplication';
     if (app.integration !== via) return 'ignored';
-    if (!device) return 'unknownDevice';
     const now = (this.o.now ?? Date.now)();
-    const at = s.time !== null && s.time <= now + FUTURE_SLACK_MS ? s.time : now;
+    return { app, device, at: e.time !== null && e.time <= now + FUTURE_SLACK_MS ? e.time : now };
+  }
+
+  async #takeStatus(s: DeviceStatus, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {
+    const found = await this.#locate(s, via, projectId);
+    if (typeof found === 'string') return found;
+    const { app, device, at } = found;
+    if (!device) return 'unknownDevice';
     const meta: Record<string, string> = {
       event: 'status', devEui: s.devEui, applicationId: s.applicationId, deduplicationId: s.deduplicationId, margin: String(s.margin),
       externalPowerSource: String(s.externalPowerSource),
@@ -114,12 +126,9 @@ export class LorawanIntake {
   }
 
   async #take(u: Uplink, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {
-    if (this.#seen.has(u.deduplicationId)) return 'duplicate';
-    const { app, device } = await this.o.directory.lookup(u.applicationId, u.devEui);
-    if (!app || (projectId !== undefined && app.projectId !== projectId)) return 'unknownApplication';
-    if (app.integration !== via) return 'ignored';
-    const now = (this.o.now ?? Date.now)();
-    const at = u.time !== null && u.time <= now + FUTURE_SLACK_MS ? u.time : now;
+    const found = await this.#locate(u, via, projectId);
+    if (typeof found === 'string') return found;
+    const { app, device, at } = found;
     if (!device) {
       this.o.unknown.record(app.projectId, {
         devEui: u.devEui, applicationId: u.applicationId, deviceName: u.deviceName, deviceProfile: u.deviceProfileName, fCnt: u.fCnt, rssi: u.rssi, snr: u.snr, at,
