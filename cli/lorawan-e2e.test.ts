@@ -55,6 +55,7 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
       lorawan: {
         codecs: [{ codec: 'cayenne-lpp', fPorts: [1] }],
         channels: [{ channel: 1, type: 'analog-input', obis: '8.0.1.0.0.255', unit: 'm³' }, { channel: 2, type: 'temperature', obis: '0.0.96.9.0.255', archive: 'telemetry' }],
+        radio: { rssi: '0.128.96.12.5.255', snr: '0.128.96.12.6.255' },
       },
     });
     const mqttChannel = await api.post<{ id: string }>(`${p}/channels`, { name: 'chirpstack-mqtt', kind: 'LORAWAN', settings: { applicationId: mqttApp } });
@@ -137,6 +138,8 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
     const current = await poll(() => readings('LW-W', 'current'), (rows) => rows.length >= 1, 60_000, 250, 'the water reading');
     assert.deepEqual(current, [['8.0.1.0.0.255', '2026-12-07T06:00:00.000Z', 123.45, 'm³']]);
     assert.deepEqual(await readings('LW-W', 'telemetry'), [['0.0.96.9.0.255', '2026-12-07T06:00:00.000Z', 12.3, '°C']]);
+    // The link quality the profile keeps: the best gateway's RSSI and SNR of the uplink.
+    assert.deepEqual(await readings('LW-W', 'network'), [['0.128.96.12.5.255', '2026-12-07T06:00:00.000Z', -57, 'dBm'], ['0.128.96.12.6.255', '2026-12-07T06:00:00.000Z', 9.5, 'dB']]);
   });
 
   it('the simulated ChirpStack application: every meter\'s round stored once, redeliveries dropped, refused payloads dead-lettered', async () => {

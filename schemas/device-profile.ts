@@ -70,6 +70,8 @@ export interface LorawanProfileSection {
   codecs: { codec: 'obis-tlv' | 'cayenne-lpp'; fPorts?: number[] }[];
   /** cayenne-lpp: a channel's value as a reading (channels not listed are not stored). */
   channels?: { channel: number; type?: string; obis: string; archive?: string; unit?: string; scaler?: number; readingType?: string }[];
+  /** The radio figures of each uplink kept as readings (archive default `network`), by OBIS-like code. */
+  radio?: { archive?: string; rssi?: string; snr?: string; gateways?: string; spreadingFactor?: string };
   /** obis-tlv: the status word's bits that are events, by name, in a journal (default self-diagnostics). */
   statusBits?: { bit: number; name: string; journal?: string }[];
 }

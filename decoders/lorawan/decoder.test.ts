@@ -130,6 +130,17 @@ describe('LoRaWAN decoder', () => {
     assert.deepEqual(mains.states[0]!.value, { batteryLevel: null, margin: -3, externalPowerSource: true });
   });
 
+  it('keeps the radio figures the profile names as readings of the uplink\'s time', () => {
+    const radio = { archive: 'network', rssi: '0.128.96.12.5.255', snr: '0.128.96.12.6.255', gateways: '0.128.96.12.7.255' };
+    const withRadio = { ...device, profile: { id: 'R', version: '1', body: { ...profile, lorawan: { ...profile.lorawan, radio } } } };
+    const out = recordingOutput();
+    const frame = { ...uplink(TLV_VECTORS.energy, 2), meta: { devEui: '0004A30B001C0530', fPort: '2', fCnt: '1', rssi: '-97', snr: '-7.5', gateways: '2' } };
+    assert.equal(decoder.decode(frame, out, withRadio), 4);
+    assert.deepEqual(out.rows.slice(1).map((r) => [r.archive, r.obis, r.ts, r.value, r.unit]), [
+      ['network', '0.128.96.12.5.255', T / 1000, -97, 'dBm'], ['network', '0.128.96.12.6.255', T / 1000, -7.5, 'dB'], ['network', '0.128.96.12.7.255', T / 1000, 2, ''],
+    ]);
+  });
+
   it('refuses an uplink it cannot decode, naming the DevEUI and fPort', () => {
     const cases: [RawFrame, DeviceContext | null, string, RegExp][] = [
       [uplink('0399', 1), device, 'LPP_TYPE', /^DevEUI 0004A30B001C0530 fPort 1: channel 3: LPP type 153/],

@@ -35,7 +35,8 @@ export class LorawanDecoder implements ProtocolDecoder {
       if (!section) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile?.id ?? '(none)'} has no lorawan section`);
       const entry = section.codecs.find((c) => !c.fPorts || c.fPorts.includes(fPort));
       if (!entry) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile!.id} names no codec for fPort ${fPort}`);
-      return entry.codec === 'obis-tlv' ? this.#obisTlv(frame, out, device, section) : this.#lpp(frame, out, device, section);
+      const n = entry.codec === 'obis-tlv' ? this.#obisTlv(frame, out, device, section) : this.#lpp(frame, out, device, section);
+      return n + (section.radio ? this.#radio(frame, out, device, section.radio) : 0);
     } catch (e) {
       if (e instanceof LorawanError) e.message = `DevEUI ${devEui} fPort ${fPort}: ${e.message}`;
       throw e;
@@ -67,6 +68,27 @@ export class LorawanDecoder implements ProtocolDecoder {
       }
     }
     return p.registers.length;
+  }
+
+  /** The uplink's radio figures (from ChirpStack, in `meta`) the profile keeps, as readings of the uplink's time. */
+  #radio(frame: RawFrame, out: DecodeOutput, device: DeviceContext, radio: NonNullable<LorawanProfileSection['radio']>): number {
+    const meta = frame.meta!;
+    const ctx = frame.context!;
+    const block = out.readings;
+    const figures: [string | undefined, string | undefined, number, string][] = [
+      [radio.rssi, meta.rssi, 0, 'dBm'], [radio.snr, meta.snr, -1, 'dB'], [radio.gateways, meta.gateways, 0, ''], [radio.spreadingFactor, meta.spreadingFactor, 0, ''],
+    ];
+    let added = 0;
+    for (const [obis, text, scaler, unit] of figures) {
+      if (!obis || text === undefined) continue;
+      block.add(
+        device.num, block.textId('archive', radio.archive ?? 'network'), block.textId('obis', obis), block.textId('reading_type', ''), 0,
+        Math.floor(frame.receivedAt / 1000), Math.round(Number(text) * 10 ** -scaler), scaler, block.textId('unit', unit), Quality.dataPresent | Quality.timeNormal, 0,
+        ctx.deviceTzMinutes ?? 0, block.textId('source', ctx.source), out.collectedAtSec, ctx.retentionDays,
+      );
+      added++;
+    }
+    return added;
   }
 
   #status(frame: RawFrame, out: DecodeOutput, device: DeviceContext): number {
