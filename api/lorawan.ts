@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { LorawanIntake } from '../ingest/chirpstack/intake.js';
-import { ChirpstackEventError, parseStatus, parseUplink } from '../ingest/chirpstack/uplink.js';
+import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from '../ingest/chirpstack/uplink.js';
 import { listUnknownLorawanDevices } from '../registry/lorawan.js';
 import { projectIdOf, sendError } from './http.js';
 import { projectParams } from './crud-routes.js';
@@ -19,7 +19,7 @@ declare module 'fastify' {
   }
 }
 
-/** The events ChirpStack's HTTP integration posts; `up` and `status` are taken so far. */
+/** The events ChirpStack's HTTP integration posts; `up`, `status` and `join` are taken so far. */
 const EVENTS = ['up', 'join', 'status', 'ack', 'txack', 'log', 'location', 'integration'];
 
 export function lorawanRoutes(app: FastifyInstance): void {
@@ -38,13 +38,13 @@ export function lorawanRoutes(app: FastifyInstance): void {
     const { event } = req.query as { event: string };
     const intake = app.lorawan?.();
     if (!intake) return sendError(reply, 503, 'LORAWAN_INTAKE_NOT_RUNNING', 'the ChirpStack intake does not run in this process (hes start runs it with the data plane)');
-    if (event !== 'up' && event !== 'status') {
+    if (event !== 'up' && event !== 'status' && event !== 'join') {
       intake.skipped();
       return reply.code(202).send({ event, outcome: 'ignored' });
     }
     let parsed;
     try {
-      parsed = event === 'up' ? parseUplink(req.body, 'body') : parseStatus(req.body, 'body');
+      parsed = event === 'up' ? parseUplink(req.body, 'body') : event === 'status' ? parseStatus(req.body, 'body') : parseJoin(req.body, 'body');
     } catch (e) {
       if (e instanceof ChirpstackEventError) {
         intake.malformed();
@@ -52,7 +52,9 @@ export function lorawanRoutes(app: FastifyInstance): void {
       }
       throw e;
     }
-    const outcome = 'fPort' in parsed ? await intake.accept(parsed, 'http', projectIdOf(req)) : await intake.acceptStatus(parsed, 'http', projectIdOf(req));
+    const projectId = projectIdOf(req);
+    const outcome = 'fPort' in parsed ? await intake.accept(parsed, 'http', projectId)
+      : 'devAddr' in parsed ? await intake.acceptJoin(parsed, 'http', projectId) : await intake.acceptStatus(parsed, 'http', projectId);
     return reply.code(202).send({ event, outcome });
   });
 

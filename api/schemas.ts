@@ -122,7 +122,7 @@ export const components: Record<string, Schema> = {
     event: str,
     outcome: {
       ...oneOf(['accepted', 'duplicate', 'unknownDevice', 'unknownApplication', 'ignored']),
-      description: 'accepted: on the bus; duplicate: its deduplicationId was taken already; unknownDevice: no comm line names the DevEUI (listed at /lorawan/unknown-devices); unknownApplication: no LORAWAN channel of the project names the application; ignored: an event other than up and status, an uplink without payload, or an application whose channel takes the MQTT integration',
+      description: 'accepted: on the bus; duplicate: its deduplicationId was taken already; unknownDevice: no comm line names the DevEUI (listed at /lorawan/unknown-devices); unknownApplication: no LORAWAN channel of the project names the application; ignored: an event other than up, status and join, an uplink without payload, or an application whose channel takes the MQTT integration',
     },
   }),
   LorawanUnknownDevice: record({

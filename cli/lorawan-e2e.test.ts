@@ -108,21 +108,23 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
     assert.deepEqual(events.map((e) => [e.journal, e.code, e.name]).sort(), [['external-impact', 0, 'cover opened'], ['power-quality', 2, 'reverse energy flow']]);
     const totals = await poll(async () => ({ ...hes.lorawan.intake.totals }), (t) => Object.values(t).reduce((a, n) => a + n, 0) >= 5, 30_000, 100, 'the five messages taken');
     assert.deepEqual(totals, { accepted: 3, duplicate: 1, unknownDevice: 1, unknownApplication: 0, ignored: 0, malformed: 0 });
-    // ChirpStack's device-status event: battery and link margin as the device's state.
+    // ChirpStack's device-status and join events: battery, link margin and DevAddr as the device's state.
     const status = await mqtt.connectAsync('mqtt://127.0.0.1:1883');
     try {
       const event = { ...uplinkEvent({ applicationId: mqttApp, devEui: METER, payload: '' }), margin: 8, batteryLevel: 72.5 };
       await status.publishAsync(topic(METER).replace(/up$/, 'status'), JSON.stringify(event), { qos: 1 });
+      await status.publishAsync(topic(METER).replace(/up$/, 'join'), JSON.stringify({ ...event, deduplicationId: randomUUID(), devAddr: '0188aa01' }), { qos: 1 });
     } finally {
       await status.endAsync();
     }
     const states = await poll(async () => (await api.get<{ items: { archive: string; code: string; value: unknown }[] }>(`${p}/devices/${ids['LW-E']}/states?archive=state-info`)).items,
-      (items) => items.some((s) => s.code === 'lorawan-status'), 60_000, 250, 'the device status stored');
+      (items) => items.some((s) => s.code === 'lorawan-status') && items.some((s) => s.code === 'lorawan-join'), 60_000, 250, 'the device status and join stored');
+    assert.deepEqual(states.find((s) => s.code === 'lorawan-join')?.value, { devAddr: '0188AA01' });
     assert.deepEqual(states.find((s) => s.code === 'lorawan-status')?.value, { batteryLevel: 72.5, margin: 8, externalPowerSource: false });
     const metrics = await poll(() => hes.metrics.text(), (t) => /hes_pipeline_decode_errors_total\{[^}]*protocol="lorawan"[^}]*\} 1/.test(t), 30_000, 250, 'the dead letter counted');
     assert.match(metrics, /hes_pipeline_decode_errors_total\{[^}]*code="TLV_VERSION"[^}]*\} 1/);
-    // Accepted: the 3 uplinks and the status.
-    for (const [outcome, n] of [['accepted', 4], ['duplicate', 1], ['unknownDevice', 1]] as const) assert.match(metrics, new RegExp(`hes_lorawan_events_total\\{outcome="${outcome}"\\} ${n}\n`));
+    // Accepted: the 3 uplinks, the status and the join.
+    for (const [outcome, n] of [['accepted', 5], ['duplicate', 1], ['unknownDevice', 1]] as const) assert.match(metrics, new RegExp(`hes_lorawan_events_total\\{outcome="${outcome}"\\} ${n}\n`));
     await hes.lorawan.unknown.flush();
     const unknown = await api.get<{ items: { devEui: string; uplinks: number }[] }>(`${p}/lorawan/unknown-devices`);
     assert.deepEqual(unknown.items.map((d) => [d.devEui, d.uplinks]), [[STRANGER, 1]]);

@@ -83,8 +83,11 @@ for (const engine of ENGINES) {
       assert.deepEqual(again.json(), { event: 'up', outcome: 'duplicate' });
       assert.deepEqual(published.map((p) => [p.key, p.frame.protocol, p.frame.meta?.fCnt, p.frame.context?.retentionDays]), [[meterNum, 'lorawan', '9', 90]]);
       published.length = 0;
-      const join = await h.call('M2M', { method: 'POST', url: url('join'), payload: { deduplicationId: randomUUID() } });
-      assert.deepEqual([join.statusCode, join.json()], [202, { event: 'join', outcome: 'ignored' }]);
+      const ack = await h.call('M2M', { method: 'POST', url: url('ack'), payload: { deduplicationId: randomUUID() } });
+      assert.deepEqual([ack.statusCode, ack.json()], [202, { event: 'ack', outcome: 'ignored' }]);
+      const join = await h.call('M2M', { method: 'POST', url: url('join'), payload: { ...event, deduplicationId: randomUUID(), devAddr: '01ab02cd' } });
+      assert.deepEqual([join.statusCode, join.json()], [202, { event: 'join', outcome: 'accepted' }]);
+      assert.equal(published.at(-1)?.frame.meta?.devAddr, '01AB02CD');
       const status = await h.call('M2M', { method: 'POST', url: url('status'), payload: { ...event, deduplicationId: randomUUID(), margin: 6, batteryLevel: 90 } });
       assert.deepEqual([status.statusCode, status.json()], [202, { event: 'status', outcome: 'accepted' }]);
       assert.deepEqual(published.at(-1)?.frame.meta?.batteryLevel, '90');

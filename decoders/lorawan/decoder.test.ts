@@ -128,6 +128,9 @@ describe('LoRaWAN decoder', () => {
     const mains = recordingOutput();
     decoder.decode({ ...status, meta: { event: 'status', margin: '-3', externalPowerSource: 'true' } }, mains, { ...device, profile: null });
     assert.deepEqual(mains.states[0]!.value, { batteryLevel: null, margin: -3, externalPowerSource: true });
+    const join = recordingOutput();
+    decoder.decode({ ...status, meta: { event: 'join', devAddr: '01FA3B2C' } }, join, device);
+    assert.deepEqual(join.states, [{ deviceId: 42, archive: 'state-info', code: 'lorawan-join', at: T, value: { devAddr: '01FA3B2C' } }]);
   });
 
   it('keeps the radio figures the profile names as readings of the uplink\'s time', () => {

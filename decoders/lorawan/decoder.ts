@@ -4,7 +4,8 @@
  * fPort, its values mapped to readings and its status to events. What a codec cannot read, and an uplink whose
  * device or profile names no codec for its fPort, fails the frame: a dead letter whose reason names the
  * DevEUI and fPort. A ChirpStack device-status event (`meta.event = status`, no wire bytes) is a state change:
- * `state-info` / `lorawan-status` = `{batteryLevel, margin, externalPowerSource}`.
+ * `state-info` / `lorawan-status` = `{batteryLevel, margin, externalPowerSource}`; a join event (`meta.event = join`)
+ * is `state-info` / `lorawan-join` = `{devAddr}` (a new DevAddr: the device rejoined).
  */
 import type { LorawanProfileSection } from '../../schemas/device-profile.js';
 import type { DecodeOutput, DeviceContext, EventRow, ProtocolDecoder, RawFrame, Severity } from '../protocol-decoder.js';
@@ -31,6 +32,10 @@ export class LorawanDecoder implements ProtocolDecoder {
       if (!frame.context) throw new LorawanError('LORAWAN_NO_CONTEXT', 'the frame has no decoding context (archive, retention)');
       if (!device) throw new LorawanError('LORAWAN_NO_DEVICE', 'the registry has no such device (or it has no comm line)');
       if (frame.meta?.event === 'status') return this.#status(frame, out, device);
+      if (frame.meta?.event === 'join') {
+        out.states.push({ deviceId: device.num, archive: 'state-info', code: 'lorawan-join', at: frame.receivedAt, value: { devAddr: frame.meta.devAddr } });
+        return 0;
+      }
       const section = device.profile?.body.lorawan as LorawanProfileSection | undefined;
       if (!section) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile?.id ?? '(none)'} has no lorawan section`);
       const entry = section.codecs.find((c) => !c.fPorts || c.fPorts.includes(fPort));

@@ -17,7 +17,7 @@ import type { RawFrame } from '../../schemas/avro/index.js';
 import { LorawanIntake } from './intake.js';
 import { ChirpstackMqttFeed } from './mqtt.js';
 import { uplinkEvent } from './testing.js';
-import { ChirpstackEventError, parseStatus, parseUplink } from './uplink.js';
+import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from './uplink.js';
 
 const T = Date.UTC(2026, 11, 7, 10, 30);
 const APP = randomUUID();
@@ -89,6 +89,7 @@ describe('ChirpStack intake', () => {
     for (const [bad, field] of [[{ ...event, margin: 1.5 }, 'payload.margin'], [{ ...event, batteryLevel: 101 }, 'payload.batteryLevel'], [{ ...event, deviceInfo: {} }, 'payload.deviceInfo.applicationId']] as const) {
       assert.throws(() => parseStatus(bad, 'payload'), (e: unknown) => e instanceof ChirpstackEventError && e.field === field, field);
     }
+    assert.throws(() => parseJoin({ ...event, devAddr: 'x' }, 'payload'), (e: unknown) => e instanceof ChirpstackEventError && e.field === 'payload.devAddr');
     assert.equal(await intake.acceptStatus(s, 'mqtt'), 'accepted');
     assert.equal(await intake.acceptStatus(s, 'mqtt'), 'duplicate');
     assert.equal(await intake.acceptStatus(parseStatus({ ...event, deduplicationId: randomUUID(), deviceInfo: { ...(event.deviceInfo as object), devEui: '70b3d57ed0000009' } }, 'p'), 'mqtt'), 'unknownDevice');
@@ -160,14 +161,16 @@ describe('ChirpStack intake', () => {
       await chirpstack.publishAsync(topic(APP, METER), JSON.stringify({ ...event, fPort: 'two' }), { qos: 1 });
       const status = { ...uplinkEvent({ applicationId: APP, devEui: METER, payload: '' }), margin: 5, batteryLevel: 50 };
       await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'status'), JSON.stringify(status), { qos: 1 });
-      await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'join'), JSON.stringify(status), { qos: 1 }); // not taken yet: acknowledged
-      for (let i = 0; i < 200 && feed.taken + feed.rejected < 7; i++) await new Promise((r) => setTimeout(r, 50));
+      await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'join'), JSON.stringify({ ...status, deduplicationId: randomUUID() }), { qos: 1 });
+      await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'txack'), JSON.stringify(status), { qos: 1 }); // not taken yet: acknowledged
+      for (let i = 0; i < 200 && feed.taken + feed.rejected < 8; i++) await new Promise((r) => setTimeout(r, 50));
     } finally {
       await chirpstack.endAsync();
       await feed.close();
     }
-    assert.deepEqual([feed.taken, feed.rejected, intake.totals.malformed], [4, 3, 3], errors.join('\n'));
-    assert.deepEqual(published.map((p) => [p.key, p.frame.meta?.fCnt ?? p.frame.meta?.event]), [[nums.meter, '40'], [nums.meter, 'status']]);
+    assert.deepEqual([feed.taken, feed.rejected, intake.totals.malformed], [5, 3, 3], errors.join('\n'));
+    assert.deepEqual(published.map((p) => [p.key, p.frame.meta?.fCnt ?? p.frame.meta?.event]).sort(), [[nums.meter, '40'], [nums.meter, 'join'], [nums.meter, 'status']]);
+    assert.equal(published.find((p) => p.frame.meta?.event === 'join')?.frame.meta?.devAddr, '01FA3B2C');
     assert.match(errors.join('\n'), /not JSON/);
     assert.match(errors.join('\n'), /names another application or device/);
     assert.match(errors.join('\n'), /payload\.fPort must be an integer/);

@@ -12,12 +12,12 @@
  *   ChirpStack) is dropped by its `deduplicationId` within the last `dedupWindow` uplinks of this process; the
  *   frame id is `chirpstack:<deduplicationId>`.
  * - An uplink without application payload (fPort 0: MAC commands only, or no data) is ignored.
- * - A device-status event (battery, link margin) goes on the bus the same way, as a frame with no wire bytes
- *   and `meta.event = status`: the decoder makes it a state change of the device.
+ * - A device-status event (battery, link margin) and a join event go on the bus the same way, as frames with no
+ *   wire bytes and `meta.event = status|join`: the decoder makes them state changes of the device.
  */
 import type { LorawanApplication, LorawanDevice, LorawanDirectory, UnknownLorawanDevices } from '../../registry/lorawan.js';
 import type { RawFrame } from '../../schemas/avro/index.js';
-import type { DeviceStatus, Uplink } from './uplink.js';
+import type { DeviceJoin, DeviceStatus, Uplink } from './uplink.js';
 
 export type UplinkOutcome = 'accepted' | 'duplicate' | 'unknownDevice' | 'unknownApplication' | 'ignored';
 /** What becomes of an event: an uplink's outcome, or `malformed` (not ChirpStack's uplink JSON; refused with the reason). */
@@ -76,7 +76,16 @@ export class LorawanIntake {
 
   /** Takes one device-status event, as `accept` an uplink (an unknown device's status is not listed). */
   async acceptStatus(s: DeviceStatus, via: 'mqtt' | 'http', projectId?: string): Promise<UplinkOutcome> {
-    const outcome = await this.#takeStatus(s, via, projectId);
+    const meta: Record<string, string> = { event: 'status', margin: String(s.margin), externalPowerSource: String(s.externalPowerSource) };
+    if (s.batteryLevel !== null) meta.batteryLevel = String(s.batteryLevel);
+    const outcome = await this.#takeDeviceEvent(s, meta, via, projectId);
+    this.#count(outcome);
+    return outcome;
+  }
+
+  /** Takes one join event, as a device-status event. */
+  async acceptJoin(j: DeviceJoin, via: 'mqtt' | 'http', projectId?: string): Promise<UplinkOutcome> {
+    const outcome = await this.#takeDeviceEvent(j, { event: 'join', devAddr: j.devAddr }, via, projectId);
     this.#count(outcome);
     return outcome;
   }
@@ -96,18 +105,14 @@ export class LorawanIntake {
     return { app, device, at: e.time !== null && e.time <= now + FUTURE_SLACK_MS ? e.time : now };
   }
 
-  async #takeStatus(s: DeviceStatus, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {
-    const found = await this.#locate(s, via, projectId);
+  async #takeDeviceEvent(e: DeviceStatus | DeviceJoin, fields: Record<string, string>, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {
+    const found = await this.#locate(e, via, projectId);
     if (typeof found === 'string') return found;
     const { app, device, at } = found;
     if (!device) return 'unknownDevice';
-    const meta: Record<string, string> = {
-      event: 'status', devEui: s.devEui, applicationId: s.applicationId, deduplicationId: s.deduplicationId, margin: String(s.margin),
-      externalPowerSource: String(s.externalPowerSource),
-    };
-    if (s.batteryLevel !== null) meta.batteryLevel = String(s.batteryLevel);
-    const frame = { ...this.#frame({ deduplicationId: s.deduplicationId, payload: Buffer.alloc(0) }, device.num, at, app.timeZone, await this.o.retentionDays()), meta };
-    return (await this.#publishOnce(s.deduplicationId, device.num, frame)) ? 'accepted' : 'duplicate';
+    const meta = { event: fields.event!, devEui: e.devEui, applicationId: e.applicationId, deduplicationId: e.deduplicationId, ...fields };
+    const frame = { ...this.#frame({ deduplicationId: e.deduplicationId, payload: Buffer.alloc(0) }, device.num, at, app.timeZone, await this.o.retentionDays()), meta };
+    return (await this.#publishOnce(e.deduplicationId, device.num, frame)) ? 'accepted' : 'duplicate';
   }
 
   /** Puts the frame on the bus unless a delivery that overtook this one took its id; false then. */

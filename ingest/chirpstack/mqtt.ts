@@ -1,7 +1,7 @@
 /**
  * ChirpStack v4's MQTT integration: ChirpStack publishes each application's events on
  * `application/{applicationId}/device/{devEui}/event/{event}` (JSON marshaler); the HES subscribes to them
- * (`.../event/+`: uplinks and device-status events are taken, the other types acknowledged and counted as
+ * (`.../event/+`: uplinks, device-status and join events are taken, the other types acknowledged and counted as
  * ignored) with QoS 1, through a shared subscription (`$share/<group>/...`) so that several HES
  * processes split the load, and acknowledges a message only once its frame is on the bus — a message not taken
  * is delivered again. A message that is not an uplink event (bad JSON, a field wrong, a topic that disagrees with
@@ -11,7 +11,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { LorawanIntake } from './intake.js';
-import { ChirpstackEventError, parseStatus, parseUplink } from './uplink.js';
+import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from './uplink.js';
 
 export interface ChirpstackMqttOptions {
   url: string;
@@ -64,7 +64,7 @@ export class ChirpstackMqttFeed {
       const prefix = this.o.topicPrefix ?? '';
       const m = topic.startsWith(prefix) ? /^application\/([^/]+)\/device\/([^/]+)\/event\/([a-z]+)$/.exec(topic.slice(prefix.length)) : null;
       if (!m) throw new ChirpstackEventError(`topic ${topic} is not application/<applicationId>/device/<devEui>/event/<event>`, 'topic');
-      if (m[3] !== 'up' && m[3] !== 'status') {
+      if (m[3] !== 'up' && m[3] !== 'status' && m[3] !== 'join') {
         this.o.intake.skipped();
         this.taken++;
         return;
@@ -75,11 +75,12 @@ export class ChirpstackMqttFeed {
       } catch {
         throw new ChirpstackEventError('the payload is not JSON (is the integration\'s marshaler protobuf?)', 'payload');
       }
-      const e = m[3] === 'up' ? parseUplink(body, 'payload') : parseStatus(body, 'payload');
+      const e = m[3] === 'up' ? parseUplink(body, 'payload') : m[3] === 'status' ? parseStatus(body, 'payload') : parseJoin(body, 'payload');
       if (e.applicationId !== m[1]!.toLowerCase() || e.devEui !== m[2]!.toUpperCase()) {
         throw new ChirpstackEventError(`topic ${topic} names another application or device than its payload`, 'topic');
       }
       if ('fPort' in e) await this.o.intake.accept(e, 'mqtt');
+      else if ('devAddr' in e) await this.o.intake.acceptJoin(e, 'mqtt');
       else await this.o.intake.acceptStatus(e, 'mqtt');
       this.taken++;
     } catch (e) {

@@ -131,3 +131,19 @@ export function parseStatus(body: unknown, path: string): DeviceStatus {
     batteryLevel: external || b.batteryLevelUnavailable === true ? null : level,
   };
 }
+
+/** ChirpStack v4's `join` event: the device (re)joined (OTAA) and got `devAddr`; sent after its first uplink. */
+export interface DeviceJoin {
+  deduplicationId: string;
+  time: number | null;
+  applicationId: string;
+  devEui: string;
+  devAddr: string;
+}
+
+export function parseJoin(body: unknown, path: string): DeviceJoin {
+  const u = parseUplink(isObject(body) ? { ...body, fCnt: undefined, fPort: undefined, dr: undefined, data: undefined, rxInfo: undefined } : body, path);
+  const devAddr = (body as Record<string, unknown>).devAddr;
+  if (typeof devAddr !== 'string' || !/^[0-9a-fA-F]{8}$/.test(devAddr)) throw new ChirpstackEventError(`${path}.devAddr must be 8 hex digits`, `${path}.devAddr`);
+  return { deduplicationId: u.deduplicationId, time: u.time, applicationId: u.applicationId, devEui: u.devEui, devAddr: devAddr.toUpperCase() };
+}
