@@ -10,6 +10,7 @@
  *   the devices registered since.
  */
 import type { Db } from './db.js';
+import { SightingTally, type Tallied } from './sighting-tally.js';
 
 export interface LorawanDevice {
   /** The device's number (`devices.num`): bus key and ClickHouse device_id. */
@@ -109,65 +110,31 @@ export interface UnknownUplink {
   at: number;
 }
 
-interface Tally extends UnknownUplink {
-  projectId: string;
-  first: number;
-  count: number;
-}
-
-export class UnknownLorawanDevices {
-  #pending = new Map<string, Tally>();
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> = Promise.resolve();
-  /** Uplinks of unknown devices since start (for /metrics and tests). */
-  uplinks = 0;
-
-  constructor(private readonly db: Db, private readonly o: { flushMs?: number; onError?: (e: unknown) => void } = {}) {}
-
-  record(projectId: string, u: UnknownUplink): void {
-    this.uplinks++;
-    const key = `${projectId}|${u.devEui}`;
-    const t = this.#pending.get(key);
-    if (t) {
-      t.count++;
-      if (u.at >= t.at) Object.assign(t, u);
-      t.first = Math.min(t.first, u.at);
-    } else this.#pending.set(key, { ...u, projectId, first: u.at, count: 1 });
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush().catch((e) => this.o.onError?.(e));
-    }, this.o.flushMs ?? 5_000);
+export class UnknownLorawanDevices extends SightingTally<UnknownUplink> {
+  protected keyOf(s: UnknownUplink): string {
+    return s.devEui;
   }
 
-  /** Writes what was counted since the last flush (one statement). */
-  flush(): Promise<void> {
-    const batch = [...this.#pending.values()];
-    this.#pending = new Map();
-    this.#flushing = this.#flushing.then(async () => {
-      if (!batch.length) return;
-      const col = <K extends keyof Tally>(k: K) => batch.map((t) => t[k]);
-      await this.db.query(
-        `INSERT INTO lorawan_unknown_devices (project_id, dev_eui, application_id, device_name, device_profile, first_seen, last_seen, uplinks, last_f_cnt, last_rssi, last_snr)
-         SELECT u.p, u.e, u.a, u.n, u.dp, to_timestamp(u.f / 1000.0), to_timestamp(u.l / 1000.0), u.c, u.fc, u.r, u.s
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::bigint[], $9::bigint[], $10::int[], $11::real[])
-             AS u(p, e, a, n, dp, f, l, c, fc, r, s)
-         ON CONFLICT (project_id, dev_eui) DO UPDATE SET
-           first_seen = least(lorawan_unknown_devices.first_seen, EXCLUDED.first_seen),
-           last_seen = greatest(lorawan_unknown_devices.last_seen, EXCLUDED.last_seen),
-           uplinks = lorawan_unknown_devices.uplinks + EXCLUDED.uplinks,
-           application_id = EXCLUDED.application_id, device_name = EXCLUDED.device_name, device_profile = EXCLUDED.device_profile,
-           last_f_cnt = EXCLUDED.last_f_cnt, last_rssi = EXCLUDED.last_rssi, last_snr = EXCLUDED.last_snr`,
-        [col('projectId'), col('devEui'), col('applicationId'), col('deviceName'), col('deviceProfile'), col('first'), col('at'), col('count'),
-          col('fCnt'), col('rssi'), col('snr')],
-      );
-    });
-    return this.#flushing;
+  protected takeNewer(t: Tallied<UnknownUplink>, s: UnknownUplink): void {
+    Object.assign(t, s);
   }
 
-  async close(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  protected async write(batch: Tallied<UnknownUplink>[]): Promise<void> {
+    const col = <K extends keyof Tallied<UnknownUplink>>(k: K) => batch.map((t) => t[k]);
+    await this.db.query(
+      `INSERT INTO lorawan_unknown_devices (project_id, dev_eui, application_id, device_name, device_profile, first_seen, last_seen, uplinks, last_f_cnt, last_rssi, last_snr)
+       SELECT u.p, u.e, u.a, u.n, u.dp, to_timestamp(u.f / 1000.0), to_timestamp(u.l / 1000.0), u.c, u.fc, u.r, u.s
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::bigint[], $9::bigint[], $10::int[], $11::real[])
+           AS u(p, e, a, n, dp, f, l, c, fc, r, s)
+       ON CONFLICT (project_id, dev_eui) DO UPDATE SET
+         first_seen = least(lorawan_unknown_devices.first_seen, EXCLUDED.first_seen),
+         last_seen = greatest(lorawan_unknown_devices.last_seen, EXCLUDED.last_seen),
+         uplinks = lorawan_unknown_devices.uplinks + EXCLUDED.uplinks,
+         application_id = EXCLUDED.application_id, device_name = EXCLUDED.device_name, device_profile = EXCLUDED.device_profile,
+         last_f_cnt = EXCLUDED.last_f_cnt, last_rssi = EXCLUDED.last_rssi, last_snr = EXCLUDED.last_snr`,
+      [col('projectId'), col('devEui'), col('applicationId'), col('deviceName'), col('deviceProfile'), col('first'), col('at'), col('count'),
+        col('fCnt'), col('rssi'), col('snr')],
+    );
   }
 }
 

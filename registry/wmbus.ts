@@ -10,6 +10,7 @@
  *   meters registered since.
  */
 import type { Db } from './db.js';
+import { SightingTally, type Tallied } from './sighting-tally.js';
 
 export interface WmbusMeter {
   /** The device's number (`devices.num`): bus key and ClickHouse device_id. */
@@ -100,64 +101,30 @@ export interface UnknownSighting {
   at: number;
 }
 
-interface Tally extends UnknownSighting {
-  projectId: string;
-  first: number;
-  count: number;
-}
-
-export class UnknownMeters {
-  #pending = new Map<string, Tally>();
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> = Promise.resolve();
-  /** Telegrams of unknown meters since start (for /metrics and tests). */
-  telegrams = 0;
-
-  constructor(private readonly db: Db, private readonly o: { flushMs?: number; onError?: (e: unknown) => void } = {}) {}
-
-  record(projectId: string, s: UnknownSighting): void {
-    this.telegrams++;
-    const key = `${projectId}|${s.manufacturer}|${s.meterId}|${s.version}|${s.deviceType}`;
-    const t = this.#pending.get(key);
-    if (t) {
-      t.count++;
-      if (s.at >= t.at) Object.assign(t, { at: s.at, gateway: s.gateway, rssi: s.rssi, securityMode: s.securityMode });
-      t.first = Math.min(t.first, s.at);
-    } else this.#pending.set(key, { ...s, projectId, first: s.at, count: 1 });
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush().catch((e) => this.o.onError?.(e));
-    }, this.o.flushMs ?? 5_000);
+export class UnknownMeters extends SightingTally<UnknownSighting> {
+  protected keyOf(s: UnknownSighting): string {
+    return `${s.manufacturer}|${s.meterId}|${s.version}|${s.deviceType}`;
   }
 
-  /** Writes what was counted since the last flush (one statement). */
-  flush(): Promise<void> {
-    const batch = [...this.#pending.values()];
-    this.#pending = new Map();
-    this.#flushing = this.#flushing.then(async () => {
-      if (!batch.length) return;
-      const col = <K extends keyof Tally>(k: K) => batch.map((t) => t[k]);
-      await this.db.query(
-        `INSERT INTO wmbus_unknown_meters (project_id, manufacturer, meter_id, version, device_type, first_seen, last_seen, telegrams, security_mode, last_gateway, last_rssi)
-         SELECT u.p, u.m, u.i, u.v, u.t, to_timestamp(u.f / 1000.0), to_timestamp(u.l / 1000.0), u.n, u.s, u.g, u.r
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::float8[], $7::float8[], $8::bigint[], $9::int[], $10::text[], $11::int[])
-             AS u(p, m, i, v, t, f, l, n, s, g, r)
-         ON CONFLICT (project_id, manufacturer, meter_id, version, device_type) DO UPDATE SET
-           first_seen = least(wmbus_unknown_meters.first_seen, EXCLUDED.first_seen),
-           last_seen = greatest(wmbus_unknown_meters.last_seen, EXCLUDED.last_seen),
-           telegrams = wmbus_unknown_meters.telegrams + EXCLUDED.telegrams,
-           security_mode = EXCLUDED.security_mode, last_gateway = EXCLUDED.last_gateway, last_rssi = EXCLUDED.last_rssi`,
-        [col('projectId'), col('manufacturer'), col('meterId'), col('version'), col('deviceType'), col('first'), col('at'), col('count'),
-          col('securityMode'), col('gateway'), col('rssi')],
-      );
-    });
-    return this.#flushing;
+  protected takeNewer(t: Tallied<UnknownSighting>, s: UnknownSighting): void {
+    Object.assign(t, { gateway: s.gateway, rssi: s.rssi, securityMode: s.securityMode });
   }
 
-  async close(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  protected async write(batch: Tallied<UnknownSighting>[]): Promise<void> {
+    const col = <K extends keyof Tallied<UnknownSighting>>(k: K) => batch.map((t) => t[k]);
+    await this.db.query(
+      `INSERT INTO wmbus_unknown_meters (project_id, manufacturer, meter_id, version, device_type, first_seen, last_seen, telegrams, security_mode, last_gateway, last_rssi)
+       SELECT u.p, u.m, u.i, u.v, u.t, to_timestamp(u.f / 1000.0), to_timestamp(u.l / 1000.0), u.n, u.s, u.g, u.r
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::float8[], $7::float8[], $8::bigint[], $9::int[], $10::text[], $11::int[])
+           AS u(p, m, i, v, t, f, l, n, s, g, r)
+       ON CONFLICT (project_id, manufacturer, meter_id, version, device_type) DO UPDATE SET
+         first_seen = least(wmbus_unknown_meters.first_seen, EXCLUDED.first_seen),
+         last_seen = greatest(wmbus_unknown_meters.last_seen, EXCLUDED.last_seen),
+         telegrams = wmbus_unknown_meters.telegrams + EXCLUDED.telegrams,
+         security_mode = EXCLUDED.security_mode, last_gateway = EXCLUDED.last_gateway, last_rssi = EXCLUDED.last_rssi`,
+      [col('projectId'), col('manufacturer'), col('meterId'), col('version'), col('deviceType'), col('first'), col('at'), col('count'),
+        col('securityMode'), col('gateway'), col('rssi')],
+    );
   }
 }
 
