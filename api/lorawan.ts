@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from '../ingest/chirpstack/uplink.js';
 import { listUnknownLorawanDevices } from '../registry/lorawan.js';
-import { projectIdOf, sendError } from './http.js';
+import { paging, projectIdOf, sendError } from './http.js';
 import { projectParams } from './crud-routes.js';
 import { counted, ref } from './schemas.js';
 
@@ -36,21 +36,23 @@ export function lorawanRoutes(app: FastifyInstance): void {
     },
   }, async (req, reply) => {
     const { event } = req.query as { event: string };
-    const intake = app.lorawan?.();
-    if (!intake) return sendError(reply, 503, 'LORAWAN_INTAKE_NOT_RUNNING', 'the ChirpStack intake does not run in this process (hes start runs it with the data plane)');
-    if (event !== 'up' && event !== 'status' && event !== 'join') {
-      intake.skipped();
-      return reply.code(202).send({ event, outcome: 'ignored' });
-    }
+    const taken = event === 'up' || event === 'status' || event === 'join';
+    // A malformed event is the sender's fault (400) whether or not this process runs the intake.
     let parsed;
     try {
-      parsed = event === 'up' ? parseUplink(req.body, 'body') : event === 'status' ? parseStatus(req.body, 'body') : parseJoin(req.body, 'body');
+      parsed = !taken ? undefined : event === 'up' ? parseUplink(req.body, 'body') : event === 'status' ? parseStatus(req.body, 'body') : parseJoin(req.body, 'body');
     } catch (e) {
       if (e instanceof ChirpstackEventError) {
-        intake.malformed();
+        app.lorawan?.()?.malformed();
         return sendError(reply, 400, 'VALIDATION_ERROR', e.message, e.field);
       }
       throw e;
+    }
+    const intake = app.lorawan?.();
+    if (!intake) return sendError(reply, 503, 'LORAWAN_INTAKE_NOT_RUNNING', 'the ChirpStack intake does not run in this process (hes start runs it with the data plane)');
+    if (!parsed) {
+      intake.skipped();
+      return reply.code(202).send({ event, outcome: 'ignored' });
     }
     const projectId = projectIdOf(req);
     const outcome = 'fPort' in parsed ? await intake.accept(parsed, 'http', projectId)
@@ -64,7 +66,7 @@ export function lorawanRoutes(app: FastifyInstance): void {
       tags: ['LoRaWAN'],
       summary: "Devices whose uplinks arrive that no comm line names yet, most recently heard first: register one with a comm line on the application's LORAWAN channel whose address is its DevEUI",
       params: projectParams,
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
+      querystring: { type: 'object', additionalProperties: false, properties: paging() },
       response: { 200: counted('LorawanUnknownDevice') },
     },
   }, async (req) => {
