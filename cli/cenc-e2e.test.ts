@@ -12,7 +12,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '../decoders/dlms/axdr/writer.js';
@@ -20,7 +19,7 @@ import { DlmsSession } from '../ingest/session/session.js';
 import { agentLines } from '../ingest/testing/agent-client.js';
 import { SocketTransport } from '../ingest/transport/socket.js';
 import { DEFAULT_FLEET, type FleetConfig } from '../sim/fleet.js';
-import { HesClient, poll, spawnHes, type HesProcess } from './hes-process.js';
+import { HesClient, freePort, poll, spawnHes, type HesProcess } from './hes-process.js';
 
 const PASSWORD = 'Cenc-admin-pass1';
 const HES_TITLE = '4845533030303032'; // "HES00002"
@@ -32,14 +31,6 @@ interface Connection { deviceId: string; projectId: string; serialNumber: string
 interface Device { id: string; serialNumber: string; type: string; source: string; groupId: string; version: number }
 interface CommLine { id: string; channelId: string; protocolId: string; profileId: string | null; version: number }
 interface Event { code: string; projectId: string | null; params: Record<string, unknown> }
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('CENC in the running HES: meters dial in, register themselves, are read and reached by AMR agents', { timeout: 240_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-cenc-'));

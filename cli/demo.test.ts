@@ -9,7 +9,6 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,16 +17,9 @@ import { journalEvents } from '../sim/model/events.js';
 import { simFleetConfig, simSettings } from '../ingest/testing/sim-meters.js';
 import { runSession } from '../ingest/session/run.js';
 import { connectTcp } from '../ingest/transport/socket.js';
+import { freePort } from './hes-process.js';
 
 const DAY = 86_400_000;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface Reading { tag: string; code: string; deviceTime: string; deviceTzMinutes: number; value: { value: number; unit: string } }
 

@@ -7,12 +7,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import { ServerEngine } from '../sinks/clickhouse/engine.js';
 import { SAMPLE_WAREHOUSE } from '../sinks/clickhouse/sql-samples.js';
+import { freePort } from './hes-process.js';
 import { startHes, type RunningHes } from './start.js';
 
 interface Target { refId: string; datasource: { type: string; uid: string }; rawSql?: string; expr?: string; format?: number; queryType?: string; editorType?: string }
@@ -36,14 +36,6 @@ function interpolate(sql: string, variables: Map<string, string>): string {
     .replace(/\$__fromTime\b/g, FROM)
     .replace(/\$__toTime\b/g, TO)
     .replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => variables.get((a ?? b)!) ?? whole);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('Grafana dashboards', { timeout: 240_000 }, () => {

@@ -8,20 +8,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
-import { poll } from './hes-process.js';
+import { freePort, poll } from './hes-process.js';
 import { startHes, type RunningHes } from './start.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The sum of a metric's samples whose labels include `labels` (0 when it has none). */
 function value(text: string, name: string, labels: Record<string, string> = {}): number {

@@ -5,25 +5,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import { seedDevices } from '../scheduler/testing.js';
 import * as tasks from '../scheduler/tasks.js';
-import { HesClient, poll } from './hes-process.js';
+import { HesClient, freePort, poll } from './hes-process.js';
 import { startHes, type RunningHes } from './start.js';
 
 interface LogRow { at: string; app: string; level: string; logger: string; message: string; details: Record<string, unknown> }
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('the service log of a running HES', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-service-log-'));
@@ -73,7 +63,7 @@ describe('the service log of a running HES', { timeout: 120_000 }, () => {
     const db = hes.registry.db;
     const project = await api.post<{ id: string }>('/projects', { name: 'service-log-launch' });
     const { ids, primaryChannel } = await seedDevices(db, project.id, ['SL-0001']);
-    await db.query(`UPDATE channels SET settings = jsonb_build_object('host', '127.0.0.1', 'port', $2::int) WHERE id = $1`, [primaryChannel, await closedPort()]);
+    await db.query(`UPDATE channels SET settings = jsonb_build_object('host', '127.0.0.1', 'port', $2::int) WHERE id = $1`, [primaryChannel, await freePort()]);
     const admin = (await db.query<{ id: string }>(`SELECT id FROM users WHERE username = 'admin'`)).rows[0]!;
     const actor = { userId: admin.id, username: 'admin', m2m: false };
     const task = await tasks.createTask(db, project.id, { kind: 'scheduled', name: 'unreachable', deviceIds: ids, content: { states: ['state-time'] } }, actor);

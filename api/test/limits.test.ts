@@ -8,20 +8,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
-import { COLUMNS } from '../../registry/device-xlsx.js';
 import { BODY_LIMITS } from '../http.js';
 import { IMPORT_SYNC_MAX_ROWS } from '../transfer.js';
 import { startHarness, type Harness } from './harness.js';
-
-const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
-async function workbook(rows: (string | number)[][]): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
-  const ws = wb.addWorksheet('Devices');
-  ws.addRow(COLUMNS.map((c) => c.ru));
-  for (const r of rows) ws.addRow(r);
-  return Buffer.from(await wb.xlsx.writeBuffer());
-}
+import { XLSX, workbook } from './xlsx.js';
 
 const row = (n: number, type = 'CE308'): (string | number)[] =>
   ['TCP 1', 'TCP', '10.0.0.1', 4059, 'dlms', 'DLMS', 16, '12345678', 35, 'g', type, String(n).padStart(13, '0')];

@@ -6,21 +6,7 @@ import { ENGINES } from '../../registry/testing.js';
 import { COLUMNS, importDevices } from '../../registry/device-xlsx.js';
 import { createProject } from '../../registry/project-data.js';
 import { startHarness, type Harness } from './harness.js';
-
-const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
-async function workbook(rows: (string | number)[][]): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
-  const ws = wb.addWorksheet('Devices');
-  ws.addRow(COLUMNS.map((c) => c.ru));
-  for (const r of rows) ws.addRow(r);
-  return Buffer.from(await wb.xlsx.writeBuffer());
-}
-async function readSheet(buf: Buffer): Promise<ExcelJS.Worksheet> {
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.load(buf as unknown as ArrayBuffer);
-  return wb.worksheets[0];
-}
+import { XLSX, readSheet, workbook } from './xlsx.js';
 
 // The rows of seed 003 figure 86 (types written with Latin C here, and one Cyrillic "СЕ" spelling).
 const good: (string | number)[][] = [
