@@ -7,6 +7,7 @@ import { runFuzz, type FuzzTarget } from '../decoders/fuzz.js';
 import { dlmsFuzzTargets } from '../decoders/dlms/fuzz/targets.js';
 import { mbusFuzzTargets } from '../decoders/mbus/fuzz/targets.js';
 import { lorawanFuzzTargets } from '../decoders/lorawan/fuzz/targets.js';
+import { smpmFuzzTargets } from '../decoders/smp-m/fuzz/targets.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,7 +19,7 @@ const arg = (name: string, fallback: number): number => {
   return v;
 };
 
-const codecs: Record<string, () => FuzzTarget[]> = { dlms: dlmsFuzzTargets, mbus: mbusFuzzTargets, lorawan: lorawanFuzzTargets };
+const codecs: Record<string, () => FuzzTarget[]> = { dlms: dlmsFuzzTargets, mbus: mbusFuzzTargets, lorawan: lorawanFuzzTargets, 'smp-m': smpmFuzzTargets };
 const i = process.argv.indexOf('--protocol');
 const chosen = i >= 0 ? [process.argv[i + 1] ?? ''] : Object.keys(codecs);
 for (const c of chosen) {

@@ -110,3 +110,18 @@ test('--protocol lorawan --codec: an OBIS-TLV and a Cayenne LPP payload in physi
   assert.match(run(['--protocol', 'lorawan', '01']).stderr, /--codec must be one of obis-tlv, cayenne-lpp/);
   assert.match(run(['--codec', 'obis-tlv', '01']).stderr, /--codec is for --protocol lorawan/);
 });
+
+test('--protocol smp-m --key: the header and the deciphered message; wrong key and short packet exit 2', () => {
+  const packet = '100B9F76D20000002A02DF4C15AE059E7BE1902011AD6B21858628DF91700E';
+  const r = run(['--protocol', 'smp-m', '--key', '000102030405060708090A0B0C0D0E0F', '--compact', packet]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    direction: 'uplink', serial: 195000018, counter: 42, type: '0x02', payload: '6B167C98020012EBC0000C40B80006AB07',
+    message: { type: 'current', time: '2026-12-07T09:30:00.000Z', total: 1240000, tariffs: [803000, 436999] },
+  });
+  assert.equal(JSON.parse(run(['--protocol', 'smp-m', packet]).stdout).message, null);
+  const wrong = run(['--protocol', 'smp-m', '--key', 'F0E1D2C3B4A5968778695A4B3C2D1E0F', packet]);
+  assert.deepEqual([wrong.code, wrong.stderr], [2, 'hes decode: SMPM_AUTH: authentication failed: the MAC does not match (wrong key or altered packet)\n']);
+  assert.match(run(['--protocol', 'smp-m', '100B9F']).stderr, /SMPM_TRUNCATED/);
+  assert.match(run(['--protocol', 'smp-m', '--key', '0011', packet]).stderr, /--key must be 16 bytes/);
+});

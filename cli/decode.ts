@@ -1,6 +1,6 @@
 /**
  * `hes decode [HEX...]` — the translator for operators (DLMS by default, M-Bus / wireless M-Bus with
- * `--protocol mbus`, LoRaWAN payloads with `--protocol lorawan --codec NAME`). Reads hex from the arguments or stdin, prints the decoded exchange or telegram as
+ * `--protocol mbus`, LoRaWAN payloads with `--protocol lorawan --codec NAME`, UNB packets with `--protocol smp-m --key HEX`). Reads hex from the arguments or stdin, prints the decoded exchange or telegram as
  * JSON. Exit 0 on success, 2 with a one-line error for undecodable input (a wrong M-Bus key: "decryption
  * failed (check the key)").
  */
@@ -10,6 +10,7 @@ import { isMbusError } from '../decoders/mbus/errors.js';
 import { translateTelegram } from '../decoders/mbus/translator.js';
 import { LorawanError } from '../decoders/lorawan/errors.js';
 import { CODECS, translatePayload, type CodecName } from '../decoders/lorawan/translator.js';
+import { SmpmError, translatePacket } from '../decoders/smp-m/translator.js';
 import { parseArgs } from 'node:util';
 
 const help = `usage: hes decode [options] [HEX ...]   (or hex on stdin)
@@ -17,13 +18,17 @@ const help = `usage: hes decode [options] [HEX ...]   (or hex on stdin)
 Decodes DLMS frames: HDLC, wrapper or a bare APDU (auto-detected); several frames in a row are one
 exchange (segments and blocks are reassembled). With --protocol mbus: one M-Bus telegram, wired (68 long
 frame) or wireless, with or without its link-layer CRC blocks (frame format A or B). With --protocol
-lorawan: a LoRaWAN application payload (FRMPayload) read by the payload codec named. Prints JSON.
+lorawan: a LoRaWAN application payload (FRMPayload) read by the payload codec named. With --protocol
+smp-m: one SMP-M packet a UNB base station relayed; its header, and with --key the checked and
+deciphered message (docs/smp-m.md). Prints JSON.
 
 options:
-  --protocol dlms|mbus|lorawan  what the hex is (default dlms)
+  --protocol dlms|mbus|lorawan|smp-m  what the hex is (default dlms)
   --codec obis-tlv|cayenne-lpp  lorawan: the payload codec (docs/lorawan.md)
   --key HEX                     mbus: the meter's AES-128 key (16 bytes), for security modes 5 and 7
                                 and ELL encryption
+                                smp-m: the device's XTEA key of the packet's direction (16 bytes;
+                                hes sim --transport unb writes them to its keys file)
   --frame-format A|B|none       mbus: the link-layer CRCs the telegram carries (default: from its length)
   --framing hdlc|wrapper|apdu   force the framing
   --block-cipher-key HEX        suite-0 global unicast key (16 bytes)
@@ -79,8 +84,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const protocol = values.protocol ?? 'dlms';
-    if (protocol !== 'dlms' && protocol !== 'mbus' && protocol !== 'lorawan') throw new UsageError('--protocol must be dlms, mbus or lorawan');
+    if (protocol !== 'dlms' && protocol !== 'mbus' && protocol !== 'lorawan' && protocol !== 'smp-m') throw new UsageError('--protocol must be dlms, mbus, lorawan or smp-m');
     if (protocol === 'lorawan') return await decodeLorawan(values, positionals);
+    if (protocol === 'smp-m') return await decodeSmpm(values, positionals);
     if (values.codec !== undefined) throw new UsageError('--codec is for --protocol lorawan');
     if (protocol === 'mbus') return await decodeMbus(values, positionals);
     if (values.key !== undefined || values['frame-format'] !== undefined) throw new UsageError('--key and --frame-format are for --protocol mbus');
@@ -105,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`hes decode: ${e.message}\n`);
       return 2;
     }
-    if (isDlmsError(e) || isMbusError(e) || e instanceof LorawanError) {
+    if (isDlmsError(e) || isMbusError(e) || e instanceof LorawanError || e instanceof SmpmError) {
       process.stderr.write(`hes decode: ${e.code}: ${e.message}\n`);
       return 2;
     }
@@ -129,6 +135,16 @@ async function decodeLorawan(values: { codec?: string; compact?: boolean }, posi
   if (!values.codec || !(CODECS as readonly string[]).includes(values.codec)) throw new UsageError(`--codec must be one of ${CODECS.join(', ')}`);
   const input = hexArgument(positionals.length ? positionals.join(' ') : await readStdin(), 'payload');
   const out = translatePayload(input, values.codec as CodecName);
+  process.stdout.write(JSON.stringify(out, null, values.compact ? undefined : 2) + '\n');
+  return 0;
+}
+
+async function decodeSmpm(values: { key?: string; codec?: string; compact?: boolean }, positionals: string[]): Promise<number> {
+  if (values.codec !== undefined) throw new UsageError('--codec is for --protocol lorawan');
+  const k = values.key === undefined ? undefined : hexArgument(values.key, '--key');
+  if (k && k.length !== 16) throw new UsageError(`--key must be 16 bytes, got ${k.length}`);
+  const input = hexArgument(positionals.length ? positionals.join(' ') : await readStdin(), 'packet');
+  const out = translatePacket(input, k ? Buffer.from(k).toString('hex') : undefined);
   process.stdout.write(JSON.stringify(out, null, values.compact ? undefined : 2) + '\n');
   return 0;
 }

@@ -141,6 +141,16 @@ export function decimalInteger(n: number): [raw: number, exponent: number] | nul
   return null;
 }
 
+const SEVERITIES = new Set<string>(['critical', 'major', 'minor', 'info']);
+
+/** An event's severity: the project's override by event name, else the device profile's `eventSeverities`, else none (''). */
+export function eventSeverity(device: DeviceContext, name: string): Severity | '' {
+  const project = (device.overrides.severities as Record<string, unknown> | undefined)?.[name];
+  if (typeof project === 'string' && SEVERITIES.has(project)) return project as Severity;
+  const profile = (device.profile?.body.eventSeverities as Record<string, unknown> | undefined)?.[name];
+  return typeof profile === 'string' && SEVERITIES.has(profile) ? (profile as Severity) : '';
+}
+
 /** An error with a stable code and the byte offset where decoding failed (DlmsError has this shape). */
 export interface CodedError extends Error {
   code: string;

@@ -41,7 +41,7 @@ test('a record of the first raw-frame schema is read with the current one and de
   // The evolved schema reads the old bytes with the defaults.
   const read = current.fromBuffer(message.subarray(5), current.createResolver(v1)) as RawFrame;
   assert.deepEqual([read.protocol, read.meta, read.context?.protocolContext], ['dlms', {}, null]);
-  assert.deepEqual(protocols, ['dlms', 'mbus', 'lorawan']);
+  assert.deepEqual(protocols, ['dlms', 'mbus', 'lorawan', 'smp-m']);
 });
 
 test('unknown protocol, no device: dead letters naming the reason, the device and the protocol', async () => {

@@ -7,11 +7,13 @@ import type { ProtocolDecoder } from '../decoders/protocol-decoder.js';
 import { DlmsFrameDecoder } from '../decoders/dlms/frame-decoder.js';
 import { MbusFrameDecoder } from '../decoders/mbus/frame-decoder.js';
 import { LorawanDecoder } from '../decoders/lorawan/decoder.js';
+import { SmpmDecoder } from '../decoders/smp-m/decoder.js';
 
 const registered = new Map<string, () => ProtocolDecoder>([
   ['dlms', () => new DlmsFrameDecoder()],
   ['mbus', () => new MbusFrameDecoder()],
   ['lorawan', () => new LorawanDecoder()],
+  ['smp-m', () => new SmpmDecoder()],
 ]);
 
 /** The protocols a frame may name. */

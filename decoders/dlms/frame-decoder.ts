@@ -34,8 +34,8 @@ import {
   compileRowLayout, createProfileRows, dateTimeOf, decodeProfileBuffer, profileRowsFromData, type ProfileRows, type RowLayout,
 } from './cosem/profile-generic.js';
 import {
-  decimalInteger, OUTAGE_ARCHIVE, Quality, type CaptureObject, type DecodeOutput, type DecodingContext, type DeviceContext, type ProtocolDecoder, type RawFrame,
-  type ReadingsOut, type Severity,
+  decimalInteger, eventSeverity, OUTAGE_ARCHIVE, Quality, type CaptureObject, type DecodeOutput, type DecodingContext, type DeviceContext, type ProtocolDecoder, type RawFrame,
+  type ReadingsOut,
 } from '../protocol-decoder.js';
 
 /** Clock status bits that make a timestamp doubtful: invalid, doubtful, different base, invalid status. */
@@ -104,7 +104,7 @@ export class DlmsFrameDecoder implements ProtocolDecoder {
     if (device) {
       for (let i = before; i < out.events.length; i++) {
         const e = out.events[i]!;
-        e.severity = severityOf(device, e.name);
+        e.severity = eventSeverity(device, e.name);
       }
     }
     return added;
@@ -332,16 +332,6 @@ const readingTypeCode = (archive: string, o: CaptureObject) => o.readingType ?? 
 
 const DATA_NOTIFICATION = 0x0f;
 const EVENT_NOTIFICATION = 0xc2;
-const SEVERITIES = new Set<string>(['critical', 'major', 'minor', 'info']);
-
-/** An event's severity: the project's override by event name, else the device profile's `eventSeverities`, else none (''). */
-function severityOf(device: DeviceContext, name: string): Severity | '' {
-  const project = (device.overrides.severities as Record<string, unknown> | undefined)?.[name];
-  if (typeof project === 'string' && SEVERITIES.has(project)) return project as Severity;
-  const profile = (device.profile?.body.eventSeverities as Record<string, unknown> | undefined)?.[name];
-  return typeof profile === 'string' && SEVERITIES.has(profile) ? (profile as Severity) : '';
-}
-
 /** The Push Setup a DataNotification comes from (throws when none matches). */
 function pushSetupOf(setups: readonly CompiledPush[], device: DeviceContext, apdu: Uint8Array, starts: readonly number[]): CompiledPush {
   const count = starts.length - 1;

@@ -8,8 +8,8 @@
  * is `state-info` / `lorawan-join` = `{devAddr}` (a new DevAddr: the device rejoined).
  */
 import type { LorawanProfileSection } from '../../schemas/device-profile.js';
-import type { DecodeOutput, DeviceContext, EventRow, ProtocolDecoder, RawFrame, Severity } from '../protocol-decoder.js';
-import { Quality } from '../protocol-decoder.js';
+import type { DecodeOutput, DeviceContext, EventRow, ProtocolDecoder, RawFrame } from '../protocol-decoder.js';
+import { eventSeverity, Quality } from '../protocol-decoder.js';
 import { unitSymbol } from '../dlms/units.js';
 import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { LorawanError } from './errors.js';
@@ -129,12 +129,10 @@ export class LorawanDecoder implements ProtocolDecoder {
 
   #event(frame: RawFrame, device: DeviceContext, collectedAtSec: number, e: { journal: string; ts: number; code: number; name: string; params: object; raw: string }): EventRow {
     const ctx = frame.context!;
-    const overrides = (device.overrides.severities ?? {}) as Record<string, Severity>;
-    const profile = (device.profile?.body.eventSeverities ?? {}) as Record<string, Severity>;
     return {
       device_id: device.num, journal: e.journal, ts: e.ts, code: e.code, name: e.name, params: JSON.stringify(e.params), raw: e.raw,
       device_tz: ctx.deviceTzMinutes ?? 0, source: ctx.source, collected_at: collectedAtSec, retention_days: ctx.retentionDays,
-      severity: overrides[e.name] ?? profile[e.name] ?? '',
+      severity: eventSeverity(device, e.name),
     };
   }
 }
