@@ -23,6 +23,8 @@ import { wmbusRoutes } from './wmbus.js';
 import { notificationRoutes } from './notifications.js';
 import { cimRoutes } from './cim/routes.js';
 import { lorawanRoutes } from './lorawan.js';
+import { unbRoutes, unbStationRoutes } from './unb.js';
+import type { UnbStationService } from '../ingest/unb/service.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
 import type { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
@@ -43,6 +45,7 @@ export interface AppOptions {
   /** The wM-Bus intake of this process (hes start): gateways post telegrams to it. */
   wmbus?: () => WmbusIntake | undefined;
   lorawan?: () => LorawanIntake | undefined;
+  unb?: () => UnbStationService | undefined;
   /** The metrics of the process (hes start: with the pipeline's, the scheduler's, CENC's), where the API adds its own; served at /metrics. */
   metrics?: HesMetrics;
   /** The service log of the process: configuration changes made through the API are written to it. */
@@ -71,6 +74,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('clock', opts.now ?? Date.now);
   app.decorate('wmbus', opts.wmbus);
   app.decorate('lorawan', opts.lorawan);
+  app.decorate('unb', opts.unb);
   app.decorate('serviceLog', opts.serviceLog);
   app.decorate('notifier', opts.notifier);
   app.decorate('health', opts.health ?? new HealthReport({ db: opts.db, version: opts.version ?? '0.1.0' }));
@@ -127,6 +131,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
   });
 
+  // UNB base stations post to the path they are configured with (seed 003 appendix 5), signing in with their own token.
+  await app.register(async (stations) => {
+    installAccessCheck(stations);
+    documentErrors(stations);
+    unbStationRoutes(stations);
+  });
+
   await app.register(async (v1) => {
     installAccessCheck(v1);
     documentErrors(v1);
@@ -141,6 +152,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     wmbusRoutes(v1);
     notificationRoutes(v1);
     lorawanRoutes(v1);
+    unbRoutes(v1);
     healthRoutes(v1);
     await v1.register(cimRoutes);
   }, { prefix: '/api/v1' });

@@ -130,6 +130,57 @@ export const components: Record<string, Schema> = {
     applicationId: str, deviceName: str, deviceProfile: { ...str, description: 'the device profile ChirpStack names' },
     firstSeen: time, lastSeen: time, uplinks: int, lastFCnt: nullable(int), lastRssi: nullable(int), lastSnr: nullable({ type: 'number' }),
   }),
+  UnbBaseStation: record({
+    id, identifier: { ...str, description: 'what the station reports in its exchanges' }, tzOffsetMinutes: { ...int, description: 'the station\'s time zone, minutes east of UTC' },
+    note: str, status: { ...oneOf(['online', 'offline']), description: 'online: an exchange in the last 60 s' },
+    hasToken: { ...bool, description: 'a token was issued (it is never shown again)' }, tokenIssuedAt: nullable(time),
+    firmware: nullable(str, 'as the station reports it'), latitude: nullable({ type: 'number' }), longitude: nullable({ type: 'number' }),
+    lastSeen: nullable(time, 'the last exchange'), createdAt: time, updatedAt: time, version: int,
+  }),
+  UnbDownlinkTask: record({
+    id: int, projectId: id, deviceId: id, serialNumber: str, kind: oneOf(['relay-connect', 'relay-disconnect', 'time-correction']), params: json('time-correction: {shiftSeconds}'),
+    state: { ...oneOf(['queued', 'sent', 'success', 'error', 'cancelled']), description: 'queued: no station fetched it yet; sent: a station fetched it; success/error: as the station reported' },
+    offeredTo: nullable(str, 'identifier of the station it is offered to'), sentBy: nullable(str, 'identifier of the station that fetched it'),
+    counter: nullable(int, 'the SMP-M downlink counter it was sealed with'), note: str, username: nullable(str), launchId: nullable(id, 'the task launch that queued it (relay commands through the approval workflow)'),
+    createdAt: time, updatedAt: time,
+  }),
+  UnbUnknownDevice: record({
+    serial: { ...int, description: 'the serial number the packets name: a device with it and a UNB comm line registers it' },
+    firstSeen: time, lastSeen: time, packets: int, lastStation: str, lastCounter: nullable(int), lastRssi: nullable({ type: 'number' }), lastPacket: { ...str, description: 'hex, for hes decode --protocol smp-m' },
+  }),
+  UnbStationMessage: {
+    type: 'object', required: ['version', 'stationId'], description: 'a base station\'s post, version 1 (docs/unb.md)',
+    properties: {
+      version: { type: 'integer', enum: [1] }, stationId: { ...str, maxLength: 64, description: 'the station identifier registered in the HES' },
+      sentAt: { ...str, description: 'ISO 8601; informative' },
+      status: { type: 'object', properties: { firmware: str, latitude: { type: 'number', minimum: -90, maximum: 90 }, longitude: { type: 'number', minimum: -180, maximum: 180 } } },
+      packets: {
+        type: 'array', maxItems: 5000,
+        items: {
+          type: 'object', required: ['id', 'receivedAt', 'data', 'rssi'],
+          properties: {
+            id: { ...str, maxLength: 100, description: 'the station\'s id of the reception: repeated on a retry, taken once' },
+            receivedAt: { ...str, description: 'ISO 8601; without an offset it is in the station\'s time zone' },
+            data: { ...str, pattern: '^([0-9A-Fa-f]{2})+$', description: 'the packet as received, hex' },
+            rssi: { type: 'number', description: 'dBm' }, snr: { type: ['number', 'null'], description: 'dB' }, frequency: { type: ['number', 'null'], description: 'Hz' },
+          },
+        },
+      },
+      results: {
+        type: 'array', maxItems: 1000,
+        items: { type: 'object', required: ['taskId', 'state'], properties: { taskId: int, state: oneOf(['success', 'error']), note: { ...str, maxLength: 500 } } },
+      },
+    },
+  },
+  UnbExchangeAnswer: record({
+    version: { ...int, enum: [1] }, serverTime: time,
+    packets: record({ accepted: int, duplicate: int, unknownDevice: int, foreign: int }, [], 'accepted: on the bus (a failing MAC or a replayed counter is a dead letter there); duplicate: heard already (another station, a retry); unknownDevice: no UNB comm line names the serial; foreign: not an SMP-M uplink'),
+    results: record({ taken: int, ignored: { type: 'array', items: int, description: 'task ids this station did not fetch or that are finished' } }),
+    tasks: {
+      type: 'array', description: 'downlink tasks to transmit; report each one\'s outcome in a later post',
+      items: record({ taskId: int, serial: int, packet: { ...str, description: 'sealed SMP-M downlink packet, hex' }, frequency: int, power: int, baudRate: int, modulation: str }),
+    },
+  }),
   WmbusUnknownMeter: record({
     manufacturer: str, meterId: str, address: { ...str, description: 'the comm line address that registers it on a WMBUS channel' },
     version: int, deviceType: int, firstSeen: time, lastSeen: time, telegrams: int, securityMode: int, lastGateway: str, lastRssi: nullable(int),

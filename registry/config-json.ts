@@ -11,7 +11,7 @@ import { isUuid, type Db, type Row } from './db.js';
 import type { SecretBox } from './crypto.js';
 import { RegistryError } from './errors.js';
 import { exportSecret, importSecret, SECRET_PLACEHOLDER, type SecretExport } from './secret-transport.js';
-import { ProtocolStore, channelSettings, checkReadChannelKind, defaultGroupId } from './project-data.js';
+import { ProtocolStore, channelSettings, defaultGroupId } from './project-data.js';
 import { CHANNEL_KINDS, CHANNEL_SETTINGS, DEVICE_STATUSES, DEVICE_TYPES, PROTOCOL_KINDS, PROTOCOL_SECRETS, PROTOCOL_SETTINGS, withDefaults, type ChannelKind, type ProtocolKind } from './settings.js';
 import { checkSettings, fromText } from './settings-check.js';
 import { exportProfiles, importProfiles, type ProfileImportOptions } from './config-profiles.js';
@@ -173,7 +173,6 @@ interface ImportContext {
   result: ConfigImportResult;
   /** File Id (lower case) → row id, per section referred to by later ones. */
   channelIds: Map<string, string>;
-  channelKinds: Map<string, ChannelKind>;
   protocolIds: Map<string, string>;
   /** Rows keep their Id when it is free or already this project's; otherwise they are found by name or get a new one. */
   resolve(table: string, id: string | null, where: string, params: unknown[]): Promise<{ id: string; exists: boolean }>;
@@ -225,7 +224,7 @@ export async function importConfig(
   return db.transaction(async (tx) => {
     const ctx: ImportContext = {
       tx, store: new ProtocolStore(tx, box), projectId, transportKey: opts.transportKey, profiles: opts.profiles ?? { by: null, mayWrite: false }, result,
-      channelIds: new Map(), channelKinds: new Map(), protocolIds: new Map(),
+      channelIds: new Map(), protocolIds: new Map(),
       async resolve(table, id, where, params) {
         if (id) {
           const r = await tx.query<{ project_id: string }>(`SELECT project_id FROM ${table} WHERE id = $1`, [id]);
@@ -268,7 +267,6 @@ async function importChannels(ctx: ImportContext, items: Row[], base: string): P
       result.created.channels++;
     }
     if (c.Id) ctx.channelIds.set(String(c.Id).toLowerCase(), id);
-    ctx.channelKinds.set(id, kind);
   }
 }
 
@@ -386,7 +384,6 @@ async function importCommLine(ctx: ImportContext, deviceId: string, l: Row, path
     return mapped;
   };
   const channelId = ref(l.ChannelId, ctx.channelIds, 'ChannelId');
-  checkReadChannelKind(ctx.channelKinds.get(channelId)!, `${path}.ChannelId`);
   const protocolId = ref(l.ProtocolId, ctx.protocolIds, 'ProtocolId');
   const address = String(l.Address ?? '');
   lineKeys.check([deviceId, channelId, protocolId, address].join('\u0000'), path, 'Address');

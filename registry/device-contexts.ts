@@ -8,7 +8,8 @@
  * the comm line's pinned version, else the latest.
  *
  * A device's comm line is its enabled one of highest priority (as the scheduler reads it first). A device's
- * M-Bus meter key (security key of kind MBUS_AES) joins its secrets under that name.
+ * M-Bus meter key and SMP-M uplink key (security keys of kind MBUS_AES, XTEA_UPLINK) join its secrets under
+ * the kind's name.
  */
 import type { DeviceContext, DeviceProfileRef } from '../decoders/protocol-decoder.js';
 import type { SecretBox } from './crypto.js';
@@ -76,12 +77,13 @@ export class RegistryDeviceContexts {
         WHERE d.num = ANY($1::bigint[]) AND d.status <> 'REMOVED'`,
       [nums],
     );
-    const meterKeys = await this.db.query<{ num: string; id: string; keyEnc: string }>(
-      `SELECT d.num, k.id, k.key_enc AS "keyEnc" FROM security_keys k JOIN devices d ON d.id = k.device_id AND d.project_id = k.project_id
-        WHERE d.num = ANY($1::bigint[]) AND k.kind = 'MBUS_AES'`,
+    const meterKeys = await this.db.query<{ num: string; id: string; kind: string; keyEnc: string }>(
+      `SELECT d.num, k.id, k.kind, k.key_enc AS "keyEnc" FROM security_keys k JOIN devices d ON d.id = k.device_id AND d.project_id = k.project_id
+        WHERE d.num = ANY($1::bigint[]) AND k.kind IN ('MBUS_AES', 'XTEA_UPLINK')`,
       [nums],
     );
-    const keyOf = new Map(meterKeys.rows.map((k) => [Number(k.num), k]));
+    const keysOf = new Map<number, typeof meterKeys.rows>();
+    for (const k of meterKeys.rows) keysOf.set(Number(k.num), [...(keysOf.get(Number(k.num)) ?? []), k]);
     // Archive retention (a handful of rows): for the rows of pushes, whose frames carry no decoding context.
     const archives = await this.db.query<{ id: string; days: number }>(
       'SELECT id, CASE WHEN never_purge THEN 0 ELSE least(ceil(retention_seconds / 86400.0), 65535)::int END AS days FROM archives',
@@ -102,7 +104,7 @@ export class RegistryDeviceContexts {
       found.set(Number(r.num), {
         num: Number(r.num), serial: r.serial, projectId: r.projectId, profile,
         protocol: r.protocolKind ? { kind: r.protocolKind, settings: r.protocolSettings ?? {} } : null,
-        secrets: withMeterKey(r.protocolId ? this.#protocols.secrets({ id: r.protocolId, secretsEnc: r.secretsEnc }) : {}, keyOf.get(Number(r.num)), this.box),
+        secrets: withDeviceKeys(r.protocolId ? this.#protocols.secrets({ id: r.protocolId, secretsEnc: r.secretsEnc }) : {}, keysOf.get(Number(r.num)) ?? [], this.box),
         overrides: r.severities && Object.keys(r.severities).length ? { severities: r.severities } : {},
         retentionDays,
       });
@@ -117,7 +119,7 @@ export class RegistryDeviceContexts {
   }
 }
 
-function withMeterKey(secrets: Record<string, string>, key: { id: string; keyEnc: string } | undefined, box: SecretBox): Record<string, string> {
-  if (key) secrets.MBUS_AES = openSecurityKey(box, key);
+function withDeviceKeys(secrets: Record<string, string>, keys: { id: string; kind: string; keyEnc: string }[], box: SecretBox): Record<string, string> {
+  for (const k of keys) secrets[k.kind] = openSecurityKey(box, k);
   return secrets;
 }

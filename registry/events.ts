@@ -20,7 +20,10 @@ export type GeneralEvent =
   | 'SET_DEVICE_PROFILE_ADD' | 'SET_DEVICE_PROFILE_UPDATE' | 'SET_DEVICE_PROFILE_REMOVE'
   | 'SET_NOTIFICATION_RULE_ADD' | 'SET_NOTIFICATION_RULE_UPDATE' | 'SET_NOTIFICATION_RULE_REMOVE' | 'SET_NOTIFICATION_REPLAY'
   /** An IEC 61968-100 message at POST /cim (api/cim/routes.ts). */
-  | 'SET_CIM_REQUEST';
+  | 'SET_CIM_REQUEST'
+  /** UNB base stations and downlink tasks (api/unb.ts). */
+  | 'SET_UNB_STATION_ADD' | 'SET_UNB_STATION_UPDATE' | 'SET_UNB_STATION_REMOVE' | 'SET_UNB_STATION_TOKEN'
+  | 'SET_UNB_DOWNLINK_ADD' | 'SET_UNB_DOWNLINK_CANCEL';
 
 /**
  * Table 5, plus SSET_LOGIN_FAILED (shown as "failed login attempt" in seed 003 figure 58), session/token codes,
@@ -33,7 +36,9 @@ export type SecurityEvent =
   | 'SSET_ROLE_ADD' | 'SSET_ROLE_UPDATE' | 'SSET_ROLE_REMOVE'
   | 'SSET_SECRETS_EXPORT' | 'SSET_SECRETS_EXPORT_REFUSED'
   | 'SSET_SESSION_REVOKE' | 'SSET_API_TOKEN_ADD' | 'SSET_API_TOKEN_REVOKE' | 'SSET_PROJECT_MEMBER_ADD' | 'SSET_PROJECT_MEMBER_REMOVE'
-  | 'SSET_PRIVILEGE_ESCALATION_REFUSED' | 'SSET_REFRESH_TOKEN_REUSE';
+  | 'SSET_PRIVILEGE_ESCALATION_REFUSED' | 'SSET_REFRESH_TOKEN_REUSE'
+  /** A UNB base station's exchange refused: unknown identifier or wrong token (ingest/unb). */
+  | 'SSET_UNB_STATION_AUTH_FAILED';
 
 export interface EventRecord {
   category: 'general' | 'security';

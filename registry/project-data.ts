@@ -6,7 +6,7 @@ import { RegistryError } from './errors.js';
 import type { SecretBox } from './crypto.js';
 import { channelSpec, commLineSpec, deviceSpec, groupSpec, projectSpec, protocolSpec } from './specs.js';
 import { parseMeterAddress, type MeterAddress } from '../decoders/mbus/address.js';
-import { CHANNEL_SETTINGS, PROTOCOL_SECRETS, READ_CHANNEL_KINDS, PROTOCOL_SETTINGS, withDefaults, type ChannelKind, type ProtocolKind } from './settings.js';
+import { CHANNEL_SETTINGS, PROTOCOL_SECRETS, PROTOCOL_SETTINGS, withDefaults, type ChannelKind, type ProtocolKind } from './settings.js';
 
 /** A project starts with its default group; its creator becomes a member. */
 export async function createProject(db: Db, values: Row, creatorId: string | null): Promise<Row> {
@@ -119,27 +119,21 @@ export class ProtocolStore {
   }
 }
 
-/** A comm line on a channel of a kind no reader serves yet is refused: every launch over it would fail. */
-export function checkReadChannelKind(kind: string, field: string): void {
-  if (!(READ_CHANNEL_KINDS as readonly string[]).includes(kind)) {
-    throw new RegistryError(
-      'CHANNEL_KIND_NOT_READ', `channel kind ${kind} has no meter reader yet (read: ${READ_CHANNEL_KINDS.join(', ')}); a comm line cannot use it`, 422, field,
-    );
-  }
-}
-
 /**
- * A comm line needs a channel of a kind that is read; its driver must fit the device type and the protocol kind;
- * an M-Bus or LoRaWAN line's channel and address must fit its protocol.
+ * A comm line's driver must fit the device type and the protocol kind; an M-Bus, LoRaWAN or UNB line's channel
+ * and address (UNB: the device's serial number) must fit its protocol.
  */
 export async function checkCommLine(db: Db, projectId: string, body: Row, currentId?: string): Promise<void> {
   const cur = currentId ? await crud.get(db, commLineSpec, projectId, currentId) : {};
   const merged = { ...cur, ...body };
   const pr = await db.query<{ kind: string }>('SELECT kind FROM protocols WHERE project_id = $1 AND id = $2', [projectId, merged.protocolId]);
   const ch = await db.query<{ kind: string }>('SELECT kind FROM channels WHERE project_id = $1 AND id = $2', [projectId, merged.channelId]);
-  if (body.channelId !== undefined && ch.rows.length) checkReadChannelKind(ch.rows[0].kind, 'body.channelId');
   checkMbusLine(pr.rows[0]?.kind, ch.rows[0]?.kind, String(merged.address ?? ''));
   checkLorawanLine(pr.rows[0]?.kind, ch.rows[0]?.kind, String(merged.address ?? ''));
+  if (ch.rows[0]?.kind === 'UNB') {
+    const d = await db.query<{ serial_number: string }>('SELECT serial_number FROM devices WHERE project_id = $1 AND id = $2', [projectId, merged.deviceId]);
+    checkUnbLine(pr.rows[0]?.kind, d.rows[0]?.serial_number);
+  }
   if (!merged.profileId) {
     if (merged.profileVersion !== undefined && merged.profileVersion !== null) throw new RegistryError('VALIDATION_ERROR', 'a profile version needs a profile', 400, 'body.profileVersion');
     return;
@@ -168,6 +162,16 @@ export async function checkCommLine(db: Db, projectId: string, body: Row, curren
 }
 
 const MBUS_CHANNELS = ['MBUS_TCP', 'WMBUS'];
+
+/** A UNB channel (meters heard by base stations) carries SMP-M; the packets name the meter by its serial number, a u32. */
+function checkUnbLine(protocolKind: string | undefined, serial: string | undefined): void {
+  if (protocolKind !== undefined && protocolKind !== 'SMP_M') {
+    throw new RegistryError('PROTOCOL_MISMATCH', `a UNB channel needs an SMP_M protocol, not ${protocolKind}`, 400, 'body.protocolId');
+  }
+  if (serial !== undefined && !(/^[0-9]{1,10}$/.test(serial) && Number(serial) <= 0xffffffff)) {
+    throw new RegistryError('VALIDATION_ERROR', `a UNB meter is named by its serial number in the packets, a number up to 4294967295; device serial ${serial} is not`, 400, 'body.deviceId');
+  }
+}
 
 /** LoRaWAN protocols go over LORAWAN channels (a ChirpStack application) and back; the address is the device's DevEUI. */
 function checkLorawanLine(protocolKind: string | undefined, channelKind: string | undefined, address: string): void {

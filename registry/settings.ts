@@ -12,15 +12,6 @@ const segment = { type: 'string', minLength: 1, maxLength: 100, description: 'ne
 export const CHANNEL_KINDS = ['TCP', 'CENC', 'UNB', 'LORAWAN', 'SERIAL', 'MBUS_TCP', 'WMBUS'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
-/**
- * The channel kinds meters are read over today: sessions (scheduler/dlms-reader.ts for TCP, CENC and SERIAL,
- * scheduler/mbus-reader.ts for MBUS_TCP) or, for WMBUS, the gateways' telegrams (ingest/wmbus) and, for
- * LORAWAN, the uplinks ChirpStack forwards (ingest/chirpstack). A comm line on a channel of another
- * kind would fail every launch, so creating one is refused (422) until that kind's reader lands and joins
- * this list.
- */
-export const READ_CHANNEL_KINDS: readonly ChannelKind[] = ['TCP', 'CENC', 'SERIAL', 'MBUS_TCP', 'WMBUS', 'LORAWAN'];
-
 export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
   TCP: {
     type: 'object', additionalProperties: false, required: ['host', 'port'],
@@ -34,9 +25,21 @@ export const CHANNEL_SETTINGS: Record<ChannelKind, object> = {
       segment,
     },
   },
+  /**
+   * One UNB meter's radio link through the base stations (seed 003 appendix 6, docs/unb.md): the station its
+   * downlinks go through (absent: the one that heard it best lately) and the downlink's radio settings.
+   * The XTEA keys are the device's security keys XTEA_UPLINK / XTEA_DOWNLINK.
+   */
   UNB: {
-    type: 'object', additionalProperties: false, required: ['baseStationId'],
-    properties: { baseStationId: { type: 'string', minLength: 1, maxLength: 64 }, segment },
+    type: 'object', additionalProperties: false,
+    properties: {
+      baseStationId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'identifier of the base station for downlinks; absent: automatic (best recent RSSI)' },
+      downlinkPower: { type: 'integer', minimum: 0, maximum: 30, default: 3, description: 'downlink transmit power (station units, seed 003 appendix 6)' },
+      downlinkFrequency: { type: 'integer', minimum: 100_000_000, maximum: 1_000_000_000, default: 868_751_400, description: 'Hz' },
+      downlinkBaudRate: { type: 'integer', enum: [50, 100, 200, 400, 800, 1600, 3200, 6400], default: 400 },
+      downlinkModulation: { type: 'string', enum: ['FSK', 'GFSK', 'DBPSK'], default: 'FSK' },
+      segment,
+    },
   },
   /**
    * One ChirpStack v4 application (docs/lorawan.md): its uplinks come through ChirpStack's MQTT integration

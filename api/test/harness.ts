@@ -8,6 +8,7 @@ import { createProject } from '../../registry/project-data.js';
 import type { ClickHouseEngine } from '../../sinks/clickhouse/engine.js';
 import type { Db } from '../../registry/db.js';
 import type { LorawanIntake } from '../../ingest/chirpstack/intake.js';
+import type { UnbStationService } from '../../ingest/unb/service.js';
 import { guardSerialization } from './serialization-guard.js';
 
 export interface Harness {
@@ -26,7 +27,7 @@ export interface Harness {
 export const ROLES = ['Administrator', 'Operator', 'User', 'Project Manager', 'M2M', 'Subscriber'] as const;
 export const PASSWORD = 'Test-pass1';
 
-export async function startHarness(engine: Engine, config: { loginMaxFailures?: number; clickhouse?: ClickHouseEngine; lorawan?: (db: Db) => LorawanIntake } = {}): Promise<Harness> {
+export async function startHarness(engine: Engine, config: { loginMaxFailures?: number; clickhouse?: ClickHouseEngine; lorawan?: (db: Db) => LorawanIntake; unb?: (db: Db, box: SecretBox) => UnbStationService } = {}): Promise<Harness> {
   const t = await openTestDb(engine);
   const box = new SecretBox(Buffer.alloc(32, 7));
   const app = await buildApp({
@@ -34,6 +35,7 @@ export async function startHarness(engine: Engine, config: { loginMaxFailures?: 
     config: { accessTokenTtl: 900, refreshTokenTtl: 3600, loginMaxFailures: config.loginMaxFailures ?? 5, loginLockSeconds: 60, logLevel: 'silent' },
     clickhouse: config.clickhouse,
     ...(config.lorawan ? { lorawan: ((intake) => () => intake)(config.lorawan(t.db)) } : {}),
+    ...(config.unb ? { unb: ((service) => () => service)(config.unb(t.db, box)) } : {}),
   });
   const lost = guardSerialization(app);
   const project = await createProject(t.db, { name: 'Main' }, null);

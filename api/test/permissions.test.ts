@@ -14,7 +14,7 @@ const anyone = [A, O, U, P, M, S];
 const adminOnly = [A];
 const readDevices = [A, O, U, P, M]; // device list: Admin/Operator/User (Read), PM as admin, M2M: Read.Devices
 const manageDevices = [A, O, P]; // device list, groups, channels, protocols: Read/Write for Admin and Operator
-const cenc = [A, P]; // CENC: Administrator only (PM is administrator without the admin panel)
+const cenc = [A, P]; // CENC and UNB base stations: Administrator only (PM is administrator without the admin panel)
 const events = [A, O, P]; // Host / events: Admin and Operator RWV; User not accessed
 const projectsRead = [A, O, U, P];
 const tasksRead = [A, O, P]; // collection and control: Operator Read
@@ -92,6 +92,13 @@ const expected: Record<string, string[]> = {
   [`GET ${p}/notifications`]: tasksRead, [`POST ${p}/notifications/{notificationId}/replay`]: tasksWrite,
   // LoRaWAN: ChirpStack's HTTP integration posts as an M2M user (Execute.ESB.Device.Read); installers list the devices heard.
   [`POST ${p}/lorawan/chirpstack`]: relayControl, [`GET ${p}/lorawan/unknown-devices`]: readDevices,
+  // UNB base stations (Host, seed 003 table 1): Administrator only (PM as administrator without the admin panel);
+  // a UNB meter's downlink tasks: listed with the devices, queued and cancelled with the relay commands.
+  'GET /api/v1/unb/base-stations': cenc, 'POST /api/v1/unb/base-stations': cenc, 'GET /api/v1/unb/base-stations/{stationId}': cenc,
+  'PATCH /api/v1/unb/base-stations/{stationId}': cenc, 'DELETE /api/v1/unb/base-stations/{stationId}': cenc, 'POST /api/v1/unb/base-stations/{stationId}/token': cenc,
+  'POST /api/v1/unb/base-stations/delete': cenc, 'GET /api/v1/unb/base-stations/{stationId}/downlink-tasks': cenc, 'GET /api/v1/unb/unknown-devices': cenc,
+  [`GET ${p}/devices/{deviceId}/downlink-tasks`]: readDevices, [`POST ${p}/devices/{deviceId}/downlink-tasks`]: relayControl,
+  [`POST ${p}/devices/{deviceId}/downlink-tasks/{taskId}/cancel`]: relayControl,
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
   // IEC 61968-100: any signed-in caller reaches the endpoint; each verb's permission (Execute.ESB.Device.Read /

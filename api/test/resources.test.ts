@@ -61,46 +61,25 @@ for (const engine of ENGINES) {
       assert.equal(inUse.statusCode, 409);
     });
 
-    it('refuses a comm line on a channel kind no reader serves yet: 422 naming the kind, over the API and in the JSON configuration', async () => {
+    it('a UNB comm line carries SMP_M for a meter named by a numeric serial; other protocols and serials are refused naming the field', async () => {
       const post = (path: string, payload: object) => h.call('Operator', { method: 'POST', url: `${base}/${path}`, payload });
-      const dev = (await post('devices', { serialNumber: 'KIND-1', type: 'CE308' })).json();
-      const pr = (await post('protocols', { name: 'kind-dlms', kind: 'DLMS', settings: {} })).json();
-      const channels: Record<string, object> = {
-        UNB: { baseStationId: 'bs-1' }, TCP: { host: '10.0.0.7', port: 4059 },
-        SERIAL: { host: '10.0.0.8', port: 4001, baudRate: 9600, dataBits: 7, parity: 'even' },
-      };
-      const ids: Record<string, string> = {};
-      for (const [kind, settings] of Object.entries(channels)) {
-        const c = await post('channels', { name: `kind-${kind}`, kind, settings });
-        assert.equal(c.statusCode, 201, c.body); // the channel itself may exist (a gateway being set up)
-        ids[kind] = c.json().id;
-      }
-      for (const kind of ['UNB']) {
-        const r = await post('comm-lines', { deviceId: dev.id, channelId: ids[kind], protocolId: pr.id });
-        assert.equal(r.statusCode, 422, r.body);
-        assert.equal(r.json().error.code, 'CHANNEL_KIND_NOT_READ');
-        assert.equal(r.json().error.field, 'body.channelId');
-        assert.match(r.json().error.message, new RegExp(`channel kind ${kind} has no meter reader`));
-      }
-      const line = await post('comm-lines', { deviceId: dev.id, channelId: ids.TCP, protocolId: pr.id });
+      const meter = (await post('devices', { serialNumber: '195000018', type: 'CE207' })).json();
+      const named = (await post('devices', { serialNumber: 'UNB-A', type: 'CE207' })).json();
+      const dlms = (await post('protocols', { name: 'unb-dlms', kind: 'DLMS', settings: {} })).json();
+      const smpm = (await post('protocols', { name: 'unb-smpm', kind: 'SMP_M', settings: {} })).json();
+      const ch = await post('channels', { name: 'unb-1', kind: 'UNB', settings: { baseStationId: '9121' } });
+      assert.equal(ch.statusCode, 201, ch.body);
+      assert.deepEqual(ch.json().settings, { baseStationId: '9121', downlinkPower: 3, downlinkFrequency: 868751400, downlinkBaudRate: 400, downlinkModulation: 'FSK' });
+      const wrongProtocol = await post('comm-lines', { deviceId: meter.id, channelId: ch.json().id, protocolId: dlms.id });
+      assert.deepEqual([wrongProtocol.statusCode, wrongProtocol.json().error.code, wrongProtocol.json().error.field], [400, 'PROTOCOL_MISMATCH', 'body.protocolId']);
+      const wrongSerial = await post('comm-lines', { deviceId: named.id, channelId: ch.json().id, protocolId: smpm.id });
+      assert.deepEqual([wrongSerial.statusCode, wrongSerial.json().error.field], [400, 'body.deviceId']);
+      assert.match(wrongSerial.json().error.message, /serial UNB-A/);
+      const line = await post('comm-lines', { deviceId: meter.id, channelId: ch.json().id, protocolId: smpm.id, profileId: 'DL_CE_207_SMP_M' });
       assert.equal(line.statusCode, 201, line.body);
-      const serial = await post('comm-lines', { deviceId: dev.id, channelId: ids.SERIAL, protocolId: pr.id, priority: 1 });
-      assert.equal(serial.statusCode, 201, `serial lines are read (HDLC over a transparent modem): ${serial.body}`);
-      const channel = (await h.call('Operator', { method: 'GET', url: `${base}/channels/${ids.SERIAL}` })).json();
-      assert.deepEqual(channel.settings, { host: '10.0.0.8', port: 4001, interface: 'RS485', baudRate: 9600, dataBits: 7, parity: 'even', stopBits: 1, baudSwitchWaitMs: 300 });
-      const moved = await h.call('Operator', { method: 'PATCH', url: `${base}/comm-lines/${line.json().id}`, payload: { channelId: ids.UNB } });
-      assert.deepEqual([moved.statusCode, moved.json().error.field], [422, 'body.channelId']);
-      // The JSON configuration import refuses it too, naming the comm line's channel, and changes nothing.
-      const doc = (await h.call('Operator', { method: 'GET', url: `${base}/config` })).json();
-      const withLine = doc.Groups.flatMap((g: { Devices: { SerialNumber: string; CommLines: { ChannelId: string }[] }[] }) => g.Devices).find((d: { SerialNumber: string }) => d.SerialNumber === 'KIND-1');
-      withLine.CommLines[0].ChannelId = ids.UNB;
-      const lines = async () => (await h.t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM comm_lines WHERE project_id = $1', [h.projectId])).rows[0].n;
-      const before = await lines();
-      const imp = await post('config', doc);
-      assert.equal(imp.statusCode, 422, imp.body);
-      assert.match(imp.json().error.field, /^body\.Groups\[\d+\]\.Devices\[\d+\]\.CommLines\[0\]\.ChannelId$/);
-      assert.match(imp.json().error.message, /channel kind UNB/);
-      assert.equal(await lines(), before);
+      const badSettings = await post('channels', { name: 'unb-2', kind: 'UNB', settings: { downlinkModulation: 'LoRa' } });
+      assert.equal(badSettings.statusCode, 400);
+      assert.match(badSettings.json().error.field, /downlinkModulation/);
     });
 
     it('refuses lost updates with ETag / If-Match', async () => {

@@ -19,7 +19,7 @@ import {
 } from '../protocol-decoder.js';
 import { SmpmError } from './errors.js';
 import { EVENT_CODES, decodeMessage, type Message } from './messages.js';
-import { open, SmpmKey } from './packet.js';
+import { open, SmpmKeys } from './packet.js';
 
 /** The secret names of a device's keys in its context (the registry's security-key kinds). */
 export const UPLINK_KEY_SECRET = 'XTEA_UPLINK';
@@ -27,11 +27,10 @@ export const DOWNLINK_KEY_SECRET = 'XTEA_DOWNLINK';
 
 /** The state code of a relay in `state-relay` (as the DLMS disconnect control reads it). */
 const RELAY_CODE = 'relay-state';
-const MAX_KEYS = 100_000;
 
 export class SmpmDecoder implements ProtocolDecoder {
   readonly protocol = 'smp-m';
-  readonly #keys = new Map<string, SmpmKey>();
+  readonly #keys = new SmpmKeys();
 
   /** Every packet is ciphered under its device's key. */
   needsDevice(): boolean {
@@ -52,7 +51,7 @@ export class SmpmDecoder implements ProtocolDecoder {
     if (!device) throw new SmpmError('SMPM_NO_DEVICE', 'the registry has no such device (or it has no enabled comm line)');
     const keyHex = device.secrets[UPLINK_KEY_SECRET];
     if (!keyHex) throw new SmpmError('SMPM_NO_KEY', 'the device has no uplink key (security key XTEA_UPLINK)');
-    const { header, payload } = open(frame.wire, this.#key(keyHex));
+    const { header, payload } = open(frame.wire, this.#keys.get(keyHex));
     if (header.direction !== 'uplink') throw new SmpmError('SMPM_DIRECTION', 'a downlink packet relayed as an uplink', 0);
     if (String(header.serial) !== device.serial.replace(/^0+(?=\d)/, '')) throw new SmpmError('SMPM_SERIAL', `the packet names serial ${header.serial}, the device is ${device.serial}`, 1);
     const last = frame.meta?.lastCounter;
@@ -121,15 +120,5 @@ export class SmpmDecoder implements ProtocolDecoder {
       device_id: device.num, journal, ts, code, name, params: JSON.stringify({ counter: Number(frame.meta?.counter), ...params }), raw: Buffer.from(frame.wire).toString('hex'),
       device_tz: ctx.deviceTzMinutes ?? 0, source: ctx.source, collected_at: collectedAtSec, retention_days: ctx.retentionDays, severity: eventSeverity(device, name),
     };
-  }
-
-  #key(hex: string): SmpmKey {
-    let k = this.#keys.get(hex);
-    if (!k) {
-      if (this.#keys.size >= MAX_KEYS) this.#keys.delete(this.#keys.keys().next().value!);
-      k = SmpmKey.fromHex(hex);
-      this.#keys.set(hex, k);
-    }
-    return k;
   }
 }

@@ -73,6 +73,23 @@ export class SmpmKey {
   }
 }
 
+/** Expanded keys by hex, bounded (one per device of recent packets): the pool decoder's and the station service's. */
+export class SmpmKeys {
+  readonly #keys = new Map<string, SmpmKey>();
+
+  constructor(private readonly max = 100_000) {}
+
+  get(hex: string): SmpmKey {
+    let k = this.#keys.get(hex);
+    if (!k) {
+      if (this.#keys.size >= this.max) this.#keys.delete(this.#keys.keys().next().value!);
+      k = SmpmKey.fromHex(hex);
+      this.#keys.set(hex, k);
+    }
+    return k;
+  }
+}
+
 /** Builds a packet: header, payload ciphered under `key`, MAC. */
 export function seal(h: PacketHeader, payload: Uint8Array, key: SmpmKey): Uint8Array {
   if (payload.length > MAX_PAYLOAD) throw new SmpmError('SMPM_TOO_LONG', `a payload has at most ${MAX_PAYLOAD} bytes`);
