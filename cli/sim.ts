@@ -28,7 +28,8 @@ options:
   --first-serial N         serial of the first meter (default ${DEFAULT_FLEET.firstSerial})
   --seed TEXT              master seed of the meter keys (default ${DEFAULT_FLEET.masterSeed})
   --history-start DATE     first day of generated history, YYYY-MM-DD (default ${DEFAULT_FLEET.historyStart})
-  --transport tcp|udp|initiated   HES-initiated TCP (default), UDP wrapper, or meters dialling out
+  --transport tcp|udp|initiated|unb   HES-initiated TCP (default), UDP wrapper, meters dialling out, or UNB
+                           meters and base stations posting to the HES (hes sim --transport unb --help)
   --hes HOST:PORT          initiated: where meters connect to
   --announce id|push|both  initiated: identification packet and/or DataNotification (default both)
   --push KINDS             scheduled / event pushes, comma-separated: daily, interval, alarm, power-down (default none)
@@ -54,6 +55,9 @@ interface SimConfig extends FleetConfig {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // UNB meters are no DLMS fleet: their network (meters and base stations) has its own options.
+  const t = argv.findIndex((a) => a === '--transport' || a.startsWith('--transport='));
+  if (t >= 0 && (argv[t] === '--transport=unb' || argv[t + 1] === 'unb')) return (await import('./sim-unb.js')).main(argv);
   let values;
   try {
     ({ values } = parseArgs({

@@ -37,6 +37,9 @@ import { UnknownMeters, WmbusDirectory } from '../registry/wmbus.js';
 import { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import { ChirpstackMqttFeed } from '../ingest/chirpstack/mqtt.js';
 import { LorawanDirectory, UnknownLorawanDevices } from '../registry/lorawan.js';
+import { UnbStationService } from '../ingest/unb/service.js';
+import { UnbDirectory, UnbDownlinks, UnbStations, UnknownUnbDevices } from '../registry/unb.js';
+import { UnbDeviceReader } from '../scheduler/unb-reader.js';
 import { ReaderRegistryCache } from '../scheduler/registry-cache.js';
 import { offsetMinutes } from '../scheduler/schedule.js';
 import { openDataPlane, type DataPlane } from './data-plane.js';
@@ -100,6 +103,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let cenc: CencServer | undefined;
   let wmbus: WmbusIntake | undefined;
   let lorawan: LorawanIntake | undefined;
+  let unb: UnbStationService | undefined;
   try {
     data = await openDataPlane(config, (message) => {
       log.error(message);
@@ -107,7 +111,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       health.error('pipeline', message);
     }, { db, box }, serviceLog, metrics);
     serviceLog.write('info', 'pipeline', 'role', `pipeline started (${data.summary})`);
-    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, lorawan: () => lorawan, metrics, serviceLog, health, version: VERSION, notifier: data.notifier }).catch(async (e: unknown) => {
+    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, lorawan: () => lorawan, unb: () => unb, metrics, serviceLog, health, version: VERSION, notifier: data.notifier }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });
@@ -160,6 +164,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     stopped('api', 'API stopped');
     await unknownMeters?.close();
     await unknownLorawan?.close();
+    await unb?.close();
     await sink?.close();
     await data.close();
     stopped('pipeline', 'pipeline stopped');
@@ -200,6 +205,14 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       await chirpstack.start();
       serviceLog.write('info', 'lorawan', 'role', `ChirpStack MQTT feed subscribed (${chirpstack.topic})`);
     }
+    // UNB base stations: the station service (POST /api/UnbBS/v1/messages) runs with the data plane.
+    const unbPackets = metrics.counter('hes_unb_packets_total', 'Packets UNB base stations relayed, by outcome (accepted, duplicate, unknownDevice, foreign)', ['outcome']);
+    unb = new UnbStationService({
+      stations: new UnbStations(db), directory: new UnbDirectory(db, box), downlinks: new UnbDownlinks(db, { offerSeconds: config.unb.downlinkOfferSeconds }),
+      unknown: new UnknownUnbDevices(db, { onError: problem('unb', 'unknown-devices', 'UNB: the unknown devices could not be saved') }),
+      publish: (f) => frames.publish(f), count: (outcome, n) => unbPackets.inc({ outcome }, n), onError: problem('unb', 'counters', 'UNB: counters and receptions could not be saved'),
+      retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
+    });
     if (opts.scheduler !== false) {
       const gaps = config.gapRoundsPerDay > 0 ? new GapCollector({
         db, engine: data.engine, maxRoundsPerDay: config.gapRoundsPerDay, settleMs: config.gapSettleSeconds * 1000,
@@ -231,6 +244,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       const reader = new ProtocolReaders({
         DLMS: new DlmsDeviceReader({ db, box, counters, ...(cenc ? { cenc } : {}), ...wire }),
         MBUS: new MbusDeviceReader({ db, box, ...wire }),
+        SMP_M: new UnbDeviceReader(db),
       });
       const gate = new ChannelScheduler(gateOptions(config));
       metrics.gauge('hes_sessions_running', 'Meter sessions running now (all channels)', [], (g) => g.set(gate.running));

@@ -110,6 +110,11 @@ export interface HesConfig {
     /** What ChirpStack's `event_topic` puts before `application/...`; default none. */
     mqttTopicPrefix: string;
   };
+  /** UNB base stations (ingest/unb, docs/unb.md); the station service runs whenever the data plane does. */
+  unb: {
+    /** A downlink task no station fetched within this many seconds is offered to the next best station. */
+    downlinkOfferSeconds: number;
+  };
   /** Limits on meter sessions in this process (ingest/channels). */
   sessions: {
     /** Sessions at once in the process; 0 = no limit beyond the scheduler's own. */
@@ -180,6 +185,7 @@ export const defaults: HesConfig = {
   wmbus: { mqttPrefix: 'hes/wmbus' },
   notifications: { maxAttempts: 6, retryBaseSeconds: 30 },
   lorawan: { mqttShareGroup: 'hes', mqttTopicPrefix: '' },
+  unb: { downlinkOfferSeconds: 300 },
 };
 
 const envNames: Record<string, keyof HesConfig> = {
@@ -202,7 +208,7 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'deviceContextTtlSeconds', 'serviceLogRetentionDays']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'lorawan' | 'metrics' | 'ntp' | 'notifications';
+type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'lorawan' | 'unb' | 'metrics' | 'ntp' | 'notifications';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
   clickhouse: {
@@ -216,6 +222,7 @@ const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list
   wmbus: { mqttUrl: 'string', mqttPrefix: 'string' },
   notifications: { maxAttempts: 'int', retryBaseSeconds: 'int' },
   lorawan: { mqttUrl: 'string', mqttShareGroup: 'string', mqttTopicPrefix: 'string' },
+  unb: { downlinkOfferSeconds: 'int' },
 };
 const isSection = (k: string): k is Section => k in sections;
 const sectionEnv: Record<string, [Section, string]> = {
@@ -253,6 +260,7 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_LORAWAN_MQTT_URL: ['lorawan', 'mqttUrl'],
   HES_LORAWAN_MQTT_SHARE_GROUP: ['lorawan', 'mqttShareGroup'],
   HES_LORAWAN_MQTT_TOPIC_PREFIX: ['lorawan', 'mqttTopicPrefix'],
+  HES_UNB_DOWNLINK_OFFER_SECONDS: ['unb', 'downlinkOfferSeconds'],
 };
 
 function sectionValue(section: Section, key: string, value: unknown, origin: string): unknown {
@@ -295,7 +303,7 @@ export interface LoadOptions {
   /** JSON file; default `$HES_CONFIG` when set. A missing explicit file is an error. */
   file?: string;
   env?: NodeJS.ProcessEnv;
-  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']>; sessions?: Partial<HesConfig['sessions']>; wmbus?: Partial<HesConfig['wmbus']>; lorawan?: Partial<HesConfig['lorawan']>; metrics?: Partial<HesConfig['metrics']>; ntp?: Partial<HesConfig['ntp']> };
+  overrides?: Omit<Partial<HesConfig>, Section> & { kafka?: Partial<HesConfig['kafka']>; clickhouse?: Partial<HesConfig['clickhouse']>; cenc?: Partial<HesConfig['cenc']>; sessions?: Partial<HesConfig['sessions']>; wmbus?: Partial<HesConfig['wmbus']>; lorawan?: Partial<HesConfig['lorawan']>; unb?: Partial<HesConfig['unb']>; metrics?: Partial<HesConfig['metrics']>; ntp?: Partial<HesConfig['ntp']> };
 }
 
 export function loadConfig(opts: LoadOptions = {}): HesConfig {

@@ -11,7 +11,7 @@ import { createProfile, loadProfiles, profileProblems, profileVersions, seedBuil
 describe('shipped device profiles', () => {
   it('all follow schemas/device-profile.schema.json, as does the worked example of docs/profiles.md', () => {
     const profiles = loadProfiles();
-    assert.equal(profiles.length, 11);
+    assert.equal(profiles.length, 12);
     for (const p of profiles) assert.deepEqual(profileProblems(p), [], p.id);
     const doc = readFileSync(new URL('../../docs/profiles.md', import.meta.url), 'utf8');
     const example = [...doc.matchAll(/ {3}```json\n([\s\S]*?)\n {3}```/g)].map((m) => m[1]!.replace(/^ {3}/gm, '')).find((b) => b.includes('"id": "ACME_X3"'));

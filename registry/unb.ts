@@ -233,15 +233,25 @@ export class UnbDirectory {
     if (!r || rssi > r.rssi || at - r.at > 60_000) this.#receptions.set(key, { deviceId: device.deviceId, stationId, rssi, snr, at });
   }
 
-  /** Writes counters and receptions gathered since the last flush (one statement each). */
+  /** Writes counters and receptions gathered since the last flush (one statement each); on failure they wait for the next. */
   async flush(): Promise<void> {
+    const dirty = this.#dirtyCounters;
+    const receptions = this.#receptions;
+    this.#dirtyCounters = new Set();
+    this.#receptions = new Map();
     // A reload makes new objects: the same device may be here twice.
     const byDevice = new Map<string, number>();
-    for (const d of this.#dirtyCounters) byDevice.set(d.deviceId, Math.max(byDevice.get(d.deviceId) ?? -1, d.lastCounter));
-    const counters = [...byDevice].map(([deviceId, lastCounter]) => ({ deviceId, lastCounter }));
-    this.#dirtyCounters = new Set();
-    const receptions = [...this.#receptions.values()];
-    this.#receptions = new Map();
+    for (const d of dirty) byDevice.set(d.deviceId, Math.max(byDevice.get(d.deviceId) ?? -1, d.lastCounter));
+    try {
+      await this.#write([...byDevice].map(([deviceId, lastCounter]) => ({ deviceId, lastCounter })), [...receptions.values()]);
+    } catch (e) {
+      for (const d of dirty) this.#dirtyCounters.add(d);
+      for (const [k, r] of receptions) if (!this.#receptions.has(k)) this.#receptions.set(k, r);
+      throw e;
+    }
+  }
+
+  async #write(counters: { deviceId: string; lastCounter: number }[], receptions: { deviceId: string; stationId: string; rssi: number; snr: number | null; at: number }[]): Promise<void> {
     if (counters.length) {
       await this.db.query(
         `INSERT INTO unb_counters (device_id, uplink) SELECT * FROM unnest($1::uuid[], $2::bigint[])

@@ -21,7 +21,7 @@ for (const engine of ENGINES) {
       const list = await h.call('User', { method: 'GET', url: `${url}?builtin=true&limit=100` });
       assert.equal(list.statusCode, 200, list.body);
       const ids = (list.json().items as { id: string; version: number; builtin: boolean }[]).map((p) => `${p.id} v${p.version}`);
-      assert.deepEqual(ids, ['DL_CE_207', 'DL_CE_207_SMP_M', 'DL_CE_208', 'DL_CE_307', 'DL_CE_308', 'DL_CE_510', 'DL_IDIS', 'LORAWAN_OBIS_TLV', 'MBUS_GAS', 'MBUS_HEAT', 'MBUS_WATER'].map((id) => `${id} v1`));
+      assert.deepEqual(ids, ['DL_CE_207', 'DL_CE_207_SMP_M', 'DL_CE_208', 'DL_CE_307', 'DL_CE_307_SMP_M', 'DL_CE_308', 'DL_CE_510', 'DL_IDIS', 'LORAWAN_OBIS_TLV', 'MBUS_GAS', 'MBUS_HEAT', 'MBUS_WATER'].map((id) => `${id} v1`));
       const one = await h.call('M2M', { method: 'GET', url: `${url}/DL_CE_308` });
       assert.deepEqual([one.statusCode, one.headers.etag, one.json().builtin, one.json().body.archives['profile-30'].obis], [200, '"1"', true, '1.0.99.1.0.255']);
       const schema = await h.call('User', { method: 'GET', url: `${url}/schema` });

@@ -67,6 +67,8 @@ export interface UnbServiceOptions {
   dedupWindow?: number;
   /** How often counters and receptions are written (default 5 s). */
   flushMs?: number;
+  /** A periodic write of counters and receptions failed (they are written again with the next). */
+  onError?: (e: unknown) => void;
   now?: () => number;
 }
 
@@ -81,7 +83,7 @@ export class UnbStationService {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: UnbServiceOptions) {
-    this.#timer = setInterval(() => void this.o.directory.flush().catch(() => undefined), o.flushMs ?? 5_000);
+    this.#timer = setInterval(() => void this.o.directory.flush().catch((e: unknown) => this.o.onError?.(e)), o.flushMs ?? 5_000);
     this.#timer.unref();
   }
 
