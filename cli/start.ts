@@ -74,6 +74,8 @@ export interface RunningHes {
   wmbus: { intake: WmbusIntake; unknown: UnknownMeters; mqtt?: WmbusMqttFeed };
   /** The ChirpStack intake (HTTP integration route, MQTT integration feed when configured) and its unknown-device tally. */
   lorawan: { intake: LorawanIntake; unknown: UnknownLorawanDevices; mqtt?: ChirpstackMqttFeed };
+  /** The UNB station service (POST /api/UnbBS/v1/messages). */
+  unb: UnbStationService;
   /** Where the API listens, e.g. http://127.0.0.1:8080 */
   url: string;
   /** The metrics of every role (served at /metrics). */
@@ -270,7 +272,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   }
   return {
     config, registry, data, api: app, scheduler, cenc, cencPorts, demo, serviceLog, health, ...(clock ? { clock } : {}), wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) },
-    lorawan: { intake: lorawan!, unknown: unknownLorawan!, ...(chirpstack ? { mqtt: chirpstack } : {}) }, url, metrics,
+    lorawan: { intake: lorawan!, unknown: unknownLorawan!, ...(chirpstack ? { mqtt: chirpstack } : {}) }, unb: unb!, url, metrics,
     ...(metricsListener ? { metricsUrl: metricsListener.url } : {}), close,
   };
 }

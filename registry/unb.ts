@@ -403,7 +403,10 @@ export class UnbDownlinks {
     const stale = await this.db.query<{ id: string }>(
       `SELECT id FROM unb_downlink_tasks WHERE state = 'queued' AND (offered_to IS NULL OR offered_at < now() - make_interval(secs => $1))`, [this.o.offerSeconds ?? 300],
     );
-    if (stale.rows.length) await this.#offer(stale.rows.map((r) => Number(r.id)));
+    if (stale.rows.length) {
+      await directory.flush(); // the receptions of the last seconds choose the station too
+      await this.#offer(stale.rows.map((r) => Number(r.id)));
+    }
     const taken = await this.db.query<{ id: string; device_id: string; kind: DownlinkKind; params: Record<string, unknown>; serial: string; counter: string }>(
       `WITH picked AS (
          SELECT id, device_id FROM unb_downlink_tasks WHERE state = 'queued' AND offered_to = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
