@@ -155,6 +155,14 @@ export interface UnbDevice {
   lastCounter: number;
 }
 
+interface Reception {
+  deviceId: string;
+  stationId: string;
+  rssi: number;
+  snr: number | null;
+  at: number;
+}
+
 export class UnbDirectory {
   #devices = new Map<number, UnbDevice>();
   #loadedAt = -Infinity;
@@ -162,7 +170,8 @@ export class UnbDirectory {
   #loading: Promise<void> | undefined;
   /** Counters and receptions not yet written. */
   #dirtyCounters = new Set<UnbDevice>();
-  #receptions = new Map<string, { deviceId: string; stationId: string; rssi: number; snr: number | null; at: number }>();
+  /** Per station, per device number: the best reception of the flush interval. */
+  #receptions = new Map<string, Map<number, Reception>>();
 
   constructor(private readonly db: Db, private readonly box: SecretBox, private readonly o: { ttlMs?: number; missReloadMs?: number; now?: () => number } = {}) {}
 
@@ -228,9 +237,10 @@ export class UnbDirectory {
 
   /** How well a station heard a device (the best of the flush interval is kept per pair). */
   heard(device: UnbDevice, stationId: string, rssi: number, snr: number | null, at: number): void {
-    const key = `${device.deviceId}|${stationId}`;
-    const r = this.#receptions.get(key);
-    if (!r || rssi > r.rssi || at - r.at > 60_000) this.#receptions.set(key, { deviceId: device.deviceId, stationId, rssi, snr, at });
+    let byDevice = this.#receptions.get(stationId);
+    if (!byDevice) this.#receptions.set(stationId, (byDevice = new Map()));
+    const r = byDevice.get(device.num);
+    if (!r || rssi > r.rssi || at - r.at > 60_000) byDevice.set(device.num, { deviceId: device.deviceId, stationId, rssi, snr, at });
   }
 
   /** Writes counters and receptions gathered since the last flush (one statement each); on failure they wait for the next. */
@@ -243,15 +253,19 @@ export class UnbDirectory {
     const byDevice = new Map<string, number>();
     for (const d of dirty) byDevice.set(d.deviceId, Math.max(byDevice.get(d.deviceId) ?? -1, d.lastCounter));
     try {
-      await this.#write([...byDevice].map(([deviceId, lastCounter]) => ({ deviceId, lastCounter })), [...receptions.values()]);
+      await this.#write([...byDevice].map(([deviceId, lastCounter]) => ({ deviceId, lastCounter })), [...receptions.values()].flatMap((m) => [...m.values()]));
     } catch (e) {
       for (const d of dirty) this.#dirtyCounters.add(d);
-      for (const [k, r] of receptions) if (!this.#receptions.has(k)) this.#receptions.set(k, r);
+      for (const [station, m] of receptions) {
+        const now = this.#receptions.get(station);
+        if (!now) this.#receptions.set(station, m);
+        else for (const [num, r] of m) if (!now.has(num)) now.set(num, r);
+      }
       throw e;
     }
   }
 
-  async #write(counters: { deviceId: string; lastCounter: number }[], receptions: { deviceId: string; stationId: string; rssi: number; snr: number | null; at: number }[]): Promise<void> {
+  async #write(counters: { deviceId: string; lastCounter: number }[], receptions: Reception[]): Promise<void> {
     if (counters.length) {
       await this.db.query(
         `INSERT INTO unb_counters (device_id, uplink) SELECT * FROM unnest($1::uuid[], $2::bigint[])

@@ -79,3 +79,11 @@ test('the translator shows the header without a key and the message with it', ()
   ]);
   assert.throws(() => translatePacket(packet, DOWNLINK_KEY), code('SMPM_AUTH'));
 });
+
+test('opening leaves the packet as it was (a Buffer from the bus is not deciphered in place)', () => {
+  const packet = Buffer.from(VECTORS.current.packet, 'hex');
+  const key = SmpmKey.fromHex(UPLINK_KEY);
+  open(packet, key);
+  assert.equal(packet.toString('hex').toUpperCase(), VECTORS.current.packet);
+  assert.equal(hex(open(packet, key).payload), VECTORS.current.payload);
+});

@@ -109,7 +109,7 @@ export function seal(h: PacketHeader, payload: Uint8Array, key: SmpmKey): Uint8A
 export function open(packet: Uint8Array, key: SmpmKey): { header: PacketHeader; payload: Uint8Array } {
   const header = readHeader(packet);
   if (!macMatches(packet, key)) throw new SmpmError('SMPM_AUTH', 'authentication failed: the MAC does not match (wrong key or altered packet)', packet.length - MAC_LENGTH);
-  const copy = packet.slice();
+  const copy = new Uint8Array(packet); // a copy (Buffer's slice would be a view)
   crypt(copy, key);
   return { header, payload: copy.subarray(HEADER_LENGTH, packet.length - MAC_LENGTH) };
 }

@@ -109,7 +109,10 @@ function number(v: unknown, field: string, min: number, max: number): number {
 function time(v: unknown, field: string, tzOffsetMinutes: number): number {
   const m = typeof v === 'string' ? ISO.exec(v) : null;
   if (!m) throw new StationMessageError(field, 'an ISO 8601 time, e.g. 2026-12-07T12:00:00.250+03:00 (without an offset: the station\'s zone)');
-  const utc = Date.parse(m[8] ? v as string : `${v as string}Z`);
-  if (Number.isNaN(utc)) throw new StationMessageError(field, 'not a valid date');
-  return m[8] ? utc : utc - tzOffsetMinutes * 60_000;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const month = Number(mo) - 1;
+  const utc = Date.UTC(Number(y), month, Number(d), Number(h), Number(mi), Number(s)) + (frac ? Math.round(Number(frac) * 1000) : 0);
+  if (new Date(utc).getUTCMonth() !== month || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) throw new StationMessageError(field, 'not a valid date');
+  const offset = !zone ? tzOffsetMinutes : zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  return utc - offset * 60_000;
 }
