@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz [-- --iterations N --seed S --protocol dlms|mbus|lorawan]`: feeds at least a million random and
+ * `npm run fuzz [-- --iterations N --seed S --protocol dlms|mbus|lorawan|smp-m]`: feeds at least a million random and
  * mutated frames to every decoder of each codec (DLMS, M-Bus, LoRaWAN; all by default) and fails if anything
  * but the codec's own error (DlmsError, MbusError, LorawanError) comes out. Prints one report per codec as JSON.
  */
