@@ -69,7 +69,7 @@ describe('UNB base stations and SMP-M meters in a running HES', { timeout: 240_0
     assert.equal(sim.stats.postFailures, 0, sim.lastError ?? '');
     assert.deepEqual([sim.stats.transmitted, sim.stats.receptions], [METERS * 2, METERS * 2 * 3]);
     assert.deepEqual({ ...hes.unb.totals }, { accepted: METERS * 2, duplicate: METERS * 2 * 2, unknownDevice: 0, foreign: 0 });
-    const day = Math.floor(T / 86_400_000) * 86_400_000;
+    const day = Math.floor((T + 3 * 3_600_000) / 86_400_000) * 86_400_000 - 3 * 3_600_000; // the meters' midnight (UTC+3)
     for (let i = 0; i < METERS; i++) {
       const a = sim.energyWh(i, T);
       const current = await poll(() => readings(i, 'current'), (r) => r.length >= 3, 60_000, 250, `meter ${i} current`);
@@ -82,6 +82,10 @@ describe('UNB base stations and SMP-M meters in a running HES', { timeout: 240_0
     const list = await api.get<{ items: { identifier: string; status: string; firmware: string }[] }>('/unb/base-stations');
     assert.deepEqual(list.items.map((s) => [s.identifier, s.status, s.firmware]), [['9121', 'online', 'sim-1.0'], ['9122', 'online', 'sim-1.0'], ['9123', 'online', 'sim-1.0']]);
     await metric(new RegExp(`hes_unb_packets_total\\{outcome="duplicate"\\} ${METERS * 4}\\n`));
+    // Collection statistics count the UNB meters like every other: each has its end of day.
+    const group = (await api.get<{ items: { id: string; isDefault: boolean }[] }>(`${p}/groups`)).items[0]!;
+    const stats = await api.get<{ archives: { group: { present: number; expected: number } }[]; total: number }>(`${p}/groups/${group.id}/statistics?archive=end-of-day&from=2026-12-07&to=2026-12-07`);
+    assert.deepEqual([stats.total, stats.archives[0]!.group.present, stats.archives[0]!.group.expected], [METERS, METERS, METERS]);
   });
 
   it('a station with a wrong token gets 401 and a security event', async () => {

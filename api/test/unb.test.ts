@@ -11,8 +11,8 @@ import { ENGINES } from '../../registry/testing.js';
 import { UnbDirectory, UnbDownlinks, UnbStations, UnknownUnbDevices } from '../../registry/unb.js';
 import { UnbStationService } from '../../ingest/unb/service.js';
 import { DOWNLINK_KEY, SERIAL, UPLINK_KEY, VECTORS } from '../../decoders/smp-m/fixtures.js';
-import { decodeMessage } from '../../decoders/smp-m/messages.js';
-import { open, SmpmKey } from '../../decoders/smp-m/packet.js';
+import { decodeMessage, encodeMessage } from '../../decoders/smp-m/messages.js';
+import { open, seal, SmpmKey } from '../../decoders/smp-m/packet.js';
 import { SmpmDecoder } from '../../decoders/smp-m/decoder.js';
 import { SmpmError } from '../../decoders/smp-m/errors.js';
 import { recordingOutput } from '../../decoders/testing.js';
@@ -27,6 +27,7 @@ for (const engine of ENGINES) {
     let unknown: UnknownUnbDevices;
     let service: UnbStationService;
     const published: { key: number; frame: RawFrame }[] = [];
+    let busDown = false;
     const tokens: Record<string, string> = {};
     const stationIds: Record<string, string> = {};
     let meter: { id: string; num: number };
@@ -37,7 +38,10 @@ for (const engine of ENGINES) {
           unknown = new UnknownUnbDevices(db, { flushMs: 60_000 });
           service = new UnbStationService({
             stations: new UnbStations(db), directory, downlinks: new UnbDownlinks(db), unknown, retentionDays: async () => 90, flushMs: 60_000,
-            publish: async (f) => void published.push(...f),
+            publish: async (f) => {
+              if (busDown) throw new Error('the bus does not answer');
+              published.push(...f);
+            },
           });
           return service;
         },
@@ -169,6 +173,19 @@ for (const engine of ENGINES) {
       await directory.flush();
       const stored = await h.t.db.query<{ uplink: string }>('SELECT uplink FROM unb_counters WHERE device_id = $1', [meter.id]);
       assert.equal(Number(stored.rows[0]!.uplink), 44);
+    });
+
+    it('a post the bus could not take is answered 500 and taken whole when the station sends it again', async () => {
+      published.length = 0;
+      const { type, payload } = encodeMessage({ type: 'current', time: Date.UTC(2026, 11, 7, 10) / 1000, total: 1_250_000, tariffs: [] });
+      const fresh = Buffer.from(seal({ direction: 'uplink', serial: SERIAL, counter: 46, type }, payload, SmpmKey.fromHex(UPLINK_KEY))).toString('hex');
+      busDown = true;
+      const failed = await exchange('9121', { packets: [packet('a-9', fresh, -118)] });
+      busDown = false;
+      assert.equal(failed.statusCode, 500);
+      const again = await exchange('9121', { packets: [packet('a-9', fresh, -118)] });
+      assert.deepEqual(again.json().packets, { accepted: 1, duplicate: 0, unknownDevice: 0, foreign: 0 });
+      assert.deepEqual(published.map((p) => [p.frame.frameId, p.frame.meta!.lastCounter]), [[`unb:${SERIAL}:46`, '44']]);
     });
 
     it('downlink tasks: offered to the station that heard the meter best, sealed with the downlink key, results recorded; cancel while queued; approval', async () => {

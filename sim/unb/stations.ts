@@ -7,7 +7,7 @@
  * - Meter i is covered by stations i, i+1, i+2 (mod N, at most N): each hears the same transmission with its own
  *   RSSI (−95 to −135 dBm), so the HES sees every packet up to three times and must store it once.
  * - Per round each meter sends its current energy (A+ total and two tariffs from a steady 0.2–1 kW draw since
- *   2026-01-01); every `endOfDayEvery`-th round also its end-of-day registers; a meter that executed a downlink
+ *   2026-01-01); every `endOfDayEvery`-th round also its registers at its last midnight (the stations' zone); a meter that executed a downlink
  *   sends its command result (relay state) in the next round.
  * - A downlink the station delivers is opened by the meter with its downlink key; a counter not above the last
  *   one it took, or a MAC that fails, is refused (the station reports error); otherwise the relay follows.
@@ -105,7 +105,9 @@ export class UnbNetworkSim {
     const a = this.energyWh(i, t);
     const messages: Message[] = [{ type: 'current', time, total: a, tariffs: [Math.floor(a * 0.6), a - Math.floor(a * 0.6)] }];
     if (this.#round % (this.o.endOfDayEvery ?? 24) === 0) {
-      const day = Math.floor(t / 86_400_000) * 86_400_000;
+      // The registers at the meter's last midnight (its clock runs in the stations' zone).
+      const tz = (this.o.stationTzMinutes ?? 180) * 60_000;
+      const day = Math.floor((t + tz) / 86_400_000) * 86_400_000 - tz;
       const e = this.energyWh(i, day);
       messages.push({ type: 'endOfDay', time: day / 1000, total: e, tariffs: [Math.floor(e * 0.6), e - Math.floor(e * 0.6)] });
     }
