@@ -155,17 +155,20 @@ for (const engine of ENGINES) {
       assert.equal(published.length, 1);
     });
 
-    it('a replayed counter and a forged packet go to the bus marked for the dead letters; a forged packet does not move the counter', async () => {
+    it('a replayed counter and a forged packet go to the bus marked for the dead letters; a late packet is taken; a forged packet does not move the counter', async () => {
       published.length = 0;
       const forged = Buffer.from(VECTORS.commandResult.packet, 'hex');
       forged[forged.length - 1]! ^= 1; // counter 45, MAC broken
-      const r = await exchange('9121', { packets: [packet('a-3', VECTORS.endOfDay.packet, -118), packet('a-4', forged.toString('hex'), -118)] });
-      assert.deepEqual(r.json().packets, { accepted: 2, duplicate: 0, unknownDevice: 0, foreign: 0 });
-      assert.deepEqual(published.map((p) => p.frame.meta!.lastCounter), ['42', '42']);
+      const { type, payload } = encodeMessage({ type: 'current', time: Date.UTC(2026, 11, 6) / 1000, total: 1_000_000, tariffs: [] });
+      const old = Buffer.from(seal({ direction: 'uplink', serial: SERIAL, counter: 26, type }, payload, SmpmKey.fromHex(UPLINK_KEY))).toString('hex'); // 16 behind 42
+      const r = await exchange('9121', { packets: [packet('a-3', VECTORS.endOfDay.packet, -118), packet('a-4', forged.toString('hex'), -118), packet('a-5', old, -118)] });
+      assert.deepEqual(r.json().packets, { accepted: 3, duplicate: 0, unknownDevice: 0, foreign: 0 });
+      assert.deepEqual(published.map((p) => p.frame.meta!.lastCounter), ['42', '42', '42']);
       const d = new SmpmDecoder();
       const context = { num: meter.num, serial: String(SERIAL), projectId: h.projectId, profile: null, protocol: null, secrets: { XTEA_UPLINK: UPLINK_KEY }, overrides: {} };
-      assert.throws(() => d.decode(published[0]!.frame, recordingOutput(0), context), (e) => e instanceof SmpmError && e.code === 'SMPM_REPLAY' && /replayed counter 41 \(the last accepted is 42\)/.test(e.message));
+      assert.equal(d.decode(published[0]!.frame, recordingOutput(0), context), 3, 'counter 41 is late (a station that was offline), not replayed');
       assert.throws(() => d.decode(published[1]!.frame, recordingOutput(0), context), (e) => e instanceof SmpmError && e.code === 'SMPM_AUTH' && /station 9121: authentication failed/.test(e.message));
+      assert.throws(() => d.decode(published[2]!.frame, recordingOutput(0), context), (e) => e instanceof SmpmError && e.code === 'SMPM_REPLAY' && /replayed counter 26 \(the highest accepted is 42/.test(e.message));
       // the genuine counter 44 after the forged 45: still taken
       published.length = 0;
       await exchange('9122', { packets: [packet('b-3', VECTORS.events.packet, -104)] });

@@ -69,11 +69,12 @@ test('wrong key, replayed counter, a downlink relayed as uplink, no key, no devi
   const fails = (f: RawFrame, ctx: DeviceContext | null, c: string, text: RegExp) =>
     assert.throws(() => d.decode(f, recordingOutput(100), ctx), (e) => e instanceof SmpmError && e.code === c && text.test(e.message));
   fails(frame(VECTORS.current.packet), { ...device, secrets: { XTEA_UPLINK: DOWNLINK_KEY } }, 'SMPM_AUTH', /^serial 195000018 counter \? station 9121: authentication failed/);
-  fails(frame(VECTORS.current.packet, { lastCounter: '42' }), device, 'SMPM_REPLAY', /replayed counter 42 \(the last accepted is 42\)/);
+  fails(frame(VECTORS.current.packet, { lastCounter: '58' }), device, 'SMPM_REPLAY', /replayed counter 42 \(the highest accepted is 58; up to 16 behind it are taken as late\)/);
   fails(frame(VECTORS.relayOff.packet), { ...device, secrets: { XTEA_UPLINK: DOWNLINK_KEY } }, 'SMPM_DIRECTION', /downlink/);
   fails(frame(VECTORS.current.packet), { ...device, secrets: {} }, 'SMPM_NO_KEY', /XTEA_UPLINK/);
   fails(frame(VECTORS.current.packet), null, 'SMPM_NO_DEVICE', /registry/);
   fails(frame(VECTORS.current.packet), { ...device, serial: '195000019' }, 'SMPM_SERIAL', /195000019/);
-  // the counter above the last accepted one is taken
+  // above the highest accepted counter, or late within the window: taken
   assert.equal(d.decode(frame(VECTORS.current.packet, { lastCounter: '41' }), recordingOutput(100), device), 3);
+  assert.equal(d.decode(frame(VECTORS.current.packet, { lastCounter: '57' }), recordingOutput(100), device), 3);
 });

@@ -6,7 +6,8 @@
  * - The device's uplink key is its security key of kind XTEA_UPLINK (`secrets.XTEA_UPLINK`, hex). A MAC that
  *   does not match (a wrong key, an altered packet) fails the frame: "authentication failed".
  * - Replay: the station service puts the highest counter it accepted for the device before this packet in
- *   `meta.lastCounter`; a counter not above it fails the frame ("replayed counter").
+ *   `meta.lastCounter`; a counter REPLAY_WINDOW or more behind it fails the frame ("replayed counter"); one
+ *   within the window is late, not replayed (the station service dropped it if it was taken already).
  * - End of day (0x01) → archive `end-of-day`, current energy (0x02) → `current`: A+ total 1.0.1.8.0.255 and per
  *   tariff 1.0.1.8.t.255, Wh, at the packet's time. Profile (0x03) → `profile-15`/`profile-30`: 1.0.1.29.0.255
  *   (A+ in the interval), Wh, each slice at its end; a slice without value is not stored.
@@ -19,7 +20,7 @@ import {
 } from '../protocol-decoder.js';
 import { SmpmError } from './errors.js';
 import { EVENT_CODES, decodeMessage, type Message } from './messages.js';
-import { open, SmpmKeys } from './packet.js';
+import { open, REPLAY_WINDOW, SmpmKeys } from './packet.js';
 
 /** The secret names of a device's keys in its context (the registry's security-key kinds). */
 export const UPLINK_KEY_SECRET = 'XTEA_UPLINK';
@@ -55,7 +56,9 @@ export class SmpmDecoder implements ProtocolDecoder {
     if (header.direction !== 'uplink') throw new SmpmError('SMPM_DIRECTION', 'a downlink packet relayed as an uplink', 0);
     if (String(header.serial) !== device.serial.replace(/^0+(?=\d)/, '')) throw new SmpmError('SMPM_SERIAL', `the packet names serial ${header.serial}, the device is ${device.serial}`, 1);
     const last = frame.meta?.lastCounter;
-    if (last !== undefined && header.counter <= Number(last)) throw new SmpmError('SMPM_REPLAY', `replayed counter ${header.counter} (the last accepted is ${last})`, 5);
+    if (last !== undefined && header.counter <= Number(last) - REPLAY_WINDOW) {
+      throw new SmpmError('SMPM_REPLAY', `replayed counter ${header.counter} (the highest accepted is ${last}; up to ${REPLAY_WINDOW} behind it are taken as late)`, 5);
+    }
     const m = decodeMessage(header.type, payload);
     return this.#store(m, frame, out, device);
   }

@@ -23,8 +23,10 @@
  * L = 10 + n, and the padding (one 0x80 then zeros) brings the data to whole 8-byte blocks (always at least one
  * padding byte). The MAC is the first 4 bytes of the last CBC block.
  *
- * Replay: the receiver keeps the highest counter it accepted per device and direction, and refuses a packet
- * whose counter is not above it (the HES: the station service tells the decoder, docs/unb.md).
+ * Replay: the receiver keeps the highest counter it accepted per device and direction. A packet more than
+ * REPLAY_WINDOW counters behind it is a replay; one within the window is a late packet (a base station that was
+ * offline posts its backlog after others posted newer ones) and is taken unless it was taken already (the HES:
+ * the station service's duplicate memory; it tells the decoder the highest counter, docs/unb.md).
  */
 import { SmpmError } from './errors.js';
 import { XteaKey } from './xtea.js';
@@ -34,6 +36,8 @@ export const HEADER_LENGTH = 10;
 export const MAC_LENGTH = 4;
 export const MAX_PAYLOAD = 48;
 export const MIN_PACKET = HEADER_LENGTH + MAC_LENGTH;
+/** How far behind the highest accepted counter a packet may come late (docs/smp-m.md §2.4). */
+export const REPLAY_WINDOW = 16;
 
 export type Direction = 'uplink' | 'downlink';
 

@@ -62,7 +62,8 @@ export class UnbNetworkSim {
   #round = 0;
   /** The last failed post, for the operator. */
   lastError: string | null = null;
-  readonly stats = { transmitted: 0, receptions: 0, lost: 0, offlineRounds: 0, posts: 0, postFailures: 0, downlinksDelivered: 0, downlinksRefused: 0 };
+  /** Transmissions, receptions, lost receptions, transmissions no station heard, ... */
+  readonly stats = { transmitted: 0, receptions: 0, lost: 0, unheard: 0, offlineRounds: 0, posts: 0, postFailures: 0, downlinksDelivered: 0, downlinksRefused: 0 };
 
   constructor(private readonly o: UnbNetworkOptions) {
     if (!o.stations.length) throw new Error('at least one station');
@@ -80,6 +81,11 @@ export class UnbNetworkSim {
   keys(i: number): { uplink: string; downlink: string } {
     const hex = (tag: number) => [0, 1, 2, 3].map((w) => hash32(this.#seed, i, tag, w).toString(16).padStart(8, '0')).join('').toUpperCase();
     return { uplink: hex(0x01), downlink: hex(0x02) };
+  }
+
+  /** Meter i's last uplink counter. */
+  uplinkCounter(i: number): number {
+    return this.#meters[i]!.uplink;
   }
 
   relay(i: number): 'connected' | 'disconnected' {
@@ -127,26 +133,38 @@ export class UnbNetworkSim {
     for (let i = 0; i < this.o.meters; i++) {
       const packets = this.#transmit(i, t);
       this.stats.transmitted += packets.length;
-      for (const { station, rssi } of this.coverage(i)) {
-        packets.forEach((p, k) => {
+      packets.forEach((p, k) => {
+        let heard = false;
+        for (const { station, rssi } of this.coverage(i)) {
           if (unit(this.#seed, i, 0x10 + station, this.#round * 16 + k) < (this.o.lossShare ?? 0)) {
             this.stats.lost++;
-            return;
+            continue;
           }
+          heard = true;
           this.stats.receptions++;
           this.#outbox[station]!.push({ id: `${this.o.stations[station]!.identifier}-${this.#round}-${i}-${k}`, receivedAt: local, data: Buffer.from(p).toString('hex'), rssi, snr: 5, frequency: 868_800_000 });
-        });
-      }
+        }
+        if (!heard) this.stats.unheard++;
+      });
     }
     await Promise.all(this.o.stations.map((_, s) => this.#exchange(s)));
   }
 
   async #exchange(s: number): Promise<void> {
-    const station = this.o.stations[s]!;
     if (unit(this.#seed, s, 0x0f, this.#round) < (this.o.offlineShare ?? 0)) {
       this.stats.offlineRounds++;
       return;
     }
+    await this.#post(s);
+  }
+
+  /** Every station posts what it kept (stations back online), with no new transmissions. */
+  async drain(): Promise<void> {
+    await Promise.all(this.o.stations.map((_, s) => this.#post(s)));
+  }
+
+  async #post(s: number): Promise<void> {
+    const station = this.o.stations[s]!;
     // Posts of at most 5000 packets (the exchange's limit); results ride with the first.
     const tasks: { taskId: number; serial: number; packet: string }[] = [];
     do {
