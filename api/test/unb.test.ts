@@ -98,6 +98,11 @@ for (const engine of ENGINES) {
       assert.deepEqual(ev.rows.slice(-4).map((e) => [e.level, e.params.identifier, e.params.reason]), [
         ['warning', '9121', 'unknown identifier or wrong token'], ['warning', '9121', 'no token'], ['warning', '9999', 'unknown identifier or wrong token'], ['warning', '9122', 'unknown identifier or wrong token'],
       ]);
+      // The exchange is in the OpenAPI document, its body the documented message.
+      const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, { post?: { requestBody: unknown; responses: Record<string, unknown> } }> };
+      const op = doc.paths['/api/UnbBS/v1/messages']!.post!;
+      assert.deepEqual(op.requestBody, { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/UnbStationMessage' } } } });
+      for (const status of ['200', '400', '401', '503']) assert.ok(op.responses[status], status);
       const cases: [object, string][] = [
         [{ version: 2 }, 'body.version'],
         [{ packets: [packet('p1', 'XYZ', -120)] }, 'body.packets[0].data'],
