@@ -192,6 +192,22 @@ export function unbRoutes(app: FastifyInstance): void {
     await audit(req, 'general', 'SET_UNB_DOWNLINK_CANCEL', { taskId, deviceId }, projectId);
     return t;
   });
+
+  app.delete('/projects/:projectId/devices/:deviceId/downlink-tasks/:taskId', {
+    config: { access: ['Execute.ESB.Device.Control'] },
+    schema: {
+      tags: ['UNB'], summary: 'Deletes a finished downlink task (success, error, cancelled) from the list; 409 while it is queued or sent',
+      params: { type: 'object', required: ['projectId', 'deviceId', 'taskId'], properties: { ...deviceParams.properties, taskId: { type: 'integer', minimum: 1 } } },
+      response: { 204: { type: 'null', description: 'deleted' } },
+    },
+  }, async (req, reply) => {
+    const projectId = projectIdOf(req);
+    const { taskId, deviceId } = req.params as { taskId: number; deviceId: string };
+    if ((await downlinks.get(projectId, taskId)).deviceId !== deviceId) return sendError(reply, 404, 'NOT_FOUND', `no downlink task ${taskId} of device ${deviceId}`, 'params.taskId');
+    await downlinks.remove(projectId, taskId);
+    await audit(req, 'general', 'SET_UNB_DOWNLINK_REMOVE', { taskId, deviceId }, projectId);
+    return reply.code(204).send();
+  });
 }
 
 /** The station service's endpoint, outside /api/v1 (stations are configured with this path, seed 003 appendix 5). */

@@ -23,7 +23,7 @@ export type GeneralEvent =
   | 'SET_CIM_REQUEST'
   /** UNB base stations and downlink tasks (api/unb.ts). */
   | 'SET_UNB_STATION_ADD' | 'SET_UNB_STATION_UPDATE' | 'SET_UNB_STATION_REMOVE' | 'SET_UNB_STATION_TOKEN'
-  | 'SET_UNB_DOWNLINK_ADD' | 'SET_UNB_DOWNLINK_CANCEL';
+  | 'SET_UNB_DOWNLINK_ADD' | 'SET_UNB_DOWNLINK_CANCEL' | 'SET_UNB_DOWNLINK_REMOVE';
 
 /**
  * Table 5, plus SSET_LOGIN_FAILED (shown as "failed login attempt" in seed 003 figure 58), session/token codes,

@@ -385,6 +385,15 @@ export class UnbDownlinks {
     return this.get(projectId, id);
   }
 
+  /** Deletes a finished task (success, error, cancelled) from the list; an open one must finish or be cancelled first (409). */
+  async remove(projectId: string, id: number): Promise<void> {
+    const r = await this.db.query(`DELETE FROM unb_downlink_tasks WHERE project_id = $1 AND id = $2 AND state IN ('success', 'error', 'cancelled') RETURNING id`, [projectId, id]);
+    if (!r.rows.length) {
+      const t = await this.get(projectId, id);
+      throw new RegistryError('CONFLICT', `downlink task ${id} is ${t.state}: only a finished task can be deleted`, 409, 'params.taskId');
+    }
+  }
+
   /**
    * Offers queued tasks to a station: the comm line's downlink station, else the station that heard the meter
    * best in the last `receptionHours` and was not tried yet; a task nobody can take stays queued unoffered.

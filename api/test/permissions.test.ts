@@ -98,7 +98,7 @@ const expected: Record<string, string[]> = {
   'PATCH /api/v1/unb/base-stations/{stationId}': cenc, 'DELETE /api/v1/unb/base-stations/{stationId}': cenc, 'POST /api/v1/unb/base-stations/{stationId}/token': cenc,
   'POST /api/v1/unb/base-stations/delete': cenc, 'GET /api/v1/unb/base-stations/{stationId}/downlink-tasks': cenc, 'GET /api/v1/unb/unknown-devices': cenc,
   [`GET ${p}/devices/{deviceId}/downlink-tasks`]: readDevices, [`POST ${p}/devices/{deviceId}/downlink-tasks`]: relayControl,
-  [`POST ${p}/devices/{deviceId}/downlink-tasks/{taskId}/cancel`]: relayControl,
+  [`POST ${p}/devices/{deviceId}/downlink-tasks/{taskId}/cancel`]: relayControl, [`DELETE ${p}/devices/{deviceId}/downlink-tasks/{taskId}`]: relayControl,
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
   // IEC 61968-100: any signed-in caller reaches the endpoint; each verb's permission (Execute.ESB.Device.Read /

@@ -228,11 +228,17 @@ for (const engine of ENGINES) {
       const tc = (await h.call('Operator', { method: 'POST', url, payload: { kind: 'time-correction', shiftSeconds: -90 } })).json();
       const cancelled = await h.call('Operator', { method: 'POST', url: `${url}/${tc.id}/cancel` });
       assert.deepEqual([cancelled.statusCode, cancelled.json().state], [200, 'cancelled']);
+      // finished tasks can be deleted from the list; open ones cannot
+      assert.equal((await h.call('Operator', { method: 'DELETE', url: `${url}/${tc.id}` })).statusCode, 204);
+      assert.equal((await h.call('Operator', { method: 'DELETE', url: `${url}/${tc.id}` })).statusCode, 404);
+      assert.equal((await h.call('User', { method: 'DELETE', url: `${url}/${t.json().id}` })).statusCode, 403);
       assert.deepEqual((await exchange('9122', {})).json().tasks, []);
 
       // not fetched within the offer time: offered to the next best station (9121, −118 dBm), then 9123
       const next = (await h.call('Operator', { method: 'POST', url, payload: { kind: 'relay-connect' } })).json();
       assert.equal(next.offeredTo, '9122');
+      const stillOpen = await h.call('Operator', { method: 'DELETE', url: `${url}/${next.id}` });
+      assert.deepEqual([stillOpen.statusCode, stillOpen.json().error.code], [409, 'CONFLICT']);
       const impatient = new UnbDownlinks(h.t.db, { offerSeconds: 0 });
       const fetched = await impatient.fetch(stationIds['9121']!, directory);
       assert.deepEqual(fetched.map((x) => [x.id, x.counter, x.kind]), [[next.id, 2, 'relay-connect']]);
