@@ -21,6 +21,7 @@ import { dataRoutes } from './data.js';
 import { dataViewRoutes } from './data-views.js';
 import { wmbusRoutes } from './wmbus.js';
 import { notificationRoutes } from './notifications.js';
+import { firmwareRoutes } from './firmware.js';
 import { cimRoutes } from './cim/routes.js';
 import { lorawanRoutes } from './lorawan.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
@@ -140,6 +141,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     dataViewRoutes(v1);
     wmbusRoutes(v1);
     notificationRoutes(v1);
+    firmwareRoutes(v1);
     lorawanRoutes(v1);
     healthRoutes(v1);
     await v1.register(cimRoutes);

@@ -92,6 +92,13 @@ const expected: Record<string, string[]> = {
   [`GET ${p}/notifications`]: tasksRead, [`POST ${p}/notifications/{notificationId}/replay`]: tasksWrite,
   // LoRaWAN: ChirpStack's HTTP integration posts as an M2M user (Execute.ESB.Device.Read); installers list the devices heard.
   [`POST ${p}/lorawan/chirpstack`]: relayControl, [`GET ${p}/lorawan/unknown-devices`]: readDevices,
+  // Devices / firmware update (seed 003 table 1): Administrator and Operator Read/Write/View (PM as admin); User not accessed.
+  ...Object.fromEntries([
+    'GET images', 'POST images', 'GET images/{imageId}', 'GET images/{imageId}/content', 'DELETE images/{imageId}',
+    'GET updates', 'POST updates', 'POST updates/start', 'POST updates/stop', 'GET updates/statistics', 'GET updates/{updateId}', 'DELETE updates/{updateId}',
+    'GET history', 'GET campaigns', 'POST campaigns', 'GET campaigns/{campaignId}',
+    'POST campaigns/{campaignId}/pause', 'POST campaigns/{campaignId}/resume', 'POST campaigns/{campaignId}/cancel',
+  ].map((r) => [r.replace(' ', ` ${p}/firmware/`), manageDevices])),
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
   // IEC 61968-100: any signed-in caller reaches the endpoint; each verb's permission (Execute.ESB.Device.Read /
