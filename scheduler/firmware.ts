@@ -154,7 +154,7 @@ export class FirmwareRunner {
       );
       if (!open.rows[0]!.n && !this.#running.size) return;
       if (Date.now() > until) throw new Error(`firmware updates still open after ${timeoutMs} ms: ${open.rows[0]!.n} (${this.#running.size} running here)`);
-      await new Promise((r) => setTimeout(r, Math.min(this.#o.pollMs, 50)));
+      await new Promise((r) => setTimeout(r, this.#o.pollMs));
     }
   }
 
