@@ -18,6 +18,8 @@ import { IMAGE_BLOCK_SIZE } from '../sim/objects/control.js';
 import { RegistryInvocationCounterStore } from './counters.js';
 import { DlmsDeviceReader } from './dlms-reader.js';
 import { FirmwareRunner } from './firmware.js';
+import { ChannelScheduler } from '../ingest/channels/scheduler.js';
+import type { SessionGate } from './reader.js';
 
 const METERS = 110;
 /** Meters 0..99 are the campaign's; every tenth of them (5, 15, ..., 95) is faulty: odd tens reject the image, even ones do not start it. */
@@ -160,6 +162,44 @@ describe('Firmware updates and campaigns against the simulator', { timeout: 300_
     await t.db.query(`UPDATE task_launches SET state = 'finished' WHERE id = $1`, [launch.rows[0]!.id]);
     await r.drain(30_000);
     assert.equal((await getUpdate(t.db, projectId, String(u!.id))).state, 'success');
+  });
+
+  it('holds the channel limit of the session gate and the campaign\'s parallelism; outside its time window a campaign starts nothing', async () => {
+    const meters = [20, 21, 22, 23, 24, 26, 27, 28, 29, 30].map((i) => ids[i]!);
+    const imageId = await upload('17.0.0', 3000, 6);
+    // The collection's gate with at most 3 sessions per channel, counting the sessions it lets run.
+    const channels = new ChannelScheduler({ channelLimit: 3 });
+    let now = 0, most = 0;
+    const counted = (inner: SessionGate): SessionGate => ({
+      run: (req, fn) => inner.run(req, async () => {
+        most = Math.max(most, ++now);
+        try {
+          return await fn();
+        } finally {
+          now--;
+        }
+      }),
+    });
+    const a = await createCampaign(t.db, projectId, { name: 'Gate', imageId, deviceIds: meters.slice(0, 5), waves: [{ percent: 100 }], successThreshold: 1, errorThreshold: 0, maxParallel: 5 }, null);
+    await runner({ gate: counted(channels) }).drain(60_000);
+    assert.equal((await getCampaign(t.db, projectId, String(a.id))).state, 'finished');
+    assert.ok(most >= 2 && most <= 3, `sessions at once: ${most}`);
+    most = 0;
+    const b = await createCampaign(t.db, projectId, { name: 'Two at a time', imageId, deviceIds: meters.slice(5), waves: [{ percent: 100 }], successThreshold: 1, errorThreshold: 0, maxParallel: 2 }, null);
+    await runner({ gate: counted({ run: (_req, fn) => fn() }) }).drain(60_000);
+    assert.equal((await getCampaign(t.db, projectId, String(b.id))).state, 'finished');
+    assert.ok(most >= 1 && most <= 2, `campaign transfers at once: ${most}`);
+    // A window that is not now (the project is in UTC): nothing is claimed.
+    const hour = new Date().getUTCHours();
+    const window = { from: `${String((hour + 2) % 24).padStart(2, '0')}:00`, to: `${String((hour + 3) % 24).padStart(2, '0')}:00` };
+    const c = await createCampaign(t.db, projectId, { name: 'Nights', imageId: await upload('17.1.0', 500, 7), deviceIds: [meters[0]!], waves: [{ percent: 100 }], successThreshold: 1, errorThreshold: 0, maxParallel: 1, window }, null);
+    const r = runner();
+    await r.tick();
+    await r.tick();
+    const u = (await listUpdates(t.db, projectId, { campaignId: String(c.id) }, 10, 0)).items[0]!;
+    assert.deepEqual([u.state, u.startedAt, r.active], ['running', null, 0]);
+    await t.db.query(`UPDATE firmware_campaigns SET state = 'cancelled' WHERE id = $1`, [c.id]);
+    await t.db.query(`UPDATE firmware_updates SET state = 'stopped' WHERE campaign_id = $1`, [c.id]);
   });
 
   it('refuses bad input naming the field, and starts nothing', async () => {
