@@ -18,6 +18,9 @@ import { DlmsDeviceReader } from './dlms-reader.js';
 import { ImageTransfer, ImageTransferError, type ImagePlan, type TransferObserver } from './image-transfer.js';
 import type { DeviceLink, DeviceTarget } from './reader.js';
 import { commLines } from './scheduler.js';
+import { DlmsSession } from '../ingest/session/session.js';
+import { connectTcp } from '../ingest/transport/socket.js';
+import { simSettings } from '../ingest/testing/sim-meters.js';
 
 const IMAGE = Uint8Array.from({ length: IMAGE_BLOCK_SIZE * 40 + 17 }, (_, i) => (i * 7) & 0xff);
 const BLOCKS = 41;
@@ -152,5 +155,25 @@ describe('Image Transfer against the simulator', () => {
     await assert.rejects(transfer(link, { identifier: enc('IDIS-2.0.0'), version: '2.0.0' }).run(), (e: ImageTransferError) => e.action === 'initiate' && e.reason === 'refused');
     await assert.rejects(transfer(link, { versionOnly: true, version: '13.0.0' }).run(), /runs 12\.9\.0, not 13\.0\.0/);
     await link.close();
+  });
+});
+
+describe('Image Transfer over HDLC with a window of 7 frames', () => {
+  it('negotiates the window the profile proposes and sends each block request as several frames per window', async () => {
+    const sim = await startSimMeters({ framing: 'hdlc', fleet: { meters: 1, profile: 'ce308' } });
+    try {
+      const settings = { ...simSettings(sim.fleet, 0, 'hdlc', 'high-gmac'), hdlc: { windowTx: 7, windowRx: 7, maxInfoTx: 64, maxInfoRx: 128 } };
+      const session = await DlmsSession.open(await connectTcp('127.0.0.1', sim.port, 5000), settings);
+      assert.deepEqual([session.connection.hdlcParameters?.windowTx, session.connection.hdlcParameters?.maxInfoTx], [7, 64]);
+      const out = await new ImageTransfer(session, {
+        imageTransferObis: '0.0.44.0.0.255', firmwareVersionObis: '0.0.96.1.2.255', maxPdu: session.connection.negotiated!.serverMaxReceivePduSize, ciphered: true,
+        identifier: enc('CE308-12.9.0'), image: IMAGE, version: '12.9.0', resume: false, forceClean: false, versionOnly: false, activate: true, blockAttempts: 3, verifyPollMs: 10,
+      }).run();
+      await session.close();
+      assert.equal(out.result, 'success', out.note);
+      assert.deepEqual([out.stats.blocksSent, sim.fleet.meter(0).state.image?.duplicateBlocks], [BLOCKS, 0]);
+    } finally {
+      await sim.close();
+    }
   });
 });
