@@ -248,13 +248,16 @@ export async function updateStatistics(db: Db, projectId: string, campaignId?: s
   return r.rows[0]!;
 }
 
-/** Starts (state running) or stops updates by id; finished ones are left as they are. Returns those changed. */
+/** Starts (state running) or stops updates by id; finished ones, and a campaign's updates before their wave, are left as they are. Returns those changed. */
 export async function setUpdatesRunning(db: Db, projectId: string, ids: string[], run: boolean): Promise<string[]> {
   const from = run ? `('stopped', 'error')` : `('running', 'waiting-collection')`;
   const r = await db.query<{ id: string; device_id: string; state: string }>(
     `UPDATE firmware_updates SET state = $3, claimed_by = NULL, heartbeat_at = NULL, attempts = CASE WHEN $4 THEN 0 ELSE attempts END,
             finished_at = CASE WHEN $4 THEN NULL ELSE finished_at END, last_activity_at = now()
-     WHERE project_id = $1 AND id = ANY($2::uuid[]) AND state IN ${from} RETURNING id, device_id, state`,
+     WHERE project_id = $1 AND id = ANY($2::uuid[]) AND state IN ${from}
+       -- A campaign's update starts with its wave, while the campaign runs (or is paused), not by hand before.
+       AND (NOT $4 OR campaign_id IS NULL OR wave <= (SELECT current_wave FROM firmware_campaigns c WHERE c.id = campaign_id AND c.state IN ('running', 'paused')))
+     RETURNING id, device_id, state`,
     [projectId, ids, run ? 'running' : 'stopped', run],
   );
   if (r.rows.length) {

@@ -133,6 +133,10 @@ for (const engine of ENGINES) {
       const c = created.json();
       assert.deepEqual([c.state, c.window, c.progress.total], ['running', { from: '22:00', to: '06:00' }, 2]);
       assert.deepEqual(c.progress.waves.map((w: { wave: number; total: number; running: number; stopped: number }) => [w.wave, w.total, w.running, w.stopped]), [[1, 1, 1, 0], [2, 1, 0, 1]]);
+      const waiting = (await h.call('Operator', { method: 'GET', url: `${base}/updates?campaignId=${c.id}&state=stopped` })).json().items;
+      assert.deepEqual(waiting.map((u: { wave: number }) => u.wave), [1]);
+      const early = await h.call('Operator', { method: 'POST', url: `${base}/updates/start`, payload: { ids: [waiting[0].id] } });
+      assert.deepEqual(early.json().changed, [], 'a later wave does not start by hand');
       const paused = await h.call('Operator', { method: 'POST', url: `${base}/campaigns/${c.id}/pause` });
       assert.equal(paused.json().state, 'paused');
       assert.equal((await h.call('Operator', { method: 'POST', url: `${base}/campaigns/${c.id}/pause` })).statusCode, 409);
