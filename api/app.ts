@@ -21,6 +21,7 @@ import { dataRoutes } from './data.js';
 import { dataViewRoutes } from './data-views.js';
 import { wmbusRoutes } from './wmbus.js';
 import { notificationRoutes } from './notifications.js';
+import { firmwareRoutes } from './firmware.js';
 import { cimRoutes } from './cim/routes.js';
 import { lorawanRoutes } from './lorawan.js';
 import { unbRoutes, unbStationRoutes } from './unb.js';
@@ -151,6 +152,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     dataViewRoutes(v1);
     wmbusRoutes(v1);
     notificationRoutes(v1);
+    firmwareRoutes(v1);
     lorawanRoutes(v1);
     unbRoutes(v1);
     healthRoutes(v1);

@@ -336,6 +336,45 @@ export const components: Record<string, Schema> = {
     attempts: int, nextAttemptAt: nullable(time), createdAt: time, sentAt: nullable(time),
     payload: json('what is sent: type, project, rule, device, event (as the webhook body, without id)'),
   }),
+  FirmwareImage: record({
+    id, projectId: id, sha256: { ...str, description: 'SHA-256 of the image, hex: the bytes are stored once under it' }, name: str, vendor: str,
+    deviceTypes: strings, version: { ...str, description: 'the version the meter reports once it runs the image' },
+    imageIdentifier: { ...str, description: 'image_identifier of image_transfer_initiate: text, or 0x + hex' },
+    signature: nullable(str, 'hex; null: unsigned'), size: { ...int, description: 'bytes' }, uploadedBy: nullable(id), uploadedAt: time,
+  }),
+  FirmwareUpdate: record({
+    id, projectId: id, deviceId: id, serialNumber: str, deviceType: str, imageId: id, campaignId: nullable(id), wave: nullable(int, 'the campaign wave, 0-based'),
+    settings: json('attempts, blockAttempts, forceClean, versionOnly, maxPdu, activateAt'),
+    state: oneOf(['stopped', 'running', 'waiting-collection', 'success', 'error']),
+    action: { type: ['string', 'null'], enum: ['version-query', 'clean', 'initiate', 'send-blocks', 'verify', 'activate', 'confirm', null], description: 'the current action' },
+    initiated: { ...bool, description: 'this HES initiated the image on the meter: a new session keeps the blocks the meter holds' },
+    blocksTotal: int, blocksDone: int, progress: { ...int, description: 'percent of blocks the meter holds' },
+    blocksSent: int, blocksResent: int, bytesSent: int, sessions: int, transferMs: int, attempts: { ...int, description: 'sessions that failed' },
+    versionBefore: nullable(str), versionAfter: nullable(str), note: str,
+    createdAt: time, startedAt: nullable(time), finishedAt: nullable(time), lastActivityAt: nullable(time),
+  }),
+  FirmwareUpdateEvent: record({ id: int, updateId: id, deviceId: id, at: time, state: str, action: nullable(str), note: str }),
+  FirmwareStatistics: record({
+    total: int, stopped: int, running: int, waitingCollection: int, success: int, error: int, blocksSent: int, blocksResent: int, bytesSent: int, transferMs: int,
+  }),
+  FirmwareCampaign: record({
+    id, projectId: id, name: str, imageId: id, deviceIds: ids, groupIds: ids,
+    waves: { type: 'array', items: { type: 'object', additionalProperties: true, properties: { percent: { type: 'number' }, count: int } } },
+    successThreshold: { type: 'number' }, errorThreshold: { type: 'number' }, maxParallel: int,
+    window: { type: ['object', 'null'], properties: { from: str, to: str }, description: 'daily HH:MM–HH:MM in the project time zone; null: any time' },
+    settings: json('update settings of every device'), state: oneOf(['running', 'paused', 'cancelled', 'stopped', 'finished']),
+    currentWave: { ...int, description: '0-based' }, note: str, createdAt: time, finishedAt: nullable(time), version: int,
+    progress: {
+      type: 'object', description: 'update counts in total and per wave (1-based)',
+      properties: {
+        total: int, stopped: int, running: int, waitingCollection: int, success: int, error: int,
+        waves: {
+          type: 'array',
+          items: record({ wave: int, total: int, stopped: int, running: int, waitingCollection: int, success: int, error: int, blocksDone: int, blocksTotal: int }),
+        },
+      },
+    },
+  }, ['progress']),
   SchedulePreview: record({ cron: str, text: str, timeZone: str, next: { type: 'array', items: ref('ZonedTime') } }),
 };
 

@@ -30,6 +30,7 @@ import { MbusDeviceReader } from '../scheduler/mbus-reader.js';
 import { ProtocolReaders } from '../scheduler/readers.js';
 import { PipelineSink } from '../scheduler/pipeline-sink.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { FirmwareRunner } from '../scheduler/firmware.js';
 import { GapCollector } from '../scheduler/gaps.js';
 import { WmbusIntake } from '../ingest/wmbus/intake.js';
 import { WmbusMqttFeed } from '../ingest/wmbus/mqtt.js';
@@ -135,6 +136,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let demo: Demo | undefined;
   let sink: PipelineSink | undefined;
   let scheduler: Scheduler | undefined;
+  let firmware: FirmwareRunner | undefined;
   let agents: AmrAgentServer | undefined;
   let cencPorts: RunningHes['cencPorts'];
   let mqtt: WmbusMqttFeed | undefined;
@@ -144,6 +146,10 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let metricsListener: MetricsListener | undefined;
   // In order: no new reads, no new requests, meters let go, then the pipeline drains its batch; the registry closes last.
   const close = async () => {
+    if (firmware) {
+      await firmware.stop();
+      stopped('scheduler', `firmware updates stopped (${firmware.instanceId})`);
+    }
     if (scheduler) {
       await scheduler.stop();
       stopped('scheduler', `scheduler stopped (${scheduler.instanceId})`);
@@ -252,6 +258,9 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       metrics.gauge('hes_sessions_running', 'Meter sessions running now (all channels)', [], (g) => g.set(gate.running));
       metrics.gauge('hes_sessions_queued', 'Meter sessions waiting for their channel, segment or the process limit', [], (g) => g.set(gate.queued));
       scheduler = new Scheduler({ db, reader, sink, gate, gaps, log: serviceLog, metrics, ...(clock ? { hostClock: clock } : {}) });
+      // Firmware transfers share the reader and the gate: channel and segment limits hold for them as for collection.
+      firmware = new FirmwareRunner({ db, reader, gate, instanceId: `${scheduler.instanceId}/firmware`, log: serviceLog });
+      metrics.gauge('hes_firmware_transfers_running', 'Firmware transfers running in this process', [], (g) => g.set(firmware!.active));
     }
     addProbes(health, { config, registry, data, scheduler, cenc, cencPorts, mqtt, chirpstack });
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
@@ -266,6 +275,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       scheduler.start();
       serviceLog.write('info', 'scheduler', 'role', `scheduler started (${scheduler.instanceId})`);
     }
+    firmware?.start();
   } catch (e) {
     await close();
     throw e;

@@ -6,7 +6,8 @@
  *   Host info/state/time → HesConfig; CENC → All.External.CENC; UNB base stations → UnbBS.BS;
  *   general events → Logs.Common; security events → Logs.Secure; admin-panel logs → Logs.Debug;
  *   projects → *.Projects; users → Users; roles → Roles; archives → Datastore.Archive; mail → Email.Settings;
- *   data collection → DataCollection.Job; alarm notifications (our addition) → Notifications. "Write" in table 2 includes deleting, so Write grants Delete too.
+ *   data collection → DataCollection.Job; alarm notifications (our addition) → Notifications;
+ *   firmware update (table 1: Administrator and Operator, not User; table 9 names no permission) → Firmware. "Write" in table 2 includes deleting, so Write grants Delete too.
  */
 export const PERMISSIONS: Readonly<Record<string, string>> = {
   'View.Devices': 'Display devices',
@@ -82,6 +83,10 @@ export const PERMISSIONS: Readonly<Record<string, string>> = {
   'Read.Notifications': 'Read notification rules and sent notifications',
   'Write.Notifications': 'Add and change notification rules, replay failed notifications',
   'Delete.Notifications': 'Delete notification rules',
+  'View.Firmware': 'Display firmware updates',
+  'Read.Firmware': 'Read firmware containers, updates and campaigns',
+  'Write.Firmware': 'Upload firmware containers, start and stop updates and campaigns',
+  'Delete.Firmware': 'Delete firmware containers and updates',
 };
 
 export type Permission = keyof typeof PERMISSIONS & string;
@@ -115,7 +120,7 @@ export const DEFAULT_ROLES: ReadonlyArray<{ name: string; description: string; p
       ...vr('Logs.Common'), ...vr('Logs.Secure'), ...vr('Logs.Debug'),
       'Read.Datastore.Archive', 'Write.Datastore.Archive', ...vr('DataCollection.Job'),
       'View.Page.ceHes', 'Read.Projects', 'View.TreeNodes', 'Execute.ESB.Device.Read', 'Execute.ESB.Device.Control',
-      'Read.Notifications',
+      'Read.Notifications', ...vrwd('Firmware'),
     ],
   },
   {

@@ -46,7 +46,7 @@ import {
 import type { ConfigureFunction } from './content.js';
 import {
   LinkError, type CollectedFrame, type CollectedRecord, type CollectItem, type CollectOutcome, type CommLineRef, type ControlOutcome, type ControlRequest,
-  type DeviceLink, type DeviceReader, type DeviceTarget, type WireFrameTap,
+  type DeviceLink, type DeviceReader, type DeviceTarget, type FirmwareLink, type WireFrameTap,
 } from './reader.js';
 
 /** Block transfer with GET, SET and ACTION: the conformance bits a profile with `blockTransfer: false` does not propose. */
@@ -656,6 +656,16 @@ class DlmsLink implements DeviceLink {
     const tz = await this.#deviceTz();
     const dt = dateTimeFromUtcMs(utcMs, tz === null ? 0 : -tz);
     return this.#inverted ? { ...dt, deviation: -dt.deviation } : dt;
+  }
+
+  firmware(): FirmwareLink | undefined {
+    const f = this.profile.firmware;
+    if (!f) return undefined;
+    const c = this.session.connection;
+    return {
+      session: this.session, imageTransferObis: f.imageTransfer, firmwareVersionObis: f.version ?? null,
+      maxPdu: c.negotiated?.serverMaxReceivePduSize || 0xffff, ciphered: c.settings.keys !== undefined && c.settings.securityPolicy !== 'none',
+    };
   }
 
   async close(): Promise<string> {

@@ -7,6 +7,7 @@
 import type { RawFrame } from '../ingest/transport/frames.js';
 import type { DecodingContext } from '../schemas/avro/index.js';
 import type { CommandItem, Depth, MeasurementItem } from './content.js';
+import type { ImageSession } from './image-transfer.js';
 
 export interface DeviceTarget {
   id: string;
@@ -99,10 +100,22 @@ export interface ControlOutcome {
 /** Device-level functions a session performs; `clock-write` is the sync step after the drift check. */
 export type ControlRequest = CommandItem | { function: 'clock-write'; params: { utcMs: number } };
 
+/** What a firmware transfer (scheduler/image-transfer.ts) needs of an open session. */
+export interface FirmwareLink {
+  session: ImageSession;
+  imageTransferObis: string;
+  firmwareVersionObis: string | null;
+  /** The meter's negotiated server-max-receive-pdu-size, and whether requests are ciphered. */
+  maxPdu: number;
+  ciphered: boolean;
+}
+
 /** An open session to one device over one comm line. */
 export interface DeviceLink {
   collect(item: CollectItem): Promise<CollectOutcome>;
   control(request: ControlRequest): Promise<ControlOutcome>;
+  /** The session for a firmware transfer; undefined when the device profile names no Image Transfer object. */
+  firmware?(): FirmwareLink | undefined;
   /** Releases the association and closes the transport; returns the exchange log as text. */
   close(): Promise<string>;
 }

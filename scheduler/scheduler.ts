@@ -630,7 +630,7 @@ const STATE_AFTER: Partial<Record<CommandFunction, (typeof STATE_ARCHIVES)[numbe
 };
 
 /** The network segment a comm line's channel belongs to (channel settings `segment`), if any. */
-function segmentOf(line: CommLineRef): string | undefined {
+export function segmentOf(line: CommLineRef): string | undefined {
   const segment = (line.channelSettings as { segment?: unknown }).segment;
   return typeof segment === 'string' ? segment : undefined;
 }

@@ -87,6 +87,8 @@ export interface DeviceProfile {
   activityCalendar?: string;
   specialDays?: string;
   limiter?: string;
+  /** Firmware updates: the Image Transfer object (class 18) and the firmware version object (Data) that confirms an activation. */
+  firmware?: { imageTransfer: string; version?: string };
   /** Cumulative energy registers per channel, `{t}` = tariff (0 = total). */
   energy?: Partial<Record<EnergyChannel, string>>;
   /** Interval energy objects per channel (SPODES x.29): a load-profile column of the interval's energy. */

@@ -28,6 +28,12 @@ export interface FaultRule {
   outagesPerDay?: number;
   /** Relays locked (lock state 1): remote disconnect / reconnect are refused. */
   relayLocked?: boolean;
+  /** Every n-th image_block_transfer is refused (temporary-failure) and the block not kept (0 = never). */
+  imageBlockFailEvery?: number;
+  /** The meter's signature check fails: image_verify answers other-reason, status verification failed. */
+  imageRejected?: boolean;
+  /** The image verifies but does not start: after activation the meter runs its old firmware (activation failed). */
+  imageBad?: boolean;
 }
 
 export interface MeterFaults {
@@ -42,6 +48,9 @@ export interface MeterFaults {
   clockInvalid: boolean;
   outagesPerDay: number;
   relayLocked: boolean;
+  imageBlockFailEvery: number;
+  imageRejected: boolean;
+  imageBad: boolean;
 }
 
 export const NO_FAULTS: Readonly<MeterFaults> = Object.freeze({
@@ -56,6 +65,9 @@ export const NO_FAULTS: Readonly<MeterFaults> = Object.freeze({
   clockInvalid: false,
   outagesPerDay: 0,
   relayLocked: false,
+  imageBlockFailEvery: 0,
+  imageRejected: false,
+  imageBad: false,
 });
 
 function applies(rule: FaultRule, ruleIndex: number, serial: string): boolean {

@@ -172,6 +172,7 @@ export class Fleet {
       {
         historyStartDay: this.historyStartDay, clockDriftPpm: f.clockDriftPpm, driftEpochMs: this.startedAt, clockInvalid: f.clockInvalid,
         outagesPerDay: f.outagesPerDay, relayLocked: f.relayLocked,
+        imageBlockFailEvery: f.imageBlockFailEvery, imageRejected: f.imageRejected, imageBad: f.imageBad,
       },
       this.states.get(index) ?? newMeterState(),
     );

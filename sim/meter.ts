@@ -25,6 +25,9 @@ export interface ImageState {
   blocks: { length: number; bytes: Uint8Array };
   /** The image bytes received so far (allocated at initiate, dropped after activation). */
   image: Uint8Array | null;
+  /** image_block_transfer requests received, and those that carried a block already received (what a resume must keep at most one of). */
+  blockRequests: number;
+  duplicateBlocks: number;
 }
 
 /** An event raised at run time (relay switched, clock set, firmware activated), journal by name. */
@@ -61,6 +64,10 @@ export interface MeterOptions {
   outagesPerDay: number;
   /** Relays refuse to switch: they start locked (lock state 1). */
   relayLocked: boolean;
+  /** Image transfer faults (sim/faults.ts). */
+  imageBlockFailEvery: number;
+  imageRejected: boolean;
+  imageBad: boolean;
 }
 
 export interface Meter {

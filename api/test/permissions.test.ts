@@ -99,6 +99,13 @@ const expected: Record<string, string[]> = {
   'POST /api/v1/unb/base-stations/delete': cenc, 'GET /api/v1/unb/base-stations/{stationId}/downlink-tasks': cenc, 'GET /api/v1/unb/unknown-devices': cenc,
   [`GET ${p}/devices/{deviceId}/downlink-tasks`]: readDevices, [`POST ${p}/devices/{deviceId}/downlink-tasks`]: relayControl,
   [`POST ${p}/devices/{deviceId}/downlink-tasks/{taskId}/cancel`]: relayControl, [`DELETE ${p}/devices/{deviceId}/downlink-tasks/{taskId}`]: relayControl,
+  // Devices / firmware update (seed 003 table 1): Administrator and Operator Read/Write/View (PM as admin); User not accessed.
+  ...Object.fromEntries([
+    'GET images', 'POST images', 'GET images/{imageId}', 'GET images/{imageId}/content', 'DELETE images/{imageId}',
+    'GET updates', 'POST updates', 'POST updates/start', 'POST updates/stop', 'GET updates/statistics', 'GET updates/{updateId}', 'DELETE updates/{updateId}',
+    'GET history', 'GET campaigns', 'POST campaigns', 'GET campaigns/{campaignId}',
+    'POST campaigns/{campaignId}/pause', 'POST campaigns/{campaignId}/resume', 'POST campaigns/{campaignId}/cancel',
+  ].map((r) => [r.replace(' ', ` ${p}/firmware/`), manageDevices])),
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
   // IEC 61968-100: any signed-in caller reaches the endpoint; each verb's permission (Execute.ESB.Device.Read /

@@ -104,6 +104,16 @@ export function disconnectControl(spec: RelaySpec, index: number): ObjectHandler
 export const MAX_IMAGE_SIZE = 4 << 20;
 export const IMAGE_BLOCK_SIZE = 192;
 
+/**
+ * The image identifiers a meter of a profile takes: "<PROFILE NAME>-<version>", e.g. "CE308-12.2.0"; the
+ * part after the dash is the firmware version it reports once the image is activated.
+ */
+export function imageVersion(profileName: string, identifier: Uint8Array): string | null {
+  const text = new TextDecoder().decode(identifier);
+  const prefix = `${profileName.toUpperCase()}-`;
+  return text.startsWith(prefix) && text.length > prefix.length ? text.slice(prefix.length) : null;
+}
+
 export function imageTransfer(obis: string): ObjectHandler {
   const a = imageTransferAttributes;
   return {
@@ -141,22 +151,31 @@ export function imageTransfer(obis: string): ObjectHandler {
     set: (_ctx, attr) => (attr === 5 ? DataAccessResult.success : DataAccessResult.readWriteDenied),
     action(ctx, method, params) {
       const st = ctx.meter.state;
+      const o = ctx.meter.options;
       const p = params ?? { type: 'null-data' as const };
       try {
         switch (method) {
           case 1: {
             const init = imageTransferMethods.imageTransferInitiate.decode(p);
             if (init.size < 1 || init.size > MAX_IMAGE_SIZE) return { result: ActionResult.otherReason };
+            // An image for another device type is refused before a byte of it is taken.
+            if (imageVersion(ctx.meter.profile.name, init.identifier) === null) return { result: ActionResult.otherReason };
             const count = blockCount(init.size, IMAGE_BLOCK_SIZE);
-            st.image = { status: ImageTransferStatus.initiated, identifier: init.identifier.slice(), size: init.size, blockSize: IMAGE_BLOCK_SIZE, blocks: emptyBlocksStatus(count), image: new Uint8Array(init.size) };
+            st.image = {
+              status: ImageTransferStatus.initiated, identifier: init.identifier.slice(), size: init.size, blockSize: IMAGE_BLOCK_SIZE,
+              blocks: emptyBlocksStatus(count), image: new Uint8Array(init.size), blockRequests: 0, duplicateBlocks: 0,
+            };
             return ACTION_OK;
           }
           case 2: {
             const b = imageTransferMethods.imageBlockTransfer.decode(p);
             const s = st.image;
             if (!s || s.image === null || s.status !== ImageTransferStatus.initiated) return { result: ActionResult.readWriteDenied };
+            s.blockRequests++;
+            if (o.imageBlockFailEvery > 0 && s.blockRequests % o.imageBlockFailEvery === 0) return { result: ActionResult.temporaryFailure };
             const expected = Math.min(s.blockSize, s.size - b.blockNumber * s.blockSize);
             if (b.blockNumber >= s.blocks.length || b.value.length !== expected) return { result: ActionResult.otherReason };
+            if (isBlockTransferred(s.blocks, b.blockNumber)) s.duplicateBlocks++;
             s.image.set(b.value, b.blockNumber * s.blockSize);
             markBlockTransferred(s.blocks, b.blockNumber);
             return ACTION_OK;
@@ -167,16 +186,22 @@ export function imageTransfer(obis: string): ObjectHandler {
             if (!s || s.status < ImageTransferStatus.initiated) return { result: ActionResult.readWriteDenied };
             let complete = true;
             for (let n = 0; n < s.blocks.length && complete; n++) complete = isBlockTransferred(s.blocks, n);
-            s.status = complete ? ImageTransferStatus.verificationSuccessful : ImageTransferStatus.verificationFailed;
-            return complete ? ACTION_OK : { result: ActionResult.otherReason };
+            const ok = complete && !o.imageRejected;
+            s.status = ok ? ImageTransferStatus.verificationSuccessful : ImageTransferStatus.verificationFailed;
+            return ok ? ACTION_OK : { result: ActionResult.otherReason };
           }
           case 4: {
             imageTransferMethods.imageActivate.decode(p);
             const s = st.image;
             if (!s || s.status !== ImageTransferStatus.verificationSuccessful) return { result: ActionResult.readWriteDenied };
-            s.status = ImageTransferStatus.activationSuccessful;
             s.image = null;
-            st.firmware = new TextDecoder().decode(s.identifier);
+            // A bad image: the meter falls back to the firmware it ran, and says so in the status.
+            if (o.imageBad) {
+              s.status = ImageTransferStatus.activationFailed;
+              return { result: ActionResult.hardwareFault };
+            }
+            s.status = ImageTransferStatus.activationSuccessful;
+            st.firmware = imageVersion(ctx.meter.profile.name, s.identifier);
             raiseEvent(ctx.meter, 'firmware', ctx.nowMs, 1);
             return ACTION_OK;
           }

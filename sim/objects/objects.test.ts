@@ -205,7 +205,7 @@ test('image transfer: initiate, blocks with bitmap, verify, activate, new firmwa
   const image = Uint8Array.from({ length: IMAGE_BLOCK_SIZE * 3 + 10 }, (_, i) => i & 0xff);
   const m = imageTransferMethods;
   assert.equal(s.action(18, it, 3), ActionResult.readWriteDenied); // verify before initiate
-  assert.equal(s.action(18, it, 1, m.imageTransferInitiate.encode({ identifier: new TextEncoder().encode('12.2.0'), size: image.length })), ActionResult.success);
+  assert.equal(s.action(18, it, 1, m.imageTransferInitiate.encode({ identifier: new TextEncoder().encode(`${s.meter.profile.name.toUpperCase()}-12.2.0`), size: image.length })), ActionResult.success);
   assert.equal(imageTransferAttributes.imageTransferStatus.decode(s.get(18, it, 6)), ImageTransferStatus.initiated);
   const block = (n: number) => m.imageBlockTransfer.encode({ blockNumber: n, value: image.subarray(n * IMAGE_BLOCK_SIZE, Math.min(image.length, (n + 1) * IMAGE_BLOCK_SIZE)) });
   for (const n of [0, 2]) assert.equal(s.action(18, it, 2, block(n)), ActionResult.success);
@@ -218,7 +218,7 @@ test('image transfer: initiate, blocks with bitmap, verify, activate, new firmwa
   assert.equal(imageTransferAttributes.imageTransferStatus.decode(s.get(18, it, 6)), ImageTransferStatus.verificationFailed);
   assert.equal(s.action(18, it, 4), ActionResult.readWriteDenied);
   // resume: initiate again, send all
-  s.action(18, it, 1, m.imageTransferInitiate.encode({ identifier: new TextEncoder().encode('12.2.0'), size: image.length }));
+  s.action(18, it, 1, m.imageTransferInitiate.encode({ identifier: new TextEncoder().encode(`${s.meter.profile.name.toUpperCase()}-12.2.0`), size: image.length }));
   for (const n of [0, 1, 2, 3]) assert.equal(s.action(18, it, 2, block(n)), ActionResult.success);
   assert.equal(s.action(18, it, 3), ActionResult.success);
   assert.deepEqual(imageTransferAttributes.imageToActivateInfo.decode(s.get(18, it, 7)).map((i) => i.size), [image.length]);
@@ -228,6 +228,44 @@ test('image transfer: initiate, blocks with bitmap, verify, activate, new firmwa
   // the change survives the session
   s.fleet.release(s.meter);
   assert.equal(s.fleet.meter(0).state.firmware, '12.2.0');
+});
+
+test('image transfer faults: an image for another type refused at initiate, a refused block, a rejected and a bad image', () => {
+  const it = '0.0.44.0.0.255';
+  const m = imageTransferMethods;
+  const image = Uint8Array.from({ length: IMAGE_BLOCK_SIZE * 2 }, (_, i) => i & 0xff);
+  const block = (n: number) => m.imageBlockTransfer.encode({ blockNumber: n, value: image.subarray(n * IMAGE_BLOCK_SIZE, (n + 1) * IMAGE_BLOCK_SIZE) });
+  const initiate = (s: ReturnType<typeof session>, id: string) => s.action(18, it, 1, m.imageTransferInitiate.encode({ identifier: new TextEncoder().encode(id), size: image.length }));
+  const status = (s: ReturnType<typeof session>) => imageTransferAttributes.imageTransferStatus.decode(s.get(18, it, 6));
+
+  const plain = session();
+  assert.equal(initiate(plain, 'IDIS-2.0.0'), ActionResult.otherReason);
+  assert.equal(status(plain), ImageTransferStatus.notInitiated);
+
+  const failing = session({ faults: [{ imageBlockFailEvery: 2 }] });
+  assert.equal(initiate(failing, 'CE308-2.0.0'), ActionResult.success);
+  assert.equal(failing.action(18, it, 2, block(0)), ActionResult.success);
+  assert.equal(failing.action(18, it, 2, block(1)), ActionResult.temporaryFailure);
+  assert.equal(imageTransferAttributes.imageFirstNotTransferredBlockNumber.decode(failing.get(18, it, 4)), 1);
+  assert.equal(failing.action(18, it, 2, block(1)), ActionResult.success);
+  assert.equal(failing.meter.state.image?.duplicateBlocks, 0);
+  assert.equal(failing.action(18, it, 2, block(0)), ActionResult.temporaryFailure);
+  assert.equal(failing.action(18, it, 2, block(0)), ActionResult.success);
+  assert.equal(failing.meter.state.image?.duplicateBlocks, 1);
+
+  const rejecting = session({ faults: [{ imageRejected: true }] });
+  assert.equal(initiate(rejecting, 'CE308-2.0.0'), ActionResult.success);
+  for (const n of [0, 1]) assert.equal(rejecting.action(18, it, 2, block(n)), ActionResult.success);
+  assert.equal(rejecting.action(18, it, 3), ActionResult.otherReason);
+  assert.equal(status(rejecting), ImageTransferStatus.verificationFailed);
+
+  const bad = session({ faults: [{ imageBad: true }] });
+  assert.equal(initiate(bad, 'CE308-2.0.0'), ActionResult.success);
+  for (const n of [0, 1]) assert.equal(bad.action(18, it, 2, block(n)), ActionResult.success);
+  assert.equal(bad.action(18, it, 3), ActionResult.success);
+  assert.equal(bad.action(18, it, 4), ActionResult.hardwareFault);
+  assert.equal(status(bad), ImageTransferStatus.activationFailed);
+  assert.deepEqual(bad.get(1, '0.0.96.1.2.255', 2), { type: 'visible-string', value: bad.meter.profile.firmware });
 });
 
 test('activity calendar passive → active, special days insert / delete, limiter SET type-checked', () => {

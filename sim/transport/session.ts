@@ -82,6 +82,8 @@ export class MeterSession {
         systemTitle: keys.systemTitle,
         invocationCounter: fleet.counters[index]!,
         maxReceivePduSize: fleet.profile.maxPduSize,
+        // HDLC: up to 7 frames per window, as meters built for firmware transfer offer; a client proposing none gets 1.
+        hdlc: { windowRx: 7, windowTx: 7 },
         associations: associationsFor(fleet.config.security, keys),
       },
       RANDOM,
