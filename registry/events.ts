@@ -1,7 +1,7 @@
 /** General (seed 003 table 4) and security (table 5) events, with the acting user and IP. */
 import type { Db } from './db.js';
 
-/** Table 4, plus SET_PROJECT_*, SET_CHANNEL_*, SET_PROTOCOL_*, SET_COMMLINE_*, SET_SECURITY_KEY_*, SET_DEVICE_IMPORT, SET_CENC_AMR_USER_REMOVED, SET_TASK_*, SET_CONTROL_SETTINGS_UPDATE, SET_DEVICE_PROFILE_*, SET_NOTIFICATION_* (our additions, so every change is audited). */
+/** Table 4, plus SET_PROJECT_*, SET_CHANNEL_*, SET_PROTOCOL_*, SET_COMMLINE_*, SET_SECURITY_KEY_*, SET_DEVICE_IMPORT, SET_CENC_AMR_USER_REMOVED, SET_TASK_*, SET_CONTROL_SETTINGS_UPDATE, SET_DEVICE_PROFILE_*, SET_NOTIFICATION_*, SET_VEE_* (our additions, so every change is audited). */
 export type GeneralEvent =
   | 'SET_DEVICE_ADD' | 'SET_DEVICE_UPDATE' | 'SET_DEVICE_REMOVE' | 'SET_DEVICE_IMPORT'
   | 'SET_DEVICE_GROUP_ADD' | 'SET_DEVICE_GROUP_UPDATE' | 'SET_DEVICE_GROUP_REMOVE'
@@ -19,6 +19,8 @@ export type GeneralEvent =
   | 'SET_TASK_APPROVE' | 'SET_TASK_REJECT' | 'SET_CONTROL_SETTINGS_UPDATE'
   | 'SET_DEVICE_PROFILE_ADD' | 'SET_DEVICE_PROFILE_UPDATE' | 'SET_DEVICE_PROFILE_REMOVE'
   | 'SET_NOTIFICATION_RULE_ADD' | 'SET_NOTIFICATION_RULE_UPDATE' | 'SET_NOTIFICATION_RULE_REMOVE' | 'SET_NOTIFICATION_REPLAY'
+  /** VEE (api/vee.ts): validation rules saved, readings edited or confirmed, estimation and re-validation run. */
+  | 'SET_VEE_SETTINGS_UPDATE' | 'SET_VEE_READING_EDIT' | 'SET_VEE_ESTIMATE' | 'SET_VEE_REVALIDATE'
   /** An IEC 61968-100 message at POST /cim (api/cim/routes.ts). */
   | 'SET_CIM_REQUEST';
 

@@ -1,0 +1,78 @@
+/**
+ * Streaming validation: every batch the pipeline stores is validated once stored, from its columns (the
+ * decoder threads copy them out with the Native block), against the rules of each device's project. What
+ * the checks need of the past is kept per channel in memory (sinks/vee/validate.ts), so a batch costs no
+ * read of ClickHouse; after a restart (or for a channel evicted from memory) the first batch of a channel
+ * is checked without its predecessor, which the re-validation job (POST …/vee/revalidate) covers.
+ */
+import { applyScaler } from '../../decoders/dlms/units.js';
+import type { ReadingColumns } from '../../workers/readings-block.js';
+import type { ClickHouseEngine } from '../clickhouse/engine.js';
+import type { Rule } from './rules.js';
+import { failureRows, storeFailures } from './store.js';
+import { validateDevice, type ChannelState, type DeviceChannel } from './validate.js';
+
+const TWO_32 = 4294967296;
+
+/** The rules of each device (by devices.num) of a batch; undefined: the device is not validated. */
+export type RulesOfDevices = (nums: number[]) => Promise<(num: number) => readonly Rule[] | undefined>;
+
+export interface StreamingValidatorOptions {
+  rules: RulesOfDevices;
+  /** Channels whose state is kept (the oldest are forgotten beyond it); default 1,000,000 (≈ 250,000 meters × 4 registers). */
+  maxChannels?: number;
+  now?: () => number;
+}
+
+export class StreamingValidator {
+  private readonly states = new Map<string, ChannelState>();
+  /** Readings validated and failures found since start. */
+  readonly totals = { readings: 0, failures: 0 };
+
+  constructor(private readonly engine: ClickHouseEngine, private readonly options: StreamingValidatorOptions) {}
+
+  async validate(c: ReadingColumns): Promise<void> {
+    const byDevice = new Map<number, Map<number, DeviceChannel>>();
+    let device = -1;
+    let channels: Map<number, DeviceChannel> | undefined;
+    for (let i = 0; i < c.count; i++) {
+      const d = c.deviceId[2 * i]! + c.deviceId[2 * i + 1]! * TWO_32;
+      if (d !== device || !channels) {
+        device = d;
+        channels = byDevice.get(d);
+        if (!channels) byDevice.set(d, (channels = new Map()));
+      }
+      const a = c.archive.ids[i]!;
+      const o = c.obis.ids[i]!;
+      const code = a * 16_777_216 + o * 256 + c.tariff[i]!;
+      let ch = channels.get(code);
+      if (!ch) channels.set(code, (ch = { archive: c.archive.values[a]!, obis: c.obis.values[o]!, tariff: c.tariff[i]!, points: [] }));
+      const raw = (c.raw[2 * i + 1]! | 0) * TWO_32 + c.raw[2 * i]!;
+      ch.points.push({ ts: c.ts[i]!, value: applyScaler(raw, c.scaler[i]!), quality: c.quality[i]!, status: c.deviceStatus[i]!, collectedAt: c.collectedAt[i]! });
+    }
+    const rulesOf = await this.options.rules([...byDevice.keys()]);
+    const at = (this.options.now ?? Date.now)();
+    const rows: object[] = [];
+    for (const [num, chs] of byDevice) {
+      const rules = rulesOf(num);
+      if (!rules?.length) continue;
+      const failures = validateDevice(num, [...chs.values()], rules, this.states);
+      if (failures.length) rows.push(...failureRows(num, failures, at));
+    }
+    this.forget();
+    this.totals.readings += c.count;
+    this.totals.failures += rows.length;
+    await storeFailures(this.engine, rows);
+  }
+
+  /** Keeps at most maxChannels states, forgetting the longest-known first. */
+  private forget(): void {
+    const max = this.options.maxChannels ?? 1_000_000;
+    if (this.states.size <= max) return;
+    let excess = this.states.size - max;
+    for (const key of this.states.keys()) {
+      if (excess-- <= 0) break;
+      this.states.delete(key);
+    }
+  }
+}
