@@ -17,6 +17,9 @@ export interface ReadingKey {
   tariff: number;
 }
 
+/** A DateTime64(3) in JSONEachRow: seconds with milliseconds, as text (a JSON number with a fraction is refused). */
+const dateTime64 = (ms: number) => (ms / 1000).toFixed(3);
+
 const insertRows = async (engine: ClickHouseEngine, table: string, rows: object[]) => {
   if (rows.length) await engine.exec(`INSERT INTO ${table} SETTINGS insert_deduplicate = 0 FORMAT JSONEachRow\n${rows.map((r) => JSON.stringify(r)).join('\n')}`);
 };
@@ -24,7 +27,7 @@ const insertRows = async (engine: ClickHouseEngine, table: string, rows: object[
 /** Stores failures of device `device` as validated at `atMs`. */
 export function failureRows(device: number, failures: readonly ChannelFailure[], atMs: number): object[] {
   return failures.map((f) => ({
-    device_id: device, archive: f.archive, obis: f.obis, tariff: f.tariff, ts: f.ts, code: f.code, severity: f.severity, detail: f.detail, cleared: 0, validated_at: atMs / 1000,
+    device_id: device, archive: f.archive, obis: f.obis, tariff: f.tariff, ts: f.ts, code: f.code, severity: f.severity, detail: f.detail, cleared: 0, validated_at: dateTime64(atMs),
   }));
 }
 
@@ -32,12 +35,15 @@ export async function storeFailures(engine: ClickHouseEngine, rows: object[]): P
   await insertRows(engine, 'validation_results', rows);
 }
 
-/** The measured readings of devices in [fromSec, toSec), every stored row (re-reads too: duplicate-quality needs them), per device and channel. */
+/**
+ * The measured readings of devices in [fromSec, toSec), every stored row (re-reads too: duplicate-quality
+ * needs them), per device and channel; of one reading's rows the latest collected comes first and is the one checked.
+ */
 async function loadChannels(engine: ClickHouseEngine, nums: number[], fromSec: number, toSec: number): Promise<Map<number, DeviceChannel[]>> {
   const rows = await engine.query<{ d: string | number; a: string; o: string; t: number; ts: number; raw: string | number; sc: number; q: number; st: number; c: number }>(
     `SELECT device_id AS d, archive AS a, obis AS o, tariff AS t, toUInt32(ts) AS ts, raw, scaler AS sc, quality AS q, device_status AS st, toUInt32(collected_at) AS c
      FROM readings WHERE device_id IN {nums:Array(UInt64)} AND ts >= {from:UInt32} AND ts < {to:UInt32}
-     ORDER BY device_id, archive, obis, tariff, ts, collected_at`,
+     ORDER BY device_id, archive, obis, tariff, ts, collected_at DESC`,
     { nums, from: fromSec, to: toSec },
   );
   const out = new Map<number, DeviceChannel[]>();
@@ -94,7 +100,7 @@ export async function revalidate(
     );
     for (const s of stored) {
       if (found.has(`${s.device_id}|${s.archive}|${s.obis}|${s.tariff}|${s.ts}|${s.code}`)) continue;
-      rows.push({ device_id: Number(s.device_id), archive: s.archive, obis: s.obis, tariff: s.tariff, ts: s.ts, code: s.code, severity: s.severity, detail: '', cleared: 1, validated_at: nowMs / 1000 });
+      rows.push({ device_id: Number(s.device_id), archive: s.archive, obis: s.obis, tariff: s.tariff, ts: s.ts, code: s.code, severity: s.severity, detail: '', cleared: 1, validated_at: dateTime64(nowMs) });
       cleared++;
     }
     failures += found.size;
@@ -274,7 +280,7 @@ function rawOf(value: number): { raw: number; scaler: number } {
 export async function addVersions(engine: ClickHouseEngine, num: number, versions: readonly NewVersion[], nowMs: number): Promise<void> {
   await insertRows(engine, 'reading_versions', versions.map((v, i) => ({
     device_id: num, archive: v.archive, obis: v.obis, tariff: v.tariff, ts: v.ts, version: nowMs + i, kind: v.kind, method: v.method, ...rawOf(v.value),
-    unit: v.unit, user_name: v.user, reason: v.reason, created_at: (nowMs + i) / 1000,
+    unit: v.unit, user_name: v.user, reason: v.reason, created_at: dateTime64(nowMs + i),
   })));
 }
 

@@ -60,7 +60,7 @@ describe('validation checks', () => {
 
   it('register decrease: a negative or falling register; a rollover at the digit count is consumption', () => {
     const r = validateChannel({ archive: 'profile-15', obis: '1.0.1.8.0.255', points: [100, 120, 110, -1].map((v, i) => pt(i, v)) }, rule('register-decrease'), undefined);
-    assert.deepEqual(codes(r), ['register-decrease@2', 'register-decrease@3', 'register-decrease@3']);
+    assert.deepEqual(codes(r), ['register-decrease@2', 'register-decrease@3']);
     // 6 digits in kWh, stored in Wh: rolls over at 999999.999 kWh
     const roll = rule('register-decrease', { digits: 6, unitMultiplier: 1000 });
     const ok = validateChannel({ archive: 'profile-15', obis: '1.0.1.8.0.255', points: [999_999_500, 999_999_900, 300].map((v, i) => pt(i, v)) }, [...roll, ...rule('spike')], undefined);

@@ -144,7 +144,7 @@ export function validateChannel(ch: Channel, allRules: readonly Rule[], state: C
         const wrapped = consumption + modulus;
         if (modulus && s.lastValue <= modulus && wrapped >= 0 && wrapped < modulus / 10) consumption = wrapped;
         else {
-          if (decrease) fail(decrease, p.ts, `register went down from ${s.lastValue} to ${p.value}`);
+          if (decrease && p.value >= 0) fail(decrease, p.ts, `register went down from ${s.lastValue} to ${p.value}`);
           consumption = undefined;
         }
       }
