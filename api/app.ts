@@ -23,6 +23,7 @@ import { wmbusRoutes } from './wmbus.js';
 import { notificationRoutes } from './notifications.js';
 import { cimRoutes } from './cim/routes.js';
 import { lorawanRoutes } from './lorawan.js';
+import { veeRoutes } from './vee.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
 import type { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
@@ -141,6 +142,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     wmbusRoutes(v1);
     notificationRoutes(v1);
     lorawanRoutes(v1);
+    veeRoutes(v1);
     healthRoutes(v1);
     await v1.register(cimRoutes);
   }, { prefix: '/api/v1' });

@@ -92,6 +92,12 @@ const expected: Record<string, string[]> = {
   [`GET ${p}/notifications`]: tasksRead, [`POST ${p}/notifications/{notificationId}/replay`]: tasksWrite,
   // LoRaWAN: ChirpStack's HTTP integration posts as an M2M user (Execute.ESB.Device.Read); installers list the devices heard.
   [`POST ${p}/lorawan/chirpstack`]: relayControl, [`GET ${p}/lorawan/unknown-devices`]: readDevices,
+  // VEE (our addition, docs/vee.md): rules are configuration (Read/Write.HesConfig); readings, histories and failures are
+  // read like archives (Read.Datastore); edits, estimation and re-validation change stored data (Write.Datastore: Administrator, PM).
+  [`GET ${p}/vee/settings`]: projectsRead, [`PUT ${p}/vee/settings`]: manageDevices,
+  [`GET ${p}/devices/{deviceId}/vee/readings`]: readDevices, [`GET ${p}/devices/{deviceId}/vee/history`]: readDevices,
+  [`POST ${p}/devices/{deviceId}/vee/edits`]: tasksWrite, [`POST ${p}/vee/estimate`]: tasksWrite, [`POST ${p}/vee/revalidate`]: tasksWrite,
+  [`GET ${p}/vee/failures`]: readDevices,
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
   // IEC 61968-100: any signed-in caller reaches the endpoint; each verb's permission (Execute.ESB.Device.Read /
