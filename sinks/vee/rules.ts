@@ -128,7 +128,7 @@ export function registerOfInterval(obis: string): string | undefined {
 
 /** Seconds between the timestamps of a periodic archive; undefined for archives without a period. */
 export function archivePeriod(archive: string): number | undefined {
-  const m = /^profile-(\d+)$/.exec(archive);
+  const m = /^profile-(\d+)(min)?$/.exec(archive);
   if (m) return Number(m[1]) * 60;
   return archive === 'end-of-day' ? 86_400 : undefined;
 }
