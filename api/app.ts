@@ -24,6 +24,7 @@ import { notificationRoutes } from './notifications.js';
 import { cimRoutes } from './cim/routes.js';
 import { lorawanRoutes } from './lorawan.js';
 import { veeRoutes } from './vee.js';
+import { analyticsRoutes } from './analytics.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
 import type { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
@@ -143,6 +144,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     notificationRoutes(v1);
     lorawanRoutes(v1);
     veeRoutes(v1);
+    analyticsRoutes(v1);
     healthRoutes(v1);
     await v1.register(cimRoutes);
   }, { prefix: '/api/v1' });

@@ -98,6 +98,8 @@ const expected: Record<string, string[]> = {
   [`GET ${p}/devices/{deviceId}/vee/readings`]: readDevices, [`GET ${p}/devices/{deviceId}/vee/history`]: readDevices,
   [`POST ${p}/devices/{deviceId}/vee/edits`]: tasksWrite, [`POST ${p}/vee/estimate`]: tasksWrite, [`POST ${p}/vee/revalidate`]: tasksWrite,
   [`GET ${p}/vee/failures`]: readDevices,
+  // Analytics (our addition, docs/analytics.md): read like archives (Read.Datastore).
+  ...Object.fromEntries(['completeness', 'communication', 'connectivity', 'load-curve', 'consumption', 'balance', 'outages', 'validation'].map((r) => [`GET ${p}/analytics/${r}`, readDevices])),
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
   // IEC 61968-100: any signed-in caller reaches the endpoint; each verb's permission (Execute.ESB.Device.Read /
