@@ -6,7 +6,7 @@
 import { applyScaler } from '../../decoders/dlms/units.js';
 import type { ClickHouseEngine } from '../clickhouse/engine.js';
 import { archivePeriod, quantityKind, type Rule } from './rules.js';
-import { validateDevice, type ChannelFailure, type ChannelState, type DeviceChannel } from './validate.js';
+import { channelOf, validateDevice, type ChannelFailure, type ChannelState, type DeviceChannel, type Point } from './validate.js';
 import { consumptions, estimateGap, findGaps, type Estimate } from './estimate.js';
 
 const WEEK = 7 * 86_400;
@@ -46,20 +46,22 @@ async function loadChannels(engine: ClickHouseEngine, nums: number[], fromSec: n
      ORDER BY device_id, archive, obis, tariff, ts, collected_at DESC`,
     { nums, from: fromSec, to: toSec },
   );
-  const out = new Map<number, DeviceChannel[]>();
-  let ch: DeviceChannel | undefined;
+  const byDevice = new Map<number, { archive: string; obis: string; tariff: number; points: Point[] }[]>();
+  let ch: { archive: string; obis: string; tariff: number; points: Point[] } | undefined;
   let dev = -1;
   for (const r of rows) {
     const d = Number(r.d);
     if (d !== dev || !ch || ch.archive !== r.a || ch.obis !== r.o || ch.tariff !== r.t) {
       dev = d;
       ch = { archive: r.a, obis: r.o, tariff: r.t, points: [] };
-      const list = out.get(d) ?? [];
+      const list = byDevice.get(d) ?? [];
       list.push(ch);
-      out.set(d, list);
+      byDevice.set(d, list);
     }
     ch.points.push({ ts: r.ts, value: applyScaler(Number(r.raw), r.sc), quality: r.q, status: r.st, collectedAt: r.c });
   }
+  const out = new Map<number, DeviceChannel[]>();
+  for (const [d, list] of byDevice) out.set(d, list.map((c) => ({ ...channelOf(c.archive, c.obis, c.points), tariff: c.tariff })));
   return out;
 }
 
@@ -91,7 +93,7 @@ export async function revalidate(
         found.add(key);
         rows.push(failureRows(device, [f], nowMs)[0]!);
       }
-      for (const ch of list) readings += ch.points.filter((p) => p.ts >= fromSec).length;
+      for (const ch of list) readings += ch.rows.filter((row) => ch.src.ts[row]! >= fromSec).length;
     }
     const stored = await engine.query<{ device_id: string | number; archive: string; obis: string; tariff: number; ts: number; code: string; severity: string }>(
       `SELECT device_id, archive, obis, tariff, toUInt32(ts) AS ts, code, toString(severity) AS severity FROM validation_results FINAL

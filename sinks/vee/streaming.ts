@@ -32,23 +32,35 @@ export class StreamingValidator {
   constructor(private readonly engine: ClickHouseEngine, private readonly options: StreamingValidatorOptions) {}
 
   async validate(c: ReadingColumns): Promise<void> {
-    const byDevice = new Map<number, Map<number, DeviceChannel>>();
+    const n = c.count;
+    // the block's values once, in columns; channels are lists of row numbers (no object per reading)
+    const value = new Float64Array(n);
+    for (let i = 0; i < n; i++) value[i] = applyScaler((c.raw[2 * i + 1]! | 0) * TWO_32 + c.raw[2 * i]!, c.scaler[i]!);
+    const src = { ts: c.ts, value, quality: c.quality, status: c.deviceStatus, collectedAt: c.collectedAt };
+    const byDevice = new Map<number, DeviceChannel[]>();
+    // a frame's rows are one device's, its channels interleaved: a short list per device run, searched linearly
     let device = -1;
-    let channels: Map<number, DeviceChannel> | undefined;
-    for (let i = 0; i < c.count; i++) {
+    let channels: DeviceChannel[] = [];
+    let codes: number[] = [];
+    for (let i = 0; i < n; i++) {
       const d = c.deviceId[2 * i]! + c.deviceId[2 * i + 1]! * TWO_32;
-      if (d !== device || !channels) {
+      if (d !== device) {
         device = d;
-        channels = byDevice.get(d);
-        if (!channels) byDevice.set(d, (channels = new Map()));
+        let list = byDevice.get(d);
+        if (!list) byDevice.set(d, (list = []));
+        channels = list;
+        codes = list.map((ch) => this.codeOf(c, ch));
       }
       const a = c.archive.ids[i]!;
       const o = c.obis.ids[i]!;
       const code = a * 16_777_216 + o * 256 + c.tariff[i]!;
-      let ch = channels.get(code);
-      if (!ch) channels.set(code, (ch = { archive: c.archive.values[a]!, obis: c.obis.values[o]!, tariff: c.tariff[i]!, points: [] }));
-      const raw = (c.raw[2 * i + 1]! | 0) * TWO_32 + c.raw[2 * i]!;
-      ch.points.push({ ts: c.ts[i]!, value: applyScaler(raw, c.scaler[i]!), quality: c.quality[i]!, status: c.deviceStatus[i]!, collectedAt: c.collectedAt[i]! });
+      let k = codes.indexOf(code);
+      if (k < 0) {
+        k = channels.length;
+        channels.push({ archive: c.archive.values[a]!, obis: c.obis.values[o]!, tariff: c.tariff[i]!, src, rows: [] });
+        codes.push(code);
+      }
+      channels[k]!.rows.push(i);
     }
     const rulesOf = await this.options.rules([...byDevice.keys()]);
     const at = (this.options.now ?? Date.now)();
@@ -56,13 +68,18 @@ export class StreamingValidator {
     for (const [num, chs] of byDevice) {
       const rules = rulesOf(num);
       if (!rules?.length) continue;
-      const failures = validateDevice(num, [...chs.values()], rules, this.states);
+      const failures = validateDevice(num, chs, rules, this.states);
       if (failures.length) rows.push(...failureRows(num, failures, at));
     }
     this.forget();
     this.totals.readings += c.count;
     this.totals.failures += rows.length;
     await storeFailures(this.engine, rows);
+  }
+
+  /** A channel's code in the block's dictionaries (archive, OBIS, tariff as one number). */
+  private codeOf(c: ReadingColumns, ch: DeviceChannel): number {
+    return c.archive.values.indexOf(ch.archive) * 16_777_216 + c.obis.values.indexOf(ch.obis) * 256 + ch.tariff;
   }
 
   /** Keeps at most maxChannels states, forgetting the longest-known first. */
