@@ -13,6 +13,7 @@ import { failureRows, storeFailures } from './store.js';
 import { validateDevice, type ChannelState, type DeviceChannel } from './validate.js';
 
 const TWO_32 = 4294967296;
+const EMPTY = new Int32Array(0);
 
 /** The rules of each device (by devices.num) of a batch; undefined: the device is not validated. */
 export type RulesOfDevices = (nums: number[]) => Promise<(num: number) => readonly Rule[] | undefined>;
@@ -38,18 +39,30 @@ export class StreamingValidator {
     for (let i = 0; i < n; i++) value[i] = applyScaler((c.raw[2 * i + 1]! | 0) * TWO_32 + c.raw[2 * i]!, c.scaler[i]!);
     const src = { ts: c.ts, value, quality: c.quality, status: c.deviceStatus, collectedAt: c.collectedAt };
     const byDevice = new Map<number, DeviceChannel[]>();
-    // a frame's rows are one device's, its channels interleaved: a short list per device run, searched linearly
+    // a frame's rows are one device's, its channels interleaved: a short list per device run, searched linearly.
+    // First pass: each row's channel and each channel's size; second: the rows of all channels in one array.
+    const all: DeviceChannel[] = [];
+    const sizes: number[] = [];
+    const channelOfRow = new Int32Array(n);
+    // per device: its channels, their ids in `all` and their codes in this block
+    const seen = new Map<number, { ids: number[]; codes: number[] }>();
     let device = -1;
     let channels: DeviceChannel[] = [];
+    let ids: number[] = [];
     let codes: number[] = [];
     for (let i = 0; i < n; i++) {
       const d = c.deviceId[2 * i]! + c.deviceId[2 * i + 1]! * TWO_32;
       if (d !== device) {
         device = d;
         let list = byDevice.get(d);
-        if (!list) byDevice.set(d, (list = []));
+        let known = seen.get(d);
+        if (!list || !known) {
+          byDevice.set(d, (list = []));
+          seen.set(d, (known = { ids: [], codes: [] }));
+        }
         channels = list;
-        codes = list.map((ch) => this.codeOf(c, ch));
+        ids = known.ids;
+        codes = known.codes;
       }
       const a = c.archive.ids[i]!;
       const o = c.obis.ids[i]!;
@@ -57,11 +70,24 @@ export class StreamingValidator {
       let k = codes.indexOf(code);
       if (k < 0) {
         k = channels.length;
-        channels.push({ archive: c.archive.values[a]!, obis: c.obis.values[o]!, tariff: c.tariff[i]!, src, rows: [] });
+        const ch: DeviceChannel = { archive: c.archive.values[a]!, obis: c.obis.values[o]!, tariff: c.tariff[i]!, src, rows: EMPTY };
+        channels.push(ch);
         codes.push(code);
+        ids.push(all.length);
+        all.push(ch);
+        sizes.push(0);
       }
-      channels[k]!.rows.push(i);
+      const id = ids[k]!;
+      channelOfRow[i] = id;
+      sizes[id]!++;
     }
+    const order = new Int32Array(n);
+    const next = new Int32Array(all.length);
+    for (let id = 0, start = 0; id < all.length; start += sizes[id]!, id++) {
+      next[id] = start;
+      all[id]!.rows = order.subarray(start, start + sizes[id]!);
+    }
+    for (let i = 0; i < n; i++) order[next[channelOfRow[i]!]!++] = i;
     const rulesOf = await this.options.rules([...byDevice.keys()]);
     const at = (this.options.now ?? Date.now)();
     const rows: object[] = [];
@@ -75,11 +101,6 @@ export class StreamingValidator {
     this.totals.readings += c.count;
     this.totals.failures += rows.length;
     await storeFailures(this.engine, rows);
-  }
-
-  /** A channel's code in the block's dictionaries (archive, OBIS, tariff as one number). */
-  private codeOf(c: ReadingColumns, ch: DeviceChannel): number {
-    return c.archive.values.indexOf(ch.archive) * 16_777_216 + c.obis.values.indexOf(ch.obis) * 256 + ch.tariff;
   }
 
   /** Keeps at most maxChannels states, forgetting the longest-known first. */

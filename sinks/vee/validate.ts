@@ -55,7 +55,7 @@ export interface Channel {
   obis: string;
   src: ReadingColumns;
   /** Row indices into `src`, in time order (sorted here if they are not). */
-  rows: number[];
+  rows: Int32Array;
 }
 
 /** A channel of `points` (its own columns). */
@@ -69,7 +69,7 @@ export function channelOf(archive: string, obis: string, points: readonly Point[
     src.status[i] = p.status;
     src.collectedAt[i] = p.collectedAt;
   });
-  return { archive, obis, src, rows: points.map((_, i) => i) };
+  return { archive, obis, src, rows: Int32Array.from(points, (_, i) => i) };
 }
 
 /** Archives whose time stamp is the moment of reading (the device's clock then), not an archive period. */
