@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { testWarehouse } from '../../sinks/clickhouse/testing.js';
 import { ENGINES } from '../../registry/testing.js';
 import { createDevice, createProject } from '../../registry/project-data.js';
+import { registryRules } from '../../sinks/vee/settings.js';
 import { startHarness, type Harness } from './harness.js';
 
 const engine = testWarehouse('vee-api');
@@ -59,6 +60,12 @@ for (const db of ENGINES) {
       assert.equal(ok.statusCode, 200, ok.body);
       assert.deepEqual([ok.json().defaults, ok.json().rules, ok.json().linearMaxIntervals], [false, [{ code: 'gap', severity: 'error', archive: 'profile-15', params: {} }], 2]);
       assert.equal((await h.call('User', { method: 'PUT', url: `${base}/vee/settings`, payload: { rules: null } })).statusCode, 403);
+    });
+
+    it('streaming validation takes each device\'s project rules from the registry', async () => {
+      const rulesOf = await registryRules(h.t.db)([device.num, 999_999]);
+      assert.deepEqual(rulesOf(device.num)?.map((r) => [r.code, r.severity]), [['gap', 'error']]);
+      assert.equal(rulesOf(999_999), undefined);
     });
 
     it('re-validation stores failures; the project\'s failures name the device', async () => {
