@@ -26,6 +26,8 @@ import { cimRoutes } from './cim/routes.js';
 import { lorawanRoutes } from './lorawan.js';
 import { unbRoutes, unbStationRoutes } from './unb.js';
 import type { UnbStationService } from '../ingest/unb/service.js';
+import { veeRoutes } from './vee.js';
+import { analyticsRoutes } from './analytics.js';
 import type { WmbusIntake } from '../ingest/wmbus/intake.js';
 import type { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
@@ -155,6 +157,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     firmwareRoutes(v1);
     lorawanRoutes(v1);
     unbRoutes(v1);
+    veeRoutes(v1);
+    analyticsRoutes(v1);
     healthRoutes(v1);
     await v1.register(cimRoutes);
   }, { prefix: '/api/v1' });

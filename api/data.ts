@@ -58,7 +58,7 @@ const state = object({
 }, ['readAt']);
 
 /** The device's numeric id in the data plane; a device of another project (or none) is 404. */
-async function deviceNum(db: Db, req: FastifyRequest): Promise<number> {
+export async function deviceNum(db: Db, req: FastifyRequest): Promise<number> {
   const r = await db.query<{ num: number }>('SELECT num::float8 AS num FROM devices WHERE project_id = $1 AND id = $2', [projectIdOf(req), (req.params as { deviceId: string }).deviceId]);
   if (!r.rows[0]) throw new RegistryError('NOT_FOUND', 'device not found', 404);
   return Number(r.rows[0].num);

@@ -28,6 +28,8 @@ import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { DecoderPool } from '../workers/pool.js';
 import { Pipeline } from '../workers/pipeline.js';
 import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
+import { StreamingValidator } from '../sinks/vee/streaming.js';
+import { DEFAULT_RULES } from '../sinks/vee/rules.js';
 
 const DEVICES = Number(process.env.HES_BENCH_DEVICES ?? 2000);
 const DAYS = Number(process.env.HES_BENCH_DAYS ?? 3);
@@ -79,12 +81,15 @@ async function publish(bus: Bus, messages: BusMessage[], partitions: number, pip
   await producer.close();
 }
 
-async function measurePipeline(name: string, bus: Bus, partitions: number, live: boolean, publishReadings = false): Promise<BenchResult[]> {
+async function measurePipeline(name: string, bus: Bus, partitions: number, live: boolean, publishReadings = false, validate = false): Promise<BenchResult[]> {
   const s = await setup();
   await s.engine.exec('TRUNCATE TABLE readings');
+  await s.engine.exec('TRUNCATE TABLE validation_results');
+  // VEE on every stored batch with the default rules (the sample registers restart each day: a decrease per device-day is found and written)
+  const validator = validate ? new StreamingValidator(s.engine, { rules: async () => () => DEFAULT_RULES }) : undefined;
   if (!live) await publish(bus, s.messages, partitions);
   const total = s.messages.length * READINGS_PER_FRAME;
-  const pipeline = new Pipeline({ bus, engine: s.engine, schemas: s.store, pool: s.pool, maxBatchFrames: BATCH, concurrency: CONCURRENCY, publishReadings });
+  const pipeline = new Pipeline({ bus, engine: s.engine, schemas: s.store, pool: s.pool, maxBatchFrames: BATCH, concurrency: CONCURRENCY, publishReadings, ...(validator ? { validator } : {}) });
   const running = pipeline.run();
   let publishing: Promise<void> = Promise.resolve();
   if (live) {
@@ -124,6 +129,7 @@ async function measurePipeline(name: string, bus: Bus, partitions: number, live:
       // with the machine to itself, cores / cpu_s_per_million bounds the rate.
       cpu_s: +cpuSecs.toFixed(2), cpu_s_per_million: +(cpuSecs / (total / 1e6)).toFixed(3), load1: +loadavg()[0]!.toFixed(2),
       cpu_s_by_thread: Object.fromEntries([...byThread].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +v.toFixed(2)])),
+      ...(validator ? { validation_failures: validator.totals.failures } : {}),
     },
   ];
 }
@@ -195,6 +201,27 @@ export const benchmarks: Benchmark[] = [
       } finally {
         await bus.close();
       }
+    },
+  },
+  {
+    // VEE's cost (issue 20): the embedded pipeline without and with streaming validation, alternated
+    // (off, on, off, on) so a change of load on the shared machine hits both; CPU per million readings is
+    // the figure to compare.
+    name: 'pipeline.embedded-validate',
+    run: async () => {
+      const s = await setup();
+      const out: BenchResult[] = [];
+      for (let round = 0; round < 2; round++) {
+        for (const validate of [false, true]) {
+          const bus = new EmbeddedBus({ dir: join(s.dir, `bus-validate-${round}-${validate}`), fsync: 'interval' });
+          try {
+            out.push(...(await measurePipeline(validate ? 'embedded_validated' : 'embedded_unvalidated', bus, 4, false, false, validate)));
+          } finally {
+            await bus.close();
+          }
+        }
+      }
+      return out;
     },
   },
   {

@@ -15,8 +15,9 @@ import { benchmarks as push } from './push.js';
 import { benchmarks as lorawan } from './lorawan.js';
 import { benchmarks as unb } from './unb.js';
 import { benchmarks as firmware } from './firmware.js';
+import { benchmarks as analytics } from './analytics.js';
 
-const all: Benchmark[] = [...dlms, ...sim, ...sessions, ...registry, ...pipeline, ...hesDaily, ...mbus, ...cim, ...push, ...lorawan, ...unb, ...firmware];
+const all: Benchmark[] = [...dlms, ...sim, ...sessions, ...registry, ...pipeline, ...hesDaily, ...mbus, ...cim, ...push, ...lorawan, ...unb, ...firmware, ...analytics];
 const prefixes = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const selected = prefixes.length ? all.filter((b) => prefixes.some((p) => b.name.startsWith(p))) : all;
 if (selected.length === 0) {

@@ -20,6 +20,8 @@ import { ChdbEngine, ServerEngine, type ClickHouseEngine } from '../sinks/clickh
 import { startChdbHttpEndpoint } from '../sinks/clickhouse/http-endpoint.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { DevicesDimension } from '../sinks/clickhouse/devices-dim.js';
+import { StreamingValidator } from '../sinks/vee/streaming.js';
+import { registryRules } from '../sinks/vee/settings.js';
 import { DecoderPool } from '../workers/pool.js';
 import { RegistryDeviceContexts } from '../registry/device-contexts.js';
 import { saveStateChanges } from '../scheduler/states.js';
@@ -121,6 +123,8 @@ export async function openDataPlane(
           await saveStateChanges(registry.db, changes.filter((c) => c.archive !== OUTAGE_ARCHIVE));
         },
       } : {}),
+      // VEE: each stored batch validated against its devices' project rules
+      ...(registry && config.clickhouse.validateOnStore ? { validator: new StreamingValidator(engine, { rules: registryRules(registry.db) }) } : {}),
       ...(deadLetters ? { onDeadLetter: (reason: string) => deadLetters.add(reason) } : {}),
       ...(notifier ? { onEventsStored: (events: EventRow[]) => notifier.enqueue(events) } : {}),
     });

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, parseCencListener, parseSegmentLimit, publicCo
 
 test('embedded by default; file < environment < options, section by section', () => {
   const d = loadConfig({ env: {} });
-  assert.deepEqual([d.kafka, d.clickhouse, d.decoderThreads], [{ brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' }, { httpHost: '127.0.0.1' }, 0]);
+  assert.deepEqual([d.kafka, d.clickhouse, d.decoderThreads], [{ brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' }, { httpHost: '127.0.0.1', validateOnStore: true }, 0]);
   const dir = mkdtempSync(join(tmpdir(), 'hes-config-'));
   try {
     const file = join(dir, 'hes.json');
@@ -23,7 +23,7 @@ test('embedded by default; file < environment < options, section by section', ()
       overrides: { kafka: { brokers: ['k3:9092'] } },
     });
     assert.deepEqual(c.kafka, { brokers: ['k3:9092'], schemaRegistryUrl: 'http://registry:8081', partitions: 48, publishReadings: true, wireFrames: 'received' });
-    assert.deepEqual(c.clickhouse, { url: 'http://ch:8123', user: 'hes', password: 'from-env', database: 'hes', httpHost: '127.0.0.1' });
+    assert.deepEqual(c.clickhouse, { url: 'http://ch:8123', user: 'hes', password: 'from-env', database: 'hes', httpHost: '127.0.0.1', validateOnStore: true });
     assert.equal(c.decoderThreads, 4);
     assert.equal(c.deviceContextTtlSeconds, 60, 'one minute by default');
     assert.equal(loadConfig({ env: { HES_DEVICE_CONTEXT_TTL_SECONDS: '1800' } }).deviceContextTtlSeconds, 1800);
@@ -94,7 +94,8 @@ test('the embedded ClickHouse HTTP interface off loopback needs a password; the 
       HES_CLICKHOUSE_DEVICES_REFRESH_SECONDS: '300',
     },
   });
-  assert.deepEqual(c.clickhouse, { httpHost: '10.0.0.5', httpPort: 8123, httpUser: 'grafana', httpPassword: 'ch-http-secret', devicesRefreshSeconds: 300 });
+  assert.deepEqual(c.clickhouse, { httpHost: '10.0.0.5', httpPort: 8123, httpUser: 'grafana', httpPassword: 'ch-http-secret', devicesRefreshSeconds: 300, validateOnStore: true });
+  assert.equal(loadConfig({ env: { HES_VALIDATE_ON_STORE: 'false' } }).clickhouse.validateOnStore, false);
   assert.equal(loadConfig({ env: { HES_CLICKHOUSE_HTTP_PORT: '8123' } }).clickhouse.httpPassword, undefined, 'on loopback a password is optional');
   assert.ok(!JSON.stringify(publicConfig(c)).includes('ch-http-secret'));
 });

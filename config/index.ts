@@ -67,6 +67,8 @@ export interface HesConfig {
     httpPassword?: string;
     /** Seconds between checks of the registry for changed devices to copy into devices_dim (absent = 60, 0 = never). */
     devicesRefreshSeconds?: number;
+    /** Validate every batch the pipeline stores against its projects' VEE rules (docs/vee.md); default true. */
+    validateOnStore: boolean;
   };
   /** The HES clock against NTP (ingest/ntp/clock.ts): above the threshold, an alarm and no meter clock writes. */
   ntp: {
@@ -177,7 +179,7 @@ export const defaults: HesConfig = {
   deviceContextTtlSeconds: 60,
   serviceLogRetentionDays: 30,
   kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' },
-  clickhouse: { httpHost: '127.0.0.1' },
+  clickhouse: { httpHost: '127.0.0.1', validateOnStore: true },
   metrics: { host: '127.0.0.1' },
   ntp: { maxOffsetSeconds: 1, pollSeconds: 300 },
   cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
@@ -213,7 +215,7 @@ const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
   clickhouse: {
     url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int', httpHost: 'string', httpUser: 'string', httpPassword: 'string',
-    devicesRefreshSeconds: 'int',
+    devicesRefreshSeconds: 'int', validateOnStore: 'bool',
   },
   metrics: { port: 'int', host: 'string' },
   ntp: { server: 'string', maxOffsetSeconds: 'int', pollSeconds: 'int' },
@@ -240,6 +242,7 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_CLICKHOUSE_HTTP_USER: ['clickhouse', 'httpUser'],
   HES_CLICKHOUSE_HTTP_PASSWORD: ['clickhouse', 'httpPassword'],
   HES_CLICKHOUSE_DEVICES_REFRESH_SECONDS: ['clickhouse', 'devicesRefreshSeconds'],
+  HES_VALIDATE_ON_STORE: ['clickhouse', 'validateOnStore'],
   HES_METRICS_PORT: ['metrics', 'port'],
   HES_METRICS_HOST: ['metrics', 'host'],
   HES_NTP_SERVER: ['ntp', 'server'],

@@ -1,7 +1,7 @@
 /** General (seed 003 table 4) and security (table 5) events, with the acting user and IP. */
 import type { Db } from './db.js';
 
-/** Table 4, plus SET_PROJECT_*, SET_CHANNEL_*, SET_PROTOCOL_*, SET_COMMLINE_*, SET_SECURITY_KEY_*, SET_DEVICE_IMPORT, SET_CENC_AMR_USER_REMOVED, SET_TASK_*, SET_CONTROL_SETTINGS_UPDATE, SET_DEVICE_PROFILE_*, SET_NOTIFICATION_*, SET_FIRMWARE_* and FIRMWARE_CAMPAIGN_* (our additions, so every change is audited). */
+/** Table 4, plus SET_PROJECT_*, SET_CHANNEL_*, SET_PROTOCOL_*, SET_COMMLINE_*, SET_SECURITY_KEY_*, SET_DEVICE_IMPORT, SET_CENC_AMR_USER_REMOVED, SET_TASK_*, SET_CONTROL_SETTINGS_UPDATE, SET_DEVICE_PROFILE_*, SET_NOTIFICATION_*, SET_FIRMWARE_* and FIRMWARE_CAMPAIGN_*, SET_VEE_*, SET_UNB_* (our additions, so every change is audited). */
 export type GeneralEvent =
   | 'SET_DEVICE_ADD' | 'SET_DEVICE_UPDATE' | 'SET_DEVICE_REMOVE' | 'SET_DEVICE_IMPORT'
   | 'SET_DEVICE_GROUP_ADD' | 'SET_DEVICE_GROUP_UPDATE' | 'SET_DEVICE_GROUP_REMOVE'
@@ -23,6 +23,8 @@ export type GeneralEvent =
   | 'SET_FIRMWARE_UPDATE_REMOVE' | 'SET_FIRMWARE_CAMPAIGN_ADD' | 'SET_FIRMWARE_CAMPAIGN_PAUSE' | 'SET_FIRMWARE_CAMPAIGN_RESUME' | 'SET_FIRMWARE_CAMPAIGN_CANCEL'
   /** A campaign's next wave started, or the campaign stopped by itself (error rate) or finished (scheduler/firmware.ts). */
   | 'FIRMWARE_CAMPAIGN_WAVE' | 'FIRMWARE_CAMPAIGN_STOPPED' | 'FIRMWARE_CAMPAIGN_FINISHED'
+  /** VEE (api/vee.ts): validation rules saved, readings edited or confirmed, estimation and re-validation run. */
+  | 'SET_VEE_SETTINGS_UPDATE' | 'SET_VEE_READING_EDIT' | 'SET_VEE_ESTIMATE' | 'SET_VEE_REVALIDATE'
   /** An IEC 61968-100 message at POST /cim (api/cim/routes.ts). */
   | 'SET_CIM_REQUEST'
   /** UNB base stations and downlink tasks (api/unb.ts). */

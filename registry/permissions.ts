@@ -36,7 +36,7 @@ export const PERMISSIONS: Readonly<Record<string, string>> = {
   'Read.Logs.Secure': 'Read security logs',
   'Delete.Logs.Secure': 'Delete security logs',
   'Read.Datastore': 'Read stored data',
-  'Write.Datastore': 'Write stored data (unused)',
+  'Write.Datastore': 'Edit and confirm readings, run estimation and re-validation (VEE)',
   'Delete.Datastore': 'Delete stored data (unused)',
   'View.ProtocolSettings': 'Display protocol settings',
   'Read.ProtocolSettings': 'Read protocol settings',

@@ -10,7 +10,7 @@ import { isCodedError, type DecodeOutput, type DeviceContext, type DeviceProfile
 import { avroType, type RawFrame } from '../schemas/avro/index.js';
 import { wireSchemaId } from '../schemas/registry/index.js';
 import { Decoders } from './decoders.js';
-import { ReadingsBlock } from './readings-block.js';
+import { ReadingsBlock, type ReadingColumns } from './readings-block.js';
 import { encodeReadingMessages, type ReadingMessages } from './reading-messages.js';
 
 /** A device's context as a task carries it: the profile by its key in `DecodeTask.profiles` (sent once per task). */
@@ -25,6 +25,8 @@ export interface DecodeTask {
   collectedAtSec: number;
   /** When set, the readings also come back as `hes.readings` messages with this schema id. */
   readingsSchemaId?: number;
+  /** When set, the readings also come back as columns (copies, transferred): streaming validation reads them. */
+  columns?: boolean;
   /**
    * Registry contexts of the devices whose frames need one (`ProtocolDecoder.needsDevice`), by device
    * number; null = looked up, the registry has none. Loaded by the pipeline, in process memory only.
@@ -55,6 +57,8 @@ export interface DecodeResult {
   failures: DecodeFailure[];
   /** With `readingsSchemaId`: one message per reading, in block order. */
   readingMessages?: ReadingMessages;
+  /** With `columns`: the block's columns. */
+  columns?: ReadingColumns;
   /**
    * Devices whose frames need a context the task did not carry. Non-empty: the result is incomplete and
    * is to be discarded; the pipeline loads these contexts and runs the batch again.
@@ -191,6 +195,17 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     const m = encodeReadingMessages(block.columns(), serverTimes, task.readingsSchemaId);
     result.readingMessages = m;
     transfer.push(m.data.buffer, m.bounds.buffer, m.deviceIds.buffer);
+  }
+  if (task.columns) {
+    const c = block.columns();
+    const text = (t: ReadingColumns['archive']) => ({ ids: t.ids.slice(), values: [...t.values] });
+    const copy: ReadingColumns = {
+      count: c.count, deviceId: c.deviceId.slice(), raw: c.raw.slice(), ts: c.ts.slice(), scaler: c.scaler.slice(), tariff: c.tariff.slice(),
+      quality: c.quality.slice(), deviceStatus: c.deviceStatus.slice(), deviceTz: c.deviceTz.slice(), collectedAt: c.collectedAt.slice(),
+      archive: text(c.archive), obis: text(c.obis), readingType: text(c.readingType), unit: text(c.unit), source: text(c.source),
+    };
+    result.columns = copy;
+    for (const a of [copy.deviceId, copy.raw, copy.ts, copy.scaler, copy.tariff, copy.quality, copy.deviceStatus, copy.deviceTz, copy.collectedAt, copy.archive.ids, copy.obis.ids, copy.readingType.ids, copy.unit.ids, copy.source.ids]) transfer.push(a.buffer);
   }
   // Piscina transfers what the returned wrapper lists and hands the value to the caller.
   return move({ [transferableSymbol]: transfer, [valueSymbol]: result } as unknown as Parameters<typeof move>[0]) as unknown as DecodeResult;

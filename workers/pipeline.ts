@@ -17,6 +17,7 @@ import type { DeviceEntry } from './decode-worker.js';
 import type { DecoderPool, DecodeExtras } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
 import type { ReadingMessages } from './reading-messages.js';
+import type { ReadingColumns } from './readings-block.js';
 
 const DEFAULT_BATCH_FRAMES = 2600;
 const PUBLISH_CHUNK = 5000;
@@ -51,6 +52,11 @@ export interface PipelineOptions {
    * insert and before the commit: at least once. Default on (events are few).
    */
   publishEvents?: boolean;
+  /**
+   * Validates each batch's readings once they are stored, before the commit (sinks/vee/streaming.ts): the
+   * decoder threads then also return the block's columns.
+   */
+  validator?: { validate(columns: ReadingColumns): Promise<void> };
   /** Called after a batch is stored and before its offsets are committed. */
   afterStore?: (batch: Batch, token: string) => void | Promise<void>;
   /**
@@ -133,6 +139,8 @@ export class Pipeline {
       const stopTimer = m.insertSeconds.startTimer();
       await this.options.engine.insertNative('readings', result.block, { insert_deduplication_token: token, optimize_on_insert: 0 });
       stopTimer();
+      // validated before counted as stored: the pipeline benchmark's clock includes validation
+      if (this.options.validator && result.columns) await this.options.validator.validate(result.columns);
       m.readingsOut.inc(result.readings);
       m.batchReadings.observe(result.readings);
     }
@@ -192,6 +200,7 @@ export class Pipeline {
     const source = this.options.devices;
     const extras: DecodeExtras & { devices: Record<number, DeviceEntry | null>; profiles: Record<string, DeviceProfileRef> } = { devices: {}, profiles: {} };
     if (this.readingsSchemaId !== undefined) extras.readingsSchemaId = this.readingsSchemaId;
+    if (this.options.validator) extras.columns = true;
     const add = (num: number, c: DeviceContext | null): void => {
       if (c === null) {
         extras.devices[num] = null;

@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import type { DecodeResult, DecodeTask } from './decode-worker.js';
 
 /** What a batch may carry besides its messages. */
-export type DecodeExtras = Pick<DecodeTask, 'readingsSchemaId' | 'devices' | 'profiles'>;
+export type DecodeExtras = Pick<DecodeTask, 'readingsSchemaId' | 'columns' | 'devices' | 'profiles'>;
 
 export interface DecoderPoolOptions {
   threads?: number;

@@ -106,6 +106,14 @@ const expected: Record<string, string[]> = {
     'GET history', 'GET campaigns', 'POST campaigns', 'GET campaigns/{campaignId}',
     'POST campaigns/{campaignId}/pause', 'POST campaigns/{campaignId}/resume', 'POST campaigns/{campaignId}/cancel',
   ].map((r) => [r.replace(' ', ` ${p}/firmware/`), manageDevices])),
+  // VEE (our addition, docs/vee.md): rules are configuration (Read/Write.HesConfig); readings, histories and failures are
+  // read like archives (Read.Datastore); edits, estimation and re-validation change stored data (Write.Datastore: Administrator, PM).
+  [`GET ${p}/vee/settings`]: projectsRead, [`PUT ${p}/vee/settings`]: manageDevices,
+  [`GET ${p}/devices/{deviceId}/vee/readings`]: readDevices, [`GET ${p}/devices/{deviceId}/vee/history`]: readDevices,
+  [`POST ${p}/devices/{deviceId}/vee/edits`]: tasksWrite, [`POST ${p}/vee/estimate`]: tasksWrite, [`POST ${p}/vee/revalidate`]: tasksWrite,
+  [`GET ${p}/vee/failures`]: readDevices,
+  // Analytics (our addition, docs/analytics.md): read like archives (Read.Datastore).
+  ...Object.fromEntries(['completeness', 'communication', 'connectivity', 'load-curve', 'consumption', 'balance', 'outages', 'validation'].map((r) => [`GET ${p}/analytics/${r}`, readDevices])),
   // Host information and state (seed 003 §2.2.17): HesConfig, which Administrator, Operator and User read (PM as admin).
   'GET /api/v1/health/detail': projectsRead,
   // IEC 61968-100: any signed-in caller reaches the endpoint; each verb's permission (Execute.ESB.Device.Read /
