@@ -1,14 +1,19 @@
 /**
- * `hes start`: opens the registry (migrations, first-start data) and the data plane (bus, decoder pool,
+ * `hes start`: runs the roles of cli/roles.ts — all of them by default, or those `--roles` (node.roles,
+ * HES_ROLES) names, so that several processes of each role share the work (docs/deployment.md). It
+ * opens the registry (migrations, first-start data) and the data plane (bus, decoder pool,
  * ClickHouse: cli/data-plane.ts), serves the API and runs the scheduler role, which reads meters over their
  * comm lines (each protocol's reader: scheduler/dlms-reader.ts, scheduler/mbus-reader.ts) and hands the answers to the bus as raw frames and states to the
  * registry (scheduler/pipeline-sink.ts). With `cenc.listeners` configured, the scheduler role also runs CENC: meters
  * with dynamic addresses connect in, are bound to their devices or self-registered through the registry
  * (registry/cenc-directory.ts), and their comm lines on CENC channels are read over the held connections; AMR
  * agents get their port when `cenc.agentPort` is set. `startHes(config)` is the one place where the running HES is
- * assembled. `--demo N` adds a simulated fleet of N meters, registered with collection tasks (cli/demo.ts).
+ * assembled. A process without the API role serves /health, /ready and /metrics only; one without the
+ * pipeline role opens no bus consumer. `--demo N` adds a simulated fleet of N meters, registered with collection tasks (cli/demo.ts).
  */
 import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { keepDataPrivate, parseCencListener, parseSegmentLimit, publicConfig, type HesConfig } from '../config/index.js';
 import type { SchedulerOptions as GateOptions } from '../ingest/channels/scheduler.js';
@@ -42,9 +47,13 @@ import { offsetMinutes } from '../scheduler/schedule.js';
 import { openDataPlane, type DataPlane } from './data-plane.js';
 import { DEMO_PROJECT, startDemo, type Demo } from './demo.js';
 import { parse, configFrom, registryHelp } from './options.js';
+import { NOT_BUILT, parseRoles, ROLE_PARTS, ROLES, type Role } from './roles.js';
+import { CencConnections } from '../registry/cenc-connections.js';
 
 export interface StartOptions {
-  /** Run the scheduler role in this process (default true). */
+  /** The roles to run (cli/roles.ts); default the configuration's `node.roles`, and all when that is empty. */
+  roles?: readonly string[];
+  /** false: leave the scheduler role out (`--no-scheduler`). */
   scheduler?: boolean;
   /** Start a simulated fleet of this many meters and register it in the "Demo" project. */
   demo?: number;
@@ -54,7 +63,12 @@ export interface RunningHes {
   config: HesConfig;
   registry: Registry;
   data: DataPlane;
-  api: FastifyInstance;
+  /** The roles this process runs. */
+  roles: ReadonlySet<Role>;
+  /** This process among the others: its scheduler's instance id and its CENC node id. */
+  nodeId: string;
+  /** The API (the api role). */
+  api?: FastifyInstance;
   scheduler?: Scheduler;
   /** CENC, when listeners are configured (with the scheduler role: sessions run where the connections are held). */
   cenc?: CencServer;
@@ -71,7 +85,7 @@ export interface RunningHes {
   wmbus: { intake: WmbusIntake; unknown: UnknownMeters; mqtt?: WmbusMqttFeed };
   /** The ChirpStack intake (HTTP integration route, MQTT integration feed when configured) and its unknown-device tally. */
   lorawan: { intake: LorawanIntake; unknown: UnknownLorawanDevices; mqtt?: ChirpstackMqttFeed };
-  /** Where the API listens, e.g. http://127.0.0.1:8080 */
+  /** Where the API listens, e.g. http://127.0.0.1:8080 (without the API role: where /health, /ready and /metrics are served). */
   url: string;
   /** The metrics of every role (served at /metrics). */
   metrics: HesMetrics;
@@ -82,6 +96,10 @@ export interface RunningHes {
 
 export async function startHes(config: HesConfig, opts: StartOptions = {}): Promise<RunningHes> {
   keepDataPrivate(config);
+  const roles = new Set(parseRoles(opts.roles ?? config.node.roles));
+  if (opts.scheduler === false) roles.delete('scheduler');
+  const nodeId = `${hostname()}-${randomUUID().slice(0, 8)}`;
+  const leaseMs = config.node.leaseSeconds * 1000;
   const registry = await openRegistry(config);
   const { db, box } = registry;
   const metrics = new HesMetrics();
@@ -96,7 +114,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   // Pipeline failures go to the API's log once it exists.
   const log: { error(message: string): void } = { error: (message) => process.stderr.write(`${message}\n`) };
   let data: DataPlane;
-  let app: FastifyInstance;
+  let app: FastifyInstance | undefined;
   let cenc: CencServer | undefined;
   let wmbus: WmbusIntake | undefined;
   let lorawan: LorawanIntake | undefined;
@@ -105,9 +123,9 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       log.error(message);
       serviceLog.write('error', 'pipeline', 'consumer', message);
       health.error('pipeline', message);
-    }, { db, box }, serviceLog, metrics);
-    serviceLog.write('info', 'pipeline', 'role', `pipeline started (${data.summary})`);
-    app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, lorawan: () => lorawan, metrics, serviceLog, health, version: VERSION, notifier: data.notifier }).catch(async (e: unknown) => {
+    }, { db, box }, serviceLog, metrics, { consume: roles.has('pipeline') });
+    serviceLog.write('info', 'pipeline', 'role', `${roles.has('pipeline') ? 'pipeline started' : 'bus opened to publish'} (${data.summary})`);
+    if (roles.has('api')) app = await buildApp({ db, box, config, clickhouse: data.engine, cenc: () => cenc, wmbus: () => wmbus, lorawan: () => lorawan, metrics, serviceLog, health, version: VERSION, notifier: data.notifier }).catch(async (e: unknown) => {
       await data.close();
       throw e;
     });
@@ -117,10 +135,15 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     await db.close();
     throw e;
   }
-  log.error = (message) => app.log.error(message);
+  /** The process log: the API's when it runs here, else stderr (warnings and errors). */
+  const say = (level: 'info' | 'warn' | 'error', fields: object, message: string) => {
+    if (app) app.log[level](fields, message);
+    else if (level !== 'info') process.stderr.write(`${level}: ${message} ${JSON.stringify(fields, (_k, v: unknown) => (v instanceof Error ? v.message : v))}\n`);
+  };
+  log.error = (message) => say('error', {}, message);
   /** A connector's error: to the process log and the service log. */
   const problem = (role: string, component: string, message: string) => (e?: unknown) => {
-    app.log.error({ err: e }, message);
+    say('error', { err: e }, message);
     const text = e === undefined ? message : `${message}: ${e instanceof Error ? e.message : String(e)}`;
     serviceLog.write('error', role, component, text);
     health.error(role, text);
@@ -136,6 +159,8 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   let chirpstack: ChirpstackMqttFeed | undefined;
   let unknownLorawan: UnknownLorawanDevices | undefined;
   let metricsListener: MetricsListener | undefined;
+  let probes: MetricsListener | undefined;
+  let connections: CencConnections | undefined;
   // In order: no new reads, no new requests, meters let go, then the pipeline drains its batch; the registry closes last.
   const close = async () => {
     if (scheduler) {
@@ -145,6 +170,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     await agents?.stop();
     if (cenc) {
       await cenc.stop();
+      await connections?.stop().catch(() => undefined);
       stopped('cenc', 'CENC stopped');
     }
     if (mqtt) {
@@ -156,8 +182,11 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       stopped('lorawan', 'ChirpStack MQTT feed stopped');
     }
     await metricsListener?.close();
-    await app.close();
-    stopped('api', 'API stopped');
+    await probes?.close();
+    if (app) {
+      await app.close();
+      stopped('api', 'API stopped');
+    }
     await unknownMeters?.close();
     await unknownLorawan?.close();
     await sink?.close();
@@ -180,7 +209,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       directory: new WmbusDirectory(db), unknown: unknownMeters, publish: (f) => frames.publish(f), offsetMinutes,
       retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
     });
-    if (config.wmbus.mqttUrl) {
+    if (config.wmbus.mqttUrl && roles.has('push')) {
       mqtt = new WmbusMqttFeed({ url: config.wmbus.mqttUrl, prefix: config.wmbus.mqttPrefix, intake: wmbus, onError: (message, e) => problem('wmbus', 'mqtt', message)(e) });
       await mqtt.start();
       serviceLog.write('info', 'wmbus', 'role', `wM-Bus MQTT feed subscribed (${config.wmbus.mqttPrefix}/#)`);
@@ -192,7 +221,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       directory: new LorawanDirectory(db), unknown: unknownLorawan, publish: (f) => frames.publish(f), offsetMinutes, count: (outcome) => lorawanEvents.inc({ outcome }),
       retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
     });
-    if (config.lorawan.mqttUrl) {
+    if (config.lorawan.mqttUrl && roles.has('lorawan')) {
       chirpstack = new ChirpstackMqttFeed({
         url: config.lorawan.mqttUrl, shareGroup: config.lorawan.mqttShareGroup, topicPrefix: config.lorawan.mqttTopicPrefix, intake: lorawan,
         onError: (message, e) => problem('lorawan', 'mqtt', message)(e),
@@ -200,19 +229,25 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       await chirpstack.start();
       serviceLog.write('info', 'lorawan', 'role', `ChirpStack MQTT feed subscribed (${chirpstack.topic})`);
     }
-    if (opts.scheduler !== false) {
-      const gaps = config.gapRoundsPerDay > 0 ? new GapCollector({
+    // A CENC node reads the meters whose connections it holds, so it runs a scheduler too: without the
+    // scheduler role one that only helps launches with those meters (Scheduler reads: 'held').
+    const cencHere = roles.has('cenc') && config.cenc.listeners.length > 0;
+    if (roles.has('scheduler') || cencHere) {
+      const gaps = roles.has('scheduler') && config.gapRoundsPerDay > 0 ? new GapCollector({
         db, engine: data.engine, maxRoundsPerDay: config.gapRoundsPerDay, settleMs: config.gapSettleSeconds * 1000,
         onError: (e, launchId) => problem('scheduler', 'gaps', `gap check of launch ${launchId} failed`)(e),
       }) : undefined;
       const counters = new RegistryInvocationCounterStore(db);
-      if (config.cenc.listeners.length) {
+      if (cencHere) {
         const c = config.cenc;
         const onError = (e: unknown, context: string) => problem('cenc', 'connector', `CENC: ${context}`)(e);
-        const directory = new RegistryDeviceDirectory(db, { log: (level, message, fields) => app.log[level](fields, `CENC: ${message}`) });
+        const directory = new RegistryDeviceDirectory(db, { log: (level, message, fields) => say(level, fields, `CENC: ${message}`) });
+        // The held connections in the registry, so that launches started anywhere read these meters here.
+        connections = new CencConnections({ db, directory, nodeId, leaseMs, onError });
+        connections.start();
         cenc = new CencServer({
           metrics,
-          listeners: c.listeners.map((l) => ({ ...parseCencListener(l), host: c.host })), directory, counters, onError,
+          listeners: c.listeners.map((l) => ({ ...parseCencListener(l), host: c.host })), directory: connections, counters, onError,
           sink: sink.unsolicited(problem('cenc', 'push', 'CENC: a push could not be published')),
           identificationTimeoutMs: c.identificationTimeoutSeconds * 1000, ...(c.maxConnections ? { maxConnections: c.maxConnections } : {}),
         });
@@ -235,27 +270,35 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
       const gate = new ChannelScheduler(gateOptions(config));
       metrics.gauge('hes_sessions_running', 'Meter sessions running now (all channels)', [], (g) => g.set(gate.running));
       metrics.gauge('hes_sessions_queued', 'Meter sessions waiting for their channel, segment or the process limit', [], (g) => g.set(gate.queued));
-      scheduler = new Scheduler({ db, reader, sink, gate, gaps, log: serviceLog, metrics, ...(clock ? { hostClock: clock } : {}) });
+      scheduler = new Scheduler({
+        db, reader, sink, gate, gaps, log: serviceLog, metrics, instanceId: nodeId, leaseMs, reads: roles.has('scheduler') ? 'all' : 'held', ...(clock ? { hostClock: clock } : {}),
+      });
     }
     addProbes(health, { config, registry, data, scheduler, cenc, cencPorts, mqtt, chirpstack });
-    url = await app.listen({ host: config.httpHost, port: config.httpPort });
-    const apiUrl = url;
-    health.add('api', async () => ({ state: 'up', version: VERSION, figures: { url: apiUrl } }));
-    serviceLog.write('info', 'api', 'role', `API listening on ${url}`);
+    if (app) {
+      url = await app.listen({ host: config.httpHost, port: config.httpPort });
+      const apiUrl = url;
+      health.add('api', async () => ({ state: 'up', version: VERSION, figures: { url: apiUrl } }));
+      serviceLog.write('info', 'api', 'role', `API listening on ${url}`);
+    } else {
+      probes = await listenMetrics(metrics, config.httpPort, config.httpHost, { db });
+      url = probes.url;
+      serviceLog.write('info', 'hes', 'role', `roles ${[...roles].join(',')}: /health, /ready and /metrics on ${url}`);
+    }
     if (config.metrics.port !== undefined) {
       metricsListener = await listenMetrics(metrics, config.metrics.port, config.metrics.host);
       serviceLog.write('info', 'api', 'role', `metrics listener on ${metricsListener.url}/metrics (no credential: a private address only)`);
     }
     if (scheduler) {
       scheduler.start();
-      serviceLog.write('info', 'scheduler', 'role', `scheduler started (${scheduler.instanceId})`);
+      serviceLog.write('info', 'scheduler', 'role', `scheduler started (${scheduler.instanceId}${roles.has('scheduler') ? '' : ', reading the meters this CENC node holds only'})`);
     }
   } catch (e) {
     await close();
     throw e;
   }
   return {
-    config, registry, data, api: app, scheduler, cenc, cencPorts, demo, serviceLog, health, ...(clock ? { clock } : {}), wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) },
+    config, registry, data, roles, nodeId, ...(app ? { api: app } : {}), scheduler, cenc, cencPorts, demo, serviceLog, health, ...(clock ? { clock } : {}), wmbus: { intake: wmbus!, unknown: unknownMeters!, ...(mqtt ? { mqtt } : {}) },
     lorawan: { intake: lorawan!, unknown: unknownLorawan!, ...(chirpstack ? { mqtt: chirpstack } : {}) }, url, metrics,
     ...(metricsListener ? { metricsUrl: metricsListener.url } : {}), close,
   };
@@ -268,14 +311,16 @@ const help = [
   '  --http-host HOST      API address (default 0.0.0.0)',
   '  --demo N              also serve N simulated meters, registered in the "Demo" project with a daily and a',
   '                        15-minute collection task (run once at start)',
-  '  --no-scheduler        serve the API only (another process runs the scheduler role)',
+  `  --roles LIST          roles of this process, comma-separated (default all; also node.roles, $HES_ROLES):`,
+  ...ROLES.map((r) => `                          ${r.padEnd(10)}${ROLE_PARTS[r]}`),
+  '  --no-scheduler        all roles but the scheduler',
   '',
   'Data plane: the embedded bus, schema store and ClickHouse (chDB) under the data dir unless configured',
   'otherwise (config file sections "kafka" and "clickhouse", or HES_KAFKA_BROKERS, HES_SCHEMA_REGISTRY_URL,',
   'HES_CLICKHOUSE_URL, HES_CLICKHOUSE_USER, HES_CLICKHOUSE_PASSWORD, HES_CLICKHOUSE_DATABASE; embedded ClickHouse',
   'over HTTP on 127.0.0.1: HES_CLICKHOUSE_HTTP_PORT). See README, configuration.',
   '',
-  'CENC (meters with dynamic addresses connecting in), with the scheduler role: config section "cenc" or',
+  'CENC (meters with dynamic addresses connecting in), with the cenc role: config section "cenc" or',
   'HES_CENC_LISTENERS=tcp:4059:wrapper,udp:4059:wrapper (off by default), HES_CENC_AGENT_PORT (AMR agents).',
   'Session limits: section "sessions" or HES_SESSION_CHANNEL_LIMIT, HES_SESSION_GLOBAL_LIMIT, HES_SESSION_SEGMENTS.',
   'Metrics without a credential for Prometheus on a private network: HES_METRICS_PORT, HES_METRICS_HOST (default 127.0.0.1).',
@@ -288,10 +333,10 @@ const VERSION = '0.1.0';
 /** The probes of the roles this process runs, for the health detail (the registry's is the report's own). */
 function addProbes(health: HealthReport, p: Pick<RunningHes, 'config' | 'registry' | 'data' | 'scheduler' | 'cenc' | 'cencPorts'> & { mqtt: WmbusMqttFeed | undefined; chirpstack: ChirpstackMqttFeed | undefined }): void {
   const { config, data } = p;
-  const m = data.pipeline.metrics;
+  const m = data.pipeline?.metrics;
   const total = async (c: { get(): Promise<{ values: { value: number }[] }> }) => (await c.get()).values.reduce((a, v) => a + v.value, 0);
   health.add('bus', async () => {
-    const lag = await m.measureLag?.();
+    const lag = await m?.measureLag?.();
     return {
       state: 'up',
       figures: { kind: config.kafka.brokers.length ? 'kafka' : 'embedded', topic: Topics.rawFrames, lagMessages: lag ?? null },
@@ -303,6 +348,7 @@ function addProbes(health: HealthReport, p: Pick<RunningHes, 'config' | 'registr
     return { state: 'up', version: row?.v ?? '', figures: { kind: config.clickhouse.url ? 'server' : 'embedded', httpInterface: data.clickhouseHttp ?? null } };
   });
   health.add('pipeline', async () => {
+    if (!data.pool || !m) return { state: 'off', note: 'not in this process (roles)' };
     const load = data.pool.load;
     return {
       state: 'up',
@@ -321,10 +367,10 @@ function addProbes(health: HealthReport, p: Pick<RunningHes, 'config' | 'registr
         pendingLaunches: (await p.registry.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_launches WHERE state = 'pending'`)).rows[0]!.n,
       },
     }
-    : { state: 'off', note: 'not in this process (--no-scheduler)' });
+    : { state: 'off', note: 'not in this process (roles)' });
   health.add('cenc', async () => cenc
     ? { state: 'up', figures: { ports: p.cencPorts!.listeners.join(','), agentPort: p.cencPorts!.agents ?? null, connections: cenc.connectionCount } }
-    : { state: 'off', note: scheduler ? 'no cenc.listeners configured' : 'not in this process' });
+    : { state: 'off', note: config.cenc.listeners.length ? 'not in this process (roles)' : 'no cenc.listeners configured' });
   health.add('wmbus', async () => ({ state: 'up', figures: { http: true, mqtt: mqtt ? config.wmbus.mqttPrefix : null } }));
   health.add('lorawan', async () => ({ state: 'up', figures: { http: true, mqtt: p.chirpstack ? p.chirpstack.topic : null } }));
 }
@@ -351,7 +397,7 @@ function describeCenc(hes: RunningHes): string {
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
-    'http-port': { type: 'string' }, 'http-host': { type: 'string' }, demo: { type: 'string' }, 'no-scheduler': { type: 'boolean' },
+    'http-port': { type: 'string' }, 'http-host': { type: 'string' }, demo: { type: 'string' }, 'no-scheduler': { type: 'boolean' }, roles: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(help);
@@ -366,11 +412,22 @@ export async function main(argv: string[]): Promise<number> {
     httpPort: values['http-port'] === undefined ? undefined : Number(values['http-port']),
     httpHost: values['http-host'] as string | undefined,
   });
-  const hes = await startHes(config, { demo, scheduler: values['no-scheduler'] !== true });
+  const roles = values.roles === undefined ? undefined : [values.roles as string];
+  if (roles) {
+    try {
+      parseRoles(roles, '--roles');
+    } catch (e) {
+      process.stderr.write(`hes start: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
+  const hes = await startHes(config, { demo, scheduler: values['no-scheduler'] !== true, ...(roles ? { roles } : {}) });
   const storage = config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}/registry`;
   const local = hes.url.replace('://0.0.0.0', '://127.0.0.1');
+  const notBuilt = [...hes.roles].filter((r) => NOT_BUILT.has(r));
   const lines = [
-    `HES API listening on ${hes.url} (registry: ${storage}); OpenAPI at ${local}/docs`,
+    hes.api ? `HES API listening on ${hes.url} (registry: ${storage}); OpenAPI at ${local}/docs` : `HES node serving /health, /ready and /metrics on ${hes.url} (registry: ${storage})`,
+    `roles: ${[...hes.roles].join(',')} (node ${hes.nodeId})${notBuilt.length ? `; not built into this version yet, nothing started: ${notBuilt.join(',')}` : ''}`,
     `scheduler: ${hes.scheduler ? `running (${hes.scheduler.instanceId})` : 'not in this process'}`,
     `data: ${hes.data.summary}`,
     `cenc: ${describeCenc(hes)}`,

@@ -110,6 +110,16 @@ export interface HesConfig {
     /** What ChirpStack's `event_topic` puts before `application/...`; default none. */
     mqttTopicPrefix: string;
   };
+  /** This process among several (docs/deployment.md). */
+  node: {
+    /** The roles this process runs (cli/roles.ts): api, scheduler, pipeline, cenc, push, lorawan, unb; default all. */
+    roles: string[];
+    /**
+     * Seconds a launch's owner, a device claim and a held CENC connection count without renewal: a dead
+     * scheduler's launches and devices, and a dead CENC node's meters, are taken over within this time.
+     */
+    leaseSeconds: number;
+  };
   /** Limits on meter sessions in this process (ingest/channels). */
   sessions: {
     /** Sessions at once in the process; 0 = no limit beyond the scheduler's own. */
@@ -177,6 +187,7 @@ export const defaults: HesConfig = {
   ntp: { maxOffsetSeconds: 1, pollSeconds: 300 },
   cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
   sessions: { globalLimit: 0, channelLimit: 16, segments: [] },
+  node: { roles: [], leaseSeconds: 30 },
   wmbus: { mqttPrefix: 'hes/wmbus' },
   notifications: { maxAttempts: 6, retryBaseSeconds: 30 },
   lorawan: { mqttShareGroup: 'hes', mqttTopicPrefix: '' },
@@ -202,7 +213,7 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'deviceContextTtlSeconds', 'serviceLogRetentionDays']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'lorawan' | 'metrics' | 'ntp' | 'notifications';
+type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'node' | 'wmbus' | 'lorawan' | 'metrics' | 'ntp' | 'notifications';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
   clickhouse: {
@@ -213,6 +224,7 @@ const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list
   ntp: { server: 'string', maxOffsetSeconds: 'int', pollSeconds: 'int' },
   cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
   sessions: { globalLimit: 'int', channelLimit: 'int', segments: 'list' },
+  node: { roles: 'list', leaseSeconds: 'int' },
   wmbus: { mqttUrl: 'string', mqttPrefix: 'string' },
   notifications: { maxAttempts: 'int', retryBaseSeconds: 'int' },
   lorawan: { mqttUrl: 'string', mqttShareGroup: 'string', mqttTopicPrefix: 'string' },
@@ -244,6 +256,8 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_CENC_MAX_CONNECTIONS: ['cenc', 'maxConnections'],
   HES_CENC_IDENTIFICATION_TIMEOUT_SECONDS: ['cenc', 'identificationTimeoutSeconds'],
   HES_SESSION_GLOBAL_LIMIT: ['sessions', 'globalLimit'],
+  HES_ROLES: ['node', 'roles'],
+  HES_LEASE_SECONDS: ['node', 'leaseSeconds'],
   HES_SESSION_CHANNEL_LIMIT: ['sessions', 'channelLimit'],
   HES_SESSION_SEGMENTS: ['sessions', 'segments'],
   HES_WMBUS_MQTT_URL: ['wmbus', 'mqttUrl'],
