@@ -462,7 +462,7 @@ export class Scheduler {
     } finally {
       clearInterval(beat);
       await results.flush().catch(() => undefined);
-      if (abort.signal.aborted) await this.#releaseDevices(l.id).catch(() => undefined);
+      if ((abort.signal.reason as Error | undefined)?.message === 'stopping') await this.#releaseDevices(l.id).catch(() => undefined);
     }
   }
 
