@@ -23,6 +23,7 @@ import { migrate } from '../sinks/clickhouse/migrate.js';
 import { DevicesDimension } from '../sinks/clickhouse/devices-dim.js';
 import { DecoderPool } from '../workers/pool.js';
 import { RegistryDeviceContexts } from '../registry/device-contexts.js';
+import { RegistryBusSchemas } from '../registry/bus-schemas.js';
 import { saveStateChanges } from '../scheduler/states.js';
 import { OUTAGE_ARCHIVE, type StateChange } from '../decoders/protocol-decoder.js';
 import { applyOutageStates } from '../registry/outages.js';
@@ -89,8 +90,8 @@ export async function openDataPlane(
       devices.start(ch.devicesRefreshSeconds ?? 60, (message) => (log ? log.write('error', 'pipeline', 'devices-dim', message) : onError(message)));
       closers.push(() => devices.stop());
     }
-    const { brokers, schemaRegistryUrl, partitions, publishReadings, wireFrames } = config.kafka;
-    const bus: Bus = brokers.length ? new KafkaBus({ brokers, clientId: 'hes' }) : new EmbeddedBus({ dir: join(config.dataDir, 'bus') });
+    const { brokers, schemaRegistryUrl, partitions, publishReadings, wireFrames, sessionTimeoutSeconds } = config.kafka;
+    const bus: Bus = brokers.length ? new KafkaBus({ brokers, clientId: 'hes', sessionTimeoutMs: sessionTimeoutSeconds * 1000 }) : new EmbeddedBus({ dir: join(config.dataDir, 'bus') });
     closers.push(() => bus.close());
     // Kafka topics are not created on first use (the embedded bus creates its own).
     if (brokers.length) {
@@ -101,7 +102,10 @@ export async function openDataPlane(
         ...(wireFrames !== 'off' ? [{ name: Topics.wireFrames, partitions }] : []),
       ]);
     }
-    const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl }) : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
+    // Without a Schema Registry, Kafka's processes agree on schema ids through the HES registry; the embedded bus has one process.
+    const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl })
+      : brokers.length && registry ? new RegistryBusSchemas(registry.db)
+        : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
     const where = (url: string) => new URL(url).origin; // never the credentials
     const services = [
       brokers.length ? `bus: Kafka ${brokers.join(',')}` : `bus: embedded log in ${join(config.dataDir, 'bus')}`,

@@ -42,7 +42,7 @@ export interface HesConfig {
   kafka: {
     /** host:port of the brokers; empty = the embedded bus. */
     brokers: string[];
-    /** Confluent Schema Registry; absent = schema ids kept in `<dataDir>/schemas.json` (one HES process only). */
+    /** Confluent Schema Registry; absent = schema ids kept in the HES registry with Kafka (every process agrees), in `<dataDir>/schemas.json` with the embedded bus. */
     schemaRegistryUrl?: string;
     /** Partitions of the raw-frame topic when the HES creates it. */
     partitions: number;
@@ -50,6 +50,8 @@ export interface HesConfig {
     publishReadings: boolean;
     /** The wire trace of meter sessions to `hes.frames.wire`: off, the frames received, or all (sent too). */
     wireFrames: 'off' | 'received' | 'all';
+    /** A pipeline consumer not heard of for this long leaves the group: its partitions move to the others. */
+    sessionTimeoutSeconds: number;
   };
   clickhouse: {
     /** HTTP URL of a ClickHouse server; absent = embedded chDB. */
@@ -181,7 +183,7 @@ export const defaults: HesConfig = {
   gapSettleSeconds: 30,
   deviceContextTtlSeconds: 60,
   serviceLogRetentionDays: 30,
-  kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' },
+  kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received', sessionTimeoutSeconds: 30 },
   clickhouse: { httpHost: '127.0.0.1' },
   metrics: { host: '127.0.0.1' },
   ntp: { maxOffsetSeconds: 1, pollSeconds: 300 },
@@ -215,7 +217,7 @@ const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refresh
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
 type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'node' | 'wmbus' | 'lorawan' | 'metrics' | 'ntp' | 'notifications';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
-  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
+  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string', sessionTimeoutSeconds: 'int' },
   clickhouse: {
     url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int', httpHost: 'string', httpUser: 'string', httpPassword: 'string',
     devicesRefreshSeconds: 'int',
@@ -236,6 +238,7 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_KAFKA_PARTITIONS: ['kafka', 'partitions'],
   HES_PUBLISH_READINGS: ['kafka', 'publishReadings'],
   HES_WIRE_FRAMES: ['kafka', 'wireFrames'],
+  HES_KAFKA_SESSION_TIMEOUT_SECONDS: ['kafka', 'sessionTimeoutSeconds'],
   HES_CLICKHOUSE_URL: ['clickhouse', 'url'],
   HES_CLICKHOUSE_USER: ['clickhouse', 'user'],
   HES_CLICKHOUSE_PASSWORD: ['clickhouse', 'password'],

@@ -25,3 +25,15 @@ CREATE TABLE login_failures (
   locked_until timestamptz NOT NULL
 );
 CREATE INDEX login_failures_until ON login_failures (locked_until);
+
+-- Avro schema ids of the bus (registry/bus-schemas.ts) when Kafka runs without a Confluent Schema Registry:
+-- every HES process must give a schema the same id, so the ids live here rather than in a file per process.
+CREATE TABLE bus_schemas (
+  id        serial PRIMARY KEY,
+  canonical text NOT NULL UNIQUE
+);
+CREATE TABLE bus_schema_subjects (
+  subject   text NOT NULL,
+  schema_id int NOT NULL REFERENCES bus_schemas (id),
+  PRIMARY KEY (subject, schema_id)
+);
