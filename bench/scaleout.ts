@@ -11,6 +11,7 @@
  *
  *   HES_BENCH_METERS=1000 node dist/bench/run.js scaleout.daily      (default 1,000 meters)
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,8 @@ interface Launch { id: string; state: string; result: string; statistics: { succ
 async function dailyWith(schedulers: 1 | 2, meters: number): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'hes-scaleout-'));
   const database = await freshDatabase('hes_bench_scaleout');
-  const env = { HES_DATABASE_URL: database.url, HES_GAP_ROUNDS_PER_DAY: '0', HES_WIRE_FRAMES: 'off', HES_CLICKHOUSE_DEVICES_REFRESH_SECONDS: '0' };
+  // One master key for both processes: the meters' keys one process stored, the other decrypts.
+  const env = { HES_DATABASE_URL: database.url, HES_MASTER_KEY: randomBytes(32).toString('hex'), HES_GAP_ROUNDS_PER_DAY: '0', HES_WIRE_FRAMES: 'off', HES_CLICKHOUSE_DEVICES_REFRESH_SECONDS: '0' };
   const { sim, port } = await startFleet(dir, meters);
   const hes: HesProcess[] = [];
   const stats = new pg.Client({ connectionString: database.url });

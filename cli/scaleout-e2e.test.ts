@@ -7,7 +7,8 @@
  * consumer and one CENC node are killed with SIGKILL. The launch ends with every meter read (the surviving
  * scheduler takes the launch over, the surviving CENC node the meters that redialled it, the surviving
  * pipeline consumer the partitions), and every reading is stored once. Both API processes serve the same
- * sessions and count the same failed logins.
+ * sessions and count the same failed logins; an AMR agent reaches a meter through the CENC node that does
+ * not hold it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,11 @@ import { Topics } from '../schemas/avro/index.js';
 import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { startChdbHttpEndpoint } from '../sinks/clickhouse/http-endpoint.js';
 import { DEFAULT_FLEET, type FleetConfig } from '../sim/fleet.js';
-import { ApiError, HesClient, poll, spawnHes, type HesProcess } from './hes-process.js';
+import { fromHex } from '../decoders/dlms/axdr/writer.js';
+import { DlmsSession } from '../ingest/session/session.js';
+import { agentLines } from '../ingest/testing/agent-client.js';
+import { SocketTransport } from '../ingest/transport/socket.js';
+import { ApiError, HesClient, freePort, poll, spawnHes, type HesProcess } from './hes-process.js';
 
 const PASSWORD = 'Scale-admin-pass1';
 const HES_TITLE = '4845533030303033'; // "HES00003"
@@ -44,6 +49,7 @@ describe('scale-out: two processes of each role, one of each killed mid-launch',
   let sim: HesProcess | undefined;
   const api: HesClient[] = [];
   const cencPorts: number[] = [];
+  const agentPorts: number[] = [];
   let env: NodeJS.ProcessEnv = {};
 
   const start = async (name: string, roles: string, extra: NodeJS.ProcessEnv = {}) => {
@@ -71,10 +77,11 @@ describe('scale-out: two processes of each role, one of each killed mid-launch',
     // The first process applies the migrations; the others start together.
     const first = await start('api-1', 'api');
     const urls = [(await first.waitFor(/HES API listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!];
-    const cenc = { HES_CENC_LISTENERS: 'tcp:0:wrapper', HES_CENC_HOST: '127.0.0.1' };
+    agentPorts.push(await freePort(), await freePort());
+    const cenc = (i: number) => ({ HES_CENC_LISTENERS: 'tcp:0:wrapper', HES_CENC_HOST: '127.0.0.1', HES_CENC_AGENT_PORT: String(agentPorts[i]) });
     const rest = await Promise.all([
       start('api-2', 'api'), start('scheduler-1', 'scheduler'), start('scheduler-2', 'scheduler'),
-      start('pipeline-1', 'pipeline'), start('pipeline-2', 'pipeline'), start('cenc-1', 'cenc', cenc), start('cenc-2', 'cenc', cenc),
+      start('pipeline-1', 'pipeline'), start('pipeline-2', 'pipeline'), start('cenc-1', 'cenc', cenc(0)), start('cenc-2', 'cenc', cenc(1)),
     ]);
     urls.push((await rest[0]!.waitFor(/HES API listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!);
     for (const p of rest.slice(5)) cencPorts.push(Number((await p.waitFor(/cenc: listening on 127\.0\.0\.1 tcp:(\d+):wrapper/))[1]));
@@ -147,6 +154,25 @@ describe('scale-out: two processes of each role, one of each killed mid-launch',
       const [line] = (await client.get<{ items: CommLine[] }>(`${p}/comm-lines?deviceId=${d.id}`)).items;
       await client.call('PATCH', `${p}/comm-lines/${line!.id}`, { protocolId: protocol.id, profileId: 'DL_CE_308', protocolMap: 'PROTO_MAP_SPODES_CE308_V12' });
     }
+
+    // An AMR agent on cenc-2's agent port reaches a meter cenc-1 holds: cenc-2 relays to cenc-1's agent port.
+    await client.post(`${p}/amr-agents`, { name: 'tools', password: 'Agent-pass-1', groupIds: [] });
+    const [one] = (await t.db.query<{ device: string; node: string }>('SELECT device_id AS device, node_id AS node FROM cenc_connections LIMIT 1')).rows;
+    const holder = nodes.get(one!.node)!;
+    const viaPort = agentPorts[holder === 'cenc-1' ? 1 : 0]!;
+    const meter = devices.find((d) => d.id === one!.device)!;
+    const k = keys.find((x) => x.serial === meter.serialNumber)!;
+    const a = await agentLines(viaPort, ['LOGIN tools Agent-pass-1', `OPEN ${meter.serialNumber}`]);
+    assert.deepEqual(a.replies, ['OK', `OK ${meter.id}`], `the agent reaches ${meter.serialNumber} (held by ${holder}) through the other node`);
+    const session = await DlmsSession.open(new SocketTransport(a.socket), {
+      framing: 'wrapper', clientAddress: 48, serverWPort: 1, authentication: 'high-gmac', securityPolicy: 'authenticated-and-encrypted',
+      keys: { blockCipherKey: fromHex(k.blockCipherKey), authenticationKey: fromHex(k.authenticationKey) }, systemTitle: fromHex('4147454E54303031'),
+    }, { waitTimeMs: 10_000 });
+    const clock = await session.readClock();
+    assert.ok(clock.utcMs !== null && Math.abs(clock.utcMs - Date.now()) < 120_000, `the meter's clock through two nodes ${JSON.stringify(clock)}`);
+    await session.close();
+    a.socket.destroy();
+
     const group = (await client.get<{ items: { id: string }[] }>(`${p}/groups?isDefault=true`)).items[0]!;
     const task = await client.post<{ id: string }>(`${p}/tasks`, {
       name: 'Daily', groupIds: [group.id], priority: 500, retries: 3, retryDelaySeconds: 2,

@@ -243,7 +243,9 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
         const onError = (e: unknown, context: string) => problem('cenc', 'connector', `CENC: ${context}`)(e);
         const directory = new RegistryDeviceDirectory(db, { log: (level, message, fields) => say(level, fields, `CENC: ${message}`) });
         // The held connections in the registry, so that launches started anywhere read these meters here.
-        connections = new CencConnections({ db, directory, nodeId, leaseMs, onError });
+        const advertise = c.advertiseHost ?? (['0.0.0.0', '::'].includes(c.host) ? hostname() : c.host);
+        connections = new CencConnections({ db, directory, nodeId, leaseMs, onError, ...(c.agentPort ? { agentAddress: `${advertise}:${c.agentPort}` } : {}) });
+        const held = connections;
         connections.start();
         cenc = new CencServer({
           metrics,
@@ -257,6 +259,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
         if (c.agentPort) {
           agents = new AmrAgentServer({
             cenc, directory, authenticate: (name, password) => authenticateAgent(db, name, password), port: c.agentPort, host: c.host, onError,
+            elsewhere: (deviceId) => held.agentAddressOf(deviceId),
             maxFailures: config.loginMaxFailures, lockMs: config.loginLockSeconds * 1000,
           });
           cencPorts.agents = await agents.start();

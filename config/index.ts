@@ -95,6 +95,11 @@ export interface HesConfig {
     maxConnections: number;
     /** A connection that has not identified itself in this time is closed. */
     identificationTimeoutSeconds: number;
+    /**
+     * The address other CENC nodes reach this node's agent port at (its pod or host address); absent = `host`,
+     * or the host name when `host` is a wildcard address.
+     */
+    advertiseHost?: string;
   };
   /** The wireless M-Bus gateway feed (ingest/wmbus); the HTTP endpoint runs whenever the data plane does. */
   wmbus: {
@@ -224,7 +229,7 @@ const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list
   },
   metrics: { port: 'int', host: 'string' },
   ntp: { server: 'string', maxOffsetSeconds: 'int', pollSeconds: 'int' },
-  cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
+  cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int', advertiseHost: 'string' },
   sessions: { globalLimit: 'int', channelLimit: 'int', segments: 'list' },
   node: { roles: 'list', leaseSeconds: 'int' },
   wmbus: { mqttUrl: 'string', mqttPrefix: 'string' },
@@ -258,6 +263,7 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_CENC_AGENT_PORT: ['cenc', 'agentPort'],
   HES_CENC_MAX_CONNECTIONS: ['cenc', 'maxConnections'],
   HES_CENC_IDENTIFICATION_TIMEOUT_SECONDS: ['cenc', 'identificationTimeoutSeconds'],
+  HES_CENC_ADVERTISE_HOST: ['cenc', 'advertiseHost'],
   HES_SESSION_GLOBAL_LIMIT: ['sessions', 'globalLimit'],
   HES_ROLES: ['node', 'roles'],
   HES_LEASE_SECONDS: ['node', 'leaseSeconds'],

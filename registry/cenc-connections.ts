@@ -17,12 +17,14 @@ export interface CencConnectionsOptions {
   nodeId: string;
   /** How long a recorded connection counts without renewal; renewed every third of it. */
   leaseMs: number;
+  /** host:port other nodes reach this node's AMR agent port at, if it has one. */
+  agentAddress?: string;
   onError?: (e: unknown, context: string) => void;
   now?: () => number;
 }
 
 export class CencConnections implements DeviceDirectory {
-  readonly #o: Required<Omit<CencConnectionsOptions, 'onError'>> & Pick<CencConnectionsOptions, 'onError'>;
+  readonly #o: Required<Omit<CencConnectionsOptions, 'onError' | 'agentAddress'>> & Pick<CencConnectionsOptions, 'onError' | 'agentAddress'>;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(o: CencConnectionsOptions) {
@@ -51,13 +53,24 @@ export class CencConnections implements DeviceDirectory {
     const { db, nodeId } = this.#o;
     if (e.type === 'connected') {
       await db.query(
-        `INSERT INTO cenc_connections (device_id, node_id, remote, connected_at, lease_until) VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz)
-         ON CONFLICT (device_id) DO UPDATE SET node_id = EXCLUDED.node_id, remote = EXCLUDED.remote, connected_at = EXCLUDED.connected_at, lease_until = EXCLUDED.lease_until`,
-        [e.deviceId, nodeId, e.remote, new Date(e.at).toISOString(), this.#until()],
+        `INSERT INTO cenc_connections (device_id, node_id, remote, connected_at, lease_until, agent_address) VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6)
+         ON CONFLICT (device_id) DO UPDATE SET node_id = EXCLUDED.node_id, remote = EXCLUDED.remote, connected_at = EXCLUDED.connected_at,
+           lease_until = EXCLUDED.lease_until, agent_address = EXCLUDED.agent_address`,
+        [e.deviceId, nodeId, e.remote, new Date(e.at).toISOString(), this.#until(), this.#o.agentAddress ?? null],
       );
     } else if (e.type === 'disconnected') {
       await db.query('DELETE FROM cenc_connections WHERE device_id = $1 AND node_id = $2', [e.deviceId, nodeId]);
     }
+  }
+
+  /** The agent port of the live node holding a device's connection, when another node holds it and has one. */
+  async agentAddressOf(deviceId: string): Promise<{ host: string; port: number } | undefined> {
+    const r = await this.#o.db.query<{ address: string | null }>(
+      'SELECT agent_address AS address FROM cenc_connections WHERE device_id = $1 AND node_id <> $2 AND lease_until > $3::timestamptz',
+      [deviceId, this.#o.nodeId, new Date(this.#o.now()).toISOString()],
+    );
+    const m = /^(.+):(\d+)$/.exec(r.rows[0]?.address ?? '');
+    return m ? { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) } : undefined;
   }
 
   /** Starts renewing this node's leases. */

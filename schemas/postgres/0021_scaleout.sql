@@ -13,7 +13,9 @@ CREATE TABLE cenc_connections (
   node_id      text NOT NULL,
   remote       text NOT NULL,
   connected_at timestamptz NOT NULL,
-  lease_until  timestamptz NOT NULL
+  lease_until  timestamptz NOT NULL,
+  -- host:port of the holding node's AMR agent port (NULL: it has none): agents reach the meter through any node.
+  agent_address text
 );
 CREATE INDEX cenc_connections_node ON cenc_connections (node_id);
 
