@@ -138,6 +138,12 @@ describe('scale-out: two processes of each role, one of each killed mid-launch',
     const held = () => t.db.query<{ node: string; n: number }>(`SELECT node_id AS node, count(*)::int AS n FROM cenc_connections WHERE lease_until > now() GROUP BY node_id`);
     const byNode = await poll(held, (r) => r.rows.reduce((a, x) => a + x.n, 0) === METERS, 60_000, 250, 'all meters registered and connected');
     assert.deepEqual(byNode.rows.map((r) => nodes.get(r.node)).sort(), ['cenc-1', 'cenc-2'], 'the meters are held by both CENC nodes');
+    // An API process without CENC lists every node's connections from the registry.
+    const listed = await client.get<{ running: boolean; items: { node: string; port: number; identity: { kind: string } }[] }>(`/cenc/connections?projectId=${projectId}`);
+    assert.equal(listed.running, false);
+    assert.equal(listed.items.length, METERS);
+    assert.deepEqual([...new Set(listed.items.map((i) => nodes.get(i.node)))].sort(), ['cenc-1', 'cenc-2']);
+    assert.ok(listed.items.every((i) => cencPorts.includes(i.port) && i.identity.kind === 'serial'), JSON.stringify(listed.items[0]));
 
     const devices = (await client.get<{ items: Device[] }>(`${p}/devices?limit=100`)).items;
     assert.equal(devices.length, METERS);
@@ -202,7 +208,9 @@ describe('scale-out: two processes of each role, one of each killed mid-launch',
       const rows = await poll(
         async () => (await client.get<{ items: Reading[] }>(`${p}/devices/${d.id}/measurements?archive=profile-30&limit=1000`)).items,
         (r) => new Set(r.map((x) => x.deviceTime)).size >= 48, 120_000, 500, `meter ${d.serialNumber}: readings stored`,
-      );
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}\npipeline-2 said:\n${processes.get('pipeline-2')!.output.slice(-3000)}`);
+      });
       const keysOf = new Set(rows.map((r) => `${r.code} ${r.tag} ${r.deviceTime}`));
       assert.equal(keysOf.size, rows.length, `meter ${d.serialNumber}: no reading doubled`);
       const times = [...new Set(rows.map((r) => Date.parse(r.deviceTime)))].sort((a, b) => a - b);

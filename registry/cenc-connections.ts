@@ -53,10 +53,12 @@ export class CencConnections implements DeviceDirectory {
     const { db, nodeId } = this.#o;
     if (e.type === 'connected') {
       await db.query(
-        `INSERT INTO cenc_connections (device_id, node_id, remote, connected_at, lease_until, agent_address) VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6)
+        `INSERT INTO cenc_connections (device_id, node_id, remote, connected_at, lease_until, agent_address, port, identity_kind, identity_value)
+         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8, $9)
          ON CONFLICT (device_id) DO UPDATE SET node_id = EXCLUDED.node_id, remote = EXCLUDED.remote, connected_at = EXCLUDED.connected_at,
-           lease_until = EXCLUDED.lease_until, agent_address = EXCLUDED.agent_address`,
-        [e.deviceId, nodeId, e.remote, new Date(e.at).toISOString(), this.#until(), this.#o.agentAddress ?? null],
+           lease_until = EXCLUDED.lease_until, agent_address = EXCLUDED.agent_address, port = EXCLUDED.port,
+           identity_kind = EXCLUDED.identity_kind, identity_value = EXCLUDED.identity_value`,
+        [e.deviceId, nodeId, e.remote, new Date(e.at).toISOString(), this.#until(), this.#o.agentAddress ?? null, e.port, e.identity?.kind ?? null, e.identity?.value ?? null],
       );
     } else if (e.type === 'disconnected') {
       await db.query('DELETE FROM cenc_connections WHERE device_id = $1 AND node_id = $2', [e.deviceId, nodeId]);

@@ -15,7 +15,11 @@ CREATE TABLE cenc_connections (
   connected_at timestamptz NOT NULL,
   lease_until  timestamptz NOT NULL,
   -- host:port of the holding node's AMR agent port (NULL: it has none): agents reach the meter through any node.
-  agent_address text
+  agent_address text,
+  -- what the API lists on any node (GET /cenc/connections): the listening port and the identity it came with
+  port          int,
+  identity_kind  text,
+  identity_value text
 );
 CREATE INDEX cenc_connections_node ON cenc_connections (node_id);
 
