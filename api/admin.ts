@@ -372,17 +372,31 @@ export function adminRoutes(app: FastifyInstance): void {
     return reply.code(204).send();
   });
 
-  // ---- CENC: meters holding a connection to this process
+  // ---- CENC: meters holding a connection to this process, or (a process without CENC) to any live node
   app.get('/cenc/connections', {
     config: { access: ['All.External.CENC'] },
     schema: {
-      tags: ['CENC'], summary: 'Meters connected to CENC now (in the process serving this API)',
+      tags: ['CENC'],
+      summary: 'Meters connected to CENC now: in the process serving this API; on a process without CENC, those every live CENC node holds (from the registry, with the node, without framing and busy)',
       querystring: obj({ projectId: uuid }),
       response: { 200: all('CencConnection', { running: { type: 'boolean', description: 'CENC runs in this process' }, ports: { type: 'array', items: { type: 'integer' } } }) },
     },
-  }, (req) => {
+  }, async (req) => {
     const cenc = app.cenc?.();
     const { projectId } = req.query as { projectId?: string };
+    if (!cenc) {
+      const r = await db.query<{ deviceId: string; projectId: string; serialNumber: string; kind: string | null; value: string | null; remote: string; port: number | null; since: Date; node: string }>(
+        `SELECT c.device_id AS "deviceId", d.project_id AS "projectId", d.serial_number AS "serialNumber", c.identity_kind AS kind, c.identity_value AS value,
+                c.remote, c.port, c.connected_at AS since, c.node_id AS node
+         FROM cenc_connections c JOIN devices d ON d.id = c.device_id
+         WHERE c.lease_until > now() AND ($1::uuid IS NULL OR d.project_id = $1) ORDER BY d.serial_number LIMIT 100000`,
+        [projectId ?? null],
+      );
+      const items = r.rows.map(({ kind, value, since, port, ...c }) => ({
+        ...c, port: port ?? 0, since: new Date(since).toISOString(), ...(kind && value !== null ? { identity: { kind, value } } : {}),
+      }));
+      return { running: false, ports: [], items };
+    }
     const items = [];
     for (const h of cenc?.connections() ?? []) {
       if (projectId !== undefined && h.device.projectId !== projectId) continue;

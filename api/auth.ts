@@ -8,6 +8,7 @@ import {
   authenticateToken, createSession, findUserByName, listSessions, refreshSession, revokeAllSessions, revokeSession, setPassword,
 } from '../registry/accounts.js';
 import { PASSWORD_MAX } from '../registry/password-rule.js';
+import type { Db } from '../registry/db.js';
 import { ApiError, audit, BODY_LIMITS, sendError, uuid, type Identity } from './http.js';
 import { recordEvent } from '../registry/events.js';
 import { all, noContent, ref } from './schemas.js';
@@ -19,29 +20,31 @@ export interface AuthOptions {
   loginLockSeconds: number;
 }
 
-/** Failed logins per user name + client address; in memory, per API process. */
+/**
+ * Failed logins per user name + client address, kept in the registry (login_failures) so that every API
+ * process behind a balancer counts the same attempts. Failures older than the lock time are forgotten.
+ */
 export class LoginLimiter {
-  readonly #failures = new Map<string, { count: number; until: number }>();
-  constructor(private readonly max: number, private readonly lockSeconds: number) {}
+  constructor(private readonly db: Db, private readonly max: number, private readonly lockSeconds: number) {}
   /** Seconds to wait, or 0 when an attempt is allowed. */
-  blockedFor(key: string, now = Date.now()): number {
-    const f = this.#failures.get(key);
-    if (!f || f.count < this.max) return 0;
-    if (f.until <= now) {
-      this.#failures.delete(key);
-      return 0;
-    }
-    return Math.ceil((f.until - now) / 1000);
+  async blockedFor(key: string, now = Date.now()): Promise<number> {
+    const r = await this.db.query<{ failures: number; until: Date }>('SELECT failures, locked_until AS until FROM login_failures WHERE key = $1', [key]);
+    const f = r.rows[0];
+    if (!f || f.failures < this.max) return 0;
+    const until = new Date(f.until).getTime();
+    return until <= now ? 0 : Math.ceil((until - now) / 1000);
   }
-  fail(key: string, now = Date.now()): void {
-    const f = this.#failures.get(key) ?? { count: 0, until: 0 };
-    f.count++;
-    f.until = now + this.lockSeconds * 1000;
-    this.#failures.set(key, f);
-    if (this.#failures.size > 100_000) this.#failures.delete(this.#failures.keys().next().value as string);
+  async fail(key: string, now = Date.now()): Promise<void> {
+    const at = new Date(now).toISOString();
+    await this.db.query('DELETE FROM login_failures WHERE locked_until <= $1::timestamptz', [at]);
+    await this.db.query(
+      `INSERT INTO login_failures (key, failures, locked_until) VALUES ($1, 1, $2::timestamptz + make_interval(secs => $3))
+       ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures + 1, locked_until = EXCLUDED.locked_until`,
+      [key, at, this.lockSeconds],
+    );
   }
-  succeed(key: string): void {
-    this.#failures.delete(key);
+  async succeed(key: string): Promise<void> {
+    await this.db.query('DELETE FROM login_failures WHERE key = $1', [key]);
   }
 }
 
@@ -86,8 +89,8 @@ export function installAccessCheck(app: FastifyInstance): void {
 }
 
 export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promise<void> {
-  const limiter = new LoginLimiter(opts.loginMaxFailures, opts.loginLockSeconds);
   const db = app.registry.db;
+  const limiter = new LoginLimiter(db, opts.loginMaxFailures, opts.loginLockSeconds);
 
   app.post('/auth/login', {
     config: { access: 'public' }, bodyLimit: BODY_LIMITS.credentials,
@@ -106,7 +109,7 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
   }, async (req, reply) => {
     const { username, password } = req.body as { username: string; password: string };
     const key = `${username.toLowerCase()}|${req.ip}`;
-    const wait = limiter.blockedFor(key);
+    const wait = await limiter.blockedFor(key);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
       return sendError(reply, 429, 'TOO_MANY_LOGIN_ATTEMPTS', `too many failed attempts; retry in ${wait} s`);
@@ -114,11 +117,11 @@ export async function authRoutes(app: FastifyInstance, opts: AuthOptions): Promi
     const user = await findUserByName(db, username);
     const ok = !!user && user.enabled && !user.m2m && (await verifyPassword(password, user.passwordHash));
     if (!ok) {
-      limiter.fail(key);
+      await limiter.fail(key);
       await recordEvent(db, { category: 'security', code: 'SSET_LOGIN_FAILED', level: 'warning', username, userId: user?.id, ip: req.ip });
       return sendError(reply, 401, 'INVALID_CREDENTIALS', 'user name or password is wrong, or the account is disabled');
     }
-    limiter.succeed(key);
+    await limiter.succeed(key);
     const pair = await createSession(db, user.id, {
       ip: req.ip, userAgent: String(req.headers['user-agent'] ?? ''), accessTtl: opts.accessTokenTtl, refreshTtl: opts.refreshTokenTtl,
     });

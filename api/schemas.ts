@@ -112,7 +112,8 @@ export const components: Record<string, Schema> = {
     identity: record({ kind: oneOf(['imei', 'serial', 'system-title', 'logical-device-name']), value: str }, [], 'what the meter identified itself with'),
     remote: { ...str, description: 'tcp:ip:port or udp:ip:port of the meter (its modem)' }, port: { ...int, description: 'the listening port it came in on' },
     framing: oneOf(['wrapper', 'hdlc']), since: time, busy: { ...bool, description: 'a session (HES or AMR agent) is using the connection' },
-  }),
+    node: { ...str, description: 'the CENC node holding the connection (listed from the registry on a process without CENC)' },
+  }, ['identity', 'framing', 'busy', 'node']),
   WmbusIntakeResult: record({
     accepted: { ...int, description: 'telegrams of registered meters, now on the bus' },
     unknown: { ...int, description: 'telegrams of meters no comm line names (listed at /wmbus/unknown-meters)' },

@@ -246,7 +246,7 @@ export function unbStationRoutes(app: FastifyInstance): void {
       throw e;
     }
     const service = app.unb?.();
-    if (!service) return sendError(reply, 503, 'UNB_SERVICE_NOT_RUNNING', 'the UNB station service does not run in this process (hes start runs it with the data plane)');
+    if (!service) return sendError(reply, 503, 'UNB_SERVICE_NOT_RUNNING', 'the UNB station service does not run in this process (hes start runs it in processes with the unb and api roles)');
     return service.exchange(station, message);
   });
 }

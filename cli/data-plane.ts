@@ -6,7 +6,8 @@
  * server. A pipeline that stops on an error (ClickHouse unreachable) leaves its batch on the bus and is
  * started again after a pause. With the registry, the registry's devices are copied into ClickHouse's
  * devices_dim when they change (docs/sql.md), and the notifier takes the events
- * of each stored batch (docs/notifications.md).
+ * of each stored batch (docs/notifications.md). A process without the pipeline role (`consume: false`)
+ * opens the bus to publish only, and ClickHouse to query only: no decoder pool, no consumer, no notifier.
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +25,7 @@ import { StreamingValidator } from '../sinks/vee/streaming.js';
 import { registryRules } from '../sinks/vee/settings.js';
 import { DecoderPool } from '../workers/pool.js';
 import { RegistryDeviceContexts } from '../registry/device-contexts.js';
+import { RegistryBusSchemas } from '../registry/bus-schemas.js';
 import { saveStateChanges } from '../scheduler/states.js';
 import { OUTAGE_ARCHIVE, type StateChange } from '../decoders/protocol-decoder.js';
 import { applyOutageStates } from '../registry/outages.js';
@@ -40,8 +42,9 @@ export interface DataPlane {
   bus: Bus;
   schemas: SchemaStore;
   engine: ClickHouseEngine;
-  pool: DecoderPool;
-  pipeline: Pipeline;
+  /** The decoder pool and the pipeline consuming the raw frames (the pipeline role only). */
+  pool?: DecoderPool;
+  pipeline?: Pipeline;
   /** Sends the notifications of stored events (with the registry only). */
   notifier?: Notifier;
   /** The embedded store's ClickHouse HTTP interface, when configured (`clickhouse.httpPort`). */
@@ -62,7 +65,9 @@ const RESTART_MS = 5000;
  */
 export async function openDataPlane(
   config: HesConfig, onError: (message: string) => void, registry?: { db: Db; box: SecretBox }, log?: ServiceLogWriter, metrics = new HesMetrics(),
+  opts: { consume?: boolean } = {},
 ): Promise<DataPlane> {
+  const consume = opts.consume !== false;
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.splice(0).reverse()) await c();
@@ -81,14 +86,14 @@ export async function openDataPlane(
       closers.push(() => endpoint.close());
       clickhouseHttp = endpoint.url;
     }
-    if (registry && ch.devicesRefreshSeconds !== 0) {
+    if (consume && registry && ch.devicesRefreshSeconds !== 0) {
       const devices = new DevicesDimension(registry.db, engine);
       // A failed copy leaves the previous one in place; it is the SQL users' concern, not the pipeline's health.
       devices.start(ch.devicesRefreshSeconds ?? 60, (message) => (log ? log.write('error', 'pipeline', 'devices-dim', message) : onError(message)));
       closers.push(() => devices.stop());
     }
-    const { brokers, schemaRegistryUrl, partitions, publishReadings, wireFrames } = config.kafka;
-    const bus: Bus = brokers.length ? new KafkaBus({ brokers, clientId: 'hes' }) : new EmbeddedBus({ dir: join(config.dataDir, 'bus') });
+    const { brokers, schemaRegistryUrl, partitions, publishReadings, wireFrames, sessionTimeoutSeconds } = config.kafka;
+    const bus: Bus = brokers.length ? new KafkaBus({ brokers, clientId: 'hes', sessionTimeoutMs: sessionTimeoutSeconds * 1000 }) : new EmbeddedBus({ dir: join(config.dataDir, 'bus') });
     closers.push(() => bus.close());
     // Kafka topics are not created on first use (the embedded bus creates its own).
     if (brokers.length) {
@@ -99,7 +104,18 @@ export async function openDataPlane(
         ...(wireFrames !== 'off' ? [{ name: Topics.wireFrames, partitions }] : []),
       ]);
     }
-    const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl }) : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
+    // Without a Schema Registry, Kafka's processes agree on schema ids through the HES registry; the embedded bus has one process.
+    const schemas = schemaRegistryUrl ? new RegistrySchemaStore({ url: schemaRegistryUrl })
+      : brokers.length && registry ? new RegistryBusSchemas(registry.db)
+        : new LocalSchemaStore(join(config.dataDir, 'schemas.json'));
+    const where = (url: string) => new URL(url).origin; // never the credentials
+    const services = [
+      brokers.length ? `bus: Kafka ${brokers.join(',')}` : `bus: embedded log in ${join(config.dataDir, 'bus')}`,
+      ch.url ? `ClickHouse: ${where(ch.url)}` : `ClickHouse: embedded chDB in ${join(config.dataDir, 'clickhouse')}${clickhouseHttp ? ` (HTTP interface ${clickhouseHttp})` : ''}`,
+    ];
+    if (!consume) {
+      return { bus, schemas, engine, ...(clickhouseHttp ? { clickhouseHttp } : {}), summary: [...services, 'no pipeline consumer in this process'].join(', '), close: closeAll };
+    }
     const pool = new DecoderPool(config.decoderThreads ? { threads: config.decoderThreads } : {});
     closers.push(() => pool.close());
     metrics.gauge('hes_decoder_pool_queued_batches', 'Batches of frames waiting for a decoder thread', [], (g) => g.set(pool.load.queued));
@@ -148,10 +164,8 @@ export async function openDataPlane(
         done = await Promise.race([running.then(() => true), sleep(50).then(() => false)]);
       }
     });
-    const where = (url: string) => new URL(url).origin; // never the credentials
     const summary = [
-      brokers.length ? `bus: Kafka ${brokers.join(',')}` : `bus: embedded log in ${join(config.dataDir, 'bus')}`,
-      ch.url ? `ClickHouse: ${where(ch.url)}` : `ClickHouse: embedded chDB in ${join(config.dataDir, 'clickhouse')}${clickhouseHttp ? ` (HTTP interface ${clickhouseHttp})` : ''}`,
+      ...services,
       `decoder threads: ${pool.threads}`,
       ...(publishReadings ? [`readings published to ${Topics.readings}`] : []),
       ...(wireFrames !== 'off' ? [`session frames (${wireFrames}) published to ${Topics.wireFrames}`] : []),

@@ -30,7 +30,8 @@ options:
   --history-start DATE     first day of generated history, YYYY-MM-DD (default ${DEFAULT_FLEET.historyStart})
   --transport tcp|udp|initiated|unb   HES-initiated TCP (default), UDP wrapper, meters dialling out, or UNB
                            meters and base stations posting to the HES (hes sim --transport unb --help)
-  --hes HOST:PORT          initiated: where meters connect to
+  --hes HOST:PORT[,HOST:PORT...]  initiated: where meters connect to; with several, meter i dials the
+                           i-th (mod n) first and the next one when its connection is lost
   --announce id|push|both  initiated: identification packet and/or DataNotification (default both)
   --push KINDS             scheduled / event pushes, comma-separated: daily, interval, alarm, power-down (default none)
   --push-to HOST:PORT      where HES-initiated meters push (Push Setup destination; default ${DEFAULT_FLEET.pushDestination});
@@ -133,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     ((c.pushes ?? []).some((k) => !['daily', 'interval', 'alarm', 'power-down'].includes(k)) && '--push daily,interval,alarm,power-down') ||
     (!/^[^:]+:\d+$/.test(c.pushDestination) && '--push-to HOST:PORT') ||
     (!(Number.isInteger(c.port) && c.port >= 0 && c.port < 65536) && '--port') ||
-    (c.transport === 'initiated' && !/^[^:]+:\d+$/.test(c.hes ?? '') && '--hes HOST:PORT') ||
+    (c.transport === 'initiated' && !/^[^:,]+:\d+(,[^:,]+:\d+)*$/.test(c.hes ?? '') && '--hes HOST:PORT[,HOST:PORT...]') ||
     (c.modeE && (c.framing !== 'hdlc' || c.transport !== 'tcp') && '--mode-e (with --framing hdlc over tcp)');
   if (bad) {
     process.stderr.write(`hes sim: invalid or missing ${bad}\n`);
@@ -150,8 +151,11 @@ export async function main(argv: string[]): Promise<number> {
   let transport: RunningTransport | undefined;
   let initiated: InitiatedFleet | undefined;
   if (c.transport === 'initiated') {
-    const [host, port] = c.hes!.split(':');
-    initiated = startInitiated({ fleet, framing: c.framing, host: host!, port: Number(port), announce: c.announce });
+    const [first, ...alternates] = c.hes!.split(',').map((a) => {
+      const [host, port] = a.split(':');
+      return { host: host!, port: Number(port) };
+    });
+    initiated = startInitiated({ fleet, framing: c.framing, ...first!, alternates, announce: c.announce });
   } else if (c.transport === 'udp') {
     transport = await startUdp({ fleet, host: c.host, port: c.port });
   } else {

@@ -68,7 +68,7 @@ describe('UNB base stations and SMP-M meters in a running HES', { timeout: 240_0
     await sim.round(T);
     assert.equal(sim.stats.postFailures, 0, sim.lastError ?? '');
     assert.deepEqual([sim.stats.transmitted, sim.stats.receptions], [METERS * 2, METERS * 2 * 3]);
-    assert.deepEqual({ ...hes.unb.totals }, { accepted: METERS * 2, duplicate: METERS * 2 * 2, unknownDevice: 0, foreign: 0 });
+    assert.deepEqual({ ...hes.unb!.totals }, { accepted: METERS * 2, duplicate: METERS * 2 * 2, unknownDevice: 0, foreign: 0 });
     const day = Math.floor((T + 3 * 3_600_000) / 86_400_000) * 86_400_000 - 3 * 3_600_000; // the meters' midnight (UTC+3)
     for (let i = 0; i < METERS; i++) {
       const a = sim.energyWh(i, T);
@@ -140,7 +140,7 @@ describe('UNB base stations and SMP-M meters in a running HES', { timeout: 240_0
       ids.push(d.id);
     }
     await new Promise((r) => setTimeout(r, 10_500)); // the service's directory reloads a serial it missed at most every 10 s
-    const before = { ...hes.unb.totals };
+    const before = { ...hes.unb!.totals };
     const rounds = 6;
     for (let r = 0; r < rounds; r++) await faulty.round(T + (r + 30) * 60_000);
     assert.ok(faulty.stats.lost > 0 && faulty.stats.offlineRounds > 0, JSON.stringify(faulty.stats));
@@ -148,7 +148,7 @@ describe('UNB base stations and SMP-M meters in a running HES', { timeout: 240_0
     const heard = faulty.stats.transmitted - faulty.stats.unheard;
     const taken = await poll(async () => {
       await faulty.drain();
-      return { ...hes.unb.totals };
+      return { ...hes.unb!.totals };
     }, (t) => t.accepted - before.accepted >= heard, 60_000, 200, 'the backlog posted');
     assert.equal(taken.accepted - before.accepted, heard, JSON.stringify(faulty.stats));
     let stored = 0;

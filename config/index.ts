@@ -42,7 +42,7 @@ export interface HesConfig {
   kafka: {
     /** host:port of the brokers; empty = the embedded bus. */
     brokers: string[];
-    /** Confluent Schema Registry; absent = schema ids kept in `<dataDir>/schemas.json` (one HES process only). */
+    /** Confluent Schema Registry; absent = schema ids kept in the HES registry with Kafka (every process agrees), in `<dataDir>/schemas.json` with the embedded bus. */
     schemaRegistryUrl?: string;
     /** Partitions of the raw-frame topic when the HES creates it. */
     partitions: number;
@@ -50,6 +50,8 @@ export interface HesConfig {
     publishReadings: boolean;
     /** The wire trace of meter sessions to `hes.frames.wire`: off, the frames received, or all (sent too). */
     wireFrames: 'off' | 'received' | 'all';
+    /** A pipeline consumer not heard of for this long leaves the group: its partitions move to the others. */
+    sessionTimeoutSeconds: number;
   };
   clickhouse: {
     /** HTTP URL of a ClickHouse server; absent = embedded chDB. */
@@ -95,6 +97,11 @@ export interface HesConfig {
     maxConnections: number;
     /** A connection that has not identified itself in this time is closed. */
     identificationTimeoutSeconds: number;
+    /**
+     * The address other CENC nodes reach this node's agent port at (its pod or host address); absent = `host`,
+     * or the host name when `host` is a wildcard address.
+     */
+    advertiseHost?: string;
   };
   /** The wireless M-Bus gateway feed (ingest/wmbus); the HTTP endpoint runs whenever the data plane does. */
   wmbus: {
@@ -112,10 +119,20 @@ export interface HesConfig {
     /** What ChirpStack's `event_topic` puts before `application/...`; default none. */
     mqttTopicPrefix: string;
   };
-  /** UNB base stations (ingest/unb, docs/unb.md); the station service runs whenever the data plane does. */
+  /** UNB base stations (ingest/unb, docs/unb.md); the station service runs in processes with the `unb` and `api` roles. */
   unb: {
     /** A downlink task no station fetched within this many seconds is offered to the next best station. */
     downlinkOfferSeconds: number;
+  };
+  /** This process among several (docs/deployment.md). */
+  node: {
+    /** The roles this process runs (cli/roles.ts): api, scheduler, pipeline, cenc, push, lorawan, unb; default all. */
+    roles: string[];
+    /**
+     * Seconds a launch's owner, a device claim and a held CENC connection count without renewal: a dead
+     * scheduler's launches and devices, and a dead CENC node's meters, are taken over within this time.
+     */
+    leaseSeconds: number;
   };
   /** Limits on meter sessions in this process (ingest/channels). */
   sessions: {
@@ -178,12 +195,13 @@ export const defaults: HesConfig = {
   gapSettleSeconds: 30,
   deviceContextTtlSeconds: 60,
   serviceLogRetentionDays: 30,
-  kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received' },
+  kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received', sessionTimeoutSeconds: 30 },
   clickhouse: { httpHost: '127.0.0.1', validateOnStore: true },
   metrics: { host: '127.0.0.1' },
   ntp: { maxOffsetSeconds: 1, pollSeconds: 300 },
   cenc: { listeners: [], host: '0.0.0.0', agentPort: 0, maxConnections: 0, identificationTimeoutSeconds: 30 },
   sessions: { globalLimit: 0, channelLimit: 16, segments: [] },
+  node: { roles: [], leaseSeconds: 30 },
   wmbus: { mqttPrefix: 'hes/wmbus' },
   notifications: { maxAttempts: 6, retryBaseSeconds: 30 },
   lorawan: { mqttShareGroup: 'hes', mqttTopicPrefix: '' },
@@ -210,17 +228,18 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'deviceContextTtlSeconds', 'serviceLogRetentionDays']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'wmbus' | 'lorawan' | 'unb' | 'metrics' | 'ntp' | 'notifications';
+type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'node' | 'wmbus' | 'lorawan' | 'unb' | 'metrics' | 'ntp' | 'notifications';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
-  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string' },
+  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string', sessionTimeoutSeconds: 'int' },
   clickhouse: {
     url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int', httpHost: 'string', httpUser: 'string', httpPassword: 'string',
     devicesRefreshSeconds: 'int', validateOnStore: 'bool',
   },
   metrics: { port: 'int', host: 'string' },
   ntp: { server: 'string', maxOffsetSeconds: 'int', pollSeconds: 'int' },
-  cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int' },
+  cenc: { listeners: 'list', host: 'string', agentPort: 'int', maxConnections: 'int', identificationTimeoutSeconds: 'int', advertiseHost: 'string' },
   sessions: { globalLimit: 'int', channelLimit: 'int', segments: 'list' },
+  node: { roles: 'list', leaseSeconds: 'int' },
   wmbus: { mqttUrl: 'string', mqttPrefix: 'string' },
   notifications: { maxAttempts: 'int', retryBaseSeconds: 'int' },
   lorawan: { mqttUrl: 'string', mqttShareGroup: 'string', mqttTopicPrefix: 'string' },
@@ -233,6 +252,7 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_KAFKA_PARTITIONS: ['kafka', 'partitions'],
   HES_PUBLISH_READINGS: ['kafka', 'publishReadings'],
   HES_WIRE_FRAMES: ['kafka', 'wireFrames'],
+  HES_KAFKA_SESSION_TIMEOUT_SECONDS: ['kafka', 'sessionTimeoutSeconds'],
   HES_CLICKHOUSE_URL: ['clickhouse', 'url'],
   HES_CLICKHOUSE_USER: ['clickhouse', 'user'],
   HES_CLICKHOUSE_PASSWORD: ['clickhouse', 'password'],
@@ -253,7 +273,10 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_CENC_AGENT_PORT: ['cenc', 'agentPort'],
   HES_CENC_MAX_CONNECTIONS: ['cenc', 'maxConnections'],
   HES_CENC_IDENTIFICATION_TIMEOUT_SECONDS: ['cenc', 'identificationTimeoutSeconds'],
+  HES_CENC_ADVERTISE_HOST: ['cenc', 'advertiseHost'],
   HES_SESSION_GLOBAL_LIMIT: ['sessions', 'globalLimit'],
+  HES_ROLES: ['node', 'roles'],
+  HES_LEASE_SECONDS: ['node', 'leaseSeconds'],
   HES_SESSION_CHANNEL_LIMIT: ['sessions', 'channelLimit'],
   HES_SESSION_SEGMENTS: ['sessions', 'segments'],
   HES_WMBUS_MQTT_URL: ['wmbus', 'mqttUrl'],

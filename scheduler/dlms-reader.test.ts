@@ -809,7 +809,7 @@ describe('DlmsDeviceReader against the simulator', () => {
         const launch = await runToEnd(t.db, projectId, String(task.id));
         assert.equal(launch.result, 'success', JSON.stringify(launch));
         // The pipeline stores asynchronously: wait until it took every frame sent so far, and stored them.
-        for (let i = 0; i < 400 && ((await data.pipeline.metrics.framesIn.get()).values[0]?.value ?? 0) < sent; i++) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 400 && ((await data.pipeline!.metrics.framesIn.get()).values[0]?.value ?? 0) < sent; i++) await new Promise((r) => setTimeout(r, 50));
         for (let i = 0; i < 100 && (await stored()) < 24; i++) await new Promise((r) => setTimeout(r, 50));
       }
       const m = await measurements(data.engine, device.num, { archive: 'profile-15', limit: 100, offset: 0 });

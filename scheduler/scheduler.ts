@@ -6,7 +6,11 @@
  *     missed while no scheduler ran collapse into one launch at the latest missed time;
  *   - a launch is claimed with a row lock and kept by a heartbeat; a launch whose heartbeat went stale
  *     (crashed instance) is claimed again and continues with the devices that have no result yet;
- *   - cancellation (by user, or by the next scheduled launch) is a column every heartbeat reads.
+ *   - cancellation (by user, or by the next scheduled launch) is a column every heartbeat reads;
+ *   - the devices of a running launch are shared: its owner and any other instance with room claim them in
+ *     batches (launch_devices.claimed_by, with a lease renewed by the heartbeat), so a device is read by one
+ *     instance at a time and a dead instance's devices are taken over when their lease runs out; a device
+ *     whose CENC connection a live node holds (cenc_connections) is claimed by that node only.
  * Devices are read over their enabled comm lines in priority order (higher first), falling back to the
  * next line when a session cannot be opened; rounds of retries follow the task's retry count and delay,
  * or repeat until success ("poll until success") until cancelled.
@@ -35,8 +39,14 @@ export interface SchedulerOptions {
   /** How often due tasks and pending launches are looked for. */
   pollMs?: number;
   heartbeatMs?: number;
-  /** A running launch whose heartbeat is older than this is taken over. */
+  /** A running launch whose heartbeat is older than this is taken over, as are the devices of a claim not renewed for this long. */
   leaseMs?: number;
+  /**
+   * What this instance does: 'all' fires tasks, owns launches and reads any device (the scheduler role);
+   * 'held' only helps running launches with the devices whose CENC connection it holds (a CENC node
+   * without the scheduler role). The node id in cenc_connections is the instanceId.
+   */
+  reads?: 'all' | 'held';
   /** Launches run at once by this instance. */
   launchConcurrency?: number;
   /** Devices read at once per launch (the gate still applies channel limits). */
@@ -162,7 +172,7 @@ class DeviceResults {
               started_at = r.started_at, finished_at = r.finished_at, exchange_log = r.log
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::uuid[], $7::timestamptz[], $8::timestamptz[], $9::text[])
          AS r(device_id, result, note, attempts, line_id, started_at, finished_at, log)
-       WHERE ld.launch_id = $1 AND ld.device_id = r.device_id`,
+       WHERE ld.launch_id = $1 AND ld.device_id = r.device_id AND ld.result = 'pending'`,
       [this.launchId, column('deviceId'), column('result'), column('note'), column('attempts'), column('lineId'), column('startedAt'), column('finishedAt'), column('log')],
     )).then(() => undefined, (e: unknown) => {
       this.#error ??= e;
@@ -190,6 +200,7 @@ export class Scheduler {
   readonly instanceId: string;
   readonly #o: Required<Omit<SchedulerOptions, 'gate' | 'instanceId' | 'gaps' | 'log' | 'metrics' | 'hostClock'>> & Pick<SchedulerOptions, 'gaps' | 'log' | 'hostClock'> & { gate: SessionGate };
   readonly #m: ReturnType<typeof schedulerMetrics>;
+  /** The launches this instance works on, as owner or as helper, by launch id. */
   readonly #running = new Map<string, { abort: AbortController; results: DeviceResults; done: Promise<void> }>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -200,6 +211,7 @@ export class Scheduler {
       db: o.db, reader: o.reader, sink: o.sink, gate: o.gate ?? openGate, now: o.now ?? Date.now,
       pollMs: o.pollMs ?? 1000, heartbeatMs: o.heartbeatMs ?? 5000, leaseMs: o.leaseMs ?? 30_000,
       launchConcurrency: o.launchConcurrency ?? 4, deviceConcurrency: o.deviceConcurrency ?? 64, delayUnitMs: o.delayUnitMs ?? 1000, gaps: o.gaps, log: o.log, hostClock: o.hostClock,
+      reads: o.reads ?? 'all',
     };
     const m = o.metrics ?? new HesMetrics();
     this.#m = schedulerMetrics(m);
@@ -242,16 +254,21 @@ export class Scheduler {
     }
   }
 
-  /** One round: fire due tasks, queue gap re-collections, then claim launches up to the concurrency. */
+  /** One round: fire due tasks, queue gap re-collections, claim launches up to the concurrency, then help running ones. */
   tick(): Promise<void> {
     this.#ticking ??= (async () => {
       try {
-        await this.fireDue();
-        await this.#o.gaps?.sweep();
-        while (this.#running.size < this.#o.launchConcurrency) {
-          const l = await this.claimNext();
-          if (!l) break;
-          this.#spawn(l);
+        if (this.#o.reads === 'all') {
+          await this.fireDue();
+          await this.#o.gaps?.sweep();
+          while (this.#running.size < this.#o.launchConcurrency) {
+            const l = await this.claimNext();
+            if (!l) break;
+            this.#spawn(l, true);
+          }
+        }
+        if (this.#running.size < this.#o.launchConcurrency) {
+          for (const l of await this.#joinable(this.#o.launchConcurrency - this.#running.size)) this.#spawn(l, false);
         }
       } finally {
         this.#ticking = undefined;
@@ -328,15 +345,125 @@ export class Scheduler {
     return r.rows[0];
   }
 
-  #spawn(l: ClaimedLaunch): void {
-    this.#m.launchesStarted.inc({ trigger: l.trigger });
+  /** The running launches of other instances with devices this one may claim (its routing: #claimable). */
+  async #joinable(limit: number): Promise<ClaimedLaunch[]> {
+    const now = this.#o.now();
+    const r = await this.#o.db.query<ClaimedLaunch>(
+      `SELECT l.id, l.task_id AS "taskId", l.project_id AS "projectId", l.trigger, l.scheduled_at AS "scheduledAt", l.user_id AS "userId", l.username
+       FROM task_launches l
+       WHERE l.state = 'running' AND l.claimed_by <> $1 AND l.heartbeat_at >= $3::timestamptz AND l.cancel_requested IS NULL AND NOT (l.id = ANY($4::uuid[]))
+         AND EXISTS (SELECT 1 FROM launch_devices ld WHERE ld.launch_id = l.id AND ${this.#claimable()})
+       ORDER BY l.priority DESC, l.created_at LIMIT $5`,
+      [this.instanceId, iso(now), iso(now - this.#o.leaseMs), [...this.#running.keys()], limit],
+    );
+    return r.rows;
+  }
+
+  /**
+   * The condition on launch_devices `ld` a device this instance may claim meets ($1 this instance, $2 now):
+   * no result yet, no live claim, and its CENC connection, if a live node holds it, held here — or, for a
+   * CENC-only node ('held'), held here without question.
+   */
+  #claimable(): string {
+    const route = this.#o.reads === 'held'
+      ? 'EXISTS (SELECT 1 FROM cenc_connections c WHERE c.device_id = ld.device_id AND c.node_id = $1 AND c.lease_until > $2::timestamptz)'
+      : 'NOT EXISTS (SELECT 1 FROM cenc_connections c WHERE c.device_id = ld.device_id AND c.node_id <> $1 AND c.lease_until > $2::timestamptz)';
+    return `ld.result = 'pending' AND (ld.claimed_by IS NULL OR ld.lease_until < $2::timestamptz) AND ${route}`;
+  }
+
+  /** Claims up to `limit` devices of a launch for this instance (a lease of leaseMs) and returns them. */
+  async #claimDevices(launchId: string, limit: number): Promise<DeviceTarget[]> {
+    const now = this.#o.now();
+    const r = await this.#o.db.query<DeviceTarget>(
+      `WITH claimed AS (
+         UPDATE launch_devices SET claimed_by = $1, lease_until = $4::timestamptz
+         WHERE launch_id = $3 AND device_id IN (
+           SELECT ld.device_id FROM launch_devices ld WHERE ld.launch_id = $3 AND ${this.#claimable()}
+           ORDER BY ld.device_id LIMIT $5 FOR UPDATE SKIP LOCKED)
+         RETURNING device_id)
+       SELECT d.id, d.num::float8 AS num, d.project_id AS "projectId", d.serial_number AS "serialNumber", d.type
+       FROM claimed JOIN devices d ON d.id = claimed.device_id ORDER BY d.serial_number`,
+      [this.instanceId, iso(now), launchId, iso(now + this.#o.leaseMs), limit],
+    );
+    return r.rows;
+  }
+
+  /** Renews the lease of the devices this instance holds in a launch. */
+  #renewDevices(launchId: string): Promise<unknown> {
+    return this.#o.db.query(
+      `UPDATE launch_devices SET lease_until = $3::timestamptz WHERE launch_id = $1 AND claimed_by = $2 AND result = 'pending'`,
+      [launchId, this.instanceId, iso(this.#o.now() + this.#o.leaseMs)],
+    );
+  }
+
+  /** Lets go of the devices this instance claimed in a launch and has not read (stopping): the next claim takes them at once. */
+  #releaseDevices(launchId: string): Promise<unknown> {
+    return this.#o.db.query(
+      `UPDATE launch_devices SET claimed_by = NULL, lease_until = NULL WHERE launch_id = $1 AND claimed_by = $2 AND result = 'pending'`,
+      [launchId, this.instanceId],
+    );
+  }
+
+  #spawn(l: ClaimedLaunch, owner: boolean): void {
+    if (owner) this.#m.launchesStarted.inc({ trigger: l.trigger });
     const abort = new AbortController();
     const results = new DeviceResults(this.#o.db, l.id);
-    const done = this.#run(l, abort, results).catch((e: unknown) => {
+    const done = (owner ? this.#run(l, abort, results) : this.#help(l, abort, results)).catch((e: unknown) => {
       this.#o.log?.write('error', 'scheduler', 'launch', `launch ${l.id} broke off: ${e instanceof Error ? e.message : String(e)}`, { launchId: l.id, taskId: l.taskId, projectId: l.projectId });
       throw e;
     }).finally(() => this.#running.delete(l.id));
     this.#running.set(l.id, { abort, results, done });
+  }
+
+  /**
+   * Reads the devices of a launch this instance can claim, in batches, until none is left to claim
+   * (or the signal aborts); every result is written before it returns.
+   */
+  async #readDevices(l: ClaimedLaunch, task: TaskRow, results: DeviceResults, signal: AbortSignal): Promise<void> {
+    const queue: DeviceTarget[] = [];
+    let exhausted = false;
+    let claiming: Promise<void> | undefined;
+    const refill = async () => {
+      const batch = await this.#claimDevices(l.id, this.#o.deviceConcurrency);
+      if (!batch.length) exhausted = true;
+      queue.push(...batch);
+    };
+    const worker = async () => {
+      while (!signal.aborted) {
+        const d = queue.shift();
+        if (d) {
+          await this.#device(l, task, d, results, signal);
+          continue;
+        }
+        if (exhausted) return;
+        await (claiming ??= refill().finally(() => (claiming = undefined)));
+      }
+    };
+    await Promise.all(Array.from({ length: this.#o.deviceConcurrency }, worker));
+    await results.flush();
+  }
+
+  /** Helps another instance's launch with the devices this one may claim, then leaves it (the owner ends it). */
+  async #help(l: ClaimedLaunch, abort: AbortController, results: DeviceResults): Promise<void> {
+    const { db } = this.#o;
+    const beat = setInterval(() => {
+      void this.#renewDevices(l.id).then(() => db.query<{ state: string; cancel: string | null }>(
+        'SELECT state, cancel_requested AS cancel FROM task_launches WHERE id = $1', [l.id],
+      )).then((r) => {
+        if (r.rows[0]?.state !== 'running' || r.rows[0].cancel) abort.abort(new Cancelled());
+      }, () => undefined);
+    }, this.#o.heartbeatMs);
+    try {
+      const task = await this.#task(l);
+      if (!task) return;
+      task.profileVersions = await launchProfileVersions(db, l.id);
+      if (l.trigger === 'gap') task.gapReads = await gapReads(db, l.id);
+      await this.#readDevices(l, task, results, abort.signal);
+    } finally {
+      clearInterval(beat);
+      await results.flush().catch(() => undefined);
+      if ((abort.signal.reason as Error | undefined)?.message === 'stopping') await this.#releaseDevices(l.id).catch(() => undefined);
+    }
   }
 
   /** Runs one claimed launch to its end (or until cancelled, stopped, or taken over). */
@@ -345,6 +472,7 @@ export class Scheduler {
     let cancelledBy: 'user' | 'schedule' | undefined;
     let lost = false;
     const beat = setInterval(() => {
+      void this.#renewDevices(l.id).catch(() => undefined);
       void db.query<{ cancel: string | null }>(
         `UPDATE task_launches SET heartbeat_at = $3::timestamptz WHERE id = $1 AND claimed_by = $2 AND state = 'running' RETURNING cancel_requested AS cancel`,
         [l.id, this.instanceId, iso(this.#o.now())],
@@ -369,16 +497,14 @@ export class Scheduler {
           [l.id, l.projectId, task.deviceIds, task.groupIds],
         );
       }
-      const pending = await db.query<DeviceTarget>(
-        `SELECT d.id, d.num::float8 AS num, d.project_id AS "projectId", d.serial_number AS "serialNumber", d.type
-         FROM launch_devices ld JOIN devices d ON d.id = ld.device_id WHERE ld.launch_id = $1 AND ld.result = 'pending' ORDER BY d.serial_number`,
-        [l.id],
-      );
-      const queue = [...pending.rows];
-      const worker = async () => {
-        for (let d = queue.shift(); d && !abort.signal.aborted; d = queue.shift()) await this.#device(l, task, d, results, abort.signal);
-      };
-      await Promise.all(Array.from({ length: Math.min(this.#o.deviceConcurrency, queue.length) }, worker));
+      // Devices other instances hold (helpers, CENC nodes, or a dead instance until its lease runs out) are waited for.
+      for (;;) {
+        await this.#readDevices(l, task, results, abort.signal);
+        if (abort.signal.aborted) break;
+        const left = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM launch_devices WHERE launch_id = $1 AND result = 'pending'`, [l.id]);
+        if (!left.rows[0]!.n) break;
+        await sleep(this.#o.pollMs, abort.signal).catch(() => undefined);
+      }
       // Every device read so far has its result before anything is decided (cancel, hand-back, the launch's result).
       await results.flush();
       // A last look: a cancel that arrived after the last heartbeat still counts.
@@ -392,6 +518,7 @@ export class Scheduler {
         // Stopping: hand the launch back untouched (devices without a result are read by the next owner).
         if ((abort.signal.reason as Error)?.message === 'stopping') {
           await db.query(`UPDATE task_launches SET state = 'pending', claimed_by = NULL WHERE id = $1 AND claimed_by = $2`, [l.id, this.instanceId]);
+          await this.#releaseDevices(l.id);
         }
         return;
       }

@@ -121,6 +121,12 @@ class KafkaConsumer implements BusConsumer {
       this.finish = (e?: unknown) => (e === undefined ? resolve() : reject(e));
     });
     let failed = false;
+    // kafkajs restarts a consumer after a retriable error itself; after any other (a group protocol error during
+    // a rebalance) it disconnects for good and only says so in this event: the run fails, so that its owner
+    // (the pipeline's restart loop) starts a new consumer instead of waiting for ever.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart && !this.stopping) void this.shutdown(payload.error);
+    });
     const eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> => {
       const all = batch.messages;
       for (let i = 0; i < all.length && !failed && !this.stopping && isRunning() && !isStale(); i += slice) {

@@ -9,8 +9,11 @@
  *   agent → OPEN <serial | IMEI | device id>\n ← OK <device id>\n | ERR <reason>\n
  *   after OK: bytes both ways unchanged (the agent speaks DLMS itself) until the agent closes; the meter's
  *   connection is then given back to CENC. One agent session per meter at a time, queued behind HES sessions.
+ * A meter held by another CENC node (`elsewhere`) is reached through that node's agent port: this node signs in
+ * there with the agent's own name and password, opens the meter, and relays the bytes; the holding node checks
+ * the agent's rights and records the access.
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ByteTransport } from '../transport/transport.js';
 import type { DeviceDirectory, DeviceIdentity, DeviceRecord } from './directory.js';
 import type { CencServer } from './server.js';
@@ -37,6 +40,8 @@ export interface AgentServerOptions {
   authenticate: (name: string, password: string) => Promise<AmrAgent | undefined>;
   port: number;
   host?: string;
+  /** The agent port of the node holding a device this node does not hold (registry/cenc-connections.ts). */
+  elsewhere?: (deviceId: string) => Promise<{ host: string; port: number } | undefined>;
   /** Recording an access failed (the registry is unreachable). */
   onError?: (e: unknown, context: string) => void;
   /** Failed logins per agent name and address before further attempts are refused for `lockMs` (default 5, 5 min). */
@@ -78,6 +83,8 @@ export class AmrAgentServer {
     socket.setNoDelay(true);
     let text = '';
     let agent: AmrAgent | undefined;
+    /** The credentials of this connection's sign-in, kept in memory to sign in at another node for it. */
+    let credentials: [string, string] | undefined;
     let busy = false;
     const onData = (chunk: Buffer): void => {
       text += chunk.toString('latin1');
@@ -88,11 +95,17 @@ export class AmrAgentServer {
       const line = text.slice(0, nl).replace(/\r$/, '');
       text = text.slice(nl + 1);
       busy = true;
-      void this.command(socket, line, agent)
+      void this.command(socket, line, agent, credentials)
         .then((r) => {
           busy = false;
-          if (r.agent) agent = r.agent;
-          if (r.meter && r.device && agent) {
+          if (r.agent) {
+            agent = r.agent;
+            credentials = r.credentials;
+          }
+          if (r.relay) {
+            socket.off('data', onData);
+            relay(socket, r.relay, text);
+          } else if (r.meter && r.device && agent) {
             socket.off('data', onData);
             this.pipe(socket, r.meter, text, r.device, agent);
           } else if (text.includes('\n')) onData(Buffer.alloc(0));
@@ -102,7 +115,9 @@ export class AmrAgentServer {
     socket.on('data', onData);
   }
 
-  private async command(socket: Socket, line: string, agent: AmrAgent | undefined): Promise<{ agent?: AmrAgent; meter?: ByteTransport; device?: DeviceRecord }> {
+  private async command(
+    socket: Socket, line: string, agent: AmrAgent | undefined, credentials: [string, string] | undefined,
+  ): Promise<{ agent?: AmrAgent; credentials?: [string, string]; meter?: ByteTransport; device?: DeviceRecord; relay?: Socket }> {
     const [verb, ...args] = line.split(' ');
     if (verb === 'LOGIN' && args.length === 2) {
       const key = `${args[0]!.toLowerCase()}|${socket.remoteAddress}`;
@@ -118,7 +133,7 @@ export class AmrAgentServer {
       }
       this.failures.delete(key);
       socket.write('OK\n');
-      return { agent: a };
+      return { agent: a, credentials: [args[0]!, args[1]!] };
     }
     if (verb === 'OPEN' && args.length === 1) {
       if (!agent) {
@@ -127,6 +142,13 @@ export class AmrAgentServer {
       }
       const device = await this.findDevice(args[0]!);
       const held = device && this.o.cenc.connected(device.deviceId);
+      const there = device && !held && credentials ? await this.o.elsewhere?.(device.deviceId) : undefined;
+      if (there) {
+        const remote = await openAt(there, credentials!, device!.deviceId);
+        socket.write(remote.reply);
+        if (!remote.socket || socket.destroyed) remote.socket?.destroy();
+        return remote.socket ? { relay: remote.socket } : {};
+      }
       if (!device || !held) {
         socket.write('ERR not connected\n');
         return {};
@@ -176,4 +198,57 @@ export class AmrAgentServer {
   private refuse(socket: Socket, reason: string): void {
     socket.end(`ERR ${reason}\n`);
   }
+}
+
+/** Signs in at another node's agent port with the agent's credentials and opens the meter there; its reply line is the agent's. */
+async function openAt(at: { host: string; port: number }, [name, password]: [string, string], deviceId: string): Promise<{ reply: string; socket?: Socket }> {
+  const socket = connect(at.port, at.host);
+  socket.setNoDelay(true);
+  let buffered = '';
+  const line = () => new Promise<string>((resolve, reject) => {
+    const done = (): boolean => {
+      const nl = buffered.indexOf('\n');
+      if (nl < 0) return false;
+      const l = buffered.slice(0, nl + 1);
+      buffered = buffered.slice(nl + 1);
+      socket.off('data', onData).off('close', onClose);
+      socket.pause(); // what follows the reply waits for the relay
+      resolve(l);
+      return true;
+    };
+    const onData = (c: Buffer) => {
+      buffered += c.toString('latin1');
+      if (buffered.length > MAX_LINE) reject(new Error('line too long'));
+      done();
+    };
+    const onClose = () => reject(new Error('closed'));
+    if (!done()) {
+      socket.on('data', onData).once('close', onClose);
+      socket.resume();
+    }
+  });
+  socket.on('error', () => undefined);
+  try {
+    socket.write(`LOGIN ${name} ${password}\nOPEN ${deviceId}\n`);
+    if ((await line()) !== 'OK\n') throw new Error('sign-in refused');
+    const reply = await line();
+    if (!reply.startsWith('OK ')) {
+      socket.destroy();
+      return { reply };
+    }
+    if (buffered) socket.unshift(Buffer.from(buffered, 'latin1'));
+    return { reply, socket };
+  } catch {
+    socket.destroy();
+    return { reply: 'ERR not connected\n' };
+  }
+}
+
+/** Bytes both ways between the agent and the node holding the meter, until either side ends. */
+function relay(agent: Socket, node: Socket, rest: string): void {
+  if (rest) node.write(Buffer.from(rest, 'latin1'));
+  agent.pipe(node);
+  node.pipe(agent);
+  agent.on('close', () => node.destroy());
+  node.on('close', () => agent.end());
 }

@@ -2,7 +2,9 @@
  * Meter-initiated connections (GPRS modems): each meter connects out to the HES, announces itself
  * with a modem identification packet and/or a DataNotification push, then answers requests on that
  * connection. A lost connection is re-opened after an exponential back-off; a simulated power loss
- * sends a "last gasp" notification first.
+ * sends a "last gasp" notification first. With several HES addresses (the nodes of a CENC scale-out, as a
+ * modem's primary and backup address), meter i dials address i mod n first and, when a connection is lost
+ * or fails, the next one.
  *
  * Identification packet (our format, documented in docs/simulator.md): ASCII `ID:<IMEI>;SN:<serial>\r\n`.
  */
@@ -17,6 +19,8 @@ export interface InitiatedOptions {
   framing: 'hdlc' | 'wrapper';
   host: string;
   port: number;
+  /** Further HES addresses to spread the meters over and to fail over to (the first is host:port). */
+  alternates?: { host: string; port: number }[];
   /** 'id': identification packet; 'push': DataNotification (wrapper only: HDLC has no link yet); 'both'. */
   announce: 'id' | 'push' | 'both';
   /** Back-off of reconnection, ms: first delay and cap (default 1 s … 60 s). */
@@ -50,12 +54,15 @@ export function startInitiated(o: InitiatedOptions): InitiatedFleet {
   const [first, cap] = o.backoffMs ?? [1000, 60_000];
   const links = new Map<number, { socket: Socket; session: MeterSession | undefined }>();
   const delays = new Map<number, number>();
+  const targets = [{ host: o.host, port: o.port }, ...(o.alternates ?? [])];
+  const target = new Map<number, number>();
   let stopped = false;
   let connected = 0;
 
   const dial = (index: number): void => {
     if (stopped) return;
-    const socket = connect(o.port, o.host);
+    const at = targets[(target.get(index) ?? index) % targets.length]!;
+    const socket = connect(at.port, at.host);
     socket.setNoDelay(true);
     const link = { socket, session: undefined as MeterSession | undefined };
     links.set(index, link);
@@ -76,6 +83,7 @@ export function startInitiated(o: InitiatedOptions): InitiatedFleet {
       }
       if (links.get(index) !== link || stopped) return;
       links.delete(index);
+      if (targets.length > 1) target.set(index, (target.get(index) ?? index) + 1);
       const delay = hadConnection || !delays.has(index) ? first : Math.min(cap, delays.get(index)! * 2);
       delays.set(index, delay);
       setTimeout(() => dial(index), delay * (0.75 + Math.random() / 2)).unref();
