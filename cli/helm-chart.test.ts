@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import ts from 'typescript';
 import type { Model } from '@kubernetes-models/base';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
@@ -31,16 +32,16 @@ const helmScript = join(root, 'scripts/helm.sh');
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: unknown };
 type ModelClass = new (data: Manifest) => Model<Manifest>;
-/** Every kind the chart may render, with the schema it must satisfy. */
-const models: Record<string, ModelClass> = {
-  'v1/ConfigMap': ConfigMap as unknown as ModelClass,
-  'v1/Secret': Secret as unknown as ModelClass,
-  'v1/Service': Service as unknown as ModelClass,
-  'v1/ServiceAccount': ServiceAccount as unknown as ModelClass,
-  'apps/v1/Deployment': Deployment as unknown as ModelClass,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget as unknown as ModelClass,
-  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler as unknown as ModelClass,
-  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor as unknown as ModelClass,
+/** Every kind the chart may render: the compiled schema it must satisfy and the module of its type (strict check). */
+const models: Record<string, [ModelClass, string]> = {
+  'v1/ConfigMap': [ConfigMap as unknown as ModelClass, 'kubernetes-models/v1/ConfigMap'],
+  'v1/Secret': [Secret as unknown as ModelClass, 'kubernetes-models/v1/Secret'],
+  'v1/Service': [Service as unknown as ModelClass, 'kubernetes-models/v1/Service'],
+  'v1/ServiceAccount': [ServiceAccount as unknown as ModelClass, 'kubernetes-models/v1/ServiceAccount'],
+  'apps/v1/Deployment': [Deployment as unknown as ModelClass, 'kubernetes-models/apps/v1/Deployment'],
+  'policy/v1/PodDisruptionBudget': [PodDisruptionBudget as unknown as ModelClass, 'kubernetes-models/policy/v1/PodDisruptionBudget'],
+  'autoscaling/v2/HorizontalPodAutoscaler': [HorizontalPodAutoscaler as unknown as ModelClass, 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler'],
+  'monitoring.coreos.com/v1/ServiceMonitor': [ServiceMonitor as unknown as ModelClass, '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor'],
 };
 
 function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -62,13 +63,42 @@ function render(valuesFile: string): Manifest[] {
 
 /** Throws naming the object and the schema errors when a manifest does not satisfy its kind's schema. */
 function validate(m: Manifest): void {
-  const Model = models[`${m.apiVersion}/${m.kind}`];
+  const Model = models[`${m.apiVersion}/${m.kind}`]?.[0];
   assert.ok(Model, `${m.apiVersion} ${m.kind} ${m.metadata?.name}: no schema for this kind in the test`);
   try {
     new Model(m).validate();
   } catch (e) {
     throw new Error(`${m.kind} ${m.metadata.name} does not match the Kubernetes schema: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The schemas leave unknown fields alone (so does the API server, silently dropping them); kubectl and
+ * kubeconform's strict mode refuse them. The same check here: each manifest as an object literal of its kind's
+ * type (the types are generated from the same schemas), where TypeScript reports every property the type
+ * does not have. Returns the compiler's messages, none when every field is known.
+ */
+function unknownFields(manifests: Manifest[]): string[] {
+  const file = join(root, 'helm-manifests.check.ts');
+  const source = manifests
+    .map((m, i) => {
+      const [, module] = models[`${m.apiVersion}/${m.kind}`]!;
+      return `export const m${i}: import(${JSON.stringify(module)}).I${m.kind} = ${JSON.stringify(m)};`;
+    })
+    .join('\n');
+  const options: ts.CompilerOptions = { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, types: [], skipLibCheck: true };
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.getSourceFile = (name, ...rest) => (name === file ? ts.createSourceFile(name, source, ts.ScriptTarget.ES2022) : getSourceFile.call(host, name, ...rest));
+  host.fileExists = (name) => name === file || fileExists.call(host, name);
+  host.readFile = (name) => (name === file ? source : readFile.call(host, name));
+  const program = ts.createProgram([file], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const text = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+    const at = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
+    const m = at && d.file === program.getSourceFile(file) ? manifests[at.line] : undefined;
+    return m ? `${m.kind} ${m.metadata.name}: ${text}` : text;
+  });
 }
 
 const valuesFiles = readdirSync(join(chart, 'ci')).filter((f) => f.endsWith('.yaml')).sort();
@@ -92,6 +122,7 @@ for (const file of valuesFiles) {
     const manifests = render(values);
     assert.ok(manifests.length >= 10, `only ${manifests.length} manifests rendered`);
     for (const m of manifests) validate(m);
+    assert.deepEqual(unknownFields(manifests), []);
 
     const deployments = manifests.filter((m) => m.kind === 'Deployment') as unknown as Deployment[];
     for (const d of deployments) {
@@ -149,6 +180,15 @@ test('a manifest that breaks the Kubernetes schema is caught (the validation is 
   const broken = structuredClone(deployment!) as unknown as { spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } } };
   broken.spec.template.spec.containers[0]!.ports[0]!.containerPort = 'http';
   assert.throws(() => validate(broken as unknown as Manifest), /containerPort must be integer/);
+});
+
+test('a field the Kubernetes types do not have is reported (strict, as kubectl and kubeconform -strict)', () => {
+  const manifests = render(join(chart, 'ci', 'default-values.yaml'));
+  const service = manifests.find((m) => m.kind === 'Service')!;
+  (service as unknown as { spec: Record<string, unknown> }).spec.externalTraficPolicy = 'Local';
+  const errors = unknownFields(manifests);
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0]!, new RegExp(`^Service ${service.metadata.name}: .*externalTraficPolicy.* does not exist in type 'IServiceSpec'`));
 });
 
 test('missing or misspelled values fail with a message naming the setting', () => {
