@@ -24,5 +24,8 @@ if [ ! -x "$helm" ]; then
   mkdir -p "$dir"
   chmod +x "$work/helm/helm"
   mv "$work/helm/helm" "$helm.part.$$" && mv "$helm.part.$$" "$helm"
+  # exec below would skip the EXIT trap.
+  rm -rf "$work"
+  trap - EXIT
 fi
 exec "$helm" "$@"
