@@ -48,6 +48,7 @@ const failure = object({
 const reading = object({
   archive: str, obis: str, tariff: int, ts: time, value: { type: 'number' }, unit: str,
   status: { type: 'string', enum: ['measured', 'estimated', 'edited', 'confirmed'] }, method: { ...str, description: 'estimated: linear or profile; edited/confirmed: manual' },
+  quality: { type: 'array', items: { type: 'string', enum: ['data-present', 'time-normal', 'estimated', 'edited'] }, description: 'quality flags of the value in force' },
   validation: { type: 'array', items: object({ code: str, severity: str }), description: 'validation failures in force' },
 });
 const version = object({

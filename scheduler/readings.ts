@@ -5,7 +5,7 @@
  * time it was collected (seed 003 §3.4 step 4), both in minutes east of UTC.
  */
 import { applyScaler } from '../decoders/dlms/units.js';
-import { Quality } from '../schemas/avro/index.js';
+import { qualityNames } from '../schemas/avro/index.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import { seriesTag, tagSeries } from './coverage.js';
 
@@ -69,7 +69,6 @@ function tagOf(obis: string, tariff: number): string | null {
   const [, , c, d] = obis.split('.').map(Number) as [number, number, number, number];
   return (d === 8 || d === 29) && c >= 1 && c <= 4 ? seriesTag(c * 10 + tariff) : null;
 }
-const QUALITY_FLAGS: [number, string][] = [[Quality.dataPresent, 'data-present'], [Quality.timeNormal, 'time-normal'], [Quality.estimated, 'estimated'], [Quality.edited, 'edited']];
 
 const iso = (sec: number | string) => new Date(Number(sec) * 1000).toISOString();
 /** This server's zone offset at `ms`, minutes east of UTC. */
@@ -127,7 +126,7 @@ const toMeasurement = (x: MeasurementRow): Measurement => ({
   archive: x.archive, code: x.obis, tag: tagOf(x.obis, Number(x.tariff)), tariff: Number(x.tariff),
   deviceTime: iso(x.ts), deviceTzMinutes: Number(x.device_tz),
   value: { value: applyScaler(Number(x.raw), Number(x.scaler)), unit: x.unit },
-  quality: QUALITY_FLAGS.filter(([bit]) => (Number(x.quality) & bit) !== 0).map(([, name]) => name),
+  quality: qualityNames(Number(x.quality)),
   deviceStatus: Number(x.device_status), source: x.source, receivedAt: iso(x.collected_at), serverTzMinutes: serverTz(x.collected_at),
 });
 

@@ -89,8 +89,9 @@ for (const db of ENGINES) {
       assert.deepEqual(r.json(), { devices: 1, estimates: 2, linear: 2, profile: 0 });
       const list = await h.call('User', { method: 'GET', url: `${base}/devices/${device.id}/vee/readings?archive=profile-15&from=${iso(T0 + 2 * P)}&limit=4` });
       assert.equal(list.statusCode, 200, list.body);
-      assert.deepEqual(list.json().items.map((x: { value: number; status: string; method: string; validation: { code: string }[] }) => [x.value, x.status, x.method, x.validation.map((v) => v.code)]), [
-        [1020, 'measured', '', []], [1030, 'estimated', 'linear', []], [1040, 'estimated', 'linear', []], [1050, 'measured', '', ['gap']],
+      assert.deepEqual(list.json().items.map((x: { value: number; status: string; method: string; quality: string[]; validation: { code: string }[] }) => [x.value, x.status, x.method, x.quality, x.validation.map((v) => v.code)]), [
+        [1020, 'measured', '', ['data-present', 'time-normal'], []], [1030, 'estimated', 'linear', ['estimated'], []], [1040, 'estimated', 'linear', ['estimated'], []],
+        [1050, 'measured', '', ['data-present', 'time-normal'], ['gap']],
       ]);
     });
 

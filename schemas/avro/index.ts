@@ -138,3 +138,8 @@ export const Quality = {
   estimated: 4,
   edited: 8,
 } as const;
+
+const QUALITY_FLAGS: [number, string][] = [[Quality.dataPresent, 'data-present'], [Quality.timeNormal, 'time-normal'], [Quality.estimated, 'estimated'], [Quality.edited, 'edited']];
+
+/** The names of a reading's quality bits (as the API shows them). */
+export const qualityNames = (quality: number): string[] => QUALITY_FLAGS.filter(([bit]) => (quality & bit) !== 0).map(([, name]) => name);

@@ -5,6 +5,7 @@
  */
 import { applyScaler } from '../../decoders/dlms/units.js';
 import type { ClickHouseEngine } from '../clickhouse/engine.js';
+import { Quality, qualityNames } from '../../schemas/avro/index.js';
 import { archivePeriod, quantityKind, type Rule } from './rules.js';
 import { channelOf, validateDevice, type ChannelFailure, type ChannelState, type DeviceChannel, type Point } from './validate.js';
 import { consumptions, estimateGap, findGaps, type Estimate } from './estimate.js';
@@ -176,6 +177,8 @@ export interface VeeReading extends ReadingKey {
   unit: string;
   status: 'measured' | 'estimated' | 'edited' | 'confirmed';
   method: string;
+  /** Quality flags of the value in force: the meter's for a measured value; estimated; data-present and edited for an edit; data-present for a confirmation. */
+  quality: string[];
   /** Validation failures in force: code and severity. */
   validation: { code: string; severity: string }[];
 }
@@ -197,16 +200,18 @@ export async function veeReadings(
     params.obis = q.obis;
     where += ' AND obis = {obis:String}';
   }
-  const rows = await engine.query<{ archive: string; obis: string; tariff: number; ts: number; raw: string | number; scaler: number; unit: string; status: VeeReading['status']; method: string; codes: [string, string][]; total: string | number }>(
-    `SELECT v.archive AS archive, v.obis AS obis, v.tariff AS tariff, toUInt32(v.ts) AS ts, v.raw AS raw, v.scaler AS scaler, v.unit AS unit, v.status AS status, v.method AS method,
+  const rows = await engine.query<{ archive: string; obis: string; tariff: number; ts: number; raw: string | number; scaler: number; unit: string; status: VeeReading['status']; method: string; quality: number; codes: [string, string][]; total: string | number }>(
+    `SELECT v.archive AS archive, v.obis AS obis, v.tariff AS tariff, toUInt32(v.ts) AS ts, v.raw AS raw, v.scaler AS scaler, v.unit AS unit, v.status AS status, v.method AS method, v.quality AS quality,
             f.codes AS codes, count() OVER () AS total
      FROM (
        SELECT archive, obis, tariff, ts, argMax(r, (rank, version)) AS raw, argMax(s, (rank, version)) AS scaler, argMax(u, (rank, version)) AS unit,
-              argMax(st, (rank, version)) AS status, argMax(m, (rank, version)) AS method
+              argMax(st, (rank, version)) AS status, argMax(m, (rank, version)) AS method, argMax(q, (rank, version)) AS quality
        FROM (
-         SELECT archive, obis, tariff, ts, raw AS r, scaler AS s, unit AS u, 'measured' AS st, '' AS m, 1 AS rank, toUInt64(collected_at) * 1000 AS version FROM readings WHERE ${where}
+         SELECT archive, obis, tariff, ts, raw AS r, scaler AS s, unit AS u, 'measured' AS st, '' AS m, quality AS q, 1 AS rank, toUInt64(collected_at) * 1000 AS version FROM readings WHERE ${where}
          UNION ALL
-         SELECT archive, obis, tariff, ts, raw AS r, scaler AS s, unit AS u, toString(kind) AS st, toString(method) AS m, if(kind = 'estimated', 0, 2) AS rank, version FROM reading_versions WHERE ${where}
+         SELECT archive, obis, tariff, ts, raw AS r, scaler AS s, unit AS u, toString(kind) AS st, toString(method) AS m,
+                toUInt8(multiIf(kind = 'estimated', ${Quality.estimated}, kind = 'edited', ${Quality.dataPresent | Quality.edited}, ${Quality.dataPresent})) AS q,
+                if(kind = 'estimated', 0, 2) AS rank, version FROM reading_versions WHERE ${where}
        ) GROUP BY archive, obis, tariff, ts
      ) AS v
      LEFT JOIN (
@@ -218,7 +223,7 @@ export async function veeReadings(
   return {
     items: rows.map((r) => ({
       archive: r.archive, obis: r.obis, tariff: r.tariff, ts: isoSec(r.ts), value: applyScaler(Number(r.raw), r.scaler), unit: r.unit, status: r.status, method: r.method,
-      validation: (r.codes ?? []).map(([code, severity]) => ({ code, severity })),
+      quality: qualityNames(Number(r.quality)), validation: (r.codes ?? []).map(([code, severity]) => ({ code, severity })),
     })),
     total: rows.length ? Number(rows[0]!.total) : 0,
   };
