@@ -86,8 +86,8 @@ async function pushes(): Promise<BenchResult[]> {
     // Warm-up: the decoder threads load, compile the push's layout and JIT the path (not measured).
     const warm = apdus.slice(0, 2000).map((p) => serde.encode(frame(p)));
     const schemas = { [serde.id]: await store.schema(serde.id) };
-    const entries = Object.fromEntries([...contexts].slice(0, 2000).map(([n, c]) => [n, { ...c, profile: 'DL_IDIS@1' }]));
-    for (let round = 0; round < 3; round++) await pool.decode(warm, schemas, 0, { devices: entries, profiles: { 'DL_IDIS@1': contexts.get(1)!.profile! } });
+    const warmContexts = new Map([...contexts].slice(0, 2000));
+    for (let round = 0; round < 3; round++) await pool.decode(warm, schemas, 0, { contexts: warmContexts });
 
     const pipeline = new Pipeline({ bus, engine, schemas: store, pool, devices, states: async () => undefined });
     const running = pipeline.run();
