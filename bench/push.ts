@@ -25,7 +25,6 @@ import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
-import { encodeWpdu } from '../decoders/dlms/wrapper/wpdu.js';
 import type { DeviceContext } from '../decoders/protocol-decoder.js';
 import { loadProfiles } from '../registry/profiles.js';
 import { DEFAULT_FLEET, Fleet } from '../sim/fleet.js';
@@ -33,7 +32,8 @@ import { pushApdu } from '../sim/push.js';
 import { DlmsFrameDecoder } from '../decoders/dlms/frame-decoder.js';
 import { ReadingsBlock } from '../workers/readings-block.js';
 import { DecoderPool } from '../workers/pool.js';
-import { Pipeline, type DeviceContextSource } from '../workers/pipeline.js';
+import { Pipeline } from '../workers/pipeline.js';
+import { fleetPushContexts, intervalPushFrame } from '../workers/testing.js';
 import { threadCpu } from './pipeline.js';
 
 const METERS = Number(process.env.HES_BENCH_PUSH_METERS ?? 20_000);
@@ -47,26 +47,17 @@ async function pushes(): Promise<BenchResult[]> {
   const start = Math.floor(Date.now() / QUARTER) * QUARTER - ROUNDS * QUARTER;
   let clock = start;
   const fleet = new Fleet({ ...DEFAULT_FLEET, profile: 'idis', meters: METERS, security: 'high-gmac' }, () => clock);
-  const profile = loadProfiles().find((p) => p.id === 'DL_IDIS')!;
-  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-  const contexts = new Map<number, DeviceContext>();
-  for (let i = 0; i < METERS; i++) {
-    const k = fleet.keys(i);
-    contexts.set(i + 1, {
-      num: i + 1, serial: k.serial, projectId: 'bench', profile: { id: 'DL_IDIS', version: '1', body: { ...profile } }, protocol: { kind: 'DLMS', settings: {} },
-      secrets: { encryptionKey: hex(k.blockCipherKey), authenticationKey: hex(k.authenticationKey) }, overrides: {}, retentionDays: { 'profile-15': 365, events: 365 },
-    });
-  }
-  const devices: DeviceContextSource = { cached: (num) => contexts.get(num) ?? null, load: async (nums) => new Map(nums.map((n) => [n, contexts.get(n) ?? null])) };
+  const devices = fleetPushContexts(fleet, METERS);
+  const contexts = devices.contexts;
 
   // The simulator: each meter's interval push of every round (its newest 15-minute row), ciphered.
   const sim0 = process.cpuUsage();
   const t0 = performance.now();
-  const apdus: { device: number; wire: Uint8Array; at: number }[] = [];
+  const apdus: RawFrame[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     for (let i = 0; i < METERS; i++) {
       clock = start + r * QUARTER + 1000;
-      apdus.push({ device: i + 1, wire: encodeWpdu(1, 102, pushApdu(fleet, { index: i, timeMs: clock, setup: '0.2.25.9.0.255' }).apdu), at: clock });
+      apdus.push(intervalPushFrame(fleet, i, clock));
     }
   }
   const simCpu = process.cpuUsage(sim0);
@@ -79,12 +70,8 @@ async function pushes(): Promise<BenchResult[]> {
     await migrate(engine);
     const store = new LocalSchemaStore(join(dir, 'schemas.json'));
     const serde = await AvroSerde.create<RawFrame>(store, Topics.rawFrames, 'raw-frame');
-    const frame = (p: (typeof apdus)[number]): RawFrame => ({
-      frameId: `${p.device}-${p.at}`, wire: Buffer.from(p.wire), framing: 'WRAPPER', direction: 'UPLINK', deviceId: p.device, commLineId: null, connector: 'cenc',
-      receivedAt: p.at, sessionId: null, context: null, protocol: 'dlms', meta: {},
-    });
     // Warm-up: the decoder threads load, compile the push's layout and JIT the path (not measured).
-    const warm = apdus.slice(0, 2000).map((p) => serde.encode(frame(p)));
+    const warm = apdus.slice(0, 2000).map((p) => serde.encode(p));
     const schemas = { [serde.id]: await store.schema(serde.id) };
     const warmContexts = new Map([...contexts].slice(0, 2000));
     for (let round = 0; round < 3; round++) await pool.decode(warm, schemas, 0, { contexts: warmContexts });
@@ -98,7 +85,7 @@ async function pushes(): Promise<BenchResult[]> {
     // The connector: each push as CENC publishes it (Avro raw-frame record keyed by device), appended in sends of 2,000.
     const producer = await bus.producer();
     for (let i = 0; i < apdus.length; i += 2000) {
-      const batch: BusMessage[] = apdus.slice(i, i + 2000).map((p) => ({ key: deviceKey(p.device), value: serde.encode(frame(p)), timestamp: p.at }));
+      const batch: BusMessage[] = apdus.slice(i, i + 2000).map((p) => ({ key: deviceKey(p.deviceId!), value: serde.encode(p), timestamp: p.receivedAt }));
       await producer.send(Topics.rawFrames, batch);
     }
     const connectorSecs = (performance.now() - w0) / 1000;
