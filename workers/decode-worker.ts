@@ -49,6 +49,8 @@ export interface DecodeResult {
   eventCount: number;
   states: StateChange[];
   failures: DecodeFailure[];
+  /** Records the frames carried that their profiles do not map, by protocol (frames stored only). */
+  unmapped: Record<string, number>;
   /** With `readingsSchemaId`: one message per reading, in block order. */
   readingMessages?: ReadingMessages;
   /**
@@ -122,7 +124,8 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   const failures: DecodeFailure[] = [];
   const events: EventRow[] = [];
   const states: StateChange[] = [];
-  const out: DecodeOutput = { readings: block, events, states, collectedAtSec: task.collectedAtSec };
+  const out: DecodeOutput = { readings: block, events, states, collectedAtSec: task.collectedAtSec, unmapped: 0 };
+  const unmapped: Record<string, number> = {};
   const device = deviceContexts(task);
   const missing = new Set<number>();
   const all = Buffer.from(task.buffer);
@@ -162,9 +165,11 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     const before = block.count;
     const eventsBefore = events.length;
     const statesBefore = states.length;
+    out.unmapped = 0;
     try {
       readings += decoder.decode(frame, out, context);
       if (task.readingsSchemaId !== undefined) stampServerTime(before, block.count, frame.receivedAt);
+      if (out.unmapped) unmapped[protocol] = (unmapped[protocol] ?? 0) + out.unmapped;
     } catch (e) {
       // A frame is stored whole or not at all.
       block.count = before;
@@ -175,11 +180,11 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   }
   if (missing.size) {
     block.clear();
-    return { block: new Uint8Array(0), readings: 0, events: '', eventCount: 0, states: [], failures: [], missingDevices: [...missing] };
+    return { block: new Uint8Array(0), readings: 0, events: '', eventCount: 0, states: [], failures: [], unmapped: {}, missingDevices: [...missing] };
   }
   const encoded = block.encode();
   const result: DecodeResult = {
-    block: encoded, readings, events: events.map((e) => JSON.stringify(e)).join('\n'), eventCount: events.length, states, failures, missingDevices: [],
+    block: encoded, readings, events: events.map((e) => JSON.stringify(e)).join('\n'), eventCount: events.length, states, failures, unmapped, missingDevices: [],
   };
   const transfer: ArrayBufferLike[] = [encoded.buffer];
   if (task.readingsSchemaId !== undefined) {

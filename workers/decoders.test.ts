@@ -82,6 +82,7 @@ test('M-Bus frames: decoded with the device profile and key the task carries; a 
     contexts: new Map([[11, entry(11, OMS_MODE5.key!)], [12, entry(12, '000102030405060708090A0B0C0D0E0F')]]),
   });
   assert.equal(r.readings, 1);
+  assert.deepEqual(r.unmapped, { mbus: 1 }, 'the error flags record the profile leaves out, of the stored frame only');
   assert.deepEqual(r.failures.map((f) => [f.index, f.deviceId, f.protocol, f.errorCode]), [[1, 12, 'mbus', 'MBUS_ERR_DECRYPT']]);
   assert.match(r.failures[0]!.reason, /decryption failed \(check the key\)/);
 });

@@ -153,6 +153,7 @@ export class Pipeline {
       }
     }
     if (result.states.length && this.options.states) await this.options.states(result.states);
+    for (const [protocol, n] of Object.entries(result.unmapped)) m.unmappedRecords.inc({ protocol }, n);
     if (result.readingMessages) await this.publish(result.readingMessages);
     if (result.failures.length) {
       const now = Date.now();
