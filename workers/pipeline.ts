@@ -199,7 +199,7 @@ export class Pipeline {
     const extras: DecodeExtras = { contexts };
     if (this.readingsSchemaId !== undefined) extras.readingsSchemaId = this.readingsSchemaId;
     if (source) {
-      const absent: number[] = [];
+      const absent = new Set<number>();
       let last: Buffer | null = null;
       for (const { key } of messages) {
         if (key === null || key === last) continue;
@@ -208,10 +208,10 @@ export class Pipeline {
         if (!Number.isSafeInteger(num) || contexts.has(num)) continue;
         const c = source.cached(num);
         if (c !== undefined) contexts.set(num, c);
-        else absent.push(num);
+        else absent.add(num);
       }
-      if (absent.length && source.revalidate) {
-        await source.revalidate(absent);
+      if (absent.size && source.revalidate) {
+        await source.revalidate([...absent]);
         for (const num of absent) {
           const c = source.cached(num);
           if (c !== undefined) contexts.set(num, c);
