@@ -8,7 +8,7 @@ import avsc from 'avsc';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { isCodedError, type DecodeOutput, type DeviceContext, type EventRow, type StateChange } from '../decoders/protocol-decoder.js';
 import { avroType, type RawFrame } from '../schemas/avro/index.js';
-import { wireSchemaId } from '../schemas/registry/index.js';
+import { wireSchemaId } from '../schemas/registry/wire.js';
 import { Decoders } from './decoders.js';
 import { ReadingsBlock } from './readings-block.js';
 import { encodeReadingMessages, type ReadingMessages } from './reading-messages.js';
