@@ -51,20 +51,21 @@ interface Row {
  */
 const CONTEXT_ROWS = `
          FROM devices d
-         LEFT JOIN LATERAL (SELECT c.id, c.xmin, c.profile_id, c.profile_version, c.protocol_id FROM comm_lines c WHERE c.device_id = d.id AND c.enabled
-                             ORDER BY c.priority DESC, c.id LIMIT 1) cl ON true
+         LEFT JOIN LATERAL (SELECT c.id, c.xmin, c.profile_id, c.protocol_id, pv.version AS profile_version, pv.xmin AS profile_xmin, pv.body AS profile_body
+                              FROM comm_lines c LEFT JOIN device_profiles dp ON dp.id = c.profile_id
+                              LEFT JOIN device_profile_versions pv ON pv.profile_id = c.profile_id AND pv.version = coalesce(c.profile_version, dp.version)
+                             WHERE c.device_id = d.id AND c.enabled ORDER BY c.priority DESC, c.id LIMIT 1) cl ON true
          LEFT JOIN protocols p ON p.id = cl.protocol_id
-         LEFT JOIN device_profiles dp ON dp.id = cl.profile_id
-         LEFT JOIN device_profile_versions pv ON pv.profile_id = cl.profile_id AND pv.version = coalesce(cl.profile_version, dp.version)
          LEFT JOIN control_settings cs ON cs.project_id = d.project_id
-         LEFT JOIN security_keys k ON k.device_id = d.id AND k.project_id = d.project_id AND k.kind = 'MBUS_AES'
+         LEFT JOIN security_keys k ON k.project_id = d.project_id AND k.device_id = d.id AND k.kind = 'MBUS_AES'
         WHERE d.num = ANY($1::bigint[]) AND d.status <> 'REMOVED'`;
 
 /**
  * Changes whenever one of those rows changes, whatever wrote it (PostgreSQL's row version, xmin, moves
- * with every update), or another row takes a row's place (the ids); the archives' retention with them.
+ * with every update), or another row takes a row's place (the ids, the profile version in use); the
+ * archives' retention with them.
  */
-const STAMP = `concat_ws('/', d.xmin, cl.id, cl.xmin, p.xmin, dp.xmin, pv.xmin, cs.xmin, k.id, k.xmin,
+const STAMP = `concat_ws('/', d.xmin, cl.id, cl.xmin, p.xmin, cl.profile_version, cl.profile_xmin, cs.xmin, k.id, k.xmin,
                          (SELECT string_agg(a.id || ':' || a.xmin, ',' ORDER BY a.id) FROM archives a)) AS stamp`;
 
 interface Entry {
@@ -119,7 +120,7 @@ export class RegistryDeviceContexts {
 
   async load(nums: number[]): Promise<Map<number, DeviceContext | null>> {
     const q = await this.db.query<Row>(
-      `SELECT d.num, d.serial_number AS serial, d.project_id AS "projectId", cl.profile_id AS "profileId", pv.version AS "profileVersion", pv.body AS "profileBody",
+      `SELECT d.num, d.serial_number AS serial, d.project_id AS "projectId", cl.profile_id AS "profileId", cl.profile_version AS "profileVersion", cl.profile_body AS "profileBody",
               p.id AS "protocolId", p.kind AS "protocolKind", p.settings AS "protocolSettings", p.secrets_enc AS "secretsEnc",
               cs.event_severities AS severities, k.id AS "keyId", k.key_enc AS "keyEnc", ${STAMP} ${CONTEXT_ROWS}`,
       [nums],
