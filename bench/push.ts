@@ -10,7 +10,7 @@
  * with the registry's 60 s cache is one registry query per batch for the devices whose entry expired).
  *
  * `pipeline.push-decode`: one decoder thread's share of a push, deciphered and decoded (and the same push
- * plain), without bus or Avro.
+ * plain), without bus or Avro. `pipeline.push-pool`: the pool's share (one thread, tasks of 2,600 Avro records).
  *
  * Knobs (env): HES_BENCH_PUSH_METERS (default 20,000), HES_BENCH_PUSH_ROUNDS (15-minute rounds, default 2),
  * HES_BENCH_THREADS (decoder threads).
@@ -158,4 +158,42 @@ function decodeOnly(): BenchResult[] {
   return out;
 }
 
-export const benchmarks: Benchmark[] = [{ name: 'pipeline.push', run: pushes }, { name: 'pipeline.push-decode', run: decodeOnly }];
+/**
+ * The pool's share of a push: one decoder thread, a task of 2,600 ciphered pushes (Avro raw-frame records) with
+ * their device contexts at hand, in steady state (the contexts already in the thread); process CPU per push, so the
+ * main thread's task packing is in it.
+ */
+async function poolOnly(): Promise<BenchResult[]> {
+  const n = 2600;
+  const at = Math.floor(Date.now() / QUARTER) * QUARTER - QUARTER + 1000;
+  const fleet = new Fleet({ ...DEFAULT_FLEET, profile: 'idis', meters: n, security: 'high-gmac' }, () => at);
+  const { contexts } = fleetPushContexts(fleet, n);
+  const dir = mkdtempSync(join(tmpdir(), 'hes-bench-push-pool-'));
+  const pool = new DecoderPool({ threads: 1 });
+  try {
+    const store = new LocalSchemaStore(join(dir, 'schemas.json'));
+    const serde = await AvroSerde.create<RawFrame>(store, Topics.rawFrames, 'raw-frame');
+    const values = Array.from({ length: n }, (_, i) => serde.encode(intervalPushFrame(fleet, i, at)));
+    const schemas = { [serde.id]: await store.schema(serde.id) };
+    for (let i = 0; i < 10; i++) await pool.decode(values, schemas, 1, { contexts });
+    const perPush: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < 20; i++) {
+        const r = await pool.decode(values, schemas, 1, { contexts });
+        if (r.readings !== n * READINGS_PER_PUSH) throw new Error(`${r.readings} readings, ${r.failures.length} failures`);
+      }
+      const c = process.cpuUsage(c0);
+      perPush.push((c.user + c.system) / (20 * n));
+    }
+    const best = Math.min(...perPush);
+    return [{ name: 'pipeline.push-pool.cpu_us_per_push', value: +best.toFixed(1), unit: 'µs/push', rounds: perPush.map((v) => +v.toFixed(1)), load1: +loadavg()[0]!.toFixed(2) }];
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const benchmarks: Benchmark[] = [
+  { name: 'pipeline.push', run: pushes }, { name: 'pipeline.push-decode', run: decodeOnly }, { name: 'pipeline.push-pool', run: poolOnly },
+];
