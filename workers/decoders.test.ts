@@ -86,3 +86,22 @@ test('M-Bus frames: decoded with the device profile and key the task carries; a 
   assert.deepEqual(r.failures.map((f) => [f.index, f.deviceId, f.protocol, f.errorCode]), [[1, 12, 'mbus', 'MBUS_ERR_DECRYPT']]);
   assert.match(r.failures[0]!.reason, /decryption failed \(check the key\)/);
 });
+
+test('the threads keep the contexts they were sent; a new context object for a device (a key changed) replaces the old one in every thread', async () => {
+  const schemas = { 2: JSON.stringify(current.schema()) };
+  const telegram = framed(2, current.toBuffer({
+    frameId: 't21', wire: Buffer.from(OMS_MODE5.hex, 'hex'), framing: 'MBUS', direction: 'UPLINK', deviceId: 21, commLineId: null, connector: 'wmbus:gw',
+    receivedAt: Date.UTC(2026, 0, 1), sessionId: null, protocol: 'mbus', meta: {},
+    context: { archive: 'current', retentionDays: 0, deviceTzMinutes: 0, source: 'PUSH', captureObjects: [], journal: null, eventCodes: null, protocolContext: null },
+  } satisfies RawFrame));
+  const profile = { id: 'GAS', version: '1', body: { mbus: { records: [{ quantity: 'volume', obis: '7.0.3.0.0.255' }] } } };
+  const withKey = (key: string) => ({ num: 21, serial: 'M21', projectId: 'p', profile, protocol: { kind: 'MBUS', settings: {} }, secrets: { MBUS_AES: key }, overrides: {} });
+  const wrong = new Map([[21, withKey('000102030405060708090A0B0C0D0E0F')]]);
+  // Several tasks at once, so that every thread of the pool decodes with what it holds.
+  const all = (contexts: typeof wrong) => Promise.all([0, 1, 2, 3].map(() => pool.decode([telegram], schemas, 1_700_000_000, { contexts })));
+  for (const r of await all(wrong)) assert.deepEqual([r.readings, r.failures[0]?.errorCode], [0, 'MBUS_ERR_DECRYPT']);
+  const right = new Map([[21, withKey(OMS_MODE5.key!)]]);
+  for (const r of await all(right)) assert.deepEqual([r.readings, r.failures], [1, []]);
+  // The old object again is a change too: whatever the pipeline hands over is what decodes.
+  for (const r of await all(wrong)) assert.equal(r.failures[0]?.errorCode, 'MBUS_ERR_DECRYPT');
+});
