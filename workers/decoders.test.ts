@@ -97,11 +97,16 @@ test('the threads keep the contexts they were sent; a new context object for a d
   const profile = { id: 'GAS', version: '1', body: { mbus: { records: [{ quantity: 'volume', obis: '7.0.3.0.0.255' }] } } };
   const withKey = (key: string) => ({ num: 21, serial: 'M21', projectId: 'p', profile, protocol: { kind: 'MBUS', settings: {} }, secrets: { MBUS_AES: key }, overrides: {} });
   const wrong = new Map([[21, withKey('000102030405060708090A0B0C0D0E0F')]]);
-  // Several tasks at once, so that every thread of the pool decodes with what it holds.
-  const all = (contexts: typeof wrong) => Promise.all([0, 1, 2, 3].map(() => pool.decode([telegram], schemas, 1_700_000_000, { contexts })));
-  for (const r of await all(wrong)) assert.deepEqual([r.readings, r.failures[0]?.errorCode], [0, 'MBUS_ERR_DECRYPT']);
-  const right = new Map([[21, withKey(OMS_MODE5.key!)]]);
-  for (const r of await all(right)) assert.deepEqual([r.readings, r.failures], [1, []]);
-  // The old object again is a change too: whatever the pipeline hands over is what decodes.
-  for (const r of await all(wrong)) assert.equal(r.failures[0]?.errorCode, 'MBUS_ERR_DECRYPT');
+  // Two threads and several tasks at once, so that each thread decodes with what it holds.
+  const two = new DecoderPool({ threads: 2 });
+  try {
+    const all = (contexts: typeof wrong) => Promise.all([0, 1, 2, 3, 4, 5].map(() => two.decode([telegram], schemas, 1_700_000_000, { contexts })));
+    for (const r of await all(wrong)) assert.deepEqual([r.readings, r.failures[0]?.errorCode], [0, 'MBUS_ERR_DECRYPT']);
+    const right = new Map([[21, withKey(OMS_MODE5.key!)]]);
+    for (const r of await all(right)) assert.deepEqual([r.readings, r.failures], [1, []]);
+    // The old object again is a change too: whatever the pipeline hands over is what decodes.
+    for (const r of await all(wrong)) assert.equal(r.failures[0]?.errorCode, 'MBUS_ERR_DECRYPT');
+  } finally {
+    await two.close();
+  }
 });
