@@ -57,9 +57,9 @@ export class DecoderPool {
     const contexts = extras.contexts ?? new Map<number, DeviceContext | null>();
     let result = await this.run(values, writerSchemas, collectedAtSec, extras.readingsSchemaId, contexts);
     // A thread that lacked contexts it was sent (started after their broadcast): send them again, once.
-    // (Forgotten in any case, so that the next task broadcasts them again; run again here when nothing else lacks.)
+    // (Broadcast again in any case; run again here when nothing else lacks.)
     const lacked = result.missingDevices.filter((num) => contexts.has(num));
-    this.contexts.forget(lacked);
+    this.contexts.resend(lacked);
     if (lacked.length && lacked.length === result.missingDevices.length) {
       result = await this.run(values, writerSchemas, collectedAtSec, extras.readingsSchemaId, contexts);
     }

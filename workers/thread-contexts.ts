@@ -9,7 +9,7 @@
  * before it posts the task; the thread (`ContextReceiver`) drains the channel synchronously
  * (`receiveMessageOnPort`) when a task starts, so everything broadcast before the task is there. A thread
  * that lacks a generation (started after the broadcast, or evicted it) names the device as missing and the
- * pool broadcasts it again. The contexts never leave the process (keys included).
+ * pool broadcasts it again under the same generation (tasks of other batches already posted expect that one). The contexts never leave the process (keys included).
  */
 import { BroadcastChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { DeviceContext, DeviceProfileRef } from '../decoders/protocol-decoder.js';
@@ -22,7 +22,7 @@ export const MAX_THREAD_CONTEXTS = 200_000;
 
 export class ContextSender {
   readonly #channel: BroadcastChannel;
-  readonly #sent = new Map<number, { context: DeviceContext | null; generation: number }>();
+  readonly #sent = new Map<number, { context: DeviceContext | null; generation: number; resend?: boolean }>();
   #generation = 0;
 
   constructor(readonly channelName: string, private readonly max = MAX_THREAD_CONTEXTS) {
@@ -46,6 +46,10 @@ export class ContextSender {
         if (this.#sent.size >= this.max) this.#sent.delete(this.#sent.keys().next().value!);
         this.#sent.set(num, sent);
         updates.push([num, sent.generation, context]);
+      } else if (sent.resend) {
+        // The same generation again: tasks already posted expect it.
+        sent.resend = false;
+        updates.push([num, sent.generation, context]);
       }
       expect[i++] = num;
       expect[i++] = sent.generation;
@@ -54,9 +58,12 @@ export class ContextSender {
     return expect;
   }
 
-  /** Some thread lacked these devices' contexts: the next `expectations` broadcasts them again. */
-  forget(nums: Iterable<number>): void {
-    for (const num of nums) this.#sent.delete(num);
+  /** Some thread lacked these devices' contexts: the next `expectations` broadcasts them again, same generation. */
+  resend(nums: Iterable<number>): void {
+    for (const num of nums) {
+      const sent = this.#sent.get(num);
+      if (sent) sent.resend = true;
+    }
   }
 
   close(): void {
