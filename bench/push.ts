@@ -10,7 +10,7 @@
  * with the registry's 60 s cache is one registry query per batch for the devices whose entry expired).
  *
  * `pipeline.push-decode`: one decoder thread's share of a push, deciphered and decoded (and the same push
- * plain), without bus or Avro.
+ * plain), without bus or Avro. `pipeline.push-pool`: the pool's share (one thread, tasks of 2,600 Avro records).
  *
  * Knobs (env): HES_BENCH_PUSH_METERS (default 20,000), HES_BENCH_PUSH_ROUNDS (15-minute rounds, default 2),
  * HES_BENCH_THREADS (decoder threads).
@@ -25,7 +25,6 @@ import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
-import { encodeWpdu } from '../decoders/dlms/wrapper/wpdu.js';
 import type { DeviceContext } from '../decoders/protocol-decoder.js';
 import { loadProfiles } from '../registry/profiles.js';
 import { DEFAULT_FLEET, Fleet } from '../sim/fleet.js';
@@ -33,7 +32,8 @@ import { pushApdu } from '../sim/push.js';
 import { DlmsFrameDecoder } from '../decoders/dlms/frame-decoder.js';
 import { ReadingsBlock } from '../workers/readings-block.js';
 import { DecoderPool } from '../workers/pool.js';
-import { Pipeline, type DeviceContextSource } from '../workers/pipeline.js';
+import { Pipeline } from '../workers/pipeline.js';
+import { fleetPushContexts, intervalPushFrame } from '../workers/testing.js';
 import { threadCpu } from './pipeline.js';
 
 const METERS = Number(process.env.HES_BENCH_PUSH_METERS ?? 20_000);
@@ -47,26 +47,17 @@ async function pushes(): Promise<BenchResult[]> {
   const start = Math.floor(Date.now() / QUARTER) * QUARTER - ROUNDS * QUARTER;
   let clock = start;
   const fleet = new Fleet({ ...DEFAULT_FLEET, profile: 'idis', meters: METERS, security: 'high-gmac' }, () => clock);
-  const profile = loadProfiles().find((p) => p.id === 'DL_IDIS')!;
-  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-  const contexts = new Map<number, DeviceContext>();
-  for (let i = 0; i < METERS; i++) {
-    const k = fleet.keys(i);
-    contexts.set(i + 1, {
-      num: i + 1, serial: k.serial, projectId: 'bench', profile: { id: 'DL_IDIS', version: '1', body: { ...profile } }, protocol: { kind: 'DLMS', settings: {} },
-      secrets: { encryptionKey: hex(k.blockCipherKey), authenticationKey: hex(k.authenticationKey) }, overrides: {}, retentionDays: { 'profile-15': 365, events: 365 },
-    });
-  }
-  const devices: DeviceContextSource = { cached: (num) => contexts.get(num) ?? null, load: async (nums) => new Map(nums.map((n) => [n, contexts.get(n) ?? null])) };
+  const devices = fleetPushContexts(fleet, METERS);
+  const contexts = devices.contexts;
 
   // The simulator: each meter's interval push of every round (its newest 15-minute row), ciphered.
   const sim0 = process.cpuUsage();
   const t0 = performance.now();
-  const apdus: { device: number; wire: Uint8Array; at: number }[] = [];
+  const apdus: RawFrame[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     for (let i = 0; i < METERS; i++) {
       clock = start + r * QUARTER + 1000;
-      apdus.push({ device: i + 1, wire: encodeWpdu(1, 102, pushApdu(fleet, { index: i, timeMs: clock, setup: '0.2.25.9.0.255' }).apdu), at: clock });
+      apdus.push(intervalPushFrame(fleet, i, clock));
     }
   }
   const simCpu = process.cpuUsage(sim0);
@@ -79,15 +70,11 @@ async function pushes(): Promise<BenchResult[]> {
     await migrate(engine);
     const store = new LocalSchemaStore(join(dir, 'schemas.json'));
     const serde = await AvroSerde.create<RawFrame>(store, Topics.rawFrames, 'raw-frame');
-    const frame = (p: (typeof apdus)[number]): RawFrame => ({
-      frameId: `${p.device}-${p.at}`, wire: Buffer.from(p.wire), framing: 'WRAPPER', direction: 'UPLINK', deviceId: p.device, commLineId: null, connector: 'cenc',
-      receivedAt: p.at, sessionId: null, context: null, protocol: 'dlms', meta: {},
-    });
     // Warm-up: the decoder threads load, compile the push's layout and JIT the path (not measured).
-    const warm = apdus.slice(0, 2000).map((p) => serde.encode(frame(p)));
+    const warm = apdus.slice(0, 2000).map((p) => serde.encode(p));
     const schemas = { [serde.id]: await store.schema(serde.id) };
-    const entries = Object.fromEntries([...contexts].slice(0, 2000).map(([n, c]) => [n, { ...c, profile: 'DL_IDIS@1' }]));
-    for (let round = 0; round < 3; round++) await pool.decode(warm, schemas, 0, { devices: entries, profiles: { 'DL_IDIS@1': contexts.get(1)!.profile! } });
+    const warmContexts = new Map([...contexts].slice(0, 2000));
+    for (let round = 0; round < 3; round++) await pool.decode(warm, schemas, 0, { contexts: warmContexts });
 
     const pipeline = new Pipeline({ bus, engine, schemas: store, pool, devices, states: async () => undefined });
     const running = pipeline.run();
@@ -98,7 +85,7 @@ async function pushes(): Promise<BenchResult[]> {
     // The connector: each push as CENC publishes it (Avro raw-frame record keyed by device), appended in sends of 2,000.
     const producer = await bus.producer();
     for (let i = 0; i < apdus.length; i += 2000) {
-      const batch: BusMessage[] = apdus.slice(i, i + 2000).map((p) => ({ key: deviceKey(p.device), value: serde.encode(frame(p)), timestamp: p.at }));
+      const batch: BusMessage[] = apdus.slice(i, i + 2000).map((p) => ({ key: deviceKey(p.deviceId!), value: serde.encode(p), timestamp: p.receivedAt }));
       await producer.send(Topics.rawFrames, batch);
     }
     const connectorSecs = (performance.now() - w0) / 1000;
@@ -171,4 +158,42 @@ function decodeOnly(): BenchResult[] {
   return out;
 }
 
-export const benchmarks: Benchmark[] = [{ name: 'pipeline.push', run: pushes }, { name: 'pipeline.push-decode', run: decodeOnly }];
+/**
+ * The pool's share of a push: one decoder thread, a task of 2,600 ciphered pushes (Avro raw-frame records) with
+ * their device contexts at hand, in steady state (the contexts already in the thread); process CPU per push, so the
+ * main thread's task packing is in it.
+ */
+async function poolOnly(): Promise<BenchResult[]> {
+  const n = 2600;
+  const at = Math.floor(Date.now() / QUARTER) * QUARTER - QUARTER + 1000;
+  const fleet = new Fleet({ ...DEFAULT_FLEET, profile: 'idis', meters: n, security: 'high-gmac' }, () => at);
+  const { contexts } = fleetPushContexts(fleet, n);
+  const dir = mkdtempSync(join(tmpdir(), 'hes-bench-push-pool-'));
+  const pool = new DecoderPool({ threads: 1 });
+  try {
+    const store = new LocalSchemaStore(join(dir, 'schemas.json'));
+    const serde = await AvroSerde.create<RawFrame>(store, Topics.rawFrames, 'raw-frame');
+    const values = Array.from({ length: n }, (_, i) => serde.encode(intervalPushFrame(fleet, i, at)));
+    const schemas = { [serde.id]: await store.schema(serde.id) };
+    for (let i = 0; i < 10; i++) await pool.decode(values, schemas, 1, { contexts });
+    const perPush: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < 20; i++) {
+        const r = await pool.decode(values, schemas, 1, { contexts });
+        if (r.readings !== n * READINGS_PER_PUSH) throw new Error(`${r.readings} readings, ${r.failures.length} failures`);
+      }
+      const c = process.cpuUsage(c0);
+      perPush.push((c.user + c.system) / (20 * n));
+    }
+    const best = Math.min(...perPush);
+    return [{ name: 'pipeline.push-pool.cpu_us_per_push', value: +best.toFixed(1), unit: 'µs/push', rounds: perPush.map((v) => +v.toFixed(1)), load1: +loadavg()[0]!.toFixed(2) }];
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const benchmarks: Benchmark[] = [
+  { name: 'pipeline.push', run: pushes }, { name: 'pipeline.push-decode', run: decodeOnly }, { name: 'pipeline.push-pool', run: poolOnly },
+];

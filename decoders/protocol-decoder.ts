@@ -78,6 +78,11 @@ export interface DecodeOutput {
   states: StateChange[];
   /** Server time of the batch (UTC s): the `collected_at` of its rows. */
   collectedAtSec: number;
+  /**
+   * Records the frame carried that its profile does not map (not stored): a decoder that maps records adds their
+   * number here, so the pipeline counts them (`hes_pipeline_unmapped_records_total`). Absent = not counted.
+   */
+  unmapped?: number;
 }
 
 /**

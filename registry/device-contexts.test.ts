@@ -48,10 +48,34 @@ for (const engine of ENGINES) {
       assert.equal(contexts.cached(nums[0]!), c);
       assert.equal(contexts.cached(999_999_999), null);
       now += 60_001;
-      assert.equal(contexts.cached(nums[0]!), undefined, 'expired: loaded again');
-      // the project's severities (control settings) override the profile's
+      assert.equal(contexts.cached(nums[0]!), undefined, 'expired: not used without asking the registry');
+      // Revalidated: nothing changed, so the same objects for another minute (the pool's threads keep them).
+      await contexts.revalidate([...nums, 999_999_999, 123]);
+      assert.equal(contexts.cached(nums[0]!), c);
+      assert.equal(contexts.cached(nums[1]!), got.get(nums[1]!));
+      assert.equal(contexts.cached(999_999_999), null);
+      assert.equal(contexts.cached(123), undefined, 'never loaded: not made up');
+      // Every edit of a row the context is made of shows: the project's severities (control settings override the profile's) ...
+      now += 60_001;
       await t.db.query(`INSERT INTO control_settings (project_id, event_severities) VALUES ($1, '{"power off": "critical"}')`, [p]);
-      assert.deepEqual((await contexts.load([nums[0]!])).get(nums[0]!)!.overrides, { severities: { 'power off': 'critical' } });
+      await contexts.revalidate([nums[0]!]);
+      const edited = contexts.cached(nums[0]!)!;
+      assert.notEqual(edited, c);
+      assert.deepEqual(edited.overrides, { severities: { 'power off': 'critical' } });
+      // ... the protocol's keys (written by any path: the stamp is the rows' version) ...
+      now += 60_001;
+      await protocols.update(p, String(proto.id), { settings: { authentication: 'high', encryptionKey: '101112131415161718191A1B1C1D1E1F' } });
+      await contexts.revalidate([nums[0]!]);
+      assert.deepEqual(contexts.cached(nums[0]!)!.secrets, { encryptionKey: '101112131415161718191A1B1C1D1E1F' });
+      // ... another comm line taking over (the other one's priority raised), a device no longer in use.
+      now += 60_001;
+      await t.db.query('UPDATE comm_lines SET priority = 9 WHERE device_id = $1 AND protocol_id = $2', [device.id, other.id]);
+      await contexts.revalidate([nums[0]!]);
+      assert.equal(contexts.cached(nums[0]!)!.profile?.id, 'DL_IDIS');
+      now += 60_001;
+      await t.db.query(`UPDATE devices SET status = 'REMOVED' WHERE id = $1`, [device.id]);
+      await contexts.revalidate([nums[0]!]);
+      assert.equal(contexts.cached(nums[0]!), null);
     });
 
     it('an M-Bus meter: its profile with the mbus mapping and its MBUS_AES key opened among the secrets', async () => {

@@ -3,13 +3,14 @@
  *
  * - `LorawanDirectory`: for a ChirpStack application id, the project whose LORAWAN channel names it (an
  *   application belongs to one project), the integration the channel takes uplinks from, the project's zone and
- *   the devices of its comm lines by DevEUI. Loaded per application in one query and used for `ttlMs` (an edit
- *   applies after that; an unknown DevEUI reloads sooner, at most every `missReloadMs`).
+ *   the devices of its comm lines by DevEUI. Loaded per application in one query and kept as
+ *   registry/directory-cache.ts keeps entries (an unknown DevEUI reloads sooner, throttled).
  * - `UnknownLorawanDevices`: uplinks of DevEUIs no comm line names, counted in memory and written in one upsert
  *   per `flushMs` (table lorawan_unknown_devices); `listUnknownLorawanDevices` serves them to installers, without
  *   the devices registered since.
  */
 import type { Db } from './db.js';
+import { DirectoryCache, type DirectoryCacheOptions } from './directory-cache.js';
 import { SightingTally, type Tallied } from './sighting-tally.js';
 
 export interface LorawanDevice {
@@ -27,31 +28,21 @@ export interface LorawanApplication {
   devices: Map<string, LorawanDevice>;
 }
 
-interface Entry {
-  at: number;
-  missAt: number;
-  app: LorawanApplication | null;
-  loading?: Promise<Entry>;
-}
-
 export class LorawanDirectory {
-  readonly #apps = new Map<string, Entry>();
+  readonly #apps: DirectoryCache<LorawanApplication | null>;
 
-  constructor(private readonly db: Db, private readonly o: { ttlMs?: number; missReloadMs?: number; now?: () => number } = {}) {}
-
-  get #now(): number {
-    return (this.o.now ?? Date.now)();
+  constructor(private readonly db: Db, o: DirectoryCacheOptions = {}) {
+    this.#apps = new DirectoryCache((applicationId) => this.#load(applicationId), o);
   }
 
-  async #load(applicationId: string): Promise<Entry> {
-    const now = this.#now;
+  async #load(applicationId: string): Promise<LorawanApplication | null> {
     const ch = await this.db.query<{ id: string; project_id: string; integration: string | null; time_zone: string }>(
       `SELECT c.id, c.project_id, c.settings->>'integration' AS integration, p.time_zone
          FROM channels c JOIN projects p ON p.id = c.project_id
         WHERE c.kind = 'LORAWAN' AND lower(c.settings->>'applicationId') = $1 ORDER BY c.id`,
       [applicationId],
     );
-    if (!ch.rows.length) return { at: now, missAt: now, app: null };
+    if (!ch.rows.length) return null;
     const { project_id: projectId, time_zone: timeZone } = ch.rows[0]!;
     const channels = ch.rows.filter((c) => c.project_id === projectId);
     const lines = await this.db.query<{ dev_eui: string; num: string; device_id: string; id: string }>(
@@ -65,23 +56,7 @@ export class LorawanDirectory {
     for (const l of lines.rows) {
       if (!devices.has(l.dev_eui)) devices.set(l.dev_eui, { num: Number(l.num), deviceId: l.device_id, commLineId: l.id });
     }
-    return { at: now, missAt: now, app: { projectId, integration: channels[0]!.integration === 'http' ? 'http' : 'mqtt', timeZone, devices } };
-  }
-
-  async #entry(applicationId: string, reload = false): Promise<Entry> {
-    let e = this.#apps.get(applicationId);
-    if (e && !reload && this.#now - e.at <= (this.o.ttlMs ?? 60_000)) return e;
-    if (e?.loading) return e.loading;
-    const loading = this.#load(applicationId);
-    if (e) e.loading = loading;
-    try {
-      e = await loading;
-      this.#apps.set(applicationId, e);
-      return e;
-    } finally {
-      const cur = this.#apps.get(applicationId);
-      if (cur?.loading === loading) delete cur.loading;
-    }
+    return { projectId, integration: channels[0]!.integration === 'http' ? 'http' : 'mqtt', timeZone, devices };
   }
 
   /**
@@ -89,13 +64,8 @@ export class LorawanDirectory {
    * comm line names it; a miss reloads the application (throttled).
    */
   async lookup(applicationId: string, devEui: string): Promise<{ app: LorawanApplication | null; device: LorawanDevice | undefined }> {
-    const id = applicationId.toLowerCase();
-    let e = await this.#entry(id);
-    const hit = e.app?.devices.get(devEui);
-    if (hit || this.#now - e.missAt < (this.o.missReloadMs ?? 10_000)) return { app: e.app, device: hit };
-    e.missAt = this.#now;
-    e = await this.#entry(id, true);
-    return { app: e.app, device: e.app?.devices.get(devEui) };
+    const { value, found } = await this.#apps.lookup(applicationId.toLowerCase(), (app) => app?.devices.get(devEui));
+    return { app: value, device: found };
   }
 }
 

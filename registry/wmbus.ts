@@ -3,13 +3,14 @@
  *
  * - `WmbusDirectory`: the meters a project's gateways may hear — comm lines on WMBUS channels, by the meter
  *   address they name (`ID-MAN`), with the device's number, the gateways the channel admits and the project's
- *   zone. Loaded per project in one query and used for `ttlMs` (an edit applies after that; an unknown
- *   address reloads sooner, at most every `missReloadMs`), so telegrams cost no query each.
+ *   zone. Loaded per project in one query and kept as registry/directory-cache.ts keeps entries, so telegrams
+ *   cost no query each.
  * - `UnknownMeters`: telegrams of addresses no comm line names, counted in memory and written in one upsert
  *   per `flushMs` (table wmbus_unknown_meters); `listUnknownMeters` serves them to installers, without the
  *   meters registered since.
  */
 import type { Db } from './db.js';
+import { DirectoryCache, type DirectoryCacheOptions } from './directory-cache.js';
 import { SightingTally, type Tallied } from './sighting-tally.js';
 
 export interface WmbusMeter {
@@ -21,24 +22,19 @@ export interface WmbusMeter {
   gateways: ReadonlySet<string> | null;
 }
 
-interface ProjectEntry {
-  at: number;
-  missAt: number;
+interface ProjectMeters {
   timeZone: string;
   meters: Map<string, WmbusMeter>;
-  loading?: Promise<ProjectEntry>;
 }
 
 export class WmbusDirectory {
-  readonly #projects = new Map<string, ProjectEntry>();
+  readonly #projects: DirectoryCache<ProjectMeters>;
 
-  constructor(private readonly db: Db, private readonly o: { ttlMs?: number; missReloadMs?: number; now?: () => number } = {}) {}
-
-  get #now(): number {
-    return (this.o.now ?? Date.now)();
+  constructor(private readonly db: Db, o: DirectoryCacheOptions = {}) {
+    this.#projects = new DirectoryCache((projectId) => this.#load(projectId), o);
   }
 
-  async #load(projectId: string): Promise<ProjectEntry> {
+  async #load(projectId: string): Promise<ProjectMeters> {
     const [lines, project] = await Promise.all([
       this.db.query<{ address: string; num: string; device_id: string; id: string; gateways: string | null }>(
         `SELECT upper(cl.address) AS address, d.num, d.id AS device_id, cl.id, c.settings->>'gateways' AS gateways
@@ -54,39 +50,17 @@ export class WmbusDirectory {
       if (meters.has(l.address)) continue; // the comm line of highest priority names the meter
       meters.set(l.address, { num: Number(l.num), deviceId: l.device_id, commLineId: l.id, gateways: l.gateways ? new Set(l.gateways.split(',')) : null });
     }
-    const now = this.#now;
-    return { at: now, missAt: now, timeZone: project.rows[0]?.time_zone ?? 'UTC', meters };
-  }
-
-  async #entry(projectId: string, reload = false): Promise<ProjectEntry> {
-    let e = this.#projects.get(projectId);
-    if (e && !reload && this.#now - e.at <= (this.o.ttlMs ?? 60_000)) return e;
-    if (e?.loading) return e.loading;
-    const loading = this.#load(projectId);
-    if (e) e.loading = loading;
-    try {
-      e = await loading;
-      this.#projects.set(projectId, e);
-      return e;
-    } finally {
-      const cur = this.#projects.get(projectId);
-      if (cur?.loading === loading) delete cur.loading;
-    }
+    return { timeZone: project.rows[0]?.time_zone ?? 'UTC', meters };
   }
 
   /** The meter named `ID-MAN` in the project, or undefined; an unknown address reloads the project's lines (throttled). */
   async lookup(projectId: string, address: string): Promise<WmbusMeter | undefined> {
-    let e = await this.#entry(projectId);
-    const m = e.meters.get(address);
-    if (m || this.#now - e.missAt < (this.o.missReloadMs ?? 10_000)) return m;
-    e.missAt = this.#now;
-    e = await this.#entry(projectId, true);
-    return e.meters.get(address);
+    return (await this.#projects.lookup(projectId, (p) => p.meters.get(address))).found;
   }
 
   /** The project's time zone (IANA name). */
   async timeZone(projectId: string): Promise<string> {
-    return (await this.#entry(projectId)).timeZone;
+    return (await this.#projects.get(projectId)).timeZone;
   }
 }
 

@@ -36,8 +36,11 @@ async function publishDays(days: number[]): Promise<void> {
  * Starts the pipeline process (on the embedded bus, or on Kafka with `brokers`); `killWhen` sees its
  * output and returns true to SIGKILL it.
  */
-async function runChild(pauseAt: number, exitAt: number, killWhen?: (output: string) => boolean, brokers?: string[]): Promise<{ signal: string | null; output: string }> {
-  const args = [...process.execArgv, child, brokers ? join(dir, 'kafka') : dir, String(pauseAt), String(exitAt), ...(brokers ? [brokers.join(',')] : [])];
+async function runChild(
+  pauseAt: number, exitAt: number, killWhen?: (output: string) => boolean, brokers?: string[], push?: string, under?: string,
+): Promise<{ signal: string | null; output: string }> {
+  const mode = brokers ? [brokers.join(',')] : push ? [push] : [];
+  const args = [...process.execArgv, child, under ?? (brokers ? join(dir, 'kafka') : dir), String(pauseAt), String(exitAt), ...mode];
   const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   p.stdout.on('data', (d: Buffer) => {
@@ -117,3 +120,39 @@ test('Kafka: SIGKILL between the ClickHouse insert and the offset commit; after 
     await cluster.stop();
   }
 });
+
+test('pushes: the HES (connector appending ciphered pushes, pipeline deciphering them) SIGKILLed mid-stream; after restart every push on the bus is stored once', { timeout: 180_000 }, async () => {
+  const meters = 20;
+  const base = Math.floor(Date.now() / 900_000) * 900_000 - 10 * 900_000;
+  const pushDir = join(dir, 'push');
+  // Rounds 1-3 stream in while the pipeline runs; it is killed between the insert and the commit of its third batch.
+  const killed = await runChild(3, 0, (out) => /^stored 3 /m.test(out), undefined, `push:${meters}:${base}:1:3`, pushDir);
+  assert.equal(killed.signal, 'SIGKILL');
+  const replayedToken = /^stored 3 (\S+)/m.exec(killed.output)![1]!;
+  // Restarted: round 4 arrives; the run ends once every push on the bus is stored.
+  const onBus = await framesOnBus(pushDir) + meters;
+  const restarted = await runChild(0, onBus * 4, undefined, undefined, `push:${meters}:${base}:4:4`, pushDir);
+  assert.match(restarted.output, new RegExp(`^stored \\d+ ${replayedToken.replace(/[/.]/g, '\\$&')}$`, 'm'), 'the uncommitted batch is consumed again, cut the same');
+  assert.equal(await framesOnBus(pushDir), onBus);
+  assert.doesNotMatch(killed.output + restarted.output, /dead letter/, 'every push deciphered and decoded');
+  // Four registers per push: every push stored, none twice (rows before merges = rows FINAL = distinct keys).
+  assert.deepEqual(await countReadings(pushDir), { rows: onBus * 4, final: onBus * 4, keys: onBus * 4 });
+});
+
+/** Raw frames in the embedded log (read by a group of its own). */
+async function framesOnBus(under: string): Promise<number> {
+  const bus = new EmbeddedBus({ dir: join(under, 'bus') });
+  try {
+    const end = await bus.consumer({ groupId: `count-${Date.now()}`, topics: [Topics.rawFrames] });
+    let n = 0;
+    const running = end.run(async (b) => {
+      n += b.messages.length;
+    });
+    while ((await end.lag()) > 0) await new Promise((r) => setTimeout(r, 20));
+    await end.stop();
+    await running;
+    return n;
+  } finally {
+    await bus.close();
+  }
+}

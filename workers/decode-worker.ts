@@ -5,16 +5,14 @@
  * back transferred. A bad message never throws out of the task: it is reported for the dead-letter topic.
  */
 import avsc from 'avsc';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { isCodedError, type DecodeOutput, type DeviceContext, type DeviceProfileRef, type EventRow, type StateChange } from '../decoders/protocol-decoder.js';
+import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import { isCodedError, type DecodeOutput, type DeviceContext, type EventRow, type StateChange } from '../decoders/protocol-decoder.js';
 import { avroType, type RawFrame } from '../schemas/avro/index.js';
-import { wireSchemaId } from '../schemas/registry/index.js';
+import { wireSchemaId } from '../schemas/registry/wire.js';
 import { Decoders } from './decoders.js';
 import { ReadingsBlock, type ReadingColumns } from './readings-block.js';
 import { encodeReadingMessages, type ReadingMessages } from './reading-messages.js';
-
-/** A device's context as a task carries it: the profile by its key in `DecodeTask.profiles` (sent once per task). */
-export type DeviceEntry = Omit<DeviceContext, 'profile'> & { profile: string | null };
+import { ContextReceiver } from './thread-contexts.js';
 
 export interface DecodeTask {
   /** Message values back to back; `bounds[2i]..bounds[2i+1]` is message i. */
@@ -28,12 +26,10 @@ export interface DecodeTask {
   /** When set, the readings also come back as columns (copies, transferred): streaming validation reads them. */
   columns?: boolean;
   /**
-   * Registry contexts of the devices whose frames need one (`ProtocolDecoder.needsDevice`), by device
-   * number; null = looked up, the registry has none. Loaded by the pipeline, in process memory only.
+   * The generation of each device's registry context the frames are decoded with, pairwise (device number,
+   * generation): the contexts themselves reach the thread by the pool's broadcast (thread-contexts.ts).
    */
-  devices?: Record<number, DeviceEntry | null>;
-  /** The device profiles those contexts name, by `id@version`. */
-  profiles?: Record<string, DeviceProfileRef>;
+  generations: Float64Array;
 }
 
 export interface DecodeFailure {
@@ -55,6 +51,8 @@ export interface DecodeResult {
   eventCount: number;
   states: StateChange[];
   failures: DecodeFailure[];
+  /** Records the frames carried that their profiles do not map, by protocol (frames stored only). */
+  unmapped: Record<string, number>;
   /** With `readingsSchemaId`: one message per reading, in block order. */
   readingMessages?: ReadingMessages;
   /** With `columns`: the block's columns. */
@@ -69,6 +67,7 @@ export interface DecodeResult {
 const reader = avroType('raw-frame');
 const resolvers = new Map<number, avsc.Resolver | null>();
 const decoders = new Decoders();
+const contexts = new ContextReceiver((workerData as { contextChannel: string }).contextChannel);
 
 function readFrame(message: Buffer, schemas: Record<number, string>): RawFrame {
   const id = wireSchemaId(message);
@@ -112,17 +111,15 @@ function stampServerTime(from: number, to: number, ms: number): void {
   serverTimes.fill(ms, from, to);
 }
 
-/** The task's device contexts with their profiles joined, made on first use per device. */
+/** The task's device contexts: the generations it names, as this thread holds them (undefined: not here). */
 function deviceContexts(task: DecodeTask): (num: number) => DeviceContext | null | undefined {
-  const made = new Map<number, DeviceContext | null>();
+  contexts.drain();
+  const generation = new Map<number, number>();
+  const g = task.generations;
+  for (let i = 0; i < g.length; i += 2) generation.set(g[i]!, g[i + 1]!);
   return (num) => {
-    let c = made.get(num);
-    if (c !== undefined) return c;
-    const entry = task.devices?.[num];
-    if (entry === undefined) return undefined;
-    c = entry === null ? null : { ...entry, profile: entry.profile === null ? null : task.profiles?.[entry.profile] ?? null };
-    made.set(num, c);
-    return c;
+    const wanted = generation.get(num);
+    return wanted === undefined ? undefined : contexts.get(num, wanted);
   };
 }
 
@@ -131,7 +128,8 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   const failures: DecodeFailure[] = [];
   const events: EventRow[] = [];
   const states: StateChange[] = [];
-  const out: DecodeOutput = { readings: block, events, states, collectedAtSec: task.collectedAtSec };
+  const out: DecodeOutput = { readings: block, events, states, collectedAtSec: task.collectedAtSec, unmapped: 0 };
+  const unmapped: Record<string, number> = {};
   const device = deviceContexts(task);
   const missing = new Set<number>();
   const all = Buffer.from(task.buffer);
@@ -171,9 +169,11 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     const before = block.count;
     const eventsBefore = events.length;
     const statesBefore = states.length;
+    out.unmapped = 0;
     try {
       readings += decoder.decode(frame, out, context);
       if (task.readingsSchemaId !== undefined) stampServerTime(before, block.count, frame.receivedAt);
+      if (out.unmapped) unmapped[protocol] = (unmapped[protocol] ?? 0) + out.unmapped;
     } catch (e) {
       // A frame is stored whole or not at all.
       block.count = before;
@@ -184,11 +184,11 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
   }
   if (missing.size) {
     block.clear();
-    return { block: new Uint8Array(0), readings: 0, events: '', eventCount: 0, states: [], failures: [], missingDevices: [...missing] };
+    return { block: new Uint8Array(0), readings: 0, events: '', eventCount: 0, states: [], failures: [], unmapped: {}, missingDevices: [...missing] };
   }
   const encoded = block.encode();
   const result: DecodeResult = {
-    block: encoded, readings, events: events.map((e) => JSON.stringify(e)).join('\n'), eventCount: events.length, states, failures, missingDevices: [],
+    block: encoded, readings, events: events.map((e) => JSON.stringify(e)).join('\n'), eventCount: events.length, states, failures, unmapped, missingDevices: [],
   };
   const transfer: ArrayBufferLike[] = [encoded.buffer];
   if (task.readingsSchemaId !== undefined) {

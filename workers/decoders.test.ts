@@ -61,7 +61,7 @@ test('a frame whose decoder needs the device context: the task names the devices
   const push = framed(2, current.toBuffer({ ...loadProfileFrame(9, dayStart(2)), context: null }));
   const first = await pool.decode([good, push, push], schemas, 1_700_000_000);
   assert.deepEqual([first.missingDevices, first.readings, first.failures], [[9], 0, []]);
-  const second = await pool.decode([good, push, push], schemas, 1_700_000_000, { devices: { 9: null } });
+  const second = await pool.decode([good, push, push], schemas, 1_700_000_000, { contexts: new Map([[9, null]]) });
   assert.deepEqual(second.missingDevices, []);
   assert.equal(second.readings, READINGS_PER_FRAME);
   assert.deepEqual(second.failures.map((f) => [f.index, f.deviceId]), [[1, 9], [2, 9]]);
@@ -74,14 +74,39 @@ test('M-Bus frames: decoded with the device profile and key the task carries; a 
     receivedAt: Date.UTC(2026, 0, 1), sessionId: null, protocol: 'mbus', meta: {},
     context: { archive: 'current', retentionDays: 0, deviceTzMinutes: 0, source: 'PUSH', captureObjects: [], journal: null, eventCodes: null, protocolContext: null },
   } satisfies RawFrame));
-  const entry = (num: number, key: string) => ({ num, serial: `M${num}`, projectId: 'p', profile: 'GAS@1', protocol: { kind: 'MBUS', settings: {} }, secrets: { MBUS_AES: key }, overrides: {} });
-  const profiles = { 'GAS@1': { id: 'GAS', version: '1', body: { mbus: { records: [{ quantity: 'volume', obis: '7.0.3.0.0.255' }] } } } };
+  const profile = { id: 'GAS', version: '1', body: { mbus: { records: [{ quantity: 'volume', obis: '7.0.3.0.0.255' }] } } };
+  const entry = (num: number, key: string) => ({ num, serial: `M${num}`, projectId: 'p', profile, protocol: { kind: 'MBUS', settings: {} }, secrets: { MBUS_AES: key }, overrides: {} });
   const first = await pool.decode([telegram(11), telegram(12)], schemas, 1_700_000_000);
   assert.deepEqual(first.missingDevices, [11, 12]);
   const r = await pool.decode([telegram(11), telegram(12)], schemas, 1_700_000_000, {
-    devices: { 11: entry(11, OMS_MODE5.key!), 12: entry(12, '000102030405060708090A0B0C0D0E0F') }, profiles,
+    contexts: new Map([[11, entry(11, OMS_MODE5.key!)], [12, entry(12, '000102030405060708090A0B0C0D0E0F')]]),
   });
   assert.equal(r.readings, 1);
+  assert.deepEqual(r.unmapped, { mbus: 1 }, 'the error flags record the profile leaves out, of the stored frame only');
   assert.deepEqual(r.failures.map((f) => [f.index, f.deviceId, f.protocol, f.errorCode]), [[1, 12, 'mbus', 'MBUS_ERR_DECRYPT']]);
   assert.match(r.failures[0]!.reason, /decryption failed \(check the key\)/);
+});
+
+test('the threads keep the contexts they were sent; a new context object for a device (a key changed) replaces the old one in every thread', async () => {
+  const schemas = { 2: JSON.stringify(current.schema()) };
+  const telegram = framed(2, current.toBuffer({
+    frameId: 't21', wire: Buffer.from(OMS_MODE5.hex, 'hex'), framing: 'MBUS', direction: 'UPLINK', deviceId: 21, commLineId: null, connector: 'wmbus:gw',
+    receivedAt: Date.UTC(2026, 0, 1), sessionId: null, protocol: 'mbus', meta: {},
+    context: { archive: 'current', retentionDays: 0, deviceTzMinutes: 0, source: 'PUSH', captureObjects: [], journal: null, eventCodes: null, protocolContext: null },
+  } satisfies RawFrame));
+  const profile = { id: 'GAS', version: '1', body: { mbus: { records: [{ quantity: 'volume', obis: '7.0.3.0.0.255' }] } } };
+  const withKey = (key: string) => ({ num: 21, serial: 'M21', projectId: 'p', profile, protocol: { kind: 'MBUS', settings: {} }, secrets: { MBUS_AES: key }, overrides: {} });
+  const wrong = new Map([[21, withKey('000102030405060708090A0B0C0D0E0F')]]);
+  // Two threads and several tasks at once, so that each thread decodes with what it holds.
+  const two = new DecoderPool({ threads: 2 });
+  try {
+    const all = (contexts: typeof wrong) => Promise.all([0, 1, 2, 3, 4, 5].map(() => two.decode([telegram], schemas, 1_700_000_000, { contexts })));
+    for (const r of await all(wrong)) assert.deepEqual([r.readings, r.failures[0]?.errorCode], [0, 'MBUS_ERR_DECRYPT']);
+    const right = new Map([[21, withKey(OMS_MODE5.key!)]]);
+    for (const r of await all(right)) assert.deepEqual([r.readings, r.failures], [1, []]);
+    // The old object again is a change too: whatever the pipeline hands over is what decodes.
+    for (const r of await all(wrong)) assert.equal(r.failures[0]?.errorCode, 'MBUS_ERR_DECRYPT');
+  } finally {
+    await two.close();
+  }
 });

@@ -9,6 +9,7 @@ export class PipelineMetrics {
   readonly eventsOut: Counter;
   readonly readingsPublished: Counter;
   readonly decodeErrors: Counter<'stage' | 'protocol' | 'code'>;
+  readonly unmappedRecords: Counter<'protocol'>;
   readonly batchFrames: Histogram;
   readonly batchReadings: Histogram;
   readonly batchSeconds: Histogram;
@@ -27,6 +28,11 @@ export class PipelineMetrics {
       'hes_pipeline_decode_errors_total',
       "Messages sent to the dead-letter topic, by reason: the stage, the frame's protocol and the decoder's error code ('' when the error has none)",
       ['stage', 'protocol', 'code'],
+    );
+    this.unmappedRecords = metrics.counter(
+      'hes_pipeline_unmapped_records_total',
+      "Records of stored frames that the device profile does not map (not stored; the device's state 'unmapped-records' lists them)",
+      ['protocol'],
     );
     this.batchFrames = metrics.histogram('hes_pipeline_batch_frames', 'Frames per batch', [1, 10, 50, 100, 250, 500, 1000, 2500]);
     this.batchReadings = metrics.histogram('hes_pipeline_batch_readings', 'Readings per insert', [100, 1000, 10_000, 50_000, 100_000, 250_000, 1_000_000]);

@@ -11,9 +11,8 @@ import { deviceKey, type Batch, type Bus, type BusConsumer, type BusMessage, typ
 import { AvroSerde, wireSchemaId, type SchemaStore } from '../schemas/registry/index.js';
 import { Topics, type DeadLetter, type DeviceEvent, type Reading } from '../schemas/avro/index.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
-import type { DeviceContext, DeviceProfileRef, EventRow, StateChange } from '../decoders/protocol-decoder.js';
+import type { DeviceContext, EventRow, StateChange } from '../decoders/protocol-decoder.js';
 import { deviceEventOf } from './event-messages.js';
-import type { DeviceEntry } from './decode-worker.js';
 import type { DecoderPool, DecodeExtras } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
 import type { ReadingMessages } from './reading-messages.js';
@@ -79,6 +78,11 @@ export interface DeviceContextSource {
   cached(num: number): DeviceContext | null | undefined;
   /** Loads these devices' contexts (null for a device the registry does not know). */
   load(nums: number[]): Promise<Map<number, DeviceContext | null>>;
+  /**
+   * Of these devices (a batch's, not at hand), makes those whose context expired at hand again — kept when the
+   * registry says nothing changed, else loaded — so the batch decodes in one pass. Optional.
+   */
+  revalidate?(nums: number[]): Promise<void>;
 }
 
 export class Pipeline {
@@ -157,6 +161,7 @@ export class Pipeline {
       }
     }
     if (result.states.length && this.options.states) await this.options.states(result.states);
+    for (const [protocol, n] of Object.entries(result.unmapped)) m.unmappedRecords.inc({ protocol }, n);
     if (result.readingMessages) await this.publish(result.readingMessages);
     if (result.failures.length) {
       const now = Date.now();
@@ -198,29 +203,28 @@ export class Pipeline {
    */
   private async decode(messages: ConsumedMessage[]) {
     const source = this.options.devices;
-    const extras: DecodeExtras & { devices: Record<number, DeviceEntry | null>; profiles: Record<string, DeviceProfileRef> } = { devices: {}, profiles: {} };
+    const contexts = new Map<number, DeviceContext | null>();
+    const extras: DecodeExtras = { contexts };
     if (this.readingsSchemaId !== undefined) extras.readingsSchemaId = this.readingsSchemaId;
     if (this.options.validator) extras.columns = true;
-    const add = (num: number, c: DeviceContext | null): void => {
-      if (c === null) {
-        extras.devices[num] = null;
-        return;
-      }
-      let profile: string | null = null;
-      if (c.profile) {
-        profile = `${c.profile.id}@${c.profile.version}`;
-        extras.profiles[profile] ??= c.profile;
-      }
-      extras.devices[num] = { ...c, profile };
-    };
     if (source) {
+      const absent = new Set<number>();
       let last: Buffer | null = null;
       for (const { key } of messages) {
         if (key === null || key === last) continue;
         last = key;
         const num = Number(key.toString('latin1'));
-        const c = Number.isSafeInteger(num) ? source.cached(num) : undefined;
-        if (c !== undefined) add(num, c);
+        if (!Number.isSafeInteger(num) || contexts.has(num)) continue;
+        const c = source.cached(num);
+        if (c !== undefined) contexts.set(num, c);
+        else absent.add(num);
+      }
+      if (absent.size && source.revalidate) {
+        await source.revalidate([...absent]);
+        for (const num of absent) {
+          const c = source.cached(num);
+          if (c !== undefined) contexts.set(num, c);
+        }
       }
     }
     const values = messages.map((x) => x.value);
@@ -228,7 +232,7 @@ export class Pipeline {
     let result = await this.options.pool.decode(values, this.writerSchemas, collectedAtSec, extras);
     if (result.missingDevices.length) {
       const loaded = source ? await source.load(result.missingDevices) : new Map<number, DeviceContext | null>();
-      for (const num of result.missingDevices) add(num, loaded.get(num) ?? null);
+      for (const num of result.missingDevices) contexts.set(num, loaded.get(num) ?? null);
       result = await this.options.pool.decode(values, this.writerSchemas, collectedAtSec, extras);
       if (result.missingDevices.length) throw new Error(`the decoder pool still lacks the contexts of devices ${result.missingDevices.join(', ')}`);
     }

@@ -3,12 +3,25 @@
  * Size defaults to the CPU count. The worker file is resolved beside this module, so it runs as
  * compiled JS from dist/ and as TypeScript under the tsx loader (which worker threads inherit).
  */
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { DeviceContext } from '../decoders/protocol-decoder.js';
 import type { DecodeResult, DecodeTask } from './decode-worker.js';
+import { ContextSender } from './thread-contexts.js';
 
 /** What a batch may carry besides its messages. */
-export type DecodeExtras = Pick<DecodeTask, 'readingsSchemaId' | 'columns' | 'devices' | 'profiles'>;
+export interface DecodeExtras {
+  /** When set, the readings also come back as `hes.readings` messages with this schema id. */
+  readingsSchemaId?: number;
+  /**
+   * Registry contexts of the batch's devices (those at hand; null = the registry has none), by device number.
+   * A frame that needs a context not given here comes back in `missingDevices`.
+   */
+  contexts?: ReadonlyMap<number, DeviceContext | null>;
+  /** When set, the readings also come back as columns (streaming validation reads them). */
+  columns?: boolean;
+}
 
 export interface DecoderPoolOptions {
   threads?: number;
@@ -16,11 +29,15 @@ export interface DecoderPoolOptions {
 
 export class DecoderPool {
   private readonly piscina: Piscina<DecodeTask, DecodeResult>;
+  private readonly contexts = new ContextSender(`hes-device-contexts-${randomUUID()}`);
 
   constructor(options: DecoderPoolOptions = {}) {
     const threads = options.threads ?? availableParallelism();
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    this.piscina = new Piscina({ filename: new URL(`./decode-worker${ext}`, import.meta.url).href, minThreads: threads, maxThreads: threads });
+    this.piscina = new Piscina({
+      filename: new URL(`./decode-worker${ext}`, import.meta.url).href, minThreads: threads, maxThreads: threads,
+      workerData: { contextChannel: this.contexts.channelName },
+    });
   }
 
   get threads(): number {
@@ -35,10 +52,26 @@ export class DecoderPool {
 
   /**
    * Decodes a batch of bus message values; the packed buffer is transferred to the worker. With
-   * `readingsSchemaId` the readings also come back as `hes.readings` messages; `devices` and `profiles`
-   * are the registry contexts of the devices whose frames need one.
+   * `readingsSchemaId` the readings also come back as `hes.readings` messages, with `columns` as columns; `contexts` are the registry
+   * contexts of the batch's devices, which reach the threads once per context object (thread-contexts.ts).
    */
-  decode(values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number, extras: DecodeExtras = {}): Promise<DecodeResult> {
+  async decode(values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number, extras: DecodeExtras = {}): Promise<DecodeResult> {
+    const contexts = extras.contexts ?? new Map<number, DeviceContext | null>();
+    let result = await this.run(values, writerSchemas, collectedAtSec, extras, contexts);
+    // A thread that lacked contexts it was sent (started after their broadcast): send them again, once.
+    // (Broadcast again in any case; run again here when nothing else lacks.)
+    const lacked = result.missingDevices.filter((num) => contexts.has(num));
+    this.contexts.resend(lacked);
+    if (lacked.length && lacked.length === result.missingDevices.length) {
+      result = await this.run(values, writerSchemas, collectedAtSec, extras, contexts);
+    }
+    return result;
+  }
+
+  private run(
+    values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number, extras: DecodeExtras,
+    contexts: ReadonlyMap<number, DeviceContext | null>,
+  ): Promise<DecodeResult> {
     let total = 0;
     for (const v of values) total += v.length;
     const buffer = new ArrayBuffer(total);
@@ -51,11 +84,15 @@ export class DecoderPool {
       p += v.length;
       bounds[2 * i + 1] = p;
     });
-    const task: DecodeTask = { buffer, bounds, writerSchemas, collectedAtSec, ...extras };
-    return this.piscina.run(task, { transferList: [buffer, bounds.buffer] });
+    const generations = this.contexts.expectations(contexts);
+    const task: DecodeTask = { buffer, bounds, writerSchemas, collectedAtSec, generations };
+    if (extras.readingsSchemaId !== undefined) task.readingsSchemaId = extras.readingsSchemaId;
+    if (extras.columns) task.columns = true;
+    return this.piscina.run(task, { transferList: [buffer, bounds.buffer, generations.buffer as ArrayBuffer] });
   }
 
-  close(): Promise<void> {
-    return this.piscina.destroy();
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+    this.contexts.close();
   }
 }

@@ -27,7 +27,7 @@ import { readingTypeOf } from '../../schemas/cim/reading-types.js';
 import { Reader } from './axdr/reader.js';
 import { decodeData } from './axdr/data.js';
 import type { CosemDateTime, DlmsData } from './axdr/types.js';
-import { decipherApdu, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING } from './security/index.js';
+import { decipherApdu, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, type SecurityKeys } from './security/index.js';
 import { captureObjectOf, pushSetupsOf, type PushObjectDeclaration, type PushSetupDeclaration } from './push-profile.js';
 import { decodeDateTime } from './axdr/datetime.js';
 import {
@@ -414,14 +414,22 @@ function journalEvents(context: DecodingContext, buffer: DlmsData, deviceId: num
  * The plain APDU of a ciphered push (general-glo- or general-ded-ciphering; the envelope carries the meter's
  * system title), checked with the device's keys: authenticated at least, as a session requires.
  */
+/** A device's keys as bytes, made once per context object (the pool's threads keep the objects). */
+const pushKeys = new WeakMap<DeviceContext, SecurityKeys>();
+
 function decipherPush(wire: Uint8Array, device: DeviceContext): Uint8Array {
-  const key = (name: string): Uint8Array | undefined => {
-    const hex = device.secrets[name];
-    return hex ? Uint8Array.from(Buffer.from(hex, 'hex')) : undefined;
-  };
-  const keys = { globalUnicastKey: key('encryptionKey'), authenticationKey: key('authenticationKey'), dedicatedKey: key('dedicatedKey'), globalBroadcastKey: key('broadcastKey') };
+  let keys = pushKeys.get(device);
+  if (!keys) {
+    const key = (name: string): Uint8Array | undefined => {
+      const hex = device.secrets[name];
+      return hex ? Uint8Array.from(Buffer.from(hex, 'hex')) : undefined;
+    };
+    const all = { globalUnicastKey: key('encryptionKey'), authenticationKey: key('authenticationKey'), dedicatedKey: key('dedicatedKey'), globalBroadcastKey: key('broadcastKey') };
+    keys = Object.fromEntries(Object.entries(all).filter(([, v]) => v)) as SecurityKeys;
+    pushKeys.set(device, keys);
+  }
   if (!keys.globalUnicastKey && !keys.dedicatedKey) throw new DlmsError('DLMS_ERR_SECURITY', `ciphered push of device ${device.serial}: the device has no encryption key`, 0);
-  return decipherApdu(wire, { keys: Object.fromEntries(Object.entries(keys).filter(([, v]) => v)) }).apdu;
+  return decipherApdu(wire, { keys }).apdu;
 }
 
 /**

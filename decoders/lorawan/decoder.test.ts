@@ -12,6 +12,7 @@ import { LorawanDecoder } from './decoder.js';
 import { LorawanError } from './errors.js';
 import { LPP_VECTORS, TLV_VECTORS } from './fixtures.js';
 import { decodeObisTlv, encodeObisTlv } from './obis-tlv.js';
+import { OMS_MODE5 } from '../mbus/fixtures.js';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 const T = Date.UTC(2026, 11, 7, 10, 30);
@@ -155,5 +156,25 @@ describe('LoRaWAN decoder', () => {
     for (const [frame, d, code, message] of cases) {
       assert.throws(() => decoder.decode(frame, recordingOutput(), d), (e: LorawanError) => e.code === code && message.test(e.message), code);
     }
+  });
+
+  it('codec wmbus: a wireless M-Bus telegram in the payload, decoded by the profile\'s mbus mapping with the device\'s key; a wrong key names the DevEUI', () => {
+    const body = {
+      ...profile, id: 'LORAWAN_WATER', lorawan: { codecs: [{ codec: 'wmbus', fPorts: [5] }] },
+      mbus: { records: [{ quantity: 'volume', obis: '8.0.1.0.0.255' }, { quantity: 'error-flags', obis: '8.0.97.97.0.255', archive: 'telemetry' }] },
+    };
+    const meter: DeviceContext = { ...device, profile: { id: body.id, version: '1', body }, secrets: { MBUS_AES: OMS_MODE5.key! } };
+    const out = recordingOutput();
+    assert.equal(decoder.decode(uplink(OMS_MODE5.hex, 5), out, meter), 2);
+    // The OMS example's volume, 28 504.27 m3, at its date-time (2008-05-31 23:50 local, the device three hours east of UTC).
+    const ts = Date.UTC(2008, 4, 31, 20, 50) / 1000;
+    assert.deepEqual(out.rows.map((r) => [r.deviceId, r.archive, r.obis, r.ts, r.value, r.unit, r.source]), [
+      [42, 'current', '8.0.1.0.0.255', ts, 28504.27, 'm3', 'PUSH'],
+      [42, 'telemetry', '8.0.97.97.0.255', ts, 0, '', 'PUSH'],
+    ]);
+    assert.throws(
+      () => decoder.decode(uplink(OMS_MODE5.hex, 5), recordingOutput(), { ...meter, secrets: { MBUS_AES: '000102030405060708090A0B0C0D0E0F' } }),
+      (e: Error & { code?: string }) => e.code === 'MBUS_ERR_DECRYPT' && /^DevEUI 0004A30B001C0530 fPort 5: decryption failed/.test(e.message),
+    );
   });
 });

@@ -6,6 +6,9 @@
  * DevEUI and fPort. A ChirpStack device-status event (`meta.event = status`, no wire bytes) is a state change:
  * `state-info` / `lorawan-status` = `{batteryLevel, margin, externalPowerSource}`; a join event (`meta.event = join`)
  * is `state-info` / `lorawan-join` = `{devAddr}` (a new DevAddr: the device rejoined).
+ *
+ * Codec `wmbus`: the payload is a wireless M-Bus telegram (a meter's radio module that sends its OMS telegram
+ * over LoRaWAN): handed whole to the M-Bus decoder, with the profile's `mbus` mapping and the device's MBUS_AES key.
  */
 import type { LorawanProfileSection } from '../../schemas/device-profile.js';
 import type { DecodeOutput, DeviceContext, EventRow, ProtocolDecoder, RawFrame } from '../protocol-decoder.js';
@@ -14,12 +17,15 @@ import { unitSymbol } from '../dlms/units.js';
 import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { LorawanError } from './errors.js';
 import { decodeObisTlv } from './obis-tlv.js';
+import { MbusFrameDecoder } from '../mbus/frame-decoder.js';
+import { isMbusError } from '../mbus/errors.js';
 
 /** The journal of a status bit the profile puts in none. */
 export const STATUS_JOURNAL = 'self-diagnostics';
 
 export class LorawanDecoder implements ProtocolDecoder {
   readonly protocol = 'lorawan';
+  readonly #mbus = new MbusFrameDecoder();
 
   needsDevice(): boolean {
     return true; // the codec is the device profile's
@@ -40,10 +46,12 @@ export class LorawanDecoder implements ProtocolDecoder {
       if (!section) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile?.id ?? '(none)'} has no lorawan section`);
       const entry = section.codecs.find((c) => !c.fPorts || c.fPorts.includes(fPort));
       if (!entry) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile!.id} names no codec for fPort ${fPort}`);
-      const n = entry.codec === 'obis-tlv' ? this.#obisTlv(frame, out, device, section) : this.#lpp(frame, out, device, section);
+      const n = entry.codec === 'obis-tlv' ? this.#obisTlv(frame, out, device, section)
+        : entry.codec === 'wmbus' ? this.#mbus.decode(frame, out, device)
+          : this.#lpp(frame, out, device, section);
       return n + (section.radio ? this.#radio(frame, out, device, section.radio) : 0);
     } catch (e) {
-      if (e instanceof LorawanError) e.message = `DevEUI ${devEui} fPort ${fPort}: ${e.message}`;
+      if (e instanceof LorawanError || isMbusError(e)) e.message = `DevEUI ${devEui} fPort ${fPort}: ${e.message}`;
       throw e;
     }
   }

@@ -146,3 +146,16 @@ test('bad input fails the frame with a coded reason: wrong or missing key, MAC, 
   const out = recordingOutput();
   assert.equal(d.decode(frame(OMS_MODE5), out, device(gas, OMS_MODE5.key)), 3);
 });
+
+test('records the profile does not map are counted and listed on the device (its state), not silently dropped; dates are time stamps, not counted', () => {
+  const volumeOnly = { mbus: { records: [{ quantity: 'volume', obis: '7.0.3.0.0.255' }] } };
+  const out = recordingOutput(1_800_000_000);
+  assert.equal(new MbusFrameDecoder().decode(frame(OMS_MODE5), out, device(volumeOnly, OMS_MODE5.key)), 1);
+  assert.equal(out.unmapped, 1, 'the error flags; the date-time stamps the volume');
+  const ts = Date.UTC(2008, 4, 31, 22, 50);
+  assert.deepEqual(out.states, [{ deviceId: 42, archive: 'state-state', code: 'unmapped-records', value: { profile: 'GAS', records: ['02/FD17'] }, at: ts }]);
+  // A profile that maps them all adds nothing.
+  const all = recordingOutput(1_800_000_000);
+  new MbusFrameDecoder().decode(frame(OMS_MODE5), all, device({ mbus: GAS }, OMS_MODE5.key));
+  assert.equal(all.unmapped ?? 0, 0);
+});

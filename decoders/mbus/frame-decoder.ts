@@ -82,9 +82,14 @@ export class MbusFrameDecoder implements ProtocolDecoder {
     const deviceId = device.num;
     let added = 0;
     let mapped = 0;
+    let unmapped: string[] | undefined;
     for (let i = 0; i < r.count; i++) {
       const rule = matchRecord(mapping, r, i);
-      if (!rule) continue;
+      if (!rule) {
+        // Dates and times are the readings' time stamps, not values to map.
+        if (r.kind[i] !== ValueKind.Date && r.kind[i] !== ValueKind.DateTime) (unmapped ??= []).push(recordHeader(r, i));
+        continue;
+      }
       mapped++;
       const storage = r.storage[i]!;
       if (r.kind[i] !== ValueKind.Number) {
@@ -105,6 +110,11 @@ export class MbusFrameDecoder implements ProtocolDecoder {
     // One telegram of a wired answer in several may hold only records the profile leaves out; a whole telegram may not.
     if (r.count > 0 && mapped === 0 && !session) {
       throw new MbusError('MBUS_ERR_PROFILE', `none of the telegram's ${r.count} records is in profile ${device.profile!.id} (hes decode --protocol mbus lists them)`);
+    }
+    if (unmapped) {
+      // Counted, and shown on the device: which records its profile leaves out (a state, stored when the list changes).
+      out.unmapped = (out.unmapped ?? 0) + unmapped.length;
+      states.push({ deviceId, archive: 'state-state', code: 'unmapped-records', value: { profile: device.profile!.id, records: unmapped }, at: now });
     }
     const s = mapping.status;
     if (s && t.tpl && t.tpl.header !== 'none') {
@@ -146,6 +156,12 @@ export class MbusFrameDecoder implements ProtocolDecoder {
     }
     return k;
   }
+}
+
+/** A record's DIB and VIB as hex, e.g. `0C/13` (as `hes decode --protocol mbus` prints them in `dib`/`vib`). */
+function recordHeader(r: Records, i: number): string {
+  const hex = (from: number, to: number) => Buffer.from(r.payload.subarray(from, to)).toString('hex').toUpperCase();
+  return `${hex(r.recordStart[i]!, r.vibStart[i]!)}/${hex(r.vibStart[i]!, r.dataStart[i]!)}`;
 }
 
 function frameFormatOf(v: unknown): FrameFormat | undefined {

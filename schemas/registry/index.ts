@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import avsc from 'avsc';
 import { SchemaRegistryClient, type Client } from '@confluentinc/schemaregistry';
 import { avroType, schemaText, type SchemaName } from '../avro/index.js';
+import { MAGIC, wireSchemaId } from './wire.js';
 
 export interface SchemaStore {
   /** Registers (or finds) `schema` under `subject`; returns its global id. */
@@ -79,13 +80,7 @@ export class RegistrySchemaStore implements SchemaStore {
   }
 }
 
-const MAGIC = 0;
-
-/** Reads the schema id of a Confluent-framed message; throws on anything else. */
-export function wireSchemaId(message: Uint8Array): number {
-  if (message.length < 5 || message[0] !== MAGIC) throw new Error('not Confluent wire format (magic byte 0 + schema id)');
-  return ((message[1]! << 24) | (message[2]! << 16) | (message[3]! << 8) | message[4]!) >>> 0;
-}
+export { wireSchemaId };
 
 /**
  * Encodes values of one topic's schema and decodes messages written with any schema id the store
