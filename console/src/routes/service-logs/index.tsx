@@ -1,0 +1,25 @@
+import { useTranslation } from 'react-i18next';
+import { api, type Schemas } from '../../api/client';
+import { useFormat } from '../../ui/format';
+import { ListScreen } from '../../ui/list';
+
+export function ServiceLogs() {
+  const { t } = useTranslation();
+  const f = useFormat();
+  return (
+    <ListScreen<Schemas['ServiceLog']>
+      title="serviceLogs.title" path="/api/v1/service-logs" rowKey={(x) => String(x.id)}
+      actions={
+        <button type="button" onClick={() => void api.download('/api/v1/service-logs/export', {}, 'service-logs.csv')}>
+          {t('serviceLogs.export')}
+        </button>
+      }
+      columns={[
+        { key: 'at', label: 'events.at', cell: (x) => f.dateTime(x.at) },
+        { key: 'app', label: 'serviceLogs.app', cell: (x) => x.app },
+        { key: 'level', label: 'events.level', cell: (x) => x.level },
+        { key: 'message', label: 'serviceLogs.message', cell: (x) => x.message },
+      ]}
+    />
+  );
+}
