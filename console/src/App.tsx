@@ -133,27 +133,23 @@ export function App() {
       </a>
       <header className="top">
         <span className="brand">{t('app.title')}</span>
-        <label className="inline">
-          {t('app.project')}
-          <select value={projectId ?? ''} onChange={(e) => navigate(e.target.value ? `/p/${e.target.value}/dashboard` : '/projects')}>
+        <label htmlFor="project-select">{t('app.project')}</label>
+        <select id="project-select" value={projectId ?? ''} onChange={(e) => navigate(e.target.value ? `/p/${e.target.value}/dashboard` : '/projects')}>
             <option value="">{t('app.chooseProject')}</option>
             {me.projects.map((p) => (
               <option key={p.id} value={p.id} translate="no">
                 {p.name}
               </option>
             ))}
-          </select>
-        </label>
-        <label className="inline">
-          {t('app.language')}
-          <select value={i18n.language} onChange={(e) => session.setLanguage(e.target.value)}>
-            {LANGUAGES.map((l) => (
-              <option key={l} value={l}>
-                {t(`languages.${l}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        </select>
+        <label htmlFor="language-select">{t('app.language')}</label>
+        <select id="language-select" value={i18n.language} onChange={(e) => session.setLanguage(e.target.value)}>
+          {LANGUAGES.map((l) => (
+            <option key={l} value={l}>
+              {t(`languages.${l}`)}
+            </option>
+          ))}
+        </select>
         <span className="user" translate="no">
           {me.displayName || me.username}
         </span>

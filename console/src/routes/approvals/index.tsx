@@ -34,7 +34,7 @@ export function Approvals({ projectId }: { projectId: string }) {
         empty={t('approvals.none')}
         columns={[
           { key: 'name', label: 'fields.name', cell: (task) => task.name },
-          { key: 'fn', label: 'commands.function', cell: (task) => String((task.content as { function?: string }).function ?? '') },
+          { key: 'fn', label: 'commands.function', cell: (task) => (task.content.commands ?? []).map((c) => t(`commands.fn.${c.function}`, { defaultValue: c.function })).join(', ') },
           { key: 'devices', label: 'approvals.devices', cell: (task) => f.number(task.deviceIds.length) },
           { key: 'created', label: 'approvals.createdAt', cell: (task) => f.dateTime(task.createdAt) },
           {

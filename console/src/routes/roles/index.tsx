@@ -44,7 +44,7 @@ export function Roles() {
                   {p.name}
                 </th>
                 {list.map((r) => (
-                  <td key={r.id}>
+                  <td key={r.id} translate="no">
                     <input type="checkbox" aria-label={`${r.name}: ${p.name}`} checked={r.permissions.includes(p.name)} disabled={r.builtin} onChange={() => void toggle(r, p.name)} />
                   </td>
                 ))}

@@ -42,16 +42,15 @@ export function SignIn() {
         <button type="submit" className="primary" disabled={busy}>
           {t('signIn.submit')}
         </button>
-        <label className="inline">
-          {t('app.language')}
-          <select value={i18n.language} onChange={(e) => void i18n.changeLanguage(e.target.value)}>
+        <Field id="language-select" label={t('app.language')}>
+          <select id="language-select" value={i18n.language} onChange={(e) => void i18n.changeLanguage(e.target.value)}>
             {LANGUAGES.map((l) => (
               <option key={l} value={l}>
                 {t(`languages.${l}`)}
               </option>
             ))}
           </select>
-        </label>
+        </Field>
       </form>
     </main>
   );
