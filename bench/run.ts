@@ -13,8 +13,9 @@ import { benchmarks as mbus } from './mbus.js';
 import { benchmarks as cim } from './cim.js';
 import { benchmarks as push } from './push.js';
 import { benchmarks as lorawan } from './lorawan.js';
+import { benchmarks as consoleLoad } from './console.js';
 
-const all: Benchmark[] = [...dlms, ...sim, ...sessions, ...registry, ...pipeline, ...hesDaily, ...mbus, ...cim, ...push, ...lorawan];
+const all: Benchmark[] = [...dlms, ...sim, ...sessions, ...registry, ...pipeline, ...hesDaily, ...mbus, ...cim, ...push, ...lorawan, ...consoleLoad];
 const prefixes = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const selected = prefixes.length ? all.filter((b) => prefixes.some((p) => b.name.startsWith(p))) : all;
 if (selected.length === 0) {

@@ -26,7 +26,7 @@ export function Dashboard({ projectId }: { projectId: string }) {
     const from = new Date();
     from.setHours(0, 0, 0, 0);
     const s = await api.get('/api/v1/projects/{projectId}/groups/{groupId}/statistics', { path: { projectId, groupId: group.id }, query: { archive: 'profile-15', from: from.toISOString(), to: new Date().toISOString(), limit: 1 } });
-    return (s as { group?: { percent?: number } }).group?.percent;
+    return s.archives[0]?.group.percent ?? undefined;
   }, [projectId]);
 
   const running = (tasks.data?.items ?? []).filter((task) => task.lastLaunch?.state === 'running' || task.lastLaunch?.state === 'pending');
