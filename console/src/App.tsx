@@ -31,6 +31,8 @@ import { ServiceLogs } from './routes/service-logs';
 import { Cenc } from './routes/cenc';
 import { Health } from './routes/health';
 import { Sessions } from './routes/sessions';
+import { Tokens } from './routes/tokens';
+import { EmailSettings } from './routes/email-settings';
 
 const PROJECT_SCREENS: [string, string][] = [
   ['dashboard', 'nav.dashboard'],
@@ -51,6 +53,8 @@ const SYSTEM_SCREENS: [string, string][] = [
   ['cenc', 'nav.cenc'],
   ['users', 'nav.users'],
   ['roles', 'nav.roles'],
+  ['tokens', 'nav.tokens'],
+  ['email-settings', 'nav.email'],
   ['events', 'nav.events'],
   ['service-logs', 'nav.serviceLogs'],
   ['health', 'nav.health'],
@@ -105,6 +109,10 @@ function systemScreen(screen: string | undefined): ReactNode {
       return <Health />;
     case 'sessions':
       return <Sessions />;
+    case 'tokens':
+      return <Tokens />;
+    case 'email-settings':
+      return <EmailSettings />;
     default:
       return <Projects />;
   }

@@ -155,6 +155,7 @@ describe('operator console in Chromium', { timeout: 600_000 }, () => {
     if (process.env.HES_SCREENSHOTS) {
       await go(`/p/${projectId}/dashboard`);
       await page.locator('section.widget', { hasText: 'Devices by state' }).getByText('3').first().waitFor();
+      await page.locator('section.widget', { hasText: "Today's collection completeness" }).getByText('%').waitFor();
       await page.screenshot({ path: join(REPO, 'docs/img/console-dashboard.png') });
     }
   });
@@ -200,10 +201,11 @@ describe('operator console in Chromium', { timeout: 600_000 }, () => {
     ]);
     await page.getByLabel('Workbook').setInputFiles({ name: 'devices.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: file });
     await page.getByRole('button', { name: 'Import', exact: true }).click();
-    const bad = page.locator('td[data-cell="C3"]');
+    // The uploaded value, and the API's message for it, in the marked cell C3.
+    const bad = page.locator('td[data-cell="C3"]', { hasText: '10.5.114.300' });
     await bad.waitFor();
     assert.equal(await bad.getAttribute('aria-invalid'), 'true');
-    assert.match((await bad.textContent()) ?? '', /10\.5\.114\.300/);
+    assert.match((await bad.textContent()) ?? '', /IPv4/);
     assert.equal(await page.locator('td[aria-invalid="true"]').count(), 1, 'only the bad cell is marked');
     assert.equal(await page.locator('table.sheet caption').textContent(), '1 bad cell, nothing imported');
     await axe('devices, refused import');
@@ -217,7 +219,7 @@ describe('operator console in Chromium', { timeout: 600_000 }, () => {
     const list = await admin.get<{ items: { id: string }[] }>(`/projects/${projectId}/devices?limit=1`);
     const screens = ['dashboard', 'devices', `devices/${list.items[0]!.id}`, 'tasks', 'approvals', 'settings', 'groups', 'channels', 'protocols', 'other-tasks']
       .map((s) => `/p/${projectId}/${s}`)
-      .concat(['/projects', '/users', '/roles', '/events', '/service-logs', '/health', '/profiles', '/cenc', '/sessions']);
+      .concat(['/projects', '/users', '/roles', '/events', '/service-logs', '/health', '/profiles', '/cenc', '/sessions', '/tokens', '/email-settings']);
     const english: string[] = [];
     for (const screen of screens) {
       await go(screen);
@@ -227,14 +229,14 @@ describe('operator console in Chromium', { timeout: 600_000 }, () => {
     assert.deepEqual(english, []);
     // The choice is remembered for this user: a new sign-in comes back in Russian.
     await page.getByRole('button', { name: 'Выйти' }).click();
-    await page.evaluate('localStorage.removeItem("i18nextLng")');
+    await page.getByRole('heading', { name: 'Вход' }).waitFor();
     await page.getByLabel('Язык').selectOption('en');
     await signInUi('approver', 'Approver-pass1');
     await page.getByRole('button', { name: 'Выйти' }).waitFor();
   });
 
   it('axe-core finds no serious or critical violation on the main screens', async () => {
-    for (const screen of ['/roles', '/events', '/service-logs', '/health', `/p/${projectId}/tasks`]) {
+    for (const screen of ['/roles', '/events', '/service-logs', '/health', '/tokens', '/email-settings', '/users', `/p/${projectId}/tasks`]) {
       await go(screen);
       await axe(screen);
     }

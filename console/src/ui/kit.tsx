@@ -94,7 +94,8 @@ export function Table<T>({ rows, columns, rowKey, caption, sort, onSort, empty, 
   sort?: { key: string; order: 'asc' | 'desc' };
   onSort?: (key: string) => void;
   empty?: string;
-  select?: { selected: Set<string>; toggle: (id: string) => void; toggleAll: () => void };
+  /** Row selection; `label` names a row for its checkbox (data: the cell is marked translate="no"). */
+  select?: { selected: Set<string>; toggle: (id: string) => void; toggleAll: () => void; label: (row: T) => string };
 }) {
   const { t } = useTranslation();
   return (
@@ -131,8 +132,8 @@ export function Table<T>({ rows, columns, rowKey, caption, sort, onSort, empty, 
             rows.map((r) => (
               <tr key={rowKey(r)}>
                 {select ? (
-                  <td>
-                    <input type="checkbox" aria-label={t('table.selectRow', { id: rowKey(r) })} checked={select.selected.has(rowKey(r))} onChange={() => select.toggle(rowKey(r))} />
+                  <td translate="no">
+                    <input type="checkbox" aria-label={t('table.selectRow', { id: select.label(r) })} checked={select.selected.has(rowKey(r))} onChange={() => select.toggle(rowKey(r))} />
                   </td>
                 ) : null}
                 {columns.map((c) => (

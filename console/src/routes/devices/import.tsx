@@ -28,15 +28,19 @@ export function Import({ projectId, onImported }: { projectId: string; onImporte
     setError(undefined);
     setSheet(undefined);
     try {
+      // The refused rows are shown with their values: the file is read before the outcome shows.
+      const show = async (j: Job) => {
+        if (j.state === 'invalid') setSheet(await readSheet(file));
+        setJob(j);
+      };
       let j = (await api.post('/api/v1/projects/{projectId}/devices/import-jobs', { path: { projectId }, raw: file, query: { update } })) as Job;
-      setJob(j);
+      await show(j);
       while (j.state === 'running') {
         await new Promise((r) => setTimeout(r, 500));
         j = (await api.get('/api/v1/projects/{projectId}/devices/import-jobs/{jobId}', { path: { projectId, jobId: j.id } })) as Job;
-        setJob(j);
+        await show(j);
       }
       if (j.state === 'succeeded') onImported();
-      if (j.state === 'invalid') setSheet(await readSheet(file));
     } catch (e) {
       setError(e);
     }

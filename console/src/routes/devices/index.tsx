@@ -149,6 +149,7 @@ export function Devices({ projectId }: { projectId: string }) {
           onSort={(key) => setSort((s) => ({ key, order: s.key === key && s.order === 'asc' ? 'desc' : 'asc' }))}
           select={{
             selected,
+            label: (d) => d.serialNumber,
             toggle: (id) => setSelected((s) => {
               const n = new Set(s);
               if (n.has(id)) n.delete(id);
