@@ -235,6 +235,20 @@ describe('operator console in Chromium', { timeout: 600_000 }, () => {
     await page.getByRole('button', { name: 'Выйти' }).waitFor();
   });
 
+  it('signs out with a clear message when the API refuses the token', async () => {
+    await go('/health');
+    // A revoked session: every token of the signed-in user stops working.
+    const me = await page.evaluate('JSON.parse(sessionStorage.getItem("hes.session")).accessToken') as string;
+    const sessions = await (await fetch(`${base}/api/v1/auth/sessions`, { headers: { authorization: `Bearer ${me}` } })).json() as { items?: { id: string }[] } | { id: string }[];
+    for (const s of Array.isArray(sessions) ? sessions : (sessions.items ?? [])) {
+      await fetch(`${base}/api/v1/auth/sessions/${s.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${me}` } });
+    }
+    await page.getByRole('link', { name: /Events|События/ }).click();
+    await page.getByRole('status').filter({ hasText: /session has ended|Сеанс завершён/ }).waitFor();
+    await signInUi('approver', 'Approver-pass1');
+    await page.locator('#page-title').waitFor();
+  });
+
   it('axe-core finds no serious or critical violation on the main screens', async () => {
     for (const screen of ['/roles', '/events', '/service-logs', '/health', '/tokens', '/email-settings', '/users', `/p/${projectId}/tasks`]) {
       await go(screen);
