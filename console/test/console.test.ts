@@ -192,9 +192,22 @@ describe('operator console in Chromium', { timeout: 600_000 }, () => {
     assert.notEqual(approved.approvedBy, null);
   });
 
-  it('imports a workbook with a bad cell and shows that cell marked', async () => {
+  it('adds a device, and shows the refusal of a taken serial number at its field', async () => {
     await go(`/p/${projectId}/devices`);
     await axe('devices');
+    const form = page.locator('form', { hasText: 'Add a device' });
+    await form.getByLabel('Serial number').fill('CONSOLE-1');
+    await form.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('status').filter({ hasText: 'CONSOLE-1' }).waitFor();
+    await page.getByRole('link', { name: 'CONSOLE-1' }).waitFor();
+    await form.getByLabel('Serial number').fill('CONSOLE-1');
+    await form.getByRole('button', { name: 'Add' }).click();
+    await page.locator('#add-serial-error').waitFor();
+    assert.equal(await form.getByLabel('Serial number').getAttribute('aria-invalid'), 'true');
+  });
+
+  it('imports a workbook with a bad cell and shows that cell marked', async () => {
+    await go(`/p/${projectId}/devices`);
     const file = await workbook([
       ['Import TCP', 'TCP', '95.153.224.218', 5279, '01-598', 'DLMS', 16, '1234567812345678', 35, 'Imported', 'CE208', '0000000000101'],
       ['Import TCP 2', 'TCP', '10.5.114.300', 5279, '01-598', 'DLMS', 16, '1234567812345678', 35, 'Imported', 'CE208', '0000000000102'],

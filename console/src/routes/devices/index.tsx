@@ -6,6 +6,7 @@ import { Link, useRoute } from '../../router';
 import { useFormat } from '../../ui/format';
 import { ErrorText, Field, Page, Pager, Table, useLoad, type Column } from '../../ui/kit';
 import { Import } from './import';
+import { AddDevice } from './add';
 
 type Device = Schemas['Device'];
 type Query = GetQuery<'/api/v1/projects/{projectId}/devices'>;
@@ -161,6 +162,7 @@ export function Devices({ projectId }: { projectId: string }) {
         />
       </div>
       <Pager offset={offset} limit={LIMIT} total={list.data?.total ?? 0} onChange={setOffset} />
+      <AddDevice projectId={projectId} types={TYPES} statuses={STATUSES} onAdded={list.reload} />
       <Import projectId={projectId} onImported={list.reload} />
     </Page>
   );
