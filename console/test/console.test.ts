@@ -269,4 +269,15 @@ describe('operator console in Chromium', { timeout: 600_000 }, () => {
     }
     assert.deepEqual(axeProblems, []);
   });
+
+  it('fits a tablet width without scrolling the page sideways', async () => {
+    await page.setViewportSize({ width: 800, height: 1100 });
+    const list = await admin.get<{ items: { id: string }[] }>(`/projects/${projectId}/devices?limit=1`);
+    for (const screen of [`/p/${projectId}/dashboard`, `/p/${projectId}/devices`, `/p/${projectId}/devices/${list.items[0]!.id}`, '/roles']) {
+      await go(screen);
+      await page.waitForLoadState('networkidle');
+      const [scroll, width] = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as [number, number];
+      assert.ok(scroll <= width, `${screen}: the page is ${scroll} px wide in a ${width} px window`);
+    }
+  });
 });
