@@ -270,6 +270,19 @@ describe('operator console in Chromium', { timeout: 600_000 }, () => {
     assert.deepEqual(axeProblems, []);
   });
 
+  it('filters the service log and exports what the filter shows as CSV', async () => {
+    await go('/service-logs');
+    const rows = page.locator('table tbody tr');
+    // The configuration changes made above (control settings, a user) are in the log before the filter.
+    await rows.locator('td[translate="no"]').first().waitFor();
+    await page.getByLabel(/^(Service|Служба)$/).fill('no-such-service');
+    await page.getByText(/Nothing to show\.|Нет данных\./).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Export to CSV|Выгрузить в CSV/ }).click()]);
+    const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 1, `only the header row: ${csv.slice(0, 3).join(' | ')}`);
+    assert.equal(await rows.count(), 1);
+  });
+
   it('fits a tablet width without scrolling the page sideways', async () => {
     await page.setViewportSize({ width: 800, height: 1100 });
     const list = await admin.get<{ items: { id: string }[] }>(`/projects/${projectId}/devices?limit=1`);

@@ -14,6 +14,7 @@ export function Events() {
       title={kind === 'general' ? 'events.title' : 'events.securityTitle'}
       path={kind === 'general' ? '/api/v1/events/general' : '/api/v1/events/security'}
       rowKey={(x) => String(x.id)}
+      filters={[{ key: 'code', label: 'events.code' }, { key: 'from', label: 'data.from', kind: 'time' }, { key: 'to', label: 'data.to', kind: 'time' }]}
       actions={
         <div role="group" aria-label={t('events.kind')} className="row">
           <button type="button" aria-pressed={kind === 'general'} onClick={() => setKind('general')}>
