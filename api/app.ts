@@ -1,10 +1,14 @@
 /**
  * The HES REST API: Fastify with JSON-schema validation that also drives the OpenAPI document (/docs,
- * /docs/json), coded JSON errors, /health, /ready, /metrics, and every resource under /api/v1.
+ * /docs/json), coded JSON errors, /health, /ready, /metrics, every resource under /api/v1, and the operator
+ * console (console/, built by `npm run build`) at /.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { HesConfig } from '../config/index.js';
 import type { Db } from '../registry/db.js';
 import type { SecretBox } from '../registry/crypto.js';
@@ -162,6 +166,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     healthRoutes(v1);
     await v1.register(cimRoutes);
   }, { prefix: '/api/v1' });
+
+  // The console is static files and signs in through /api/v1 like any client; a build without it
+  // (tsc alone) serves the API only.
+  const consoleRoot = fileURLToPath(new URL('../console/www/', import.meta.url));
+  if (existsSync(consoleRoot)) {
+    await app.register(fastifyStatic, {
+      root: consoleRoot, prefix: '/', wildcard: false, index: 'index.html',
+      // Hashed asset names never change content; index.html must be revalidated to pick up a new build.
+      setHeaders: (reply, path) => reply.header('cache-control', path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable'),
+    });
+  }
 
   app.addHook('onReady', async () => {
     ready = true;

@@ -72,7 +72,7 @@ function percentile(sorted: number[], p: number): number {
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** The list fixture: n devices in one project inserted by one generate_series statement (not the API). */
-async function fillDevices(t: TestDb, projectId: string, n: number): Promise<void> {
+export async function fillDevices(t: TestDb, projectId: string, n: number): Promise<void> {
   await t.db.query(`INSERT INTO device_groups (project_id, name) SELECT $1, 'group ' || g FROM generate_series(1, 19) g`, [projectId]);
   await t.db.query(
     `WITH grp AS (SELECT array_agg(id ORDER BY name) AS ids FROM device_groups WHERE project_id = $1)

@@ -17,8 +17,9 @@ import { benchmarks as unb } from './unb.js';
 import { benchmarks as firmware } from './firmware.js';
 import { benchmarks as analytics } from './analytics.js';
 import { benchmarks as scaleout } from './scaleout.js';
+import { benchmarks as consoleLoad } from './console.js';
 
-const all: Benchmark[] = [...dlms, ...sim, ...sessions, ...registry, ...pipeline, ...hesDaily, ...mbus, ...cim, ...push, ...lorawan, ...unb, ...firmware, ...analytics, ...scaleout];
+const all: Benchmark[] = [...dlms, ...sim, ...sessions, ...registry, ...pipeline, ...hesDaily, ...mbus, ...cim, ...push, ...lorawan, ...unb, ...firmware, ...analytics, ...scaleout, ...consoleLoad];
 const prefixes = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const selected = prefixes.length ? all.filter((b) => prefixes.some((p) => b.name.startsWith(p))) : all;
 if (selected.length === 0) {
