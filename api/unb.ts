@@ -180,7 +180,7 @@ export function unbRoutes(app: FastifyInstance): void {
     config: { access: ['Execute.ESB.Device.Control'] },
     schema: {
       tags: ['UNB'], summary: 'Cancels a queued downlink task (409 once a station fetched it)',
-      params: { type: 'object', required: ['projectId', 'deviceId', 'taskId'], properties: { ...deviceParams.properties, taskId: { type: 'integer', minimum: 1 } } },
+      params: { type: 'object', required: ['projectId', 'deviceId', 'taskId'], properties: { ...deviceParams.properties, taskId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
       response: { 200: ref('UnbDownlinkTask') },
     },
   }, async (req, reply) => {
@@ -197,7 +197,7 @@ export function unbRoutes(app: FastifyInstance): void {
     config: { access: ['Execute.ESB.Device.Control'] },
     schema: {
       tags: ['UNB'], summary: 'Deletes a finished downlink task (success, error, cancelled) from the list; 409 while it is queued or sent',
-      params: { type: 'object', required: ['projectId', 'deviceId', 'taskId'], properties: { ...deviceParams.properties, taskId: { type: 'integer', minimum: 1 } } },
+      params: { type: 'object', required: ['projectId', 'deviceId', 'taskId'], properties: { ...deviceParams.properties, taskId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
       response: { 204: { type: 'null', description: 'deleted' } },
     },
   }, async (req, reply) => {
