@@ -11,7 +11,8 @@ import { avroType, type RawFrame } from '../schemas/avro/index.js';
 import { wireSchemaId } from '../schemas/registry/index.js';
 import { Decoders } from './decoders.js';
 import { ReadingsBlock } from './readings-block.js';
-import { encodeReadingMessages, type ReadingMessages } from './reading-messages.js';
+import type { FramedMessages } from '../bus/framed.js';
+import { encodeReadingFeed } from './reading-messages.js';
 
 /** A device's context as a task carries it: the profile by its key in `DecodeTask.profiles` (sent once per task). */
 export type DeviceEntry = Omit<DeviceContext, 'profile'> & { profile: string | null };
@@ -23,8 +24,12 @@ export interface DecodeTask {
   /** Writer schemas by id, for every schema id in the batch. */
   writerSchemas: Record<number, string>;
   collectedAtSec: number;
-  /** When set, the readings also come back as `hes.readings` messages with this schema id. */
-  readingsSchemaId?: number;
+  /**
+   * When set, the readings also come back as `hes.readings` messages with this schema id, framed for the
+   * feed topic's partitions; device serial and project from `devices` (a device without an entry there
+   * goes out with empty names: the pipeline gives every device of the batch an entry when it has a source).
+   */
+  feed?: { schemaId: number; partitions: number };
   /**
    * Registry contexts of the devices whose frames need one (`ProtocolDecoder.needsDevice`), by device
    * number; null = looked up, the registry has none. Loaded by the pipeline, in process memory only.
@@ -53,8 +58,8 @@ export interface DecodeResult {
   eventCount: number;
   states: StateChange[];
   failures: DecodeFailure[];
-  /** With `readingsSchemaId`: one message per reading, in block order. */
-  readingMessages?: ReadingMessages;
+  /** With `feed`: one message per reading, framed for the bus, by partition. */
+  feed?: FramedMessages;
   /**
    * Devices whose frames need a context the task did not carry. Non-empty: the result is incomplete and
    * is to be discarded; the pipeline loads these contexts and runs the batch again.
@@ -169,7 +174,7 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     const statesBefore = states.length;
     try {
       readings += decoder.decode(frame, out, context);
-      if (task.readingsSchemaId !== undefined) stampServerTime(before, block.count, frame.receivedAt);
+      if (task.feed) stampServerTime(before, block.count, frame.receivedAt);
     } catch (e) {
       // A frame is stored whole or not at all.
       block.count = before;
@@ -187,10 +192,14 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     block: encoded, readings, events: events.map((e) => JSON.stringify(e)).join('\n'), eventCount: events.length, states, failures, missingDevices: [],
   };
   const transfer: ArrayBufferLike[] = [encoded.buffer];
-  if (task.readingsSchemaId !== undefined) {
-    const m = encodeReadingMessages(block.columns(), serverTimes, task.readingsSchemaId);
-    result.readingMessages = m;
-    transfer.push(m.data.buffer, m.bounds.buffer, m.deviceIds.buffer);
+  if (task.feed) {
+    const names = (num: number) => {
+      const entry = task.devices?.[num];
+      return entry ? { serial: entry.serial, projectId: entry.projectId } : null;
+    };
+    const f = encodeReadingFeed(block.columns(), serverTimes, { ...task.feed, device: names, now: Date.now() });
+    result.feed = f;
+    transfer.push(f.records.buffer, f.recordStart.buffer, f.partStart.buffer);
   }
   // Piscina transfers what the returned wrapper lists and hands the value to the caller.
   return move({ [transferableSymbol]: transfer, [valueSymbol]: result } as unknown as Parameters<typeof move>[0]) as unknown as DecodeResult;

@@ -7,7 +7,7 @@
  * dropped by ClickHouse; the tables' ReplacingMergeTree keys collapse whatever else arrives twice
  * (re-reads of the same interval).
  */
-import { deviceKey, type Batch, type Bus, type BusConsumer, type BusMessage, type BusProducer, type ConsumedMessage } from '../bus/types.js';
+import { deviceKey, type Batch, type Bus, type BusConsumer, type BusProducer, type ConsumedMessage } from '../bus/types.js';
 import { AvroSerde, wireSchemaId, type SchemaStore } from '../schemas/registry/index.js';
 import { Topics, type DeadLetter, type DeviceEvent, type Reading } from '../schemas/avro/index.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
@@ -16,10 +16,8 @@ import { deviceEventOf } from './event-messages.js';
 import type { DeviceEntry } from './decode-worker.js';
 import type { DecoderPool, DecodeExtras } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
-import type { ReadingMessages } from './reading-messages.js';
 
 const DEFAULT_BATCH_FRAMES = 2600;
-const PUBLISH_CHUNK = 5000;
 
 export interface PipelineOptions {
   bus: Bus;
@@ -38,7 +36,8 @@ export interface PipelineOptions {
   /**
    * Publish every stored reading to `hes.readings` (Avro, reading.avsc) for MDM consumers, after the
    * ClickHouse insert and before the commit: at least once (a batch replayed after a crash is published
-   * again). Default off.
+   * again). The decoder threads encode and frame the messages; the main thread hands them to the bus.
+   * With `devices`, each reading carries its device's serial and project. Default off.
    */
   publishReadings?: boolean;
   /**
@@ -79,7 +78,7 @@ export class Pipeline {
   readonly metrics: PipelineMetrics;
   private consumer: BusConsumer | undefined;
   private producer!: BusProducer;
-  private readingsSchemaId: number | undefined;
+  private feed: { schemaId: number; partitions: number } | undefined;
   private deadLetterSerde!: AvroSerde<DeadLetter>;
   private eventSerde: AvroSerde<DeviceEvent> | undefined;
   private readonly writerSchemas: Record<number, string> = {};
@@ -97,7 +96,10 @@ export class Pipeline {
     const { bus } = this.options;
     this.deadLetterSerde = await AvroSerde.create<DeadLetter>(this.options.schemas, Topics.deadLetters, 'dead-letter');
     if (this.options.publishEvents !== false) this.eventSerde = await AvroSerde.create<DeviceEvent>(this.options.schemas, Topics.events, 'device-event');
-    if (this.options.publishReadings) this.readingsSchemaId = (await AvroSerde.create<Reading>(this.options.schemas, Topics.readings, 'reading')).id;
+    if (this.options.publishReadings) {
+      const schemaId = (await AvroSerde.create<Reading>(this.options.schemas, Topics.readings, 'reading')).id;
+      this.feed = { schemaId, partitions: await bus.partitionCount(Topics.readings) };
+    }
     this.producer = await bus.producer();
     this.consumer = await bus.consumer({
       groupId: this.options.groupId ?? 'hes-pipeline',
@@ -149,7 +151,10 @@ export class Pipeline {
       }
     }
     if (result.states.length && this.options.states) await this.options.states(result.states);
-    if (result.readingMessages) await this.publish(result.readingMessages);
+    if (result.feed) {
+      await this.producer.sendFramed(Topics.readings, result.feed);
+      this.metrics.readingsPublished.inc(result.feed.recordStart.length - 1);
+    }
     if (result.failures.length) {
       const now = Date.now();
       await this.producer.send(
@@ -191,7 +196,7 @@ export class Pipeline {
   private async decode(messages: ConsumedMessage[]) {
     const source = this.options.devices;
     const extras: DecodeExtras & { devices: Record<number, DeviceEntry | null>; profiles: Record<string, DeviceProfileRef> } = { devices: {}, profiles: {} };
-    if (this.readingsSchemaId !== undefined) extras.readingsSchemaId = this.readingsSchemaId;
+    if (this.feed) extras.feed = this.feed;
     const add = (num: number, c: DeviceContext | null): void => {
       if (c === null) {
         extras.devices[num] = null;
@@ -206,12 +211,20 @@ export class Pipeline {
     };
     if (source) {
       let last: Buffer | null = null;
+      // The feed names every reading's device: contexts not cached are loaded before the decode.
+      const uncached: number[] = [];
       for (const { key } of messages) {
         if (key === null || key === last) continue;
         last = key;
         const num = Number(key.toString('latin1'));
-        const c = Number.isSafeInteger(num) ? source.cached(num) : undefined;
+        if (!Number.isSafeInteger(num)) continue;
+        const c = source.cached(num);
         if (c !== undefined) add(num, c);
+        else if (this.feed && extras.devices[num] === undefined) uncached.push(num);
+      }
+      if (uncached.length) {
+        const loaded = await source.load([...new Set(uncached)]);
+        for (const num of new Set(uncached)) add(num, loaded.get(num) ?? null);
       }
     }
     const values = messages.map((x) => x.value);
@@ -224,23 +237,6 @@ export class Pipeline {
       if (result.missingDevices.length) throw new Error(`the decoder pool still lacks the contexts of devices ${result.missingDevices.join(', ')}`);
     }
     return result;
-  }
-
-  /** Sends a batch's readings in requests of PUBLISH_CHUNK messages (Kafka's default limit is 1 MB). */
-  private async publish({ data, bounds, deviceIds }: ReadingMessages): Promise<void> {
-    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    let key = deviceKey(deviceIds[0] ?? 0);
-    for (let start = 0; start < deviceIds.length; start += PUBLISH_CHUNK) {
-      const end = Math.min(deviceIds.length, start + PUBLISH_CHUNK);
-      const chunk: BusMessage[] = new Array(end - start);
-      for (let i = start; i < end; i++) {
-        // A frame's readings are consecutive: one key per device run.
-        if (i > 0 && deviceIds[i] !== deviceIds[i - 1]) key = deviceKey(deviceIds[i]!);
-        chunk[i - start] = { key, value: bytes.subarray(bounds[i]!, bounds[i + 1]!) };
-      }
-      await this.producer.send(Topics.readings, chunk);
-      this.metrics.readingsPublished.inc(end - start);
-    }
   }
 
   private async loadWriterSchemas(values: Buffer[]): Promise<void> {

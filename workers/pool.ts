@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import type { DecodeResult, DecodeTask } from './decode-worker.js';
 
 /** What a batch may carry besides its messages. */
-export type DecodeExtras = Pick<DecodeTask, 'readingsSchemaId' | 'devices' | 'profiles'>;
+export type DecodeExtras = Pick<DecodeTask, 'feed' | 'devices' | 'profiles'>;
 
 export interface DecoderPoolOptions {
   threads?: number;
@@ -34,8 +34,8 @@ export class DecoderPool {
   }
 
   /**
-   * Decodes a batch of bus message values; the packed buffer is transferred to the worker. With
-   * `readingsSchemaId` the readings also come back as `hes.readings` messages; `devices` and `profiles`
+   * Decodes a batch of bus message values; the packed buffer is transferred to the worker. With `feed`
+   * the readings also come back as `hes.readings` messages framed for the bus; `devices` and `profiles`
    * are the registry contexts of the devices whose frames need one.
    */
   decode(values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number, extras: DecodeExtras = {}): Promise<DecodeResult> {
