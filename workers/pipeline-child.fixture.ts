@@ -1,6 +1,6 @@
 // Test fixture (not a test): the pipeline as its own process, for the crash tests.
 // argv: dataDir pauseAtBatch exitAtReadings [kafkaBrokers]: the embedded bus under dataDir, or Kafka
-// when brokers are given (chDB under dataDir either way). Prints "stored <n> <token>" after each stored batch; at
+// when brokers are given (chDB under dataDir either way). Publishes every stored reading to hes.readings. Prints "stored <n> <token>" after each stored batch; at
 // batch `pauseAtBatch` it blocks between insert and commit so the parent can SIGKILL it there. Exits
 // once `exitAtReadings` readings are in ClickHouse (0 = run until killed).
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ const pipeline = new Pipeline({
   schemas: new LocalSchemaStore(join(dir, 'schemas.json')),
   maxBatchFrames: 5,
   concurrency: 1,
+  publishReadings: true,
   afterStore: async (_batch, token) => {
     stored++;
     process.stdout.write(`stored ${stored} ${token}\n`);

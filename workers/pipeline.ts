@@ -228,7 +228,11 @@ export class Pipeline {
       }
     }
     const values = messages.map((x) => x.value);
-    const collectedAtSec = Math.floor(Date.now() / 1000);
+    // The batch's last bus timestamp, not the clock: a batch replayed after a crash then gives the same
+    // rows, so the copies it publishes again equal what ClickHouse kept of the first insert.
+    let lastAppended = 0;
+    for (const m of messages) if (m.timestamp > lastAppended) lastAppended = m.timestamp;
+    const collectedAtSec = Math.floor(lastAppended / 1000);
     let result = await this.options.pool.decode(values, this.writerSchemas, collectedAtSec, extras);
     if (result.missingDevices.length) {
       const loaded = source ? await source.load(result.missingDevices) : new Map<number, DeviceContext | null>();
