@@ -26,7 +26,8 @@ import { migrate } from '../sinks/clickhouse/migrate.js';
 import { AvroSerde, LocalSchemaStore, type SchemaStore } from '../schemas/registry/index.js';
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { DecoderPool } from '../workers/pool.js';
-import { Pipeline } from '../workers/pipeline.js';
+import { Pipeline, type DeviceContextSource } from '../workers/pipeline.js';
+import type { DeviceContext } from '../decoders/protocol-decoder.js';
 import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
 import { StreamingValidator } from '../sinks/vee/streaming.js';
 import { DEFAULT_RULES } from '../sinks/vee/rules.js';
@@ -89,7 +90,9 @@ async function measurePipeline(name: string, bus: Bus, partitions: number, live:
   const validator = validate ? new StreamingValidator(s.engine, { rules: async () => () => DEFAULT_RULES }) : undefined;
   if (!live) await publish(bus, s.messages, partitions);
   const total = s.messages.length * READINGS_PER_FRAME;
-  const pipeline = new Pipeline({ bus, engine: s.engine, schemas: s.store, pool: s.pool, maxBatchFrames: BATCH, concurrency: CONCURRENCY, publishReadings, ...(validator ? { validator } : {}) });
+  // With the feed, the devices' serial and project come from a context source, as the registry gives them.
+  const devices = publishReadings ? benchDevices() : undefined;
+  const pipeline = new Pipeline({ bus, engine: s.engine, schemas: s.store, pool: s.pool, maxBatchFrames: BATCH, concurrency: CONCURRENCY, publishReadings, devices, ...(validator ? { validator } : {}) });
   const running = pipeline.run();
   let publishing: Promise<void> = Promise.resolve();
   if (live) {
@@ -134,6 +137,17 @@ async function measurePipeline(name: string, bus: Bus, partitions: number, live:
   ];
 }
 
+/** Every device known, in one of four projects, all cached (the registry's steady state). */
+function benchDevices(): DeviceContextSource {
+  const contexts = new Map<number, DeviceContext>();
+  const context = (num: number): DeviceContext => {
+    let c = contexts.get(num);
+    if (!c) contexts.set(num, (c = { num, serial: `LGZ${String(num).padStart(9, '0')}`, projectId: `utility-${num % 4}`, profile: null, protocol: null, secrets: {}, overrides: {} }));
+    return c;
+  };
+  return { cached: context, load: async (nums) => new Map(nums.map((n) => [n, context(n)])) };
+}
+
 /**
  * CPU seconds per thread name (Linux /proc; empty elsewhere): `main` is the event loop; decoder threads,
  * libuv's pool (where chDB queries run) and V8's helpers are all `node`; chDB's own pools carry their names.
@@ -167,7 +181,7 @@ async function bytesPerReading(): Promise<BenchResult[]> {
 }
 
 async function onMockCluster(partitions: number, measure: (bus: Bus) => Promise<BenchResult[]>): Promise<BenchResult[]> {
-  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions }, { name: Topics.deadLetters, partitions: 1 }]);
+  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions }, { name: Topics.deadLetters, partitions: 1 }, { name: Topics.readings, partitions: 4 }]);
   const bus = new KafkaBus({ brokers: cluster.brokers });
   try {
     return await measure(bus);
@@ -191,7 +205,8 @@ export const benchmarks: Benchmark[] = [
     },
   },
   {
-    // The same with every stored reading also published to hes.readings (one Avro message per reading).
+    // The same with every stored reading also published to hes.readings (one Avro message per reading,
+    // encoded and framed in the decoder threads, keyed <projectId>/<deviceId>, with serial and project).
     name: 'pipeline.embedded-publish',
     run: async () => {
       const s = await setup();
@@ -222,6 +237,14 @@ export const benchmarks: Benchmark[] = [
         }
       }
       return out;
+    },
+  },
+  {
+    // Kafka with every stored reading also published to hes.readings (frames produced while the pipeline runs).
+    name: 'pipeline.kafka-publish',
+    run: async () => {
+      await setup();
+      return onMockCluster(4, (bus) => measurePipeline('kafka_publish_readings', bus, 4, true, true));
     },
   },
   {

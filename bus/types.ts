@@ -5,6 +5,7 @@
  * Delivery: at-least-once. A consumer's offsets move only after its batch handler resolved, i.e. after
  * the sink stored the batch; the sink's idempotent inserts make the end result exactly-once.
  */
+import type { FramedMessages } from './framed.js';
 
 export interface BusMessage {
   /** Partitioning key (device id): messages with the same key stay in order in one partition. */
@@ -49,6 +50,11 @@ export interface ConsumerOptions {
 export interface BusProducer {
   /** Appends messages to `topic`; resolves once they are durable per the bus' policy. */
   send(topic: string, messages: BusMessage[]): Promise<void>;
+  /**
+   * The same for messages placed and framed off the main thread (bus/framed.ts), partitioned for
+   * `topic`'s partition count; in order within each partition.
+   */
+  sendFramed(topic: string, framed: FramedMessages): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,6 +71,8 @@ export interface BusConsumer {
 
 export interface Bus {
   createTopics(topics: TopicSpec[]): Promise<void>;
+  /** Partitions of `topic` (the embedded bus creates it with its default count on first use). */
+  partitionCount(topic: string): Promise<number>;
   producer(): Promise<BusProducer>;
   consumer(options: ConsumerOptions): Promise<BusConsumer>;
   close(): Promise<void>;

@@ -14,6 +14,8 @@ import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
 import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
+import type { Bus } from '../bus/types.js';
+import { assertFeedEqualsClickHouse, readFeed } from './feed-testing.js';
 
 const DEVICES = 10;
 let dir: string;
@@ -66,6 +68,27 @@ async function countReadings(under = dir): Promise<{ rows: number; final: number
   }
 }
 
+/** hes.readings after the crash and restart: every reading in ClickHouse is on it, and none that is not. */
+async function assertFeed(bus: Bus, under: string, total: number, groupId: string): Promise<number> {
+  const engine = new ChdbEngine(join(under, 'ch'));
+  try {
+    const feed = await readFeed(bus, new LocalSchemaStore(join(under, 'schemas.json')), total, groupId);
+    await assertFeedEqualsClickHouse(feed, engine);
+    return feed.messages;
+  } finally {
+    await engine.close();
+  }
+}
+
+async function assertEmbeddedFeed(total: number, groupId: string): Promise<number> {
+  const bus = new EmbeddedBus({ dir: join(dir, 'bus') });
+  try {
+    return await assertFeed(bus, dir, total, groupId);
+  } finally {
+    await bus.close();
+  }
+}
+
 function committedFrames(): number {
   try {
     const offsets = JSON.parse(readFileSync(join(dir, 'bus', 'groups', 'hes-pipeline.json'), 'utf8')) as Record<string, Record<string, number>>;
@@ -84,6 +107,8 @@ test('SIGKILL between the ClickHouse insert and the offset commit: the replayed 
   const restarted = await runChild(0, total);
   assert.match(restarted.output, new RegExp(`^stored 1 ${replayedToken.replace(/[/.]/g, '\\$&')}$`, 'm'), 'the first batch after restart is the uncommitted one');
   assert.deepEqual(await countReadings(), { rows: total, final: total, keys: total });
+  // The replayed batch was published before the kill and again after: at least once, copies included.
+  assert.equal(await assertEmbeddedFeed(total, 'mdm-1'), total + 5 * READINGS_PER_FRAME);
 });
 
 test('SIGKILL after the commit: nothing is replayed; new frames published while down are stored once', async () => {
@@ -98,8 +123,21 @@ test('SIGKILL after the commit: nothing is replayed; new frames published while 
   assert.deepEqual(await countReadings(), { rows: total + DEVICES * READINGS_PER_FRAME, final: total + DEVICES * READINGS_PER_FRAME, keys: total + DEVICES * READINGS_PER_FRAME });
 });
 
+test('SIGKILL at any point of a batch (insert, publish, commit): the feed holds exactly the stored readings', async () => {
+  const feedDir = dir;
+  await publishDays([6, 7]);
+  const before = (await countReadings()).final;
+  const total = before + DEVICES * 2 * READINGS_PER_FRAME;
+  // Killed as soon as it reports a stored batch: the next batch is then somewhere between decode and commit.
+  const killed = await runChild(0, 0, (out) => /^stored 2 /m.test(out));
+  assert.equal(killed.signal, 'SIGKILL');
+  await runChild(0, total);
+  assert.deepEqual(await countReadings(feedDir), { rows: total, final: total, keys: total });
+  assert.ok((await assertEmbeddedFeed(total, 'mdm-2')) >= total);
+});
+
 test('Kafka: SIGKILL between the ClickHouse insert and the offset commit; after restart every reading is stored once', async () => {
-  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 2 }, { name: Topics.deadLetters, partitions: 1 }]);
+  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 2 }, { name: Topics.deadLetters, partitions: 1 }, { name: Topics.events, partitions: 1 }, { name: Topics.readings, partitions: 3 }]);
   const bus = new KafkaBus({ brokers: cluster.brokers });
   try {
     const serde = await AvroSerde.create<RawFrame>(new LocalSchemaStore(join(dir, 'kafka', 'schemas.json')), Topics.rawFrames, 'raw-frame');
@@ -115,6 +153,7 @@ test('Kafka: SIGKILL between the ClickHouse insert and the offset commit; after 
     const restarted = await runChild(0, total, undefined, cluster.brokers);
     assert.match(restarted.output, new RegExp(`^stored \\d+ ${replayedToken.replace(/[/.]/g, '\\$&')}$`, 'm'), 'the uncommitted batch is consumed again');
     assert.deepEqual(await countReadings(join(dir, 'kafka')), { rows: total, final: total, keys: total });
+    assert.ok((await assertFeed(bus, join(dir, 'kafka'), total, 'mdm')) >= total, 'at least once');
   } finally {
     await bus.close();
     await cluster.stop();

@@ -11,7 +11,8 @@ import { avroType, type RawFrame } from '../schemas/avro/index.js';
 import { wireSchemaId } from '../schemas/registry/wire.js';
 import { Decoders } from './decoders.js';
 import { ReadingsBlock, type ReadingColumns } from './readings-block.js';
-import { encodeReadingMessages, type ReadingMessages } from './reading-messages.js';
+import type { FramedMessages } from '../bus/framed.js';
+import { encodeReadingFeed } from './reading-messages.js';
 import { ContextReceiver } from './thread-contexts.js';
 
 export interface DecodeTask {
@@ -21,8 +22,12 @@ export interface DecodeTask {
   /** Writer schemas by id, for every schema id in the batch. */
   writerSchemas: Record<number, string>;
   collectedAtSec: number;
-  /** When set, the readings also come back as `hes.readings` messages with this schema id. */
-  readingsSchemaId?: number;
+  /**
+   * When set, the readings also come back as `hes.readings` messages with this schema id, framed for the
+   * feed topic's partitions; device serial and project from the devices' contexts (the pipeline gives every
+   * device of the batch one when it has a source; without, the names go out empty).
+   */
+  feed?: { schemaId: number; partitions: number };
   /** When set, the readings also come back as columns (copies, transferred): streaming validation reads them. */
   columns?: boolean;
   /**
@@ -53,8 +58,8 @@ export interface DecodeResult {
   failures: DecodeFailure[];
   /** Records the frames carried that their profiles do not map, by protocol (frames stored only). */
   unmapped: Record<string, number>;
-  /** With `readingsSchemaId`: one message per reading, in block order. */
-  readingMessages?: ReadingMessages;
+  /** With `feed`: one message per reading, framed for the bus, by partition. */
+  feed?: FramedMessages;
   /** With `columns`: the block's columns. */
   columns?: ReadingColumns;
   /**
@@ -111,16 +116,20 @@ function stampServerTime(from: number, to: number, ms: number): void {
   serverTimes.fill(ms, from, to);
 }
 
-/** The task's device contexts: the generations it names, as this thread holds them (undefined: not here). */
-function deviceContexts(task: DecodeTask): (num: number) => DeviceContext | null | undefined {
+/**
+ * The task's device contexts: `get` gives the generation the task names as this thread holds it (undefined:
+ * not here); `lacks` tells a device the task names a context for that this thread does not hold.
+ */
+function deviceContexts(task: DecodeTask): { get(num: number): DeviceContext | null | undefined; lacks(num: number): boolean } {
   contexts.drain();
   const generation = new Map<number, number>();
   const g = task.generations;
   for (let i = 0; i < g.length; i += 2) generation.set(g[i]!, g[i + 1]!);
-  return (num) => {
+  const get = (num: number): DeviceContext | null | undefined => {
     const wanted = generation.get(num);
     return wanted === undefined ? undefined : contexts.get(num, wanted);
   };
+  return { get, lacks: (num) => generation.has(num) && get(num) === undefined };
 }
 
 export default function decodeBatch(task: DecodeTask): DecodeResult {
@@ -161,8 +170,11 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     }
     let context: DeviceContext | null | undefined;
     if (decoder.needsDevice(frame)) {
-      context = device(frame.deviceId);
+      context = device.get(frame.deviceId);
       if (context === undefined) missing.add(frame.deviceId);
+    } else if (task.feed && device.lacks(frame.deviceId)) {
+      // The feed names the device: a context sent but not yet here is as missing as one the decoder needs.
+      missing.add(frame.deviceId);
     }
     // Once a context is missing the batch runs again: only the other missing devices are worth finding.
     if (missing.size) continue;
@@ -172,7 +184,7 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     out.unmapped = 0;
     try {
       readings += decoder.decode(frame, out, context);
-      if (task.readingsSchemaId !== undefined) stampServerTime(before, block.count, frame.receivedAt);
+      if (task.feed) stampServerTime(before, block.count, frame.receivedAt);
       if (out.unmapped) unmapped[protocol] = (unmapped[protocol] ?? 0) + out.unmapped;
     } catch (e) {
       // A frame is stored whole or not at all.
@@ -191,10 +203,14 @@ export default function decodeBatch(task: DecodeTask): DecodeResult {
     block: encoded, readings, events: events.map((e) => JSON.stringify(e)).join('\n'), eventCount: events.length, states, failures, unmapped, missingDevices: [],
   };
   const transfer: ArrayBufferLike[] = [encoded.buffer];
-  if (task.readingsSchemaId !== undefined) {
-    const m = encodeReadingMessages(block.columns(), serverTimes, task.readingsSchemaId);
-    result.readingMessages = m;
-    transfer.push(m.data.buffer, m.bounds.buffer, m.deviceIds.buffer);
+  if (task.feed) {
+    const names = (num: number) => {
+      const c = device.get(num);
+      return c ? { serial: c.serial, projectId: c.projectId } : null;
+    };
+    const f = encodeReadingFeed(block.columns(), serverTimes, { ...task.feed, device: names, now: Date.now() });
+    result.feed = f;
+    transfer.push(f.records.buffer, f.recordStart.buffer, f.partStart.buffer);
   }
   if (task.columns) {
     const c = block.columns();

@@ -2,7 +2,8 @@
 // argv: dataDir pauseAtBatch exitAtReadings [kafkaBrokers | push:<meters>:<baseMs>:<firstRound>:<lastRound>]: the embedded
 // bus under dataDir, or Kafka when brokers are given (chDB under dataDir either way). In push mode the process is also the
 // connector: while its pipeline runs it appends the 15-minute pushes of that many simulated high-gmac IDIS meters, rounds
-// firstRound..lastRound after baseMs (ciphered, as CENC publishes them), and the pipeline has their device contexts. Prints "stored <n> <token>" after each stored batch; at
+// firstRound..lastRound after baseMs (ciphered, as CENC publishes them), and the pipeline has their device contexts.
+// Publishes every stored reading to hes.readings. Prints "stored <n> <token>" after each stored batch; at
 // batch `pauseAtBatch` it blocks between insert and commit so the parent can SIGKILL it there. Exits
 // once `exitAtReadings` readings are in ClickHouse (0 = run until killed).
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ const pipeline = new Pipeline({
   concurrency: 1,
   onDeadLetter: (reason) => process.stdout.write(`dead letter ${reason}\n`),
   ...(fleet ? { devices: fleetPushContexts(fleet, pushMeters) } : {}),
+  publishReadings: true,
   afterStore: async (_batch, token) => {
     stored++;
     process.stdout.write(`stored ${stored} ${token}\n`);

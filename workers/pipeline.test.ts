@@ -11,8 +11,9 @@ import { ChdbEngine, ServerEngine, type ClickHouseEngine } from '../sinks/clickh
 import { startChdbHttpEndpoint, type ChdbHttpEndpoint } from '../sinks/clickhouse/http-endpoint.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { AvroSerde, LocalSchemaStore, type SchemaStore } from '../schemas/registry/index.js';
-import { Topics, type DeadLetter, type RawFrame, type Reading } from '../schemas/avro/index.js';
+import { Topics, type DeadLetter, type RawFrame } from '../schemas/avro/index.js';
 import { DecoderPool } from './pool.js';
+import { assertFeedEqualsClickHouse, readFeed } from './feed-testing.js';
 import { Pipeline, type DeviceContextSource } from './pipeline.js';
 import type { DeviceContext } from '../decoders/protocol-decoder.js';
 import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
@@ -104,35 +105,24 @@ async function assertExactlyOnce(engine: ClickHouseEngine): Promise<void> {
   assert.equal(new Date(`${String(first!.ts)}Z`).getTime(), dayStart(DAYS), 'first interval of the oldest day, UTC');
 }
 
-/** Reads `hes.readings` until `expected` messages came (or 60 s passed) and checks them against the table. */
-async function assertPublishedReadings(bus: Bus, store: SchemaStore, engine: ClickHouseEngine): Promise<void> {
-  const serde = await AvroSerde.create<Reading>(store, Topics.readings, 'reading');
-  const readings: Reading[] = [];
-  const keys = new Set<string>();
-  const consumer = await bus.consumer({ groupId: 'mdm', topics: [Topics.readings], maxBatchMessages: 5000 });
-  const timeout = setTimeout(() => void consumer.stop(), 60_000);
-  await consumer.run(async (b) => {
-    for (const m of b.messages) {
-      const r = await serde.decode(m.value);
-      assert.equal(m.key?.toString(), String(r.deviceId), 'keyed by device');
-      readings.push(r);
-      keys.add(`${r.deviceId}/${r.obis}/${r.timestamp}`);
-    }
-    if (readings.length >= EXPECTED) void consumer.stop();
-  });
-  clearTimeout(timeout);
-  assert.equal(readings.length, EXPECTED);
-  assert.equal(keys.size, EXPECTED, 'every stored reading once');
-  const sample = readings.find((r) => r.deviceId === 5 && r.obis === '1.0.3.8.0.255')!;
-  const [row] = await engine.query<Record<string, unknown>>(
-    "SELECT value, unit, reading_type, quality, device_tz, toUnixTimestamp(collected_at) AS collected FROM readings WHERE device_id = 5 AND obis = '1.0.3.8.0.255' AND ts = toDateTime({ts:UInt32}, 'UTC')",
-    { ts: sample.timestamp / 1000 },
-  );
-  assert.deepEqual(
-    { value: sample.value, unit: sample.unit, readingType: sample.readingType, quality: sample.quality, tz: sample.deviceTzMinutes, collectedAt: sample.collectedAt, archive: sample.archive, source: sample.source },
-    { value: Number(row!.value), unit: row!.unit, readingType: row!.reading_type, quality: Number(row!.quality), tz: Number(row!.device_tz), collectedAt: Number(row!.collected) * 1000, archive: 'profile-15min', source: 'POLL' },
-  );
+/** Reads `hes.readings` and checks it equals the table: every stored reading, none more, same values and names. */
+async function assertPublishedReadings(bus: Bus, store: SchemaStore, engine: ClickHouseEngine, names?: (num: number) => { serial: string; projectId: string } | null): Promise<void> {
+  const feed = await readFeed(bus, store, EXPECTED);
+  assert.equal(feed.messages, EXPECTED, 'each reading once (no crash, no replay)');
+  await assertFeedEqualsClickHouse(feed, engine, names);
+  const sample = [...feed.readings.values()].find((r) => r.deviceId === 5 && r.obis === '1.0.3.8.0.255')!;
   assert.equal(sample.serverTime, loadProfileFrame(5, sample.timestamp - (sample.timestamp % 86_400_000)).receivedAt, 'serverTime is when the frame was received');
+}
+
+/** The registry's names of the test devices (device 96 unknown), as a context source gives them. */
+const testNames = (num: number): { serial: string; projectId: string } | null => (num === 96 ? null : { serial: `SN${String(num).padStart(6, '0')}`, projectId: num % 2 ? 'utility-odd' : 'utility-even' });
+
+function namedDevices(): DeviceContextSource {
+  const context = (num: number): DeviceContext | null => {
+    const n = testNames(num);
+    return n && { num, ...n, profile: null, protocol: null, secrets: {}, overrides: {} };
+  };
+  return { cached: () => undefined, load: async (nums) => new Map(nums.map((n) => [n, context(n)])) };
 }
 
 function assertDeadLetters(letters: DeadLetter[]): void {
@@ -174,7 +164,8 @@ test('embedded: frames on the durable log → pool → chDB exactly once; bad fr
     assertDeadLetters(await runUntilStored(pipeline, engine, bus, store, DEAD_LETTERS));
     // The service log's burst counter is told each dead letter's reason.
     assert.deepEqual(reasons.sort(), ['decode dlms DLMS_ERR_LENGTH', 'decode dlms DLMS_ERR_TAG', 'decode dlms DLMS_ERR_VALUE', 'envelope']);
-    assert.deepEqual(loads, [[96]]);
+    // With the feed on, every device of a batch is looked up once (its serial and project go on the feed).
+    assert.deepEqual(loads.flat().sort((x, y) => x - y), [...Array.from({ length: DEVICES }, (_, i) => i + 1), 96, 97, 98, 99]);
     const errors = await pipeline.metrics.registry.getSingleMetric('hes_pipeline_decode_errors_total')!.get();
     assert.deepEqual(errors.values.map((v) => [v.labels.stage, v.labels.protocol, v.labels.code, v.value]).sort(), [
       ['decode', 'dlms', 'DLMS_ERR_LENGTH', 1], ['decode', 'dlms', 'DLMS_ERR_TAG', 1], ['decode', 'dlms', 'DLMS_ERR_VALUE', 1], ['envelope', '', '', 1],
@@ -211,10 +202,10 @@ test('Kafka: frames on the mock cluster → pool → @clickhouse/client → chDB
     assert.deepEqual(await migrate(engine), migrations);
     assert.deepEqual(await migrate(engine), [], 'migrations apply once');
     await publish(bus, store);
-    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 10, publishReadings: true });
+    const pipeline = new Pipeline({ bus, engine, schemas: store, pool, maxBatchFrames: 10, publishReadings: true, devices: namedDevices() });
     assertDeadLetters(await runUntilStored(pipeline, engine, bus, store, DEAD_LETTERS));
     await assertExactlyOnce(engine);
-    await assertPublishedReadings(bus, store, engine);
+    await assertPublishedReadings(bus, store, engine, testNames);
   } finally {
     await bus.close();
     await engine.close();

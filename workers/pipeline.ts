@@ -7,7 +7,7 @@
  * dropped by ClickHouse; the tables' ReplacingMergeTree keys collapse whatever else arrives twice
  * (re-reads of the same interval).
  */
-import { deviceKey, type Batch, type Bus, type BusConsumer, type BusMessage, type BusProducer, type ConsumedMessage } from '../bus/types.js';
+import { deviceKey, type Batch, type Bus, type BusConsumer, type BusProducer, type ConsumedMessage } from '../bus/types.js';
 import { AvroSerde, wireSchemaId, type SchemaStore } from '../schemas/registry/index.js';
 import { Topics, type DeadLetter, type DeviceEvent, type Reading } from '../schemas/avro/index.js';
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
@@ -15,11 +15,9 @@ import type { DeviceContext, EventRow, StateChange } from '../decoders/protocol-
 import { deviceEventOf } from './event-messages.js';
 import type { DecoderPool, DecodeExtras } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
-import type { ReadingMessages } from './reading-messages.js';
 import type { ReadingColumns } from './readings-block.js';
 
 const DEFAULT_BATCH_FRAMES = 2600;
-const PUBLISH_CHUNK = 5000;
 
 export interface PipelineOptions {
   bus: Bus;
@@ -38,7 +36,8 @@ export interface PipelineOptions {
   /**
    * Publish every stored reading to `hes.readings` (Avro, reading.avsc) for MDM consumers, after the
    * ClickHouse insert and before the commit: at least once (a batch replayed after a crash is published
-   * again). Default off.
+   * again). The decoder threads encode and frame the messages; the main thread hands them to the bus.
+   * With `devices`, each reading carries its device's serial and project. Default off.
    */
   publishReadings?: boolean;
   /**
@@ -89,7 +88,7 @@ export class Pipeline {
   readonly metrics: PipelineMetrics;
   private consumer: BusConsumer | undefined;
   private producer!: BusProducer;
-  private readingsSchemaId: number | undefined;
+  private feed: { schemaId: number; partitions: number } | undefined;
   private deadLetterSerde!: AvroSerde<DeadLetter>;
   private eventSerde: AvroSerde<DeviceEvent> | undefined;
   private readonly writerSchemas: Record<number, string> = {};
@@ -107,7 +106,10 @@ export class Pipeline {
     const { bus } = this.options;
     this.deadLetterSerde = await AvroSerde.create<DeadLetter>(this.options.schemas, Topics.deadLetters, 'dead-letter');
     if (this.options.publishEvents !== false) this.eventSerde = await AvroSerde.create<DeviceEvent>(this.options.schemas, Topics.events, 'device-event');
-    if (this.options.publishReadings) this.readingsSchemaId = (await AvroSerde.create<Reading>(this.options.schemas, Topics.readings, 'reading')).id;
+    if (this.options.publishReadings) {
+      const schemaId = (await AvroSerde.create<Reading>(this.options.schemas, Topics.readings, 'reading')).id;
+      this.feed = { schemaId, partitions: await bus.partitionCount(Topics.readings) };
+    }
     this.producer = await bus.producer();
     this.consumer = await bus.consumer({
       groupId: this.options.groupId ?? 'hes-pipeline',
@@ -162,7 +164,10 @@ export class Pipeline {
     }
     if (result.states.length && this.options.states) await this.options.states(result.states);
     for (const [protocol, n] of Object.entries(result.unmapped)) m.unmappedRecords.inc({ protocol }, n);
-    if (result.readingMessages) await this.publish(result.readingMessages);
+    if (result.feed) {
+      await this.producer.sendFramed(Topics.readings, result.feed);
+      this.metrics.readingsPublished.inc(result.feed.recordStart.length - 1);
+    }
     if (result.failures.length) {
       const now = Date.now();
       await this.producer.send(
@@ -205,7 +210,7 @@ export class Pipeline {
     const source = this.options.devices;
     const contexts = new Map<number, DeviceContext | null>();
     const extras: DecodeExtras = { contexts };
-    if (this.readingsSchemaId !== undefined) extras.readingsSchemaId = this.readingsSchemaId;
+    if (this.feed) extras.feed = this.feed;
     if (this.options.validator) extras.columns = true;
     if (source) {
       const absent = new Set<number>();
@@ -223,12 +228,23 @@ export class Pipeline {
         await source.revalidate([...absent]);
         for (const num of absent) {
           const c = source.cached(num);
-          if (c !== undefined) contexts.set(num, c);
+          if (c === undefined) continue;
+          contexts.set(num, c);
+          absent.delete(num);
         }
+      }
+      // The feed names every reading's device (serial, project): contexts still absent are loaded before the decode.
+      if (this.feed && absent.size) {
+        const loaded = await source.load([...absent]);
+        for (const num of absent) contexts.set(num, loaded.get(num) ?? null);
       }
     }
     const values = messages.map((x) => x.value);
-    const collectedAtSec = Math.floor(Date.now() / 1000);
+    // The batch's last bus timestamp, not the clock: a batch replayed after a crash then gives the same
+    // rows, so the copies it publishes again equal what ClickHouse kept of the first insert.
+    let lastAppended = 0;
+    for (const m of messages) if (m.timestamp > lastAppended) lastAppended = m.timestamp;
+    const collectedAtSec = Math.floor(lastAppended / 1000);
     let result = await this.options.pool.decode(values, this.writerSchemas, collectedAtSec, extras);
     if (result.missingDevices.length) {
       const loaded = source ? await source.load(result.missingDevices) : new Map<number, DeviceContext | null>();
@@ -237,23 +253,6 @@ export class Pipeline {
       if (result.missingDevices.length) throw new Error(`the decoder pool still lacks the contexts of devices ${result.missingDevices.join(', ')}`);
     }
     return result;
-  }
-
-  /** Sends a batch's readings in requests of PUBLISH_CHUNK messages (Kafka's default limit is 1 MB). */
-  private async publish({ data, bounds, deviceIds }: ReadingMessages): Promise<void> {
-    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    let key = deviceKey(deviceIds[0] ?? 0);
-    for (let start = 0; start < deviceIds.length; start += PUBLISH_CHUNK) {
-      const end = Math.min(deviceIds.length, start + PUBLISH_CHUNK);
-      const chunk: BusMessage[] = new Array(end - start);
-      for (let i = start; i < end; i++) {
-        // A frame's readings are consecutive: one key per device run.
-        if (i > 0 && deviceIds[i] !== deviceIds[i - 1]) key = deviceKey(deviceIds[i]!);
-        chunk[i - start] = { key, value: bytes.subarray(bounds[i]!, bounds[i + 1]!) };
-      }
-      await this.producer.send(Topics.readings, chunk);
-      this.metrics.readingsPublished.inc(end - start);
-    }
   }
 
   private async loadWriterSchemas(values: Buffer[]): Promise<void> {

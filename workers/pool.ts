@@ -12,8 +12,8 @@ import { ContextSender } from './thread-contexts.js';
 
 /** What a batch may carry besides its messages. */
 export interface DecodeExtras {
-  /** When set, the readings also come back as `hes.readings` messages with this schema id. */
-  readingsSchemaId?: number;
+  /** When set, the readings also come back as `hes.readings` messages framed for the feed topic's partitions. */
+  feed?: DecodeTask['feed'];
   /**
    * Registry contexts of the batch's devices (those at hand; null = the registry has none), by device number.
    * A frame that needs a context not given here comes back in `missingDevices`.
@@ -51,9 +51,10 @@ export class DecoderPool {
   }
 
   /**
-   * Decodes a batch of bus message values; the packed buffer is transferred to the worker. With
-   * `readingsSchemaId` the readings also come back as `hes.readings` messages, with `columns` as columns; `contexts` are the registry
-   * contexts of the batch's devices, which reach the threads once per context object (thread-contexts.ts).
+   * Decodes a batch of bus message values; the packed buffer is transferred to the worker. With `feed`
+   * the readings also come back as `hes.readings` messages framed for the bus, with `columns` as columns;
+   * `contexts` are the registry contexts of the batch's devices, which reach the threads once per context
+   * object (thread-contexts.ts).
    */
   async decode(values: readonly Uint8Array[], writerSchemas: Record<number, string>, collectedAtSec: number, extras: DecodeExtras = {}): Promise<DecodeResult> {
     const contexts = extras.contexts ?? new Map<number, DeviceContext | null>();
@@ -86,7 +87,7 @@ export class DecoderPool {
     });
     const generations = this.contexts.expectations(contexts);
     const task: DecodeTask = { buffer, bounds, writerSchemas, collectedAtSec, generations };
-    if (extras.readingsSchemaId !== undefined) task.readingsSchemaId = extras.readingsSchemaId;
+    if (extras.feed) task.feed = extras.feed;
     if (extras.columns) task.columns = true;
     return this.piscina.run(task, { transferList: [buffer, bounds.buffer, generations.buffer as ArrayBuffer] });
   }

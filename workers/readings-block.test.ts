@@ -5,9 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
-import { avroType, type Reading } from '../schemas/avro/index.js';
+import avsc from 'avsc';
+import { EmbeddedBus } from '../bus/embedded/index.js';
+import { partitionOfKey, recordAt } from '../bus/framed.js';
+import { avroType, schemaText, Topics, type Reading } from '../schemas/avro/index.js';
 import { ReadingsBlock } from './readings-block.js';
-import { encodeReadingMessages } from './reading-messages.js';
+import { encodeReadingFeed, feedKey, type FeedDevice } from './reading-messages.js';
 
 let dir: string;
 let engine: ChdbEngine;
@@ -89,24 +92,85 @@ test('Native block: more than 256 dictionary values switch to 16-bit indexes; a 
   assert.deepEqual(await stored(), EDGES.slice(0, 2).sort(byKey));
 });
 
-test('hes.readings messages: Confluent framing and the same Avro bytes avsc writes, value = raw × 10^scaler', () => {
+test('hes.readings feed: keyed by project/device, placed by partition, Confluent framing and the same Avro bytes avsc writes', async () => {
   const block = new ReadingsBlock(2);
-  fill(block, EDGES);
-  const serverTimes = Float64Array.from(EDGES, (_, i) => 1_700_000_000_123 + i);
-  const { data, bounds, deviceIds } = encodeReadingMessages(block.columns(), serverTimes, 42);
+  // Device 1 twice in a row (one run) and again later (a second run of the same device).
+  const rows = [...EDGES, EDGES[0]!];
+  fill(block, rows);
+  const serverTimes = Float64Array.from(rows, (_, i) => 1_700_000_000_123 + i);
+  const names = new Map<number, FeedDevice>([[1, { serial: 'SN-0001', projectId: 'utility-a' }], [2 ** 40 + 7, { serial: 'Zähler 7', projectId: 'utility-b' }], [2 ** 52 + 5, null]]);
+  const partitions = 3;
+  const framed = encodeReadingFeed(block.columns(), serverTimes, { schemaId: 42, partitions, device: (num) => names.get(num), now: 1_800_000_000_000 });
   const type = avroType('reading');
-  assert.equal(bounds.length, EDGES.length + 1);
-  EDGES.forEach((r, i) => {
-    const message = Buffer.from(data.subarray(bounds[i]!, bounds[i + 1]!));
-    assert.equal(message[0], 0, 'magic byte');
-    assert.equal(message.readUInt32BE(1), 42, 'schema id');
-    const expected: Reading = {
+  assert.equal(framed.recordStart.length, rows.length + 1);
+  assert.equal(framed.partStart.length, partitions + 1);
+  assert.equal(framed.partStart[partitions], rows.length);
+  const seen: { partition: number; key: string; reading: Reading }[] = [];
+  for (let p = 0; p < partitions; p++) {
+    for (let i = framed.partStart[p]!; i < framed.partStart[p + 1]!; i++) {
+      const { key, value, timestamp } = recordAt(framed, i);
+      assert.equal(timestamp, 1_800_000_000_000);
+      assert.equal(value[0], 0, 'magic byte');
+      assert.equal(value.readUInt32BE(1), 42, 'schema id');
+      assert.equal(partitionOfKey(key!, partitions), p, 'each record in its key\'s partition');
+      seen.push({ partition: p, key: key!.toString(), reading: { ...(type.fromBuffer(value.subarray(5)) as Reading) } });
+      // Byte-exact against avsc.
+      assert.deepEqual(value.subarray(5), type.toBuffer(seen[seen.length - 1]!.reading));
+    }
+  }
+  const expected = rows.map((r, i) => {
+    const n = names.get(r.deviceId) ?? null;
+    const reading: Reading = {
       deviceId: r.deviceId, archive: r.archive, obis: r.obis, readingType: r.readingType, tariff: r.tariff, timestamp: r.ts * 1000,
       value: r.scaler < 0 ? r.raw / 10 ** -r.scaler : r.raw * 10 ** r.scaler, unit: r.unit, quality: r.quality, deviceStatus: r.deviceStatus,
       deviceTzMinutes: r.deviceTz, serverTime: serverTimes[i]!, serverTz: 'UTC', source: r.source, collectedAt: r.collectedAt * 1000,
+      serial: n?.serial ?? '', projectId: n?.projectId ?? '', scaler: r.scaler,
     };
-    assert.deepEqual(message.subarray(5), type.toBuffer(expected));
-    assert.equal(deviceIds[i], r.deviceId);
+    return { key: feedKey(n?.projectId ?? '', r.deviceId), reading };
   });
-  assert.equal((type.fromBuffer(Buffer.from(data.subarray(bounds[1]! + 5, bounds[2]!))) as Reading).value, -12345.6);
+  // Every reading once; a device's readings keep their order within its partition.
+  const order = (x: { key: string; reading: Reading }) => `${x.key} ${x.reading.timestamp} ${x.reading.obis} ${x.reading.tariff}`;
+  assert.deepEqual(seen.map(({ key, reading }) => ({ key, reading })).sort((a, b) => order(a).localeCompare(order(b))), expected.sort((a, b) => order(a).localeCompare(order(b))));
+  assert.equal(seen.find((x) => x.reading.deviceId === 2 ** 40 + 7)!.reading.value, -12345.6);
+  assert.equal(seen.find((x) => x.reading.deviceId === 3)!.key, '/3', 'a device the registry does not know: empty project');
+
+  // The embedded log takes the records as they are, stamps offsets, and reads them back (also after a restart).
+  const busDir = join(dir, 'feed-bus');
+  let bus = new EmbeddedBus({ dir: busDir, fsync: 'never' });
+  await bus.createTopics([{ name: Topics.readings, partitions }]);
+  const producer = await bus.producer();
+  await producer.sendFramed(Topics.readings, framed);
+  await producer.send(Topics.readings, [{ key: Buffer.from('utility-a/1'), value: Buffer.from('plain record after framed ones') }]);
+  await bus.close();
+  bus = new EmbeddedBus({ dir: busDir, fsync: 'never' });
+  try {
+    const consumed: { partition: number; offset: number; key: string; value: Buffer }[] = [];
+    const consumer = await bus.consumer({ groupId: 'feed-test', topics: [Topics.readings] });
+    const running = consumer.run(async (batch) => {
+      for (const m of batch.messages) consumed.push({ partition: batch.partition, offset: m.offset, key: m.key!.toString(), value: m.value });
+      if (consumed.length === rows.length + 1) void consumer.stop();
+    });
+    await running;
+    for (let p = 0; p < partitions; p++) {
+      const mine = consumed.filter((c) => c.partition === p);
+      assert.deepEqual(mine.map((c) => c.offset), mine.map((_, i) => i), 'offsets 0, 1, 2, ... per partition');
+    }
+    const values = consumed.filter((c) => c.value[0] === 0).map((c) => ({ key: c.key, reading: { ...(type.fromBuffer(c.value.subarray(5)) as Reading) } }));
+    assert.deepEqual(values.sort((a, b) => order(a).localeCompare(order(b))), expected);
+    assert.ok(consumed.some((c) => c.value.toString() === 'plain record after framed ones'));
+  } finally {
+    await bus.close();
+  }
+});
+
+test('reading.avsc evolves compatibly: a record of the previous schema reads with the new one, names and scaler defaulted', () => {
+  const current = JSON.parse(schemaText('reading')) as { fields: { name: string }[] };
+  const previous = avsc.Type.forSchema({ ...current, fields: current.fields.slice(0, current.fields.findIndex((f) => f.name === 'collectedAt') + 1) } as avsc.Schema);
+  const old = {
+    deviceId: 7, archive: 'current', obis: '1.0.1.8.0.255', readingType: '', tariff: 0, timestamp: 1_700_000_000_000, value: 1.5, unit: 'Wh', quality: 3,
+    deviceStatus: 0, deviceTzMinutes: 60, serverTime: 1_700_000_000_001, serverTz: 'UTC', source: 'POLL', collectedAt: 1_700_000_000_002,
+  };
+  const type = avroType('reading');
+  const read = { ...(type.fromBuffer(previous.toBuffer(old), type.createResolver(previous)) as Reading) };
+  assert.deepEqual(read, { ...old, serial: '', projectId: '', scaler: 0 });
 });

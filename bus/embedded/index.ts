@@ -13,6 +13,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { partitionOf, type BatchHandler, type Bus, type BusConsumer, type BusMessage, type BusProducer, type ConsumerOptions, type TopicSpec } from '../types.js';
+import type { FramedMessages } from '../framed.js';
 import { fsyncInBackground, PartitionLog, type FsyncPolicy, type LogOptions } from './log.js';
 
 export interface EmbeddedBusOptions {
@@ -59,9 +60,14 @@ export class EmbeddedBus implements Bus {
     for (const s of specs) this.topic(s.name, s.partitions);
   }
 
+  async partitionCount(topic: string): Promise<number> {
+    return this.topic(topic).partitions.length;
+  }
+
   async producer(): Promise<BusProducer> {
     return {
       send: async (topic, messages) => this.append(topic, messages),
+      sendFramed: async (topic, framed) => this.appendFramed(topic, framed),
       close: async () => {},
     };
   }
@@ -103,6 +109,17 @@ export class EmbeddedBus implements Bus {
       }
       for (let p = 0; p < n; p++) if (byPartition[p]!.length) t.partitions[p]!.append(byPartition[p]!, now);
     }
+    for (const w of t.waiters) w();
+    t.waiters.clear();
+  }
+
+  /** Appends records framed off the main thread: one write per partition, offsets stamped in place. */
+  appendFramed(topic: string, framed: FramedMessages): void {
+    if (this.closed) throw new Error('embedded bus is closed');
+    const t = this.topic(topic);
+    const { partStart } = framed;
+    if (partStart.length !== t.partitions.length + 1) throw new Error(`framed for ${partStart.length - 1} partitions, ${topic} has ${t.partitions.length}`);
+    for (let p = 0; p < t.partitions.length; p++) if (partStart[p + 1]! > partStart[p]!) t.partitions[p]!.appendFramed(framed, partStart[p]!, partStart[p + 1]!);
     for (const w of t.waiters) w();
     t.waiters.clear();
   }

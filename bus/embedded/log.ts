@@ -5,6 +5,9 @@
  *   u32 payload length | u32 CRC-32 of payload | payload:
  *     f64 offset | f64 timestamp (ms) | i32 key length (-1 = null) | key | value
  *
+ * Records framed off the main thread (bus/framed.ts) set the length word's top bit: their CRC starts
+ * after the offset, which the log stamps in when it appends them.
+ *
  * On open the last segment is scanned and cut at the first torn or corrupt record, so a crash mid-write
  * loses only what was not yet acknowledged. A sparse index (every INDEX_EVERY records) finds a position
  * from an offset without scanning a whole segment.
@@ -13,11 +16,18 @@ import { close, closeSync, fstatSync, fsync, open, fsyncSync, ftruncateSync, mkd
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { BusMessage, ConsumedMessage } from '../types.js';
+import { OFFSET_OUTSIDE_CRC, type FramedMessages } from '../framed.js';
 
 const HEADER = 8;
 const FIXED = 20;
 const INDEX_EVERY = 64;
 const READ_CHUNK = 1 << 20;
+const LENGTH = 0x7fffffff;
+
+/** The payload length of a record's length word. */
+const lengthOf = (word: number): number => word & LENGTH;
+/** Where a record's CRC starts: after the offset when the record was framed off the main thread. */
+const crcFrom = (word: number): number => (word & OFFSET_OUTSIDE_CRC ? HEADER + 8 : HEADER);
 
 export type FsyncPolicy = 'always' | 'interval' | 'never';
 
@@ -106,6 +116,37 @@ export class PartitionLog {
     return first;
   }
 
+  /**
+   * Appends records `from .. to - 1` of `framed` (bus/framed.ts) in one write: stamps their offsets into
+   * the bytes, which are then written as they are. Returns the offset of the first.
+   */
+  appendFramed(framed: FramedMessages, from: number, to: number): number {
+    const active = this.segments[this.segments.length - 1]!;
+    const { records, recordStart } = framed;
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const base = recordStart[from]!;
+    const first = this.nextOffset;
+    for (let i = from; i < to; i++) {
+      const offset = this.nextOffset++;
+      const at = recordStart[i]!;
+      if (offset % INDEX_EVERY === 0) {
+        active.offsets.push(offset);
+        active.positions.push(active.size + at - base);
+      }
+      view.setFloat64(at + HEADER, offset, true);
+    }
+    const total = recordStart[to]! - base;
+    writeAll(this.fd, records.subarray(base, base + total), active.size);
+    active.size += total;
+    this.dirty = true;
+    if (this.options.fsync === 'always') this.sync();
+    if (active.size >= this.options.segmentBytes) {
+      this.sync();
+      this.roll(this.nextOffset);
+    }
+    return first;
+  }
+
   sync(): void {
     if (this.dirty) fsyncSync(this.fd);
     this.dirty = false;
@@ -143,7 +184,7 @@ export class PartitionLog {
       const chunk = readAt(seg.path, fd, position, Math.min(seg.size - position, READ_CHUNK));
       let p = 0;
       while (out.length < max && p + HEADER <= chunk.length) {
-        const len = chunk.readUInt32LE(p);
+        const len = lengthOf(chunk.readUInt32LE(p));
         if (p + HEADER + len > chunk.length) {
           if (p === 0) {
             // A record larger than the chunk: read exactly it.
@@ -227,9 +268,10 @@ export class PartitionLog {
       const chunk = readAt(seg.path, -1, position, Math.min(seg.size - position, READ_CHUNK));
       let p = 0;
       while (p + HEADER <= chunk.length) {
-        const len = chunk.readUInt32LE(p);
+        const word = chunk.readUInt32LE(p);
+        const len = lengthOf(word);
         if (len < FIXED || p + HEADER + len > chunk.length) break;
-        if (chunk.readUInt32LE(p + 4) !== crc32(chunk.subarray(p + HEADER, p + HEADER + len))) return { valid: position + p, next: expected };
+        if (chunk.readUInt32LE(p + 4) !== crc32(chunk.subarray(p + crcFrom(word), p + HEADER + len))) return { valid: position + p, next: expected };
         if (chunk.readDoubleLE(p + HEADER) !== expected) return { valid: position + p, next: expected };
         if (expected % INDEX_EVERY === 0) {
           seg.offsets.push(expected);
@@ -240,10 +282,11 @@ export class PartitionLog {
       }
       if (p === 0) {
         // Either a torn tail or a record larger than the chunk.
-        const len = chunk.readUInt32LE(0);
+        const word = chunk.readUInt32LE(0);
+        const len = lengthOf(word);
         if (chunk.length < HEADER || position + HEADER + len > seg.size || len < FIXED) return { valid: position, next: expected };
         const whole = readAt(seg.path, -1, position, HEADER + len);
-        if (whole.readUInt32LE(4) !== crc32(whole.subarray(HEADER)) || whole.readDoubleLE(HEADER) !== expected) return { valid: position, next: expected };
+        if (whole.readUInt32LE(4) !== crc32(whole.subarray(crcFrom(word))) || whole.readDoubleLE(HEADER) !== expected) return { valid: position, next: expected };
         if (expected % INDEX_EVERY === 0) {
           seg.offsets.push(expected);
           seg.positions.push(position);
@@ -307,7 +350,7 @@ function readAt(path: string, fd: number, position: number, length: number): Buf
   }
 }
 
-function writeAll(fd: number, buf: Buffer, position: number): void {
+function writeAll(fd: number, buf: Uint8Array, position: number): void {
   let done = 0;
   while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
 }

@@ -5,8 +5,12 @@
  * off). Back-pressure: `send` resolves only once the brokers acknowledged (acks=-1), and a consumer
  * fetches again only after its handler finished.
  */
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaConfig, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaConfig, type Message, type Producer } from 'kafkajs';
+import { recordAt } from '../framed.js';
 import type { BatchHandler, Bus, BusConsumer, BusProducer, ConsumerOptions, TopicSpec } from '../types.js';
+
+/** Messages per produce request of framed messages (~130 bytes each: ~650 kB, under the broker's 1 MB default). */
+const FRAMED_CHUNK = 5000;
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -48,6 +52,14 @@ export class KafkaBus implements Bus {
     });
   }
 
+  async partitionCount(topic: string): Promise<number> {
+    const admin = await this.adminClient();
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const n = topics[0]?.partitions.length ?? 0;
+    if (n === 0) throw new Error(`Kafka topic ${topic} does not exist`);
+    return n;
+  }
+
   async producer(): Promise<BusProducer> {
     const producer: Producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();
@@ -61,6 +73,21 @@ export class KafkaBus implements Bus {
           compression,
           messages: messages.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
         });
+      },
+      sendFramed: async (topic, framed) => {
+        const { partStart } = framed;
+        for (let p = 0; p < partStart.length - 1; p++) {
+          // Requests of at most FRAMED_CHUNK messages: a partition's record batch stays under the broker's 1 MB.
+          for (let start = partStart[p]!; start < partStart[p + 1]!; start += FRAMED_CHUNK) {
+            const end = Math.min(partStart[p + 1]!, start + FRAMED_CHUNK);
+            const messages: Message[] = new Array(end - start);
+            for (let i = start; i < end; i++) {
+              const r = recordAt(framed, i);
+              messages[i - start] = { key: r.key, value: r.value, partition: p, timestamp: String(r.timestamp) };
+            }
+            await producer.send({ topic, acks: -1, compression, messages });
+          }
+        }
       },
       close: async () => {
         this.open.delete(producer);

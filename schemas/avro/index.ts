@@ -87,6 +87,11 @@ export interface Reading {
   serverTz: string;
   source: string;
   collectedAt: number;
+  /** Absent in records of older writers = ''. */
+  serial?: string;
+  projectId?: string;
+  /** Absent in records of older writers = 0. */
+  scaler?: number;
 }
 
 export interface DeviceEvent {

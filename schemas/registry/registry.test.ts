@@ -10,7 +10,7 @@ import { Topics, type Reading } from '../avro/index.js';
 const reading: Reading = {
   deviceId: 42, archive: 'profile-15min', obis: '1.0.1.8.0.255', readingType: '0.0.2.4.1.1.12.0.0.0.0.0.0.0.0.3.72.0', tariff: 0,
   timestamp: 1_700_000_000_000, value: 1234.5, unit: 'kWh', quality: 3, deviceStatus: 0, deviceTzMinutes: 60,
-  serverTime: 1_700_000_100_000, serverTz: 'UTC', source: 'POLL', collectedAt: 1_700_000_100_000,
+  serverTime: 1_700_000_100_000, serverTz: 'UTC', source: 'POLL', collectedAt: 1_700_000_100_000, serial: 'LGZ000000042', projectId: 'utility-a', scaler: -1,
 };
 
 async function roundTrip(store: SchemaStore): Promise<void> {
