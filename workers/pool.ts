@@ -12,7 +12,12 @@ export type DecodeExtras = Pick<DecodeTask, 'readingsSchemaId' | 'devices' | 'pr
 
 export interface DecoderPoolOptions {
   threads?: number;
+  /** A worker's JS heap limit, MB: a payload codec (a TS013 script) that hoards memory ends its worker, not the process. */
+  heapMb?: number;
 }
+
+/** Far above what decoding a batch takes (tens of MB), far below the machine. */
+export const DECODER_HEAP_MB = 1024;
 
 export class DecoderPool {
   private readonly piscina: Piscina<DecodeTask, DecodeResult>;
@@ -20,7 +25,9 @@ export class DecoderPool {
   constructor(options: DecoderPoolOptions = {}) {
     const threads = options.threads ?? availableParallelism();
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    this.piscina = new Piscina({ filename: new URL(`./decode-worker${ext}`, import.meta.url).href, minThreads: threads, maxThreads: threads });
+    this.piscina = new Piscina({ filename: new URL(`./decode-worker${ext}`, import.meta.url).href, minThreads: threads, maxThreads: threads,
+      resourceLimits: { maxOldGenerationSizeMb: options.heapMb ?? DECODER_HEAP_MB },
+    });
   }
 
   get threads(): number {

@@ -14,12 +14,17 @@ import { unitSymbol } from '../dlms/units.js';
 import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { LorawanError } from './errors.js';
 import { decodeObisTlv } from './obis-tlv.js';
+import { Ts013Codec, toRawScaler, valueAt } from './ts013.js';
+
+/** Compiled TS013 codecs kept per worker, by script text (a profile change brings a new script; old ones age out). */
+const TS013_CACHE_SIZE = 64;
 
 /** The journal of a status bit the profile puts in none. */
 export const STATUS_JOURNAL = 'self-diagnostics';
 
 export class LorawanDecoder implements ProtocolDecoder {
   readonly protocol = 'lorawan';
+  readonly #ts013 = new Map<string, Ts013Codec | LorawanError>();
 
   needsDevice(): boolean {
     return true; // the codec is the device profile's
@@ -40,7 +45,9 @@ export class LorawanDecoder implements ProtocolDecoder {
       if (!section) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile?.id ?? '(none)'} has no lorawan section`);
       const entry = section.codecs.find((c) => !c.fPorts || c.fPorts.includes(fPort));
       if (!entry) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile!.id} names no codec for fPort ${fPort}`);
-      const n = entry.codec === 'obis-tlv' ? this.#obisTlv(frame, out, device, section) : this.#lpp(frame, out, device, section);
+      const n = entry.codec === 'obis-tlv' ? this.#obisTlv(frame, out, device, section)
+        : entry.codec === 'ts013' ? this.#runTs013(frame, out, device, entry.script ?? '', section)
+          : this.#lpp(frame, out, device, section);
       return n + (section.radio ? this.#radio(frame, out, device, section.radio) : 0);
     } catch (e) {
       if (e instanceof LorawanError) e.message = `DevEUI ${devEui} fPort ${fPort}: ${e.message}`;
@@ -125,6 +132,43 @@ export class LorawanDecoder implements ProtocolDecoder {
       added++;
     }
     return added;
+  }
+
+  /** A TS013 codec's `data`, the values the profile's `values` name as readings of the uplink's time. */
+  #runTs013(frame: RawFrame, out: DecodeOutput, device: DeviceContext, script: string, section: LorawanProfileSection): number {
+    const { data } = this.#codec(script).decodeUplink(frame.wire, Number(frame.meta?.fPort), new Date(frame.receivedAt));
+    const ctx = frame.context!;
+    const block = out.readings;
+    const ts = Math.floor(frame.receivedAt / 1000);
+    let added = 0;
+    for (const m of section.values ?? []) {
+      const v = valueAt(data, m.path);
+      if (v === undefined) continue; // a codec leaves out what this uplink does not carry
+      const { raw, scaler } = toRawScaler(v);
+      block.add(
+        device.num, block.textId('archive', m.archive ?? ctx.archive), block.textId('obis', m.obis), block.textId('reading_type', m.readingType ?? ''), 0, ts,
+        raw, scaler + (m.scaler ?? 0), block.textId('unit', m.unit ?? ''), Quality.dataPresent | Quality.timeNormal, 0, ctx.deviceTzMinutes ?? 0,
+        block.textId('source', ctx.source), out.collectedAtSec, ctx.retentionDays,
+      );
+      added++;
+    }
+    return added;
+  }
+
+  #codec(script: string): Ts013Codec {
+    let codec = this.#ts013.get(script);
+    if (!codec) {
+      try {
+        codec = new Ts013Codec(script);
+      } catch (e) {
+        if (!(e instanceof LorawanError)) throw e;
+        codec = e;
+      }
+      if (this.#ts013.size >= TS013_CACHE_SIZE) this.#ts013.delete(this.#ts013.keys().next().value!);
+      this.#ts013.set(script, codec);
+    }
+    if (codec instanceof LorawanError) throw new LorawanError(codec.code, codec.message);
+    return codec;
   }
 
   #event(frame: RawFrame, device: DeviceContext, collectedAtSec: number, e: { journal: string; ts: number; code: number; name: string; params: object; raw: string }): EventRow {
