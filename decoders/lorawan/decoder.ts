@@ -14,7 +14,7 @@ import { unitSymbol } from '../dlms/units.js';
 import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { LorawanError } from './errors.js';
 import { decodeObisTlv } from './obis-tlv.js';
-import { Ts013Codec, toRawScaler, valueAt } from './ts013.js';
+import { Ts013Codec, mapValues } from './ts013.js';
 
 /** Compiled TS013 codecs kept per worker, by script text (a profile change brings a new script; old ones age out). */
 const TS013_CACHE_SIZE = 64;
@@ -140,19 +140,15 @@ export class LorawanDecoder implements ProtocolDecoder {
     const ctx = frame.context!;
     const block = out.readings;
     const ts = Math.floor(frame.receivedAt / 1000);
-    let added = 0;
-    for (const m of section.values ?? []) {
-      const v = valueAt(data, m.path);
-      if (v === undefined) continue; // a codec leaves out what this uplink does not carry
-      const { raw, scaler } = toRawScaler(v);
+    const values = mapValues(data, section.values ?? []);
+    for (const { value: m, raw, scaler } of values) {
       block.add(
         device.num, block.textId('archive', m.archive ?? ctx.archive), block.textId('obis', m.obis), block.textId('reading_type', m.readingType ?? ''), 0, ts,
-        raw, scaler + (m.scaler ?? 0), block.textId('unit', m.unit ?? ''), Quality.dataPresent | Quality.timeNormal, 0, ctx.deviceTzMinutes ?? 0,
+        raw, scaler, block.textId('unit', m.unit ?? ''), Quality.dataPresent | Quality.timeNormal, 0, ctx.deviceTzMinutes ?? 0,
         block.textId('source', ctx.source), out.collectedAtSec, ctx.retentionDays,
       );
-      added++;
     }
-    return added;
+    return values.length;
   }
 
   #codec(script: string): Ts013Codec {

@@ -111,6 +111,18 @@ export function valueAt(data: Record<string, unknown>, path: string): number | u
   return n;
 }
 
+/** The profile's values found in a codec's `data`, each as the integer and power of ten a reading stores (absent ones left out). */
+export function mapValues(data: Record<string, unknown>, values: readonly Ts013Value[]): { value: Ts013Value; raw: number; scaler: number }[] {
+  const out = [];
+  for (const m of values) {
+    const v = valueAt(data, m.path);
+    if (v === undefined) continue; // a codec leaves out what this uplink does not carry
+    const { raw, scaler } = toRawScaler(v);
+    out.push({ value: m, raw, scaler: scaler + (m.scaler ?? 0) });
+  }
+  return out;
+}
+
 /** A decimal as the integer and power of ten the readings store (12.345 → 12345, -3), at most 9 decimals. */
 export function toRawScaler(value: number): { raw: number; scaler: number } {
   for (let k = 0; k <= 9; k++) {
