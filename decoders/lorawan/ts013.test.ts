@@ -37,6 +37,8 @@ describe('TS013 sandbox', () => {
       ['function decodeUplink() { return { data: {}, warnings: "x" }; }', 'TS013_GARBAGE', /warnings is not an array/],
       ['function decodeUplink() { return { data: { s: "x".repeat(100000) } }; }', 'TS013_GARBAGE', /characters of JSON/],
       ['function decodeUplink() { return Promise.resolve({ data: {} }); }', 'TS013_GARBAGE', /no data object/],
+      ['JSON.stringify = function () { return "{"; }; function decodeUplink() { return {}; }', 'TS013_GARBAGE', /no JSON/],
+      ['function decodeUplink() { return { data: { n: 1n } }; }', 'TS013_THREW', /BigInt/],
     ];
     for (const [source, code, message] of cases) assert.throws(() => new Ts013Codec(source).decodeUplink(hex('00'), 1, new Date(T)), fails(code, message), source);
     assert.equal(codec.decodeUplink(hex(TS013_WATER_UPLINK), 10, new Date(T)).data.volume, 1234.567, 'the codec still answers after the others failed');

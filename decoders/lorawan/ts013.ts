@@ -51,7 +51,12 @@ export class Ts013Codec {
     const text = this.#run(CALL, 'decodeUplink');
     if (typeof text !== 'string') throw new LorawanError('TS013_GARBAGE', 'decodeUplink returned nothing');
     if (text.length > TS013_MAX_OUTPUT_CHARS) throw new LorawanError('TS013_GARBAGE', `decodeUplink returned ${text.length} characters of JSON (at most ${TS013_MAX_OUTPUT_CHARS})`);
-    const out = JSON.parse(text) as unknown;
+    let out: unknown;
+    try {
+      out = JSON.parse(text); // the codec may have replaced the context's JSON
+    } catch {
+      throw new LorawanError('TS013_GARBAGE', 'decodeUplink returned no JSON');
+    }
     if (!isRecord(out)) throw new LorawanError('TS013_GARBAGE', 'decodeUplink returned no object');
     const errors = strings(out.errors, 'errors');
     if (errors.length) throw new LorawanError('TS013_CODEC_ERRORS', `the codec reports: ${errors.join('; ').slice(0, 500)}`);
