@@ -67,7 +67,7 @@ export interface MbusProfileSection {
 /** LoRaWAN payloads (docs/lorawan.md): the codec per fPort and what its values mean. */
 export interface LorawanProfileSection {
   /** The first entry whose `fPorts` hold the uplink's fPort (or that names none) decodes it. */
-  codecs: { codec: 'obis-tlv' | 'cayenne-lpp' | 'ts013'; fPorts?: number[]; script?: string }[];
+  codecs: { codec: 'obis-tlv' | 'cayenne-lpp' | 'ts013' | 'dlms'; fPorts?: number[]; script?: string }[];
   /** ts013: the values of the codec's `data` kept as readings (JSON path → OBIS, unit, scaler); others are not stored. */
   values?: { path: string; obis: string; archive?: string; unit?: string; scaler?: number; readingType?: string }[];
   /** cayenne-lpp: a channel's value as a reading (channels not listed are not stored). */

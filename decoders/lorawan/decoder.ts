@@ -11,6 +11,8 @@ import type { LorawanProfileSection } from '../../schemas/device-profile.js';
 import type { DecodeOutput, DeviceContext, EventRow, ProtocolDecoder, RawFrame, Severity } from '../protocol-decoder.js';
 import { Quality } from '../protocol-decoder.js';
 import { unitSymbol } from '../dlms/units.js';
+import { isDlmsError } from '../dlms/errors.js';
+import { DlmsFrameDecoder } from '../dlms/frame-decoder.js';
 import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { LorawanError } from './errors.js';
 import { decodeObisTlv } from './obis-tlv.js';
@@ -25,6 +27,7 @@ export const STATUS_JOURNAL = 'self-diagnostics';
 export class LorawanDecoder implements ProtocolDecoder {
   readonly protocol = 'lorawan';
   readonly #ts013 = new Map<string, Ts013Codec | LorawanError>();
+  readonly #dlms = new DlmsFrameDecoder();
 
   needsDevice(): boolean {
     return true; // the codec is the device profile's
@@ -47,10 +50,12 @@ export class LorawanDecoder implements ProtocolDecoder {
       if (!entry) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile!.id} names no codec for fPort ${fPort}`);
       const n = entry.codec === 'obis-tlv' ? this.#obisTlv(frame, out, device, section)
         : entry.codec === 'ts013' ? this.#runTs013(frame, out, device, entry.script ?? '', section)
+          // A DLMS meter's DataNotification (or EventNotification) in the FRMPayload: a push, as the profile's `pushes` declare it.
+          : entry.codec === 'dlms' ? this.#dlms.decode({ ...frame, framing: 'APDU', context: null, deviceId: device.num }, out, device)
           : this.#lpp(frame, out, device, section);
       return n + (section.radio ? this.#radio(frame, out, device, section.radio) : 0);
     } catch (e) {
-      if (e instanceof LorawanError) e.message = `DevEUI ${devEui} fPort ${fPort}: ${e.message}`;
+      if (e instanceof LorawanError || isDlmsError(e)) e.message = `DevEUI ${devEui} fPort ${fPort}: ${e.message}`;
       throw e;
     }
   }
