@@ -37,6 +37,7 @@ import { UnknownMeters, WmbusDirectory } from '../registry/wmbus.js';
 import { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import { ChirpstackMqttFeed } from '../ingest/chirpstack/mqtt.js';
 import { LorawanDirectory, UnknownLorawanDevices } from '../registry/lorawan.js';
+import { LorawanUplinkClaims } from '../registry/lorawan-uplinks.js';
 import { ReaderRegistryCache } from '../scheduler/registry-cache.js';
 import { offsetMinutes } from '../scheduler/schedule.js';
 import { openDataPlane, type DataPlane } from './data-plane.js';
@@ -190,6 +191,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     const lorawanEvents = metrics.counter('hes_lorawan_events_total', 'ChirpStack events by outcome (accepted, duplicate, unknownDevice, unknownApplication, ignored, malformed)', ['outcome']);
     lorawan = new LorawanIntake({
       directory: new LorawanDirectory(db), unknown: unknownLorawan, publish: (f) => frames.publish(f), offsetMinutes, count: (outcome) => lorawanEvents.inc({ outcome }),
+      claims: new LorawanUplinkClaims(db),
       retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
     });
     if (config.lorawan.mqttUrl) {
