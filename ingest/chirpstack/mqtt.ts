@@ -11,6 +11,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { LorawanIntake } from './intake.js';
+import { protobufEvent } from './protobuf.js';
 import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from './uplink.js';
 
 export interface ChirpstackMqttOptions {
@@ -69,12 +70,15 @@ export class ChirpstackMqttFeed {
         this.taken++;
         return;
       }
+      // Either marshaler: JSON is an object (`{`), Protobuf starts with the tag of field 1 (deduplication_id).
       let body: unknown;
-      try {
-        body = JSON.parse(payload.toString('utf8'));
-      } catch {
-        throw new ChirpstackEventError('the payload is not JSON (is the integration\'s marshaler protobuf?)', 'payload');
-      }
+      if (/^\s*\{/.test(payload.subarray(0, 16).toString('latin1'))) {
+        try {
+          body = JSON.parse(payload.toString('utf8'));
+        } catch {
+          throw new ChirpstackEventError('the payload is not JSON', 'payload');
+        }
+      } else body = protobufEvent(m[3], payload);
       const e = m[3] === 'up' ? parseUplink(body, 'payload') : m[3] === 'status' ? parseStatus(body, 'payload') : parseJoin(body, 'payload');
       if (e.applicationId !== m[1]!.toLowerCase() || e.devEui !== m[2]!.toUpperCase()) {
         throw new ChirpstackEventError(`topic ${topic} names another application or device than its payload`, 'topic');
