@@ -62,6 +62,20 @@ describe('TS013 sandbox', () => {
     assert.match(String(data.host), /^refused: EvalError$/, 'the context\'s Function constructor refuses code from strings');
   });
 
+  it('encodes a command with the codec\'s encodeDownlink: bytes and fPort checked', () => {
+    const codec = new Ts013Codec(`${TS013_WATER_CODEC}
+      function encodeDownlink(input) {
+        if (input.data.valve === 'open') return { bytes: [0x01, 0x01], fPort: 20 };
+        if (input.data.valve === 'close') return { bytes: [0x01, 0x00], fPort: 20 };
+        if (input.data.valve === 'big') return { bytes: [256], fPort: 20 };
+        return { errors: ['unknown command'] };
+      }`);
+    assert.deepEqual(codec.encodeDownlink({ valve: 'close' }), { bytes: Uint8Array.from([1, 0]), fPort: 20, warnings: [] });
+    assert.throws(() => codec.encodeDownlink({ valve: 'half' }), fails('TS013_CODEC_ERRORS', /unknown command/));
+    assert.throws(() => codec.encodeDownlink({ valve: 'big' }), fails('TS013_GARBAGE', /bytes are not an array/));
+    assert.throws(() => new Ts013Codec(TS013_WATER_CODEC).encodeDownlink({}), fails('TS013_NO_ENCODE_DOWNLINK'));
+  });
+
   it('finds values by path and stores decimals as integer and scaler', () => {
     const data = { a: { b: [{ c: 5 }, { c: 6 }] }, t: true, s: 'x', n: null };
     assert.equal(valueAt(data, 'a.b[1].c'), 6);

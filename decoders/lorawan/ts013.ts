@@ -24,6 +24,8 @@ export interface Ts013Output {
   errors: string[];
 }
 
+const ENCODE = new Script('JSON.stringify(encodeDownlink(JSON.parse(__input)))', { filename: 'ts013-encode.js' });
+
 const CALL = new Script(
   'JSON.stringify((() => { const i = JSON.parse(__input); i.recvTime = new Date(i.recvTime); return decodeUplink(i); })())',
   { filename: 'ts013-call.js' },
@@ -62,6 +64,32 @@ export class Ts013Codec {
     if (errors.length) throw new LorawanError('TS013_CODEC_ERRORS', `the codec reports: ${errors.join('; ').slice(0, 500)}`);
     if (!isRecord(out.data)) throw new LorawanError('TS013_GARBAGE', 'decodeUplink returned no data object');
     return { data: out.data, warnings: strings(out.warnings, 'warnings'), errors };
+  }
+
+  /**
+   * A command as the codec encodes it for the device (`encodeDownlink({data})` → `{bytes, fPort}`): the bytes
+   * of the FRMPayload to queue and its fPort; a `LorawanError` as for uplinks.
+   */
+  encodeDownlink(data: Record<string, unknown>): { bytes: Uint8Array; fPort: number; warnings: string[] } {
+    if (this.#run(new Script('typeof encodeDownlink'), 'encodeDownlink') !== 'function') throw new LorawanError('TS013_NO_ENCODE_DOWNLINK', 'the codec defines no encodeDownlink function');
+    this.#context.__input = JSON.stringify({ data });
+    const text = this.#run(ENCODE, 'encodeDownlink');
+    let out: unknown;
+    try {
+      out = typeof text === 'string' && text.length <= TS013_MAX_OUTPUT_CHARS ? JSON.parse(text) : undefined;
+    } catch {
+      out = undefined;
+    }
+    if (!isRecord(out)) throw new LorawanError('TS013_GARBAGE', 'encodeDownlink returned no object');
+    const errors = strings(out.errors, 'errors');
+    if (errors.length) throw new LorawanError('TS013_CODEC_ERRORS', `the codec reports: ${errors.join('; ').slice(0, 500)}`);
+    const bytes = out.bytes;
+    if (!Array.isArray(bytes) || bytes.length > 242 || !bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
+      throw new LorawanError('TS013_GARBAGE', 'encodeDownlink\'s bytes are not an array of at most 242 bytes (0-255)');
+    }
+    const fPort = out.fPort;
+    if (typeof fPort !== 'number' || !Number.isInteger(fPort) || fPort < 1 || fPort > 223) throw new LorawanError('TS013_GARBAGE', 'encodeDownlink\'s fPort is not 1-223');
+    return { bytes: Uint8Array.from(bytes as number[]), fPort, warnings: strings(out.warnings, 'warnings') };
   }
 
   #run(script: Script, what: string): unknown {

@@ -179,4 +179,26 @@ describe('ChirpStack intake', () => {
     assert.match(errors.join('\n'), /names another application or device/);
     assert.match(errors.join('\n'), /payload\.fPort must be an integer/);
   });
+
+  it('queues a downlink on ChirpStack\'s command/down topic: DevEUI, confirmed, fPort, base64 data', async () => {
+    const prefix = `hes-test/chirpstack-down-${process.pid}-${Date.now()}/`;
+    const feed = new ChirpstackMqttFeed({ url: 'mqtt://127.0.0.1:1883', shareGroup: '', topicPrefix: prefix, intake, onError: () => undefined });
+    const chirpstack = await mqtt.connectAsync('mqtt://127.0.0.1:1883');
+    const got: [string, string][] = [];
+    chirpstack.on('message', (t, m) => got.push([t, m.toString('utf8')]));
+    await chirpstack.subscribeAsync(`${prefix}application/+/device/+/command/down`, { qos: 1 });
+    await assert.rejects(feed.enqueue({ applicationId: APP, devEui: METER, confirmed: true, fPort: 20, data: Uint8Array.from([1, 0]) }), /not connected/);
+    await feed.start();
+    try {
+      await feed.enqueue({ applicationId: APP, devEui: METER, confirmed: true, fPort: 20, data: Uint8Array.from([1, 0]) });
+      await assert.rejects(feed.enqueue({ applicationId: APP, devEui: METER, confirmed: false, fPort: 0, data: new Uint8Array() }), /fPort 0/);
+      for (let i = 0; i < 100 && got.length < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await chirpstack.endAsync();
+      await feed.close();
+    }
+    assert.deepEqual(got.map(([t, m]) => [t, JSON.parse(m)]), [
+      [`${prefix}application/${APP}/device/${METER.toLowerCase()}/command/down`, { devEui: METER.toLowerCase(), confirmed: true, fPort: 20, data: 'AQA=' }],
+    ]);
+  });
 });

@@ -11,6 +11,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { LorawanIntake } from './intake.js';
+import { downlinkMessage, downlinkTopic, type Downlink } from './downlink.js';
 import { protobufEvent } from './protobuf.js';
 import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from './uplink.js';
 
@@ -93,6 +94,12 @@ export class ChirpstackMqttFeed {
       this.o.intake.malformed();
       this.o.onError(`ChirpStack MQTT: message on ${topic} refused: ${e.message}`);
     }
+  }
+
+  /** Queues a downlink in ChirpStack (QoS 1: resolves once the broker has it). */
+  async enqueue(d: Downlink): Promise<void> {
+    if (!this.#client) throw new Error('ChirpStack MQTT: not connected');
+    await this.#client.publishAsync(downlinkTopic(this.o.topicPrefix ?? '', d), downlinkMessage(d), { qos: 1 });
   }
 
   async close(): Promise<void> {
