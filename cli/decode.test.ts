@@ -1,8 +1,12 @@
 /** `hes decode` as an operator runs it: a child process, exit codes, JSON on stdout, one-line errors. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { TS013_WATER_CODEC, TS013_WATER_UPLINK } from '../decoders/lorawan/fixtures.js';
 
 // Run the sibling hes.js (from dist/) or hes.ts (from source under tsx).
 const self = fileURLToPath(import.meta.url);
@@ -107,8 +111,43 @@ test('--protocol lorawan --codec: an OBIS-TLV and a Cayenne LPP payload in physi
   assert.deepEqual(JSON.parse(lpp.stdout).items, [{ channel: 3, type: 'temperature', values: [27.2], unit: '°C' }, { channel: 5, type: 'temperature', values: [25.5], unit: '°C' }]);
   const bad = run(['--protocol', 'lorawan', '--codec', 'cayenne-lpp', '0399']);
   assert.deepEqual([bad.code, bad.stderr], [2, 'hes decode: LPP_TYPE: channel 3: LPP type 153 is not known\n']);
-  assert.match(run(['--protocol', 'lorawan', '01']).stderr, /--codec must be one of obis-tlv, cayenne-lpp/);
-  assert.match(run(['--codec', 'obis-tlv', '01']).stderr, /--codec is for --protocol lorawan/);
+  assert.match(run(['--protocol', 'lorawan', '01']).stderr, /--codec must be one of obis-tlv, cayenne-lpp, dlms or a TS013 codec FILE.js/);
+  assert.match(run(['--codec', 'obis-tlv', '01']).stderr, /--codec, --fport, --time and --profile are for --protocol lorawan/);
+  assert.match(run(['--protocol', 'lorawan', '--codec', 'obis-tlv', '--fport', '2', '01']).stderr, /--fport, --time and --profile are for a TS013 codec/);
+});
+
+test('--protocol lorawan --codec dlms: a DLMS APDU carried in the FRMPayload (a GET response)', () => {
+  const r = run(['--protocol', 'lorawan', '--codec', 'dlms', '--compact', 'C4 01 C1 00 06 00 00 30 39']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.framing, 'apdu');
+  assert.match(JSON.stringify(out.apdus[0]), /12345/);
+});
+
+test('--protocol lorawan --codec FILE.js: a TS013 codec in the sandbox, with --profile its readings; a failing codec exits 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hes-ts013-'));
+  try {
+    writeFileSync(join(dir, 'water.js'), TS013_WATER_CODEC);
+    writeFileSync(join(dir, 'loop.js'), 'function decodeUplink() { while (true) {} }');
+    writeFileSync(join(dir, 'profile.json'), JSON.stringify({ lorawan: { codecs: [{ codec: 'ts013', script: 'x' }], values: [{ path: 'volume', obis: '8.0.1.0.0.255', unit: 'm³' }, { path: 'temperature', obis: '8.0.41.0.0.255', unit: '°C', scaler: 0 }] } }));
+    const r = run(['--protocol', 'lorawan', '--codec', join(dir, 'water.js'), '--fport', '10', '--time', '2026-12-07T10:30:00Z', '--compact', TS013_WATER_UPLINK]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { data: { volume: 1234.567, temperature: 12.34, alarms: { leak: true, reverseFlow: false } }, warnings: ['leak'], errors: [] });
+    const p = run(['--protocol', 'lorawan', '--codec', join(dir, 'water.js'), '--fport', '10', '--time', '2026-12-07T10:30:00Z', '--profile', join(dir, 'profile.json'), '--compact', TS013_WATER_UPLINK]);
+    assert.deepEqual(JSON.parse(p.stdout).readings, [
+      { obis: '8.0.1.0.0.255', value: 1234.567, unit: 'm³', archive: null, readingType: null, time: '2026-12-07T10:30:00.000Z' },
+      { obis: '8.0.41.0.0.255', value: 12.34, unit: '°C', archive: null, readingType: null, time: '2026-12-07T10:30:00.000Z' },
+    ]);
+    const errors = run(['--protocol', 'lorawan', '--codec', join(dir, 'water.js'), '--fport', '10', '01']);
+    assert.deepEqual([errors.code, errors.stderr], [2, 'hes decode: TS013_CODEC_ERRORS: the codec reports: payload too short: 1 bytes\n']);
+    const loop = run(['--protocol', 'lorawan', '--codec', join(dir, 'loop.js'), '--fport', '1', '00']);
+    assert.deepEqual([loop.code, loop.stderr], [2, 'hes decode: TS013_TIMEOUT: decodeUplink ran longer than 50 ms\n']);
+    assert.match(run(['--protocol', 'lorawan', '--codec', join(dir, 'water.js'), '00']).stderr, /--fport must be the uplink's fPort, 1-223/);
+    assert.match(run(['--protocol', 'lorawan', '--codec', join(dir, 'water.js'), '--fport', '10', '--time', 'yesterday', '00']).stderr, /--time: yesterday is not an ISO 8601 time/);
+    assert.match(run(['--protocol', 'lorawan', '--codec', join(dir, 'none.js'), '--fport', '10', '00']).stderr, /--codec: .*none.js cannot be read \(ENOENT\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('--protocol smp-m --key: the header and the deciphered message; wrong key and short packet exit 2', () => {

@@ -1,6 +1,6 @@
 /**
  * `hes decode [HEX...]` — the translator for operators (DLMS by default, M-Bus / wireless M-Bus with
- * `--protocol mbus`, LoRaWAN payloads with `--protocol lorawan --codec NAME`, UNB packets with `--protocol smp-m --key HEX`). Reads hex from the arguments or stdin, prints the decoded exchange or telegram as
+ * `--protocol mbus`, LoRaWAN payloads with `--protocol lorawan --codec NAME|dlms|FILE.js`, UNB packets with `--protocol smp-m --key HEX`). Reads hex from the arguments or stdin, prints the decoded exchange or telegram as
  * JSON. Exit 0 on success, 2 with a one-line error for undecodable input (a wrong M-Bus key: "decryption
  * failed (check the key)").
  */
@@ -9,8 +9,10 @@ import { parseHexInput, translate, type Framing, type TranslateOptions } from '.
 import { isMbusError } from '../decoders/mbus/errors.js';
 import { translateTelegram } from '../decoders/mbus/translator.js';
 import { LorawanError } from '../decoders/lorawan/errors.js';
-import { CODECS, translatePayload, type CodecName } from '../decoders/lorawan/translator.js';
 import { SmpmError, translatePacket } from '../decoders/smp-m/translator.js';
+import { CODECS, translatePayload, translateTs013, type CodecName } from '../decoders/lorawan/translator.js';
+import type { LorawanProfileSection } from '../schemas/device-profile.js';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
 const help = `usage: hes decode [options] [HEX ...]   (or hex on stdin)
@@ -24,7 +26,14 @@ deciphered message (docs/smp-m.md). Prints JSON.
 
 options:
   --protocol dlms|mbus|lorawan|smp-m  what the hex is (default dlms)
-  --codec obis-tlv|cayenne-lpp  lorawan: the payload codec (docs/lorawan.md)
+  --codec obis-tlv|cayenne-lpp|dlms|FILE.js
+                                lorawan: the payload codec (docs/lorawan.md); dlms: the payload is a DLMS
+                                APDU (GET response, DataNotification); FILE.js: a LoRa Alliance TS013
+                                codec, run in the decoder pool's sandbox, printing {data, warnings, errors}
+  --fport N                     lorawan FILE.js: the uplink's fPort (1-223)
+  --time ISO                    lorawan FILE.js: the uplink's receive time (default now)
+  --profile FILE                lorawan FILE.js: a device profile (JSON) whose lorawan.values map the data
+                                to readings: printed as readings
   --key HEX                     mbus: the meter's AES-128 key (16 bytes), for security modes 5 and 7
                                 and ELL encryption
                                 smp-m: the device's XTEA key of the packet's direction (16 bytes;
@@ -65,6 +74,9 @@ export async function main(argv: string[]): Promise<number> {
           protocol: { type: 'string' },
           key: { type: 'string' },
           codec: { type: 'string' },
+          fport: { type: 'string' },
+          time: { type: 'string' },
+          profile: { type: 'string' },
           'frame-format': { type: 'string' },
           framing: { type: 'string' },
           'block-cipher-key': { type: 'string' },
@@ -86,8 +98,10 @@ export async function main(argv: string[]): Promise<number> {
     const protocol = values.protocol ?? 'dlms';
     if (protocol !== 'dlms' && protocol !== 'mbus' && protocol !== 'lorawan' && protocol !== 'smp-m') throw new UsageError('--protocol must be dlms, mbus, lorawan or smp-m');
     if (protocol === 'lorawan') return await decodeLorawan(values, positionals);
+    if (values.codec !== undefined || values.fport !== undefined || values.time !== undefined || values.profile !== undefined) {
+      throw new UsageError('--codec, --fport, --time and --profile are for --protocol lorawan');
+    }
     if (protocol === 'smp-m') return await decodeSmpm(values, positionals);
-    if (values.codec !== undefined) throw new UsageError('--codec is for --protocol lorawan');
     if (protocol === 'mbus') return await decodeMbus(values, positionals);
     if (values.key !== undefined || values['frame-format'] !== undefined) throw new UsageError('--key and --frame-format are for --protocol mbus');
     const framing = values.framing;
@@ -131,22 +145,52 @@ async function decodeMbus(values: { key?: string; 'frame-format'?: string; compa
   return 0;
 }
 
-async function decodeLorawan(values: { codec?: string; compact?: boolean }, positionals: string[]): Promise<number> {
-  if (!values.codec || !(CODECS as readonly string[]).includes(values.codec)) throw new UsageError(`--codec must be one of ${CODECS.join(', ')}`);
+async function decodeLorawan(values: { codec?: string; fport?: string; time?: string; profile?: string; compact?: boolean }, positionals: string[]): Promise<number> {
+  const codec = values.codec;
+  const script = codec?.endsWith('.js') || codec?.endsWith('.mjs') || codec?.endsWith('.cjs');
+  if (!codec || (!script && codec !== 'dlms' && !(CODECS as readonly string[]).includes(codec))) throw new UsageError(`--codec must be one of ${CODECS.join(', ')}, dlms or a TS013 codec FILE.js`);
+  if (!script && (values.fport !== undefined || values.time !== undefined || values.profile !== undefined)) throw new UsageError('--fport, --time and --profile are for a TS013 codec (--codec FILE.js)');
   const input = hexArgument(positionals.length ? positionals.join(' ') : await readStdin(), 'payload');
-  const out = translatePayload(input, values.codec as CodecName);
+  let out: unknown;
+  if (codec === 'dlms') out = translate(input, { framing: 'apdu' });
+  else if (!script) out = translatePayload(input, codec as CodecName);
+  else {
+    const fPort = Number(values.fport);
+    if (values.fport === undefined || !Number.isInteger(fPort) || fPort < 1 || fPort > 223) throw new UsageError('--fport must be the uplink\'s fPort, 1-223');
+    const time = values.time === undefined ? new Date() : new Date(values.time);
+    if (Number.isNaN(time.getTime())) throw new UsageError(`--time: ${values.time} is not an ISO 8601 time`);
+    const source = await readText(codec, '--codec');
+    let section: LorawanProfileSection | undefined;
+    if (values.profile !== undefined) {
+      try {
+        section = (JSON.parse(await readText(values.profile, '--profile')) as { lorawan?: LorawanProfileSection }).lorawan;
+      } catch (e) {
+        if (e instanceof UsageError) throw e;
+        throw new UsageError(`--profile: ${values.profile} is not JSON: ${(e as Error).message}`);
+      }
+      if (!section?.values) throw new UsageError(`--profile: ${values.profile} has no lorawan.values`);
+    }
+    out = translateTs013(source, input, fPort, time, section?.values);
+  }
   process.stdout.write(JSON.stringify(out, null, values.compact ? undefined : 2) + '\n');
   return 0;
 }
 
-async function decodeSmpm(values: { key?: string; codec?: string; compact?: boolean }, positionals: string[]): Promise<number> {
-  if (values.codec !== undefined) throw new UsageError('--codec is for --protocol lorawan');
+async function decodeSmpm(values: { key?: string; compact?: boolean }, positionals: string[]): Promise<number> {
   const k = values.key === undefined ? undefined : hexArgument(values.key, '--key');
   if (k && k.length !== 16) throw new UsageError(`--key must be 16 bytes, got ${k.length}`);
   const input = hexArgument(positionals.length ? positionals.join(' ') : await readStdin(), 'packet');
   const out = translatePacket(input, k ? Buffer.from(k).toString('hex') : undefined);
   process.stdout.write(JSON.stringify(out, null, values.compact ? undefined : 2) + '\n');
   return 0;
+}
+
+async function readText(file: string, option: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${option}: ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** Hex of an M-Bus or LoRaWAN argument; a bad digit is a usage error (not a DLMS one). */

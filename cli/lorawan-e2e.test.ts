@@ -3,7 +3,9 @@
  * Mosquitto (MQTT integration) and posted to the HTTP integration's route → intake → bus → decoder pool
  * (OBIS-TLV and Cayenne LPP by the devices' profiles) → readings and events through the API; a redelivered
  * uplink stored once, a payload the codec refuses dead-lettered and counted, an unknown DevEUI listed; a round
- * of the simulated ChirpStack application (sim/lorawan) with redeliveries and refused payloads.
+ * of the simulated ChirpStack application (sim/lorawan) with redeliveries and refused payloads; a TS013
+ * JavaScript codec uploaded with a profile through the API decoding uplinks in the pool's sandbox, a looping one
+ * dead-lettered while the pool keeps decoding.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { loadConfig } from '../config/index.js';
-import { TLV_VECTORS } from '../decoders/lorawan/fixtures.js';
+import { TLV_VECTORS, TS013_WATER_CODEC, TS013_WATER_UPLINK } from '../decoders/lorawan/fixtures.js';
 import { encodeObisTlv } from '../decoders/lorawan/obis-tlv.js';
 import { uplinkEvent } from '../ingest/chirpstack/testing.js';
 import { LorawanApplicationSim } from '../sim/lorawan/application.js';
@@ -26,6 +28,7 @@ interface Event { journal: string; code: number; name: string; severity?: string
 const METER = '0004A30B001C0530';
 const SENSOR = '70B3D57ED0001234';
 const STRANGER = '70B3D57ED000FFFF';
+const TS013_METER = '70B3D57ED0005678';
 
 describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'hes-lorawan-'));
@@ -39,14 +42,16 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
   const simOptions = { applicationId: mqttApp, meters: 6, target: { kind: 'mqtt', url: 'mqtt://127.0.0.1:1883', topicPrefix: prefix }, duplicateShare: 0.5, corruptShare: 0.3, seed: 'e2e' } as const;
   const simIds: string[] = [];
 
+  const config = () => loadConfig({
+    env: {},
+    overrides: {
+      dataDir: dir, httpPort: 0, httpHost: '127.0.0.1', logLevel: 'silent', decoderThreads: 1,
+      lorawan: { mqttUrl: 'mqtt://127.0.0.1:1883', mqttShareGroup: '', mqttTopicPrefix: prefix },
+    },
+  });
+
   before(async () => {
-    hes = await startHes(loadConfig({
-      env: {},
-      overrides: {
-        dataDir: dir, httpPort: 0, httpHost: '127.0.0.1', logLevel: 'silent', decoderThreads: 1,
-        lorawan: { mqttUrl: 'mqtt://127.0.0.1:1883', mqttShareGroup: '', mqttTopicPrefix: prefix },
-      },
-    }), { scheduler: false });
+    hes = await startHes(config(), { scheduler: false });
     api = new HesClient(`${hes.url}/api/v1`);
     await api.signIn('admin', 'hesadmin', 'Lorawan-pass-1');
     p = `/projects/${(await api.post<{ id: string }>('/projects', { name: 'LoRa', timeZone: 'Europe/Moscow' })).id}`;
@@ -58,10 +63,27 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
         radio: { rssi: '0.128.96.12.5.255', snr: '0.128.96.12.6.255' },
       },
     });
+    // A maker's TS013 codec, uploaded with its profile: fPort 10 its uplinks, fPort 11 a codec that never returns.
+    const ts013Profile = {
+      id: 'TS013_WATER_E2E', name: 'water meter, TS013 codec', deviceTypes: ['LORAWAN'], protocol: 'LORAWAN', protocolMaps: [],
+      lorawan: {
+        codecs: [{ codec: 'ts013', fPorts: [10], script: TS013_WATER_CODEC }, { codec: 'ts013', fPorts: [11], script: 'function decodeUplink() { for (;;) {} }' }],
+        values: [{ path: 'volume', obis: '8.0.1.0.0.255', unit: 'm³' }, { path: 'temperature', obis: '8.0.41.0.0.255', unit: '°C', archive: 'telemetry' }],
+      },
+    };
+    const refused = await fetch(`${hes.url}/api/v1/device-profiles`, {
+      method: 'POST', headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...ts013Profile, id: 'TS013_BROKEN', lorawan: { ...ts013Profile.lorawan, codecs: [{ codec: 'ts013', script: 'function decodeUplink( {' }] } }),
+    });
+    const problem = await refused.json() as { error: { field?: string } };
+    assert.deepEqual([refused.status, problem.error.field], [422, 'body.lorawan.codecs[0].script'], JSON.stringify(problem));
+    await api.post('/device-profiles', ts013Profile);
     const mqttChannel = await api.post<{ id: string }>(`${p}/channels`, { name: 'chirpstack-mqtt', kind: 'LORAWAN', settings: { applicationId: mqttApp } });
     const httpChannel = await api.post<{ id: string }>(`${p}/channels`, { name: 'chirpstack-http', kind: 'LORAWAN', settings: { applicationId: httpApp, integration: 'http' } });
     const protocol = await api.post<{ id: string }>(`${p}/protocols`, { name: 'lorawan', kind: 'LORAWAN', settings: {} });
-    for (const [serial, channel, devEui, profileId] of [['LW-E', mqttChannel.id, METER, 'LORAWAN_OBIS_TLV'], ['LW-W', httpChannel.id, SENSOR, 'LPP_WATER_E2E']] as const) {
+    for (const [serial, channel, devEui, profileId] of [
+      ['LW-E', mqttChannel.id, METER, 'LORAWAN_OBIS_TLV'], ['LW-W', httpChannel.id, SENSOR, 'LPP_WATER_E2E'], ['LW-T', httpChannel.id, TS013_METER, 'TS013_WATER_E2E'],
+    ] as const) {
       const d = await api.post<{ id: string }>(`${p}/devices`, { serialNumber: serial, type: 'LORAWAN' });
       await api.post(`${p}/comm-lines`, { deviceId: d.id, channelId: channel, protocolId: protocol.id, address: devEui, profileId });
       ids[serial] = d.id;
@@ -166,5 +188,53 @@ describe('LoRaWAN through ChirpStack in a running HES', { timeout: 180_000 }, ()
       const rows = await poll(async () => (await api.get<{ items: Reading[] }>(`${p}/devices/${simIds[i]}/measurements?archive=current&from=2026-12-07T00:00:00Z&to=2026-12-08T00:00:00Z`)).items, (r) => r.length >= 5, 60_000, 250, `sim meter ${i}`);
       assert.deepEqual(rows.find((r) => r.code === '1.0.1.8.0.255')?.value, { value: sim.energyWh(i, t), unit: 'Wh' });
     }
+  });
+
+  it('a TS013 codec uploaded with the profile decodes uplinks in the pool\'s sandbox; a codec that never returns is a dead letter and the pool goes on', async () => {
+    const post = async (payload: string, fPort: number, time: string, fCnt: number) => {
+      const r = await fetch(`${hes.url}/api/v1${p}/lorawan/chirpstack?event=up`, {
+        method: 'POST', headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(uplinkEvent({ applicationId: httpApp, devEui: TS013_METER, payload, fPort, time, fCnt })),
+      });
+      assert.equal(r.status, 202, await r.text());
+    };
+    await post('00', 11, '2026-12-07T07:00:00Z', 1); // the looping codec: 50 ms, then a dead letter
+    await post(TS013_WATER_UPLINK, 10, '2026-12-07T07:15:00Z', 2);
+    const current = await poll(() => readings('LW-T', 'current'), (rows) => rows.length >= 1, 60_000, 250, 'the TS013 reading');
+    assert.deepEqual(current, [['8.0.1.0.0.255', '2026-12-07T07:15:00.000Z', 1234.567, 'm³']]);
+    assert.deepEqual(await readings('LW-T', 'telemetry'), [['8.0.41.0.0.255', '2026-12-07T07:15:00.000Z', 12.34, '°C']]);
+    await poll(() => hes.metrics.text(), (m) => /hes_pipeline_decode_errors_total\{[^}]*code="TS013_TIMEOUT"[^}]*\} 1\n/.test(m), 30_000, 250, 'the looping codec dead-lettered');
+  });
+
+  it('a restart of the HES in the middle of a stream: uplinks delivered again afterwards (new process, new deduplication ids) are not stored twice, none is lost', async () => {
+    const chirpstack = await mqtt.connectAsync('mqtt://127.0.0.1:1883');
+    const topic = `${prefix}application/${mqttApp}/device/${METER.toLowerCase()}/event/up`;
+    const day = Date.UTC(2026, 11, 9);
+    const uplink = (n: number) => JSON.stringify(uplinkEvent({
+      applicationId: mqttApp, devEui: METER, fCnt: 100 + n,
+      payload: Buffer.from(encodeObisTlv({ time: day / 1000 + n * 900, registers: [{ obis: '1.0.1.8.0.255', raw: 5000 + n, unit: 30 }] })).toString('hex'),
+    }));
+    const onDay = async () => (await readings('LW-E', 'current')).filter((r) => String(r[1]).startsWith('2026-12-09'));
+    try {
+      for (const n of [1, 2, 3, 4, 5]) await chirpstack.publishAsync(topic, uplink(n), { qos: 1 });
+      await poll(onDay, (rows) => rows.length >= 5, 60_000, 250, 'the uplinks before the restart');
+    } finally {
+      await chirpstack.endAsync();
+    }
+    await hes.close();
+    hes = await startHes(config(), { scheduler: false });
+    api = new HesClient(`${hes.url}/api/v1`);
+    await api.signIn('admin', 'Lorawan-pass-1');
+    const again = await mqtt.connectAsync('mqtt://127.0.0.1:1883');
+    try {
+      // ChirpStack (or the broker) delivers 3–5 again — each with a deduplication id this process never saw — then 6–8.
+      for (const n of [3, 4, 5, 6, 7, 8]) await again.publishAsync(topic, uplink(n), { qos: 1 });
+    } finally {
+      await again.endAsync();
+    }
+    const totals = await poll(async () => ({ ...hes.lorawan.intake.totals }), (t) => t.accepted + t.duplicate >= 6, 30_000, 100, 'the deliveries after the restart taken');
+    assert.deepEqual([totals.accepted, totals.duplicate], [3, 3]);
+    const rows = await poll(onDay, (r) => r.length >= 8, 60_000, 250, 'every uplink stored');
+    assert.deepEqual(rows.map((r) => r[2]), [5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008], 'each uplink once');
   });
 });

@@ -46,6 +46,7 @@ import { LorawanDirectory, UnknownLorawanDevices } from '../registry/lorawan.js'
 import { UnbStationService } from '../ingest/unb/service.js';
 import { UnbDirectory, UnbDownlinks, UnbStations, UnknownUnbDevices } from '../registry/unb.js';
 import { UnbDeviceReader } from '../scheduler/unb-reader.js';
+import { LorawanUplinkClaims } from '../registry/lorawan-uplinks.js';
 import { ReaderRegistryCache } from '../scheduler/registry-cache.js';
 import { offsetMinutes } from '../scheduler/schedule.js';
 import { openDataPlane, type DataPlane } from './data-plane.js';
@@ -232,6 +233,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     const lorawanEvents = metrics.counter('hes_lorawan_events_total', 'ChirpStack events by outcome (accepted, duplicate, unknownDevice, unknownApplication, ignored, malformed)', ['outcome']);
     lorawan = new LorawanIntake({
       directory: new LorawanDirectory(db), unknown: unknownLorawan, publish: (f) => frames.publish(f), offsetMinutes, count: (outcome) => lorawanEvents.inc({ outcome }),
+      claims: new LorawanUplinkClaims(db),
       retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
     });
     if (config.lorawan.mqttUrl && roles.has('lorawan')) {

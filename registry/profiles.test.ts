@@ -25,9 +25,18 @@ describe('shipped device profiles', () => {
     assert.deepEqual(profileProblems({ ...JSON.parse(example), pushes, eventSeverities: { 'power down': 'critical' } }), []);
     const badPush = [{ ...pushes[0], trigger: 'hourly', objects: [{ ...pushes[0]!.objects[1], colour: 1 }] }];
     assert.deepEqual(profileProblems({ ...JSON.parse(example), pushes: badPush }).map((p) => p.field).sort(), ['body.pushes[0].objects[0].colour', 'body.pushes[0].trigger']);
-    // The lorawan section: an unknown codec and a channel without OBIS are named.
-    const lorawan = { codecs: [{ codec: 'ts013', fPorts: [2] }], channels: [{ channel: 3 }] };
-    assert.deepEqual(profileProblems({ ...JSON.parse(example), protocol: 'LORAWAN', lorawan }).map((p) => p.field).sort(), ['body.lorawan.channels[0].obis', 'body.lorawan.codecs[0].codec']);
+    // The lorawan section: an unknown codec, a TS013 codec without its script and a channel without OBIS are named.
+    const lorawan = { codecs: [{ codec: 'lua', fPorts: [2] }, { codec: 'ts013' }, { codec: 'cayenne-lpp', script: 'x' }], channels: [{ channel: 3 }] };
+    assert.deepEqual(profileProblems({ ...JSON.parse(example), protocol: 'LORAWAN', lorawan }).map((p) => p.field).sort(), [
+      'body.lorawan.channels[0].obis', 'body.lorawan.codecs[0].codec', 'body.lorawan.codecs[1].script', 'body.lorawan.codecs[2]',
+    ]);
+    // A TS013 codec that does not load is refused with the reason; one that loads, with its values, is accepted.
+    const ts013 = (script: string) => ({ codecs: [{ codec: 'ts013', fPorts: [10], script }], values: [{ path: 'meters[0].volume', obis: '8.0.1.0.0.255', unit: 'm³', scaler: -3 }] });
+    assert.deepEqual(profileProblems({ ...JSON.parse(example), protocol: 'LORAWAN', lorawan: ts013('function decodeUplink( {') }).map((p) => [p.field, p.message.slice(0, 28)]), [
+      ['body.lorawan.codecs[0].script', 'the codec is not JavaScript:'],
+    ]);
+    assert.deepEqual(profileProblems({ ...JSON.parse(example), protocol: 'LORAWAN', lorawan: ts013('function decodeUplink(i) { return { data: {} }; }') }), []);
+    assert.deepEqual(profileProblems({ ...JSON.parse(example), protocol: 'LORAWAN', lorawan: { ...ts013('function decodeUplink() {}'), values: [{ path: 'a..b', obis: '8.0.1.0.0.255' }] } }).map((p) => p.field), ['body.lorawan.values[0].path']);
     // "schema" would hide the profile behind GET /device-profiles/schema.
     assert.deepEqual(profileProblems({ ...JSON.parse(example), id: 'schema' }).map((p) => p.field), ['body.id']);
   });

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { DeviceProfile } from '../schemas/device-profile.js';
+import { Ts013Codec } from '../decoders/lorawan/ts013.js';
 import { compileMapping } from '../decoders/mbus/mapping.js';
 import { EVENT_CODE_TABLES } from '../decoders/dlms/cosem/event-codes.js';
 import * as crud from './crud.js';
@@ -44,8 +45,8 @@ function schemaProblem(root: string, e: ErrorObject): FieldProblem {
 /** Every problem of a profile body, each naming its path under `root` (body.archives["end-of-day"].obis); empty when valid. */
 export function profileProblems(body: unknown, root = 'body'): FieldProblem[] {
   if (!checkSchema(body)) {
-    // A failed oneOf or propertyNames also reports its branches' errors: those say nothing more.
-    const errors = (checkSchema.errors ?? []).filter((e) => !/\/oneOf\/\d+\//.test(e.schemaPath) && (e.propertyName === undefined || e.keyword === 'propertyNames'));
+    // A failed oneOf or propertyNames also reports its branches' errors, a failed if/then its `if`: those say nothing more.
+    const errors = (checkSchema.errors ?? []).filter((e) => !/\/oneOf\/\d+\//.test(e.schemaPath) && e.keyword !== 'if' && (e.propertyName === undefined || e.keyword === 'propertyNames'));
     const seen = new Set<string>();
     return errors.map((e) => schemaProblem(root, e)).filter((p) => !seen.has(`${p.field} ${p.message}`) && seen.add(`${p.field} ${p.message}`));
   }
@@ -62,6 +63,15 @@ export function profileProblems(body: unknown, root = 'body'): FieldProblem[] {
       const message = (e as Error).message;
       const at = /^mbus\.records\[\d+\](\.\w+)?/.exec(message)?.[0];
       problems.push({ field: `${root}.${at ?? 'mbus'}`, message: at ? message.slice(at.length).trim() : message });
+    }
+  }
+  // A TS013 codec that does not load (not JavaScript, no decodeUplink, loops at load) is refused on upload, not per uplink.
+  for (const [i, c] of (body.lorawan?.codecs ?? []).entries()) {
+    if (c.codec !== 'ts013') continue;
+    try {
+      new Ts013Codec(c.script!);
+    } catch (e) {
+      problems.push({ field: pathOf(root, `/lorawan/codecs/${i}/script`), message: (e as Error).message });
     }
   }
   return problems;

@@ -67,7 +67,9 @@ export interface MbusProfileSection {
 /** LoRaWAN payloads (docs/lorawan.md): the codec per fPort and what its values mean. */
 export interface LorawanProfileSection {
   /** The first entry whose `fPorts` hold the uplink's fPort (or that names none) decodes it. */
-  codecs: { codec: 'obis-tlv' | 'cayenne-lpp' | 'wmbus'; fPorts?: number[] }[];
+  codecs: { codec: 'obis-tlv' | 'cayenne-lpp' | 'wmbus' | 'ts013' | 'dlms'; fPorts?: number[]; script?: string }[];
+  /** ts013: the values of the codec's `data` kept as readings (JSON path → OBIS, unit, scaler); others are not stored. */
+  values?: { path: string; obis: string; archive?: string; unit?: string; scaler?: number; readingType?: string }[];
   /** cayenne-lpp: a channel's value as a reading (channels not listed are not stored). */
   channels?: { channel: number; type?: string; obis: string; archive?: string; unit?: string; scaler?: number; readingType?: string }[];
   /** The radio figures of each uplink kept as readings (archive default `network`), by OBIS-like code. */

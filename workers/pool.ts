@@ -25,7 +25,12 @@ export interface DecodeExtras {
 
 export interface DecoderPoolOptions {
   threads?: number;
+  /** A worker's JS heap limit, MB: a payload codec (a TS013 script) that hoards memory ends its worker, not the process. */
+  heapMb?: number;
 }
+
+/** Far above what decoding a batch takes (tens of MB), far below the machine. */
+export const DECODER_HEAP_MB = 1024;
 
 export class DecoderPool {
   private readonly piscina: Piscina<DecodeTask, DecodeResult>;
@@ -37,6 +42,7 @@ export class DecoderPool {
     this.piscina = new Piscina({
       filename: new URL(`./decode-worker${ext}`, import.meta.url).href, minThreads: threads, maxThreads: threads,
       workerData: { contextChannel: this.contexts.channelName },
+      resourceLimits: { maxOldGenerationSizeMb: options.heapMb ?? DECODER_HEAP_MB },
     });
   }
 

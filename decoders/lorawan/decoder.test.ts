@@ -13,6 +13,9 @@ import { LorawanError } from './errors.js';
 import { LPP_VECTORS, TLV_VECTORS } from './fixtures.js';
 import { decodeObisTlv, encodeObisTlv } from './obis-tlv.js';
 import { OMS_MODE5 } from '../mbus/fixtures.js';
+import { encodeApdu } from '../dlms/apdu/index.js';
+import { dateTimeFromUtcMs, encodeDateTime } from '../dlms/axdr/datetime.js';
+import { parseObis } from '../dlms/obis.js';
 
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 const T = Date.UTC(2026, 11, 7, 10, 30);
@@ -178,3 +181,32 @@ describe('LoRaWAN decoder', () => {
     );
   });
 });
+
+describe('LoRaWAN decoder with the dlms codec', () => {
+  // A meter pushing its A+ T1 register in a DataNotification as the FRMPayload; the profile's pushes declare the list.
+  const pushes = [{
+    obis: '0.6.25.9.0.255', trigger: 'on-change', service: 'udp',
+    objects: [{ classId: 40, obis: '0.6.25.9.0.255', attribute: 1 }, { classId: 8, obis: '0.0.1.0.0.255', attribute: 2 }, { classId: 3, obis: '1.0.1.8.1.255', attribute: 2, archive: 'current', scaler: -1, unit: 'kWh', tariff: 1 }],
+  }];
+  const body = { id: 'LORAWAN_DLMS', name: 'd', deviceTypes: ['LORAWAN'], protocol: 'LORAWAN', protocolMaps: [], pushes, lorawan: { codecs: [{ codec: 'dlms', fPorts: [5] }] } };
+  const dlmsDevice: DeviceContext = { ...device, profile: { id: body.id, version: '1', body }, retentionDays: { current: 90 } };
+  const at = Date.UTC(2026, 11, 7, 9);
+
+  it('decodes a DataNotification in the FRMPayload as the profile\'s pushes declare; a GET response (no request to pair it with) is refused', () => {
+    const apdu = encodeApdu({
+      type: 'data-notification', longInvokeIdAndPriority: 1, body: {
+        type: 'structure', value: [
+          { type: 'octet-string', value: parseObis('0.6.25.9.0.255') }, { type: 'octet-string', value: encodeDateTime(dateTimeFromUtcMs(at, 0, 0)) }, { type: 'double-long-unsigned', value: 123456 },
+        ],
+      },
+    });
+    const out = recordingOutput();
+    assert.equal(decoder().decode(uplink(Buffer.from(apdu).toString('hex'), 5), out, dlmsDevice), 1);
+    assert.deepEqual(out.rows.map((r) => [r.deviceId, r.archive, r.obis, r.tariff, r.ts, r.value, r.unit, r.retentionDays]), [[42, 'current', '1.0.1.8.1.255', 1, at / 1000, 12345.6, 'kWh', 90]]);
+    assert.throws(() => decoder().decode(uplink('C401C100060000303900', 5), recordingOutput(), dlmsDevice), (e: Error & { code?: string }) => e.code === 'DLMS_ERR_TAG' && /^DevEUI 0004A30B001C0530 fPort 5: a push must be a DataNotification/.test(e.message));
+  });
+});
+
+function decoder(): LorawanDecoder {
+  return new LorawanDecoder();
+}

@@ -14,11 +14,17 @@ import type { LorawanProfileSection } from '../../schemas/device-profile.js';
 import type { DecodeOutput, DeviceContext, EventRow, ProtocolDecoder, RawFrame } from '../protocol-decoder.js';
 import { eventSeverity, Quality } from '../protocol-decoder.js';
 import { unitSymbol } from '../dlms/units.js';
+import { isDlmsError } from '../dlms/errors.js';
+import { DlmsFrameDecoder } from '../dlms/frame-decoder.js';
 import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { LorawanError } from './errors.js';
 import { decodeObisTlv } from './obis-tlv.js';
 import { MbusFrameDecoder } from '../mbus/frame-decoder.js';
 import { isMbusError } from '../mbus/errors.js';
+import { Ts013Codec, mapValues } from './ts013.js';
+
+/** Compiled TS013 codecs kept per worker, by script text (a profile change brings a new script; old ones age out). */
+const TS013_CACHE_SIZE = 64;
 
 /** The journal of a status bit the profile puts in none. */
 export const STATUS_JOURNAL = 'self-diagnostics';
@@ -26,6 +32,8 @@ export const STATUS_JOURNAL = 'self-diagnostics';
 export class LorawanDecoder implements ProtocolDecoder {
   readonly protocol = 'lorawan';
   readonly #mbus = new MbusFrameDecoder();
+  readonly #ts013 = new Map<string, Ts013Codec | LorawanError>();
+  readonly #dlms = new DlmsFrameDecoder();
 
   needsDevice(): boolean {
     return true; // the codec is the device profile's
@@ -48,10 +56,13 @@ export class LorawanDecoder implements ProtocolDecoder {
       if (!entry) throw new LorawanError('LORAWAN_NO_CODEC', `device profile ${device.profile!.id} names no codec for fPort ${fPort}`);
       const n = entry.codec === 'obis-tlv' ? this.#obisTlv(frame, out, device, section)
         : entry.codec === 'wmbus' ? this.#mbus.decode(frame, out, device)
+          : entry.codec === 'ts013' ? this.#runTs013(frame, out, device, entry.script ?? '', section)
+          // A DLMS meter's DataNotification (or EventNotification) in the FRMPayload: a push, as the profile's `pushes` declare it.
+          : entry.codec === 'dlms' ? this.#dlms.decode({ ...frame, framing: 'APDU', context: null, deviceId: device.num }, out, device)
           : this.#lpp(frame, out, device, section);
       return n + (section.radio ? this.#radio(frame, out, device, section.radio) : 0);
     } catch (e) {
-      if (e instanceof LorawanError || isMbusError(e)) e.message = `DevEUI ${devEui} fPort ${fPort}: ${e.message}`;
+      if (e instanceof LorawanError || isDlmsError(e) || isMbusError(e)) e.message = `DevEUI ${devEui} fPort ${fPort}: ${e.message}`;
       throw e;
     }
   }
@@ -133,6 +144,39 @@ export class LorawanDecoder implements ProtocolDecoder {
       added++;
     }
     return added;
+  }
+
+  /** A TS013 codec's `data`, the values the profile's `values` name as readings of the uplink's time. */
+  #runTs013(frame: RawFrame, out: DecodeOutput, device: DeviceContext, script: string, section: LorawanProfileSection): number {
+    const { data } = this.#codec(script).decodeUplink(frame.wire, Number(frame.meta?.fPort), new Date(frame.receivedAt));
+    const ctx = frame.context!;
+    const block = out.readings;
+    const ts = Math.floor(frame.receivedAt / 1000);
+    const values = mapValues(data, section.values ?? []);
+    for (const { value: m, raw, scaler } of values) {
+      block.add(
+        device.num, block.textId('archive', m.archive ?? ctx.archive), block.textId('obis', m.obis), block.textId('reading_type', m.readingType ?? ''), 0, ts,
+        raw, scaler, block.textId('unit', m.unit ?? ''), Quality.dataPresent | Quality.timeNormal, 0, ctx.deviceTzMinutes ?? 0,
+        block.textId('source', ctx.source), out.collectedAtSec, ctx.retentionDays,
+      );
+    }
+    return values.length;
+  }
+
+  #codec(script: string): Ts013Codec {
+    let codec = this.#ts013.get(script);
+    if (!codec) {
+      try {
+        codec = new Ts013Codec(script);
+      } catch (e) {
+        if (!(e instanceof LorawanError)) throw e;
+        codec = e;
+      }
+      if (this.#ts013.size >= TS013_CACHE_SIZE) this.#ts013.delete(this.#ts013.keys().next().value!);
+      this.#ts013.set(script, codec);
+    }
+    if (codec instanceof LorawanError) throw new LorawanError(codec.code, codec.message);
+    return codec;
   }
 
   #event(frame: RawFrame, device: DeviceContext, collectedAtSec: number, e: { journal: string; ts: number; code: number; name: string; params: object; raw: string }): EventRow {

@@ -22,3 +22,28 @@ export const TLV_VECTORS = {
    */
   registersAndStatus: '01016B15F700020100010801FF021E0600003039020100200700FFFF2312090A0300000005',
 } as const;
+
+/**
+ * A TS013 payload codec in the shape device makers publish (ours, for tests and docs/lorawan.md): a water meter's
+ * uplink on fPort 10 — status byte (bit 0 leak, bit 1 reverse flow), volume in litres (u32 little-endian), flow
+ * temperature in 0.01 °C (s16 little-endian). `decodeUplink` answers volume in m³.
+ */
+export const TS013_WATER_CODEC = `
+function decodeUplink(input) {
+  var b = input.bytes;
+  if (input.fPort !== 10) return { errors: ['unknown fPort ' + input.fPort] };
+  if (b.length < 7) return { errors: ['payload too short: ' + b.length + ' bytes'] };
+  var litres = (b[1] | (b[2] << 8) | (b[3] << 16)) + b[4] * 16777216;
+  var t = b[5] | (b[6] << 8);
+  if (t & 0x8000) t -= 0x10000;
+  var warnings = [];
+  if (b[0] & 1) warnings.push('leak');
+  return {
+    data: { volume: litres / 1000, temperature: t / 100, alarms: { leak: (b[0] & 1) === 1, reverseFlow: (b[0] & 2) === 2 } },
+    warnings: warnings,
+  };
+}
+`;
+
+/** Status 0x01 (leak), 1,234,567 L, 12.34 °C: volume 1234.567 m³. */
+export const TS013_WATER_UPLINK = '0187D61200D204';

@@ -5,6 +5,7 @@
 import { applyScaler, unitSymbol } from '../dlms/units.js';
 import { decodeCayenneLpp } from './cayenne-lpp.js';
 import { decodeObisTlv } from './obis-tlv.js';
+import { mapValues, Ts013Codec, type Ts013Value } from './ts013.js';
 
 export const CODECS = ['obis-tlv', 'cayenne-lpp'] as const;
 export type CodecName = (typeof CODECS)[number];
@@ -24,5 +25,20 @@ export function translatePayload(payload: Uint8Array, codec: CodecName): Record<
   return {
     codec,
     items: decodeCayenneLpp(payload).map((v) => ({ channel: v.channel, type: v.type, values: v.raws.map((r, k) => applyScaler(r, v.scalers[k]!)), unit: v.unit })),
+  };
+}
+
+/**
+ * A TS013 codec's answer for one payload, run in the pool's sandbox (`{data, warnings, errors}`), and with the
+ * profile's `values` the readings they make (value in the mapped unit).
+ */
+export function translateTs013(source: string, payload: Uint8Array, fPort: number, recvTime: Date, values?: readonly Ts013Value[]): Record<string, unknown> {
+  const out = new Ts013Codec(source).decodeUplink(payload, fPort, recvTime);
+  if (!values) return { ...out };
+  return {
+    ...out,
+    readings: mapValues(out.data, values).map(({ value: m, raw, scaler }) => ({
+      obis: m.obis, value: applyScaler(raw, scaler), unit: m.unit ?? '', archive: m.archive ?? null, readingType: m.readingType ?? null, time: recvTime.toISOString(),
+    })),
   };
 }

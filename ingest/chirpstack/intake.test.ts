@@ -16,7 +16,7 @@ import { TLV_VECTORS } from '../../decoders/lorawan/fixtures.js';
 import type { RawFrame } from '../../schemas/avro/index.js';
 import { LorawanIntake } from './intake.js';
 import { ChirpstackMqttFeed } from './mqtt.js';
-import { uplinkEvent } from './testing.js';
+import { protobufUplinkEvent, uplinkEvent } from './testing.js';
 import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from './uplink.js';
 
 const T = Date.UTC(2026, 11, 7, 10, 30);
@@ -156,23 +156,49 @@ describe('ChirpStack intake', () => {
       const event = uplinkEvent({ applicationId: APP, devEui: METER, payload: TLV_VECTORS.energy, fCnt: 40 });
       await chirpstack.publishAsync(topic(APP, METER), JSON.stringify(event), { qos: 1 });
       await chirpstack.publishAsync(topic(APP, METER), JSON.stringify(event), { qos: 1 }); // the same uplink again
-      await chirpstack.publishAsync(topic(APP, METER), Buffer.from([0x0a, 0x24]), { qos: 1 }); // a protobuf marshaler
+      await chirpstack.publishAsync(topic(APP, METER), Buffer.from([0x0a, 0x24]), { qos: 1 }); // a truncated protobuf message
+      // The Protobuf marshaler's uplink: the same fields as the JSON one.
+      await chirpstack.publishAsync(topic(APP, METER), Buffer.from(protobufUplinkEvent({ applicationId: APP, devEui: METER, payload: TLV_VECTORS.energy, fCnt: 41, rssi: [-90, -70] })), { qos: 1 });
       await chirpstack.publishAsync(topic(APP, SECOND), JSON.stringify(event), { qos: 1 });
       await chirpstack.publishAsync(topic(APP, METER), JSON.stringify({ ...event, fPort: 'two' }), { qos: 1 });
       const status = { ...uplinkEvent({ applicationId: APP, devEui: METER, payload: '' }), margin: 5, batteryLevel: 50 };
       await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'status'), JSON.stringify(status), { qos: 1 });
       await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'join'), JSON.stringify({ ...status, deduplicationId: randomUUID() }), { qos: 1 });
       await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'txack'), JSON.stringify(status), { qos: 1 }); // not taken yet: acknowledged
-      for (let i = 0; i < 200 && feed.taken + feed.rejected < 8; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 200 && feed.taken + feed.rejected < 9; i++) await new Promise((r) => setTimeout(r, 50));
     } finally {
       await chirpstack.endAsync();
       await feed.close();
     }
-    assert.deepEqual([feed.taken, feed.rejected, intake.totals.malformed], [5, 3, 3], errors.join('\n'));
-    assert.deepEqual(published.map((p) => [p.key, p.frame.meta?.fCnt ?? p.frame.meta?.event]).sort(), [[nums.meter, '40'], [nums.meter, 'join'], [nums.meter, 'status']]);
+    assert.deepEqual([feed.taken, feed.rejected, intake.totals.malformed], [6, 3, 3], errors.join('\n'));
+    assert.deepEqual(published.map((p) => [p.key, p.frame.meta?.fCnt ?? p.frame.meta?.event]).sort(), [[nums.meter, '40'], [nums.meter, '41'], [nums.meter, 'join'], [nums.meter, 'status']]);
+    const proto = published.find((p) => p.frame.meta?.fCnt === '41')!.frame;
+    assert.deepEqual([Buffer.from(proto.wire).toString('hex').toUpperCase(), proto.meta?.rssi, proto.meta?.snr, proto.meta?.gateways, proto.meta?.fPort], [TLV_VECTORS.energy, '-70', '8.5', '2', '2']);
     assert.equal(published.find((p) => p.frame.meta?.event === 'join')?.frame.meta?.devAddr, '01FA3B2C');
-    assert.match(errors.join('\n'), /not JSON/);
+    assert.match(errors.join('\n'), /neither JSON nor a ChirpStack up event in Protobuf/);
     assert.match(errors.join('\n'), /names another application or device/);
     assert.match(errors.join('\n'), /payload\.fPort must be an integer/);
+  });
+
+  it('queues a downlink on ChirpStack\'s command/down topic: DevEUI, confirmed, fPort, base64 data', async () => {
+    const prefix = `hes-test/chirpstack-down-${process.pid}-${Date.now()}/`;
+    const feed = new ChirpstackMqttFeed({ url: 'mqtt://127.0.0.1:1883', shareGroup: '', topicPrefix: prefix, intake, onError: () => undefined });
+    const chirpstack = await mqtt.connectAsync('mqtt://127.0.0.1:1883');
+    const got: [string, string][] = [];
+    chirpstack.on('message', (t, m) => got.push([t, m.toString('utf8')]));
+    await chirpstack.subscribeAsync(`${prefix}application/+/device/+/command/down`, { qos: 1 });
+    await assert.rejects(feed.enqueue({ applicationId: APP, devEui: METER, confirmed: true, fPort: 20, data: Uint8Array.from([1, 0]) }), /not connected/);
+    await feed.start();
+    try {
+      await feed.enqueue({ applicationId: APP, devEui: METER, confirmed: true, fPort: 20, data: Uint8Array.from([1, 0]) });
+      await assert.rejects(feed.enqueue({ applicationId: APP, devEui: METER, confirmed: false, fPort: 0, data: new Uint8Array() }), /fPort 0/);
+      for (let i = 0; i < 100 && got.length < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await chirpstack.endAsync();
+      await feed.close();
+    }
+    assert.deepEqual(got.map(([t, m]) => [t, JSON.parse(m)]), [
+      [`${prefix}application/${APP}/device/${METER.toLowerCase()}/command/down`, { devEui: METER.toLowerCase(), confirmed: true, fPort: 20, data: 'AQA=' }],
+    ]);
   });
 });

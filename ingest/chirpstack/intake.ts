@@ -10,12 +10,15 @@
  * - DevEUIs no comm line names are counted and listed for registration (registry/lorawan.ts).
  * - An uplink delivered again (a QoS 1 redelivery, ChirpStack retrying, both gateways' copies already merged by
  *   ChirpStack) is dropped by its `deduplicationId` within the last `dedupWindow` uplinks of this process; the
- *   frame id is `chirpstack:<deduplicationId>`.
+ *   frame id is `chirpstack:<deduplicationId>`. With `claims` (registry/lorawan-uplinks.ts) an uplink is also
+ *   claimed by (DevEUI, fCnt) in the registry before it goes on the bus: one taken before a restart, or by
+ *   another HES process, is a duplicate too; a join clears the device's claims (its fCnt starts again).
  * - An uplink without application payload (fPort 0: MAC commands only, or no data) is ignored.
  * - A device-status event (battery, link margin) and a join event go on the bus the same way, as frames with no
  *   wire bytes and `meta.event = status|join`: the decoder makes them state changes of the device.
  */
 import type { LorawanApplication, LorawanDevice, LorawanDirectory, UnknownLorawanDevices } from '../../registry/lorawan.js';
+import type { LorawanUplinkClaims } from '../../registry/lorawan-uplinks.js';
 import type { RawFrame } from '../../schemas/avro/index.js';
 import type { DeviceJoin, DeviceStatus, Uplink } from './uplink.js';
 
@@ -34,6 +37,8 @@ export interface LorawanIntakeOptions {
   offsetMinutes(timeZone: string, utcMs: number): number;
   /** Counts each event's outcome (hes_lorawan_events_total). */
   count?: (outcome: EventOutcome) => void;
+  /** Deduplication on (DevEUI, fCnt) that outlives the process; without it, only by deduplicationId in memory. */
+  claims?: Pick<LorawanUplinkClaims, 'claim' | 'release' | 'forget'>;
   /** Deduplication ids remembered (default 100,000). */
   dedupWindow?: number;
   now?: () => number;
@@ -86,6 +91,7 @@ export class LorawanIntake {
   /** Takes one join event, as a device-status event. */
   async acceptJoin(j: DeviceJoin, via: 'mqtt' | 'http', projectId?: string): Promise<UplinkOutcome> {
     const outcome = await this.#takeDeviceEvent(j, { event: 'join', devAddr: j.devAddr }, via, projectId);
+    if (outcome === 'accepted') await this.o.claims?.forget(j.devEui);
     this.#count(outcome);
     return outcome;
   }
@@ -142,7 +148,14 @@ export class LorawanIntake {
     }
     if (u.fPort === 0 || u.payload.length === 0) return 'ignored';
     const frame = this.#uplinkFrame(u, device.num, at, app.timeZone, await this.o.retentionDays());
-    return (await this.#publishOnce(u.deduplicationId, device.num, frame)) ? 'accepted' : 'duplicate';
+    const claims = this.o.claims;
+    if (claims && !this.#seen.has(u.deduplicationId) && !(await claims.claim({ devEui: u.devEui, fCnt: u.fCnt, deduplicationId: u.deduplicationId, at }))) return 'duplicate';
+    try {
+      return (await this.#publishOnce(u.deduplicationId, device.num, frame)) ? 'accepted' : 'duplicate';
+    } catch (e) {
+      await claims?.release(u.devEui, u.fCnt, u.deduplicationId).catch(() => undefined); // the redelivery must find it free; the bus error is what counts
+      throw e;
+    }
   }
 
   #uplinkFrame(u: Uplink, num: number, at: number, zone: string, retention: number): RawFrame {

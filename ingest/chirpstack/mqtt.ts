@@ -11,6 +11,8 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { LorawanIntake } from './intake.js';
+import { downlinkMessage, downlinkTopic, type Downlink } from './downlink.js';
+import { protobufEvent } from './protobuf.js';
 import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from './uplink.js';
 
 export interface ChirpstackMqttOptions {
@@ -69,12 +71,15 @@ export class ChirpstackMqttFeed {
         this.taken++;
         return;
       }
+      // Either marshaler: JSON is an object (`{`), Protobuf starts with the tag of field 1 (deduplication_id).
       let body: unknown;
-      try {
-        body = JSON.parse(payload.toString('utf8'));
-      } catch {
-        throw new ChirpstackEventError('the payload is not JSON (is the integration\'s marshaler protobuf?)', 'payload');
-      }
+      if (/^\s*\{/.test(payload.subarray(0, 16).toString('latin1'))) {
+        try {
+          body = JSON.parse(payload.toString('utf8'));
+        } catch {
+          throw new ChirpstackEventError('the payload is not JSON', 'payload');
+        }
+      } else body = protobufEvent(m[3], payload);
       const e = m[3] === 'up' ? parseUplink(body, 'payload') : m[3] === 'status' ? parseStatus(body, 'payload') : parseJoin(body, 'payload');
       if (e.applicationId !== m[1]!.toLowerCase() || e.devEui !== m[2]!.toUpperCase()) {
         throw new ChirpstackEventError(`topic ${topic} names another application or device than its payload`, 'topic');
@@ -89,6 +94,12 @@ export class ChirpstackMqttFeed {
       this.o.intake.malformed();
       this.o.onError(`ChirpStack MQTT: message on ${topic} refused: ${e.message}`);
     }
+  }
+
+  /** Queues a downlink in ChirpStack (QoS 1: resolves once the broker has it). */
+  async enqueue(d: Downlink): Promise<void> {
+    if (!this.#client) throw new Error('ChirpStack MQTT: not connected');
+    await this.#client.publishAsync(downlinkTopic(this.o.topicPrefix ?? '', d), downlinkMessage(d), { qos: 1 });
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,12 @@
 /** Test support: ChirpStack v4 uplink events in the JSON marshaler's shape (ingest/chirpstack/uplink.ts). */
 import { randomUUID } from 'node:crypto';
+import gwModule from '@chirpstack/chirpstack-api/gw/gw_pb.js';
+import integration from '@chirpstack/chirpstack-api/integration/integration_pb.js';
+import timestampModule from 'google-protobuf/google/protobuf/timestamp_pb.js';
+
+const pb = integration as unknown as typeof import('@chirpstack/chirpstack-api/integration/integration_pb.js');
+const gw = gwModule as unknown as typeof import('@chirpstack/chirpstack-api/gw/gw_pb.js');
+const { Timestamp } = timestampModule as unknown as typeof import('google-protobuf/google/protobuf/timestamp_pb.js');
 
 export interface UplinkEventOptions {
   applicationId: string;
@@ -29,4 +36,30 @@ export function uplinkEvent(o: UplinkEventOptions): Record<string, unknown> {
     rxInfo: rssi.map((r, i) => ({ gatewayId: `0016c001f15${String(i).padStart(5, '0')}`, uplinkId: 1000 + i, rssi: r, snr: 9.5 - i, channel: 2, location: {}, context: 'AAAAAA==', crcStatus: 'CRC_OK' })),
     txInfo: { frequency: 868500000, modulation: { lora: { bandwidth: 125000, spreadingFactor: 7, codeRate: 'CR_4_5' } } },
   };
+}
+
+/** The same uplink as ChirpStack's Protobuf marshaler sends it (`integration.UplinkEvent`). */
+export function protobufUplinkEvent(o: UplinkEventOptions): Uint8Array {
+  const json = uplinkEvent(o) as { deduplicationId: string; time: string; fCnt: number; fPort: number; dr: number; devAddr: string };
+  const m = new pb.UplinkEvent();
+  m.setDeduplicationId(json.deduplicationId);
+  m.setTime(Timestamp.fromDate(new Date(json.time)));
+  const info = new pb.DeviceInfo();
+  info.setApplicationId(o.applicationId);
+  info.setDevEui(o.devEui.toLowerCase());
+  info.setDeviceName(`meter-${o.devEui.toLowerCase()}`);
+  m.setDeviceInfo(info);
+  m.setDevAddr(json.devAddr);
+  m.setDr(json.dr);
+  m.setFCnt(json.fCnt);
+  m.setFPort(json.fPort);
+  m.setData(Buffer.from(o.payload, 'hex'));
+  (o.rssi ?? [-57]).forEach((r, i) => {
+    const rx = new gw.UplinkRxInfo();
+    rx.setGatewayId(`0016c001f15${String(i).padStart(5, '0')}`);
+    rx.setRssi(r);
+    rx.setSnr(9.5 - i);
+    m.addRxInfo(rx);
+  });
+  return m.serializeBinary();
 }

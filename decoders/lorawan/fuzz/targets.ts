@@ -1,7 +1,7 @@
 /**
  * What the fuzzer feeds the LoRaWAN payload codecs: OBIS-TLV and Cayenne LPP payloads seeded with the
  * documented vectors (decoders/lorawan/fixtures.ts), and the pool's decoder with a profile naming both codecs,
- * so mutations also reach the mapping. Only LorawanError may come out.
+ * so mutations also reach the mapping, and a TS013 codec in its sandbox. Only LorawanError may come out.
  */
 import type { FuzzTarget } from '../../fuzz.js';
 import type { DeviceContext, RawFrame } from '../../protocol-decoder.js';
@@ -9,7 +9,7 @@ import { recordingOutput } from '../../testing.js';
 import { decodeCayenneLpp } from '../cayenne-lpp.js';
 import { LorawanDecoder } from '../decoder.js';
 import { LorawanError } from '../errors.js';
-import { LPP_VECTORS, TLV_VECTORS } from '../fixtures.js';
+import { LPP_VECTORS, TLV_VECTORS, TS013_WATER_CODEC, TS013_WATER_UPLINK } from '../fixtures.js';
 import { decodeObisTlv, encodeObisTlv } from '../obis-tlv.js';
 
 const codeOf = (e: unknown): string | undefined => (e instanceof LorawanError ? e.code : undefined);
@@ -20,7 +20,8 @@ const device: DeviceContext = {
   profile: {
     id: 'FUZZ', version: '1', body: {
       lorawan: {
-        codecs: [{ codec: 'obis-tlv', fPorts: [2] }, { codec: 'cayenne-lpp' }],
+        codecs: [{ codec: 'obis-tlv', fPorts: [2] }, { codec: 'ts013', fPorts: [10], script: TS013_WATER_CODEC }, { codec: 'cayenne-lpp' }],
+        values: [{ path: 'volume', obis: '8.0.1.0.0.255', unit: 'm³' }, { path: 'alarms.leak', obis: '0.0.97.97.0.255' }],
         channels: [{ channel: 1, obis: '8.0.1.0.0.255' }, { channel: 3, type: 'temperature', obis: '0.0.96.9.0.255' }, { channel: 5, obis: '0.0.96.9.1.255', scaler: 9 }],
         statusBits: [{ bit: 0, name: 'cover opened' }],
       },
@@ -42,5 +43,7 @@ export function lorawanFuzzTargets(): FuzzTarget[] {
     { name: 'lorawan.cayenneLpp', run: (b) => decodeCayenneLpp(b), seeds: lpp, codeOf },
     { name: 'lorawan.decoder.tlv', run: (b) => decoder.decode(frame(b, 2), recordingOutput(0), device), seeds: tlv, codeOf },
     { name: 'lorawan.decoder.lpp', run: (b) => decoder.decode(frame(b, 1), recordingOutput(0), device), seeds: lpp, codeOf },
+    // A TS013 codec in the sandbox: whatever the bytes, a reading or a coded refusal.
+    { name: 'lorawan.decoder.ts013', run: (b) => decoder.decode(frame(b, 10), recordingOutput(0), device), seeds: [bytes(TS013_WATER_UPLINK)], codeOf },
   ];
 }
