@@ -12,6 +12,8 @@ export interface BusMessage {
   value: Buffer;
   /** Milliseconds since the epoch; the bus sets it when absent. */
   timestamp?: number;
+  /** Record headers (the trace context: telemetry/); absent = none, and the record keeps its header-less layout. */
+  headers?: Record<string, string>;
 }
 
 export interface ConsumedMessage {
@@ -19,6 +21,7 @@ export interface ConsumedMessage {
   value: Buffer;
   timestamp: number;
   offset: number;
+  headers?: Record<string, string>;
 }
 
 export interface Batch {
