@@ -26,6 +26,8 @@ export async function benchTelemetry(): Promise<OtlpSink | undefined> {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // A benchmark that never closes it (the in-process pipeline benchmark) still ends.
+  server.unref();
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     env: { HES_OTEL_ENABLED: 'true', HES_OTEL_ENDPOINT: endpoint, HES_OTEL_SAMPLE_RATIO: '1' },
