@@ -37,6 +37,7 @@ import type { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
 import { HesMetrics } from '../metrics/index.js';
 import { HealthReport, healthRoutes } from './health.js';
+import { traceRequests } from './tracing.js';
 
 export interface AppOptions {
   db: Db;
@@ -92,6 +93,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const metrics = opts.metrics ?? new HesMetrics();
   const requests = metrics.counter('hes_http_requests_total', 'HTTP requests answered, by method, route (its pattern) and status code', ['method', 'route', 'status']);
   const latency = metrics.histogram('hes_http_request_seconds', 'HTTP request latency, by method and route', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], ['method', 'route']);
+  traceRequests(app);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     requests.inc({ method: req.method, route, status: reply.statusCode });

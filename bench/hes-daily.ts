@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { HesClient, poll, processStats, spawnHes, type HesProcess } from '../cli/hes-process.js';
 import type { Benchmark, BenchResult } from './harness.js';
+import { benchTelemetry } from './otlp-sink.js';
 
 const HES_TITLE = '4845533030303031'; // "HES00001"
 const METERS_PER_CHANNEL = 100;
@@ -100,7 +101,8 @@ async function dailyRead(meters: number): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'hes-daily-'));
   const database = process.env.HES_BENCH_REGISTRY === 'postgres' ? await freshDatabase('hes_bench_daily') : undefined;
   const { sim, port: simPort } = await startFleet(dir, meters);
-  const hes = spawnHes(['start', '--data-dir', join(dir, 'hes'), '--http-port', '0', '--http-host', '127.0.0.1'], database ? { HES_DATABASE_URL: database.url } : {});
+  const otlp = await benchTelemetry();
+  const hes = spawnHes(['start', '--data-dir', join(dir, 'hes'), '--http-port', '0', '--http-host', '127.0.0.1'], { ...(database ? { HES_DATABASE_URL: database.url } : {}), ...otlp?.env });
   try {
     const api = new HesClient(`${(await hes.waitFor(/HES API listening on (http:\/\/127\.0\.0\.1:\d+)/, 120_000))[1]}/api/v1`);
     await api.signIn('admin', 'hesadmin', 'Bench-pass1');
@@ -123,7 +125,10 @@ async function dailyRead(meters: number): Promise<BenchResult[]> {
       again = await countReadings(api, p);
     }
     const sessions = launch.statistics.success + launch.statistics.partial;
-    const common = { meters, registry: database ? 'postgres' : 'pglite', result: launch.result, success: launch.statistics.success, error: launch.statistics.error };
+    const common = {
+      meters, registry: database ? 'postgres' : 'pglite', result: launch.result, success: launch.statistics.success, error: launch.statistics.error,
+      telemetry: otlp ? { exports: otlp.received.requests, bytes: otlp.received.bytes } : 'off',
+    };
     return [
       { name: 'hes-daily.register', value: registerSeconds, unit: 's', ...common },
       { name: 'hes-daily.wall', value: wall, unit: 's', ...common },
@@ -139,6 +144,7 @@ async function dailyRead(meters: number): Promise<BenchResult[]> {
   } finally {
     await hes.stop();
     await sim.stop();
+    await otlp?.close();
     await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,7 +11,8 @@
  * the whole process per million readings) is the load-independent figure.
  *
  * Knobs (env): HES_BENCH_DEVICES, HES_BENCH_DAYS, HES_BENCH_BATCH (frames per batch),
- * HES_BENCH_CONCURRENCY (partitions in flight), HES_BENCH_THREADS (decoder threads).
+ * HES_BENCH_CONCURRENCY (partitions in flight), HES_BENCH_THREADS (decoder threads), HES_BENCH_TELEMETRY=on
+ * (traces exported to a discarding OTLP receiver in this process; off by default).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,6 +32,9 @@ import type { DeviceContext } from '../decoders/protocol-decoder.js';
 import { dayStart, loadProfileFrame, READINGS_PER_FRAME } from '../decoders/dlms/samples.js';
 import { StreamingValidator } from '../sinks/vee/streaming.js';
 import { DEFAULT_RULES } from '../sinks/vee/rules.js';
+import { startTelemetry } from '../telemetry/index.js';
+import { benchTelemetry } from './otlp-sink.js';
+import { randomBytes } from 'node:crypto';
 
 const DEVICES = Number(process.env.HES_BENCH_DEVICES ?? 2000);
 const DAYS = Number(process.env.HES_BENCH_DAYS ?? 3);
@@ -51,6 +55,12 @@ async function setup(): Promise<NonNullable<typeof shared>> {
   const serde = await AvroSerde.create<RawFrame>(store, Topics.rawFrames, 'raw-frame');
   const messages: BusMessage[] = [];
   for (let day = 1; day <= DAYS; day++) for (let d = 1; d <= DEVICES; d++) messages.push({ key: deviceKey(d), value: serde.encode(loadProfileFrame(d, dayStart(day))) });
+  // Telemetry on: the process exports to a discarding receiver, and every frame carries a session's trace context as a traced launch's do.
+  const otlp = await benchTelemetry();
+  if (otlp) {
+    await startTelemetry({ enabled: true, endpoint: otlp.endpoint, serviceName: 'hes-bench', sampleRatio: 1 });
+    for (let i = 0; i < messages.length; i++) messages[i]!.headers = { traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01` };
+  }
   const pool = new DecoderPool({ threads: THREADS });
   // Steady state, not start-up: the decoder threads load their modules and the JIT compiles the decode
   // path on a first pass (measured separately, it costs ~3× the CPU of a warm pass), and chDB opens the

@@ -13,6 +13,8 @@ export interface BusMessage {
   value: Buffer;
   /** Milliseconds since the epoch; the bus sets it when absent. */
   timestamp?: number;
+  /** Record headers (the trace context: telemetry/); absent = none, and the record keeps its header-less layout. */
+  headers?: Record<string, string>;
 }
 
 export interface ConsumedMessage {
@@ -20,6 +22,7 @@ export interface ConsumedMessage {
   value: Buffer;
   timestamp: number;
   offset: number;
+  headers?: Record<string, string>;
 }
 
 export interface Batch {

@@ -54,6 +54,7 @@ import { DEMO_PROJECT, startDemo, type Demo } from './demo.js';
 import { parse, configFrom, registryHelp } from './options.js';
 import { parseRoles, ROLE_PARTS, ROLES, type Role } from './roles.js';
 import { CencConnections } from '../registry/cenc-connections.js';
+import { startTelemetry } from '../telemetry/index.js';
 
 export interface StartOptions {
   /** The roles to run (cli/roles.ts); default the configuration's `node.roles`, and all when that is empty. */
@@ -107,6 +108,8 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
   if (opts.scheduler === false) roles.delete('scheduler');
   const nodeId = `${hostname()}-${randomUUID().slice(0, 8)}`;
   const leaseMs = config.node.leaseSeconds * 1000;
+  // First, so that everything started below is traced (when telemetry.enabled; nothing loaded otherwise).
+  const telemetry = await startTelemetry(config.telemetry, { 'service.instance.id': nodeId, 'hes.roles': [...roles].join(',') });
   const registry = await openRegistry(config);
   const { db, box } = registry;
   const metrics = new HesMetrics();
@@ -141,6 +144,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     clock?.stop();
     await serviceLog.close();
     await db.close();
+    await telemetry.shutdown().catch(() => undefined);
     throw e;
   }
   /** The process log: the API's when it runs here, else stderr (warnings and errors). */
@@ -210,6 +214,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     clock?.stop();
     await serviceLog.close();
     await db.close();
+    await telemetry.shutdown().catch(() => undefined);
   };
   let url: string;
   try {
@@ -359,6 +364,8 @@ const help = [
   'HES_CENC_LISTENERS=tcp:4059:wrapper,udp:4059:wrapper (off by default), HES_CENC_AGENT_PORT (AMR agents).',
   'Session limits: section "sessions" or HES_SESSION_CHANNEL_LIMIT, HES_SESSION_GLOBAL_LIMIT, HES_SESSION_SEGMENTS.',
   'Metrics without a credential for Prometheus on a private network: HES_METRICS_PORT, HES_METRICS_HOST (default 127.0.0.1).',
+  'Traces over OTLP/HTTP (off by default): section "telemetry" or HES_OTEL_ENABLED=true, HES_OTEL_ENDPOINT (default',
+  'OTEL_EXPORTER_OTLP_ENDPOINT), HES_OTEL_SERVICE_NAME, HES_OTEL_SAMPLE_RATIO (docs/telemetry.md).',
   '',
 ].join('\n');
 

@@ -120,3 +120,12 @@ test('the configuration as the service log shows it holds no secret', () => {
   assert.deepEqual([p.masterKey, p.databaseUrl, p.clickhouse.url, p.wmbus.mqttUrl], ['configured', 'postgres://pg:5432', 'http://ch:8123', 'mqtt://broker:1883']);
   assert.deepEqual([p.lorawan.mqttUrl, p.lorawan.mqttShareGroup], ['mqtts://lns:8883', 'hes-a']);
 });
+
+test('telemetry: off by default; file and HES_OTEL_* environment; the ratio checked; the endpoint shown by its origin only', () => {
+  assert.deepEqual(loadConfig({ env: {} }).telemetry, { enabled: false, serviceName: 'hes', sampleRatio: 1 });
+  const c = loadConfig({ env: { HES_OTEL_ENABLED: 'true', HES_OTEL_ENDPOINT: 'https://user:key@collector:4318', HES_OTEL_SERVICE_NAME: 'hes-pipeline', HES_OTEL_SAMPLE_RATIO: '0.25' } });
+  assert.deepEqual(c.telemetry, { enabled: true, endpoint: 'https://user:key@collector:4318', serviceName: 'hes-pipeline', sampleRatio: 0.25 });
+  assert.deepEqual((publicConfig(c).telemetry as { endpoint: string }).endpoint, 'https://collector:4318');
+  assert.throws(() => loadConfig({ env: { HES_OTEL_SAMPLE_RATIO: '1.5' } }), /telemetry\.sampleRatio must be a number from 0 to 1/);
+  assert.throws(() => loadConfig({ env: { HES_OTEL_SAMPLE_RATIO: 'half' } }), ConfigError);
+});

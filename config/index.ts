@@ -124,6 +124,20 @@ export interface HesConfig {
     /** A downlink task no station fetched within this many seconds is offered to the next best station. */
     downlinkOfferSeconds: number;
   };
+  /**
+   * Traces over OTLP/HTTP (docs/telemetry.md): off by default, and then nothing of OpenTelemetry's SDK is
+   * loaded. The endpoint is the collector's base URL (…:4318; `/v1/traces` is added) or, when it ends in
+   * `/v1/traces`, the traces URL itself.
+   */
+  telemetry: {
+    enabled: boolean;
+    /** Default OTEL_EXPORTER_OTLP_ENDPOINT, else http://127.0.0.1:4318. */
+    endpoint?: string;
+    /** `service.name` of this process's spans. */
+    serviceName: string;
+    /** Share of launches, API requests and unsolicited frames traced, 0..1 (a launch is traced whole or not at all, in every process). */
+    sampleRatio: number;
+  };
   /** This process among several (docs/deployment.md). */
   node: {
     /** The roles this process runs (cli/roles.ts): api, scheduler, pipeline, cenc, push, lorawan, unb; default all. */
@@ -206,6 +220,7 @@ export const defaults: HesConfig = {
   notifications: { maxAttempts: 6, retryBaseSeconds: 30 },
   lorawan: { mqttShareGroup: 'hes', mqttTopicPrefix: '' },
   unb: { downlinkOfferSeconds: 300 },
+  telemetry: { enabled: false, serviceName: 'hes', sampleRatio: 1 },
 };
 
 const envNames: Record<string, keyof HesConfig> = {
@@ -228,8 +243,8 @@ const envNames: Record<string, keyof HesConfig> = {
 const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refreshTokenTtl', 'loginMaxFailures', 'loginLockSeconds', 'decoderThreads', 'gapRoundsPerDay', 'gapSettleSeconds', 'deviceContextTtlSeconds', 'serviceLogRetentionDays']);
 
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
-type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'node' | 'wmbus' | 'lorawan' | 'unb' | 'metrics' | 'ntp' | 'notifications';
-const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list'>> = {
+type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'node' | 'wmbus' | 'lorawan' | 'unb' | 'metrics' | 'ntp' | 'notifications' | 'telemetry';
+const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list' | 'ratio'>> = {
   kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string', sessionTimeoutSeconds: 'int' },
   clickhouse: {
     url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int', httpHost: 'string', httpUser: 'string', httpPassword: 'string',
@@ -244,6 +259,7 @@ const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list
   notifications: { maxAttempts: 'int', retryBaseSeconds: 'int' },
   lorawan: { mqttUrl: 'string', mqttShareGroup: 'string', mqttTopicPrefix: 'string' },
   unb: { downlinkOfferSeconds: 'int' },
+  telemetry: { enabled: 'bool', endpoint: 'string', serviceName: 'string', sampleRatio: 'ratio' },
 };
 const isSection = (k: string): k is Section => k in sections;
 const sectionEnv: Record<string, [Section, string]> = {
@@ -287,6 +303,10 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_LORAWAN_MQTT_SHARE_GROUP: ['lorawan', 'mqttShareGroup'],
   HES_LORAWAN_MQTT_TOPIC_PREFIX: ['lorawan', 'mqttTopicPrefix'],
   HES_UNB_DOWNLINK_OFFER_SECONDS: ['unb', 'downlinkOfferSeconds'],
+  HES_OTEL_ENABLED: ['telemetry', 'enabled'],
+  HES_OTEL_ENDPOINT: ['telemetry', 'endpoint'],
+  HES_OTEL_SERVICE_NAME: ['telemetry', 'serviceName'],
+  HES_OTEL_SAMPLE_RATIO: ['telemetry', 'sampleRatio'],
 };
 
 function sectionValue(section: Section, key: string, value: unknown, origin: string): unknown {
@@ -295,6 +315,11 @@ function sectionValue(section: Section, key: string, value: unknown, origin: str
   if (kind === 'int') return integer(`${section}.${key}`, value, origin);
   if (kind === 'string') return String(value);
   if (kind === 'bool') return boolean(`${section}.${key}`, value, origin);
+  if (kind === 'ratio') {
+    const n = Number(value);
+    if (value === '' || !(n >= 0 && n <= 1)) throw new ConfigError(`${origin}: ${section}.${key} must be a number from 0 to 1, got ${JSON.stringify(value)}`);
+    return n;
+  }
   const list = Array.isArray(value) ? value.map(String) : String(value).split(',');
   return list.map((x) => x.trim()).filter(Boolean);
 }
@@ -394,12 +419,12 @@ export function publicConfig(cfg: HesConfig): Record<string, unknown> {
       return '(not a URL)';
     }
   };
-  const { masterKey, databaseUrl, clickhouse, wmbus, lorawan, ...rest } = cfg;
+  const { masterKey, databaseUrl, clickhouse, wmbus, lorawan, telemetry, ...rest } = cfg;
   const { password: _password, httpPassword: _httpPassword, url, ...ch } = clickhouse;
   return {
     ...rest, masterKey: masterKey ? 'configured' : 'generated', databaseUrl: origin(databaseUrl) ?? 'embedded',
     clickhouse: { ...ch, url: origin(url) ?? 'embedded' }, wmbus: { ...wmbus, mqttUrl: origin(wmbus.mqttUrl) ?? null },
-    lorawan: { ...lorawan, mqttUrl: origin(lorawan.mqttUrl) ?? null },
+    lorawan: { ...lorawan, mqttUrl: origin(lorawan.mqttUrl) ?? null }, telemetry: { ...telemetry, endpoint: origin(telemetry.endpoint) ?? null },
   };
 }
 

@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { querySpan } from '../telemetry/index.js';
 
 export type Row = Record<string, unknown>;
 
@@ -85,7 +86,7 @@ function wrapPglite(lite: PGlite): Db {
   const over = (conn: LiteLike, inTx: boolean): Db => ({
     engine: 'pglite',
     async query<T>(sql: string, params: readonly unknown[] = []) {
-      const r = await conn.query<T>(sql, params as unknown[]);
+      const r = await querySpan('pglite', sql, () => conn.query<T>(sql, params as unknown[]));
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
     async exec(sql: string) {
@@ -112,7 +113,7 @@ async function openPostgres(url: string): Promise<Db> {
   const overClient = (client: pg.PoolClient): Db => ({
     engine: 'postgres',
     async query<T>(sql: string, params: readonly unknown[] = []) {
-      const r = await client.query(sql, params as unknown[]);
+      const r = await querySpan('postgresql', sql, () => client.query(sql, params as unknown[]));
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string) {
@@ -126,7 +127,7 @@ async function openPostgres(url: string): Promise<Db> {
   return {
     engine: 'postgres',
     async query<T>(sql: string, params: readonly unknown[] = []) {
-      const r = await pool.query(sql, params as unknown[]);
+      const r = await querySpan('postgresql', sql, () => pool.query(sql, params as unknown[]));
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string) {

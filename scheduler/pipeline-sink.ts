@@ -13,6 +13,7 @@ import { Topics, type RawFrame } from '../schemas/avro/index.js';
 import { AvroSerde, type SchemaStore } from '../schemas/registry/index.js';
 import type { CollectedFrame, CollectedRecord, CollectItem, DeviceTarget, ReadingSink, WireFrameTap } from './reader.js';
 import { saveStates } from './states.js';
+import { traceHeaders } from '../telemetry/index.js';
 
 export class PipelineSink implements ReadingSink {
   private constructor(
@@ -35,8 +36,11 @@ export class PipelineSink implements ReadingSink {
     }
     if (!frames.length) return;
     const key = deviceKey(device.num);
+    // The session's trace context travels with its frames, so the pipeline's batch joins the launch's trace.
+    const headers = traceHeaders();
     await this.producer.send(Topics.rawFrames, frames.map((f) => ({
       key,
+      ...(headers ? { headers } : {}),
       value: this.serde.encode({
         frameId: f.frameId, wire: Buffer.from(f.apdu.buffer, f.apdu.byteOffset, f.apdu.byteLength), framing: f.protocol === 'mbus' ? 'MBUS' : 'APDU',
         direction: 'UPLINK', deviceId: device.num, commLineId: null, connector: f.protocol === 'mbus' ? 'mbus-tcp' : 'tcp', receivedAt: f.receivedAt,

@@ -24,6 +24,7 @@ import { gapItems, gapReads, type GapRead } from './gaps.js';
 import { DEFAULT_CONTROL_SETTINGS } from './tasks.js';
 import type { ServiceLogWriter } from '../registry/service-log.js';
 import { HesMetrics } from '../metrics/index.js';
+import { inSpan, launchContext } from '../telemetry/index.js';
 import {
   LinkError, openGate, type CollectItem, type CommLineRef, type DeviceLink, type DeviceReader, type DeviceTarget, type ReadingSink, type SessionGate,
 } from './reader.js';
@@ -408,7 +409,9 @@ export class Scheduler {
     if (owner) this.#m.launchesStarted.inc({ trigger: l.trigger });
     const abort = new AbortController();
     const results = new DeviceResults(this.#o.db, l.id);
-    const done = (owner ? this.#run(l, abort, results) : this.#help(l, abort, results)).catch((e: unknown) => {
+    const attributes = { 'hes.launch.id': l.id, 'hes.task.id': l.taskId, 'hes.project.id': l.projectId, 'hes.launch.trigger': l.trigger, 'hes.scheduler.instance': this.instanceId };
+    const launch = launchContext(l.id);
+    const done = inSpan(owner ? 'launch' : 'launch.help', attributes, () => (owner ? this.#run(l, abort, results) : this.#help(l, abort, results)), launch ? { parent: launch } : {}).catch((e: unknown) => {
       this.#o.log?.write('error', 'scheduler', 'launch', `launch ${l.id} broke off: ${e instanceof Error ? e.message : String(e)}`, { launchId: l.id, taskId: l.taskId, projectId: l.projectId });
       throw e;
     }).finally(() => this.#running.delete(l.id));
@@ -432,7 +435,7 @@ export class Scheduler {
       while (!signal.aborted) {
         const d = queue.shift();
         if (d) {
-          await this.#device(l, task, d, results, signal);
+          await inSpan('device', { 'hes.device.id': d.id }, () => this.#device(l, task, d, results, signal));
           continue;
         }
         if (exhausted) return;
@@ -599,7 +602,7 @@ export class Scheduler {
           const header = `--- attempt ${round}, comm line ${line.id} (${line.channelKind}, priority ${line.priority}) ---`;
           const r = await this.#o.gate.run(
             { channelId: line.channelId, exclusive: line.exclusive, segment: segmentOf(line), priority: 1000 - task.priority },
-            () => this.#session(l, task, device, line, signal),
+            () => inSpan('session', { 'hes.comm_line.id': line.id, 'hes.channel.kind': line.channelKind, 'hes.attempt': round }, () => this.#session(l, task, device, line, signal)),
           );
           logs.push(header, r.log);
           if (signal.aborted) throw new Cancelled();

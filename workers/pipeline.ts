@@ -16,6 +16,7 @@ import { deviceEventOf } from './event-messages.js';
 import type { DecoderPool, DecodeExtras } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
 import type { ReadingColumns } from './readings-block.js';
+import { batchContext, inSpan, SpanKind, tracing } from '../telemetry/index.js';
 
 const DEFAULT_BATCH_FRAMES = 2600;
 
@@ -120,7 +121,13 @@ export class Pipeline {
     const consumer = this.consumer;
     this.metrics.measureLag = () => consumer.lag();
     try {
-      await this.consumer.run((batch) => this.handle(batch));
+      await this.consumer.run((batch) => {
+        if (!tracing()) return this.handle(batch);
+        // The batch joins the trace of its first traced frame (a launch's) and links to the others'.
+        const { parent, links } = batchContext(batch.messages);
+        const attributes = { 'messaging.destination.name': batch.topic, 'messaging.destination.partition.id': String(batch.partition), 'messaging.batch.message_count': batch.messages.length };
+        return inSpan('pipeline.batch', attributes, () => this.handle(batch), { kind: SpanKind.CONSUMER, links, ...(parent ? { parent } : {}) });
+      });
     } finally {
       await this.producer.close();
     }
@@ -137,13 +144,13 @@ export class Pipeline {
     m.framesIn.inc(messages.length);
     m.batchFrames.observe(messages.length);
     await this.loadWriterSchemas(messages.map((x) => x.value));
-    const result = await this.decode(messages);
+    const result = await inSpan('pipeline.decode', { 'messaging.batch.message_count': messages.length }, () => this.decode(messages));
     const first = messages[0]!.offset;
     const last = messages[messages.length - 1]!.offset;
     const token = `${batch.topic}/${batch.partition}/${first}-${last}`;
     if (result.readings > 0) {
       const stopTimer = m.insertSeconds.startTimer();
-      await this.options.engine.insertNative('readings', result.block, { insert_deduplication_token: token, optimize_on_insert: 0 });
+      await inSpan('clickhouse.insert', { 'db.system': 'clickhouse', 'db.collection.name': 'readings', 'hes.readings': result.readings }, () => this.options.engine.insertNative('readings', result.block, { insert_deduplication_token: token, optimize_on_insert: 0 }));
       stopTimer();
       // validated before counted as stored: the pipeline benchmark's clock includes validation
       if (this.options.validator && result.columns) await this.options.validator.validate(result.columns);

@@ -184,3 +184,26 @@ test('a consumer process killed with SIGKILL resumes from its last committed off
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('record headers (trace context) survive the log, next to records without them, also after a reopen', async () => {
+  const dir = tmp();
+  try {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const write = async () => {
+      const bus = new EmbeddedBus({ dir });
+      await bus.createTopics([{ name: 't', partitions: 1 }]);
+      const p = await bus.producer();
+      // Old layout, headers with a key, headers with a null key, old layout with a null key.
+      await p.send('t', [msg('1', 'a'), { ...msg('2', 'b'), headers: { traceparent } }, { key: null, value: Buffer.from('c'), headers: { traceparent, tracestate: 'x=1' } }, { key: null, value: Buffer.from('d') }]);
+      await bus.close();
+    };
+    await write();
+    const bus = new EmbeddedBus({ dir });
+    const [batch] = await drain(bus, 'g', 't', 4);
+    await bus.close();
+    const got = batch!.messages.map((m) => [m.key?.toString() ?? null, m.value.toString(), m.headers ?? null]);
+    assert.deepEqual(got, [['1', 'a', null], ['2', 'b', { traceparent }], [null, 'c', { traceparent, tracestate: 'x=1' }], [null, 'd', null]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

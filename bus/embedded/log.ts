@@ -8,6 +8,11 @@
  * Records framed off the main thread (bus/framed.ts) set the length word's top bit: their CRC starts
  * after the offset, which the log stamps in when it appends them.
  *
+ * A record with headers (the trace context, telemetry/) says so by a key length of -2 or less: the key is
+ * `-length - 3` bytes (-2 = null key) and is followed by u16 n | n bytes of the headers as a JSON object
+ * of strings, then the value. Records without headers keep the layout above, so logs written before
+ * headers existed read as they were.
+ *
  * On open the last segment is scanned and cut at the first torn or corrupt record, so a crash mid-write
  * loses only what was not yet acknowledged. A sparse index (every INDEX_EVERY records) finds a position
  * from an offset without scanning a whole segment.
@@ -82,14 +87,27 @@ export class PartitionLog {
   /** Appends in one write; returns the offset of the first message. */
   append(messages: BusMessage[], now: number): number {
     let total = 0;
-    for (const m of messages) total += HEADER + FIXED + (m.key?.length ?? 0) + m.value.length;
+    // Headers are rare (traced records only): encoded up front, none = nothing extra.
+    let heads: (Buffer | undefined)[] | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      total += HEADER + FIXED + (m.key?.length ?? 0) + m.value.length;
+      if (m.headers) {
+        const h = Buffer.from(JSON.stringify(m.headers));
+        if (h.length > 0xffff) throw new Error('bus record headers larger than 64 KB');
+        (heads ??= new Array<Buffer | undefined>(messages.length))[i] = h;
+        total += 2 + h.length;
+      }
+    }
     const buf = Buffer.allocUnsafe(total);
     const active = this.segments[this.segments.length - 1]!;
     const first = this.nextOffset;
     let p = 0;
-    for (const m of messages) {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const h = heads?.[i];
       const keyLen = m.key ? m.key.length : -1;
-      const len = FIXED + Math.max(keyLen, 0) + m.value.length;
+      const len = FIXED + Math.max(keyLen, 0) + (h ? 2 + h.length : 0) + m.value.length;
       const offset = this.nextOffset++;
       if (offset % INDEX_EVERY === 0) {
         active.offsets.push(offset);
@@ -98,9 +116,13 @@ export class PartitionLog {
       buf.writeUInt32LE(len, p);
       buf.writeDoubleLE(offset, p + HEADER);
       buf.writeDoubleLE(m.timestamp ?? now, p + HEADER + 8);
-      buf.writeInt32LE(keyLen, p + HEADER + 16);
+      buf.writeInt32LE(h ? -keyLen - 3 : keyLen, p + HEADER + 16);
       let q = p + HEADER + FIXED;
       if (m.key) q += m.key.copy(buf, q);
+      if (h) {
+        q = buf.writeUInt16LE(h.length, q);
+        q += h.copy(buf, q);
+      }
       q += m.value.copy(buf, q);
       buf.writeUInt32LE(crc32(buf.subarray(p + HEADER, q)), p + 4);
       p = q;
@@ -326,11 +348,16 @@ export function fsyncInBackground(path: string, failed: () => void): void {
 function parse(chunk: Buffer, p: number, len: number): ConsumedMessage {
   const offset = chunk.readDoubleLE(p + HEADER);
   const timestamp = chunk.readDoubleLE(p + HEADER + 8);
-  const keyLen = chunk.readInt32LE(p + HEADER + 16);
+  const field = chunk.readInt32LE(p + HEADER + 16);
+  const keyLen = field <= -2 ? -field - 3 : field;
   const k = p + HEADER + FIXED;
   const key = keyLen < 0 ? null : chunk.subarray(k, k + keyLen);
-  const value = chunk.subarray(k + Math.max(keyLen, 0), p + HEADER + len);
-  return { key, value, timestamp, offset };
+  let v = k + Math.max(keyLen, 0);
+  if (field > -2) return { key, value: chunk.subarray(v, p + HEADER + len), timestamp, offset };
+  const n = chunk.readUInt16LE(v);
+  const headers = JSON.parse(chunk.toString('utf8', v + 2, v + 2 + n)) as Record<string, string>;
+  v += 2 + n;
+  return { key, value: chunk.subarray(v, p + HEADER + len), timestamp, offset, headers };
 }
 
 function readAt(path: string, fd: number, position: number, length: number): Buffer {

@@ -5,7 +5,7 @@
  * off). Back-pressure: `send` resolves only once the brokers acknowledged (acks=-1), and a consumer
  * fetches again only after its handler finished.
  */
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaConfig, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import { recordAt } from '../framed.js';
 import type { BatchHandler, Bus, BusConsumer, BusProducer, ConsumerOptions, TopicSpec } from '../types.js';
 
@@ -71,7 +71,7 @@ export class KafkaBus implements Bus {
           topic,
           acks: -1,
           compression,
-          messages: messages.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp) })),
+          messages: messages.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp), ...(m.headers ? { headers: m.headers } : {}) })),
         });
       },
       sendFramed: async (topic, framed) => {
@@ -129,6 +129,15 @@ export class KafkaBus implements Bus {
   }
 }
 
+/** The trace context of a consumed record's headers (the only headers the HES sets), as text. */
+function traceHeaders(headers: IHeaders | undefined): { headers?: Record<string, string> } {
+  const parent = headers?.traceparent;
+  if (parent === undefined) return {};
+  const out: Record<string, string> = { traceparent: String(parent) };
+  if (headers!.tracestate !== undefined) out.tracestate = String(headers!.tracestate);
+  return { headers: out };
+}
+
 class KafkaConsumer implements BusConsumer {
   private finish: ((e?: unknown) => void) | undefined;
   private stopping = false;
@@ -158,7 +167,7 @@ class KafkaConsumer implements BusConsumer {
       const all = batch.messages;
       for (let i = 0; i < all.length && !failed && !this.stopping && isRunning() && !isStale(); i += slice) {
         const part = all.slice(i, i + slice);
-        const messages = part.map((m) => ({ key: m.key ?? null, value: m.value ?? Buffer.alloc(0), timestamp: Number(m.timestamp), offset: Number(m.offset) }));
+        const messages = part.map((m) => ({ key: m.key ?? null, value: m.value ?? Buffer.alloc(0), timestamp: Number(m.timestamp), offset: Number(m.offset), ...traceHeaders(m.headers) }));
         try {
           await handler({ topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark) });
         } catch (e) {
