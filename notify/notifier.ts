@@ -29,6 +29,8 @@ export interface NotifierOptions {
   onError?: (message: string) => void;
   /** Where the notifier's metrics go (docs/operations.md). */
   metrics?: HesMetrics;
+  /** Runs before each round of deliveries: what queues deliveries of its own (the outcomes of CIM controls). */
+  beforeRound?: () => Promise<unknown>;
 }
 
 /** How long a claimed notification is left to its sender before another notifier may take it. */
@@ -103,6 +105,7 @@ export class Notifier {
   }
 
   private async work(): Promise<void> {
+    await this.options.beforeRound?.();
     while (this.queue.length) await this.record(this.queue.splice(0, 1000));
     await this.deliverDue();
   }

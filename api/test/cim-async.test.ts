@@ -3,7 +3,10 @@
  * `get MeterReadings` is acknowledged at once and its reply, with the readings, is POSTed to the
  * ReplyAddress by the notifier — retried after the MDM's first failure — and a stored event reaches the MDM
  * subscribed through a notification rule of channel `cim` as a signed `created EndDeviceEvents` message.
- * Real chDB and the registry on both engines; nothing mocked.
+ * An asynchronous `create EndDeviceControls` gets its created reply, then `changed EndDeviceControls` with
+ * the outcome per device once the relay command's launch finishes or its approval is rejected.
+ * Real chDB and the registry on both engines. The one stand-in: no meter answers here, so the launch is
+ * finished by writing its rows as the scheduler does (scheduler/scheduler.ts) — its own tests cover that part.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +17,7 @@ import { Notifier } from '../../notify/notifier.js';
 import { signature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../notify/channels.js';
 import { startHttpReceiver, type HttpReceiver } from '../../notify/testing.js';
 import type { EventRow } from '../../decoders/protocol-decoder.js';
+import { reportControlOutcomes } from '../cim/control-outcomes.js';
 import { startHarness, type Harness } from './harness.js';
 
 const engine = testWarehouse('cim-async');
@@ -38,7 +42,7 @@ for (const db of ENGINES) {
       await engine.exec('TRUNCATE TABLE readings');
       h = await startHarness(db, { clickhouse: engine });
       mdm = await startHttpReceiver();
-      notifier = new Notifier({ db: h.t.db, box: h.box, maxAttempts: 3, retryBaseMs: 1 });
+      notifier = new Notifier({ db: h.t.db, box: h.box, maxAttempts: 3, retryBaseMs: 1, beforeRound: () => reportControlOutcomes(h.t.db, h.box) });
       const d = await createDevice(h.t.db, h.projectId, { serialNumber: 'A-1', type: 'CE308' });
       const num = Number((await h.t.db.query<{ num: number }>('SELECT num::float8 AS num FROM devices WHERE id = $1', [d.id])).rows[0]!.num);
       device = { id: String(d.id), num };
@@ -88,6 +92,53 @@ for (const db of ENGINES) {
       assert.equal(denied.statusCode, 403, denied.body);
       const queued = await h.t.db.query(`SELECT 1 FROM notification_deliveries WHERE channel = 'cim-reply'`);
       assert.equal(queued.rows.length, 1, 'nothing queued for refused requests');
+    });
+
+    it('async create EndDeviceControls: the created reply at once, then changed EndDeviceControls per device when the launch finishes or the approval is rejected', async () => {
+      const control = (code: string, id: string) => ({
+        RequestMessage: {
+          Header: { Verb: 'create', Noun: 'EndDeviceControls', MessageID: id, AsyncReplyFlag: 'true', ReplyAddress: `${mdm.url}/controls` },
+          Payload: { EndDeviceControls: { EndDeviceControl: [{ mRID: `order-${id}`, EndDeviceControlType: { ref: code }, EndDevices: [{ mRID: device.id }] }] } },
+        },
+      });
+      const ack = await post(control('3.31.0.18', 'c-1'));
+      assert.equal(ack.statusCode, 202, ack.body);
+      notifier.kick();
+      await notifier.idle();
+      const got = () => mdm.requests.filter((r) => r.url === '/controls').map((r) => JSON.parse(r.body) as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const created = got()[0]!.ResponseMessage;
+      assert.deepEqual([created.Header.CorrelationID, created.Reply.Result], ['c-1', 'OK']);
+      const taskId = created.Payload.EndDeviceControls.EndDeviceControl[0].mRID;
+      assert.equal(got().length, 1, 'no outcome while the launch runs');
+      // The launch ends as the scheduler ends it when the meter does not answer.
+      const launch = await h.t.db.query<{ id: string }>(`SELECT id FROM task_launches WHERE task_id = $1`, [taskId]);
+      await h.t.db.query(`INSERT INTO launch_devices (launch_id, device_id, result, note, finished_at) VALUES ($1, $2, 'error', 'no answer', now())`, [launch.rows[0]!.id, device.id]);
+      await h.t.db.query(`UPDATE task_launches SET state = 'finished', result = 'error', finished_at = now() WHERE id = $1`, [launch.rows[0]!.id]);
+      notifier.kick();
+      await notifier.idle();
+      const changed = got()[1]!.EventMessage;
+      assert.deepEqual([changed.Header.Verb, changed.Header.Noun, changed.Header.CorrelationID], ['changed', 'EndDeviceControls', 'c-1']);
+      const outcome = changed.Payload.EndDeviceControls.EndDeviceControl[0];
+      assert.deepEqual([outcome.mRID, outcome.issuerTrackingID, outcome.EndDeviceControlType.ref, outcome.EndDevices[0].mRID, outcome.status.value, outcome.status.reason],
+        [taskId, 'order-c-1', '3.31.0.18', device.id, 'failed', 'no answer']);
+      notifier.kick();
+      await notifier.idle();
+      assert.equal(got().length, 2, 'the outcome is sent once');
+
+      // A disconnect awaiting a second user's approval, rejected.
+      const s = await h.call('Administrator', { method: 'PUT', url: `/api/v1/projects/${h.projectId}/control-settings`, payload: { relayDisconnectApproval: true } });
+      assert.equal(s.statusCode, 200, s.body);
+      assert.equal((await post(control('3.31.0.23', 'c-2'))).statusCode, 202);
+      notifier.kick();
+      await notifier.idle();
+      const second = got()[2]!.ResponseMessage.Payload.EndDeviceControls.EndDeviceControl[0];
+      assert.match(second.reason, /approval/);
+      const rejected = await h.call('Administrator', { method: 'POST', url: `/api/v1/projects/${h.projectId}/tasks/${second.mRID}/reject` });
+      assert.equal(rejected.statusCode, 200, rejected.body);
+      notifier.kick();
+      await notifier.idle();
+      const refused = got()[3]!.EventMessage.Payload.EndDeviceControls.EndDeviceControl[0];
+      assert.deepEqual([refused.mRID, refused.status.value, refused.EndDevices[0].mRID], [second.mRID, 'rejected', device.id]);
     });
 
     it('publishes a stored event to the subscribed MDM as a signed created EndDeviceEvents message; rules by role', async () => {
