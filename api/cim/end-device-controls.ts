@@ -76,12 +76,12 @@ export async function createEndDeviceControls(req: FastifyRequest, msg: CimMessa
   };
 }
 
-/** An asynchronous request: the control's outcome per device goes to ReplyAddress once known (control-outcomes.ts). */
+/** An asynchronous request: the control's outcome per device goes to ReplyAddress once known (follow-ups.ts). */
 async function watchOutcome(req: FastifyRequest, msg: CimMessage, taskId: string, controlType: string, issuerTrackingId: string | undefined): Promise<void> {
   const { db, box } = req.server.registry;
   const replyTo: ReplyTo = { format: msg.format, edition: msg.edition, wrapper: msg.wrapper, header: msg.header, ...(msg.soap ? { soap: msg.soap } : {}) };
   await db.query(
-    `INSERT INTO cim_control_watches (task_id, url_enc, reply_to, control_type, issuer_tracking_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+    `INSERT INTO cim_watches (task_id, kind, url_enc, reply_to, control_type, issuer_tracking_id, created_at) VALUES ($1, 'controls', $2, $3, $4, $5, $6)`,
     [taskId, box.encrypt(msg.header.ReplyAddress!, CIM_REPLY), JSON.stringify(replyTo), controlType, issuerTrackingId ?? null, new Date()],
   );
 }

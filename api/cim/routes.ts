@@ -14,7 +14,8 @@ import { createEndDeviceControls } from './end-device-controls.js';
 import { text } from 'node:stream/consumers';
 import { queueCimReply } from '../../notify/notifier.js';
 
-type Handler = (req: FastifyRequest, msg: CimMessage) => Promise<{ reply: Reply; payload?: Plain; stream?: PayloadStream; status: number }>;
+/** `deferred`: the reply leaves later, from a follow-up (follow-ups.ts); answered now as it is. */
+type Handler = (req: FastifyRequest, msg: CimMessage) => Promise<{ reply: Reply; payload?: Plain; stream?: PayloadStream; status: number; deferred?: boolean }>;
 
 /** What the endpoint answers, by "verb Noun", and the permission each needs. */
 const OPERATIONS: Record<string, { permission: string; handle: Handler }> = {
@@ -63,7 +64,7 @@ export async function cimRoutes(app: FastifyInstance): Promise<void> {
       if (!req.identity!.permissions.has(op.permission)) throw new CimFault(CODES.forbidden, `permission required: ${op.permission}`, `/${msg.wrapper}/Header/Verb`, 403);
       const replyAddress = msg.header.AsyncReplyFlag ? replyAddressOf(msg) : undefined;
       const r = await op.handle(req, msg);
-      if (replyAddress === undefined || r.reply.Result === 'FAILED') return await send(req, reply, to, r.reply, r.status, r.payload, r.stream);
+      if (replyAddress === undefined || r.reply.Result === 'FAILED' || r.deferred) return await send(req, reply, to, r.reply, r.status, r.payload, r.stream);
       // Asynchronous: the reply goes to ReplyAddress through the notifier's deliveries (retries, dead letters);
       // the caller gets at once a ResponseMessage saying so.
       const out = r.stream ? renderResponseStream(to, r.reply, r.stream) : renderResponse(to, r.reply, r.payload);

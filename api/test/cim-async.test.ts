@@ -17,7 +17,7 @@ import { Notifier } from '../../notify/notifier.js';
 import { signature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../notify/channels.js';
 import { startHttpReceiver, type HttpReceiver } from '../../notify/testing.js';
 import type { EventRow } from '../../decoders/protocol-decoder.js';
-import { reportControlOutcomes } from '../cim/control-outcomes.js';
+import { reportCimFollowUps } from '../cim/follow-ups.js';
 import { startHarness, type Harness } from './harness.js';
 
 const engine = testWarehouse('cim-async');
@@ -42,7 +42,7 @@ for (const db of ENGINES) {
       await engine.exec('TRUNCATE TABLE readings');
       h = await startHarness(db, { clickhouse: engine });
       mdm = await startHttpReceiver();
-      notifier = new Notifier({ db: h.t.db, box: h.box, maxAttempts: 3, retryBaseMs: 1, beforeRound: () => reportControlOutcomes(h.t.db, h.box) });
+      notifier = new Notifier({ db: h.t.db, box: h.box, maxAttempts: 3, retryBaseMs: 1, beforeRound: () => reportCimFollowUps({ db: h.t.db, box: h.box, warehouse: engine }) });
       const d = await createDevice(h.t.db, h.projectId, { serialNumber: 'A-1', type: 'CE308' });
       const num = Number((await h.t.db.query<{ num: number }>('SELECT num::float8 AS num FROM devices WHERE id = $1', [d.id])).rows[0]!.num);
       device = { id: String(d.id), num };
@@ -139,6 +139,39 @@ for (const db of ENGINES) {
       await notifier.idle();
       const refused = got()[3]!.EventMessage.Payload.EndDeviceControls.EndDeviceControl[0];
       assert.deepEqual([refused.mRID, refused.status.value, refused.EndDevices[0].mRID], [second.mRID, 'rejected', device.id]);
+    });
+
+    it('on demand (Request.Option ReadMeter): a one-off read of the asked archives, then the reply from stored data once its launch finishes', async () => {
+      const sync = request({ AsyncReplyFlag: false, ReplyAddress: undefined }) as { RequestMessage: { Request: Record<string, unknown> } };
+      sync.RequestMessage.Request.Option = { name: 'ReadMeter', value: 'true' };
+      const refused = await post(sync);
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.equal(refused.json().ResponseMessage.Reply.Error[0].xpath, '/RequestMessage/Request/Option');
+      const body = request({ MessageID: 'od-1', ReplyAddress: `${mdm.url}/on-demand` }) as { RequestMessage: { Request: Record<string, unknown> } };
+      body.RequestMessage.Request.Option = [{ name: 'ReadMeter', value: 'true' }];
+      const ack = await post(body);
+      assert.equal(ack.statusCode, 202, ack.body);
+      const id = ack.json().ResponseMessage.Reply.ID[0];
+      assert.equal(id.objectType, 'ReadTask');
+      const task = (await h.call('Administrator', { method: 'GET', url: `/api/v1/projects/${h.projectId}/tasks/${id.value}` })).json();
+      assert.deepEqual([task.content, task.initiator, task.deviceIds], [{ measurements: [{ archive: 'profile-15' }] }, 'iec', [device.id]]);
+      notifier.kick();
+      await notifier.idle();
+      assert.equal(mdm.requests.filter((r) => r.url === '/on-demand').length, 0, 'nothing before the read is done');
+      // The read stores a new value and its launch ends, as the pipeline and the scheduler do.
+      const row = { device_id: device.num, archive: 'profile-15', obis: '1.0.1.29.0.255', reading_type: '', tariff: 0, ts: t('2026-03-01T00:30:00Z'), raw: 300, scaler: 0, unit: 'Wh', quality: 3, device_status: 0, device_tz: 0, source: 'POLL', collected_at: t('2026-03-01T00:31:00Z'), retention_days: 0 };
+      await engine.exec(`INSERT INTO readings SETTINGS insert_deduplicate = 0 FORMAT JSONEachRow\n${JSON.stringify(row)}`);
+      const launch = await h.t.db.query<{ id: string }>(`SELECT id FROM task_launches WHERE task_id = $1`, [id.value]);
+      await h.t.db.query(`INSERT INTO launch_devices (launch_id, device_id, result, finished_at) VALUES ($1, $2, 'success', now())`, [launch.rows[0]!.id, device.id]);
+      await h.t.db.query(`UPDATE task_launches SET state = 'finished', result = 'success', finished_at = now() WHERE id = $1`, [launch.rows[0]!.id]);
+      notifier.kick();
+      await notifier.idle();
+      const got = mdm.requests.filter((r) => r.url === '/on-demand');
+      assert.equal(got.length, 1);
+      const msg = JSON.parse(got[0]!.body).ResponseMessage;
+      assert.deepEqual([msg.Header.CorrelationID, msg.Reply.Result], ['od-1', 'OK']);
+      const block = msg.Payload.MeterReadings.MeterReading[0].IntervalBlocks[0];
+      assert.deepEqual(block.IntervalReadings.map((r: { value: number }) => r.value), [0.25, 0.3]);
     });
 
     it('publishes a stored event to the subscribed MDM as a signed created EndDeviceEvents message; rules by role', async () => {
