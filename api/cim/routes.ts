@@ -11,6 +11,7 @@ import { audit } from '../http.js';
 import { CODES, CimFault, formatOf, parseMessage, renderResponse, renderResponseStream, type CimMessage, type PayloadStream, type Plain, type Reply, type ReplyTo } from './envelope.js';
 import { getMeterReadings } from './meter-readings.js';
 import { createEndDeviceControls } from './end-device-controls.js';
+import { getEndDevices } from './end-devices.js';
 import { text } from 'node:stream/consumers';
 import { queueCimReply } from '../../notify/notifier.js';
 
@@ -21,6 +22,7 @@ type Handler = (req: FastifyRequest, msg: CimMessage) => Promise<{ reply: Reply;
 const OPERATIONS: Record<string, { permission: string; handle: Handler }> = {
   'get MeterReadings': { permission: 'Execute.ESB.Device.Read', handle: getMeterReadings },
   'create EndDeviceControls': { permission: 'Execute.ESB.Device.Control', handle: createEndDeviceControls },
+  'get EndDevices': { permission: 'Execute.ESB.Device.Read', handle: getEndDevices },
 };
 
 const MEDIA = ['application/json', 'application/xml', 'text/xml', 'application/soap+xml'];

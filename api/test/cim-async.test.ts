@@ -4,7 +4,8 @@
  * ReplyAddress by the notifier — retried after the MDM's first failure — and a stored event reaches the MDM
  * subscribed through a notification rule of channel `cim` as a signed `created EndDeviceEvents` message.
  * An asynchronous `create EndDeviceControls` gets its created reply, then `changed EndDeviceControls` with
- * the outcome per device once the relay command's launch finishes or its approval is rejected.
+ * the outcome per device once the relay command's launch finishes or its approval is rejected; an on-demand
+ * read is answered once its read task's launch finishes; `get EndDevices` answers what the registry holds.
  * Real chDB and the registry on both engines. The one stand-in: no meter answers here, so the launch is
  * finished by writing its rows as the scheduler does (scheduler/scheduler.ts) — its own tests cover that part.
  */
@@ -172,6 +173,22 @@ for (const db of ENGINES) {
       assert.deepEqual([msg.Header.CorrelationID, msg.Reply.Result], ['od-1', 'OK']);
       const block = msg.Payload.MeterReadings.MeterReading[0].IntervalBlocks[0];
       assert.deepEqual(block.IntervalReadings.map((r: { value: number }) => r.value), [0.25, 0.3]);
+    });
+
+    it('get EndDevices: what the registry holds, by mRID or serial; unknown ones one Error each; the read permission', async () => {
+      const body = { RequestMessage: { Header: { Verb: 'get', Noun: 'EndDevices', MessageID: 'ed-1' }, Request: { GetEndDevices: { EndDevice: [{ mRID: device.id }, { Names: { name: 'A-1' } }, { Names: { name: 'nope' } }] } } } };
+      const r = await post(body);
+      assert.equal(r.statusCode, 200, r.body);
+      const m = r.json().ResponseMessage;
+      assert.deepEqual([m.Reply.Result, m.Reply.Error.map((e: { ID: { value: string }; xpath: string }) => [e.ID.value, e.xpath])], ['PARTIAL', [['nope', '/RequestMessage/Request/GetEndDevices/EndDevice[3]']]]);
+      assert.deepEqual(m.Payload.EndDevices.EndDevice, [{
+        mRID: device.id, Names: [{ name: 'A-1', NameType: { name: 'SerialNumber' } }, { name: 'Main', NameType: { name: 'Project' } }], serialNumber: 'A-1', type: 'CE308', status: { value: 'IN_USE' },
+      }]);
+      const none = await post({ RequestMessage: { ...body.RequestMessage, Request: { EndDevice: { mRID: 'nope' } } } });
+      assert.deepEqual([none.statusCode, none.json().ResponseMessage.Reply.Result], [404, 'FAILED']);
+      const empty = await post({ RequestMessage: { ...body.RequestMessage, Request: {} } });
+      assert.deepEqual([empty.statusCode, empty.json().ResponseMessage.Reply.Error[0].xpath], [400, '/RequestMessage/Request/EndDevice']);
+      for (const [role, status] of [['Operator', 200], ['User', 403]] as const) assert.equal((await post(body, role)).statusCode, status, role);
     });
 
     it('publishes a stored event to the subscribed MDM as a signed created EndDeviceEvents message; rules by role', async () => {
