@@ -26,11 +26,11 @@ const ruleProps = {
   severities: { type: 'array', items: { type: 'string', enum: notifications.SEVERITIES }, uniqueItems: true },
   groupIds: { type: 'array', items: uuid, maxItems: 1000, uniqueItems: true, description: 'device groups; empty or absent: every group' },
   recipients: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 254 }, minItems: 1, maxItems: 100, description: 'email: addresses; sms: phone numbers' },
-  url: { type: 'string', minLength: 1, maxLength: 2000, description: 'webhook: the receiver; sms: the gateway URL template ({to}, {message}, {secret}, {device}, {code}, {severity}, {time})' },
+  url: { type: 'string', minLength: 1, maxLength: 2000, description: 'webhook: the receiver; cim: the MDM endpoint that takes created EndDeviceEvents (docs/cim.md); sms: the gateway URL template ({to}, {message}, {secret}, {device}, {code}, {severity}, {time})' },
   method: { type: 'string', enum: ['GET', 'POST'], description: 'sms: the gateway request method (default POST)' },
   headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 2000 }, maxProperties: 20, description: 'sms: header templates' },
   bodyTemplate: { type: 'string', maxLength: 10000, description: 'sms: body template; values are JSON-escaped for a JSON content-type, percent-encoded for a form' },
-  secret: { type: ['string', 'null'], minLength: 1, maxLength: 500, writeOnly: true, description: 'webhook: the signing secret (required); sms: the gateway credential for {secret}; null removes it' },
+  secret: { type: ['string', 'null'], minLength: 1, maxLength: 500, writeOnly: true, description: 'webhook and cim: the signing secret (required); sms: the gateway credential for {secret}; null removes it' },
   quietPeriod: { type: ['object', 'null'], additionalProperties: false, required: ['from', 'to'], properties: { from: hhmm, to: hhmm }, description: 'daily HH:MM–HH:MM in the project time zone; over midnight when from > to' },
   dedupSeconds: { type: 'integer', minimum: 0, maximum: 604800, description: 'the same event code of the same device within this many seconds is a duplicate (default 3600; 0: off)' },
 };

@@ -37,6 +37,7 @@ import { PipelineMetrics } from '../workers/metrics.js';
 import { HesMetrics } from '../metrics/index.js';
 import { BurstLog, type ServiceLogWriter } from '../registry/service-log.js';
 import { Notifier } from '../notify/notifier.js';
+import { reportCimFollowUps } from '../api/cim/follow-ups.js';
 
 export interface DataPlane {
   bus: Bus;
@@ -124,6 +125,7 @@ export async function openDataPlane(
     if (deadLetters) closers.push(async () => deadLetters.flush());
     const notifier = registry && new Notifier({
       ...registry, onError, metrics, maxAttempts: config.notifications.maxAttempts, retryBaseMs: config.notifications.retryBaseSeconds * 1000,
+      beforeRound: () => reportCimFollowUps({ ...registry, warehouse: engine }),
     });
     if (notifier) {
       notifier.start();

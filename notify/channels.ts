@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
+import { endDeviceEventTypeOf } from '../schemas/cim/end-device-event-types.js';
 
 /** What one notification says: built once when it is recorded, so a replay sends the same. */
 export interface NotificationPayload {
@@ -98,12 +99,48 @@ async function post(url: string, init: RequestInit): Promise<void> {
 }
 
 export async function sendWebhook(url: string, secret: string, p: NotificationPayload, nowMs: number): Promise<void> {
-  const body = JSON.stringify(p);
+  await postSigned(url, secret, JSON.stringify(p), p.id, nowMs);
+}
+
+/** A JSON body POSTed with the timestamp and HMAC signature headers of the webhooks. */
+async function postSigned(url: string, secret: string, body: string, deliveryId: string, nowMs: number): Promise<void> {
   const ts = Math.floor(nowMs / 1000);
   await post(url, {
     method: 'POST', body,
-    headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: `sha256=${signature(secret, ts, body)}`, 'x-hes-delivery': p.id },
+    headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: `sha256=${signature(secret, ts, body)}`, 'x-hes-delivery': deliveryId },
   });
+}
+
+/**
+ * The IEC 61968-100 EventMessage `created EndDeviceEvents` of one stored event (JSON, docs/cim.md): the
+ * EndDeviceEventType from the one table, our code, journal and severity as EndDeviceEventDetails.
+ */
+export function endDeviceEventsMessage(p: NotificationPayload, nowMs: number): object {
+  const details = [['code', String(p.event.code)], ['journal', p.event.journal], ...(p.event.severity ? [['severity', p.event.severity]] : [])];
+  return {
+    EventMessage: {
+      Header: { Verb: 'created', Noun: 'EndDeviceEvents', Timestamp: new Date(nowMs).toISOString(), Source: 'HES', MessageID: `hes-notification-${p.id}` },
+      Payload: {
+        EndDeviceEvents: {
+          EndDeviceEvent: [{
+            mRID: `hes-notification-${p.id}`, createdDateTime: p.event.time, reason: p.event.name, EndDeviceEventType: { ref: endDeviceEventTypeOf(p.event.name) },
+            Assets: { mRID: p.device.id, Names: { name: p.device.serialNumber } },
+            EndDeviceEventDetails: details.map(([name, value]) => ({ name, value })),
+          }],
+        },
+      },
+    },
+  };
+}
+
+/** An MDM's subscription (a rule of channel `cim`): the event as EndDeviceEvents, signed like a webhook. */
+export async function sendCimEvent(url: string, secret: string, p: NotificationPayload, nowMs: number): Promise<void> {
+  await postSigned(url, secret, JSON.stringify(endDeviceEventsMessage(p, nowMs)), p.id, nowMs);
+}
+
+/** The asynchronous reply of a CIM request, already rendered in the request's format, to its ReplyAddress. */
+export async function sendCimReply(url: string, contentType: string, body: string): Promise<void> {
+  await post(url, { method: 'POST', body, headers: { 'content-type': contentType } });
 }
 
 /** An HTTP SMS gateway: placeholders {to}, {message}, {secret}, {device}, {code}, {severity}, {time} in url, headers and body. */

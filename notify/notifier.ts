@@ -9,7 +9,7 @@ import type { EventRow, Severity } from '../decoders/protocol-decoder.js';
 import type { SecretBox } from '../registry/crypto.js';
 import type { Db } from '../registry/db.js';
 import { enabledRules, secretAad, type Rule } from '../registry/notifications.js';
-import { sendEmail, sendSms, sendWebhook, shownUrl, type NotificationPayload, type SmtpSettings } from './channels.js';
+import { sendCimEvent, sendCimReply, sendEmail, sendSms, sendWebhook, shownUrl, type NotificationPayload, type SmtpSettings } from './channels.js';
 import { inQuietPeriod, matchesRule } from './match.js';
 import type { Counter } from 'prom-client';
 import type { HesMetrics } from '../metrics/index.js';
@@ -29,6 +29,8 @@ export interface NotifierOptions {
   onError?: (message: string) => void;
   /** Where the notifier's metrics go (docs/operations.md). */
   metrics?: HesMetrics;
+  /** Runs before each round of deliveries: what queues deliveries of its own (the outcomes of CIM controls). */
+  beforeRound?: () => Promise<unknown>;
 }
 
 /** How long a claimed notification is left to its sender before another notifier may take it. */
@@ -103,6 +105,7 @@ export class Notifier {
   }
 
   private async work(): Promise<void> {
+    await this.options.beforeRound?.();
     while (this.queue.length) await this.record(this.queue.splice(0, 1000));
     await this.deliverDue();
   }
@@ -184,12 +187,20 @@ export class Notifier {
     if (!n) return;
     const attempt = attempts + 1;
     try {
+      if (n.channel === CIM_REPLY) {
+        const r = n.payload as unknown as CimReply;
+        await sendCimReply(box.decrypt(r.urlEnc, CIM_REPLY), r.contentType, r.body);
+        await db.query(`UPDATE notification_deliveries SET status = 'sent', sent_at = $2, reason = NULL, next_attempt_at = NULL WHERE id = $1`, [id, new Date(this.now())]);
+        this.outcomes?.inc({ channel: n.channel, status: 'sent' });
+        return;
+      }
       const rule = n.ruleId === null ? undefined : (await db.query<Rule>(`SELECT channel, target, secret_enc AS "secretEnc" FROM notification_rules WHERE id = $1`, [n.ruleId])).rows[0];
       if (!rule) throw new RuleDeleted();
       const secret = rule.secretEnc === null ? null : box.decrypt(rule.secretEnc, secretAad(n.ruleId!));
       const payload: NotificationPayload = { id: String(id), ...n.payload };
       if (n.channel === 'email') await sendEmail(await this.smtp(), n.recipient.split(', '), payload);
       else if (n.channel === 'webhook') await sendWebhook(rule.target.url!, secret ?? '', payload, this.now());
+      else if (n.channel === 'cim') await sendCimEvent(rule.target.url!, secret ?? '', payload, this.now());
       else {
         const t = rule.target;
         await sendSms({ url: t.url!, method: t.method ?? 'POST', headers: t.headers ?? {}, body: t.bodyTemplate ?? '' }, secret, n.recipient, payload);
@@ -216,6 +227,29 @@ export class Notifier {
     const { passwordEnc, ...s } = r.rows[0]!;
     return { ...s, password: passwordEnc === null ? null : this.options.box.decrypt(passwordEnc, 'email-settings') };
   }
+}
+
+/** The delivery channel of asynchronous CIM replies (no rule; the ReplyAddress sealed with the master key). */
+export const CIM_REPLY = 'cim-reply';
+
+interface CimReply {
+  urlEnc: string;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * Queues the asynchronous reply of a CIM request (docs/cim.md) as a delivery the notifier sends with its
+ * retries, back-off and dead-letter list; the caller then kicks the notifier (or its poll finds it).
+ */
+export async function queueCimReply(db: Db, box: SecretBox, replyAddress: string, contentType: string, body: string, now = Date.now()): Promise<number> {
+  const payload: CimReply = { urlEnc: box.encrypt(replyAddress, CIM_REPLY), contentType, body };
+  const r = await db.query<{ id: number }>(
+    `INSERT INTO notification_deliveries (project_id, rule_id, channel, recipient, device_id, event_code, event_at, status, next_attempt_at, created_at, payload)
+     VALUES (NULL, NULL, $1, $2, NULL, 0, $3, 'pending', $3, $3, $4) RETURNING id`,
+    [CIM_REPLY, shownUrl(replyAddress), new Date(now), JSON.stringify(payload)],
+  );
+  return Number(r.rows[0]!.id);
 }
 
 /** Nothing to retry: the notification fails at once. */

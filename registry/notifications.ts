@@ -8,7 +8,7 @@ import { pageSql, type Db, type Row } from './db.js';
 import { RegistryError, fromPgError } from './errors.js';
 import type { Severity } from '../decoders/protocol-decoder.js';
 
-export const CHANNELS = ['email', 'webhook', 'sms'] as const;
+export const CHANNELS = ['email', 'webhook', 'sms', 'cim'] as const;
 export type Channel = (typeof CHANNELS)[number];
 export const SEVERITIES: readonly Severity[] = ['critical', 'major', 'minor', 'info'];
 export const DELIVERY_STATUSES = ['pending', 'sent', 'failed', 'suppressed'] as const;
@@ -82,7 +82,7 @@ async function check(db: Db, projectId: string, r: RuleInput & { channel: Channe
       if (bad !== undefined) throw invalid('body.recipients', `holds "${bad}", not an email address`);
     }
   }
-  if (r.channel === 'webhook' || r.channel === 'sms') {
+  if (r.channel === 'webhook' || r.channel === 'cim' || r.channel === 'sms') {
     if (!r.url) throw invalid('body.url', `is required for the ${r.channel} channel`);
     let url: URL;
     try {
@@ -92,7 +92,7 @@ async function check(db: Db, projectId: string, r: RuleInput & { channel: Channe
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('body.url', 'must be http or https');
   }
-  if (r.channel === 'webhook' && !secretSet) throw invalid('body.secret', 'is required for the webhook channel (the signing secret)');
+  if ((r.channel === 'webhook' || r.channel === 'cim') && !secretSet) throw invalid('body.secret', `is required for the ${r.channel} channel (the signing secret)`);
   if (r.groupIds?.length) {
     const known = await db.query<{ id: string }>('SELECT id FROM device_groups WHERE project_id = $1 AND id = ANY($2::uuid[])', [projectId, r.groupIds]);
     const missing = r.groupIds.find((g) => !known.rows.some((k) => k.id === g));

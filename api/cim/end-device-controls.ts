@@ -8,7 +8,8 @@ import type { FastifyRequest } from 'fastify';
 import { RegistryError } from '../../registry/errors.js';
 import { startOneOff } from '../collection.js';
 import type { CommandFunction } from '../../scheduler/content.js';
-import { CODES, CimFault, many, text, type CimMessage, type Plain, type Reply, type ReplyError } from './envelope.js';
+import { CODES, CimFault, many, text, type CimMessage, type Plain, type Reply, type ReplyError, type ReplyTo } from './envelope.js';
+import { CIM_REPLY } from '../../notify/notifier.js';
 import { meterRefs, resolveMeters } from './meters.js';
 
 /**
@@ -55,6 +56,7 @@ export async function createEndDeviceControls(req: FastifyRequest, msg: CimMessa
           name: `${fn} (IEC 61968-9 ${code}${text(control.mRID) ? `, ${text(control.mRID)!.slice(0, 100)}` : ''})`, deviceIds, content: { commands: [{ function: fn }] }, source: 'command', initiator: 'iec',
         });
         const launch = task.launch as { id: string } | null;
+        if (msg.header.AsyncReplyFlag && msg.header.ReplyAddress) await watchOutcome(req, msg, String(task.id), code!, text(control.mRID));
         ids.push({ kind: 'uuid', objectType: 'EndDeviceControl', value: String(task.id) });
         created.push({
           mRID: String(task.id), ...(text(control.mRID) ? { issuerTrackingID: text(control.mRID) } : {}),
@@ -72,4 +74,14 @@ export async function createEndDeviceControls(req: FastifyRequest, msg: CimMessa
     reply: { Result: errors.length ? 'PARTIAL' : 'OK', ...(errors.length ? { Error: errors } : {}), ID: ids },
     payload: { EndDeviceControls: { EndDeviceControl: created } }, status: 200,
   };
+}
+
+/** An asynchronous request: the control's outcome per device goes to ReplyAddress once known (follow-ups.ts). */
+async function watchOutcome(req: FastifyRequest, msg: CimMessage, taskId: string, controlType: string, issuerTrackingId: string | undefined): Promise<void> {
+  const { db, box } = req.server.registry;
+  const replyTo: ReplyTo = { format: msg.format, edition: msg.edition, wrapper: msg.wrapper, header: msg.header, ...(msg.soap ? { soap: msg.soap } : {}) };
+  await db.query(
+    `INSERT INTO cim_watches (task_id, kind, url_enc, reply_to, control_type, issuer_tracking_id, created_at) VALUES ($1, 'controls', $2, $3, $4, $5, $6)`,
+    [taskId, box.encrypt(msg.header.ReplyAddress!, CIM_REPLY), JSON.stringify(replyTo), controlType, issuerTrackingId ?? null, new Date()],
+  );
 }

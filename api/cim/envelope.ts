@@ -223,14 +223,26 @@ export type ReplyTo = Pick<CimMessage, 'format' | 'edition' | 'soap' | 'wrapper'
 
 /** The ResponseMessage (or `<Noun>ResponseMessage` for noun-specific requests) as JSON or XML text. */
 export function renderResponse(to: ReplyTo, reply: Reply, payload?: Plain, now = Date.now()): { contentType: string; body: string } {
+  return render(to, 'Response', 'reply', reply, payload, now);
+}
+
+/**
+ * An EventMessage (or `<Noun>EventMessage` when the request was noun-specific) following up a request, in its
+ * format: e.g. `changed EndDeviceControls` with the outcome of controls an asynchronous request created.
+ */
+export function renderEvent(to: ReplyTo, verb: string, payload: Plain, now = Date.now()): { contentType: string; body: string } {
+  return render(to, 'Event', verb, undefined, payload, now);
+}
+
+function render(to: ReplyTo, kind: 'Response' | 'Event', verb: string, reply: Reply | undefined, payload: Plain | undefined, now: number): { contentType: string; body: string } {
   const noun = to.header?.Noun;
   const nounSpecific = to.wrapper !== 'RequestMessage' && noun !== undefined;
-  const name = nounSpecific ? `${noun}ResponseMessage` : 'ResponseMessage';
+  const name = nounSpecific ? `${noun}${kind}Message` : `${kind}Message`;
   const header: Plain = {
-    Verb: 'reply', Noun: noun ?? 'Unknown', Timestamp: new Date(now).toISOString(), Source: 'HES', MessageID: randomUUID(),
+    Verb: verb, Noun: noun ?? 'Unknown', Timestamp: new Date(now).toISOString(), Source: 'HES', MessageID: randomUUID(),
     ...(to.header?.MessageID || to.header?.CorrelationID ? { CorrelationID: to.header.CorrelationID ?? to.header.MessageID } : {}),
   };
-  const message: Plain = { Header: header, Reply: reply, ...(payload ? { Payload: payload } : {}) };
+  const message: Plain = { Header: header, ...(reply ? { Reply: reply } : {}), ...(payload ? { Payload: payload } : {}) };
   if (to.format === 'json') return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ [name]: message }) };
   const ns = nounSpecific ? `http://iec.ch/TC57/${to.edition}/${noun}Message` : `http://iec.ch/TC57/${to.edition}/schema/message`;
   const body = toXml(message);

@@ -9,8 +9,13 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { measurementsOfDevices, type Measurement } from '../../scheduler/readings.js';
-import { multiplierOf, readingTypeOf, readingsOfType, type ReadingTypeRow } from '../../schemas/cim/reading-types.js';
-import { CODES, CimFault, many, text, type CimMessage, type PayloadStream, type Plain, type Reply, type ReplyError } from './envelope.js';
+import { multiplierOf, readingTypeOf, readingsOfType, READING_TYPES, type ReadingTypeRow } from '../../schemas/cim/reading-types.js';
+import type { Db } from '../../registry/db.js';
+import type { ClickHouseEngine } from '../../sinks/clickhouse/engine.js';
+import type { MeasurementItem } from '../../scheduler/content.js';
+import { CIM_REPLY } from '../../notify/notifier.js';
+import { startOneOff } from '../collection.js';
+import { CODES, CimFault, many, text, type CimMessage, type PayloadStream, type Plain, type Reply, type ReplyError, type ReplyTo } from './envelope.js';
 import { meterRefs, resolveMeters, type Meter, type MeterRef } from './meters.js';
 
 /** Longest time range one request may ask for. */
@@ -111,9 +116,58 @@ function meterReading(m: Meter, rows: { type: ReadingTypeRow; m: Measurement }[]
   };
 }
 
-export async function getMeterReadings(req: FastifyRequest, msg: CimMessage): Promise<{ reply: Reply; stream?: PayloadStream; status: number }> {
+/** `Request.Option` name=ReadMeter value=true (or OnDemand): read the meters now, then answer from stored data. */
+function onDemand(msg: CimMessage): boolean {
+  return many(msg.request.Option).some((o) => {
+    const x = (typeof o === 'object' && o ? o : {}) as Plain;
+    return ['ReadMeter', 'OnDemand'].includes(text(x.name) ?? '') && text(x.value) !== 'false';
+  });
+}
+
+export async function getMeterReadings(req: FastifyRequest, msg: CimMessage): Promise<{ reply: Reply; stream?: PayloadStream; status: number; deferred?: boolean }> {
   const app = req.server;
+  if (!app.warehouse) throw new CimFault(CODES.unavailable, 'readings are kept in ClickHouse, which this API process is not connected to', '/', 503);
+  if (!onDemand(msg)) return meterReadingsOf(app.registry.db, app.warehouse, req.identity!.userId, msg);
+  if (!msg.header.AsyncReplyFlag) throw new CimFault(CODES.malformed, 'an on-demand read is answered asynchronously: set Header.AsyncReplyFlag and ReplyAddress', `/${msg.wrapper}/Request/Option`);
+  return readNow(req, msg);
+}
+
+/**
+ * The on-demand read: one one-off task per project reading the archives of the asked reading types (every
+ * archive of the catalogue when none is named) from the named meters, each watched (follow-ups.ts) so that the
+ * reply leaves, from stored data, once its launch has finished. Unknown items are reported at once.
+ */
+async function readNow(req: FastifyRequest, msg: CimMessage): Promise<{ reply: Reply; status: number; deferred?: boolean }> {
   const q = queryOf(msg);
+  const { types, errors } = typesOf(q);
+  if (q.types.length && !types.length) return { reply: { Result: 'FAILED', Error: errors }, status: 400 };
+  const { db, box } = req.server.registry;
+  const { matches, errors: unknown } = await resolveMeters(db, req.identity!.userId, q.meters);
+  errors.push(...unknown);
+  const byProject = new Map<string, Set<string>>();
+  for (const d of matches.flat()) byProject.set(d.projectId, (byProject.get(d.projectId) ?? new Set()).add(d.id));
+  if (!byProject.size) return { reply: { Result: 'FAILED', Error: errors }, status: 404 };
+  const archives = [...new Set((types.length ? types : READING_TYPES).map((t) => t.archive))] as MeasurementItem['archive'][];
+  const ids: NonNullable<Reply['ID']> = [];
+  for (const [projectId, set] of byProject) {
+    const task = await startOneOff(req, projectId, {
+      name: `on-demand read (IEC 61968-9 get MeterReadings${msg.header.MessageID ? `, ${msg.header.MessageID.slice(0, 100)}` : ''})`, deviceIds: [...set],
+      content: { measurements: archives.map((archive) => ({ archive })) }, source: 'command', initiator: 'iec',
+    });
+    ids.push({ kind: 'uuid', objectType: 'ReadTask', value: String(task.id) });
+    // The reply answers the meters of this project only.
+    const request: CimMessage = { ...msg, request: { ...msg.request, GetMeterReadings: undefined, Option: undefined, EndDevice: [...set].map((mRID) => ({ mRID })), Meter: undefined,
+      ReadingType: q.types.map((t) => ({ ref: t.code })), TimeSchedule: { scheduleInterval: { start: q.from, end: q.to } } } };
+    const replyTo: ReplyTo = { format: msg.format, edition: msg.edition, wrapper: msg.wrapper, header: msg.header, ...(msg.soap ? { soap: msg.soap } : {}) };
+    await db.query(
+      `INSERT INTO cim_watches (task_id, kind, url_enc, reply_to, request, user_id, created_at) VALUES ($1, 'readings', $2, $3, $4, $5, $6)`,
+      [String(task.id), box.encrypt(msg.header.ReplyAddress!, CIM_REPLY), JSON.stringify(replyTo), JSON.stringify(request), req.identity!.userId, new Date()],
+    );
+  }
+  return { reply: { Result: errors.length ? 'PARTIAL' : 'OK', ...(errors.length ? { Error: errors } : {}), ID: ids }, status: 202, deferred: true };
+}
+
+function typesOf(q: Query): { types: ReadingTypeRow[]; errors: ReplyError[] } {
   const errors: ReplyError[] = [];
   const types: ReadingTypeRow[] = [];
   for (const t of q.types) {
@@ -121,16 +175,21 @@ export async function getMeterReadings(req: FastifyRequest, msg: CimMessage): Pr
     if (row) types.push(row);
     else errors.push({ code: CODES.invalidValue, level: 'WARNING', reason: `ReadingType "${t.code}" is not in the reading-type catalogue`, xpath: t.xpath, ID: { kind: 'name', objectType: 'ReadingType', value: t.code } });
   }
-  if (q.types.length && !types.length) return { reply: { Result: 'FAILED', Error: errors }, status: 400 };
-  if (!app.warehouse) throw new CimFault(CODES.unavailable, 'readings are kept in ClickHouse, which this API process is not connected to', '/', 503);
+  return { types, errors };
+}
 
-  const { matches, errors: unknown } = await resolveMeters(app.registry.db, req.identity!.userId, q.meters);
+/** The stored readings of a request, for the caller's (userId's) projects: synchronous replies and on-demand follow-ups alike. */
+export async function meterReadingsOf(db: Db, warehouse: ClickHouseEngine, userId: string, msg: CimMessage): Promise<{ reply: Reply; stream?: PayloadStream; status: number }> {
+  const q = queryOf(msg);
+  const { types, errors } = typesOf(q);
+  if (q.types.length && !types.length) return { reply: { Result: 'FAILED', Error: errors }, status: 400 };
+
+  const { matches, errors: unknown } = await resolveMeters(db, userId, q.meters);
   errors.push(...unknown);
   const chosen = new Map(matches.flat().map((m) => [m.id, m]));
   if (!chosen.size) return { reply: { Result: 'FAILED', Error: errors }, status: 404 };
 
   const meters = [...chosen.values()];
-  const warehouse = app.warehouse;
   // Meters in batches, one query per reading type and batch (or one for everything when no type is named),
   // each MeterReading written to the reply as its batch is read.
   async function* meterReadings(): AsyncGenerator<Plain> {

@@ -11,13 +11,18 @@ import { audit } from '../http.js';
 import { CODES, CimFault, formatOf, parseMessage, renderResponse, renderResponseStream, type CimMessage, type PayloadStream, type Plain, type Reply, type ReplyTo } from './envelope.js';
 import { getMeterReadings } from './meter-readings.js';
 import { createEndDeviceControls } from './end-device-controls.js';
+import { getEndDevices } from './end-devices.js';
+import { text } from 'node:stream/consumers';
+import { queueCimReply } from '../../notify/notifier.js';
 
-type Handler = (req: FastifyRequest, msg: CimMessage) => Promise<{ reply: Reply; payload?: Plain; stream?: PayloadStream; status: number }>;
+/** `deferred`: the reply leaves later, from a follow-up (follow-ups.ts); answered now as it is. */
+type Handler = (req: FastifyRequest, msg: CimMessage) => Promise<{ reply: Reply; payload?: Plain; stream?: PayloadStream; status: number; deferred?: boolean }>;
 
 /** What the endpoint answers, by "verb Noun", and the permission each needs. */
 const OPERATIONS: Record<string, { permission: string; handle: Handler }> = {
   'get MeterReadings': { permission: 'Execute.ESB.Device.Read', handle: getMeterReadings },
   'create EndDeviceControls': { permission: 'Execute.ESB.Device.Control', handle: createEndDeviceControls },
+  'get EndDevices': { permission: 'Execute.ESB.Device.Read', handle: getEndDevices },
 };
 
 const MEDIA = ['application/json', 'application/xml', 'text/xml', 'application/soap+xml'];
@@ -40,6 +45,7 @@ export async function cimRoutes(app: FastifyInstance): Promise<void> {
       body: { content: Object.fromEntries(MEDIA.map((t) => [t, { schema: { type: 'string', description: 'the request message' } }])) },
       response: {
         200: { description: 'Result OK or PARTIAL', content: replies },
+        202: { description: 'AsyncReplyFlag true: Result OK, the reply (with the payload) is POSTed to ReplyAddress with retries; Reply.ID (objectType AsyncReply) names the delivery', content: replies },
         400: { description: 'Result FAILED: a malformed message (the Error names the element in xpath), an unsupported verb or noun, or no valid reading type', content: replies },
         403: { description: 'Result FAILED: the verb needs a permission the caller lacks (signing in answers 401 with the shared Error)', content: replies },
         404: { description: 'Result FAILED: none of the named meters is in the caller\'s projects', content: replies },
@@ -58,13 +64,37 @@ export async function cimRoutes(app: FastifyInstance): Promise<void> {
         throw new CimFault(CODES.unsupported, `"${msg.header.Verb} ${msg.header.Noun}" is not supported; supported: ${Object.keys(OPERATIONS).join(', ')}`, `/${msg.wrapper}/Header/Noun`);
       }
       if (!req.identity!.permissions.has(op.permission)) throw new CimFault(CODES.forbidden, `permission required: ${op.permission}`, `/${msg.wrapper}/Header/Verb`, 403);
+      const replyAddress = msg.header.AsyncReplyFlag ? replyAddressOf(msg) : undefined;
       const r = await op.handle(req, msg);
-      return await send(req, reply, to, r.reply, r.status, r.payload, r.stream);
+      if (replyAddress === undefined || r.reply.Result === 'FAILED' || r.deferred) return await send(req, reply, to, r.reply, r.status, r.payload, r.stream);
+      // Asynchronous: the reply goes to ReplyAddress through the notifier's deliveries (retries, dead letters);
+      // the caller gets at once a ResponseMessage saying so.
+      const out = r.stream ? renderResponseStream(to, r.reply, r.stream) : renderResponse(to, r.reply, r.payload);
+      const body = typeof out.body === 'string' ? out.body : await text(out.body);
+      const { db, box } = req.server.registry;
+      const delivery = await queueCimReply(db, box, replyAddress, out.contentType, body);
+      req.server.notifier?.kick();
+      return await send(req, reply, to, { Result: 'OK', ID: [{ kind: 'transaction', objectType: 'AsyncReply', value: String(delivery) }] }, 202);
     } catch (e) {
       if (!(e instanceof CimFault)) throw e;
       return send(req, reply, to, { Result: 'FAILED', Error: [{ code: e.code, level: 'FATAL', reason: e.message, xpath: e.xpath }] }, e.status);
     }
   });
+}
+
+/** The ReplyAddress of an asynchronous request: required, an http(s) URL. */
+function replyAddressOf(msg: CimMessage): string {
+  const at = `/${msg.wrapper}/Header/ReplyAddress`;
+  const address = msg.header.ReplyAddress;
+  if (!address) throw new CimFault(CODES.malformed, 'Header.AsyncReplyFlag true needs a ReplyAddress', at);
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw new CimFault(CODES.malformed, 'Header.ReplyAddress is not a URL', at);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CimFault(CODES.malformed, 'Header.ReplyAddress must be an http or https URL', at);
+  return address;
 }
 
 async function send(req: FastifyRequest, reply: FastifyReply, to: ReplyTo, r: Reply, status: number, payload?: Plain, stream?: PayloadStream): Promise<FastifyReply> {
