@@ -46,6 +46,7 @@ import { LorawanDirectory, UnknownLorawanDevices } from '../registry/lorawan.js'
 import { UnbStationService } from '../ingest/unb/service.js';
 import { UnbDirectory, UnbDownlinks, UnbStations, UnknownUnbDevices } from '../registry/unb.js';
 import { UnbDeviceReader } from '../scheduler/unb-reader.js';
+import { LorawanDeviceReader } from '../scheduler/lorawan-reader.js';
 import { LorawanUplinkClaims } from '../registry/lorawan-uplinks.js';
 import { ReaderRegistryCache } from '../scheduler/registry-cache.js';
 import { offsetMinutes } from '../scheduler/schedule.js';
@@ -300,6 +301,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
         DLMS: new DlmsDeviceReader({ db, box, counters, ...(cenc ? { cenc } : {}), ...wire }),
         MBUS: new MbusDeviceReader({ db, box, ...wire }),
         SMP_M: new UnbDeviceReader(db),
+        LORAWAN: new LorawanDeviceReader({ db, enqueue: chirpstack ? (d) => chirpstack!.enqueue(d) : undefined }),
       });
       const gate = new ChannelScheduler(gateOptions(config));
       metrics.gauge('hes_sessions_running', 'Meter sessions running now (all channels)', [], (g) => g.set(gate.running));

@@ -76,6 +76,17 @@ export interface LorawanProfileSection {
   radio?: { archive?: string; rssi?: string; snr?: string; gateways?: string; spreadingFactor?: string };
   /** obis-tlv: the status word's bits that are events, by name, in a journal (default self-diagnostics). */
   statusBits?: { bit: number; name: string; journal?: string }[];
+  /** Commands as downlinks (scheduler/lorawan-reader.ts): per command function, the ts013 codec's input or fixed bytes. */
+  downlinks?: LorawanDownlinks;
+}
+
+export interface LorawanDownlinks {
+  /** Ask the device to acknowledge (a confirmed downlink); default true, so that the command's outcome is known. */
+  confirmed?: boolean;
+  /** The fPort of `payload` commands. */
+  fPort?: number;
+  /** `data`: encoded by the profile's ts013 codec (`encodeDownlink({data})`); `payload`: these bytes (hex) as they are. */
+  commands: Partial<Record<string, { data: Record<string, unknown> } | { payload: string; fPort?: number }>>;
 }
 
 export interface DeviceProfile {
