@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { LorawanIntake } from '../ingest/chirpstack/intake.js';
-import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from '../ingest/chirpstack/uplink.js';
+import { ChirpstackEventError, parseDownlinkEvent, parseJoin, parseStatus, parseUplink } from '../ingest/chirpstack/uplink.js';
 import { listUnknownLorawanDevices } from '../registry/lorawan.js';
 import { paging, projectIdOf, sendError } from './http.js';
 import { projectParams } from './crud-routes.js';
@@ -19,7 +19,7 @@ declare module 'fastify' {
   }
 }
 
-/** The events ChirpStack's HTTP integration posts; `up`, `status` and `join` are taken so far. */
+/** The events ChirpStack's HTTP integration posts; `up`, `status`, `join`, `ack`, `txack` and `log` are taken. */
 const EVENTS = ['up', 'join', 'status', 'ack', 'txack', 'log', 'location', 'integration'];
 
 export function lorawanRoutes(app: FastifyInstance): void {
@@ -36,11 +36,12 @@ export function lorawanRoutes(app: FastifyInstance): void {
     },
   }, async (req, reply) => {
     const { event } = req.query as { event: string };
-    const taken = event === 'up' || event === 'status' || event === 'join';
+    const taken = ['up', 'status', 'join', 'ack', 'txack', 'log'].includes(event);
     // A malformed event is the sender's fault (400) whether or not this process runs the intake.
     let parsed;
     try {
-      parsed = !taken ? undefined : event === 'up' ? parseUplink(req.body, 'body') : event === 'status' ? parseStatus(req.body, 'body') : parseJoin(req.body, 'body');
+      parsed = !taken ? undefined : event === 'up' ? parseUplink(req.body, 'body') : event === 'status' ? parseStatus(req.body, 'body') : event === 'join' ? parseJoin(req.body, 'body')
+        : parseDownlinkEvent(event as 'ack' | 'txack' | 'log', req.body, 'body');
     } catch (e) {
       if (e instanceof ChirpstackEventError) {
         app.lorawan?.()?.malformed();
@@ -56,6 +57,7 @@ export function lorawanRoutes(app: FastifyInstance): void {
     }
     const projectId = projectIdOf(req);
     const outcome = 'fPort' in parsed ? await intake.accept(parsed, 'http', projectId)
+      : 'event' in parsed ? await intake.acceptDownlinkEvent(parsed, 'http', projectId)
       : 'devAddr' in parsed ? await intake.acceptJoin(parsed, 'http', projectId) : await intake.acceptStatus(parsed, 'http', projectId);
     return reply.code(202).send({ event, outcome });
   });

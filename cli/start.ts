@@ -42,7 +42,7 @@ import { WmbusMqttFeed } from '../ingest/wmbus/mqtt.js';
 import { UnknownMeters, WmbusDirectory } from '../registry/wmbus.js';
 import { LorawanIntake } from '../ingest/chirpstack/intake.js';
 import { ChirpstackMqttFeed } from '../ingest/chirpstack/mqtt.js';
-import { LorawanDirectory, UnknownLorawanDevices } from '../registry/lorawan.js';
+import { LorawanCommandOutcomes, LorawanDirectory, UnknownLorawanDevices } from '../registry/lorawan.js';
 import { UnbStationService } from '../ingest/unb/service.js';
 import { UnbDirectory, UnbDownlinks, UnbStations, UnknownUnbDevices } from '../registry/unb.js';
 import { UnbDeviceReader } from '../scheduler/unb-reader.js';
@@ -239,7 +239,7 @@ export async function startHes(config: HesConfig, opts: StartOptions = {}): Prom
     const lorawanEvents = metrics.counter('hes_lorawan_events_total', 'ChirpStack events by outcome (accepted, duplicate, unknownDevice, unknownApplication, ignored, malformed)', ['outcome']);
     lorawan = new LorawanIntake({
       directory: new LorawanDirectory(db), unknown: unknownLorawan, publish: (f) => frames.publish(f), offsetMinutes, count: (outcome) => lorawanEvents.inc({ outcome }),
-      claims: new LorawanUplinkClaims(db),
+      claims: new LorawanUplinkClaims(db), commands: new LorawanCommandOutcomes(db),
       retentionDays: async () => (await archives.retentionDays()).get('current') ?? 0,
     });
     if (config.lorawan.mqttUrl && roles.has('lorawan')) {

@@ -143,3 +143,29 @@ export async function listUnknownLorawanDevices(db: Db, projectId: string, limit
     })),
   };
 }
+
+/**
+ * The outcome of a command queued as a LoRaWAN downlink (scheduler/lorawan-reader.ts records ChirpStack's queue
+ * item id in the command's result): a `txack` adds that a gateway sent it, an `ack` closes it — acknowledged: done,
+ * not acknowledged: error. Each is applied once (a redelivered event changes nothing).
+ */
+export class LorawanCommandOutcomes {
+  constructor(private readonly db: Db) {}
+
+  /** Applies a txack or ack event to the device's command with that queue item; false when there is none. */
+  async settle(deviceId: string, e: { event: 'ack' | 'txack'; queueItemId: string; acknowledged: boolean; at: number; fields: Record<string, string> }): Promise<boolean> {
+    const at = new Date(e.at).toISOString();
+    const r = e.event === 'txack'
+      ? await this.db.query(
+        `UPDATE device_commands SET note = note || $3, result = result || jsonb_build_object('sentAt', $4::text)
+          WHERE device_id = $1 AND result->>'queueItemId' = $2 AND NOT result ? 'sentAt'`,
+        [deviceId, e.queueItemId, `; sent by gateway ${e.fields.gatewayId || '?'} (fCntDown ${e.fields.fCntDown})`, at],
+      )
+      : await this.db.query(
+        `UPDATE device_commands SET state = $3, note = note || $4, result = result || jsonb_build_object('acknowledged', $5::boolean), finished_at = $6::timestamptz
+          WHERE device_id = $1 AND result->>'queueItemId' = $2 AND NOT result ? 'acknowledged'`,
+        [deviceId, e.queueItemId, e.acknowledged ? 'done' : 'error', e.acknowledged ? '; acknowledged by the device' : '; not acknowledged by the device', e.acknowledged, at],
+      );
+    return (r.rowCount ?? 0) > 0;
+  }
+}

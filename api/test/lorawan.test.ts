@@ -74,7 +74,7 @@ for (const engine of ENGINES) {
       assert.equal(ok.statusCode, 201, ok.body);
     });
 
-    it('the HTTP integration: an uplink goes on the bus once; bad events name the field; other events are answered and ignored', async () => {
+    it('the HTTP integration: an uplink goes on the bus once; bad events name the field; ack/txack/log are device events; other events are answered and ignored', async () => {
       const url = (event: string) => `${base}/lorawan/chirpstack?event=${event}`;
       const event = uplinkEvent({ applicationId: application, devEui: '0004A30B001C0530', payload: TLV_VECTORS.energy, fCnt: 9 });
       const first = await h.call('M2M', { method: 'POST', url: url('up'), payload: event });
@@ -83,8 +83,12 @@ for (const engine of ENGINES) {
       assert.deepEqual(again.json(), { event: 'up', outcome: 'duplicate' });
       assert.deepEqual(published.map((p) => [p.key, p.frame.protocol, p.frame.meta?.fCnt, p.frame.context?.retentionDays]), [[meterNum, 'lorawan', '9', 90]]);
       published.length = 0;
-      const ack = await h.call('M2M', { method: 'POST', url: url('ack'), payload: { deduplicationId: randomUUID() } });
-      assert.deepEqual([ack.statusCode, ack.json()], [202, { event: 'ack', outcome: 'ignored' }]);
+      const location = await h.call('M2M', { method: 'POST', url: url('location'), payload: { deduplicationId: randomUUID() } });
+      assert.deepEqual([location.statusCode, location.json()], [202, { event: 'location', outcome: 'ignored' }]);
+      const queueItemId = randomUUID();
+      const ack = await h.call('M2M', { method: 'POST', url: url('ack'), payload: { ...event, deduplicationId: randomUUID(), queueItemId, acknowledged: true, fCntDown: 3 } });
+      assert.deepEqual([ack.statusCode, ack.json()], [202, { event: 'ack', outcome: 'accepted' }], ack.body);
+      assert.deepEqual({ ...published.at(-1)?.frame.meta, deduplicationId: undefined }, { event: 'ack', devEui: '0004A30B001C0530', applicationId: application, deduplicationId: undefined, queueItemId, acknowledged: 'true', fCntDown: '3' });
       const join = await h.call('M2M', { method: 'POST', url: url('join'), payload: { ...event, deduplicationId: randomUUID(), devAddr: '01ab02cd' } });
       assert.deepEqual([join.statusCode, join.json()], [202, { event: 'join', outcome: 'accepted' }]);
       assert.equal(published.at(-1)?.frame.meta?.devAddr, '01AB02CD');
@@ -95,6 +99,8 @@ for (const engine of ENGINES) {
       assert.deepEqual([badStatus.statusCode, badStatus.json().error.field], [400, 'body.batteryLevel']);
       const bad = await h.call('M2M', { method: 'POST', url: url('up'), payload: { ...event, deviceInfo: { applicationId: application, devEui: 'nope' } } });
       assert.deepEqual([bad.statusCode, bad.json().error.field, intake.totals.malformed], [400, 'body.deviceInfo.devEui', 2]);
+      const badAck = await h.call('M2M', { method: 'POST', url: url('txack'), payload: { ...event, queueItemId: 'x' } });
+      assert.deepEqual([badAck.statusCode, badAck.json().error.field], [400, 'body.queueItemId']);
       const noEvent = await h.call('M2M', { method: 'POST', url: `${base}/lorawan/chirpstack`, payload: event });
       assert.deepEqual([noEvent.statusCode, noEvent.json().error.field], [400, 'querystring.event']);
       const other = await h.call('M2M', { method: 'POST', url: url('up'), payload: uplinkEvent({ applicationId: randomUUID(), devEui: '0004A30B001C0530', payload: '01' }) });

@@ -5,7 +5,8 @@
  * device or profile names no codec for its fPort, fails the frame: a dead letter whose reason names the
  * DevEUI and fPort. A ChirpStack device-status event (`meta.event = status`, no wire bytes) is a state change:
  * `state-info` / `lorawan-status` = `{batteryLevel, margin, externalPowerSource}`; a join event (`meta.event = join`)
- * is `state-info` / `lorawan-join` = `{devAddr}` (a new DevAddr: the device rejoined).
+ * is `state-info` / `lorawan-join` = `{devAddr}` (a new DevAddr: the device rejoined); `ack`, `txack` and `log` events are
+ * `state-info` / `lorawan-ack` (`{queueItemId, acknowledged, fCntDown}`), `lorawan-txack`, `lorawan-log` (`{level, code, description}`).
  *
  * Codec `wmbus`: the payload is a wireless M-Bus telegram (a meter's radio module that sends its OMS telegram
  * over LoRaWAN): handed whole to the M-Bus decoder, with the profile's `mbus` mapping and the device's MBUS_AES key.
@@ -46,6 +47,13 @@ export class LorawanDecoder implements ProtocolDecoder {
       if (!frame.context) throw new LorawanError('LORAWAN_NO_CONTEXT', 'the frame has no decoding context (archive, retention)');
       if (!device) throw new LorawanError('LORAWAN_NO_DEVICE', 'the registry has no such device (or it has no comm line)');
       if (frame.meta?.event === 'status') return this.#status(frame, out, device);
+      const event = frame.meta?.event;
+      if (event === 'ack' || event === 'txack' || event === 'log') {
+        // ChirpStack's word on a downlink (or the device): a state, the command's outcome is settled by the intake.
+        const { devEui: _d, applicationId: _a, deduplicationId: _i, event: _e, ...value } = frame.meta!;
+        out.states.push({ deviceId: device.num, archive: 'state-info', code: `lorawan-${event}`, at: frame.receivedAt, value: event === 'ack' ? { ...value, acknowledged: value.acknowledged === 'true' } : value });
+        return 0;
+      }
       if (frame.meta?.event === 'join') {
         out.states.push({ deviceId: device.num, archive: 'state-info', code: 'lorawan-join', at: frame.receivedAt, value: { devAddr: frame.meta.devAddr } });
         return 0;

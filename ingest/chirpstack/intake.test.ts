@@ -164,14 +164,17 @@ describe('ChirpStack intake', () => {
       const status = { ...uplinkEvent({ applicationId: APP, devEui: METER, payload: '' }), margin: 5, batteryLevel: 50 };
       await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'status'), JSON.stringify(status), { qos: 1 });
       await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'join'), JSON.stringify({ ...status, deduplicationId: randomUUID() }), { qos: 1 });
-      await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'txack'), JSON.stringify(status), { qos: 1 }); // not taken yet: acknowledged
-      for (let i = 0; i < 200 && feed.taken + feed.rejected < 9; i++) await new Promise((r) => setTimeout(r, 50));
+      await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'location'), JSON.stringify(status), { qos: 1 }); // not taken: acknowledged
+      await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'ack'), JSON.stringify({ ...status, deduplicationId: randomUUID(), queueItemId: randomUUID(), acknowledged: true }), { qos: 1 });
+      await chirpstack.publishAsync(topic(APP, METER).replace(/up$/, 'txack'), JSON.stringify(status), { qos: 1 }); // no queueItemId: refused
+      for (let i = 0; i < 200 && feed.taken + feed.rejected < 11; i++) await new Promise((r) => setTimeout(r, 50));
     } finally {
       await chirpstack.endAsync();
       await feed.close();
     }
-    assert.deepEqual([feed.taken, feed.rejected, intake.totals.malformed], [6, 3, 3], errors.join('\n'));
-    assert.deepEqual(published.map((p) => [p.key, p.frame.meta?.fCnt ?? p.frame.meta?.event]).sort(), [[nums.meter, '40'], [nums.meter, '41'], [nums.meter, 'join'], [nums.meter, 'status']]);
+    assert.deepEqual([feed.taken, feed.rejected, intake.totals.malformed], [7, 4, 4], errors.join('\n'));
+    assert.deepEqual(published.map((p) => [p.key, p.frame.meta?.fCnt ?? p.frame.meta?.event]).sort(), [[nums.meter, '40'], [nums.meter, '41'], [nums.meter, 'ack'], [nums.meter, 'join'], [nums.meter, 'status']]);
+    assert.match(errors.join('\n'), /payload\.queueItemId must be a UUID/);
     const proto = published.find((p) => p.frame.meta?.fCnt === '41')!.frame;
     assert.deepEqual([Buffer.from(proto.wire).toString('hex').toUpperCase(), proto.meta?.rssi, proto.meta?.snr, proto.meta?.gateways, proto.meta?.fPort], [TLV_VECTORS.energy, '-70', '8.5', '2', '2']);
     assert.equal(published.find((p) => p.frame.meta?.event === 'join')?.frame.meta?.devAddr, '01FA3B2C');

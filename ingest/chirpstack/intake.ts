@@ -17,10 +17,10 @@
  * - A device-status event (battery, link margin) and a join event go on the bus the same way, as frames with no
  *   wire bytes and `meta.event = status|join`: the decoder makes them state changes of the device.
  */
-import type { LorawanApplication, LorawanDevice, LorawanDirectory, UnknownLorawanDevices } from '../../registry/lorawan.js';
+import type { LorawanApplication, LorawanCommandOutcomes, LorawanDevice, LorawanDirectory, UnknownLorawanDevices } from '../../registry/lorawan.js';
 import type { LorawanUplinkClaims } from '../../registry/lorawan-uplinks.js';
 import type { RawFrame } from '../../schemas/avro/index.js';
-import type { DeviceJoin, DeviceStatus, Uplink } from './uplink.js';
+import type { DeviceJoin, DeviceStatus, DownlinkEvent, Uplink } from './uplink.js';
 
 export type UplinkOutcome = 'accepted' | 'duplicate' | 'unknownDevice' | 'unknownApplication' | 'ignored';
 /** What becomes of an event: an uplink's outcome, or `malformed` (not ChirpStack's uplink JSON; refused with the reason). */
@@ -39,6 +39,8 @@ export interface LorawanIntakeOptions {
   count?: (outcome: EventOutcome) => void;
   /** Deduplication on (DevEUI, fCnt) that outlives the process; without it, only by deduplicationId in memory. */
   claims?: Pick<LorawanUplinkClaims, 'claim' | 'release' | 'forget'>;
+  /** Closes the commands queued as downlinks on their `ack`/`txack` events; without it, those are states only. */
+  commands?: Pick<LorawanCommandOutcomes, 'settle'>;
   /** Deduplication ids remembered (default 100,000). */
   dedupWindow?: number;
   now?: () => number;
@@ -64,7 +66,7 @@ export class LorawanIntake {
     return outcome;
   }
 
-  /** An event of a type the HES does not take yet (join, ack, txack, log, location, integration). */
+  /** An event of a type the HES does not take (location, integration). */
   skipped(): void {
     this.#count('ignored');
   }
@@ -97,6 +99,21 @@ export class LorawanIntake {
   }
 
   /**
+   * Takes one `ack`, `txack` or `log` event: a device state (state-info) like a status event, and for ack/txack
+   * the outcome of the command whose downlink it reports — settled before the frame goes on the bus, so that a
+   * redelivery after a failure settles it still (settling twice changes nothing).
+   */
+  async acceptDownlinkEvent(e: DownlinkEvent, via: 'mqtt' | 'http', projectId?: string): Promise<UplinkOutcome> {
+    const commands = this.o.commands;
+    const settle = e.event !== 'log' && e.queueItemId && commands
+      ? (device: LorawanDevice, at: number) => commands.settle(device.deviceId, { event: e.event as 'ack' | 'txack', queueItemId: e.queueItemId!, acknowledged: e.acknowledged, at, fields: e.fields })
+      : undefined;
+    const outcome = await this.#takeDeviceEvent(e, { event: e.event, ...e.fields }, via, projectId, settle);
+    this.#count(outcome);
+    return outcome;
+  }
+
+  /**
    * Where an event goes: its application and device and its time, or the outcome that ends it here (taken
    * already, no such application in the project, the channel takes the other integration).
    */
@@ -111,11 +128,15 @@ export class LorawanIntake {
     return { app, device, at: e.time !== null && e.time <= now + FUTURE_SLACK_MS ? e.time : now };
   }
 
-  async #takeDeviceEvent(e: DeviceStatus | DeviceJoin, fields: Record<string, string>, via: 'mqtt' | 'http', projectId: string | undefined): Promise<UplinkOutcome> {
+  async #takeDeviceEvent(
+    e: DeviceStatus | DeviceJoin | DownlinkEvent, fields: Record<string, string>, via: 'mqtt' | 'http', projectId: string | undefined,
+    before?: (device: LorawanDevice, at: number) => Promise<unknown>,
+  ): Promise<UplinkOutcome> {
     const found = await this.#locate(e, via, projectId);
     if (typeof found === 'string') return found;
     const { app, device, at } = found;
     if (!device) return 'unknownDevice';
+    await before?.(device, at);
     const meta = { event: fields.event!, devEui: e.devEui, applicationId: e.applicationId, deduplicationId: e.deduplicationId, ...fields };
     const frame = { ...this.#frame({ deduplicationId: e.deduplicationId, payload: Buffer.alloc(0) }, device.num, at, app.timeZone, await this.o.retentionDays()), meta };
     return (await this.#publishOnce(e.deduplicationId, device.num, frame)) ? 'accepted' : 'duplicate';

@@ -1,8 +1,8 @@
 /**
  * ChirpStack v4's MQTT integration: ChirpStack publishes each application's events on
  * `application/{applicationId}/device/{devEui}/event/{event}` (JSON marshaler); the HES subscribes to them
- * (`.../event/+`: uplinks, device-status and join events are taken, the other types acknowledged and counted as
- * ignored) with QoS 1, through a shared subscription (`$share/<group>/...`) so that several HES
+ * (`.../event/+`: uplinks, device-status, join, ack, txack and log events are taken, the other types acknowledged
+ * and counted as ignored) with QoS 1, through a shared subscription (`$share/<group>/...`) so that several HES
  * processes split the load, and acknowledges a message only once its frame is on the bus — a message not taken
  * is delivered again. A message that is not an uplink event (bad JSON, a field wrong, a topic that disagrees with
  * its payload) is acknowledged, counted and reported with the reason: delivering it again would not mend it.
@@ -13,7 +13,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { LorawanIntake } from './intake.js';
 import { downlinkMessage, downlinkTopic, type Downlink } from './downlink.js';
 import { protobufEvent } from './protobuf.js';
-import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from './uplink.js';
+import { ChirpstackEventError, parseDownlinkEvent, parseJoin, parseStatus, parseUplink } from './uplink.js';
 
 export interface ChirpstackMqttOptions {
   url: string;
@@ -66,7 +66,8 @@ export class ChirpstackMqttFeed {
       const prefix = this.o.topicPrefix ?? '';
       const m = topic.startsWith(prefix) ? /^application\/([^/]+)\/device\/([^/]+)\/event\/([a-z]+)$/.exec(topic.slice(prefix.length)) : null;
       if (!m) throw new ChirpstackEventError(`topic ${topic} is not application/<applicationId>/device/<devEui>/event/<event>`, 'topic');
-      if (m[3] !== 'up' && m[3] !== 'status' && m[3] !== 'join') {
+      const event = m[3] as 'up' | 'status' | 'join' | 'ack' | 'txack' | 'log';
+      if (!['up', 'status', 'join', 'ack', 'txack', 'log'].includes(event)) {
         this.o.intake.skipped();
         this.taken++;
         return;
@@ -79,11 +80,16 @@ export class ChirpstackMqttFeed {
         } catch {
           throw new ChirpstackEventError('the payload is not JSON', 'payload');
         }
-      } else body = protobufEvent(m[3], payload);
-      const e = m[3] === 'up' ? parseUplink(body, 'payload') : m[3] === 'status' ? parseStatus(body, 'payload') : parseJoin(body, 'payload');
-      if (e.applicationId !== m[1]!.toLowerCase() || e.devEui !== m[2]!.toUpperCase()) {
-        throw new ChirpstackEventError(`topic ${topic} names another application or device than its payload`, 'topic');
+      } else body = protobufEvent(event, payload);
+      if (event === 'ack' || event === 'txack' || event === 'log') {
+        const d = parseDownlinkEvent(event, body, 'payload');
+        this.#sameDevice(topic, m, d);
+        await this.o.intake.acceptDownlinkEvent(d, 'mqtt');
+        this.taken++;
+        return;
       }
+      const e = event === 'up' ? parseUplink(body, 'payload') : event === 'status' ? parseStatus(body, 'payload') : parseJoin(body, 'payload');
+      this.#sameDevice(topic, m, e);
       if ('fPort' in e) await this.o.intake.accept(e, 'mqtt');
       else if ('devAddr' in e) await this.o.intake.acceptJoin(e, 'mqtt');
       else await this.o.intake.acceptStatus(e, 'mqtt');
@@ -93,6 +99,12 @@ export class ChirpstackMqttFeed {
       this.rejected++;
       this.o.intake.malformed();
       this.o.onError(`ChirpStack MQTT: message on ${topic} refused: ${e.message}`);
+    }
+  }
+
+  #sameDevice(topic: string, m: RegExpExecArray, e: { applicationId: string; devEui: string }): void {
+    if (e.applicationId !== m[1]!.toLowerCase() || e.devEui !== m[2]!.toUpperCase()) {
+      throw new ChirpstackEventError(`topic ${topic} names another application or device than its payload`, 'topic');
     }
   }
 

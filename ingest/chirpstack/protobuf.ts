@@ -1,6 +1,6 @@
 /**
  * ChirpStack's Protobuf marshaler (`[integration] marshaler = "protobuf"`): the `integration.UplinkEvent`,
- * `StatusEvent` and `JoinEvent` messages of @chirpstack/chirpstack-api, turned into the shape of the JSON
+ * `StatusEvent`, `JoinEvent`, `AckEvent`, `TxAckEvent` and `LogEvent` messages of @chirpstack/chirpstack-api, turned into the shape of the JSON
  * marshaler (proto3 JSON: camelCase, `rxInfo`, RFC 3339 `time`, base64 `data`) so that one parser (uplink.ts)
  * checks both encodings field by field.
  */
@@ -10,7 +10,7 @@ import { ChirpstackEventError } from './uplink.js';
 type Messages = typeof import('@chirpstack/chirpstack-api/integration/integration_pb.js');
 const pb = integration as unknown as Messages;
 
-const MESSAGES = { up: pb.UplinkEvent, status: pb.StatusEvent, join: pb.JoinEvent } as const;
+const MESSAGES = { up: pb.UplinkEvent, status: pb.StatusEvent, join: pb.JoinEvent, ack: pb.AckEvent, txack: pb.TxAckEvent, log: pb.LogEvent } as const;
 
 /** The event as the JSON marshaler would have sent it; a ChirpstackEventError when the bytes are no such message. */
 export function protobufEvent(event: keyof typeof MESSAGES, bytes: Uint8Array): Record<string, unknown> {

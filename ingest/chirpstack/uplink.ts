@@ -147,3 +147,61 @@ export function parseJoin(body: unknown, path: string): DeviceJoin {
   if (typeof devAddr !== 'string' || !/^[0-9a-fA-F]{8}$/.test(devAddr)) throw new ChirpstackEventError(`${path}.devAddr must be 8 hex digits`, `${path}.devAddr`);
   return { deduplicationId: u.deduplicationId, time: u.time, applicationId: u.applicationId, devEui: u.devEui, devAddr: devAddr.toUpperCase() };
 }
+
+/**
+ * ChirpStack v4's downlink events: `ack` (`{deduplicationId, queueItemId, acknowledged, fCntDown}`: whether the
+ * device acknowledged a confirmed downlink), `txack` (`{downlinkId, queueItemId, fCntDown, gatewayId}`: a gateway
+ * sent it) and `log` (`{level, code, description, context}`: what ChirpStack reports of the device, e.g. an uplink
+ * codec error or a downlink payload too long). `fields` are what the frame's meta carries; `deduplicationId` the
+ * id the event is taken once by (txack and log have none of their own: one is made of what identifies them).
+ */
+export interface DownlinkEvent {
+  event: 'ack' | 'txack' | 'log';
+  deduplicationId: string;
+  time: number | null;
+  applicationId: string;
+  devEui: string;
+  /** ack/txack: ChirpStack's queue item (the `id` of the downlink the HES queued). */
+  queueItemId: string | null;
+  /** ack: whether the device acknowledged. */
+  acknowledged: boolean;
+  fields: Record<string, string>;
+}
+
+export function parseDownlinkEvent(event: DownlinkEvent['event'], body: unknown, path: string): DownlinkEvent {
+  const b = isObject(body) ? body : {};
+  // The fields every event shares are checked as an uplink's are (a placeholder id where the event has none).
+  const u = parseUplink(isObject(body) ? {
+    ...body, fCnt: undefined, fPort: undefined, dr: undefined, data: undefined, rxInfo: undefined,
+    deduplicationId: event === 'ack' ? body.deduplicationId : '00000000-0000-0000-0000-000000000000',
+  } : body, path);
+  const uint = (field: string): number => {
+    const v = b[field] ?? 0;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ChirpstackEventError(`${path}.${field} must be an integer 0..4294967295`, `${path}.${field}`);
+    return v;
+  };
+  const base = { event, time: u.time, applicationId: u.applicationId, devEui: u.devEui };
+  if (event === 'log') {
+    const text = (field: string, max: number): string => {
+      const v = b[field] ?? '';
+      if (typeof v !== 'string' && typeof v !== 'number') throw new ChirpstackEventError(`${path}.${field} must be a string`, `${path}.${field}`);
+      return String(v).slice(0, max);
+    };
+    const fields = { level: text('level', 16), code: text('code', 64), description: text('description', 1000) };
+    const id = `log:${u.devEui}:${u.time ?? ''}:${fields.code}:${fields.description}`;
+    return { ...base, deduplicationId: id, queueItemId: null, acknowledged: false, fields };
+  }
+  const queueItemId = b.queueItemId;
+  if (typeof queueItemId !== 'string' || !UUID.test(queueItemId)) throw new ChirpstackEventError(`${path}.queueItemId must be a UUID`, `${path}.queueItemId`);
+  const fCntDown = String(uint('fCntDown'));
+  if (event === 'ack') {
+    const acknowledged = b.acknowledged === true;
+    return { ...base, deduplicationId: u.deduplicationId, queueItemId: queueItemId.toLowerCase(), acknowledged, fields: { queueItemId: queueItemId.toLowerCase(), acknowledged: String(acknowledged), fCntDown } };
+  }
+  const gatewayId = typeof b.gatewayId === 'string' ? b.gatewayId.slice(0, 32) : '';
+  const downlinkId = uint('downlinkId');
+  return {
+    ...base, deduplicationId: `txack:${queueItemId.toLowerCase()}:${downlinkId}`, queueItemId: queueItemId.toLowerCase(), acknowledged: false,
+    fields: { queueItemId: queueItemId.toLowerCase(), fCntDown, gatewayId },
+  };
+}
