@@ -89,6 +89,9 @@ for (const engine of ENGINES) {
       const ack = await h.call('M2M', { method: 'POST', url: url('ack'), payload: { ...event, deduplicationId: randomUUID(), queueItemId, acknowledged: true, fCntDown: 3 } });
       assert.deepEqual([ack.statusCode, ack.json()], [202, { event: 'ack', outcome: 'accepted' }], ack.body);
       assert.deepEqual({ ...published.at(-1)?.frame.meta, deduplicationId: undefined }, { event: 'ack', devEui: '0004A30B001C0530', applicationId: application, deduplicationId: undefined, queueItemId, acknowledged: 'true', fCntDown: '3' });
+      const log = await h.call('M2M', { method: 'POST', url: url('log'), payload: { ...event, deduplicationId: undefined, level: 'ERROR', code: 'DOWNLINK_PAYLOAD_SIZE', description: 'payload exceeds max size' } });
+      assert.deepEqual([log.statusCode, log.json()], [202, { event: 'log', outcome: 'accepted' }], log.body);
+      assert.deepEqual([published.at(-1)?.frame.meta?.event, published.at(-1)?.frame.meta?.code], ['log', 'DOWNLINK_PAYLOAD_SIZE']);
       const join = await h.call('M2M', { method: 'POST', url: url('join'), payload: { ...event, deduplicationId: randomUUID(), devAddr: '01ab02cd' } });
       assert.deepEqual([join.statusCode, join.json()], [202, { event: 'join', outcome: 'accepted' }]);
       assert.equal(published.at(-1)?.frame.meta?.devAddr, '01AB02CD');

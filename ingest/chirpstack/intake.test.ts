@@ -16,8 +16,9 @@ import { TLV_VECTORS } from '../../decoders/lorawan/fixtures.js';
 import type { RawFrame } from '../../schemas/avro/index.js';
 import { LorawanIntake } from './intake.js';
 import { ChirpstackMqttFeed } from './mqtt.js';
-import { protobufUplinkEvent, uplinkEvent } from './testing.js';
-import { ChirpstackEventError, parseJoin, parseStatus, parseUplink } from './uplink.js';
+import { protobufAckEvent, protobufUplinkEvent, uplinkEvent } from './testing.js';
+import { protobufEvent } from './protobuf.js';
+import { ChirpstackEventError, parseDownlinkEvent, parseJoin, parseStatus, parseUplink } from './uplink.js';
 
 const T = Date.UTC(2026, 11, 7, 10, 30);
 const APP = randomUUID();
@@ -181,6 +182,21 @@ describe('ChirpStack intake', () => {
     assert.match(errors.join('\n'), /neither JSON nor a ChirpStack up event in Protobuf/);
     assert.match(errors.join('\n'), /names another application or device/);
     assert.match(errors.join('\n'), /payload\.fPort must be an integer/);
+  });
+
+  it('reads ChirpStack\'s ack, txack and log events (JSON and Protobuf): the queue item, acknowledged, the gateway, the log\'s words', () => {
+    const queueItemId = randomUUID();
+    const base = uplinkEvent({ applicationId: APP, devEui: METER, payload: '' });
+    const json = parseDownlinkEvent('ack', { ...base, queueItemId, acknowledged: true, fCntDown: 12 }, 'body');
+    const proto = parseDownlinkEvent('ack', protobufEvent('ack', protobufAckEvent({ applicationId: APP, devEui: METER, queueItemId, acknowledged: true, fCntDown: 12 })), 'payload');
+    for (const e of [json, proto]) assert.deepEqual([e.event, e.devEui, e.queueItemId, e.acknowledged, e.fields], ['ack', METER, queueItemId, true, { queueItemId, acknowledged: 'true', fCntDown: '12' }]);
+    assert.equal(parseDownlinkEvent('ack', { ...base, queueItemId }, 'body').acknowledged, false, 'proto3 JSON leaves false out');
+    const tx = parseDownlinkEvent('txack', { ...base, deduplicationId: undefined, queueItemId, downlinkId: 99, gatewayId: '0016c001f1500000' }, 'body');
+    assert.deepEqual([tx.deduplicationId, tx.fields], [`txack:${queueItemId}:99`, { queueItemId, fCntDown: '0', gatewayId: '0016c001f1500000' }]);
+    const log = parseDownlinkEvent('log', { ...base, deduplicationId: undefined, level: 'ERROR', code: 'DOWNLINK_PAYLOAD_SIZE', description: 'too long' }, 'body');
+    assert.deepEqual([log.queueItemId, log.fields], [null, { level: 'ERROR', code: 'DOWNLINK_PAYLOAD_SIZE', description: 'too long' }]);
+    assert.throws(() => parseDownlinkEvent('ack', { ...base, queueItemId: 'q' }, 'body'), (e) => e instanceof ChirpstackEventError && e.field === 'body.queueItemId');
+    assert.throws(() => parseDownlinkEvent('txack', { ...base, queueItemId, fCntDown: -1 }, 'body'), (e) => e instanceof ChirpstackEventError && e.field === 'body.fCntDown');
   });
 
   it('queues a downlink on ChirpStack\'s command/down topic: DevEUI, confirmed, fPort, base64 data', async () => {

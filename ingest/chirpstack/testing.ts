@@ -63,3 +63,18 @@ export function protobufUplinkEvent(o: UplinkEventOptions): Uint8Array {
   });
   return m.serializeBinary();
 }
+
+/** An `ack` event as ChirpStack's Protobuf marshaler sends it (`integration.AckEvent`). */
+export function protobufAckEvent(o: { applicationId: string; devEui: string; queueItemId: string; acknowledged: boolean; fCntDown: number }): Uint8Array {
+  const m = new pb.AckEvent();
+  m.setDeduplicationId(randomUUID());
+  m.setTime(Timestamp.fromDate(new Date()));
+  const info = new pb.DeviceInfo();
+  info.setApplicationId(o.applicationId);
+  info.setDevEui(o.devEui.toLowerCase());
+  m.setDeviceInfo(info);
+  m.setQueueItemId(o.queueItemId);
+  m.setAcknowledged(o.acknowledged);
+  m.setFCntDown(o.fCntDown);
+  return m.serializeBinary();
+}
