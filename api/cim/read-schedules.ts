@@ -87,10 +87,16 @@ export async function createMeterReadSchedules(req: FastifyRequest, msg: CimMess
     for (const d of matches.flat()) byProject.set(d.projectId, (byProject.get(d.projectId) ?? new Set()).add(d.id));
     for (const [projectId, set] of byProject) {
       const content: TaskContent = { measurements: [...archives].map((archive) => ({ archive })) };
-      const task = await tasks.createTask(db, projectId, { kind: 'scheduled', name: label.slice(0, 200), deviceIds: [...set], content, schedule: cron, initiator: 'iec' }, actor);
-      await tasks.setSchedule(db, projectId, String(task.id), true, Date.now());
-      await audit(req, 'general', 'SET_TASK_ADD', { id: task.id, name: task.name, source: 'iec' }, projectId);
-      created.push(task);
+      try {
+        const task = await tasks.createTask(db, projectId, { kind: 'scheduled', name: label.slice(0, 200), deviceIds: [...set], content, schedule: cron, initiator: 'iec' }, actor);
+        await tasks.setSchedule(db, projectId, String(task.id), true, Date.now());
+        await audit(req, 'general', 'SET_TASK_ADD', { id: task.id, name: task.name, source: 'iec' }, projectId);
+        created.push(task);
+      } catch (e) {
+        // What the task API would refuse (answered there as a 4xx) is this item's Error here.
+        if (!(e instanceof RegistryError)) throw e;
+        errors.push(error(CODES.invalidValue, e.message, here, 'MeterReadSchedule', label));
+      }
     }
   }
   if (!created.length) return { reply: { Result: 'FAILED', Error: errors }, status: errors.every((e) => e.code === CODES.notFound) ? 404 : 400 };
