@@ -80,6 +80,21 @@ for (const db of ENGINES) {
       assert.deepEqual([missing.statusCode, missing.json().ResponseMessage.Reply.Error[0].xpath], [404, '/RequestMessage/Request/MeterReadSchedule[1]']);
     });
 
+    it('XML, noun-specific wrapper (CreateMeterReadSchedules): ReadingType by attribute, recurrencePeriod as text', async () => {
+      const body = `<?xml version="1.0"?><CreateMeterReadSchedules xmlns="http://iec.ch/TC57/2017/CreateMeterReadSchedules" xmlns:m="http://iec.ch/TC57/2017/MeterReadSchedules#">
+        <Header><Verb>create</Verb><Noun>MeterReadSchedules</Noun><MessageID>x-1</MessageID></Header>
+        <Payload><m:MeterReadSchedules><m:MeterReadSchedule><m:Names><m:name>xml hourly</m:name></m:Names>
+          <m:ReadingType ref="${A_PLUS_15}"/><m:EndDevice><m:mRID>${device}</m:mRID></m:EndDevice>
+          <m:TimeSchedule><m:recurrencePeriod>3600</m:recurrencePeriod></m:TimeSchedule></m:MeterReadSchedule></m:MeterReadSchedules></Payload>
+        </CreateMeterReadSchedules>`;
+      const r = await h.call('Project Manager', { method: 'POST', url: '/api/v1/cim', headers: { 'content-type': 'application/xml' }, payload: body });
+      assert.equal(r.statusCode, 200, r.body);
+      assert.match(r.body, /<MeterReadSchedulesResponseMessage xmlns="http:\/\/iec\.ch\/TC57\/2017\/MeterReadSchedulesMessage">/);
+      assert.match(r.body, /<Result>OK<\/Result>/);
+      assert.match(r.body, /<recurrencePattern>0 \* \* \* \*<\/recurrencePattern>/);
+      assert.match(r.body, /<name>xml hourly<\/name>/);
+    });
+
     it('permissions: create needs Write.DataCollection.Job, get Read.DataCollection.Job', async () => {
       const body = create([{ ReadingType: { ref: A_PLUS_15 }, EndDevice: { mRID: device }, TimeSchedule: { recurrencePeriod: 3600 } }]);
       for (const [role, status] of [['Administrator', 200], ['Project Manager', 200], ['Operator', 403], ['User', 403], ['M2M', 403], ['Subscriber', 403]] as const) {
