@@ -93,7 +93,7 @@ export async function openDataPlane(
       devices.start(ch.devicesRefreshSeconds ?? 60, (message) => (log ? log.write('error', 'pipeline', 'devices-dim', message) : onError(message)));
       closers.push(() => devices.stop());
     }
-    const { brokers, schemaRegistryUrl, partitions, publishReadings, wireFrames, sessionTimeoutSeconds } = config.kafka;
+    const { brokers, schemaRegistryUrl, partitions, publishReadings, publishCimEvents, wireFrames, sessionTimeoutSeconds } = config.kafka;
     const bus: Bus = brokers.length ? new KafkaBus({ brokers, clientId: 'hes', sessionTimeoutMs: sessionTimeoutSeconds * 1000 }) : new EmbeddedBus({ dir: join(config.dataDir, 'bus') });
     closers.push(() => bus.close());
     // Kafka topics are not created on first use (the embedded bus creates its own).
@@ -102,6 +102,7 @@ export async function openDataPlane(
         { name: Topics.rawFrames, partitions }, { name: Topics.deadLetters, partitions: Math.max(1, Math.ceil(partitions / 4)) },
         { name: Topics.events, partitions: Math.max(1, Math.ceil(partitions / 4)) },
         ...(publishReadings ? [{ name: Topics.readings, partitions }] : []),
+        ...(publishCimEvents ? [{ name: Topics.cimEvents, partitions: Math.max(1, Math.ceil(partitions / 4)) }] : []),
         ...(wireFrames !== 'off' ? [{ name: Topics.wireFrames, partitions }] : []),
       ]);
     }
@@ -132,7 +133,7 @@ export async function openDataPlane(
       closers.push(() => notifier.close());
     }
     const pipeline = new Pipeline({
-      bus, engine, schemas, pool, publishReadings, metrics: new PipelineMetrics(metrics),
+      bus, engine, schemas, pool, publishReadings, publishCimEvents, metrics: new PipelineMetrics(metrics),
       // state changes to the state archives; outages (a power-down push opens one, any frame of the device closes it) apart
       ...(registry ? {
         devices: new RegistryDeviceContexts(registry.db, registry.box, { ttlMs: config.deviceContextTtlSeconds * 1000 }),
@@ -170,6 +171,7 @@ export async function openDataPlane(
       ...services,
       `decoder threads: ${pool.threads}`,
       ...(publishReadings ? [`readings published to ${Topics.readings}`] : []),
+      ...(publishCimEvents ? [`events published to ${Topics.cimEvents}`] : []),
       ...(wireFrames !== 'off' ? [`session frames (${wireFrames}) published to ${Topics.wireFrames}`] : []),
     ].join(', ');
     return { bus, schemas, engine, pool, pipeline, ...(notifier ? { notifier } : {}), ...(clickhouseHttp ? { clickhouseHttp } : {}), summary, close: closeAll };

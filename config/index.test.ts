@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, parseCencListener, parseSegmentLimit, publicCo
 
 test('embedded by default; file < environment < options, section by section', () => {
   const d = loadConfig({ env: {} });
-  assert.deepEqual([d.kafka, d.clickhouse, d.decoderThreads], [{ brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received', sessionTimeoutSeconds: 30 }, { httpHost: '127.0.0.1', validateOnStore: true }, 0]);
+  assert.deepEqual([d.kafka, d.clickhouse, d.decoderThreads], [{ brokers: [], partitions: 12, publishReadings: false, publishCimEvents: false, wireFrames: 'received', sessionTimeoutSeconds: 30 }, { httpHost: '127.0.0.1', validateOnStore: true }, 0]);
   const dir = mkdtempSync(join(tmpdir(), 'hes-config-'));
   try {
     const file = join(dir, 'hes.json');
@@ -22,7 +22,7 @@ test('embedded by default; file < environment < options, section by section', ()
       env: { HES_CLICKHOUSE_PASSWORD: 'from-env', HES_KAFKA_PARTITIONS: '48', HES_DECODER_THREADS: '4', HES_PUBLISH_READINGS: 'true' },
       overrides: { kafka: { brokers: ['k3:9092'] } },
     });
-    assert.deepEqual(c.kafka, { brokers: ['k3:9092'], schemaRegistryUrl: 'http://registry:8081', partitions: 48, publishReadings: true, wireFrames: 'received', sessionTimeoutSeconds: 30 });
+    assert.deepEqual(c.kafka, { brokers: ['k3:9092'], schemaRegistryUrl: 'http://registry:8081', partitions: 48, publishReadings: true, publishCimEvents: false, wireFrames: 'received', sessionTimeoutSeconds: 30 });
     assert.deepEqual(c.clickhouse, { url: 'http://ch:8123', user: 'hes', password: 'from-env', database: 'hes', httpHost: '127.0.0.1', validateOnStore: true });
     assert.equal(c.decoderThreads, 4);
     assert.equal(c.deviceContextTtlSeconds, 60, 'one minute by default');

@@ -48,6 +48,8 @@ export interface HesConfig {
     partitions: number;
     /** Also publish every decoded reading to `hes.readings` (Avro) for MDM and data engineers. */
     publishReadings: boolean;
+    /** Also publish every stored event to `hes.cim.events` as the CIM EventMessage `created EndDeviceEvents` (JSON). */
+    publishCimEvents: boolean;
     /** The wire trace of meter sessions to `hes.frames.wire`: off, the frames received, or all (sent too). */
     wireFrames: 'off' | 'received' | 'all';
     /** A pipeline consumer not heard of for this long leaves the group: its partitions move to the others. */
@@ -209,7 +211,7 @@ export const defaults: HesConfig = {
   gapSettleSeconds: 30,
   deviceContextTtlSeconds: 60,
   serviceLogRetentionDays: 30,
-  kafka: { brokers: [], partitions: 12, publishReadings: false, wireFrames: 'received', sessionTimeoutSeconds: 30 },
+  kafka: { brokers: [], partitions: 12, publishReadings: false, publishCimEvents: false, wireFrames: 'received', sessionTimeoutSeconds: 30 },
   clickhouse: { httpHost: '127.0.0.1', validateOnStore: true },
   metrics: { host: '127.0.0.1' },
   ntp: { maxOffsetSeconds: 1, pollSeconds: 300 },
@@ -245,7 +247,7 @@ const numeric = new Set<keyof HesConfig>(['httpPort', 'accessTokenTtl', 'refresh
 /** Settings of the sections by kind: text, non-negative integer, true/false, or a list (JSON array or comma-separated text). */
 type Section = 'kafka' | 'clickhouse' | 'cenc' | 'sessions' | 'node' | 'wmbus' | 'lorawan' | 'unb' | 'metrics' | 'ntp' | 'notifications' | 'telemetry';
 const sections: Record<Section, Record<string, 'string' | 'int' | 'bool' | 'list' | 'ratio'>> = {
-  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', wireFrames: 'string', sessionTimeoutSeconds: 'int' },
+  kafka: { brokers: 'list', schemaRegistryUrl: 'string', partitions: 'int', publishReadings: 'bool', publishCimEvents: 'bool', wireFrames: 'string', sessionTimeoutSeconds: 'int' },
   clickhouse: {
     url: 'string', user: 'string', password: 'string', database: 'string', httpPort: 'int', httpHost: 'string', httpUser: 'string', httpPassword: 'string',
     devicesRefreshSeconds: 'int', validateOnStore: 'bool',
@@ -267,6 +269,7 @@ const sectionEnv: Record<string, [Section, string]> = {
   HES_SCHEMA_REGISTRY_URL: ['kafka', 'schemaRegistryUrl'],
   HES_KAFKA_PARTITIONS: ['kafka', 'partitions'],
   HES_PUBLISH_READINGS: ['kafka', 'publishReadings'],
+  HES_PUBLISH_CIM_EVENTS: ['kafka', 'publishCimEvents'],
   HES_WIRE_FRAMES: ['kafka', 'wireFrames'],
   HES_KAFKA_SESSION_TIMEOUT_SECONDS: ['kafka', 'sessionTimeoutSeconds'],
   HES_CLICKHOUSE_URL: ['clickhouse', 'url'],

@@ -92,6 +92,8 @@ export interface DecodeOutput {
 export interface DeviceContext {
   /** The device's registry number (`devices.num`): the `device_id` of its rows. */
   num: number;
+  /** The device's registry id (`devices.id`, its CIM mRID); absent where a context is made without the registry. */
+  id?: string;
   serial: string;
   projectId: string;
   /** The comm line's device profile (driver); each protocol reads its own section of the body. */

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
-import { endDeviceEventTypeOf } from '../schemas/cim/end-device-event-types.js';
+import { endDeviceEventsMessage } from '../schemas/cim/end-device-event-types.js';
 
 /** What one notification says: built once when it is recorded, so a replay sends the same. */
 export interface NotificationPayload {
@@ -111,31 +111,9 @@ async function postSigned(url: string, secret: string, body: string, deliveryId:
   });
 }
 
-/**
- * The IEC 61968-100 EventMessage `created EndDeviceEvents` of one stored event (JSON, docs/cim.md): the
- * EndDeviceEventType from the one table, our code, journal and severity as EndDeviceEventDetails.
- */
-export function endDeviceEventsMessage(p: NotificationPayload, nowMs: number): object {
-  const details = [['code', String(p.event.code)], ['journal', p.event.journal], ...(p.event.severity ? [['severity', p.event.severity]] : [])];
-  return {
-    EventMessage: {
-      Header: { Verb: 'created', Noun: 'EndDeviceEvents', Timestamp: new Date(nowMs).toISOString(), Source: 'HES', MessageID: `hes-notification-${p.id}` },
-      Payload: {
-        EndDeviceEvents: {
-          EndDeviceEvent: [{
-            mRID: `hes-notification-${p.id}`, createdDateTime: p.event.time, reason: p.event.name, EndDeviceEventType: { ref: endDeviceEventTypeOf(p.event.name) },
-            Assets: { mRID: p.device.id, Names: { name: p.device.serialNumber } },
-            EndDeviceEventDetails: details.map(([name, value]) => ({ name, value })),
-          }],
-        },
-      },
-    },
-  };
-}
-
 /** An MDM's subscription (a rule of channel `cim`): the event as EndDeviceEvents, signed like a webhook. */
 export async function sendCimEvent(url: string, secret: string, p: NotificationPayload, nowMs: number): Promise<void> {
-  await postSigned(url, secret, JSON.stringify(endDeviceEventsMessage(p, nowMs)), p.id, nowMs);
+  await postSigned(url, secret, JSON.stringify(endDeviceEventsMessage({ id: `hes-notification-${p.id}`, device: { mRID: p.device.id, serialNumber: p.device.serialNumber }, event: p.event }, nowMs)), p.id, nowMs);
 }
 
 /** The asynchronous reply of a CIM request, already rendered in the request's format, to its ReplyAddress. */

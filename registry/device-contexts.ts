@@ -31,6 +31,7 @@ export interface RegistryDeviceContextsOptions {
 
 interface Row {
   num: number;
+  id: string;
   serial: string;
   projectId: string;
   profileId: string | null;
@@ -122,7 +123,7 @@ export class RegistryDeviceContexts {
 
   async load(nums: number[]): Promise<Map<number, DeviceContext | null>> {
     const q = await this.db.query<Row>(
-      `SELECT d.num, d.serial_number AS serial, d.project_id AS "projectId", cl.profile_id AS "profileId", cl.profile_version AS "profileVersion", cl.profile_body AS "profileBody",
+      `SELECT d.num, d.id, d.serial_number AS serial, d.project_id AS "projectId", cl.profile_id AS "profileId", cl.profile_version AS "profileVersion", cl.profile_body AS "profileBody",
               p.id AS "protocolId", p.kind AS "protocolKind", p.settings AS "protocolSettings", p.secrets_enc AS "secretsEnc",
               cs.event_severities AS severities, k.keys, ${STAMP} ${CONTEXT_ROWS}`,
       [nums],
@@ -148,7 +149,7 @@ export class RegistryDeviceContexts {
       const secrets = r.protocolId ? this.#protocols.secrets({ id: r.protocolId, secretsEnc: r.secretsEnc }) : {};
       for (const k of r.keys ?? []) secrets[k.kind] = openSecurityKey(this.box, k);
       found.set(Number(r.num), {
-        num: Number(r.num), serial: r.serial, projectId: r.projectId, profile,
+        num: Number(r.num), id: r.id, serial: r.serial, projectId: r.projectId, profile,
         protocol: r.protocolKind ? { kind: r.protocolKind, settings: r.protocolSettings ?? {} } : null,
         secrets,
         overrides: r.severities && Object.keys(r.severities).length ? { severities: r.severities } : {},

@@ -13,6 +13,7 @@ import { Topics, type DeadLetter, type DeviceEvent, type Reading } from '../sche
 import type { ClickHouseEngine } from '../sinks/clickhouse/engine.js';
 import type { DeviceContext, EventRow, StateChange } from '../decoders/protocol-decoder.js';
 import { deviceEventOf } from './event-messages.js';
+import { endDeviceEventsMessage } from '../schemas/cim/end-device-event-types.js';
 import type { DecoderPool, DecodeExtras } from './pool.js';
 import { PipelineMetrics } from './metrics.js';
 import type { ReadingColumns } from './readings-block.js';
@@ -51,6 +52,12 @@ export interface PipelineOptions {
    * insert and before the commit: at least once. Default on (events are few).
    */
   publishEvents?: boolean;
+  /**
+   * Also publish every stored event to `hes.cim.events` as the JSON EventMessage `created EndDeviceEvents`
+   * (docs/cim.md), keyed by device like `hes.events`, at least once; the device's mRID and serial come from
+   * `devices` (empty when the registry does not know it). Default off.
+   */
+  publishCimEvents?: boolean;
   /**
    * Validates each batch's readings once they are stored, before the commit (sinks/vee/streaming.ts): the
    * decoder threads then also return the block's columns.
@@ -157,17 +164,19 @@ export class Pipeline {
       m.readingsOut.inc(result.readings);
       m.batchReadings.observe(result.readings);
     }
+    const events = result.eventCount > 0 ? result.events.split('\n').map((line) => JSON.parse(line) as EventRow) : [];
     if (result.eventCount > 0) {
       // Journal entries are few: JSON rows, deduplicated by the same token (tokens are kept per table).
       await this.options.engine.exec(`INSERT INTO events SETTINGS insert_deduplication_token = '${token}' FORMAT JSONEachRow\n${result.events}`);
       m.eventsOut.inc(result.eventCount);
       const serde = this.eventSerde;
       if (serde) {
-        await this.producer.send(Topics.events, result.events.split('\n').map((line) => {
-          const e = deviceEventOf(JSON.parse(line) as EventRow);
+        await this.producer.send(Topics.events, events.map((row) => {
+          const e = deviceEventOf(row);
           return { key: deviceKey(e.deviceId), value: serde.encode(e), timestamp: e.timestamp };
         }));
       }
+      if (this.options.publishCimEvents) await this.publishCimEvents(events);
     }
     if (result.states.length && this.options.states) await this.options.states(result.states);
     for (const [protocol, n] of Object.entries(result.unmapped)) m.unmappedRecords.inc({ protocol }, n);
@@ -203,9 +212,29 @@ export class Pipeline {
         }),
       );
     }
-    if (result.eventCount > 0 && this.options.onEventsStored) this.options.onEventsStored(result.events.split('\n').map((line) => JSON.parse(line) as EventRow));
+    if (result.eventCount > 0 && this.options.onEventsStored) this.options.onEventsStored(events);
     await this.options.afterStore?.(batch, token);
     stopBatch();
+  }
+
+  /** The batch's events on `hes.cim.events`, their devices named from the context source (loaded if not at hand). */
+  private async publishCimEvents(events: EventRow[]): Promise<void> {
+    const source = this.options.devices;
+    const contexts = new Map<number, DeviceContext | null | undefined>();
+    for (const e of events) if (!contexts.has(e.device_id)) contexts.set(e.device_id, source?.cached(e.device_id));
+    const absent = [...contexts].filter(([, c]) => c === undefined).map(([n]) => n);
+    if (source && absent.length) for (const [n, c] of await source.load(absent)) contexts.set(n, c);
+    const now = Date.now();
+    await this.producer.send(Topics.cimEvents, events.map((row) => {
+      const c = contexts.get(row.device_id);
+      // The stored event's key (ReplacingMergeTree's), so a batch published again carries the same MessageID.
+      const id = `hes-event-${row.device_id}-${row.journal}-${row.ts}-${row.code}`;
+      const message = endDeviceEventsMessage({
+        id, device: { mRID: c?.id ?? '', serialNumber: c?.serial ?? '' },
+        event: { journal: row.journal, code: row.code, name: row.name, severity: row.severity || null, time: new Date(row.ts * 1000).toISOString() },
+      }, now);
+      return { key: deviceKey(row.device_id), value: Buffer.from(JSON.stringify(message)), timestamp: row.ts * 1000 };
+    }));
   }
 
   /**

@@ -3,6 +3,7 @@
  * pipeline loads per batch (the profile's Push Setups, the device's keys), alarms stored as events with
  * severities and published to `hes.events` (readable with the first schema too), outage changes handed to
  * the registry, bad pushes dead-lettered with reason and device; a pushed interval later polled is stored once.
+ * With `publishCimEvents`, the alarms also reach `hes.cim.events` as CIM EventMessages, on the embedded log and Kafka.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avsc from 'avsc';
 import { EmbeddedBus } from '../bus/embedded/index.js';
-import { deviceKey, type BusMessage } from '../bus/types.js';
+import { KafkaBus } from '../bus/kafka/index.js';
+import { startMockCluster } from '../bus/kafka/mock-cluster.js';
+import { deviceKey, type Bus, type BusMessage } from '../bus/types.js';
 import { ChdbEngine } from '../sinks/clickhouse/engine.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { AvroSerde, LocalSchemaStore } from '../schemas/registry/index.js';
@@ -174,5 +177,82 @@ test('pushes → pool (device contexts per batch) → chDB and hes.events; bad p
     await pipeline.stop();
     await bus.close();
     await engine.close();
+  }
+});
+
+interface CimEvent {
+  mRID: string; createdDateTime: string; reason: string; EndDeviceEventType: { ref: string };
+  Assets: { mRID: string; Names: { name: string } }; EndDeviceEventDetails: { name: string; value: string }[];
+}
+interface Published {
+  key: string | undefined;
+  message: { EventMessage: { Header: Record<string, string>; Payload: { EndDeviceEvents: { EndDeviceEvent: CimEvent[] } } } };
+}
+
+/** Device 1's alarm push (power up, fraud attempt) through a pipeline publishing CIM events; what `hes.cim.events` holds. */
+async function cimEventsThrough(bus: Bus, under: string): Promise<Published[]> {
+  const engine = new ChdbEngine(join(dir, under, 'ch'));
+  const store = new LocalSchemaStore(join(dir, under, 'schemas.json'));
+  const context = (num: number): DeviceContext | null => num !== 1 ? null : {
+    num, id: '00000000-0000-4000-8000-000000000001', serial: 'SIM1', projectId: 'p', profile: { id: 'DL_TEST', version: '1', body: { pushes: PUSHES, eventSeverities: { 'fraud attempt': 'critical', 'power up': 'info' } } },
+    protocol: { kind: 'DLMS', settings: {} }, secrets: {}, overrides: {},
+  };
+  const devices: DeviceContextSource = { cached: () => undefined, load: async (nums) => new Map(nums.map((n) => [n, context(n)])) };
+  const pipeline = new Pipeline({ bus, engine, schemas: store, pool, devices, publishCimEvents: true });
+  try {
+    await migrate(engine);
+    const serde = await AvroSerde.create<RawFrame>(store, Topics.rawFrames, 'raw-frame');
+    const producer = await bus.producer();
+    const received = DAY + 86_400_000 + 120_000;
+    const alarm = notification(received, [octets(parseObis('0.7.25.9.0.255')), { type: 'double-long-unsigned', value: (1 << 2) | (1 << 13) }]);
+    await producer.send(Topics.rawFrames, [{ key: deviceKey(1), value: serde.encode(push(1, alarm, received)) }]);
+    await producer.close();
+    const running = pipeline.run();
+    const published: Published[] = [];
+    const consumer = await bus.consumer({ groupId: 'esb', topics: [Topics.cimEvents] });
+    await consumer.run(async (b) => {
+      for (const m of b.messages) published.push({ key: m.key?.toString(), message: JSON.parse(m.value.toString()) as Published['message'] });
+      if (published.length >= 2) void consumer.stop();
+    });
+    await pipeline.stop();
+    await running;
+    return published;
+  } finally {
+    await pipeline.stop();
+    await engine.close();
+  }
+}
+
+function assertCimEvents(published: Published[]): void {
+  assert.deepEqual(published.map((p) => p.key), ['1', '1'], 'keyed by device, like hes.events');
+  const events = published.map((p) => p.message.EventMessage);
+  assert.deepEqual(events.map((e) => [e.Header.Verb, e.Header.Noun]), [['created', 'EndDeviceEvents'], ['created', 'EndDeviceEvents']]);
+  const received = new Date(DAY + 86_400_000 + 120_000).toISOString();
+  const [up, fraud] = events.map((e) => e.Payload.EndDeviceEvents.EndDeviceEvent[0]!);
+  assert.deepEqual(up!.Assets, { mRID: '00000000-0000-4000-8000-000000000001', Names: { name: 'SIM1' } }, 'the device named from its registry context');
+  // EndDeviceEventType from the one table (schemas/cim/end-device-event-types.ts): 'power up' is not in it → 3.0.0.0 with its name.
+  assert.deepEqual([up!.reason, up!.EndDeviceEventType.ref, up!.createdDateTime], ['power up', '3.0.0.0', received]);
+  assert.deepEqual(fraud!.EndDeviceEventDetails, [{ name: 'code', value: '13' }, { name: 'journal', value: 'alarms' }, { name: 'severity', value: 'critical' }]);
+  assert.equal(events[1]!.Header.MessageID, `hes-event-1-alarms-${(DAY + 86_400_000 + 120_000) / 1000}-13`, 'the stored event\'s key: a replayed batch repeats it');
+  assert.equal(fraud!.mRID, events[1]!.Header.MessageID);
+}
+
+test('publishCimEvents on the embedded log: each stored alarm on hes.cim.events as created EndDeviceEvents', async () => {
+  const bus = new EmbeddedBus({ dir: join(dir, 'cim-embedded', 'bus') });
+  try {
+    assertCimEvents(await cimEventsThrough(bus, 'cim-embedded'));
+  } finally {
+    await bus.close();
+  }
+});
+
+test('publishCimEvents on Kafka (librdkafka mock cluster): each stored alarm on hes.cim.events', async () => {
+  const cluster = await startMockCluster([{ name: Topics.rawFrames, partitions: 2 }, { name: Topics.deadLetters, partitions: 1 }, { name: Topics.events, partitions: 1 }, { name: Topics.cimEvents, partitions: 1 }]);
+  const bus = new KafkaBus({ brokers: cluster.brokers, sessionTimeoutMs: 6000 });
+  try {
+    assertCimEvents(await cimEventsThrough(bus, 'cim-kafka'));
+  } finally {
+    await bus.close();
+    await cluster.stop();
   }
 });

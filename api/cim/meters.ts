@@ -28,7 +28,7 @@ export function meterRefs(elements: unknown, xpath: (i: number) => string): Mete
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The meters each reference names (in order), and one Error per reference that names none. */
 export async function resolveMeters(db: Db, userId: string, refs: MeterRef[]): Promise<{ matches: Meter[][]; errors: ReplyError[] }> {

@@ -12,6 +12,7 @@ import { CODES, CimFault, formatOf, parseMessage, renderResponse, renderResponse
 import { getMeterReadings } from './meter-readings.js';
 import { createEndDeviceControls } from './end-device-controls.js';
 import { getEndDevices } from './end-devices.js';
+import { createMeterReadSchedules, getMeterReadSchedules } from './read-schedules.js';
 import { text } from 'node:stream/consumers';
 import { queueCimReply } from '../../notify/notifier.js';
 
@@ -23,6 +24,9 @@ const OPERATIONS: Record<string, { permission: string; handle: Handler }> = {
   'get MeterReadings': { permission: 'Execute.ESB.Device.Read', handle: getMeterReadings },
   'create EndDeviceControls': { permission: 'Execute.ESB.Device.Control', handle: createEndDeviceControls },
   'get EndDevices': { permission: 'Execute.ESB.Device.Read', handle: getEndDevices },
+  // Schedules are collection tasks: the collection task routes' permissions.
+  'create MeterReadSchedules': { permission: 'Write.DataCollection.Job', handle: createMeterReadSchedules },
+  'get MeterReadSchedules': { permission: 'Read.DataCollection.Job', handle: getMeterReadSchedules },
 };
 
 const MEDIA = ['application/json', 'application/xml', 'text/xml', 'application/soap+xml'];

@@ -11,6 +11,8 @@ export const Topics = {
   wireFrames: 'hes.frames.wire',
   readings: 'hes.readings',
   events: 'hes.events',
+  /** `created EndDeviceEvents` (IEC 61968-100 EventMessage, JSON) per stored event, for ESBs that consume Kafka. */
+  cimEvents: 'hes.cim.events',
   commandResults: 'hes.command-results',
   deadLetters: 'hes.dead-letters',
 } as const;

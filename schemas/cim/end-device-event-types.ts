@@ -27,3 +27,34 @@ export function endDeviceEventTypeOf(eventName: string): string {
 
 /** The table as docs/cim.md lists it. */
 export const END_DEVICE_EVENT_TYPES: readonly (readonly [string, string])[] = ROWS;
+
+/** One stored event as an MDM is told it: the device by registry id (mRID) and serial. */
+export interface CimEndDeviceEvent {
+  /** Unique per stored event: the message's MessageID and the EndDeviceEvent's mRID. */
+  id: string;
+  device: { mRID: string; serialNumber: string };
+  event: { journal: string; code: number; name: string; severity: string | null; time: string };
+}
+
+/**
+ * The IEC 61968-100 EventMessage `created EndDeviceEvents` of one stored event (JSON, docs/cim.md): the
+ * EndDeviceEventType from the table above, our code, journal and severity as EndDeviceEventDetails. The same
+ * message goes to subscribed MDM endpoints (notify/) and to the bus topic `hes.cim.events` (workers/pipeline.ts).
+ */
+export function endDeviceEventsMessage(e: CimEndDeviceEvent, nowMs: number): object {
+  const details = [['code', String(e.event.code)], ['journal', e.event.journal], ...(e.event.severity ? [['severity', e.event.severity]] : [])];
+  return {
+    EventMessage: {
+      Header: { Verb: 'created', Noun: 'EndDeviceEvents', Timestamp: new Date(nowMs).toISOString(), Source: 'HES', MessageID: e.id },
+      Payload: {
+        EndDeviceEvents: {
+          EndDeviceEvent: [{
+            mRID: e.id, createdDateTime: e.event.time, reason: e.event.name, EndDeviceEventType: { ref: endDeviceEventTypeOf(e.event.name) },
+            Assets: { mRID: e.device.mRID, Names: { name: e.device.serialNumber } },
+            EndDeviceEventDetails: details.map(([name, value]) => ({ name, value })),
+          }],
+        },
+      },
+    },
+  };
+}
