@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runRounds, share } from './sim-network.js';
 import { LorawanApplicationSim, type ApplicationTarget } from '../sim/lorawan/application.js';
 
 const help = `usage: hes sim-lorawan [options]
@@ -44,11 +45,6 @@ export async function main(argv: string[]): Promise<number> {
   if (!values.application || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.application)) return fail('--application must be the application id (UUID)');
   const n = Number(values.meters ?? 10);
   if (!Number.isInteger(n) || n < 1 || n > 100_000) return fail('--meters must be 1-100000');
-  const share = (v: string | undefined, name: string) => {
-    const x = Number(v ?? 0);
-    if (!(x >= 0 && x <= 1)) throw new Error(`--${name} must be a share 0..1`);
-    return x;
-  };
   let target: ApplicationTarget;
   if (values.mqtt) target = { kind: 'mqtt', url: values.mqtt, topicPrefix: values['topic-prefix'] ?? '' };
   else if (values.http) {
@@ -67,17 +63,7 @@ export async function main(argv: string[]): Promise<number> {
   const file = values.devices ?? 'lorawan-meters.csv';
   writeFileSync(file, ['index,devEui', ...Array.from({ length: n }, (_, i) => `${i},${sim.devEui(i)}`)].join('\n') + '\n');
   process.stdout.write(`meters (DevEUI): ${file}\n`);
-  const round = () => sim.round(Date.now()).then(
-    () => process.stdout.write(`round: ${JSON.stringify(sim.sent)}\n`),
-    (e: unknown) => process.stderr.write(`round failed: ${e instanceof Error ? e.message : String(e)}\n`),
-  );
-  await round();
-  const timer = setInterval(round, Number(values.interval ?? 60) * 1000);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  clearInterval(timer);
+  await runRounds(() => sim.round(Date.now()).then(() => JSON.stringify(sim.sent)), Number(values.interval ?? 60));
   await sim.close();
   return 0;
 }

@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runRounds, share } from './sim-network.js';
 import { UnbNetworkSim } from '../sim/unb/stations.js';
 
 const help = `usage: hes sim --transport unb --stations N --meters M --hes URL --token T1[,T2,...] [options]
@@ -58,11 +59,6 @@ export async function main(argv: string[]): Promise<number> {
   const tokens = values.token?.split(',') ?? [];
   if (ids.length !== n) return fail(`--station-ids names ${ids.length} stations, --stations says ${n}`);
   if (tokens.length !== 1 && tokens.length !== n) return fail('--token: one token, or one per station');
-  const share = (v: string | undefined, name: string): number => {
-    const x = Number(v ?? 0);
-    if (!(x >= 0 && x <= 1)) throw new Error(`--${name} must be a share 0..1`);
-    return x;
-  };
   let sim: UnbNetworkSim;
   try {
     sim = new UnbNetworkSim({
@@ -76,16 +72,6 @@ export async function main(argv: string[]): Promise<number> {
   const file = values.keys ?? 'unb-keys.csv';
   writeFileSync(file, ['index,serial,uplinkKey,downlinkKey', ...Array.from({ length: meters }, (_, i) => `${i},${sim.serial(i)},${sim.keys(i).uplink},${sim.keys(i).downlink}`)].join('\n') + '\n');
   process.stdout.write(`meters (serial, XTEA keys): ${file}\n`);
-  const round = () => sim.round(Date.now()).then(
-    () => process.stdout.write(`round: ${JSON.stringify(sim.stats)}${sim.lastError ? ` last error: ${sim.lastError}` : ''}\n`),
-    (e: unknown) => process.stderr.write(`round failed: ${e instanceof Error ? e.message : String(e)}\n`),
-  );
-  await round();
-  const timer = setInterval(round, Number(values.interval ?? 60) * 1000);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  clearInterval(timer);
+  await runRounds(() => sim.round(Date.now()).then(() => `${JSON.stringify(sim.stats)}${sim.lastError ? ` last error: ${sim.lastError}` : ''}`), Number(values.interval ?? 60));
   return 0;
 }

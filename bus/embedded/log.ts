@@ -127,14 +127,7 @@ export class PartitionLog {
       buf.writeUInt32LE(crc32(buf.subarray(p + HEADER, q)), p + 4);
       p = q;
     }
-    writeAll(this.fd, buf, active.size);
-    active.size += total;
-    this.dirty = true;
-    if (this.options.fsync === 'always') this.sync();
-    if (active.size >= this.options.segmentBytes) {
-      this.sync();
-      this.roll(this.nextOffset);
-    }
+    this.written(active, buf);
     return first;
   }
 
@@ -157,16 +150,20 @@ export class PartitionLog {
       }
       view.setFloat64(at + HEADER, offset, true);
     }
-    const total = recordStart[to]! - base;
-    writeAll(this.fd, records.subarray(base, base + total), active.size);
-    active.size += total;
+    this.written(active, records.subarray(base, recordStart[to]!));
+    return first;
+  }
+
+  /** Writes `bytes` at the active segment's end, syncs as configured, rolls a full segment. */
+  private written(active: Segment, bytes: Uint8Array): void {
+    writeAll(this.fd, bytes, active.size);
+    active.size += bytes.length;
     this.dirty = true;
     if (this.options.fsync === 'always') this.sync();
     if (active.size >= this.options.segmentBytes) {
       this.sync();
       this.roll(this.nextOffset);
     }
-    return first;
   }
 
   sync(): void {

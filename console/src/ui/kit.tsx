@@ -21,6 +21,20 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
   return { ...state, reload };
 }
 
+/** The end of a settings form: the error (the save's or the load's), "saved" once saved, the save button. */
+export function SaveFooter({ error, saved }: { error: unknown; saved: boolean }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <ErrorText error={error} />
+      {saved ? <p role="status">{t('settings.saved')}</p> : null}
+      <button type="submit" className="primary">
+        {t('settings.save')}
+      </button>
+    </>
+  );
+}
+
 /** The API's message for an error, translated by its code where the catalogue knows it. */
 export function ErrorText({ error }: { error: unknown }) {
   const { t } = useTranslation();

@@ -2,7 +2,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
-import { ErrorText, Field, fieldError, Page, useLoad } from '../../ui/kit';
+import { Field, fieldError, Page, SaveFooter, useLoad } from '../../ui/kit';
 
 const SECURITY = ['auto', 'none', 'ssl', 'starttls'] as const;
 
@@ -58,11 +58,7 @@ export function EmailSettings() {
         <Field id="smtp-password" label={t('email.password')}>
           <input id="smtp-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} placeholder={(current.data as { passwordSet?: boolean } | undefined)?.passwordSet ? t('email.passwordSet') : ''} />
         </Field>
-        <ErrorText error={error ?? current.error} />
-        {saved ? <p role="status">{t('settings.saved')}</p> : null}
-        <button type="submit" className="primary">
-          {t('settings.save')}
-        </button>
+        <SaveFooter error={error ?? current.error} saved={saved} />
       </form>
     </Page>
   );

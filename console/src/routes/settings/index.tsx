@@ -2,7 +2,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
-import { ErrorText, Field, fieldError, Page, useLoad } from '../../ui/kit';
+import { Field, fieldError, Page, SaveFooter, useLoad } from '../../ui/kit';
 
 export function ProjectSettings({ projectId }: { projectId: string }) {
   const { t } = useTranslation();
@@ -44,11 +44,7 @@ export function ProjectSettings({ projectId }: { projectId: string }) {
         <Field id="min-drift" label={t('settings.minDrift')} error={fieldError(error, 'clockMinDriftSeconds')}>
           <input id="min-drift" type="number" value={minDrift} onChange={(e) => setMinDrift(Number(e.target.value))} />
         </Field>
-        <ErrorText error={error ?? current.error} />
-        {saved ? <p role="status">{t('settings.saved')}</p> : null}
-        <button type="submit" className="primary">
-          {t('settings.save')}
-        </button>
+        <SaveFooter error={error ?? current.error} saved={saved} />
       </form>
     </Page>
   );
