@@ -203,6 +203,8 @@ export class Scheduler {
   readonly #m: ReturnType<typeof schedulerMetrics>;
   /** The launches this instance works on, as owner or as helper, by launch id. */
   readonly #running = new Map<string, { abort: AbortController; results: DeviceResults; done: Promise<void> }>();
+  /** Set by crash(): nothing more starts here. */
+  #crashed = false;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
 
@@ -247,6 +249,7 @@ export class Scheduler {
 
   /** Abandons in-flight work without touching the database, as a crash would (tests). */
   crash(): void {
+    this.#crashed = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     for (const r of this.#running.values()) {
@@ -406,6 +409,8 @@ export class Scheduler {
   }
 
   #spawn(l: ClaimedLaunch, owner: boolean): void {
+    // A tick that was under way when the process "crashed" (tests) starts nothing more.
+    if (this.#crashed) return;
     if (owner) this.#m.launchesStarted.inc({ trigger: l.trigger });
     const abort = new AbortController();
     const results = new DeviceResults(this.#o.db, l.id);
@@ -425,9 +430,12 @@ export class Scheduler {
   async #readDevices(l: ClaimedLaunch, task: TaskRow, results: DeviceResults, signal: AbortSignal): Promise<void> {
     const queue: DeviceTarget[] = [];
     let exhausted = false;
+    let reading = 0;
     let claiming: Promise<void> | undefined;
+    // Claims only what idle workers can read now: a device claimed here is one no other instance may read
+    // until its lease runs out, so claiming ahead of capacity would hold devices back (and strand them on a crash).
     const refill = async () => {
-      const batch = await this.#claimDevices(l.id, this.#o.deviceConcurrency);
+      const batch = await this.#claimDevices(l.id, Math.max(1, this.#o.deviceConcurrency - reading - queue.length));
       if (!batch.length) exhausted = true;
       queue.push(...batch);
     };
@@ -435,7 +443,12 @@ export class Scheduler {
       while (!signal.aborted) {
         const d = queue.shift();
         if (d) {
-          await inSpan('device', { 'hes.device.id': d.id }, () => this.#device(l, task, d, results, signal));
+          reading++;
+          try {
+            await inSpan('device', { 'hes.device.id': d.id }, () => this.#device(l, task, d, results, signal));
+          } finally {
+            reading--;
+          }
           continue;
         }
         if (exhausted) return;
