@@ -148,18 +148,21 @@ function rangeWhere(q: { from?: string; to?: string }, params: Record<string, un
   return w;
 }
 
+/** ` AND column = {column:String}` for each given value (undefined or empty: no condition), its value set in params. */
+function textEquals(filters: Record<string, string | undefined>, params: Record<string, unknown>): string {
+  let w = '';
+  for (const [column, value] of Object.entries(filters)) {
+    if (!value) continue;
+    params[column] = value;
+    w += ` AND ${column} = {${column}:String}`;
+  }
+  return w;
+}
+
 /** Validation failures in force of these devices, newest first. */
 export async function validationFailures(engine: ClickHouseEngine, nums: number[], q: FailureQuery): Promise<{ items: StoredFailure[]; total: number }> {
   const params: Record<string, unknown> = { nums, limit: q.limit, offset: q.offset };
-  let where = 'device_id IN {nums:Array(UInt64)} AND cleared = 0' + rangeWhere(q, params);
-  if (q.code) {
-    params.code = q.code;
-    where += ' AND code = {code:String}';
-  }
-  if (q.severity) {
-    params.severity = q.severity;
-    where += ' AND severity = {severity:String}';
-  }
+  const where = 'device_id IN {nums:Array(UInt64)} AND cleared = 0' + rangeWhere(q, params) + textEquals({ code: q.code, severity: q.severity }, params);
   const rows = await engine.query<{ d: string | number; archive: string; obis: string; tariff: number; ts: number; code: string; severity: string; detail: string; at: number; total: string | number }>(
     `SELECT device_id AS d, archive, obis, tariff, toUInt32(ts) AS ts, code, toString(severity) AS severity, detail, toFloat64(validated_at) AS at, count() OVER () AS total
      FROM validation_results FINAL WHERE ${where} ORDER BY ts DESC, device_id, archive, obis, tariff, code LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
@@ -191,15 +194,7 @@ export async function veeReadings(
   engine: ClickHouseEngine, num: number, q: { archive?: string; obis?: string; from?: string; to?: string; limit: number; offset: number },
 ): Promise<{ items: VeeReading[]; total: number }> {
   const params: Record<string, unknown> = { num, limit: q.limit, offset: q.offset };
-  let where = 'device_id = {num:UInt64}' + rangeWhere(q, params);
-  if (q.archive) {
-    params.archive = q.archive;
-    where += ' AND archive = {archive:String}';
-  }
-  if (q.obis) {
-    params.obis = q.obis;
-    where += ' AND obis = {obis:String}';
-  }
+  const where = 'device_id = {num:UInt64}' + rangeWhere(q, params) + textEquals({ archive: q.archive, obis: q.obis }, params);
   const rows = await engine.query<{ archive: string; obis: string; tariff: number; ts: number; raw: string | number; scaler: number; unit: string; status: VeeReading['status']; method: string; quality: number; codes: [string, string][]; total: string | number }>(
     `SELECT v.archive AS archive, v.obis AS obis, v.tariff AS tariff, toUInt32(v.ts) AS ts, v.raw AS raw, v.scaler AS scaler, v.unit AS unit, v.status AS status, v.method AS method, v.quality AS quality,
             f.codes AS codes, count() OVER () AS total
